@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# iommu-reg: kernel module, library, tool and selftests.
+#
+#   make              build everything
+#   make check        host unit tests + kselftests in the QEMU VM
+#   make demo         build, boot the VM, show what the project does
+#   make vm-shell     boot the VM with everything loaded, interactive
+#   make install      module, library, headers, tool (DESTDIR, PREFIX)
+#   make checkpatch   checkpatch.pl --strict over kernel/ and uapi/
+#   make sparse       build the module under sparse (C=2)
+#   make deps         install the Debian packages everything needs
+#
+# Variables: KDIR (kernel build tree), W=1 (extra kernel warnings),
+# WERROR=1 (warnings are errors everywhere), PREFIX, DESTDIR, V=1.
+
+# The kernel to build for: the running kernel's tree when it has one,
+# otherwise the newest installed Debian kernel headers.
+RUNNING_KDIR	:= /lib/modules/$(shell uname -r)/build
+ifeq ($(origin KDIR),undefined)
+ifneq ($(wildcard $(RUNNING_KDIR)/Makefile),)
+KDIR		:= $(RUNNING_KDIR)
+else
+KDIR		:= /usr/src/linux-headers-$(shell tools/testing/kver 2>/dev/null)
+endif
+endif
+
+# A few files of the matching kernel source: VFIO's private header (the
+# backend ABI check) and the kselftest harness.  Taken from Debian's
+# linux-source package at build time, never copied into the tree.
+LINUX_SOURCE_TAR ?= $(firstword $(wildcard /usr/src/linux-source-*.tar.xz))
+BUILD		:= $(CURDIR)/build
+KSRC_NAME	:= $(basename $(basename $(notdir $(LINUX_SOURCE_TAR))))
+KSRC		?= $(BUILD)/$(KSRC_NAME)
+KSRC_STAMP	:= $(KSRC)/.extracted
+KSRC_FILES	:= drivers/vfio/vfio.h Makefile \
+		   tools/testing/selftests/kselftest_harness.h \
+		   tools/testing/selftests/kselftest.h \
+		   scripts/checkpatch.pl scripts/spelling.txt \
+		   scripts/const_structs.checkpatch
+
+PREFIX		?= /usr/local
+export PREFIX DESTDIR WERROR
+
+KMAKE		= $(MAKE) -C $(KDIR) M=$(CURDIR) IREG_KSRC=$(KSRC) \
+		  $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
+
+all: module lib tool selftests
+
+$(KSRC_STAMP): $(LINUX_SOURCE_TAR)
+	@test -n "$(LINUX_SOURCE_TAR)" || { echo "no /usr/src/linux-source-*.tar.xz: run 'make deps'" >&2; exit 1; }
+	@echo "  EXTRACT $(KSRC_NAME): $(words $(KSRC_FILES)) files"
+	@mkdir -p $(BUILD)
+	@tar -xJf $(LINUX_SOURCE_TAR) -C $(BUILD) \
+		$(addprefix $(KSRC_NAME)/,$(KSRC_FILES))
+	@touch $@
+
+ksrc: $(KSRC_STAMP)
+
+kdir-check:
+	@test -e $(KDIR)/Makefile || { echo "KDIR=$(KDIR) is not a kernel build tree: run 'make deps' or set KDIR" >&2; exit 1; }
+
+module: $(KSRC_STAMP) kdir-check
+	$(KMAKE) modules
+
+lib:
+	$(MAKE) -C lib
+
+tool:
+	$(MAKE) -C tools/iommu-reg
+
+selftests: $(KSRC_STAMP)
+	$(MAKE) -C selftests KSFT_DIR=$(KSRC)/tools/testing/selftests
+
+# The release the module was built for is the kernel the VM boots.
+kernelrelease:
+	@sed -n 's/^#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+		$(KDIR)/include/generated/utsrelease.h
+
+check: all
+	KDIR=$(KDIR) tools/testing/check
+
+demo: all
+	KDIR=$(KDIR) tools/testing/demo
+
+vm-shell: all
+	tools/testing/vm/vm-shell --kernel /boot/vmlinuz-$$($(MAKE) -s kernelrelease) \
+		--ko kernel/iommu_reg.ko \
+		--file tools/iommu-reg/iommu-reg \
+		$(foreach t,$(shell $(MAKE) -s -C selftests list),--test selftests/$(t))
+
+checkpatch: $(KSRC_STAMP)
+	perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		-f $(filter-out %.mod.c,$(wildcard kernel/*.[ch])) uapi/linux/*.h
+
+sparse: $(KSRC_STAMP) kdir-check
+	$(KMAKE) C=2 modules
+
+install: install-module install-lib install-tool
+
+install-module: module
+	$(KMAKE) INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=updates \
+		$(if $(DESTDIR),DEPMOD=true) modules_install
+
+install-lib: lib
+	$(MAKE) -C lib install
+
+install-tool: tool
+	$(MAKE) -C tools/iommu-reg install
+
+deps:
+	tools/testing/install-deps
+
+clean:
+	-$(KMAKE) clean
+	$(MAKE) -C lib clean
+	$(MAKE) -C tools/iommu-reg clean
+	$(MAKE) -C selftests clean
+	rm -rf $(BUILD)
+
+.PHONY: all ksrc kdir-check module lib tool selftests kernelrelease check \
+	demo vm-shell checkpatch sparse install install-module install-lib \
+	install-tool deps clean

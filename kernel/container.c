@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Container: the backend's state for one VFIO container.
+ *
+ * VFIO calls open() when a program selects this backend with
+ * VFIO_SET_IOMMU, attach_group() for every group already in the container
+ * and every group added later, detach_group() as groups leave, and
+ * release() after the last group has gone.  The container owns one
+ * iommu_domain, allocated on the first attach and shared by every later
+ * group, so that memory registered once is reachable by every device in
+ * the container.  A group whose IOMMU cannot join that domain is refused.
+ */
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/iommu.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "iommu_reg.h"
+
+void *ireg_container_open(unsigned long arg)
+{
+	struct ireg_container *c;
+
+	if (arg != VFIO_IOMMU_REG)
+		return ERR_PTR(-EINVAL);
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_init(&c->lock);
+	INIT_LIST_HEAD(&c->groups);
+	return c;
+}
+
+void ireg_container_release(void *iommu_data)
+{
+	struct ireg_container *c = iommu_data;
+
+	/* VFIO detaches every group before it releases the backend. */
+	WARN_ON(!list_empty(&c->groups));
+
+	ireg_iova_space_destroy(&c->iova);
+	if (c->domain)
+		iommu_domain_free(c->domain);
+	mutex_destroy(&c->lock);
+	kfree(c);
+}
+
+static struct ireg_group *ireg_find_group(struct ireg_container *c,
+					  struct iommu_group *iommu_group)
+{
+	struct ireg_group *g;
+
+	lockdep_assert_held(&c->lock);
+
+	list_for_each_entry(g, &c->groups, node)
+		if (g->iommu_group == iommu_group)
+			return g;
+	return NULL;
+}
+
+/* The bus of every device in a group; the domain is allocated for it. */
+static int ireg_group_bus(struct device *dev, void *data)
+{
+	struct bus_type **bus = data;
+
+	if (*bus && *bus != dev->bus)
+		return -EINVAL;
+	*bus = dev->bus;
+	return 0;
+}
+
+static int ireg_domain_create(struct ireg_container *c,
+			      struct iommu_group *iommu_group)
+{
+	struct iommu_domain *domain;
+	struct bus_type *bus = NULL;
+	int ret;
+
+	ret = iommu_group_for_each_dev(iommu_group, &bus, ireg_group_bus);
+	if (ret)
+		return ret;
+	if (!bus)
+		return -ENODEV;
+
+	domain = iommu_domain_alloc(bus);
+	if (!domain)
+		return -EIO;
+
+	ret = iommu_attach_group(domain, iommu_group);
+	if (ret) {
+		iommu_domain_free(domain);
+		return ret;
+	}
+
+	c->domain = domain;
+	return 0;
+}
+
+int ireg_container_attach_group(void *iommu_data,
+				struct iommu_group *iommu_group,
+				enum vfio_group_type type)
+{
+	struct ireg_container *c = iommu_data;
+	struct ireg_group *g;
+	bool new_domain = false;
+	int ret;
+
+	/*
+	 * Emulated (mdev) and no-IOMMU groups have no translation for this
+	 * backend to manage.
+	 */
+	if (type != VFIO_IOMMU)
+		return -EOPNOTSUPP;
+
+	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
+	if (!g)
+		return -ENOMEM;
+	g->iommu_group = iommu_group;
+
+	mutex_lock(&c->lock);
+	if (ireg_find_group(c, iommu_group)) {
+		ret = -EBUSY;
+		goto err_unlock;
+	}
+
+	if (!c->domain) {
+		ret = ireg_domain_create(c, iommu_group);
+		if (ret)
+			goto err_unlock;
+		new_domain = true;
+	} else {
+		/*
+		 * A group behind a different or incompatible IOMMU cannot
+		 * share the domain; the IOMMU driver says so here.
+		 */
+		ret = iommu_attach_group(c->domain, iommu_group);
+		if (ret)
+			goto err_unlock;
+	}
+
+	list_add_tail(&g->node, &c->groups);
+	c->nr_groups++;
+
+	ret = ireg_iova_space_build(c);
+	if (ret)
+		goto err_detach;
+
+	mutex_unlock(&c->lock);
+	return 0;
+
+err_detach:
+	list_del(&g->node);
+	c->nr_groups--;
+	iommu_detach_group(c->domain, iommu_group);
+	if (new_domain) {
+		iommu_domain_free(c->domain);
+		c->domain = NULL;
+	}
+err_unlock:
+	mutex_unlock(&c->lock);
+	kfree(g);
+	return ret;
+}
+
+void ireg_container_detach_group(void *iommu_data,
+				 struct iommu_group *iommu_group)
+{
+	struct ireg_container *c = iommu_data;
+	struct ireg_group *g;
+
+	mutex_lock(&c->lock);
+	g = ireg_find_group(c, iommu_group);
+	if (WARN_ON(!g)) {
+		mutex_unlock(&c->lock);
+		return;
+	}
+
+	iommu_detach_group(c->domain, iommu_group);
+	list_del(&g->node);
+	c->nr_groups--;
+	kfree(g);
+
+	/*
+	 * Fewer groups can only mean fewer reserved regions: if the rebuild
+	 * cannot allocate, the old, more restrictive ranges stay correct.
+	 */
+	ireg_iova_space_build(c);
+	mutex_unlock(&c->lock);
+}
+
+struct iommu_domain *ireg_container_group_domain(void *iommu_data,
+						 struct iommu_group *iommu_group)
+{
+	struct ireg_container *c = iommu_data;
+	struct iommu_domain *domain = ERR_PTR(-ENODEV);
+
+	mutex_lock(&c->lock);
+	if (ireg_find_group(c, iommu_group))
+		domain = c->domain;
+	mutex_unlock(&c->lock);
+	return domain;
+}
+
+int ireg_container_info(struct ireg_ucmd *ucmd)
+{
+	struct iommu_reg_info *cmd = ucmd->cmd;
+	struct ireg_container *c = ucmd->container;
+	struct iommu_reg_iova_range __user *uranges;
+	u32 n;
+	int ret;
+
+	if (cmd->flags)
+		return -EINVAL;
+
+	uranges = u64_to_user_ptr(cmd->iova_ranges);
+
+	mutex_lock(&c->lock);
+	n = min(cmd->num_iova_ranges, c->iova.nr_ranges);
+	if (n && copy_to_user(uranges, c->iova.ranges,
+			      array_size(n, sizeof(*c->iova.ranges)))) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+
+	cmd->num_groups = c->nr_groups;
+	cmd->num_iova_ranges = c->iova.nr_ranges;
+	cmd->pgsize_bitmap = c->domain->pgsize_bitmap;
+	cmd->aperture_start = c->domain->geometry.aperture_start;
+	cmd->aperture_last = c->domain->geometry.aperture_end;
+	ret = 0;
+out_unlock:
+	mutex_unlock(&c->lock);
+	if (ret)
+		return ret;
+	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
+}

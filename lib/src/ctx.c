@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * Context: a VFIO container with the iommu_reg backend selected, the
+ * groups attached to it and the devices opened through them.
+ *
+ * VFIO only lets a backend be selected once a group is in the container,
+ * so ireg_ctx_open() only opens and checks the container; the first
+ * ireg_device_open() attaches that device's group and selects iommu_reg.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/vfio.h>
+
+#include "iommureg.h"
+#include "internal.h"
+
+static int ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx) {
+		va_start(ap, fmt);
+		vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
+		va_end(ap);
+	}
+	return -err;
+}
+
+int ireg_ctx_open(struct ireg_ctx **ctxp, unsigned int flags)
+{
+	struct ireg_ctx *ctx;
+	int ret;
+
+	*ctxp = NULL;
+	if (flags & ~IREG_CTX_NO_BACKEND_CHECK)
+		return -EINVAL;
+
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+
+	ctx->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (ctx->container_fd < 0) {
+		ret = errno;
+		free(ctx);
+		return -ret;
+	}
+
+	if (ioctl(ctx->container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
+		ireg_ctx_close(ctx);
+		return -EPROTO;
+	}
+
+	if (!(flags & IREG_CTX_NO_BACKEND_CHECK) &&
+	    ioctl(ctx->container_fd, VFIO_CHECK_EXTENSION, VFIO_IOMMU_REG) != 1) {
+		ireg_ctx_close(ctx);
+		return -ENODEV;
+	}
+
+	*ctxp = ctx;
+	return 0;
+}
+
+void ireg_ctx_close(struct ireg_ctx *ctx)
+{
+	unsigned int i;
+
+	if (!ctx)
+		return;
+	for (i = 0; i < ctx->nr_devices; i++)
+		close(ctx->devices[i].fd);
+	/* Groups last: closing a group detaches it from the container. */
+	for (i = 0; i < ctx->nr_groups; i++)
+		close(ctx->groups[i].fd);
+	if (ctx->container_fd >= 0)
+		close(ctx->container_fd);
+	free(ctx->devices);
+	free(ctx->groups);
+	free(ctx);
+}
+
+int ireg_ctx_container_fd(const struct ireg_ctx *ctx)
+{
+	return ctx->container_fd;
+}
+
+const char *ireg_ctx_errmsg(const struct ireg_ctx *ctx)
+{
+	return ctx->errmsg;
+}
+
+static int ireg_group_of(struct ireg_ctx *ctx, const char *bdf, int *group)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+	char *end;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	if (access(path, F_OK))
+		return ireg_fail(ctx, ENODEV, "%s: no such PCI device", bdf);
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return ireg_fail(ctx, ENODEV,
+				 "%s: not behind an IOMMU (no iommu_group)",
+				 bdf);
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	errno = 0;
+	*group = (int)strtol(base, &end, 10);
+	if (errno || *end || end == base)
+		return ireg_fail(ctx, EINVAL, "%s: odd iommu_group link %s",
+				 bdf, target);
+	return 0;
+}
+
+static int ireg_group_attach(struct ireg_ctx *ctx, int group)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct ireg_group *groups;
+	char path[64];
+	unsigned int i;
+	int fd, err;
+
+	for (i = 0; i < ctx->nr_groups; i++)
+		if (ctx->groups[i].id == group)
+			return ctx->groups[i].fd;
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		if (err == ENOENT)
+			return ireg_fail(ctx, ENODEV,
+					 "%s missing: device not bound to vfio-pci",
+					 path);
+		return ireg_fail(ctx, err, "open %s: %s", path, strerror(err));
+	}
+
+	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &status)) {
+		err = errno;
+		goto err_close;
+	}
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		close(fd);
+		return ireg_fail(ctx, EBUSY,
+				 "group %d not viable: bind all its devices to vfio-pci",
+				 group);
+	}
+	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &ctx->container_fd)) {
+		err = errno;
+		goto err_close;
+	}
+	if (!ctx->backend_set) {
+		if (ioctl(ctx->container_fd, VFIO_SET_IOMMU, VFIO_IOMMU_REG)) {
+			err = errno;
+			ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
+			close(fd);
+			return ireg_fail(ctx, err,
+					 "VFIO_SET_IOMMU(iommu_reg): %s",
+					 strerror(err));
+		}
+		ctx->backend_set = 1;
+	}
+
+	groups = realloc(ctx->groups, (ctx->nr_groups + 1) * sizeof(*groups));
+	if (!groups) {
+		ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
+		close(fd);
+		return -ENOMEM;
+	}
+	ctx->groups = groups;
+	ctx->groups[ctx->nr_groups].id = group;
+	ctx->groups[ctx->nr_groups].fd = fd;
+	ctx->nr_groups++;
+	return fd;
+
+err_close:
+	close(fd);
+	return ireg_fail(ctx, err, "group %d: %s", group, strerror(err));
+}
+
+int ireg_device_open(struct ireg_ctx *ctx, const char *bdf)
+{
+	struct ireg_device *devices;
+	int group, group_fd, fd, ret;
+
+	ret = ireg_group_of(ctx, bdf, &group);
+	if (ret)
+		return ret;
+	group_fd = ireg_group_attach(ctx, group);
+	if (group_fd < 0)
+		return group_fd;
+
+	fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (fd < 0) {
+		ret = errno;
+		return ireg_fail(ctx, ret, "%s: VFIO_GROUP_GET_DEVICE_FD: %s",
+				 bdf, strerror(ret));
+	}
+
+	devices = realloc(ctx->devices,
+			  (ctx->nr_devices + 1) * sizeof(*devices));
+	if (!devices) {
+		close(fd);
+		return -ENOMEM;
+	}
+	ctx->devices = devices;
+	ctx->devices[ctx->nr_devices].fd = fd;
+	snprintf(ctx->devices[ctx->nr_devices].bdf,
+		 sizeof(ctx->devices[0].bdf), "%s", bdf);
+	ctx->nr_devices++;
+	return fd;
+}
+
+int ireg_ctx_info(struct ireg_ctx *ctx, struct iommu_reg_info *info,
+		  struct iommu_reg_iova_range *ranges, unsigned int nr_ranges)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->num_iova_ranges = nr_ranges;
+	info->iova_ranges = (uintptr_t)ranges;
+	if (ioctl(ctx->container_fd, IOMMU_REG_INFO, info))
+		return ireg_fail(ctx, errno, "IOMMU_REG_INFO: %s",
+				 strerror(errno));
+	return 0;
+}

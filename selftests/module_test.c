@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Module lifetime: iommu_reg cannot be unloaded while a container uses it,
+ * unloads cleanly once its users have closed, in any close order, and
+ * loads again.  Runs last in the VM: it removes and reloads the module.
+ *
+ * IREG_MODULE names the iommu_reg.ko to reload.
+ */
+#include <sys/syscall.h>
+#include "ireg_test.h"
+#include "kselftest_harness.h"
+
+static int delete_module(const char *name)
+{
+	return syscall(__NR_delete_module, name, O_NONBLOCK);
+}
+
+static int load_module(void)
+{
+	const char *path = getenv("IREG_MODULE");
+	int fd, ret;
+
+	if (!path)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = syscall(__NR_finit_module, fd, "", 0);
+	close(fd);
+	return ret;
+}
+
+static int backend_available(void)
+{
+	int container = open("/dev/vfio/vfio", O_RDWR);
+	int ret;
+
+	if (container < 0)
+		return -1;
+	ret = ioctl(container, VFIO_CHECK_EXTENSION, VFIO_IOMMU_REG);
+	close(container);
+	return ret;
+}
+
+enum close_order {
+	CLOSE_DEVICE_GROUP_CONTAINER,
+	CLOSE_CONTAINER_GROUP_DEVICE,
+	CLOSE_GROUP_CONTAINER_DEVICE,
+	CLOSE_CONTAINER_DEVICE_GROUP,
+};
+
+FIXTURE(module) {
+	int fds[3];	/* device, group, container */
+};
+
+FIXTURE_VARIANT(module) {
+	enum close_order order;
+};
+
+FIXTURE_VARIANT_ADD(module, device_group_container) {
+	.order = CLOSE_DEVICE_GROUP_CONTAINER,
+};
+
+FIXTURE_VARIANT_ADD(module, container_group_device) {
+	.order = CLOSE_CONTAINER_GROUP_DEVICE,
+};
+
+FIXTURE_VARIANT_ADD(module, group_container_device) {
+	.order = CLOSE_GROUP_CONTAINER_DEVICE,
+};
+
+FIXTURE_VARIANT_ADD(module, container_device_group) {
+	.order = CLOSE_CONTAINER_DEVICE_GROUP,
+};
+
+FIXTURE_SETUP(module)
+{
+	const char *bdf = ireg_edu_bdf(0);
+
+	if (!bdf)
+		SKIP(return, "no edu device in IREG_EDU_BDFS");
+	if (!getenv("IREG_MODULE"))
+		SKIP(return, "IREG_MODULE not set");
+	ASSERT_EQ(1, backend_available());
+
+	self->fds[2] = open("/dev/vfio/vfio", O_RDWR);
+	ASSERT_LE(0, self->fds[2]);
+	self->fds[1] = ireg_open_group(bdf);
+	ASSERT_LE(0, self->fds[1]);
+	ASSERT_EQ(0, ireg_container_setup(self->fds[2], self->fds[1],
+					  VFIO_IOMMU_REG));
+	self->fds[0] = ioctl(self->fds[1], VFIO_GROUP_GET_DEVICE_FD, bdf);
+	ASSERT_LE(0, self->fds[0]);
+}
+
+FIXTURE_TEARDOWN(module)
+{
+	/* Leave the module loaded for whatever runs next. */
+	if (backend_available() != 1)
+		load_module();
+}
+
+TEST_F(module, unload_after_close)
+{
+	static const int orders[][3] = {
+		[CLOSE_DEVICE_GROUP_CONTAINER] = { 0, 1, 2 },
+		[CLOSE_CONTAINER_GROUP_DEVICE] = { 2, 1, 0 },
+		[CLOSE_GROUP_CONTAINER_DEVICE] = { 1, 2, 0 },
+		[CLOSE_CONTAINER_DEVICE_GROUP] = { 2, 0, 1 },
+	};
+	const int *order = orders[variant->order];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		/* Still in use: refused, not forced. */
+		EXPECT_EQ(-1, delete_module("iommu_reg"));
+		EXPECT_EQ(EWOULDBLOCK, errno);
+		ASSERT_EQ(0, close(self->fds[order[i]]));
+	}
+
+	ASSERT_EQ(0, delete_module("iommu_reg"));
+	EXPECT_EQ(0, backend_available());
+	EXPECT_EQ(-1, delete_module("iommu_reg"));
+	EXPECT_EQ(ENOENT, errno);
+
+	ASSERT_EQ(0, load_module());
+	EXPECT_EQ(1, backend_available());
+}
+
+TEST_HARNESS_MAIN
