@@ -172,6 +172,8 @@ TEST_F(backend, group_attach_second)
 	EXPECT_EQ(2, info.num_groups);
 
 	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_UNSET_CONTAINER));
+	memset(&info, 0, sizeof(info));
+	info.argsz = sizeof(info);
 	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_INFO, &info));
 	EXPECT_EQ(1, info.num_groups);
 	close(group2);
