@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * PCI devices through sysfs (<root>/bus/pci/devices/<BDF>/...).
+ *
+ * A BDF here is always the normalised sysfs name, "dddd:bb:dd.f" in
+ * lower case; pci_bdf_parse() also accepts the short "bb:dd.f" form for
+ * domain 0.  Since it only accepts hex digits, ':' and '.', a parsed BDF
+ * is safe to put in a path.
+ *
+ * The config space file is as long as the device's config space (256 or
+ * 4096 bytes), but the kernel lets only CAP_SYS_ADMIN read past byte 64:
+ * other readers get a short read.  The capability parser is told both
+ * lengths so that it can tell "not there" from "not readable".
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/pci_regs.h>
+
+#include "pci.h"
+
+#ifndef PCI_PASID_CAP_WIDTH
+#define PCI_PASID_CAP_WIDTH	0x1f00
+#endif
+
+/* Like the kernel's PCI_FIND_CAP_TTL: at most 48 standard capabilities. */
+#define PCI_STD_CAP_TTL		48
+#define PCI_STD_CAP_START	0x40
+#define PCI_EXT_CAP_TTL		((PCI_CFG_SPACE_EXP_SIZE - \
+				  PCI_CFG_SPACE_SIZE) / 8)
+
+static const struct {
+	unsigned int vendor;
+	unsigned int device;
+	const char *name;
+} pci_names[] = {
+	{ 0x1234, 0x11e8, "edu" },	/* QEMU's educational device */
+};
+
+/* ---- BDF ---- */
+
+/* Parse exactly @min..@max hex digits at *@s. */
+static int hex_field(const char **s, int min, int max, unsigned int *val)
+{
+	int n = 0;
+
+	*val = 0;
+	while (n < max && isxdigit((unsigned char)**s)) {
+		char c = tolower((unsigned char)**s);
+
+		*val = *val * 16 + (isdigit((unsigned char)c) ? c - '0' :
+				    c - 'a' + 10);
+		(*s)++;
+		n++;
+	}
+	return n >= min && !isxdigit((unsigned char)**s) ? 0 : -EINVAL;
+}
+
+int pci_bdf_parse(const char *arg, char bdf[PCI_BDF_SIZE])
+{
+	unsigned int domain = 0, bus, dev, fn;
+	const char *s = arg;
+	const char *colon = strchr(arg, ':');
+
+	/* "dddd:bb:dd.f" has two colons, "bb:dd.f" one. */
+	if (colon && strchr(colon + 1, ':')) {
+		if (hex_field(&s, 4, 8, &domain) || *s++ != ':')
+			return -EINVAL;
+	}
+	if (hex_field(&s, 2, 2, &bus) || *s++ != ':' ||
+	    hex_field(&s, 2, 2, &dev) || *s++ != '.' ||
+	    hex_field(&s, 1, 1, &fn) || *s)
+		return -EINVAL;
+	if (dev > 0x1f || fn > 7)
+		return -EINVAL;
+	snprintf(bdf, PCI_BDF_SIZE, "%04x:%02x:%02x.%x", domain, bus, dev, fn);
+	return 0;
+}
+
+/* ---- sysfs ---- */
+
+static __printf(2, 3) int path_fmt(char *path, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(path, PATH_MAX, fmt, ap);
+	va_end(ap);
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+int pci_dev_path(const struct ireg *ir, char *path, const char *bdf,
+		 const char *attr)
+{
+	return path_fmt(path, "%s/bus/pci/devices/%s%s%s", ir->sysfs_root, bdf,
+			attr ? "/" : "", attr ? attr : "");
+}
+
+int pci_drv_path(const struct ireg *ir, char *path, const char *drv,
+		 const char *attr)
+{
+	return path_fmt(path, "%s/bus/pci/drivers/%s%s%s", ir->sysfs_root, drv,
+			attr ? "/" : "", attr ? attr : "");
+}
+
+int pci_bus_path(const struct ireg *ir, char *path, const char *attr)
+{
+	return path_fmt(path, "%s/bus/pci/%s", ir->sysfs_root, attr);
+}
+
+int sysfs_read(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	close(fd);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
+int sysfs_write(const char *path, const char *val)
+{
+	size_t len = strlen(val);
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -EIO;
+	if (close(fd) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+int sysfs_link_name(const char *path, char *name, size_t size)
+{
+	char target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strlen(base) >= size)
+		return -ENAMETOOLONG;
+	strcpy(name, base);
+	return 0;
+}
+
+static int sysfs_read_hex(const char *path, unsigned int *val)
+{
+	char buf[32], *end;
+	unsigned long v;
+	int ret;
+
+	ret = sysfs_read(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	errno = 0;
+	v = strtoul(buf, &end, 16);
+	if (errno || end == buf || *end || v > UINT_MAX)
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
+/* ---- config space ---- */
+
+static unsigned int cfg16(const uint8_t *cfg, unsigned int pos)
+{
+	return cfg[pos] | cfg[pos + 1] << 8;
+}
+
+static uint32_t cfg32(const uint8_t *cfg, unsigned int pos)
+{
+	return cfg16(cfg, pos) | (uint32_t)cfg16(cfg, pos + 2) << 16;
+}
+
+static void ext_caps_set(struct pci_caps *caps, enum pci_cap_state state)
+{
+	caps->pasid = state;
+	caps->pri = state;
+	caps->ats = state;
+	caps->acs = state;
+}
+
+static void cap_problem(struct pci_caps *caps, const char *what,
+			unsigned int pos)
+{
+	if (!caps->problem) {
+		caps->problem = what;
+		caps->problem_pos = pos;
+	}
+}
+
+/* The standard list (0x40..0xff), as the kernel's __pci_find_next_cap(). */
+static void std_caps_walk(const uint8_t *cfg, struct pci_caps *caps)
+{
+	uint64_t seen = 0;	/* one bit per dword from 0x40 */
+	unsigned int pos, ttl = PCI_STD_CAP_TTL;
+
+	caps->pcie = PCI_CAP_ABSENT;
+	if (!(cfg16(cfg, PCI_STATUS) & PCI_STATUS_CAP_LIST))
+		return;
+	if ((cfg[PCI_HEADER_TYPE] & PCI_HEADER_TYPE_MASK) ==
+	    PCI_HEADER_TYPE_CARDBUS)
+		pos = cfg[PCI_CB_CAPABILITY_LIST];
+	else
+		pos = cfg[PCI_CAPABILITY_LIST];
+
+	while (pos) {
+		uint64_t bit;
+
+		pos &= ~3u;
+		if (pos < PCI_STD_CAP_START) {
+			cap_problem(caps, "capability pointer out of range",
+				    pos);
+			return;
+		}
+		bit = 1ull << ((pos - PCI_STD_CAP_START) / 4);
+		if ((seen & bit) || !ttl--) {
+			cap_problem(caps, "capability list loops", pos);
+			return;
+		}
+		seen |= bit;
+		if (cfg[pos + PCI_CAP_LIST_ID] == 0xff)
+			return;
+		if (cfg[pos + PCI_CAP_LIST_ID] == PCI_CAP_ID_EXP)
+			caps->pcie = PCI_CAP_PRESENT;
+		pos = cfg[pos + PCI_CAP_LIST_NEXT];
+	}
+}
+
+static void ext_cap_found(const uint8_t *cfg, unsigned int pos,
+			  struct pci_caps *caps)
+{
+	unsigned int cap;
+
+	switch (PCI_EXT_CAP_ID(cfg32(cfg, pos))) {
+	case PCI_EXT_CAP_ID_PASID:
+		if (pos + PCI_EXT_CAP_PASID_SIZEOF > PCI_CFG_SPACE_EXP_SIZE) {
+			cap_problem(caps, "PASID capability truncated", pos);
+			return;
+		}
+		cap = cfg16(cfg, pos + PCI_PASID_CAP);
+		caps->pasid = PCI_CAP_PRESENT;
+		caps->pasid_width = (cap & PCI_PASID_CAP_WIDTH) >> 8;
+		caps->pasid_exec = cap & PCI_PASID_CAP_EXEC;
+		caps->pasid_priv = cap & PCI_PASID_CAP_PRIV;
+		break;
+	case PCI_EXT_CAP_ID_PRI:
+		caps->pri = PCI_CAP_PRESENT;
+		break;
+	case PCI_EXT_CAP_ID_ATS:
+		caps->ats = PCI_CAP_PRESENT;
+		break;
+	case PCI_EXT_CAP_ID_ACS:
+		caps->acs = PCI_CAP_PRESENT;
+		break;
+	}
+}
+
+/*
+ * The extended list (0x100..0xfff), as pci_find_next_ext_capability():
+ * it starts at 0x100, and a header of 0 (or all ones, nothing there)
+ * means no extended capabilities.
+ */
+static void ext_caps_walk(const uint8_t *cfg, struct pci_caps *caps)
+{
+	uint32_t seen[PCI_CFG_SPACE_EXP_SIZE / 4 / 32] = { 0 };
+	unsigned int pos = PCI_CFG_SPACE_SIZE, ttl = PCI_EXT_CAP_TTL;
+	uint32_t header = cfg32(cfg, pos);
+
+	ext_caps_set(caps, PCI_CAP_ABSENT);
+	if (header == 0 || header == 0xffffffff)
+		return;
+
+	for (;;) {
+		unsigned int next = PCI_EXT_CAP_NEXT(header);
+
+		seen[pos / 4 / 32] |= 1u << (pos / 4 % 32);
+		ext_cap_found(cfg, pos, caps);
+		if (!next)
+			return;
+		if (next < PCI_CFG_SPACE_SIZE) {
+			cap_problem(caps, "extended capability pointer out of range",
+				    next);
+			return;
+		}
+		if ((seen[next / 4 / 32] & 1u << (next / 4 % 32)) || !--ttl) {
+			cap_problem(caps, "extended capability list loops",
+				    next);
+			return;
+		}
+		pos = next;
+		header = cfg32(cfg, pos);
+	}
+}
+
+/*
+ * @cfg holds the first @len bytes of a config space of @size bytes.
+ * Standard capabilities need the first 256 bytes.  Extended ones need
+ * all 4096; a device whose config space is 256 bytes has none.
+ */
+void pci_caps_parse(const uint8_t *cfg, size_t len, size_t size,
+		    struct pci_caps *caps)
+{
+	memset(caps, 0, sizeof(*caps));
+	caps->pcie = PCI_CAP_UNKNOWN;
+	ext_caps_set(caps, PCI_CAP_UNKNOWN);
+
+	if (len < PCI_CFG_SPACE_SIZE)
+		return;
+	std_caps_walk(cfg, caps);
+
+	if (len >= PCI_CFG_SPACE_EXP_SIZE)
+		ext_caps_walk(cfg, caps);
+	else if (len == PCI_CFG_SPACE_SIZE && size == PCI_CFG_SPACE_SIZE)
+		ext_caps_set(caps, PCI_CAP_ABSENT);
+}
+
+static int pci_config_read(const char *path, struct pci_caps *caps)
+{
+	uint8_t cfg[PCI_CFG_SPACE_EXP_SIZE];
+	struct stat st;
+	size_t len = 0;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		goto out_close;
+	}
+	while (len < sizeof(cfg)) {
+		ssize_t n = pread(fd, cfg + len, sizeof(cfg) - len, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			goto out_close;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	pci_caps_parse(cfg, len, st.st_size, caps);
+out_close:
+	close(fd);
+	return ret;
+}
+
+/* ---- devices ---- */
+
+int pci_dev_driver(const struct ireg *ir, const char *bdf,
+		   char drv[NAME_MAX + 1])
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = pci_dev_path(ir, path, bdf, "driver");
+	if (ret)
+		return ret;
+	ret = sysfs_link_name(path, drv, NAME_MAX + 1);
+	if (ret == -ENOENT) {
+		drv[0] = '\0';
+		ret = 0;
+	}
+	return ret;
+}
+
+static int pci_dev_attr_hex(const struct ireg *ir, const char *bdf,
+			    const char *attr, unsigned int *val)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = pci_dev_path(ir, path, bdf, attr);
+	if (ret)
+		return ret;
+	return sysfs_read_hex(path, val);
+}
+
+static int pci_dev_group(const struct ireg *ir, struct pci_dev *dev)
+{
+	char path[PATH_MAX], name[NAME_MAX + 1], *end;
+	unsigned long group;
+	int ret;
+
+	dev->has_group = false;
+	ret = pci_dev_path(ir, path, dev->bdf, "iommu_group");
+	if (ret)
+		return ret;
+	ret = sysfs_link_name(path, name, sizeof(name));
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	errno = 0;
+	group = strtoul(name, &end, 10);
+	if (errno || end == name || *end || group > UINT_MAX)
+		return -EINVAL;
+	dev->iommu_group = group;
+	dev->has_group = true;
+	return 0;
+}
+
+/*
+ * Fill @dev for @bdf.  -ENODEV if there is no such device; problems with
+ * the config space only leave the capabilities unknown, with a warning.
+ */
+int pci_dev_read(const struct ireg *ir, const char *bdf, struct pci_dev *dev)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i;
+	int ret;
+
+	memset(dev, 0, sizeof(*dev));
+	snprintf(dev->bdf, sizeof(dev->bdf), "%s", bdf);
+
+	ret = pci_dev_path(ir, path, bdf, NULL);
+	if (ret)
+		return ret;
+	if (stat(path, &st))
+		return errno == ENOENT ? -ENODEV : -errno;
+
+	ret = pci_dev_attr_hex(ir, bdf, "vendor", &dev->vendor);
+	if (!ret)
+		ret = pci_dev_attr_hex(ir, bdf, "device", &dev->device);
+	if (!ret)
+		ret = pci_dev_attr_hex(ir, bdf, "class", &dev->class);
+	if (ret)	/* the device went away while we looked */
+		return ret == -ENOENT ? -ENODEV : ret;
+
+	for (i = 0; i < ARRAY_SIZE(pci_names); i++)
+		if (pci_names[i].vendor == dev->vendor &&
+		    pci_names[i].device == dev->device)
+			dev->name = pci_names[i].name;
+
+	ret = pci_dev_driver(ir, bdf, dev->driver);
+	if (ret)
+		return ret;
+	ret = pci_dev_group(ir, dev);
+	if (ret)
+		return ret;
+
+	ret = pci_dev_path(ir, path, bdf, "config");
+	if (!ret)
+		ret = pci_config_read(path, &dev->caps);
+	if (ret) {
+		pci_caps_parse(NULL, 0, 0, &dev->caps);
+		ireg_warnx("%s: %s", path, strerror(-ret));
+	} else if (dev->caps.problem) {
+		ireg_warnx("%s: %s at 0x%x", bdf, dev->caps.problem,
+			   dev->caps.problem_pos);
+	}
+	return 0;
+}
