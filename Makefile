@@ -89,10 +89,13 @@ vm-shell: all
 		--file tools/iommu-reg/iommu-reg \
 		$(foreach t,$(shell $(MAKE) -s -C selftests list),--test selftests/$(t))
 
+CHECKPATCH	= perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
+		  --ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG
+
+# uapi headers cannot use BIT(): it is not part of the uapi.
 checkpatch: $(KSRC_STAMP)
-	perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
-		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
-		-f $(filter-out %.mod.c,$(wildcard kernel/*.[ch])) uapi/linux/*.h
+	$(CHECKPATCH) -f $(filter-out %.mod.c,$(wildcard kernel/*.[ch]))
+	$(CHECKPATCH) --ignore BIT_MACRO -f uapi/linux/*.h
 
 sparse: $(KSRC_STAMP) kdir-check
 	$(KMAKE) C=2 modules

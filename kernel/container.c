@@ -31,15 +31,33 @@ void *ireg_container_open(unsigned long arg)
 
 	mutex_init(&c->lock);
 	INIT_LIST_HEAD(&c->groups);
+	xa_init_flags(&c->regions, XA_FLAGS_ALLOC1);
+	c->region_tree = RB_ROOT_CACHED;
+	c->mapping_tree = RB_ROOT_CACHED;
+	c->iova_hint = IREG_IOVA_FIRST;
 	return c;
 }
 
+/*
+ * Called when the last group leaves: on close of the container, group and
+ * device fds in any order, or when the process dies.  No device can reach
+ * the domain any more, so mappings are dropped with the domain's page
+ * tables rather than unmapped one by one; then every region is unpinned
+ * and uncharged.
+ */
 void ireg_container_release(void *iommu_data)
 {
 	struct ireg_container *c = iommu_data;
+	struct ireg_region *r;
+	unsigned long handle;
 
 	/* VFIO detaches every group before it releases the backend. */
 	WARN_ON(!list_empty(&c->groups));
+
+	ireg_mapping_destroy_all(c);
+	xa_for_each(&c->regions, handle, r)
+		ireg_region_destroy(r);
+	xa_destroy(&c->regions);
 
 	ireg_iova_space_destroy(&c->iova);
 	if (c->domain)
@@ -230,6 +248,10 @@ int ireg_container_info(struct ireg_ucmd *ucmd)
 	cmd->pgsize_bitmap = c->domain->pgsize_bitmap;
 	cmd->aperture_start = c->domain->geometry.aperture_start;
 	cmd->aperture_last = c->domain->geometry.aperture_end;
+	cmd->max_regions = READ_ONCE(ireg_max_regions);
+	cmd->num_regions = c->nr_regions;
+	cmd->num_mappings = c->nr_mappings;
+	cmd->pinned_pages = c->pinned_pages;
 	ret = 0;
 out_unlock:
 	mutex_unlock(&c->lock);

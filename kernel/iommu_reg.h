@@ -8,20 +8,44 @@
  *  - A "container" is the backend's per-VFIO-container state (VFIO's
  *    iommu_data); it owns exactly one iommu_domain shared by all its groups.
  *
- * Lock order, outermost first: ireg_container.lock.
+ * Lock order, outermost first: ireg_container.lock, then the mm's
+ * mmap_lock (taken by pinning and by account_locked_vm()).  Pinning, the
+ * slow part of pre-registration, runs with no lock held.
  */
 #ifndef IREG_IOMMU_REG_H
 #define IREG_IOMMU_REG_H
 
+#include <linux/atomic.h>
+#include <linux/interval_tree.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/sizes.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 #include <uapi/linux/iommu_reg.h>
 
 #include "vfio_compat.h"
 
 struct iommu_domain;
 struct iommu_group;
+struct mm_struct;
+struct page;
+
+/* Kernel-chosen IOVAs start here, so that IOVA 0 is never handed out. */
+#define IREG_IOVA_FIRST		SZ_1M
+
+extern unsigned int ireg_max_regions;
+
+/* Leaf IOMMU pages counted by the audit_unmap module parameter. */
+enum {
+	IREG_AUDIT_4K,
+	IREG_AUDIT_2M,
+	IREG_AUDIT_1G,
+	IREG_AUDIT_OTHER,
+	IREG_AUDIT_NR,
+};
+
+extern atomic64_t ireg_audit_pages[IREG_AUDIT_NR];
 
 /**
  * struct ireg_iova_space - the IOVA ranges a container may use
@@ -52,6 +76,15 @@ struct ireg_group {
  * @groups: struct ireg_group entries of the attached IOMMU groups
  * @nr_groups: entries in @groups
  * @iova: usable IOVA ranges, rebuilt on every attach and detach
+ * @regions: handle -> struct ireg_region
+ * @next_handle: cyclic handle allocation, so a stale handle is not
+ *	soon reused
+ * @region_tree: regions by virtual range [start, last]
+ * @nr_regions: regions in @regions
+ * @pinned_pages: pages pinned by all regions
+ * @mapping_tree: mappings by IOVA range [start, last]
+ * @nr_mappings: mappings in @mapping_tree
+ * @iova_hint: where the next kernel-chosen IOVA search starts
  */
 struct ireg_container {
 	struct mutex lock; /* see above */
@@ -59,6 +92,72 @@ struct ireg_container {
 	struct list_head groups;
 	unsigned int nr_groups;
 	struct ireg_iova_space iova;
+	struct xarray regions;
+	u32 next_handle;
+	struct rb_root_cached region_tree;
+	unsigned int nr_regions;
+	u64 pinned_pages;
+	struct rb_root_cached mapping_tree;
+	u64 nr_mappings;
+	u64 iova_hint;
+};
+
+/**
+ * struct ireg_region - pinned, accounted user memory
+ * @node: virtual range [start, last] in ireg_container.region_tree
+ * @handle: index in ireg_container.regions
+ * @flags: IOMMU_REG_REGION_*
+ * @refs: registration references (IOMMU_REG_PREREG, IOMMU_REG_REGISTER)
+ * @nr_user_mappings: mappings made with IOMMU_REG_MAP
+ * @mappings: every struct ireg_mapping of the region
+ * @free_node: entry in a list of regions to destroy after unlocking
+ * @mm: the address space the pages were pinned from, grabbed so its
+ *	locked_vm can be uncharged whenever the region goes
+ * @npages: pages in @pages
+ * @pages: the pinned pages; immutable for the region's life
+ *
+ * All fields but @pages, @npages and @mm are protected by the container
+ * lock.
+ */
+struct ireg_region {
+	struct interval_tree_node node;
+	u32 handle;
+	u32 flags;
+	unsigned int refs;
+	unsigned int nr_user_mappings;
+	struct list_head mappings;
+	struct list_head free_node;
+	struct mm_struct *mm;
+	unsigned long npages;
+	struct page **pages;
+};
+
+enum ireg_mapping_kind {
+	IREG_MAPPING_USER,
+	IREG_MAPPING_AUTO,
+	IREG_MAPPING_TYPE1,
+};
+
+/**
+ * struct ireg_mapping - a range of a region at an IOVA
+ * @node: IOVA range [start, last] in ireg_container.mapping_tree
+ * @region_node: entry in ireg_region.mappings
+ * @region: the region whose pages are mapped
+ * @pgoff: first page of @region mapped
+ * @prot: IOMMU_REG_PROT_*
+ * @placement: IOMMU_REG_MAP_IOVA_* it was placed with (0: kernel-chosen)
+ * @kind: who owns it; see mapping.c
+ *
+ * Protected by the container lock.
+ */
+struct ireg_mapping {
+	struct interval_tree_node node;
+	struct list_head region_node;
+	struct ireg_region *region;
+	unsigned long pgoff;
+	u32 prot;
+	u32 placement;
+	enum ireg_mapping_kind kind;
 };
 
 /**
@@ -90,5 +189,55 @@ int ireg_container_info(struct ireg_ucmd *ucmd);
 /* iova.c */
 int ireg_iova_space_build(struct ireg_container *c);
 void ireg_iova_space_destroy(struct ireg_iova_space *space);
+int ireg_iova_claim(struct ireg_container *c, u64 iova, u64 length);
+int ireg_iova_alloc(struct ireg_container *c, u64 length, u64 vaddr,
+		    u64 *iova);
+
+/* region.c */
+int ireg_region_validate(u64 vaddr, u64 size);
+struct ireg_region *ireg_region_find_exact(struct ireg_container *c,
+					   unsigned long vaddr,
+					   unsigned long last, u32 flags);
+struct ireg_region *ireg_region_find_covering(struct ireg_container *c,
+					      unsigned long vaddr,
+					      unsigned long last,
+					      bool writable);
+struct ireg_region *ireg_region_get(struct ireg_container *c, u32 handle);
+struct ireg_region *ireg_region_alloc(unsigned long vaddr, unsigned long size,
+				      u32 flags);
+void ireg_region_destroy(struct ireg_region *r);
+int ireg_region_insert(struct ireg_container *c, struct ireg_region *r,
+		       struct ireg_region **out, struct ireg_region **dup);
+void ireg_region_unlink(struct ireg_container *c, struct ireg_region *r);
+struct ireg_region *ireg_region_get_or_create(struct ireg_container *c,
+					      u64 vaddr, u64 size, u32 flags);
+void ireg_region_release_if_unused(struct ireg_container *c,
+				   struct ireg_region *r,
+				   struct list_head *to_free);
+void ireg_region_destroy_list(struct list_head *to_free);
+int ireg_region_put(struct ireg_container *c, struct ireg_region *r,
+		    bool unmap, struct list_head *to_free);
+int ireg_region_prereg(struct ireg_ucmd *ucmd);
+int ireg_region_unreg(struct ireg_ucmd *ucmd);
+
+/* mapping.c */
+struct ireg_mapping *ireg_mapping_create(struct ireg_container *c,
+					 struct ireg_region *r, u64 offset,
+					 u64 length, u32 prot, u32 placement,
+					 enum ireg_mapping_kind kind, u64 *iova);
+struct ireg_mapping *ireg_mapping_find_auto(struct ireg_region *r, u32 prot,
+					    u32 placement, u64 iova);
+void ireg_mapping_unmap_region(struct ireg_container *c, struct ireg_region *r,
+			       bool user);
+int ireg_mapping_unmap_range(struct ireg_container *c, u64 start, u64 last,
+			     u64 *unmapped, struct list_head *to_free);
+void ireg_mapping_destroy_all(struct ireg_container *c);
+int ireg_mapping_map(struct ireg_ucmd *ucmd);
+int ireg_mapping_unmap(struct ireg_ucmd *ucmd);
+int ireg_mapping_register(struct ireg_ucmd *ucmd);
+
+/* type1.c */
+long ireg_type1_ioctl(struct ireg_container *c, unsigned int cmd,
+		      unsigned long arg);
 
 #endif /* IREG_IOMMU_REG_H */

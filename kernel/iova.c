@@ -112,3 +112,151 @@ void ireg_iova_space_destroy(struct ireg_iova_space *space)
 	space->ranges = NULL;
 	space->nr_ranges = 0;
 }
+
+/* Index of the usable range holding @iova, or -1. */
+static int ireg_iova_range_of(const struct ireg_iova_space *space, u64 iova)
+{
+	int lo = 0, hi = (int)space->nr_ranges - 1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (iova < space->ranges[mid].start)
+			hi = mid - 1;
+		else if (iova > space->ranges[mid].last)
+			lo = mid + 1;
+		else
+			return mid;
+	}
+	return -1;
+}
+
+/* The first mapping overlapping [start, last], or NULL. */
+static struct interval_tree_node *ireg_iova_busy(struct ireg_container *c,
+						 u64 start, u64 last)
+{
+	return interval_tree_iter_first(&c->mapping_tree, start, last);
+}
+
+/**
+ * ireg_iova_claim - check that a caller-chosen IOVA range can be mapped
+ * @c: container, locked
+ * @iova: start
+ * @length: page-aligned length, not zero
+ *
+ * Return: 0; -EINVAL when @iova is not aligned to the smallest IOMMU page;
+ * -EOVERFLOW when the range wraps; -ERANGE when it is not inside one
+ * usable range; -EEXIST when a mapping overlaps it.
+ */
+int ireg_iova_claim(struct ireg_container *c, u64 iova, u64 length)
+{
+	u64 min_pgsize = 1ULL << __ffs(c->domain->pgsize_bitmap);
+	u64 last = iova + length - 1;
+	int i;
+
+	lockdep_assert_held(&c->lock);
+
+	if (iova & (min_pgsize - 1))
+		return -EINVAL;
+	if (last < iova)
+		return -EOVERFLOW;
+	i = ireg_iova_range_of(&c->iova, iova);
+	if (i < 0 || last > c->iova.ranges[i].last)
+		return -ERANGE;
+	if (ireg_iova_busy(c, iova, last))
+		return -EEXIST;
+	return 0;
+}
+
+/*
+ * The first IOVA at or after @from that is congruent to @phase modulo
+ * @align, or 0 when that would wrap (callers never search below
+ * IREG_IOVA_FIRST, so 0 is never a real answer).
+ */
+static u64 ireg_iova_align_from(u64 from, u64 align, u64 phase)
+{
+	u64 base = from & ~(align - 1);
+	u64 iova = base + phase;
+
+	if (iova < from) {
+		if (base + align < base)
+			return 0;
+		iova += align;
+	}
+	return iova < from ? 0 : iova;
+}
+
+/* Search [from, to] of the usable space for a free, congruent range. */
+static int ireg_iova_search(struct ireg_container *c, u64 from, u64 to,
+			    u64 length, u64 align, u64 phase, u64 *out)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->iova.nr_ranges; i++) {
+		const struct iommu_reg_iova_range *r = &c->iova.ranges[i];
+		u64 iova = max(from, r->start);
+
+		if (r->last < from)
+			continue;
+		if (r->start > to)
+			break;
+
+		for (;;) {
+			struct interval_tree_node *busy;
+			u64 last;
+
+			iova = ireg_iova_align_from(iova, align, phase);
+			if (!iova)
+				break;
+			last = iova + length - 1;
+			if (last < iova || last > r->last)
+				break;
+			busy = ireg_iova_busy(c, iova, last);
+			if (!busy) {
+				*out = iova;
+				return 0;
+			}
+			if (busy->last == U64_MAX)
+				break;
+			iova = busy->last + 1;
+		}
+	}
+	return -ENOSPC;
+}
+
+/**
+ * ireg_iova_alloc - choose an IOVA for a new mapping
+ * @c: container, locked
+ * @length: page-aligned length, not zero
+ * @vaddr: virtual address of the range being mapped
+ * @iova: out: the IOVA
+ *
+ * The IOVA is congruent to @vaddr modulo the largest IOMMU page size not
+ * above @length, so huge pages map as huge IOMMU pages.  Allocation moves
+ * forward from a hint and wraps around once, so a steady stream of
+ * map/unmap does not rescan the mappings behind it.
+ *
+ * Return: 0 or -ENOSPC.
+ */
+int ireg_iova_alloc(struct ireg_container *c, u64 length, u64 vaddr, u64 *iova)
+{
+	u64 pgsizes = c->domain->pgsize_bitmap;
+	u64 fit = pgsizes & GENMASK_ULL(__fls(length), 0);
+	u64 align = fit ? 1ULL << __fls(fit) : 1ULL << __ffs(pgsizes);
+	u64 phase = vaddr & (align - 1);
+	int ret;
+
+	lockdep_assert_held(&c->lock);
+
+	ret = ireg_iova_search(c, c->iova_hint, U64_MAX, length, align, phase,
+			       iova);
+	if (ret && c->iova_hint > IREG_IOVA_FIRST)
+		ret = ireg_iova_search(c, IREG_IOVA_FIRST, c->iova_hint,
+				       length, align, phase, iova);
+	if (ret)
+		return ret;
+	c->iova_hint = *iova + length;
+	if (!c->iova_hint)
+		c->iova_hint = IREG_IOVA_FIRST;
+	return 0;
+}

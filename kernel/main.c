@@ -9,13 +9,27 @@
  * from a newer program is accepted when its tail is zero and refused with
  * E2BIG otherwise.
  */
+#include <linux/debugfs.h>
 #include <linux/module.h>
+#include <linux/seq_file.h>
 #include <linux/uaccess.h>
 
 #include "iommu_reg.h"
 
+unsigned int ireg_max_regions = 1U << 20;
+module_param_named(max_regions, ireg_max_regions, uint, 0644);
+MODULE_PARM_DESC(max_regions,
+		 "Regions one container may hold; past it registration fails with ENOSPC");
+
+static struct dentry *ireg_debugfs;
+
 union ireg_ucmd_buffer {
 	struct iommu_reg_info info;
+	struct iommu_reg_prereg prereg;
+	struct iommu_reg_map map;
+	struct iommu_reg_unmap unmap;
+	struct iommu_reg_unreg unreg;
+	struct iommu_reg_register reg;
 };
 
 struct ireg_ioctl_op {
@@ -40,6 +54,20 @@ static const struct ireg_ioctl_op ireg_ioctl_ops[] = {
 	[IREG_IDX(IOMMU_REG_INFO)] = IREG_IOCTL_OP(ireg_container_info,
 						   struct iommu_reg_info,
 						   iova_ranges),
+	[IREG_IDX(IOMMU_REG_PREREG)] = IREG_IOCTL_OP(ireg_region_prereg,
+						     struct iommu_reg_prereg,
+						     refs),
+	[IREG_IDX(IOMMU_REG_MAP)] = IREG_IOCTL_OP(ireg_mapping_map,
+						  struct iommu_reg_map, iova),
+	[IREG_IDX(IOMMU_REG_UNMAP)] = IREG_IOCTL_OP(ireg_mapping_unmap,
+						    struct iommu_reg_unmap,
+						    length),
+	[IREG_IDX(IOMMU_REG_UNREG)] = IREG_IOCTL_OP(ireg_region_unreg,
+						    struct iommu_reg_unreg,
+						    __reserved),
+	[IREG_IDX(IOMMU_REG_REGISTER)] = IREG_IOCTL_OP(ireg_mapping_register,
+						       struct iommu_reg_register,
+						       iova),
 };
 
 /**
@@ -60,6 +88,25 @@ int ireg_ucmd_respond(struct ireg_ucmd *ucmd, size_t cmd_len)
 	return 0;
 }
 
+/*
+ * VFIO asks every registered backend about an extension number and takes
+ * the first positive answer, newest backend first, with no iommu_data.
+ * Answer only for our own number then, never for type1's, so a program
+ * that selects type1 still gets type1.  Once selected, also report the
+ * type1 extensions whose ioctls we implement.
+ */
+static long ireg_check_extension(struct ireg_container *c, unsigned long arg)
+{
+	switch (arg) {
+	case VFIO_IOMMU_REG:
+		return 1;
+	case VFIO_UNMAP_ALL:
+		return !!c;
+	default:
+		return 0;
+	}
+}
+
 static long ireg_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
 {
 	const struct ireg_ioctl_op *op;
@@ -68,17 +115,14 @@ static long ireg_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
 	unsigned int nr = _IOC_NR(cmd);
 	int ret;
 
-	/*
-	 * VFIO asks every registered backend about an extension number and
-	 * takes the first positive answer, newest backend first.  Answer
-	 * only for our own number, never for type1's, so a program that
-	 * selects type1 still gets type1.
-	 */
 	if (cmd == VFIO_CHECK_EXTENSION)
-		return arg == VFIO_IOMMU_REG;
+		return ireg_check_extension(iommu_data, arg);
 
 	if (!iommu_data)
 		return -EINVAL;
+
+	if (_IOC_TYPE(cmd) == VFIO_TYPE && nr < IOMMU_REG_BASE)
+		return ireg_type1_ioctl(iommu_data, cmd, arg);
 
 	/* Our commands are _IO(): no size or direction bits in the number. */
 	if (_IOC_TYPE(cmd) != IOMMU_REG_TYPE || _IOC_DIR(cmd) != _IOC_NONE ||
@@ -117,13 +161,39 @@ static const struct vfio_iommu_driver_ops ireg_driver_ops = {
 	.group_iommu_domain	= ireg_container_group_domain,
 };
 
+static int ireg_audit_show(struct seq_file *s, void *unused)
+{
+	static const char *const names[IREG_AUDIT_NR] = {
+		[IREG_AUDIT_4K] = "4K",
+		[IREG_AUDIT_2M] = "2M",
+		[IREG_AUDIT_1G] = "1G",
+		[IREG_AUDIT_OTHER] = "other",
+	};
+	int i;
+
+	for (i = 0; i < IREG_AUDIT_NR; i++)
+		seq_printf(s, "%s %lld\n", names[i],
+			   atomic64_read(&ireg_audit_pages[i]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ireg_audit);
+
 static int __init ireg_init(void)
 {
-	return vfio_register_iommu_driver(&ireg_driver_ops);
+	int ret;
+
+	ret = vfio_register_iommu_driver(&ireg_driver_ops);
+	if (ret)
+		return ret;
+	ireg_debugfs = debugfs_create_dir("iommu_reg", NULL);
+	debugfs_create_file("audit", 0444, ireg_debugfs, NULL,
+			    &ireg_audit_fops);
+	return 0;
 }
 
 static void __exit ireg_exit(void)
 {
+	debugfs_remove_recursive(ireg_debugfs);
 	vfio_unregister_iommu_driver(&ireg_driver_ops);
 }
 

@@ -48,7 +48,18 @@
  * - ENOENT: a handle or IOVA does not name an existing object.
  * - EBUSY: the object is still in use.
  * - EOPNOTSUPP: the request is well formed but the hardware or this
- *   configuration cannot honour it.
+ *   configuration cannot honour it, or the memory cannot be long-term
+ *   pinned (for example a DAX mapping).
+ * - EPERM: a mapping asks for more access than its region allows (write
+ *   to a read-only region).
+ * - EEXIST: a fixed or identity IOVA overlaps an existing mapping.
+ * - ERANGE: a fixed or identity IOVA lies outside the usable IOVA ranges
+ *   (outside the aperture or inside a reserved region such as the MSI
+ *   window).
+ * - ENOSPC: the per-container region limit is reached, or no free IOVA
+ *   range is large enough.
+ * - EFAULT also covers user memory that is not mapped, is PROT_NONE, is an
+ *   I/O or PFN mapping, or is read-only while the region asks for write.
  *
  * A failing ioctl changes nothing: no partial state is left behind.
  *
@@ -86,6 +97,11 @@ struct iommu_reg_iova_range {
  * @iova_ranges: in: user pointer to an array of struct iommu_reg_iova_range
  *	that receives the aperture minus every reserved region (MSI window,
  *	RMRR, ...) of every attached group, in ascending order
+ * @max_regions: out: the region limit of a container (module parameter
+ *	max_regions); registering past it fails with ENOSPC
+ * @num_regions: out: regions registered in this container
+ * @num_mappings: out: mappings in this container
+ * @pinned_pages: out: pages this container holds pinned
  */
 struct iommu_reg_info {
 	__u32 argsz;
@@ -96,6 +112,10 @@ struct iommu_reg_info {
 	__aligned_u64 aperture_start;
 	__aligned_u64 aperture_last;
 	__aligned_u64 iova_ranges;
+	__u32 max_regions;
+	__u32 num_regions;
+	__aligned_u64 num_mappings;
+	__aligned_u64 pinned_pages;
 };
 
 /**
@@ -106,5 +126,200 @@ struct iommu_reg_info {
  * domain always exists when this runs.
  */
 #define IOMMU_REG_INFO		_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 0)
+
+/**
+ * DOC: Regions and mappings
+ *
+ * A *region* is a range of the caller's memory, pinned and accounted
+ * against RLIMIT_MEMLOCK once (CAP_IPC_LOCK bypasses the limit), and named
+ * by a *handle*.  Pre-registering the same range with the same flags in
+ * the same container returns the same handle and takes a reference:
+ * nothing is pinned twice.
+ *
+ * A *mapping* places a page-aligned range of a region at an IOVA in the
+ * container's IOMMU domain.  Mapping costs IOMMU work only: the pages are
+ * already pinned, the process page tables are not walked.  Physically
+ * contiguous runs (THP, hugetlbfs) are mapped with the largest IOMMU page
+ * sizes the domain supports.  A region may be mapped several times.
+ *
+ * Mappings are unmapped whole: an unmap range must cover every mapping it
+ * touches entirely, or the call fails with EINVAL and nothing is unmapped.
+ *
+ * A region stays pinned until its last reference is dropped; dropping it
+ * while mappings made with IOMMU_REG_MAP remain fails with EBUSY unless
+ * IOMMU_REG_UNREG_UNMAP is given.  A mapping made by IOMMU_REG_REGISTER
+ * belongs to the registration and goes with its last reference.
+ *
+ * Closing the container (or the process exiting) unmaps, unpins and
+ * unaccounts everything.
+ */
+
+/* Region flags, for IOMMU_REG_PREREG and IOMMU_REG_REGISTER. */
+#define IOMMU_REG_REGION_READONLY	(1U << 0)
+
+/* IOVA placement, for IOMMU_REG_MAP and IOMMU_REG_REGISTER. */
+#define IOMMU_REG_MAP_IOVA_FIXED	(1U << 8)
+#define IOMMU_REG_MAP_IOVA_IDENTITY	(1U << 9)
+
+/* Device access to a mapping. */
+#define IOMMU_REG_PROT_READ		(1U << 0)
+#define IOMMU_REG_PROT_WRITE		(1U << 1)
+
+/**
+ * struct iommu_reg_prereg - IOMMU_REG_PREREG: pin and account user memory
+ * @argsz: size of this struct as known to user space
+ * @flags: IOMMU_REG_REGION_READONLY pins without write access; the
+ *	region's mappings may then not be device-writable
+ * @vaddr: start of the range, page aligned
+ * @size: length of the range in bytes, page aligned, not zero
+ * @handle: out: the region's handle, unique in the container
+ * @refs: out: references on the region after this call; 1 means it was
+ *	pinned by this call, more means an existing region was reused
+ */
+struct iommu_reg_prereg {
+	__u32 argsz;
+	__u32 flags;
+	__aligned_u64 vaddr;
+	__aligned_u64 size;
+	__u32 handle;
+	__u32 refs;
+};
+
+/**
+ * define IOMMU_REG_PREREG - pre-register (pin and account) a user range
+ *
+ * Argument: struct iommu_reg_prereg.  Anonymous memory, THP, hugetlbfs
+ * and shmem/memfd can be registered.  Errors: EINVAL (flags, zero size,
+ * misalignment), EOVERFLOW (vaddr + size wraps), EFAULT (memory not
+ * mapped, PROT_NONE, VM_IO/VM_PFNMAP, or read-only without
+ * IOMMU_REG_REGION_READONLY), EOPNOTSUPP (memory that cannot be pinned
+ * long term), ENOMEM (over RLIMIT_MEMLOCK; nothing stays pinned), ENOSPC
+ * (region limit).
+ */
+#define IOMMU_REG_PREREG	_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 1)
+
+/**
+ * struct iommu_reg_map - IOMMU_REG_MAP: map part of a region
+ * @argsz: size of this struct as known to user space
+ * @flags: IOVA placement: none for kernel-chosen, IOMMU_REG_MAP_IOVA_FIXED
+ *	for @iova as given, IOMMU_REG_MAP_IOVA_IDENTITY for IOVA == the
+ *	virtual address of the range
+ * @handle: the region
+ * @prot: IOMMU_REG_PROT_READ and/or IOMMU_REG_PROT_WRITE, at least one
+ * @offset: offset into the region, page aligned
+ * @length: bytes to map, page aligned, not zero, within the region
+ * @iova: in: the IOVA with IOMMU_REG_MAP_IOVA_FIXED; out: the IOVA used.
+ *	A kernel-chosen IOVA is congruent to the virtual address modulo the
+ *	largest IOMMU page size not above @length, so huge pages map as
+ *	huge IOMMU pages.
+ */
+struct iommu_reg_map {
+	__u32 argsz;
+	__u32 flags;
+	__u32 handle;
+	__u32 prot;
+	__aligned_u64 offset;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+/**
+ * define IOMMU_REG_MAP - map a range of a pre-registered region
+ *
+ * Argument: struct iommu_reg_map.  Errors: ENOENT (no such handle),
+ * EINVAL (flags, prot, zero length, misalignment, beyond the region),
+ * EOVERFLOW, EPERM (write on a read-only region), EEXIST (fixed/identity
+ * IOVA in use), ERANGE (fixed/identity IOVA not usable), ENOSPC (no free
+ * IOVA range).
+ */
+#define IOMMU_REG_MAP		_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 2)
+
+/* Unmap every mapping of the container; @iova and @length must be 0. */
+#define IOMMU_REG_UNMAP_ALL		(1U << 0)
+
+/**
+ * struct iommu_reg_unmap - IOMMU_REG_UNMAP: unmap whole mappings
+ * @argsz: size of this struct as known to user space
+ * @flags: 0 or IOMMU_REG_UNMAP_ALL
+ * @iova: start of the range
+ * @length: in: length of the range; out: bytes unmapped
+ */
+struct iommu_reg_unmap {
+	__u32 argsz;
+	__u32 flags;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+
+/**
+ * define IOMMU_REG_UNMAP - unmap every mapping inside a range
+ *
+ * Argument: struct iommu_reg_unmap.  Every mapping the range touches must
+ * lie wholly inside it; there is no partial unmap.  Errors: EINVAL (flags,
+ * zero length, misalignment, a mapping only partly inside), EOVERFLOW,
+ * ENOENT (no mapping in the range).
+ */
+#define IOMMU_REG_UNMAP		_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 3)
+
+/* Unmap the region's remaining mappings when the last reference goes. */
+#define IOMMU_REG_UNREG_UNMAP		(1U << 0)
+
+/**
+ * struct iommu_reg_unreg - IOMMU_REG_UNREG: drop a region reference
+ * @argsz: size of this struct as known to user space
+ * @flags: 0 or IOMMU_REG_UNREG_UNMAP
+ * @handle: the region
+ * @__reserved: must be zero
+ */
+struct iommu_reg_unreg {
+	__u32 argsz;
+	__u32 flags;
+	__u32 handle;
+	__u32 __reserved;
+};
+
+/**
+ * define IOMMU_REG_UNREG - drop a reference on a region
+ *
+ * Argument: struct iommu_reg_unreg.  The last reference unpins and
+ * unaccounts the region and frees its handle.  Errors: ENOENT (no such
+ * handle, including a second unregister), EBUSY (last reference while
+ * mappings made by IOMMU_REG_MAP remain, without IOMMU_REG_UNREG_UNMAP;
+ * nothing changes), EINVAL.
+ */
+#define IOMMU_REG_UNREG		_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 4)
+
+/**
+ * struct iommu_reg_register - IOMMU_REG_REGISTER: pre-register and map
+ * @argsz: size of this struct as known to user space
+ * @flags: IOMMU_REG_REGION_* and IOMMU_REG_MAP_IOVA_* flags
+ * @vaddr: start of the range, page aligned
+ * @size: length, page aligned, not zero
+ * @prot: IOMMU_REG_PROT_* for the mapping
+ * @handle: out: the region's handle
+ * @iova: in: the IOVA with IOMMU_REG_MAP_IOVA_FIXED; out: the IOVA of the
+ *	whole range
+ */
+struct iommu_reg_register {
+	__u32 argsz;
+	__u32 flags;
+	__aligned_u64 vaddr;
+	__aligned_u64 size;
+	__u32 prot;
+	__u32 handle;
+	__aligned_u64 iova;
+};
+
+/**
+ * define IOMMU_REG_REGISTER - pre-register a range and map all of it
+ *
+ * Argument: struct iommu_reg_register.  The common path: one call gives
+ * a handle and an IOVA.  Registering the same range, flags and prot again
+ * returns the same handle and IOVA and takes a reference; the mapping is
+ * removed with the last IOMMU_REG_UNREG.  Errors: those of
+ * IOMMU_REG_PREREG and IOMMU_REG_MAP; on failure nothing stays pinned or
+ * mapped.
+ */
+#define IOMMU_REG_REGISTER	_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 5)
 
 #endif /* _UAPI_LINUX_IOMMU_REG_H */

@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Mapping: a page range of a region placed at an IOVA in the container's
+ * IOMMU domain.
+ *
+ * Mapping is IOMMU work only: the region's pages are already pinned, so
+ * nothing walks the process page tables.  Physically contiguous runs of
+ * pages are handed to iommu_map() whole, which maps them with the largest
+ * page sizes the domain supports whose alignment the IOVA and physical
+ * address share.  A kernel-chosen IOVA is therefore made congruent to the
+ * virtual address modulo the largest page size not above the length: a
+ * THP or hugetlbfs page then maps as one IOMMU superpage.
+ *
+ * Three kinds of mapping share one IOVA space:
+ *  - IREG_MAPPING_USER: made by IOMMU_REG_MAP, unmapped by the caller;
+ *  - IREG_MAPPING_AUTO: made by IOMMU_REG_REGISTER, owned by the region's
+ *    registration references and removed with the last of them;
+ *  - IREG_MAPPING_TYPE1: made by VFIO_IOMMU_MAP_DMA; it keeps its region
+ *    alive without a registration reference.
+ *
+ * Mappings are unmapped whole: a range that cuts one fails and changes
+ * nothing.  All functions here run under the container lock.
+ */
+#include <linux/debugfs.h>
+#include <linux/iommu.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+
+#include "iommu_reg.h"
+
+static bool ireg_audit_unmap;
+module_param_named(audit_unmap, ireg_audit_unmap, bool, 0644);
+MODULE_PARM_DESC(audit_unmap,
+		 "Unmap page by page as the IOMMU driver reports its leaf pages and count them by size in debugfs iommu_reg/audit (slow; for tests)");
+
+atomic64_t ireg_audit_pages[IREG_AUDIT_NR];
+
+static int ireg_iommu_prot(u32 prot)
+{
+	int iommu_prot = IOMMU_CACHE;
+
+	if (prot & IOMMU_REG_PROT_READ)
+		iommu_prot |= IOMMU_READ;
+	if (prot & IOMMU_REG_PROT_WRITE)
+		iommu_prot |= IOMMU_WRITE;
+	return iommu_prot;
+}
+
+static unsigned long ireg_mapping_npages(const struct ireg_mapping *m)
+{
+	return (m->node.last - m->node.start + 1) >> PAGE_SHIFT;
+}
+
+/* Map the pages of @m at its IOVA, one iommu_map() per contiguous run. */
+static int ireg_mapping_program(struct ireg_container *c,
+				struct ireg_mapping *m)
+{
+	struct page **pages = m->region->pages + m->pgoff;
+	unsigned long npages = ireg_mapping_npages(m);
+	int prot = ireg_iommu_prot(m->prot);
+	unsigned long i = 0;
+	int ret;
+
+	while (i < npages) {
+		phys_addr_t phys = page_to_phys(pages[i]);
+		unsigned long run = 1;
+
+		while (i + run < npages &&
+		       page_to_phys(pages[i + run]) ==
+		       phys + ((phys_addr_t)run << PAGE_SHIFT))
+			run++;
+
+		ret = iommu_map(c->domain, m->node.start + (i << PAGE_SHIFT),
+				phys, run << PAGE_SHIFT, prot);
+		if (ret) {
+			if (i)
+				iommu_unmap(c->domain, m->node.start,
+					    i << PAGE_SHIFT);
+			return ret;
+		}
+		i += run;
+	}
+	return 0;
+}
+
+static int ireg_audit_index(size_t pgsize)
+{
+	switch (pgsize) {
+	case SZ_4K:
+		return IREG_AUDIT_4K;
+	case SZ_2M:
+		return IREG_AUDIT_2M;
+	case SZ_1G:
+		return IREG_AUDIT_1G;
+	default:
+		return IREG_AUDIT_OTHER;
+	}
+}
+
+/*
+ * Unmap asking for the smallest page each time: the IOMMU driver removes
+ * and reports the whole leaf page that holds the IOVA, so the sizes it
+ * returns are the real page-table entries.
+ */
+static void ireg_mapping_unprogram_audit(struct ireg_container *c,
+					 struct ireg_mapping *m)
+{
+	size_t min_pgsize = 1UL << __ffs(c->domain->pgsize_bitmap);
+	struct iommu_iotlb_gather gather;
+	u64 iova = m->node.start;
+
+	iommu_iotlb_gather_init(&gather);
+	while (iova <= m->node.last) {
+		size_t done = iommu_unmap_fast(c->domain, iova, min_pgsize,
+					       &gather);
+
+		if (!done)
+			break;
+		atomic64_inc(&ireg_audit_pages[ireg_audit_index(done)]);
+		iova += done;
+	}
+	iommu_iotlb_sync(c->domain, &gather);
+}
+
+static void ireg_mapping_unprogram(struct ireg_container *c,
+				   struct ireg_mapping *m)
+{
+	if (READ_ONCE(ireg_audit_unmap))
+		ireg_mapping_unprogram_audit(c, m);
+	else
+		iommu_unmap(c->domain, m->node.start,
+			    m->node.last - m->node.start + 1);
+}
+
+/**
+ * ireg_mapping_create - map pages of a region at an IOVA
+ * @c: container, locked
+ * @r: the region
+ * @offset: page-aligned byte offset into @r
+ * @length: page-aligned length, not zero, within @r
+ * @prot: IOMMU_REG_PROT_* (validated by the caller)
+ * @placement: 0, IOMMU_REG_MAP_IOVA_FIXED or IOMMU_REG_MAP_IOVA_IDENTITY
+ * @kind: IREG_MAPPING_*
+ * @iova: in: the fixed IOVA; out: the IOVA used
+ *
+ * Return: the mapping or an ERR_PTR; on error nothing is mapped.
+ */
+struct ireg_mapping *ireg_mapping_create(struct ireg_container *c,
+					 struct ireg_region *r, u64 offset,
+					 u64 length, u32 prot, u32 placement,
+					 enum ireg_mapping_kind kind, u64 *iova)
+{
+	u64 vaddr = r->node.start + offset;
+	struct ireg_mapping *m;
+	int ret;
+
+	lockdep_assert_held(&c->lock);
+
+	if ((prot & IOMMU_REG_PROT_WRITE) &&
+	    (r->flags & IOMMU_REG_REGION_READONLY))
+		return ERR_PTR(-EPERM);
+
+	switch (placement) {
+	case IOMMU_REG_MAP_IOVA_FIXED:
+		ret = ireg_iova_claim(c, *iova, length);
+		break;
+	case IOMMU_REG_MAP_IOVA_IDENTITY:
+		*iova = vaddr;
+		ret = ireg_iova_claim(c, *iova, length);
+		break;
+	default:
+		ret = ireg_iova_alloc(c, length, vaddr, iova);
+		break;
+	}
+	if (ret)
+		return ERR_PTR(ret);
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->node.start = *iova;
+	m->node.last = *iova + length - 1;
+	m->region = r;
+	m->pgoff = offset >> PAGE_SHIFT;
+	m->prot = prot;
+	m->placement = placement;
+	m->kind = kind;
+
+	ret = ireg_mapping_program(c, m);
+	if (ret) {
+		kfree(m);
+		return ERR_PTR(ret);
+	}
+
+	interval_tree_insert(&m->node, &c->mapping_tree);
+	list_add_tail(&m->region_node, &r->mappings);
+	if (kind == IREG_MAPPING_USER)
+		r->nr_user_mappings++;
+	c->nr_mappings++;
+	return m;
+}
+
+/* Unmap and free one mapping; the caller decides the region's fate. */
+static void ireg_mapping_remove(struct ireg_container *c,
+				struct ireg_mapping *m)
+{
+	lockdep_assert_held(&c->lock);
+
+	ireg_mapping_unprogram(c, m);
+	interval_tree_remove(&m->node, &c->mapping_tree);
+	list_del(&m->region_node);
+	if (m->kind == IREG_MAPPING_USER)
+		m->region->nr_user_mappings--;
+	c->nr_mappings--;
+	kfree(m);
+}
+
+/**
+ * ireg_mapping_unmap_region - remove a region's registration mappings
+ * @c: container, locked
+ * @r: the region, whose last registration reference is going
+ * @user: also remove the mappings made with IOMMU_REG_MAP
+ *
+ * Type1 mappings stay: they hold the region themselves.
+ */
+void ireg_mapping_unmap_region(struct ireg_container *c, struct ireg_region *r,
+			       bool user)
+{
+	struct ireg_mapping *m, *tmp;
+
+	list_for_each_entry_safe(m, tmp, &r->mappings, region_node) {
+		if (m->kind == IREG_MAPPING_AUTO ||
+		    (user && m->kind == IREG_MAPPING_USER))
+			ireg_mapping_remove(c, m);
+	}
+}
+
+/**
+ * ireg_mapping_find_auto - a registration mapping to reuse
+ * @r: the region
+ * @prot: protection wanted
+ * @placement: placement wanted
+ * @iova: the fixed IOVA, for IOMMU_REG_MAP_IOVA_FIXED
+ *
+ * Return: a mapping made by IOMMU_REG_REGISTER for the whole region with
+ * the same protection and placement, or NULL.
+ */
+struct ireg_mapping *ireg_mapping_find_auto(struct ireg_region *r, u32 prot,
+					    u32 placement, u64 iova)
+{
+	struct ireg_mapping *m;
+
+	list_for_each_entry(m, &r->mappings, region_node) {
+		if (m->kind != IREG_MAPPING_AUTO || m->prot != prot ||
+		    m->placement != placement)
+			continue;
+		if (placement == IOMMU_REG_MAP_IOVA_FIXED &&
+		    m->node.start != iova)
+			continue;
+		return m;
+	}
+	return NULL;
+}
+
+/**
+ * ireg_mapping_unmap_range - unmap every mapping inside [start, last]
+ * @c: container, locked
+ * @start: first IOVA
+ * @last: last IOVA (inclusive)
+ * @unmapped: out: bytes unmapped
+ * @to_free: receives regions left unused, for destruction after unlocking
+ *
+ * Return: 0, or -EINVAL when a mapping lies only partly inside the range
+ * (nothing is unmapped then).
+ */
+int ireg_mapping_unmap_range(struct ireg_container *c, u64 start, u64 last,
+			     u64 *unmapped, struct list_head *to_free)
+{
+	struct interval_tree_node *node, *next;
+
+	lockdep_assert_held(&c->lock);
+
+	*unmapped = 0;
+	for (node = interval_tree_iter_first(&c->mapping_tree, start, last);
+	     node; node = interval_tree_iter_next(node, start, last))
+		if (node->start < start || node->last > last)
+			return -EINVAL;
+
+	node = interval_tree_iter_first(&c->mapping_tree, start, last);
+	while (node) {
+		struct ireg_mapping *m = container_of(node, struct ireg_mapping,
+						      node);
+		struct ireg_region *r = m->region;
+
+		next = interval_tree_iter_next(node, start, last);
+		*unmapped += node->last - node->start + 1;
+		ireg_mapping_remove(c, m);
+		ireg_region_release_if_unused(c, r, to_free);
+		node = next;
+	}
+	return 0;
+}
+
+/**
+ * ireg_mapping_destroy_all - free every mapping without IOMMU work
+ * @c: container being released; its groups are detached and its domain
+ *	is about to be freed with its page tables
+ */
+void ireg_mapping_destroy_all(struct ireg_container *c)
+{
+	struct interval_tree_node *node;
+
+	while ((node = interval_tree_iter_first(&c->mapping_tree, 0,
+						U64_MAX))) {
+		struct ireg_mapping *m = container_of(node, struct ireg_mapping,
+						      node);
+
+		interval_tree_remove(node, &c->mapping_tree);
+		list_del(&m->region_node);
+		kfree(m);
+	}
+	c->nr_mappings = 0;
+}
+
+static int ireg_check_range(u64 offset, u64 length, u64 size)
+{
+	if (!length || !PAGE_ALIGNED(offset) || !PAGE_ALIGNED(length))
+		return -EINVAL;
+	if (offset + length < offset)
+		return -EOVERFLOW;
+	if (offset + length > size)
+		return -EINVAL;
+	return 0;
+}
+
+static int ireg_check_map_flags(u32 placement, u32 prot)
+{
+	if (placement == (IOMMU_REG_MAP_IOVA_FIXED |
+			  IOMMU_REG_MAP_IOVA_IDENTITY))
+		return -EINVAL;
+	if (!prot || prot & ~(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE))
+		return -EINVAL;
+	return 0;
+}
+
+#define IREG_PLACEMENT_FLAGS \
+	(IOMMU_REG_MAP_IOVA_FIXED | IOMMU_REG_MAP_IOVA_IDENTITY)
+
+int ireg_mapping_map(struct ireg_ucmd *ucmd)
+{
+	struct iommu_reg_map *cmd = ucmd->cmd;
+	struct ireg_container *c = ucmd->container;
+	struct ireg_mapping *m;
+	struct ireg_region *r;
+	u64 iova = cmd->iova;
+	int ret;
+
+	if (cmd->flags & ~IREG_PLACEMENT_FLAGS)
+		return -EINVAL;
+	ret = ireg_check_map_flags(cmd->flags, cmd->prot);
+	if (ret)
+		return ret;
+
+	mutex_lock(&c->lock);
+	r = ireg_region_get(c, cmd->handle);
+	if (!r || !r->refs) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	ret = ireg_check_range(cmd->offset, cmd->length,
+			       (u64)r->npages << PAGE_SHIFT);
+	if (ret)
+		goto out_unlock;
+
+	m = ireg_mapping_create(c, r, cmd->offset, cmd->length, cmd->prot,
+				cmd->flags, IREG_MAPPING_USER, &iova);
+	if (IS_ERR(m)) {
+		ret = PTR_ERR(m);
+		goto out_unlock;
+	}
+	cmd->iova = iova;
+out_unlock:
+	mutex_unlock(&c->lock);
+	if (ret)
+		return ret;
+	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+int ireg_mapping_unmap(struct ireg_ucmd *ucmd)
+{
+	struct iommu_reg_unmap *cmd = ucmd->cmd;
+	struct ireg_container *c = ucmd->container;
+	LIST_HEAD(to_free);
+	u64 unmapped;
+	int ret;
+
+	if (cmd->flags & ~IOMMU_REG_UNMAP_ALL)
+		return -EINVAL;
+	if (cmd->flags & IOMMU_REG_UNMAP_ALL) {
+		if (cmd->iova || cmd->length)
+			return -EINVAL;
+		cmd->length = U64_MAX;
+	} else {
+		if (!cmd->length || !PAGE_ALIGNED(cmd->iova) ||
+		    !PAGE_ALIGNED(cmd->length))
+			return -EINVAL;
+		if (cmd->iova + cmd->length - 1 < cmd->iova)
+			return -EOVERFLOW;
+	}
+
+	mutex_lock(&c->lock);
+	ret = ireg_mapping_unmap_range(c, cmd->iova,
+				       cmd->iova + cmd->length - 1,
+				       &unmapped, &to_free);
+	mutex_unlock(&c->lock);
+	ireg_region_destroy_list(&to_free);
+	if (ret)
+		return ret;
+	if (!unmapped && !(cmd->flags & IOMMU_REG_UNMAP_ALL))
+		return -ENOENT;
+	cmd->length = unmapped;
+	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+int ireg_mapping_register(struct ireg_ucmd *ucmd)
+{
+	struct iommu_reg_register *cmd = ucmd->cmd;
+	struct ireg_container *c = ucmd->container;
+	u32 rflags = cmd->flags & IOMMU_REG_REGION_READONLY;
+	u32 placement = cmd->flags & IREG_PLACEMENT_FLAGS;
+	struct ireg_mapping *m;
+	struct ireg_region *r;
+	LIST_HEAD(to_free);
+	u64 iova = cmd->iova;
+	int ret;
+
+	if (cmd->flags & ~(IOMMU_REG_REGION_READONLY | IREG_PLACEMENT_FLAGS))
+		return -EINVAL;
+	ret = ireg_check_map_flags(placement, cmd->prot);
+	if (ret)
+		return ret;
+	if ((cmd->prot & IOMMU_REG_PROT_WRITE) && rflags)
+		return -EPERM;
+
+	r = ireg_region_get_or_create(c, cmd->vaddr, cmd->size, rflags);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+
+	mutex_lock(&c->lock);
+	m = ireg_mapping_find_auto(r, cmd->prot, placement, iova);
+	if (m) {
+		iova = m->node.start;
+	} else {
+		m = ireg_mapping_create(c, r, 0, (u64)r->npages << PAGE_SHIFT,
+					cmd->prot, placement,
+					IREG_MAPPING_AUTO, &iova);
+		if (IS_ERR(m)) {
+			ret = PTR_ERR(m);
+			/* Undo our reference; other mappings stay. */
+			if (r->refs > 1)
+				r->refs--;
+			else
+				WARN_ON(ireg_region_put(c, r, false, &to_free));
+			goto out_unlock;
+		}
+	}
+	cmd->handle = r->handle;
+	cmd->iova = iova;
+out_unlock:
+	mutex_unlock(&c->lock);
+	ireg_region_destroy_list(&to_free);
+	if (ret)
+		return ret;
+	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * type1 compatibility: VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA and
+ * VFIO_IOMMU_UNMAP_DMA with the semantics type1 (v2) documents, so that a
+ * program written for type1 runs unchanged on this backend.
+ *
+ * MAP_DMA of memory that lies inside a region the caller pre-registered
+ * maps that region's pinned pages: nothing is pinned again.  Otherwise it
+ * pins exactly the range, as an implicit region that lives as long as its
+ * mapping.  Dirty-page tracking and VFIO_DMA_MAP_FLAG_VADDR are not
+ * offered (VFIO_CHECK_EXTENSION answers 0 for VFIO_UPDATE_VADDR) and are
+ * refused with EINVAL.
+ */
+#include <linux/iommu.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "iommu_reg.h"
+
+static int ireg_type1_add_caps(struct ireg_container *c,
+			       struct vfio_info_cap *caps)
+{
+	struct vfio_iommu_type1_info_cap_iova_range *iova_cap;
+	struct vfio_iommu_type1_info_dma_avail *avail;
+	struct vfio_info_cap_header *header;
+	size_t size;
+	unsigned int i;
+
+	size = struct_size(iova_cap, iova_ranges, c->iova.nr_ranges);
+	header = vfio_info_cap_add(caps, size,
+				   VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1);
+	if (IS_ERR(header))
+		return PTR_ERR(header);
+	iova_cap = container_of(header,
+				struct vfio_iommu_type1_info_cap_iova_range,
+				header);
+	iova_cap->nr_iovas = c->iova.nr_ranges;
+	for (i = 0; i < c->iova.nr_ranges; i++) {
+		iova_cap->iova_ranges[i].start = c->iova.ranges[i].start;
+		iova_cap->iova_ranges[i].end = c->iova.ranges[i].last;
+	}
+
+	header = vfio_info_cap_add(caps, sizeof(*avail),
+				   VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1);
+	if (IS_ERR(header))
+		return PTR_ERR(header);
+	avail = container_of(header, struct vfio_iommu_type1_info_dma_avail,
+			     header);
+	avail->avail = READ_ONCE(ireg_max_regions) - c->nr_regions;
+	return 0;
+}
+
+static long ireg_type1_get_info(struct ireg_container *c, void __user *arg)
+{
+	const size_t minsz = offsetofend(struct vfio_iommu_type1_info,
+					 iova_pgsizes);
+	struct vfio_info_cap caps = {};
+	struct vfio_iommu_type1_info info;
+	int ret;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	mutex_lock(&c->lock);
+	info.flags = VFIO_IOMMU_INFO_PGSIZES;
+	info.iova_pgsizes = c->domain->pgsize_bitmap;
+	ret = ireg_type1_add_caps(c, &caps);
+	mutex_unlock(&c->lock);
+	if (ret)
+		goto out_free;
+
+	info.cap_offset = 0;
+	if (info.argsz >= offsetofend(struct vfio_iommu_type1_info,
+				      cap_offset)) {
+		info.flags |= VFIO_IOMMU_INFO_CAPS;
+		if (info.argsz < sizeof(info) + caps.size) {
+			/* Tell the caller how much room the caps need. */
+			info.argsz = sizeof(info) + caps.size;
+		} else {
+			vfio_info_cap_shift(&caps, sizeof(info));
+			if (copy_to_user(arg + sizeof(info), caps.buf,
+					 caps.size)) {
+				ret = -EFAULT;
+				goto out_free;
+			}
+			info.cap_offset = sizeof(info);
+		}
+	}
+
+	if (copy_to_user(arg, &info,
+			 min_t(size_t, info.argsz, sizeof(info))))
+		ret = -EFAULT;
+out_free:
+	kfree(caps.buf);
+	return ret;
+}
+
+static long ireg_type1_map_dma(struct ireg_container *c, void __user *arg)
+{
+	const size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	const u32 mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	struct vfio_iommu_type1_dma_map map;
+	struct ireg_mapping *m;
+	struct ireg_region *r;
+	LIST_HEAD(to_free);
+	u32 prot = 0;
+	u64 iova;
+	int ret;
+
+	if (copy_from_user(&map, arg, minsz))
+		return -EFAULT;
+	if (map.argsz < minsz || map.flags & ~mask)
+		return -EINVAL;
+	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
+		prot |= IOMMU_REG_PROT_READ;
+	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
+		prot |= IOMMU_REG_PROT_WRITE;
+	/* type1 answers EINVAL for every malformed range. */
+	if (!prot || !map.size || !PAGE_ALIGNED(map.size | map.iova | map.vaddr))
+		return -EINVAL;
+	if (map.iova + map.size - 1 < map.iova ||
+	    map.vaddr + map.size - 1 < map.vaddr ||
+	    map.vaddr + map.size - 1 > ULONG_MAX)
+		return -EINVAL;
+
+	mutex_lock(&c->lock);
+	/* Cheap checks first: nothing is pinned for a map that must fail. */
+	ret = ireg_iova_claim(c, map.iova, map.size);
+	if (ret)
+		goto out_unlock;
+	r = ireg_region_find_covering(c, map.vaddr, map.vaddr + map.size - 1,
+				      prot & IOMMU_REG_PROT_WRITE);
+	if (r) {
+		r->refs++;
+	} else {
+		mutex_unlock(&c->lock);
+		r = ireg_region_get_or_create(c, map.vaddr, map.size,
+					      prot & IOMMU_REG_PROT_WRITE ?
+					      0 : IOMMU_REG_REGION_READONLY);
+		if (IS_ERR(r))
+			return PTR_ERR(r);
+		mutex_lock(&c->lock);
+	}
+
+	iova = map.iova;
+	m = ireg_mapping_create(c, r, map.vaddr - r->node.start, map.size, prot,
+				IOMMU_REG_MAP_IOVA_FIXED, IREG_MAPPING_TYPE1,
+				&iova);
+	ret = PTR_ERR_OR_ZERO(m);
+	/*
+	 * Drop the reference taken above; on success the type1 mapping now
+	 * holds the region, on failure an implicit region goes away.
+	 */
+	r->refs--;
+	ireg_region_release_if_unused(c, r, &to_free);
+out_unlock:
+	mutex_unlock(&c->lock);
+	ireg_region_destroy_list(&to_free);
+	if (ret == -ERANGE)
+		ret = -EINVAL;
+	return ret;
+}
+
+static long ireg_type1_unmap_dma(struct ireg_container *c, void __user *arg)
+{
+	const size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
+					 size);
+	struct vfio_iommu_type1_dma_unmap unmap;
+	LIST_HEAD(to_free);
+	u64 last, unmapped;
+	int ret;
+
+	if (copy_from_user(&unmap, arg, minsz))
+		return -EFAULT;
+	if (unmap.argsz < minsz || unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
+		return -EINVAL;
+
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+		if (unmap.iova || unmap.size)
+			return -EINVAL;
+		last = U64_MAX;
+	} else {
+		if (!unmap.size || !PAGE_ALIGNED(unmap.iova | unmap.size))
+			return -EINVAL;
+		last = unmap.iova + unmap.size - 1;
+		if (last < unmap.iova)
+			return -EINVAL;
+	}
+
+	mutex_lock(&c->lock);
+	ret = ireg_mapping_unmap_range(c, unmap.iova, last, &unmapped,
+				       &to_free);
+	mutex_unlock(&c->lock);
+	ireg_region_destroy_list(&to_free);
+	if (ret)
+		return ret;
+
+	unmap.size = unmapped;
+	if (copy_to_user(arg, &unmap, minsz))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * ireg_type1_ioctl - handle the type1 container ioctls
+ * @c: the container
+ * @cmd: ioctl number
+ * @arg: user argument
+ *
+ * Return: the ioctl's result, or -ENOTTY when @cmd is not a type1 ioctl.
+ */
+long ireg_type1_ioctl(struct ireg_container *c, unsigned int cmd,
+		      unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_IOMMU_GET_INFO:
+		return ireg_type1_get_info(c, uarg);
+	case VFIO_IOMMU_MAP_DMA:
+		return ireg_type1_map_dma(c, uarg);
+	case VFIO_IOMMU_UNMAP_DMA:
+		return ireg_type1_unmap_dma(c, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
