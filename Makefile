@@ -6,6 +6,7 @@
 #   make check        host unit tests + kselftests in the QEMU VM
 #   make demo         build, boot the VM, show what the project does
 #   make vm-shell     boot the VM with everything loaded, interactive
+#   make bench-vm     registration benchmark in the VM, beside type1
 #   make install      module, library, headers, tool (DESTDIR, PREFIX)
 #   make checkpatch   checkpatch.pl --strict over kernel/ and uapi/
 #   make sparse       build the module under sparse (C=2)
@@ -45,7 +46,7 @@ export PREFIX DESTDIR WERROR
 KMAKE		= $(MAKE) -C $(KDIR) M=$(CURDIR) IREG_KSRC=$(KSRC) \
 		  $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 
-all: module lib tool selftests
+all: module lib tool selftests bench-progs
 
 $(KSRC_STAMP): $(LINUX_SOURCE_TAR)
 	@test -n "$(LINUX_SOURCE_TAR)" || { echo "no /usr/src/linux-source-*.tar.xz: run 'make deps'" >&2; exit 1; }
@@ -69,6 +70,9 @@ lib:
 tool:
 	$(MAKE) -C tools/iommu-reg
 
+bench-progs:
+	$(MAKE) -C tools/bench
+
 selftests: $(KSRC_STAMP)
 	$(MAKE) -C selftests KSFT_DIR=$(KSRC)/tools/testing/selftests
 
@@ -82,6 +86,10 @@ check: all
 
 demo: all
 	KDIR=$(KDIR) tools/testing/demo
+
+# Registration benchmark in the VM: figures beside type1's, one boot.
+bench-vm: all
+	KDIR=$(KDIR) tools/testing/bench
 
 vm-shell: all
 	tools/testing/vm/vm-shell --kernel /boot/vmlinuz-$$($(MAKE) -s kernelrelease) \
@@ -120,8 +128,10 @@ clean:
 	$(MAKE) -C lib clean
 	$(MAKE) -C tools/iommu-reg clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C tools/bench clean
 	rm -rf $(BUILD)
 
-.PHONY: all ksrc kdir-check module lib tool selftests kernelrelease check \
+.PHONY: all ksrc kdir-check module lib tool selftests bench-progs bench-vm \
+	kernelrelease check \
 	demo vm-shell checkpatch sparse install install-module install-lib \
 	install-tool deps clean
