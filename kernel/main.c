@@ -35,39 +35,42 @@ union ireg_ucmd_buffer {
 struct ireg_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
+	bool has_output;
 	int (*execute)(struct ireg_ucmd *ucmd);
 };
 
 /* Index of a command in ireg_ioctl_ops. */
 #define IREG_IDX(cmd)	(_IOC_NR(cmd) - IOMMU_REG_BASE)
 
-#define IREG_IOCTL_OP(_fn, _struct, _last)				\
+#define IREG_IOCTL_OP(_fn, _struct, _last, _output)			\
 	{								\
 		.size = sizeof(_struct) +				\
 			BUILD_BUG_ON_ZERO(sizeof(union ireg_ucmd_buffer) < \
 					  sizeof(_struct)),		\
 		.min_size = offsetofend(_struct, _last),		\
+		.has_output = _output,					\
 		.execute = _fn,						\
 	}
 
 static const struct ireg_ioctl_op ireg_ioctl_ops[] = {
 	[IREG_IDX(IOMMU_REG_INFO)] = IREG_IOCTL_OP(ireg_container_info,
 						   struct iommu_reg_info,
-						   iova_ranges),
+						   iova_ranges, true),
 	[IREG_IDX(IOMMU_REG_PREREG)] = IREG_IOCTL_OP(ireg_region_prereg,
 						     struct iommu_reg_prereg,
-						     refs),
+						     refs, true),
 	[IREG_IDX(IOMMU_REG_MAP)] = IREG_IOCTL_OP(ireg_mapping_map,
-						  struct iommu_reg_map, iova),
+						  struct iommu_reg_map, iova,
+						  true),
 	[IREG_IDX(IOMMU_REG_UNMAP)] = IREG_IOCTL_OP(ireg_mapping_unmap,
 						    struct iommu_reg_unmap,
-						    length),
+						    length, true),
 	[IREG_IDX(IOMMU_REG_UNREG)] = IREG_IOCTL_OP(ireg_region_unreg,
 						    struct iommu_reg_unreg,
-						    __reserved),
+						    __reserved, false),
 	[IREG_IDX(IOMMU_REG_REGISTER)] = IREG_IOCTL_OP(ireg_mapping_register,
 						       struct iommu_reg_register,
-						       iova),
+						       iova, true),
 };
 
 /**
@@ -146,6 +149,15 @@ static long ireg_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
 				    ucmd.user_size);
 	if (ret)
 		return ret;
+
+	/*
+	 * A failing ioctl changes nothing, so find out now whether the
+	 * output can be written, by writing back what the caller passed.
+	 * Commands that create something still undo it if the final copy
+	 * fails (another thread may unmap the struct meanwhile).
+	 */
+	if (op->has_output && ireg_ucmd_respond(&ucmd, op->size))
+		return -EFAULT;
 
 	return op->execute(&ucmd);
 }

@@ -346,6 +346,22 @@ static int ireg_check_map_flags(u32 placement, u32 prot)
 #define IREG_PLACEMENT_FLAGS \
 	(IOMMU_REG_MAP_IOVA_FIXED | IOMMU_REG_MAP_IOVA_IDENTITY)
 
+/*
+ * Remove the mapping at [iova, iova + length) just made by a command
+ * whose caller could not be told of it.
+ */
+static void ireg_mapping_undo(struct ireg_container *c, u64 iova, u64 length)
+{
+	LIST_HEAD(to_free);
+	u64 unmapped;
+
+	mutex_lock(&c->lock);
+	ireg_mapping_unmap_range(c, iova, iova + length - 1, &unmapped,
+				 &to_free);
+	mutex_unlock(&c->lock);
+	ireg_region_destroy_list(&to_free);
+}
+
 int ireg_mapping_map(struct ireg_ucmd *ucmd)
 {
 	struct iommu_reg_map *cmd = ucmd->cmd;
@@ -383,7 +399,10 @@ out_unlock:
 	mutex_unlock(&c->lock);
 	if (ret)
 		return ret;
-	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		ireg_mapping_undo(c, iova, cmd->length);
+	return ret;
 }
 
 int ireg_mapping_unmap(struct ireg_ucmd *ucmd)
@@ -422,6 +441,23 @@ int ireg_mapping_unmap(struct ireg_ucmd *ucmd)
 	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+/*
+ * Drop the reference a failed or undone IOMMU_REG_REGISTER took.  Should
+ * another thread have dropped the others meanwhile and left IOMMU_REG_MAP
+ * mappings, the reference stays (as EBUSY would have it) until the
+ * container goes.
+ */
+static void ireg_register_drop(struct ireg_container *c, struct ireg_region *r,
+			       struct list_head *to_free)
+{
+	lockdep_assert_held(&c->lock);
+
+	if (r->refs > 1)
+		r->refs--;
+	else
+		ireg_region_put(c, r, false, to_free);
+}
+
 int ireg_mapping_register(struct ireg_ucmd *ucmd)
 {
 	struct iommu_reg_register *cmd = ucmd->cmd;
@@ -430,6 +466,7 @@ int ireg_mapping_register(struct ireg_ucmd *ucmd)
 	u32 placement = cmd->flags & IREG_PLACEMENT_FLAGS;
 	struct ireg_mapping *m;
 	struct ireg_region *r;
+	bool created = false;
 	LIST_HEAD(to_free);
 	u64 iova = cmd->iova;
 	int ret;
@@ -456,13 +493,10 @@ int ireg_mapping_register(struct ireg_ucmd *ucmd)
 					IREG_MAPPING_AUTO, &iova);
 		if (IS_ERR(m)) {
 			ret = PTR_ERR(m);
-			/* Undo our reference; other mappings stay. */
-			if (r->refs > 1)
-				r->refs--;
-			else
-				WARN_ON(ireg_region_put(c, r, false, &to_free));
+			ireg_register_drop(c, r, &to_free);
 			goto out_unlock;
 		}
+		created = true;
 	}
 	cmd->handle = r->handle;
 	cmd->iova = iova;
@@ -471,5 +505,16 @@ out_unlock:
 	ireg_region_destroy_list(&to_free);
 	if (ret)
 		return ret;
-	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
+
+	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		/* The caller never learnt of it: undo. */
+		if (created)
+			ireg_mapping_undo(c, iova, (u64)r->npages << PAGE_SHIFT);
+		mutex_lock(&c->lock);
+		ireg_register_drop(c, r, &to_free);
+		mutex_unlock(&c->lock);
+		ireg_region_destroy_list(&to_free);
+	}
+	return ret;
 }

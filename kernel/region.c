@@ -390,6 +390,7 @@ int ireg_region_prereg(struct ireg_ucmd *ucmd)
 	struct iommu_reg_prereg *cmd = ucmd->cmd;
 	struct ireg_container *c = ucmd->container;
 	struct ireg_region *r;
+	int ret;
 
 	if (cmd->flags & ~IOMMU_REG_REGION_READONLY)
 		return -EINVAL;
@@ -402,7 +403,22 @@ int ireg_region_prereg(struct ireg_ucmd *ucmd)
 	cmd->handle = r->handle;
 	cmd->refs = r->refs;
 	mutex_unlock(&c->lock);
-	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		LIST_HEAD(to_free);
+
+		/*
+		 * The caller never learnt of it: take the reference back.
+		 * (Should another thread have dropped the others meanwhile
+		 * and left IOMMU_REG_MAP mappings, the reference stays, as
+		 * EBUSY would have it, until the container goes.)
+		 */
+		mutex_lock(&c->lock);
+		ireg_region_put(c, r, false, &to_free);
+		mutex_unlock(&c->lock);
+		ireg_region_destroy_list(&to_free);
+	}
+	return ret;
 }
 
 int ireg_region_unreg(struct ireg_ucmd *ucmd)
