@@ -22,7 +22,7 @@ FIXTURE_SETUP(backend)
 {
 	self->bdf = ireg_edu_bdf(0);
 	if (!self->bdf)
-		SKIP(return, "no edu device in IREG_EDU_BDFS");
+		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	self->container = open("/dev/vfio/vfio", O_RDWR);
 	ASSERT_LE(0, self->container);
 	self->group = ireg_open_group(self->bdf);

@@ -88,3 +88,636 @@ static inline int ireg_container_setup(int container, int group,
 }
 
 #endif /* IREG_TEST_H */
+
+/*
+ * Everything below is shared by reg_test, dma_test and limits_test: the
+ * IOMMU_REG_* helper trio, buffers of each memory type, and readers for
+ * the counters the tests compare (INFO, /proc, the module's parameters
+ * and its debugfs audit).
+ *
+ * The helper trio, as in the iommufd selftests: _test_x() issues the call
+ * on an explicit container fd and returns ioctl()'s result with errno;
+ * test_x() asserts success on self->container; test_err_x(ERRNO, ...)
+ * asserts that the call fails with ERRNO.  The macros need the harness
+ * (kselftest_harness.h) included after this file.
+ */
+#ifndef IREG_TEST_REG_HELPERS
+#define IREG_TEST_REG_HELPERS
+
+#include <dirent.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <linux/mman.h>
+
+#define IREG_PAGE_SIZE		4096UL
+#define IREG_SZ_2M		(2UL << 20)
+#define IREG_SZ_1G		(1UL << 30)
+#define IREG_MSI_START		0xfee00000ULL
+#define IREG_MSI_LAST		0xfeefffffULL
+#define IREG_PROT_RW		(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE)
+
+/*
+ * SKIP() for a FIXTURE_SETUP.  The 6.1 harness still runs the test body
+ * after a setup that returned through SKIP(), so leave the test process
+ * instead: exit status 255 is the harness's "skipped".
+ */
+#define SETUP_SKIP(fmt, ...)	SKIP(_exit(255), fmt, ##__VA_ARGS__)
+
+#define EXPECT_ERRNO(expected_errno, cmd)		\
+	({						\
+		ASSERT_EQ(-1, cmd);			\
+		EXPECT_EQ(expected_errno, errno);	\
+	})
+
+static inline int _test_info(int fd, struct iommu_reg_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	return ioctl(fd, IOMMU_REG_INFO, info);
+}
+
+static inline int _test_prereg(int fd, const void *vaddr, uint64_t size,
+			       uint32_t flags, uint32_t *handle,
+			       uint32_t *refs)
+{
+	struct iommu_reg_prereg cmd = {
+		.argsz = sizeof(cmd),
+		.flags = flags,
+		.vaddr = (uintptr_t)vaddr,
+		.size = size,
+	};
+	int ret = ioctl(fd, IOMMU_REG_PREREG, &cmd);
+
+	if (ret)
+		return ret;
+	if (handle)
+		*handle = cmd.handle;
+	if (refs)
+		*refs = cmd.refs;
+	return 0;
+}
+
+/* @iova: read with IOMMU_REG_MAP_IOVA_FIXED, written always; may be NULL. */
+static inline int _test_map(int fd, uint32_t handle, uint64_t offset,
+			    uint64_t length, uint32_t prot, uint32_t flags,
+			    uint64_t *iova)
+{
+	struct iommu_reg_map cmd = {
+		.argsz = sizeof(cmd),
+		.flags = flags,
+		.handle = handle,
+		.prot = prot,
+		.offset = offset,
+		.length = length,
+		.iova = iova && (flags & IOMMU_REG_MAP_IOVA_FIXED) ? *iova : 0,
+	};
+	int ret = ioctl(fd, IOMMU_REG_MAP, &cmd);
+
+	if (ret)
+		return ret;
+	if (iova)
+		*iova = cmd.iova;
+	return 0;
+}
+
+/* @unmapped: out, bytes unmapped; may be NULL. */
+static inline int _test_unmap(int fd, uint64_t iova, uint64_t length,
+			      uint32_t flags, uint64_t *unmapped)
+{
+	struct iommu_reg_unmap cmd = {
+		.argsz = sizeof(cmd),
+		.flags = flags,
+		.iova = iova,
+		.length = length,
+	};
+	int ret = ioctl(fd, IOMMU_REG_UNMAP, &cmd);
+
+	if (ret)
+		return ret;
+	if (unmapped)
+		*unmapped = cmd.length;
+	return 0;
+}
+
+static inline int _test_unreg(int fd, uint32_t handle, uint32_t flags)
+{
+	struct iommu_reg_unreg cmd = {
+		.argsz = sizeof(cmd),
+		.flags = flags,
+		.handle = handle,
+	};
+
+	return ioctl(fd, IOMMU_REG_UNREG, &cmd);
+}
+
+/* @iova: read with IOMMU_REG_MAP_IOVA_FIXED, written always; may be NULL. */
+static inline int _test_register(int fd, const void *vaddr, uint64_t size,
+				 uint32_t flags, uint32_t prot,
+				 uint32_t *handle, uint64_t *iova)
+{
+	struct iommu_reg_register cmd = {
+		.argsz = sizeof(cmd),
+		.flags = flags,
+		.vaddr = (uintptr_t)vaddr,
+		.size = size,
+		.prot = prot,
+		.iova = iova && (flags & IOMMU_REG_MAP_IOVA_FIXED) ? *iova : 0,
+	};
+	int ret = ioctl(fd, IOMMU_REG_REGISTER, &cmd);
+
+	if (ret)
+		return ret;
+	if (handle)
+		*handle = cmd.handle;
+	if (iova)
+		*iova = cmd.iova;
+	return 0;
+}
+
+#define test_info(info_p) \
+	ASSERT_EQ(0, _test_info(self->container, info_p))
+
+#define test_prereg(vaddr, size, flags, handle_p, refs_p)		\
+	ASSERT_EQ(0, _test_prereg(self->container, vaddr, size, flags,	\
+				  handle_p, refs_p))
+#define test_err_prereg(_errno, vaddr, size, flags)			\
+	EXPECT_ERRNO(_errno, _test_prereg(self->container, vaddr, size,	\
+					  flags, NULL, NULL))
+
+#define test_map(handle, offset, length, prot, flags, iova_p)		\
+	ASSERT_EQ(0, _test_map(self->container, handle, offset, length,	\
+			       prot, flags, iova_p))
+#define test_err_map(_errno, handle, offset, length, prot, flags, iova) \
+	({								\
+		uint64_t __iova = (iova);				\
+		EXPECT_ERRNO(_errno, _test_map(self->container, handle,	\
+					       offset, length, prot,	\
+					       flags, &__iova));	\
+	})
+
+#define test_unmap(iova, length, flags, unmapped_p)			\
+	ASSERT_EQ(0, _test_unmap(self->container, iova, length, flags,	\
+				 unmapped_p))
+#define test_err_unmap(_errno, iova, length, flags)			\
+	EXPECT_ERRNO(_errno, _test_unmap(self->container, iova, length,	\
+					 flags, NULL))
+
+#define test_unreg(handle, flags) \
+	ASSERT_EQ(0, _test_unreg(self->container, handle, flags))
+#define test_err_unreg(_errno, handle, flags) \
+	EXPECT_ERRNO(_errno, _test_unreg(self->container, handle, flags))
+
+#define test_register(vaddr, size, flags, prot, handle_p, iova_p)	\
+	ASSERT_EQ(0, _test_register(self->container, vaddr, size, flags,	\
+				    prot, handle_p, iova_p))
+#define test_err_register(_errno, vaddr, size, flags, prot, iova)	\
+	({								\
+		uint64_t __iova = (iova);				\
+		EXPECT_ERRNO(_errno, _test_register(self->container,	\
+						    vaddr, size, flags,	\
+						    prot, NULL, &__iova)); \
+	})
+
+/* The container's counters are exactly these. */
+#define test_counts(regions, mappings, pages)				\
+	({								\
+		struct iommu_reg_info __info;				\
+		ASSERT_EQ(0, _test_info(self->container, &__info));	\
+		EXPECT_EQ(regions, __info.num_regions);			\
+		EXPECT_EQ(mappings, __info.num_mappings);		\
+		EXPECT_EQ(pages, __info.pinned_pages);			\
+	})
+
+/* Open the container, put @bdf's group in it and select our backend. */
+static inline int ireg_container_open(const char *bdf, int *group)
+{
+	int container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	int saved;
+
+	*group = -1;
+	if (container < 0)
+		return -1;
+	*group = ireg_open_group(bdf);
+	if (*group < 0 ||
+	    ireg_container_setup(container, *group, VFIO_IOMMU_REG)) {
+		saved = errno;
+		if (*group >= 0)
+			close(*group);
+		close(container);
+		*group = -1;
+		errno = saved;
+		return -1;
+	}
+	return container;
+}
+
+/* The container's usable IOVA ranges (at most @max); their number or -1. */
+static inline int ireg_iova_ranges(int fd, struct iommu_reg_iova_range *ranges,
+				   unsigned int max)
+{
+	struct iommu_reg_info info = {
+		.argsz = sizeof(info),
+		.num_iova_ranges = max,
+		.iova_ranges = (uintptr_t)ranges,
+	};
+
+	if (ioctl(fd, IOMMU_REG_INFO, &info))
+		return -1;
+	return info.num_iova_ranges;
+}
+
+/* True when [iova, iova + length) lies inside one usable IOVA range. */
+static inline bool ireg_iova_usable(int fd, uint64_t iova, uint64_t length)
+{
+	struct iommu_reg_iova_range ranges[32];
+	int i, n = ireg_iova_ranges(fd, ranges, 32);
+
+	if (!length || iova + length - 1 < iova)
+		return false;
+	for (i = 0; i < n && i < 32; i++)
+		if (iova >= ranges[i].start &&
+		    iova + length - 1 <= ranges[i].last)
+			return true;
+	return false;
+}
+
+/* The largest page size of @pgsize_bitmap not above @length, or 0. */
+static inline uint64_t ireg_pgsize_for(uint64_t pgsize_bitmap, uint64_t length)
+{
+	int bit;
+
+	for (bit = 63; bit >= 0; bit--)
+		if ((pgsize_bitmap & (1ULL << bit)) && (1ULL << bit) <= length)
+			return 1ULL << bit;
+	return 0;
+}
+
+/* --- Memory of each type ----------------------------------------------- */
+
+enum ireg_mem {
+	IREG_MEM_ANON_4K,	/* anonymous, MADV_NOHUGEPAGE */
+	IREG_MEM_THP,		/* anonymous, MADV_HUGEPAGE, checked THP */
+	IREG_MEM_HUGETLB_2M,	/* MAP_HUGETLB | MAP_HUGE_2MB */
+	IREG_MEM_HUGETLB_1G,	/* MAP_HUGETLB | MAP_HUGE_1GB */
+	IREG_MEM_MEMFD,		/* memfd (shmem), MAP_SHARED */
+	IREG_MEM_HUGETLBFS,	/* a file on $IREG_HUGETLBFS_2M, MAP_SHARED */
+};
+
+/*
+ * A buffer of @size bytes at a 2 MiB (1 GiB for HUGETLB_1G) aligned
+ * address, populated.  @skip says why it could not be had when that is
+ * the machine's doing (no THP, no huge pages).
+ */
+struct ireg_buf {
+	uint8_t *addr;
+	size_t size;
+	void *map;
+	size_t map_size;
+	const char *skip;
+};
+
+/* kB of @key ("AnonHugePages:") in the smaps entry containing @addr. */
+static inline long ireg_smaps_kb(const void *addr, const char *key)
+{
+	unsigned long start, end, a = (uintptr_t)addr;
+	bool inside = false;
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			inside = a >= start && a < end;
+			continue;
+		}
+		if (inside && !strncmp(line, key, strlen(key))) {
+			kb = strtol(line + strlen(key), NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+static inline void ireg_touch(uint8_t *addr, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i += IREG_PAGE_SIZE)
+		addr[i] = (uint8_t)(i >> 12);
+}
+
+static inline void ireg_buf_free(struct ireg_buf *buf);
+
+static inline int ireg_buf_alloc(struct ireg_buf *buf, enum ireg_mem type,
+				 size_t size)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	size_t align = IREG_SZ_2M;
+	char path[PATH_MAX];
+	const char *dir;
+	uintptr_t a;
+	int fd;
+
+	memset(buf, 0, sizeof(*buf));
+	buf->size = size;
+	switch (type) {
+	case IREG_MEM_HUGETLB_1G:
+	case IREG_MEM_HUGETLB_2M:
+		if (type == IREG_MEM_HUGETLB_1G) {
+			align = IREG_SZ_1G;
+			flags |= MAP_HUGETLB | MAP_HUGE_1GB;
+		} else {
+			flags |= MAP_HUGETLB | MAP_HUGE_2MB;
+		}
+		size = (size + align - 1) & ~(align - 1);
+		buf->map = mmap(NULL, size, PROT_READ | PROT_WRITE, flags,
+				-1, 0);
+		if (buf->map == MAP_FAILED) {
+			buf->map = NULL;
+			buf->skip = "no free hugetlb pages of that size";
+			return -1;
+		}
+		buf->map_size = size;
+		buf->addr = buf->map;
+		break;
+	case IREG_MEM_MEMFD:
+	case IREG_MEM_HUGETLBFS:
+		if (type == IREG_MEM_MEMFD) {
+			fd = memfd_create("ireg-test", MFD_CLOEXEC);
+		} else {
+			dir = getenv("IREG_HUGETLBFS_2M");
+			if (!dir) {
+				buf->skip = "IREG_HUGETLBFS_2M not set";
+				return -1;
+			}
+			snprintf(path, sizeof(path), "%s/ireg-test.%d", dir,
+				 getpid());
+			fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+				  0600);
+			if (fd >= 0)
+				unlink(path);
+			size = (size + IREG_SZ_2M - 1) & ~(IREG_SZ_2M - 1);
+		}
+		if (fd < 0)
+			return -1;
+		/* Reserve an aligned hole, then map the file over it. */
+		buf->map_size = size + align;
+		buf->map = mmap(NULL, buf->map_size, PROT_NONE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (buf->map == MAP_FAILED || ftruncate(fd, size)) {
+			if (buf->map == MAP_FAILED)
+				buf->map = NULL;
+			close(fd);
+			goto err;
+		}
+		a = ((uintptr_t)buf->map + align - 1) & ~(align - 1);
+		buf->addr = mmap((void *)a, size, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_FIXED, fd, 0);
+		close(fd);
+		if (buf->addr == MAP_FAILED) {
+			buf->addr = NULL;
+			if (type == IREG_MEM_HUGETLBFS)
+				buf->skip = "no free 2M hugetlb pages";
+			goto err;
+		}
+		break;
+	case IREG_MEM_ANON_4K:
+	case IREG_MEM_THP:
+		buf->map_size = size + align;
+		buf->map = mmap(NULL, buf->map_size, PROT_READ | PROT_WRITE,
+				flags, -1, 0);
+		if (buf->map == MAP_FAILED) {
+			buf->map = NULL;
+			return -1;
+		}
+		a = ((uintptr_t)buf->map + align - 1) & ~(align - 1);
+		buf->addr = (uint8_t *)a;
+		if (madvise(buf->addr, size, type == IREG_MEM_THP ?
+			    MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
+			if (type == IREG_MEM_THP)
+				buf->skip = "MADV_HUGEPAGE refused (no THP)";
+			goto err;
+		}
+		break;
+	}
+	ireg_touch(buf->addr, buf->size);
+	if (type == IREG_MEM_THP &&
+	    ireg_smaps_kb(buf->addr, "AnonHugePages:") * 1024L <
+	    (long)(buf->size & ~(IREG_SZ_2M - 1))) {
+		buf->skip = "the kernel gave no transparent huge page";
+		goto err;
+	}
+	return 0;
+
+err:
+	ireg_buf_free(buf);
+	return -1;
+}
+
+/* The buffer always lies inside its reservation: one munmap() frees it. */
+static inline void ireg_buf_free(struct ireg_buf *buf)
+{
+	if (buf->map)
+		munmap(buf->map, buf->map_size);
+	buf->map = NULL;
+	buf->addr = NULL;
+}
+
+/* PFN backing @addr from /proc/self/pagemap (root only), or 0. */
+static inline uint64_t ireg_pfn(const void *addr)
+{
+	uint64_t ent = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, sizeof(ent),
+		  (uintptr_t)addr / IREG_PAGE_SIZE * sizeof(ent)) != sizeof(ent))
+		ent = 0;
+	close(fd);
+	if (!(ent & (1ULL << 63)))
+		return 0;
+	return ent & ((1ULL << 55) - 1);
+}
+
+/* True when [addr, addr + size) is one physically contiguous run. */
+static inline bool ireg_phys_contiguous(const void *addr, size_t size)
+{
+	uint64_t first = ireg_pfn(addr);
+	size_t i;
+
+	if (!first)
+		return false;
+	for (i = IREG_PAGE_SIZE; i < size; i += IREG_PAGE_SIZE)
+		if (ireg_pfn((const uint8_t *)addr + i) !=
+		    first + i / IREG_PAGE_SIZE)
+			return false;
+	return true;
+}
+
+/* --- Counters ---------------------------------------------------------- */
+
+/* A "Key:  N kB" value of /proc/self/status in bytes, or -1. */
+static inline long long ireg_status_bytes(const char *key)
+{
+	size_t len = strlen(key);
+	long long kb = -1;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ':') {
+			kb = strtoll(line + len + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+/* A /proc/vmstat value, or -1. */
+static inline long long ireg_vmstat(const char *key)
+{
+	size_t len = strlen(key);
+	long long val = -1;
+	char line[256];
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && line[len] == ' ') {
+			val = strtoll(line + len + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return val;
+}
+
+/*
+ * Pages held by FOLL_PIN in the whole system.  The per-CPU vmstat deltas
+ * are folded first (root only), so the difference is exact.
+ */
+static inline long long ireg_foll_pins(void)
+{
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0) {
+			/* EINVAL only reports a negative counter. */
+		}
+		close(fd);
+	}
+	return ireg_vmstat("nr_foll_pin_acquired") -
+	       ireg_vmstat("nr_foll_pin_released");
+}
+
+#define IREG_PARAM_DIR	"/sys/module/iommu_reg/parameters/"
+
+/* A module parameter as an unsigned number, or -1 with errno. */
+static inline long long ireg_param_get(const char *name)
+{
+	char path[128], val[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), IREG_PARAM_DIR "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, val, sizeof(val) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	if (val[0] == 'Y')
+		return 1;
+	if (val[0] == 'N')
+		return 0;
+	return strtoll(val, NULL, 10);
+}
+
+static inline int ireg_param_set(const char *name, long long value)
+{
+	char path[128], val[32];
+	int fd, len;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), IREG_PARAM_DIR "%s", name);
+	len = snprintf(val, sizeof(val), "%lld", value);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, len);
+	close(fd);
+	return n == len ? 0 : -1;
+}
+
+#define IREG_AUDIT_PATH	"/sys/kernel/debug/iommu_reg/audit"
+
+/* Leaf IOMMU pages removed so far (audit_unmap=1), by size. */
+struct ireg_audit {
+	uint64_t pages_4k;
+	uint64_t pages_2m;
+	uint64_t pages_1g;
+};
+
+static inline int ireg_audit_read(struct ireg_audit *audit)
+{
+	char size[8], line[128];
+	unsigned long long n;
+	int found = 0;
+	FILE *f = fopen(IREG_AUDIT_PATH, "r");
+
+	memset(audit, 0, sizeof(*audit));
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%7s %llu", size, &n) != 2)
+			continue;
+		if (!strcmp(size, "4K"))
+			audit->pages_4k = n, found |= 1;
+		else if (!strcmp(size, "2M"))
+			audit->pages_2m = n, found |= 2;
+		else if (!strcmp(size, "1G"))
+			audit->pages_1g = n, found |= 4;
+	}
+	fclose(f);
+	if (found != 7) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+/* Write a line to the kernel log (the VM's markers, scan-klog). */
+static inline void ireg_kmsg(const char *msg)
+{
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (write(fd, msg, strlen(msg)) < 0) {
+		/* Best effort: the log is for the reader. */
+	}
+	close(fd);
+}
+
+static inline uint64_t ireg_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+#endif /* IREG_TEST_REG_HELPERS */

@@ -94,9 +94,9 @@ FIXTURE_SETUP(module)
 	const char *bdf = ireg_edu_bdf(0);
 
 	if (!bdf)
-		SKIP(return, "no edu device in IREG_EDU_BDFS");
+		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	if (!module_path() || access(module_path(), R_OK))
-		SKIP(return, "no iommu_reg.ko to reload (set IREG_MODULE)");
+		SETUP_SKIP("no iommu_reg.ko to reload (set IREG_MODULE)");
 	ASSERT_EQ(1, backend_available());
 
 	self->fds[2] = open("/dev/vfio/vfio", O_RDWR);

@@ -131,10 +131,12 @@ struct iommu_reg_info {
  * DOC: Regions and mappings
  *
  * A *region* is a range of the caller's memory, pinned and accounted
- * against RLIMIT_MEMLOCK once (CAP_IPC_LOCK bypasses the limit), and named
- * by a *handle*.  Pre-registering the same range with the same flags in
- * the same container returns the same handle and takes a reference:
- * nothing is pinned twice.
+ * against RLIMIT_MEMLOCK once (CAP_IPC_LOCK lifts the limit, not the
+ * charge), and named by a *handle*.  Pre-registering the same range with
+ * the same flags from the same process in the same container returns the
+ * same handle and takes a reference: nothing is pinned twice.  (Another
+ * process using the container, a forked child for one, registers its own
+ * memory: the same addresses there are another region.)
  *
  * A *mapping* places a page-aligned range of a region at an IOVA in the
  * container's IOMMU domain.  Mapping costs IOMMU work only: the pages are
@@ -148,7 +150,10 @@ struct iommu_reg_info {
  * A region stays pinned until its last reference is dropped; dropping it
  * while mappings made with IOMMU_REG_MAP remain fails with EBUSY unless
  * IOMMU_REG_UNREG_UNMAP is given.  A mapping made by IOMMU_REG_REGISTER
- * belongs to the registration and goes with its last reference.
+ * belongs to the registration and goes with its last reference.  A
+ * mapping made by VFIO_IOMMU_MAP_DMA holds its region itself: after the
+ * last reference the handle is gone (ENOENT), but the pages stay pinned
+ * until that mapping is unmapped.
  *
  * Closing the container (or the process exiting) unmaps, unpins and
  * unaccounts everything.
@@ -257,7 +262,8 @@ struct iommu_reg_unmap {
  * Argument: struct iommu_reg_unmap.  Every mapping the range touches must
  * lie wholly inside it; there is no partial unmap.  Errors: EINVAL (flags,
  * zero length, misalignment, a mapping only partly inside), EOVERFLOW,
- * ENOENT (no mapping in the range).
+ * ENOENT (no mapping in the range).  IOMMU_REG_UNMAP_ALL on a container
+ * without mappings succeeds with @length 0.
  */
 #define IOMMU_REG_UNMAP		_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 3)
 
@@ -281,8 +287,9 @@ struct iommu_reg_unreg {
 /**
  * define IOMMU_REG_UNREG - drop a reference on a region
  *
- * Argument: struct iommu_reg_unreg.  The last reference unpins and
- * unaccounts the region and frees its handle.  Errors: ENOENT (no such
+ * Argument: struct iommu_reg_unreg.  The last reference frees the handle
+ * and unpins and unaccounts the region, unless type1 mappings still use
+ * it (then when the last of them is unmapped).  Errors: ENOENT (no such
  * handle, including a second unregister), EBUSY (last reference while
  * mappings made by IOMMU_REG_MAP remain, without IOMMU_REG_UNREG_UNMAP;
  * nothing changes), EINVAL.

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Limits and lifetime: RLIMIT_MEMLOCK for an unprivileged process and its
+ * CAP_IPC_LOCK bypass, nothing left pinned after a process is killed with
+ * registrations in place, registrations across fork(), the region limit
+ * (max_regions) and a container with 100,000 regions.
+ *
+ * Pins are counted system wide: nr_foll_pin_acquired minus
+ * nr_foll_pin_released in /proc/vmstat.  Nothing else in the test VM
+ * holds FOLL_PIN pins, so the count is the backend's.  Releases that run
+ * after a process's exit are waited for, briefly.
+ */
+#include <grp.h>
+#include "ireg_test.h"
+#include "kselftest_harness.h"
+
+#define PAGE_SIZE	IREG_PAGE_SIZE
+#define RELEASE_MS	5000
+
+/* The pin count once it has stopped moving (a release may be running). */
+static long long settled_pins(void)
+{
+	long long prev = ireg_foll_pins(), now = prev;
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		usleep(50000);
+		now = ireg_foll_pins();
+		if (now == prev)
+			break;
+		prev = now;
+	}
+	return now;
+}
+
+/* Poll until the pin count is @want; the last count seen. */
+static long long wait_pins(long long want, int timeout_ms)
+{
+	uint64_t end = ireg_now_us() + timeout_ms * 1000ULL;
+	long long now;
+
+	while ((now = ireg_foll_pins()) != want && ireg_now_us() < end)
+		usleep(20000);
+	return now;
+}
+
+static long long wait_vmlck(long long want, int timeout_ms)
+{
+	uint64_t end = ireg_now_us() + timeout_ms * 1000ULL;
+	long long now;
+
+	while ((now = ireg_status_bytes("VmLck")) != want &&
+	       ireg_now_us() < end)
+		usleep(20000);
+	return now;
+}
+
+/* CapEff of this process, or ~0 when unreadable. */
+static uint64_t cap_effective(void)
+{
+	unsigned long long caps = ~0ULL;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return caps;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
+/* Become nobody: every capability, CAP_IPC_LOCK included, goes. */
+static int drop_privileges(void)
+{
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return -1;
+	return cap_effective() ? -1 : 0;
+}
+
+static int set_memlock(rlim_t bytes)
+{
+	struct rlimit rl = { .rlim_cur = bytes, .rlim_max = bytes };
+
+	return setrlimit(RLIMIT_MEMLOCK, &rl);
+}
+
+/* A byte through a pipe: the other side's stage is reached. */
+static void signal_fd(int fd)
+{
+	char c = 1;
+
+	if (write(fd, &c, 1) != 1) {
+		/* The reader is gone: it has failed already. */
+	}
+}
+
+static bool wait_fd(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) == 1;
+}
+
+FIXTURE(limits) {
+	const char *bdf;
+	int container;
+	int group;
+	long long pins;		/* before the test */
+	long long max_regions_saved;
+};
+
+FIXTURE_SETUP(limits)
+{
+	self->container = -1;
+	self->group = -1;
+	self->max_regions_saved = -1;
+	self->bdf = ireg_edu_bdf(0);
+	if (!self->bdf)
+		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
+	self->pins = settled_pins();
+	ASSERT_LE(0, self->pins);
+}
+
+FIXTURE_TEARDOWN(limits)
+{
+	if (self->max_regions_saved >= 0)
+		ireg_param_set("max_regions", self->max_regions_saved);
+	if (self->group >= 0)
+		close(self->group);
+	if (self->container >= 0)
+		close(self->container);
+}
+
+/*
+ * Without CAP_IPC_LOCK, pinned memory is charged against RLIMIT_MEMLOCK:
+ * past it PREREG and REGISTER fail with ENOMEM and leave nothing pinned;
+ * a second reference to a region costs nothing.
+ */
+TEST_F(limits, rlimit_unprivileged)
+{
+	int up[2], down[2], status;
+	struct ireg_buf buf;
+	uint32_t h1, h2, refs;
+	long long base;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(up[0]);
+		close(down[1]);
+		/* Opened as root: the device nodes are root's. */
+		self->container = ireg_container_open(self->bdf, &self->group);
+		ASSERT_LE(0, self->container);
+		ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K,
+					    256 * 1024));
+		ASSERT_EQ(0, set_memlock(64 * 1024));
+		ASSERT_EQ(0, drop_privileges());
+		base = ireg_status_bytes("VmLck");
+		ASSERT_LE(0, base);
+
+		test_prereg(buf.addr, 16 * 1024, 0, &h1, &refs);
+		EXPECT_EQ(1, refs);
+		EXPECT_EQ(base + 16 * 1024, ireg_status_bytes("VmLck"));
+
+		/* 16 + 64 KiB > 64 KiB. */
+		test_err_prereg(ENOMEM, buf.addr + 64 * 1024, 64 * 1024, 0);
+		test_err_register(ENOMEM, buf.addr + 64 * 1024, 64 * 1024, 0,
+				  IREG_PROT_RW, 0);
+		test_counts(1, 0, 4);
+		EXPECT_EQ(base + 16 * 1024, ireg_status_bytes("VmLck"));
+
+		/* Up to the limit exactly, then not one page more. */
+		test_prereg(buf.addr + 16 * 1024, 48 * 1024, 0, &h2, NULL);
+		EXPECT_EQ(base + 64 * 1024, ireg_status_bytes("VmLck"));
+		test_err_prereg(ENOMEM, buf.addr + 128 * 1024, PAGE_SIZE, 0);
+		test_err_prereg(ENOMEM, buf.addr, 16 * 1024,
+				IOMMU_REG_REGION_READONLY);
+
+		/* The same region again: a reference, no new charge. */
+		test_prereg(buf.addr, 16 * 1024, 0, &h1, &refs);
+		EXPECT_EQ(2, refs);
+		test_map(h1, 0, 16 * 1024, IREG_PROT_RW, 0, NULL);
+		test_counts(2, 1, 16);
+		EXPECT_EQ(base + 64 * 1024, ireg_status_bytes("VmLck"));
+
+		/* The parent counts the pins while they are held. */
+		signal_fd(up[1]);
+		ASSERT_TRUE(wait_fd(down[0]));
+
+		test_unreg(h1, 0);
+		test_unreg(h1, IOMMU_REG_UNREG_UNMAP);
+		test_unreg(h2, 0);
+		test_counts(0, 0, 0);
+		EXPECT_EQ(base, ireg_status_bytes("VmLck"));
+		/* The charge is back: the limit is free again. */
+		test_prereg(buf.addr + 64 * 1024, 64 * 1024, 0, NULL, NULL);
+		_exit(_metadata->passed ? 0 : 1);
+	}
+	close(up[1]);
+	close(down[0]);
+	if (wait_fd(up[0]))
+		EXPECT_EQ(self->pins + 16, ireg_foll_pins());
+	signal_fd(down[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status 0x%x", status);
+	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
+	close(up[0]);
+	close(down[1]);
+}
+
+/*
+ * CAP_IPC_LOCK bypasses the limit, not the charge: root registers past
+ * RLIMIT_MEMLOCK and VmLck still grows.
+ */
+TEST_F(limits, rlimit_cap_ipc_lock)
+{
+	struct ireg_buf buf;
+	uint32_t handle;
+	long long base;
+
+	self->container = ireg_container_open(self->bdf, &self->group);
+	ASSERT_LE(0, self->container);
+	ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K, 256 * 1024));
+	ASSERT_EQ(0, set_memlock(16 * 1024));
+	base = ireg_status_bytes("VmLck");
+
+	test_prereg(buf.addr, 256 * 1024, 0, &handle, NULL);
+	EXPECT_EQ(base + 256 * 1024, ireg_status_bytes("VmLck"));
+	test_register(buf.addr, 64 * 1024, 0, IREG_PROT_RW, NULL, NULL);
+	EXPECT_EQ(base + 320 * 1024, ireg_status_bytes("VmLck"));
+	test_counts(2, 1, 80);
+	test_unreg(handle, 0);
+	EXPECT_EQ(base + 64 * 1024, ireg_status_bytes("VmLck"));
+	ireg_buf_free(&buf);
+}
+
+/*
+ * A process killed with thousands of registrations (pinned only, and
+ * pinned and mapped) leaves nothing pinned once it is gone.
+ */
+TEST_F(limits, kill9_releases)
+{
+	const unsigned int nr = 5000;
+	int up[2], status, group, container;
+	struct iommu_reg_info info;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(up));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		uint8_t *mem;
+		unsigned int i;
+
+		close(up[0]);
+		self->container = ireg_container_open(self->bdf, &self->group);
+		ASSERT_LE(0, self->container);
+		mem = mmap(NULL, nr * PAGE_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		ASSERT_NE(MAP_FAILED, mem);
+		for (i = 0; i < nr; i += 2) {
+			test_prereg(mem + i * PAGE_SIZE, PAGE_SIZE, 0, NULL,
+				    NULL);
+			test_register(mem + (i + 1) * PAGE_SIZE, PAGE_SIZE, 0,
+				      IREG_PROT_RW, NULL, NULL);
+		}
+		test_counts(nr, nr / 2, nr);
+		signal_fd(up[1]);
+		for (;;)
+			pause();
+	}
+	close(up[1]);
+	if (wait_fd(up[0]))
+		EXPECT_EQ(self->pins + nr, ireg_foll_pins());
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
+	close(up[0]);
+
+	/* The group is free again and a new container starts empty. */
+	container = ireg_container_open(self->bdf, &group);
+	ASSERT_LE(0, container);
+	ASSERT_EQ(0, _test_info(container, &info));
+	EXPECT_EQ(0, info.num_regions);
+	EXPECT_EQ(0, info.pinned_pages);
+	close(group);
+	close(container);
+}
+
+/* Closing the container unmaps, unpins and unaccounts everything. */
+TEST_F(limits, close_releases)
+{
+	struct ireg_buf buf;
+	long long vmlck;
+	uint32_t handle;
+
+	self->container = ireg_container_open(self->bdf, &self->group);
+	ASSERT_LE(0, self->container);
+	ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K, IREG_SZ_2M));
+	vmlck = ireg_status_bytes("VmLck");
+	test_prereg(buf.addr, IREG_SZ_2M, 0, &handle, NULL);
+	test_prereg(buf.addr, IREG_SZ_2M, 0, NULL, NULL);
+	test_map(handle, 0, IREG_SZ_2M, IREG_PROT_RW, 0, NULL);
+	test_register(buf.addr, 64 * 1024, IOMMU_REG_MAP_IOVA_IDENTITY,
+		      IREG_PROT_RW, NULL, NULL);
+	EXPECT_EQ(self->pins + 512 + 16, ireg_foll_pins());
+	EXPECT_EQ(vmlck + IREG_SZ_2M + 64 * 1024, ireg_status_bytes("VmLck"));
+
+	close(self->group);
+	close(self->container);
+	self->group = -1;
+	self->container = -1;
+	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
+	EXPECT_EQ(vmlck, wait_vmlck(vmlck, RELEASE_MS));
+	ireg_buf_free(&buf);
+}
+
+/* A child's exit, with its copies of the fds, takes nothing away. */
+TEST_F(limits, fork_child_exits)
+{
+	struct ireg_buf buf;
+	long long vmlck;
+	uint32_t handle;
+	int status;
+	pid_t pid;
+
+	self->container = ireg_container_open(self->bdf, &self->group);
+	ASSERT_LE(0, self->container);
+	ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K, 64 * 1024));
+	test_register(buf.addr, 64 * 1024, 0, IREG_PROT_RW, &handle, NULL);
+	vmlck = ireg_status_bytes("VmLck");
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	usleep(100000);
+	test_counts(1, 1, 16);
+	EXPECT_EQ(self->pins + 16, ireg_foll_pins());
+	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+
+	test_unreg(handle, 0);
+	EXPECT_EQ(self->pins, ireg_foll_pins());
+	EXPECT_EQ(vmlck - 64 * 1024, ireg_status_bytes("VmLck"));
+	ireg_buf_free(&buf);
+}
+
+/*
+ * The registering process closes everything while a child still holds
+ * the container: the registration stays, still charged to the parent;
+ * the child's exit (the last close) unpins it and gives the charge back
+ * to the parent's mm, not to the child's.
+ */
+TEST_F(limits, fork_parent_closes)
+{
+	int down[2], status;
+	struct ireg_buf buf;
+	long long vmlck;
+	pid_t pid;
+
+	self->container = ireg_container_open(self->bdf, &self->group);
+	ASSERT_LE(0, self->container);
+	ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K, 64 * 1024));
+	vmlck = ireg_status_bytes("VmLck");
+	test_register(buf.addr, 64 * 1024, 0, IREG_PROT_RW, NULL, NULL);
+	EXPECT_EQ(vmlck + 64 * 1024, ireg_status_bytes("VmLck"));
+
+	ASSERT_EQ(0, pipe(down));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(down[1]);
+		wait_fd(down[0]);
+		_exit(0);
+	}
+	close(down[0]);
+	close(self->group);
+	close(self->container);
+	self->group = -1;
+	self->container = -1;
+	usleep(100000);
+	EXPECT_EQ(self->pins + 16, ireg_foll_pins());
+	EXPECT_EQ(vmlck + 64 * 1024, ireg_status_bytes("VmLck"));
+
+	signal_fd(down[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
+	EXPECT_EQ(vmlck, wait_vmlck(vmlck, RELEASE_MS));
+	close(down[1]);
+	ireg_buf_free(&buf);
+}
+
+/* max_regions bounds each container; references to a region are free. */
+TEST_F(limits, max_regions)
+{
+	const unsigned int limit = 100;
+	const char *bdf1 = ireg_edu_bdf(1);
+	struct iommu_reg_info info;
+	uint32_t handles[100], refs;
+	int other = -1, group1 = -1;
+	unsigned int i;
+	uint8_t *mem;
+
+	self->max_regions_saved = ireg_param_get("max_regions");
+	ASSERT_LT(0, self->max_regions_saved)
+		TH_LOG("no max_regions parameter");
+	ASSERT_EQ(0, ireg_param_set("max_regions", limit));
+
+	self->container = ireg_container_open(self->bdf, &self->group);
+	ASSERT_LE(0, self->container);
+	test_info(&info);
+	EXPECT_EQ(limit, info.max_regions);
+
+	mem = mmap(NULL, (limit + 2) * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	for (i = 0; i < limit; i++)
+		test_prereg(mem + i * PAGE_SIZE, PAGE_SIZE, 0, &handles[i],
+			    NULL);
+	test_err_prereg(ENOSPC, mem + limit * PAGE_SIZE, PAGE_SIZE, 0);
+	test_err_prereg(ENOSPC, mem, PAGE_SIZE, IOMMU_REG_REGION_READONLY);
+	test_err_register(ENOSPC, mem + limit * PAGE_SIZE, PAGE_SIZE, 0,
+			  IREG_PROT_RW, 0);
+	test_counts(limit, 0, limit);
+	EXPECT_EQ(self->pins + limit, ireg_foll_pins());
+
+	/* Not a new region: a reference. */
+	test_prereg(mem, PAGE_SIZE, 0, NULL, &refs);
+	EXPECT_EQ(2, refs);
+	test_unreg(handles[0], 0);
+	test_err_prereg(ENOSPC, mem + limit * PAGE_SIZE, PAGE_SIZE, 0);
+
+	/* The limit is per container. */
+	if (bdf1) {
+		other = ireg_container_open(bdf1, &group1);
+		ASSERT_LE(0, other);
+		EXPECT_EQ(0, _test_prereg(other, mem + limit * PAGE_SIZE,
+					  PAGE_SIZE, 0, NULL, NULL));
+		close(group1);
+		close(other);
+	}
+
+	/* One region gone: one more fits, and no more. */
+	test_unreg(handles[1], 0);
+	test_prereg(mem + limit * PAGE_SIZE, PAGE_SIZE, 0, NULL, NULL);
+	test_err_prereg(ENOSPC, mem + (limit + 1) * PAGE_SIZE, PAGE_SIZE, 0);
+	test_counts(limit, 0, limit);
+	munmap(mem, (limit + 2) * PAGE_SIZE);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* 100,000 one-page regions in one container; times are for the reader. */
+TEST_F_TIMEOUT(limits, scale, 120)
+{
+	const unsigned int nr = 100000;
+	uint64_t t0, t_prereg, t_close;
+	uint32_t *handles, refs = 0;
+	unsigned int i, dups = 0, not_new = 0;
+	uint8_t *mem;
+
+	handles = calloc(nr, sizeof(*handles));
+	ASSERT_NE(NULL, handles);
+	self->container = ireg_container_open(self->bdf, &self->group);
+	ASSERT_LE(0, self->container);
+	mem = mmap(NULL, (size_t)nr * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+
+	t0 = ireg_now_us();
+	for (i = 0; i < nr; i++) {
+		ASSERT_EQ(0, _test_prereg(self->container, mem + i * PAGE_SIZE,
+					  PAGE_SIZE, 0, &handles[i], &refs))
+			TH_LOG("region %u: %s", i, strerror(errno));
+		not_new += refs != 1;
+	}
+	t_prereg = ireg_now_us() - t0;
+	EXPECT_EQ(0, not_new);
+	test_counts(nr, 0, nr);
+	EXPECT_EQ(self->pins + nr, ireg_foll_pins());
+
+	qsort(handles, nr, sizeof(*handles), cmp_u32);
+	for (i = 1; i < nr; i++)
+		dups += handles[i] == handles[i - 1];
+	EXPECT_EQ(0, dups);
+
+	t0 = ireg_now_us();
+	close(self->group);
+	close(self->container);
+	self->group = -1;
+	self->container = -1;
+	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
+	t_close = ireg_now_us() - t0;
+	ksft_print_msg("scale: %u PREREG in %.2f s (%.1f us each), "
+		       "close and release in %.2f s\n", nr, t_prereg / 1e6,
+		       (double)t_prereg / nr, t_close / 1e6);
+	munmap(mem, (size_t)nr * PAGE_SIZE);
+	free(handles);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,1590 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IOMMU_REG_PREREG, _MAP, _UNMAP, _UNREG and _REGISTER as the uapi header
+ * documents them: the length contract and every bad input of each ioctl,
+ * then the semantics (register-once, references, busy regions, counters,
+ * locked-memory accounting, memory types, huge IOMMU pages) and the type1
+ * compatibility of the container.
+ *
+ * Every failing call is followed by a look at the container's counters:
+ * the errno contract says a failing ioctl changes nothing.
+ */
+#include "edu.h"
+#include "kselftest_harness.h"
+
+#define PAGE_SIZE	IREG_PAGE_SIZE
+#define FIXED_IOVA	0x40000000ULL	/* 1 GiB: usable, 1 GiB aligned */
+#define BUF_SIZE	IREG_SZ_2M
+
+/* A command followed by a tail this module does not know. */
+#define BIG(type)	struct { type cmd; uint64_t tail; }
+
+FIXTURE(reg) {
+	int container;
+	struct edu_dev edu;
+	struct ireg_buf buf;	/* 2 MiB of 4 KiB anonymous pages */
+	uint8_t *mem;
+};
+
+FIXTURE_SETUP(reg)
+{
+	const char *bdf = ireg_edu_bdf(0);
+
+	self->container = -1;
+	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
+	if (!bdf)
+		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
+	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->container);
+	ASSERT_EQ(0, edu_open(&self->edu, self->container, bdf,
+			      VFIO_IOMMU_REG));
+	ASSERT_EQ(0, ireg_buf_alloc(&self->buf, IREG_MEM_ANON_4K, BUF_SIZE));
+	self->mem = self->buf.addr;
+}
+
+FIXTURE_TEARDOWN(reg)
+{
+	edu_close(&self->edu);
+	if (self->container >= 0)
+		close(self->container);
+	ireg_buf_free(&self->buf);
+}
+
+/* --- The length contract, per ioctl ------------------------------------ */
+
+TEST_F(reg, prereg_argsz)
+{
+	BIG(struct iommu_reg_prereg) big = {};
+	uint32_t handle;
+
+	big.cmd.vaddr = (uintptr_t)self->mem;
+	big.cmd.size = PAGE_SIZE;
+
+	big.cmd.argsz = sizeof(big.cmd) - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_PREREG, &big));
+	big.cmd.argsz = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_PREREG, &big));
+	big.cmd.argsz = sizeof(big);
+	big.tail = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_PREREG, &big));
+	test_counts(0, 0, 0);
+
+	/* A zero tail is accepted and not written. */
+	big.tail = 0;
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_PREREG, &big));
+	EXPECT_EQ(1, big.cmd.refs);
+	EXPECT_EQ(0, big.tail);
+	handle = big.cmd.handle;
+
+	big.cmd.argsz = sizeof(big.cmd);
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_PREREG, &big));
+	EXPECT_EQ(handle, big.cmd.handle);
+	EXPECT_EQ(2, big.cmd.refs);
+	test_counts(1, 0, 1);
+}
+
+TEST_F(reg, map_argsz)
+{
+	BIG(struct iommu_reg_map) big = {};
+	uint32_t handle;
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	big.cmd.handle = handle;
+	big.cmd.prot = IREG_PROT_RW;
+	big.cmd.length = PAGE_SIZE;
+
+	big.cmd.argsz = sizeof(big.cmd) - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_MAP, &big));
+	big.cmd.argsz = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_MAP, &big));
+	big.cmd.argsz = sizeof(big);
+	big.tail = 1ULL << 63;
+	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_MAP, &big));
+	test_counts(1, 0, 4);
+
+	big.tail = 0;
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_MAP, &big));
+	EXPECT_EQ(0, big.tail);
+	EXPECT_EQ(0, big.cmd.iova % PAGE_SIZE);
+
+	big.cmd.argsz = sizeof(big.cmd);
+	big.cmd.offset = PAGE_SIZE;
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_MAP, &big));
+	test_counts(1, 2, 4);
+}
+
+TEST_F(reg, unmap_argsz)
+{
+	BIG(struct iommu_reg_unmap) big = {};
+	uint64_t iova = FIXED_IOVA;
+	uint32_t handle;
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	test_map(handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	big.cmd.iova = FIXED_IOVA;
+	big.cmd.length = 2 * PAGE_SIZE;
+
+	big.cmd.argsz = sizeof(big.cmd) - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNMAP, &big));
+	big.cmd.argsz = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNMAP, &big));
+	big.cmd.argsz = sizeof(big);
+	big.tail = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_UNMAP, &big));
+	test_counts(1, 1, 4);
+
+	big.tail = 0;
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_UNMAP, &big));
+	EXPECT_EQ(2 * PAGE_SIZE, big.cmd.length);
+	EXPECT_EQ(0, big.tail);
+	test_counts(1, 0, 4);
+
+	test_map(handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	big.cmd.argsz = sizeof(big.cmd);
+	big.cmd.length = 2 * PAGE_SIZE;
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_UNMAP, &big));
+	EXPECT_EQ(2 * PAGE_SIZE, big.cmd.length);
+	test_counts(1, 0, 4);
+}
+
+TEST_F(reg, unreg_argsz)
+{
+	BIG(struct iommu_reg_unreg) big = {};
+	uint32_t handle;
+
+	test_prereg(self->mem, PAGE_SIZE, 0, &handle, NULL);
+	test_prereg(self->mem, PAGE_SIZE, 0, NULL, NULL);
+	big.cmd.handle = handle;
+
+	big.cmd.argsz = sizeof(big.cmd) - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNREG, &big));
+	big.cmd.argsz = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNREG, &big));
+	big.cmd.argsz = sizeof(big);
+	big.tail = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_UNREG, &big));
+	test_counts(1, 0, 1);
+
+	big.tail = 0;
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_UNREG, &big));
+	test_counts(1, 0, 1);
+	big.cmd.argsz = sizeof(big.cmd);
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_UNREG, &big));
+	test_counts(0, 0, 0);
+}
+
+TEST_F(reg, register_argsz)
+{
+	BIG(struct iommu_reg_register) big = {};
+	uint32_t handle;
+	uint64_t iova;
+
+	big.cmd.vaddr = (uintptr_t)self->mem;
+	big.cmd.size = 2 * PAGE_SIZE;
+	big.cmd.prot = IREG_PROT_RW;
+
+	big.cmd.argsz = sizeof(big.cmd) - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_REGISTER, &big));
+	big.cmd.argsz = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_REGISTER, &big));
+	big.cmd.argsz = sizeof(big);
+	big.tail = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_REGISTER, &big));
+	test_counts(0, 0, 0);
+
+	big.tail = 0;
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_REGISTER, &big));
+	EXPECT_EQ(0, big.tail);
+	handle = big.cmd.handle;
+	iova = big.cmd.iova;
+	test_counts(1, 1, 2);
+
+	big.cmd.argsz = sizeof(big.cmd);
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_REGISTER, &big));
+	EXPECT_EQ(handle, big.cmd.handle);
+	EXPECT_EQ(iova, big.cmd.iova);
+	test_counts(1, 1, 2);
+}
+
+/*
+ * A command in memory the kernel can read but not write back to: the
+ * output fails with EFAULT and, as for any failing ioctl, nothing may
+ * have changed.
+ */
+static void *readonly_arg(const void *cmd, size_t size)
+{
+	void *page = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page == MAP_FAILED)
+		return NULL;
+	memcpy(page, cmd, size);
+	if (mprotect(page, PAGE_SIZE, PROT_READ)) {
+		munmap(page, PAGE_SIZE);
+		return NULL;
+	}
+	return page;
+}
+
+TEST_F(reg, prereg_output_fault)
+{
+	struct iommu_reg_prereg cmd = {
+		.argsz = sizeof(cmd),
+		.vaddr = (uintptr_t)self->mem,
+		.size = 4 * PAGE_SIZE,
+	};
+	long long pins = ireg_foll_pins();
+	uint32_t refs;
+	void *arg;
+
+	arg = readonly_arg(&cmd, sizeof(cmd));
+	ASSERT_NE(NULL, arg);
+	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_PREREG, arg));
+	test_counts(0, 0, 0);
+	EXPECT_EQ(pins, ireg_foll_pins());
+
+	/* An existing region: its references do not move either. */
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, &refs);
+	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_PREREG, arg));
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, &refs);
+	EXPECT_EQ(2, refs);
+	munmap(arg, PAGE_SIZE);
+}
+
+TEST_F(reg, map_output_fault)
+{
+	struct iommu_reg_map cmd = {
+		.argsz = sizeof(cmd),
+		.prot = IREG_PROT_RW,
+		.length = 4 * PAGE_SIZE,
+	};
+	void *arg;
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &cmd.handle, NULL);
+	arg = readonly_arg(&cmd, sizeof(cmd));
+	ASSERT_NE(NULL, arg);
+	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_MAP, arg));
+	test_counts(1, 0, 4);
+	munmap(arg, PAGE_SIZE);
+}
+
+TEST_F(reg, unmap_output_fault)
+{
+	struct iommu_reg_unmap cmd = {
+		.argsz = sizeof(cmd),
+		.iova = FIXED_IOVA,
+		.length = 4 * PAGE_SIZE,
+	};
+	uint64_t iova = FIXED_IOVA;
+	uint32_t handle;
+	void *arg;
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	arg = readonly_arg(&cmd, sizeof(cmd));
+	ASSERT_NE(NULL, arg);
+	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_UNMAP, arg));
+	test_counts(1, 1, 4);
+	munmap(arg, PAGE_SIZE);
+}
+
+TEST_F(reg, register_output_fault)
+{
+	struct iommu_reg_register cmd = {
+		.argsz = sizeof(cmd),
+		.vaddr = (uintptr_t)self->mem,
+		.size = 4 * PAGE_SIZE,
+		.prot = IREG_PROT_RW,
+	};
+	long long pins = ireg_foll_pins();
+	void *arg;
+
+	arg = readonly_arg(&cmd, sizeof(cmd));
+	ASSERT_NE(NULL, arg);
+	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_REGISTER, arg));
+	test_counts(0, 0, 0);
+	EXPECT_EQ(pins, ireg_foll_pins());
+	munmap(arg, PAGE_SIZE);
+}
+
+/* --- IOMMU_REG_PREREG --------------------------------------------------- */
+
+TEST_F(reg, prereg_bad_flags)
+{
+	test_err_prereg(EINVAL, self->mem, PAGE_SIZE, 1U << 1);
+	test_err_prereg(EINVAL, self->mem, PAGE_SIZE, 1U << 31);
+	/* IOVA placement belongs to MAP and REGISTER, not to a region. */
+	test_err_prereg(EINVAL, self->mem, PAGE_SIZE,
+			IOMMU_REG_MAP_IOVA_FIXED);
+	test_err_prereg(EINVAL, self->mem, PAGE_SIZE,
+			IOMMU_REG_MAP_IOVA_IDENTITY);
+	test_counts(0, 0, 0);
+}
+
+TEST_F(reg, prereg_bad_range)
+{
+	test_err_prereg(EINVAL, self->mem, 0, 0);
+	test_err_prereg(EINVAL, self->mem + 1, PAGE_SIZE, 0);
+	test_err_prereg(EINVAL, self->mem + PAGE_SIZE / 2, PAGE_SIZE, 0);
+	test_err_prereg(EINVAL, self->mem, PAGE_SIZE + 1, 0);
+	test_err_prereg(EINVAL, self->mem, PAGE_SIZE / 2, 0);
+	test_err_prereg(EOVERFLOW, (void *)(uintptr_t)-PAGE_SIZE,
+			2 * PAGE_SIZE, 0);
+	test_err_prereg(EOVERFLOW, self->mem, (uint64_t)-PAGE_SIZE, 0);
+	test_counts(0, 0, 0);
+}
+
+TEST_F(reg, prereg_unmapped)
+{
+	long long pins = ireg_foll_pins();
+	uint8_t *p;
+
+	p = mmap(NULL, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p + 2 * PAGE_SIZE, 2 * PAGE_SIZE));
+
+	/* Wholly unmapped, then a hole after two good pages. */
+	test_err_prereg(EFAULT, p + 2 * PAGE_SIZE, 2 * PAGE_SIZE, 0);
+	test_err_prereg(EFAULT, p, 4 * PAGE_SIZE, 0);
+	test_err_prereg(EFAULT, p, 4 * PAGE_SIZE, IOMMU_REG_REGION_READONLY);
+	/* Kernel addresses are not user memory. */
+	test_err_prereg(EFAULT, (void *)0xffff888000000000ULL, PAGE_SIZE, 0);
+	test_err_prereg(EFAULT, NULL, PAGE_SIZE, 0);
+	test_counts(0, 0, 0);
+	/* The two good pages were not left pinned by the failures. */
+	EXPECT_EQ(pins, ireg_foll_pins());
+	munmap(p, 2 * PAGE_SIZE);
+}
+
+TEST_F(reg, prereg_prot_none)
+{
+	long long pins = ireg_foll_pins();
+	uint8_t *p;
+
+	p = mmap(NULL, 2 * PAGE_SIZE, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	test_err_prereg(EFAULT, p, 2 * PAGE_SIZE, 0);
+	test_err_prereg(EFAULT, p, 2 * PAGE_SIZE, IOMMU_REG_REGION_READONLY);
+	munmap(p, 2 * PAGE_SIZE);
+
+	/* Populated, then made inaccessible. */
+	ASSERT_EQ(0, mprotect(self->mem + PAGE_SIZE, PAGE_SIZE, PROT_NONE));
+	test_err_prereg(EFAULT, self->mem, 2 * PAGE_SIZE, 0);
+	test_err_prereg(EFAULT, self->mem, 2 * PAGE_SIZE,
+			IOMMU_REG_REGION_READONLY);
+	test_counts(0, 0, 0);
+	EXPECT_EQ(pins, ireg_foll_pins());
+}
+
+TEST_F(reg, prereg_readonly_memory)
+{
+	uint32_t handle, refs;
+	uint8_t *p;
+
+	p = mmap(NULL, 2 * PAGE_SIZE, PROT_READ,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+
+	/* Read-only memory may not back a device-writable region. */
+	test_err_prereg(EFAULT, p, 2 * PAGE_SIZE, 0);
+	test_counts(0, 0, 0);
+
+	test_prereg(p, 2 * PAGE_SIZE, IOMMU_REG_REGION_READONLY, &handle,
+		    &refs);
+	EXPECT_EQ(1, refs);
+	test_counts(1, 0, 2);
+
+	/* Writable memory made read-only after population, likewise. */
+	ASSERT_EQ(0, mprotect(self->mem, PAGE_SIZE, PROT_READ));
+	test_err_prereg(EFAULT, self->mem, PAGE_SIZE, 0);
+	test_prereg(self->mem, PAGE_SIZE, IOMMU_REG_REGION_READONLY, NULL,
+		    NULL);
+	test_counts(2, 0, 3);
+	munmap(p, 2 * PAGE_SIZE);
+}
+
+/* A BAR mapping is VM_IO | VM_PFNMAP: no struct pages to pin. */
+TEST_F(reg, prereg_pfnmap)
+{
+	test_err_prereg(EFAULT, (void *)self->edu.bar, PAGE_SIZE, 0);
+	test_err_prereg(EFAULT, (void *)self->edu.bar, PAGE_SIZE,
+			IOMMU_REG_REGION_READONLY);
+	test_counts(0, 0, 0);
+}
+
+/* Same range and flags: same region, one more reference, no new pin. */
+TEST_F(reg, prereg_once)
+{
+	long long pins = ireg_foll_pins();
+	uint32_t h1, h2, h3, h4, refs;
+	long long vmlck;
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &h1, &refs);
+	EXPECT_EQ(1, refs);
+	vmlck = ireg_status_bytes("VmLck");
+	EXPECT_EQ(pins + 4, ireg_foll_pins());
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &h2, &refs);
+	EXPECT_EQ(h1, h2);
+	EXPECT_EQ(2, refs);
+	test_counts(1, 0, 4);
+	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(pins + 4, ireg_foll_pins());
+
+	/* Other flags, or another range: another region. */
+	test_prereg(self->mem, 4 * PAGE_SIZE, IOMMU_REG_REGION_READONLY,
+		    &h3, &refs);
+	EXPECT_NE(h1, h3);
+	EXPECT_EQ(1, refs);
+	test_prereg(self->mem, 2 * PAGE_SIZE, 0, &h4, &refs);
+	EXPECT_NE(h1, h4);
+	EXPECT_NE(h3, h4);
+	EXPECT_EQ(1, refs);
+	test_counts(3, 0, 10);
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &h2, &refs);
+	EXPECT_EQ(h1, h2);
+	EXPECT_EQ(3, refs);
+}
+
+/* References count down; the region lives until the last one. */
+TEST_F(reg, prereg_refs)
+{
+	uint32_t handle, refs, i;
+	uint64_t iova;
+
+	for (i = 1; i <= 3; i++) {
+		test_prereg(self->mem, 2 * PAGE_SIZE, 0, &handle, &refs);
+		EXPECT_EQ(i, refs);
+	}
+	for (i = 0; i < 2; i++) {
+		test_unreg(handle, 0);
+		test_counts(1, 0, 2);
+		test_map(handle, 0, PAGE_SIZE, IREG_PROT_RW, 0, &iova);
+		test_unmap(iova, PAGE_SIZE, 0, NULL);
+	}
+	test_unreg(handle, 0);
+	test_counts(0, 0, 0);
+	test_err_map(ENOENT, handle, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_unreg(ENOENT, handle, 0);
+
+	/* A new registration of the range starts from one again. */
+	test_prereg(self->mem, 2 * PAGE_SIZE, 0, &handle, &refs);
+	EXPECT_EQ(1, refs);
+}
+
+/* --- IOMMU_REG_MAP ------------------------------------------------------ */
+
+TEST_F(reg, map_bad_flags)
+{
+	uint32_t handle;
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW, 1U << 31, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW, 1U << 10, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED | IOMMU_REG_MAP_IOVA_IDENTITY,
+		     FIXED_IOVA);
+	test_counts(1, 0, 4);
+}
+
+TEST_F(reg, map_bad_prot)
+{
+	uint32_t handle;
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, 0, 0, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, 1U << 2, 0, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE,
+		     IREG_PROT_RW | (1U << 31), 0, 0);
+	test_counts(1, 0, 4);
+}
+
+TEST_F(reg, map_bad_range)
+{
+	uint32_t handle;
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	test_err_map(EINVAL, handle, 0, 0, IREG_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 1, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, PAGE_SIZE / 2, PAGE_SIZE, IREG_PROT_RW,
+		     0, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE + 1, IREG_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE / 2, IREG_PROT_RW, 0, 0);
+	/* Beyond the region. */
+	test_err_map(EINVAL, handle, 0, 5 * PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 3 * PAGE_SIZE, 2 * PAGE_SIZE,
+		     IREG_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 4 * PAGE_SIZE, PAGE_SIZE, IREG_PROT_RW,
+		     0, 0);
+	/* offset + length wraps. */
+	test_err_map(EOVERFLOW, handle, -PAGE_SIZE, 2 * PAGE_SIZE,
+		     IREG_PROT_RW, 0, 0);
+	/* A fixed IOVA that is not page aligned. */
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA + 1);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA + PAGE_SIZE / 2);
+	/* A fixed IOVA + length that wraps. */
+	test_err_map(EOVERFLOW, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, -PAGE_SIZE);
+	test_counts(1, 0, 4);
+}
+
+TEST_F(reg, map_bad_handle)
+{
+	uint32_t handle, stale;
+
+	test_prereg(self->mem + PAGE_SIZE, PAGE_SIZE, 0, &stale, NULL);
+	test_unreg(stale, 0);
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	if (stale != handle)
+		test_err_map(ENOENT, stale, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_map(ENOENT, handle + 1, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_map(ENOENT, handle ^ 0x80000000U, 0, PAGE_SIZE,
+		     IREG_PROT_RW, 0, 0);
+	test_err_map(ENOENT, ~0U, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_counts(1, 0, 4);
+
+	/* A stale handle while no other region could have taken it. */
+	test_unreg(handle, 0);
+	test_err_map(ENOENT, handle, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_counts(0, 0, 0);
+}
+
+/* A handle names a region of its own container only. */
+TEST_F(reg, foreign_handle)
+{
+	const char *bdf1 = ireg_edu_bdf(1);
+	uint32_t mine, theirs[2], foreign;
+	int other, group;
+
+	if (!bdf1)
+		SKIP(return, "needs a second edu device for a second container");
+	other = ireg_container_open(bdf1, &group);
+	ASSERT_LE(0, other);
+
+	test_prereg(self->mem, PAGE_SIZE, 0, &mine, NULL);
+	ASSERT_EQ(0, _test_prereg(other, self->mem + PAGE_SIZE, PAGE_SIZE, 0,
+				  &theirs[0], NULL));
+	ASSERT_EQ(0, _test_prereg(other, self->mem + 2 * PAGE_SIZE,
+				  PAGE_SIZE, 0, &theirs[1], NULL));
+	ASSERT_NE(theirs[0], theirs[1]);
+	foreign = theirs[0] != mine ? theirs[0] : theirs[1];
+
+	test_err_map(ENOENT, foreign, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_unreg(ENOENT, foreign, 0);
+	test_counts(1, 0, 1);
+	if (mine != theirs[0] && mine != theirs[1])
+		EXPECT_ERRNO(ENOENT, _test_unreg(other, mine, 0));
+
+	/* The other container's regions are intact. */
+	EXPECT_EQ(0, _test_unreg(other, theirs[0], 0));
+	EXPECT_EQ(0, _test_unreg(other, theirs[1], 0));
+	close(group);
+	close(other);
+}
+
+TEST_F(reg, map_fixed)
+{
+	uint64_t iova = FIXED_IOVA;
+	uint32_t handle;
+
+	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &handle, NULL);
+	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	EXPECT_EQ(FIXED_IOVA, iova);
+
+	/* The same IOVA, overlapping either end, or enclosing it. */
+	test_err_map(EEXIST, handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE,
+		     IREG_PROT_RW, IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA);
+	test_err_map(EEXIST, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA - PAGE_SIZE);
+	test_err_map(EEXIST, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA + 3 * PAGE_SIZE);
+	test_err_map(EEXIST, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA + PAGE_SIZE);
+	test_err_map(EEXIST, handle, 0, 8 * PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA - 2 * PAGE_SIZE);
+	test_counts(1, 1, 16);
+
+	/* Right next to it on both sides is free. */
+	iova = FIXED_IOVA + 4 * PAGE_SIZE;
+	test_map(handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE, IOMMU_REG_PROT_READ,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	EXPECT_EQ(FIXED_IOVA + 4 * PAGE_SIZE, iova);
+	iova = FIXED_IOVA - PAGE_SIZE;
+	test_map(handle, 15 * PAGE_SIZE, PAGE_SIZE, IOMMU_REG_PROT_WRITE,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	EXPECT_EQ(FIXED_IOVA - PAGE_SIZE, iova);
+	test_counts(1, 3, 16);
+}
+
+/* Fixed IOVAs must lie in the usable ranges: aperture minus MSI window. */
+TEST_F(reg, map_fixed_range)
+{
+	struct iommu_reg_info info;
+	uint64_t iova;
+	uint32_t handle;
+
+	test_info(&info);
+	ASSERT_EQ((1ULL << 48) - 1, info.aperture_last);
+	/* The test's idea of the MSI window matches the kernel's. */
+	ASSERT_TRUE(ireg_iova_usable(self->container, IREG_MSI_START -
+				     PAGE_SIZE, PAGE_SIZE));
+	ASSERT_FALSE(ireg_iova_usable(self->container, IREG_MSI_START,
+				      PAGE_SIZE));
+	ASSERT_FALSE(ireg_iova_usable(self->container, IREG_MSI_LAST + 1 -
+				      PAGE_SIZE, PAGE_SIZE));
+	ASSERT_TRUE(ireg_iova_usable(self->container, IREG_MSI_LAST + 1,
+				     PAGE_SIZE));
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	test_err_map(ERANGE, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, 1ULL << 48);
+	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, (1ULL << 48) - PAGE_SIZE);
+	test_err_map(ERANGE, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, 1ULL << 63);
+	test_err_map(ERANGE, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, IREG_MSI_START);
+	test_err_map(ERANGE, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, IREG_MSI_START + 0x80000);
+	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, IREG_MSI_START - PAGE_SIZE);
+	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, IREG_MSI_LAST + 1 - PAGE_SIZE);
+	test_counts(1, 0, 4);
+
+	/* Either side of the window, and the top of the aperture, work. */
+	iova = IREG_MSI_START - PAGE_SIZE;
+	test_map(handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	iova = IREG_MSI_LAST + 1;
+	test_map(handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	iova = (1ULL << 48) - PAGE_SIZE;
+	test_map(handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	EXPECT_EQ((1ULL << 48) - PAGE_SIZE, iova);
+	test_counts(1, 3, 4);
+}
+
+/* The VM's aperture is 48 bits, so user addresses are usable IOVAs. */
+TEST_F(reg, map_identity)
+{
+	uint64_t vaddr = (uintptr_t)self->mem, iova;
+	uint32_t handle;
+
+	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &handle, NULL);
+	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_IDENTITY, &iova);
+	EXPECT_EQ(vaddr, iova);
+	test_map(handle, 8 * PAGE_SIZE, 4 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_IDENTITY, &iova);
+	EXPECT_EQ(vaddr + 8 * PAGE_SIZE, iova);
+	test_counts(1, 2, 16);
+
+	/* Identity again, or fixed at the same address: taken. */
+	test_err_map(EEXIST, handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_IDENTITY, 0);
+	test_err_map(EEXIST, handle, 2 * PAGE_SIZE, 8 * PAGE_SIZE,
+		     IREG_PROT_RW, IOMMU_REG_MAP_IOVA_IDENTITY, 0);
+	test_err_map(EEXIST, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, vaddr + 3 * PAGE_SIZE);
+	test_err_register(EEXIST, self->mem, 2 * PAGE_SIZE,
+			  IOMMU_REG_MAP_IOVA_IDENTITY, IREG_PROT_RW, 0);
+	test_counts(1, 2, 16);
+
+	/* The hole between them is free. */
+	test_map(handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_IDENTITY, &iova);
+	EXPECT_EQ(vaddr + 4 * PAGE_SIZE, iova);
+	test_counts(1, 3, 16);
+}
+
+TEST_F(reg, map_readonly_region)
+{
+	uint32_t handle;
+	uint64_t iova;
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, IOMMU_REG_REGION_READONLY,
+		    &handle, NULL);
+	test_err_map(EPERM, handle, 0, PAGE_SIZE, IOMMU_REG_PROT_WRITE, 0, 0);
+	test_err_map(EPERM, handle, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_map(EPERM, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA);
+	test_counts(1, 0, 4);
+	test_map(handle, 0, PAGE_SIZE, IOMMU_REG_PROT_READ, 0, &iova);
+	test_counts(1, 1, 4);
+}
+
+/* Kernel-chosen IOVAs: usable, disjoint, congruent to the address. */
+TEST_F(reg, map_kernel_iova)
+{
+	static const uint64_t offsets[] = { 0, PAGE_SIZE, 0, PAGE_SIZE };
+	static const uint64_t lengths[] = {
+		PAGE_SIZE, 2 * PAGE_SIZE, IREG_SZ_2M, IREG_SZ_2M + PAGE_SIZE,
+	};
+	uint64_t iova[2 * ARRAY_SIZE(lengths)], align;
+	uint64_t len[2 * ARRAY_SIZE(lengths)], vaddr;
+	struct iommu_reg_info info;
+	struct ireg_buf big;
+	uint32_t handle;
+	unsigned int i, j, n = 0;
+
+	ASSERT_EQ(0, ireg_buf_alloc(&big, IREG_MEM_ANON_4K, 2 * IREG_SZ_2M));
+	test_prereg(big.addr, 2 * IREG_SZ_2M, 0, &handle, NULL);
+	test_info(&info);
+	for (i = 0; i < ARRAY_SIZE(lengths); i++) {
+		for (j = 0; j < 2; j++, n++) {
+			/* The second time one page further: 4 KiB off 2 MiB. */
+			uint64_t off = offsets[i] + j * PAGE_SIZE;
+
+			len[n] = lengths[i];
+			test_map(handle, off, len[n], IREG_PROT_RW, 0, &iova[n]);
+			vaddr = (uintptr_t)big.addr + off;
+			align = ireg_pgsize_for(info.pgsize_bitmap, len[n]);
+			EXPECT_EQ(vaddr % align, iova[n] % align);
+			EXPECT_TRUE(ireg_iova_usable(self->container, iova[n],
+						     len[n]));
+		}
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			EXPECT_TRUE(iova[i] + len[i] <= iova[j] ||
+				    iova[j] + len[j] <= iova[i]);
+	test_counts(1, n, 2 * IREG_SZ_2M / PAGE_SIZE);
+	ireg_buf_free(&big);
+}
+
+/* --- IOMMU_REG_UNMAP ---------------------------------------------------- */
+
+TEST_F(reg, unmap_bad_input)
+{
+	uint64_t iova = FIXED_IOVA;
+	uint32_t handle;
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+
+	test_err_unmap(EINVAL, FIXED_IOVA, 4 * PAGE_SIZE, 1U << 1);
+	test_err_unmap(EINVAL, FIXED_IOVA, 4 * PAGE_SIZE, 1U << 31);
+	test_err_unmap(EINVAL, FIXED_IOVA, 0, 0);
+	test_err_unmap(EINVAL, FIXED_IOVA + 1, 4 * PAGE_SIZE, 0);
+	test_err_unmap(EINVAL, FIXED_IOVA, 4 * PAGE_SIZE + 1, 0);
+	test_err_unmap(EINVAL, FIXED_IOVA, PAGE_SIZE / 2, 0);
+	test_err_unmap(EOVERFLOW, -PAGE_SIZE, 2 * PAGE_SIZE, 0);
+	test_err_unmap(EOVERFLOW, FIXED_IOVA, -PAGE_SIZE, 0);
+	/* UNMAP_ALL takes no range. */
+	test_err_unmap(EINVAL, FIXED_IOVA, 0, IOMMU_REG_UNMAP_ALL);
+	test_err_unmap(EINVAL, 0, 4 * PAGE_SIZE, IOMMU_REG_UNMAP_ALL);
+	test_err_unmap(EINVAL, FIXED_IOVA, 4 * PAGE_SIZE, IOMMU_REG_UNMAP_ALL);
+	test_counts(1, 1, 4);
+}
+
+TEST_F(reg, unmap_empty)
+{
+	uint64_t iova = FIXED_IOVA, unmapped;
+	uint32_t handle;
+
+	test_err_unmap(ENOENT, FIXED_IOVA, 4 * PAGE_SIZE, 0);
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	/* Just before and just after the mapping. */
+	test_err_unmap(ENOENT, FIXED_IOVA - 4 * PAGE_SIZE, 4 * PAGE_SIZE, 0);
+	test_err_unmap(ENOENT, FIXED_IOVA + 4 * PAGE_SIZE, 4 * PAGE_SIZE, 0);
+	test_counts(1, 1, 4);
+
+	test_unmap(FIXED_IOVA, 4 * PAGE_SIZE, 0, &unmapped);
+	EXPECT_EQ(4 * PAGE_SIZE, unmapped);
+	test_err_unmap(ENOENT, FIXED_IOVA, 4 * PAGE_SIZE, 0);
+	test_counts(1, 0, 4);
+}
+
+/* There is no partial unmap: a range cutting a mapping changes nothing. */
+TEST_F(reg, unmap_bisect)
+{
+	uint64_t a = FIXED_IOVA, b = FIXED_IOVA + 4 * PAGE_SIZE, unmapped;
+	uint32_t handle;
+
+	test_prereg(self->mem, 8 * PAGE_SIZE, 0, &handle, NULL);
+	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &a);
+	test_map(handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &b);
+
+	test_err_unmap(EINVAL, a, 2 * PAGE_SIZE, 0);
+	test_err_unmap(EINVAL, a + PAGE_SIZE, PAGE_SIZE, 0);
+	test_err_unmap(EINVAL, a + 2 * PAGE_SIZE, 2 * PAGE_SIZE, 0);
+	/* b whole but a cut: b must survive too. */
+	test_err_unmap(EINVAL, a + 2 * PAGE_SIZE, 6 * PAGE_SIZE, 0);
+	test_err_unmap(EINVAL, a, 6 * PAGE_SIZE, 0);
+	test_err_unmap(EINVAL, a - PAGE_SIZE, 7 * PAGE_SIZE, 0);
+	test_counts(1, 2, 8);
+
+	test_unmap(a, 4 * PAGE_SIZE, 0, &unmapped);
+	EXPECT_EQ(4 * PAGE_SIZE, unmapped);
+	test_counts(1, 1, 8);
+	/* A range with slack on both sides takes b whole. */
+	test_unmap(b - 16 * PAGE_SIZE, 32 * PAGE_SIZE, 0, &unmapped);
+	EXPECT_EQ(4 * PAGE_SIZE, unmapped);
+	test_counts(1, 0, 8);
+}
+
+TEST_F(reg, unmap_several)
+{
+	uint64_t iova, unmapped, total = 0;
+	uint32_t handle;
+	int i;
+
+	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &handle, NULL);
+	/* Three mappings with gaps between them, one range over all. */
+	for (i = 0; i < 3; i++) {
+		iova = FIXED_IOVA + i * 8 * PAGE_SIZE;
+		test_map(handle, i * PAGE_SIZE, (i + 1) * PAGE_SIZE,
+			 IREG_PROT_RW, IOMMU_REG_MAP_IOVA_FIXED, &iova);
+		total += (i + 1) * PAGE_SIZE;
+	}
+	test_counts(1, 3, 16);
+	test_unmap(FIXED_IOVA, 24 * PAGE_SIZE, 0, &unmapped);
+	EXPECT_EQ(total, unmapped);
+	test_counts(1, 0, 16);
+}
+
+TEST_F(reg, unmap_all)
+{
+	uint64_t iova, unmapped, total = 0;
+	uint32_t handle, handle2;
+	int i;
+
+	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &handle, NULL);
+	test_prereg(self->mem + 16 * PAGE_SIZE, 4 * PAGE_SIZE, 0, &handle2,
+		    NULL);
+	for (i = 0; i < 3; i++) {
+		test_map(handle, 0, (i + 1) * PAGE_SIZE, IREG_PROT_RW, 0,
+			 &iova);
+		total += (i + 1) * PAGE_SIZE;
+	}
+	iova = FIXED_IOVA;
+	test_map(handle2, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	total += 4 * PAGE_SIZE;
+	test_map(handle2, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_IDENTITY, &iova);
+	total += 4 * PAGE_SIZE;
+	test_counts(2, 5, 20);
+
+	test_unmap(0, 0, IOMMU_REG_UNMAP_ALL, &unmapped);
+	EXPECT_EQ(total, unmapped);
+	/* Regions stay; only mappings go. */
+	test_counts(2, 0, 20);
+	test_unreg(handle, 0);
+	test_unreg(handle2, 0);
+	test_counts(0, 0, 0);
+}
+
+/* --- IOMMU_REG_UNREG ---------------------------------------------------- */
+
+TEST_F(reg, unreg_bad_input)
+{
+	struct iommu_reg_unreg cmd = { .argsz = sizeof(cmd) };
+	uint32_t handle;
+
+	test_prereg(self->mem, PAGE_SIZE, 0, &handle, NULL);
+	test_err_unreg(EINVAL, handle, 1U << 1);
+	test_err_unreg(EINVAL, handle, 1U << 31);
+	cmd.handle = handle;
+	cmd.__reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNREG, &cmd));
+	cmd.__reserved = 1U << 31;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNREG, &cmd));
+	test_counts(1, 0, 1);
+	test_err_unreg(ENOENT, handle + 1, 0);
+	test_err_unreg(ENOENT, ~0U, 0);
+	test_counts(1, 0, 1);
+}
+
+TEST_F(reg, unreg_twice)
+{
+	long long vmlck = ireg_status_bytes("VmLck");
+	uint32_t handle;
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	test_unreg(handle, 0);
+	test_err_unreg(ENOENT, handle, 0);
+	test_err_unreg(ENOENT, handle, IOMMU_REG_UNREG_UNMAP);
+	test_counts(0, 0, 0);
+	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+}
+
+/* The last reference cannot go while MAP's mappings remain. */
+TEST_F(reg, unreg_busy)
+{
+	long long pins, vmlck;
+	uint64_t iova[2], unmapped;
+	uint32_t handle;
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW, 0, &iova[0]);
+	test_map(handle, PAGE_SIZE, PAGE_SIZE, IOMMU_REG_PROT_READ, 0,
+		 &iova[1]);
+	pins = ireg_foll_pins();
+	vmlck = ireg_status_bytes("VmLck");
+
+	test_err_unreg(EBUSY, handle, 0);
+	test_counts(1, 2, 4);
+	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+	/* Still registered: another reference can be taken and dropped. */
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, NULL);
+	test_unreg(handle, 0);
+	test_err_unreg(EBUSY, handle, 0);
+	test_counts(1, 2, 4);
+
+	/* One mapping gone, the other still holds it. */
+	test_unmap(iova[1], PAGE_SIZE, 0, &unmapped);
+	EXPECT_EQ(PAGE_SIZE, unmapped);
+	test_err_unreg(EBUSY, handle, 0);
+
+	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
+	test_counts(0, 0, 0);
+	EXPECT_EQ(pins - 4, ireg_foll_pins());
+	EXPECT_EQ(vmlck - 4 * (long long)PAGE_SIZE,
+		  ireg_status_bytes("VmLck"));
+	test_err_unmap(ENOENT, iova[0], 4 * PAGE_SIZE, 0);
+}
+
+/* UNREG_UNMAP only matters for the last reference. */
+TEST_F(reg, unreg_unmap_not_last)
+{
+	uint32_t handle;
+	uint64_t iova;
+
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, NULL);
+	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW, 0, &iova);
+	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
+	test_counts(1, 1, 4);
+	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
+	test_counts(0, 0, 0);
+}
+
+/* --- IOMMU_REG_REGISTER ------------------------------------------------- */
+
+TEST_F(reg, register_bad_input)
+{
+	long long pins = ireg_foll_pins();
+	uint8_t *ro;
+
+	test_err_register(EINVAL, self->mem, PAGE_SIZE, 1U << 1,
+			  IREG_PROT_RW, 0);
+	test_err_register(EINVAL, self->mem, PAGE_SIZE, 1U << 31,
+			  IREG_PROT_RW, 0);
+	test_err_register(EINVAL, self->mem, PAGE_SIZE,
+			  IOMMU_REG_MAP_IOVA_FIXED |
+			  IOMMU_REG_MAP_IOVA_IDENTITY, IREG_PROT_RW,
+			  FIXED_IOVA);
+	test_err_register(EINVAL, self->mem, PAGE_SIZE, 0, 0, 0);
+	test_err_register(EINVAL, self->mem, PAGE_SIZE, 0, 1U << 2, 0);
+	test_err_register(EINVAL, self->mem, 0, 0, IREG_PROT_RW, 0);
+	test_err_register(EINVAL, self->mem + 1, PAGE_SIZE, 0, IREG_PROT_RW,
+			  0);
+	test_err_register(EINVAL, self->mem, PAGE_SIZE - 1, 0, IREG_PROT_RW,
+			  0);
+	test_err_register(EINVAL, self->mem, PAGE_SIZE, IOMMU_REG_MAP_IOVA_FIXED,
+			  IREG_PROT_RW, FIXED_IOVA + 1);
+	test_err_register(EOVERFLOW, (void *)(uintptr_t)-PAGE_SIZE,
+			  2 * PAGE_SIZE, 0, IREG_PROT_RW, 0);
+	test_err_register(EFAULT, NULL, PAGE_SIZE, 0, IREG_PROT_RW, 0);
+	test_err_register(EFAULT, (void *)self->edu.bar, PAGE_SIZE, 0,
+			  IREG_PROT_RW, 0);
+
+	/* Read-only region or memory against a device-writable mapping. */
+	test_err_register(EPERM, self->mem, PAGE_SIZE,
+			  IOMMU_REG_REGION_READONLY, IREG_PROT_RW, 0);
+	ro = mmap(NULL, PAGE_SIZE, PROT_READ,
+		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	test_err_register(EFAULT, ro, PAGE_SIZE, 0, IOMMU_REG_PROT_READ, 0);
+
+	test_counts(0, 0, 0);
+	EXPECT_EQ(pins, ireg_foll_pins());
+	munmap(ro, PAGE_SIZE);
+}
+
+/* A REGISTER that cannot map leaves nothing pinned. */
+TEST_F(reg, register_iova_conflict)
+{
+	uint64_t iova = FIXED_IOVA;
+	long long pins, vmlck;
+	uint32_t handle;
+
+	test_register(self->mem, 4 * PAGE_SIZE, IOMMU_REG_MAP_IOVA_FIXED,
+		      IREG_PROT_RW, &handle, &iova);
+	EXPECT_EQ(FIXED_IOVA, iova);
+	pins = ireg_foll_pins();
+	vmlck = ireg_status_bytes("VmLck");
+
+	test_err_register(EEXIST, self->mem + 8 * PAGE_SIZE, 4 * PAGE_SIZE,
+			  IOMMU_REG_MAP_IOVA_FIXED, IREG_PROT_RW,
+			  FIXED_IOVA + 2 * PAGE_SIZE);
+	test_err_register(ERANGE, self->mem + 8 * PAGE_SIZE, 4 * PAGE_SIZE,
+			  IOMMU_REG_MAP_IOVA_FIXED, IREG_PROT_RW,
+			  IREG_MSI_START);
+	test_err_register(ERANGE, self->mem + 8 * PAGE_SIZE, 4 * PAGE_SIZE,
+			  IOMMU_REG_MAP_IOVA_FIXED, IREG_PROT_RW, 1ULL << 48);
+	test_counts(1, 1, 4);
+	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+
+	test_unreg(handle, 0);
+	test_counts(0, 0, 0);
+	test_err_unreg(ENOENT, handle, 0);
+}
+
+TEST_F(reg, register_twice)
+{
+	static const uint32_t placements[] = {
+		0, IOMMU_REG_MAP_IOVA_FIXED, IOMMU_REG_MAP_IOVA_IDENTITY,
+	};
+	long long pins = ireg_foll_pins();
+	unsigned int i;
+	uint32_t h1, h2;
+	uint64_t i1, i2;
+
+	for (i = 0; i < ARRAY_SIZE(placements); i++) {
+		i1 = FIXED_IOVA;
+		test_register(self->mem, 8 * PAGE_SIZE, placements[i],
+			      IREG_PROT_RW, &h1, &i1);
+		EXPECT_TRUE(ireg_iova_usable(self->container, i1,
+					     8 * PAGE_SIZE));
+		i2 = FIXED_IOVA;
+		test_register(self->mem, 8 * PAGE_SIZE, placements[i],
+			      IREG_PROT_RW, &h2, &i2);
+		EXPECT_EQ(h1, h2);
+		EXPECT_EQ(i1, i2);
+		test_counts(1, 1, 8);
+		EXPECT_EQ(pins + 8, ireg_foll_pins());
+
+		/* The mapping goes with the last reference, without EBUSY. */
+		test_unreg(h1, 0);
+		test_counts(1, 1, 8);
+		test_unreg(h1, 0);
+		test_counts(0, 0, 0);
+		test_err_unreg(ENOENT, h1, 0);
+		test_err_unmap(ENOENT, i1, 8 * PAGE_SIZE, 0);
+		EXPECT_EQ(pins, ireg_foll_pins());
+	}
+}
+
+TEST_F(reg, register_placement)
+{
+	uint64_t vaddr = (uintptr_t)self->mem, iova = FIXED_IOVA;
+	struct iommu_reg_info info;
+	uint32_t handle;
+
+	test_register(self->mem, 4 * PAGE_SIZE, IOMMU_REG_MAP_IOVA_FIXED,
+		      IREG_PROT_RW, &handle, &iova);
+	EXPECT_EQ(FIXED_IOVA, iova);
+	test_register(self->mem + 4 * PAGE_SIZE, 4 * PAGE_SIZE,
+		      IOMMU_REG_MAP_IOVA_IDENTITY, IREG_PROT_RW, &handle,
+		      &iova);
+	EXPECT_EQ(vaddr + 4 * PAGE_SIZE, iova);
+	/* Kernel-chosen for 2 MiB at a 2 MiB aligned address: aligned. */
+	test_register(self->mem, BUF_SIZE, 0, IREG_PROT_RW, &handle, &iova);
+	test_info(&info);
+	EXPECT_EQ(0, iova % ireg_pgsize_for(info.pgsize_bitmap, BUF_SIZE));
+	EXPECT_TRUE(ireg_iova_usable(self->container, iova, BUF_SIZE));
+	test_counts(3, 3, 4 + 4 + BUF_SIZE / PAGE_SIZE);
+}
+
+/* REGISTER's region also takes MAP mappings; those make it busy. */
+TEST_F(reg, register_then_map)
+{
+	uint64_t iova, iova2;
+	uint32_t handle;
+
+	test_register(self->mem, 4 * PAGE_SIZE, 0, IREG_PROT_RW, &handle,
+		      &iova);
+	test_map(handle, 0, 2 * PAGE_SIZE, IOMMU_REG_PROT_READ, 0, &iova2);
+	EXPECT_NE(iova, iova2);
+	test_counts(1, 2, 4);
+	test_err_unreg(EBUSY, handle, 0);
+	test_counts(1, 2, 4);
+	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
+	test_counts(0, 0, 0);
+}
+
+/* --- Counters and accounting -------------------------------------------- */
+
+TEST_F(reg, info_counts)
+{
+	struct iommu_reg_info info;
+	uint32_t h1, h2, h3;
+	uint64_t iova;
+
+	test_counts(0, 0, 0);
+	test_info(&info);
+	EXPECT_EQ(ireg_param_get("max_regions"), info.max_regions);
+	test_prereg(self->mem, 8 * PAGE_SIZE, 0, &h1, NULL);
+	test_counts(1, 0, 8);
+	test_prereg(self->mem + 8 * PAGE_SIZE, 2 * PAGE_SIZE, 0, &h2, NULL);
+	test_counts(2, 0, 10);
+	test_map(h1, 0, 8 * PAGE_SIZE, IREG_PROT_RW, 0, &iova);
+	test_map(h1, 0, PAGE_SIZE, IREG_PROT_RW, 0, NULL);
+	test_counts(2, 2, 10);
+	test_register(self->mem + 16 * PAGE_SIZE, 4 * PAGE_SIZE, 0,
+		      IREG_PROT_RW, &h3, NULL);
+	test_counts(3, 3, 14);
+	test_unmap(iova, 8 * PAGE_SIZE, 0, NULL);
+	test_counts(3, 2, 14);
+	test_unreg(h2, 0);
+	test_counts(2, 2, 12);
+	test_unreg(h3, 0);
+	test_counts(1, 1, 8);
+	test_unreg(h1, IOMMU_REG_UNREG_UNMAP);
+	test_counts(0, 0, 0);
+}
+
+/*
+ * Locked memory is charged to mm->locked_vm (VmLck) for root too:
+ * account_locked_vm() skips only the RLIMIT_MEMLOCK check for
+ * CAP_IPC_LOCK, never the charge, as type1 does.  Mapping charges
+ * nothing more; the region's last reference gives it back.
+ */
+TEST_F(reg, vmlck)
+{
+	long long base = ireg_status_bytes("VmLck");
+	uint32_t h1, h2;
+
+	ASSERT_LE(0, base);
+	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &h1, NULL);
+	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
+		  ireg_status_bytes("VmLck"));
+	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &h1, NULL);
+	test_map(h1, 0, 16 * PAGE_SIZE, IREG_PROT_RW, 0, NULL);
+	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
+		  ireg_status_bytes("VmLck"));
+	test_register(self->mem + 16 * PAGE_SIZE, 4 * PAGE_SIZE, 0,
+		      IREG_PROT_RW, &h2, NULL);
+	EXPECT_EQ(base + 20 * (long long)PAGE_SIZE,
+		  ireg_status_bytes("VmLck"));
+
+	test_unreg(h2, 0);
+	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
+		  ireg_status_bytes("VmLck"));
+	test_unreg(h1, 0);
+	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
+		  ireg_status_bytes("VmLck"));
+	test_unreg(h1, IOMMU_REG_UNREG_UNMAP);
+	EXPECT_EQ(base, ireg_status_bytes("VmLck"));
+}
+
+/* Pre-registration pins; mapping and unmapping never touch the pins. */
+TEST_F(reg, pins_once)
+{
+	long long base = ireg_foll_pins();
+	uint64_t iova;
+	uint32_t handle;
+
+	test_prereg(self->mem, 32 * PAGE_SIZE, 0, &handle, NULL);
+	EXPECT_EQ(base + 32, ireg_foll_pins());
+	test_map(handle, 0, 32 * PAGE_SIZE, IREG_PROT_RW, 0, &iova);
+	test_map(handle, 0, 16 * PAGE_SIZE, IREG_PROT_RW, 0, NULL);
+	EXPECT_EQ(base + 32, ireg_foll_pins());
+	test_unmap(iova, 32 * PAGE_SIZE, 0, NULL);
+	EXPECT_EQ(base + 32, ireg_foll_pins());
+	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
+	EXPECT_EQ(base, ireg_foll_pins());
+}
+
+/* --- Memory types and huge IOMMU pages ---------------------------------- */
+
+FIXTURE(mem) {
+	int container;
+	struct edu_dev edu;
+	struct ireg_buf buf;
+	long long audit_saved;
+};
+
+FIXTURE_VARIANT(mem) {
+	enum ireg_mem type;
+	size_t size;
+};
+
+FIXTURE_VARIANT_ADD(mem, anon_4k) {
+	.type = IREG_MEM_ANON_4K,
+	.size = IREG_SZ_2M,
+};
+
+FIXTURE_VARIANT_ADD(mem, thp) {
+	.type = IREG_MEM_THP,
+	.size = IREG_SZ_2M,
+};
+
+FIXTURE_VARIANT_ADD(mem, hugetlb_2m) {
+	.type = IREG_MEM_HUGETLB_2M,
+	.size = 2 * IREG_SZ_2M,
+};
+
+FIXTURE_VARIANT_ADD(mem, hugetlb_1g) {
+	.type = IREG_MEM_HUGETLB_1G,
+	.size = IREG_SZ_1G,
+};
+
+FIXTURE_VARIANT_ADD(mem, memfd) {
+	.type = IREG_MEM_MEMFD,
+	.size = IREG_SZ_2M,
+};
+
+FIXTURE_VARIANT_ADD(mem, hugetlbfs) {
+	.type = IREG_MEM_HUGETLBFS,
+	.size = IREG_SZ_2M,
+};
+
+FIXTURE_SETUP(mem)
+{
+	const char *bdf = ireg_edu_bdf(0);
+
+	self->container = -1;
+	self->audit_saved = -1;
+	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
+	if (!bdf)
+		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
+	if (ireg_buf_alloc(&self->buf, variant->type, variant->size)) {
+		if (self->buf.skip)
+			SETUP_SKIP("%s", self->buf.skip);
+		ASSERT_TRUE(false) TH_LOG("buffer: %s", strerror(errno));
+	}
+	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->container);
+	ASSERT_EQ(0, edu_open(&self->edu, self->container, bdf,
+			      VFIO_IOMMU_REG));
+}
+
+FIXTURE_TEARDOWN(mem)
+{
+	if (self->audit_saved >= 0)
+		ireg_param_set("audit_unmap", self->audit_saved);
+	edu_close(&self->edu);
+	if (self->container >= 0)
+		close(self->container);
+	ireg_buf_free(&self->buf);
+}
+
+/* Every memory type registers, maps and unmaps; accounting follows it. */
+TEST_F(mem, register)
+{
+	uint64_t npages = variant->size / PAGE_SIZE, iova, unmapped, align;
+	long long vmlck = ireg_status_bytes("VmLck");
+	long long pins = ireg_foll_pins();
+	struct iommu_reg_info info;
+	uint32_t handle, refs;
+
+	test_prereg(self->buf.addr, variant->size, 0, &handle, &refs);
+	EXPECT_EQ(1, refs);
+	test_counts(1, 0, npages);
+	EXPECT_EQ(vmlck + (long long)variant->size,
+		  ireg_status_bytes("VmLck"));
+	EXPECT_EQ(pins + (long long)npages, ireg_foll_pins());
+
+	test_map(handle, 0, variant->size, IREG_PROT_RW, 0, &iova);
+	test_info(&info);
+	align = ireg_pgsize_for(info.pgsize_bitmap, variant->size);
+	EXPECT_EQ((uintptr_t)self->buf.addr % align, iova % align);
+	test_unmap(iova, variant->size, 0, &unmapped);
+	EXPECT_EQ(variant->size, unmapped);
+
+	test_unreg(handle, 0);
+	test_counts(0, 0, 0);
+	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(pins, ireg_foll_pins());
+}
+
+/*
+ * Physically contiguous runs are mapped with the largest IOMMU pages:
+ * with audit_unmap=1 the module counts the leaf IOMMU pages it removes.
+ * What the buffer really is comes from /proc/self/pagemap: a 2 MiB (1 GiB)
+ * block that is one aligned physical run must go as one 2M (1G) page,
+ * anything else as 4K pages.  THP and hugetlb blocks are always such runs;
+ * 4 KiB pages are almost never (the test then says so and still checks).
+ */
+TEST_F(mem, audit_unmap)
+{
+	uint64_t size = variant->size, iova, unmapped, off;
+	struct ireg_audit before, after;
+	uint64_t want_4k = 0, want_2m = 0, want_1g = 0, pfn;
+	uint32_t handle;
+
+	self->audit_saved = ireg_param_get("audit_unmap");
+	if (self->audit_saved < 0 || access(IREG_AUDIT_PATH, R_OK))
+		SKIP(return, "no audit_unmap parameter or " IREG_AUDIT_PATH);
+	ASSERT_EQ(0, ireg_param_set("audit_unmap", 1));
+
+	if (size >= IREG_SZ_1G && ireg_phys_contiguous(self->buf.addr, size) &&
+	    ireg_pfn(self->buf.addr) % (IREG_SZ_1G / PAGE_SIZE) == 0) {
+		want_1g = size / IREG_SZ_1G;
+	} else {
+		for (off = 0; off < size; off += IREG_SZ_2M) {
+			pfn = ireg_pfn(self->buf.addr + off);
+			if (pfn && pfn % (IREG_SZ_2M / PAGE_SIZE) == 0 &&
+			    ireg_phys_contiguous(self->buf.addr + off,
+						 IREG_SZ_2M))
+				want_2m++;
+			else
+				want_4k += IREG_SZ_2M / PAGE_SIZE;
+		}
+	}
+	switch (variant->type) {
+	case IREG_MEM_THP:
+	case IREG_MEM_HUGETLB_2M:
+	case IREG_MEM_HUGETLBFS:
+		ASSERT_EQ(size / IREG_SZ_2M, want_2m);
+		break;
+	case IREG_MEM_HUGETLB_1G:
+		ASSERT_EQ(1, want_1g);
+		break;
+	default:
+		if (want_2m)
+			TH_LOG("4 KiB pages that happen to be contiguous");
+	}
+
+	test_prereg(self->buf.addr, size, 0, &handle, NULL);
+	test_map(handle, 0, size, IREG_PROT_RW, 0, &iova);
+	ASSERT_EQ(0, ireg_audit_read(&before));
+	test_unmap(iova, size, 0, &unmapped);
+	ASSERT_EQ(0, ireg_audit_read(&after));
+	EXPECT_EQ(size, unmapped);
+	EXPECT_EQ(want_4k, after.pages_4k - before.pages_4k);
+	EXPECT_EQ(want_2m, after.pages_2m - before.pages_2m);
+	EXPECT_EQ(want_1g, after.pages_1g - before.pages_1g);
+
+	/* A mapping at a 4 KiB offset from its congruence cannot use them. */
+	if (size == IREG_SZ_2M) {
+		test_map(handle, PAGE_SIZE, size - PAGE_SIZE, IREG_PROT_RW, 0,
+			 &iova);
+		ASSERT_EQ(0, ireg_audit_read(&before));
+		test_unmap(iova, size - PAGE_SIZE, 0, NULL);
+		ASSERT_EQ(0, ireg_audit_read(&after));
+		EXPECT_EQ(size / PAGE_SIZE - 1,
+			  after.pages_4k - before.pages_4k);
+		EXPECT_EQ(0, after.pages_2m - before.pages_2m);
+	}
+	test_unreg(handle, 0);
+}
+
+/* --- type1 compatibility ------------------------------------------------- */
+
+static struct vfio_info_cap_header *
+type1_cap(struct vfio_iommu_type1_info *info, uint16_t id)
+{
+	struct vfio_info_cap_header *hdr;
+	uint32_t off = info->cap_offset;
+	int hops = 0;
+
+	while (off && off < info->argsz && hops++ < 16) {
+		hdr = (void *)((uint8_t *)info + off);
+		if (hdr->id == id)
+			return hdr;
+		off = hdr->next;
+	}
+	return NULL;
+}
+
+TEST_F(reg, type1_get_info)
+{
+	struct iommu_reg_iova_range ranges[32];
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	struct vfio_iommu_type1_info *info;
+	struct iommu_reg_info ours;
+	uint8_t buf[4096] = {};
+	uint32_t i, need;
+	int n;
+
+	test_info(&ours);
+	n = ireg_iova_ranges(self->container, ranges, 32);
+	ASSERT_LT(0, n);
+
+	/* Too short for iova_pgsizes. */
+	info = (void *)buf;
+	info->argsz = offsetof(struct vfio_iommu_type1_info, iova_pgsizes);
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, VFIO_IOMMU_GET_INFO,
+				   info));
+
+	/* Without room for capabilities: the size they need comes back. */
+	info->argsz = sizeof(*info);
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
+	EXPECT_TRUE(info->flags & VFIO_IOMMU_INFO_PGSIZES);
+	EXPECT_EQ(ours.pgsize_bitmap, info->iova_pgsizes);
+	EXPECT_TRUE(info->iova_pgsizes & PAGE_SIZE);
+	ASSERT_TRUE(info->flags & VFIO_IOMMU_INFO_CAPS);
+	need = info->argsz;
+	ASSERT_LT(sizeof(*info), need);
+	ASSERT_GE(sizeof(buf), need);
+
+	memset(buf, 0, sizeof(buf));
+	info->argsz = need;
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_LE(sizeof(*info), info->cap_offset);
+	cap = (void *)type1_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	ASSERT_NE(NULL, cap);
+	ASSERT_EQ(n, cap->nr_iovas);
+	for (i = 0; i < cap->nr_iovas; i++) {
+		EXPECT_EQ(ranges[i].start, cap->iova_ranges[i].start);
+		EXPECT_EQ(ranges[i].last, cap->iova_ranges[i].end);
+		EXPECT_TRUE(cap->iova_ranges[i].end < IREG_MSI_START ||
+			    cap->iova_ranges[i].start > IREG_MSI_LAST);
+	}
+}
+
+static int type1_map(int fd, void *vaddr, uint64_t size, uint64_t iova,
+		     uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = flags,
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static int type1_unmap(int fd, uint64_t iova, uint64_t size, uint32_t flags,
+		       uint64_t *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.flags = flags,
+		.iova = iova,
+		.size = size,
+	};
+	int ret = ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+
+	if (!ret && unmapped)
+		*unmapped = unmap.size;
+	return ret;
+}
+
+#define T1_RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+
+/* The flow of a type1 v2 program, on our container. */
+TEST_F(reg, type1_map_unmap)
+{
+	uint64_t unmapped, iova = FIXED_IOVA;
+	uint32_t handle;
+
+	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
+			   VFIO_IOMMU_REG));
+	/* What a type1 program asks before using VFIO_DMA_UNMAP_FLAG_ALL. */
+	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
+			   VFIO_UNMAP_ALL));
+	ASSERT_EQ(0, type1_map(self->container, self->mem, 16 * PAGE_SIZE,
+			       0x100000, T1_RW));
+	/* Overlaps, whether through type1 or through MAP. */
+	EXPECT_ERRNO(EEXIST, type1_map(self->container, self->mem,
+				       PAGE_SIZE, 0x100000 + PAGE_SIZE,
+				       T1_RW));
+	EXPECT_ERRNO(EEXIST, type1_map(self->container, self->mem,
+				       16 * PAGE_SIZE, 0x100000 - PAGE_SIZE,
+				       VFIO_DMA_MAP_FLAG_READ));
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	test_err_map(EEXIST, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, 0x100000 + 15 * PAGE_SIZE);
+	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	EXPECT_ERRNO(EEXIST, type1_map(self->container, self->mem,
+				       PAGE_SIZE, FIXED_IOVA + PAGE_SIZE,
+				       T1_RW));
+
+	/* Bad input as type1 refuses it. */
+	EXPECT_ERRNO(EINVAL, type1_map(self->container, self->mem, PAGE_SIZE,
+				       0x200000, 0));
+	EXPECT_ERRNO(EINVAL, type1_map(self->container, self->mem + 1,
+				       PAGE_SIZE, 0x200000, T1_RW));
+	EXPECT_ERRNO(EINVAL, type1_map(self->container, self->mem, 0,
+				       0x200000, T1_RW));
+
+	/* v2: an unmap may not cut a mapping. */
+	EXPECT_ERRNO(EINVAL, type1_unmap(self->container, 0x100000,
+					 PAGE_SIZE, 0, NULL));
+	EXPECT_ERRNO(EINVAL, type1_unmap(self->container,
+					 0x100000 + PAGE_SIZE,
+					 15 * PAGE_SIZE, 0, NULL));
+	ASSERT_EQ(0, type1_unmap(self->container, 0x100000, 16 * PAGE_SIZE,
+				 0, &unmapped));
+	EXPECT_EQ(16 * PAGE_SIZE, unmapped);
+
+	/* UNMAP_ALL takes no range, then takes everything. */
+	test_unmap(FIXED_IOVA, 4 * PAGE_SIZE, 0, &unmapped);
+	EXPECT_EQ(4 * PAGE_SIZE, unmapped);
+	ASSERT_EQ(0, type1_map(self->container, self->mem, 8 * PAGE_SIZE,
+			       0x100000, T1_RW));
+	ASSERT_EQ(0, type1_map(self->container, self->mem + 8 * PAGE_SIZE,
+			       8 * PAGE_SIZE, 0x800000, VFIO_DMA_MAP_FLAG_READ));
+	EXPECT_ERRNO(EINVAL, type1_unmap(self->container, 0x100000, 0,
+					 VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	EXPECT_ERRNO(EINVAL, type1_unmap(self->container, 0, 8 * PAGE_SIZE,
+					 VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	ASSERT_EQ(0, type1_unmap(self->container, 0, 0,
+				 VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
+	EXPECT_EQ(16 * PAGE_SIZE, unmapped);
+	/* type1 answers an empty range with success and size 0. */
+	ASSERT_EQ(0, type1_unmap(self->container, 0x100000, 8 * PAGE_SIZE, 0,
+				 &unmapped));
+	EXPECT_EQ(0, unmapped);
+	test_unreg(handle, 0);
+	test_counts(0, 0, 0);
+}
+
+/* MAP_DMA of pre-registered memory reuses its pins; other memory pins. */
+TEST_F(reg, type1_map_prereg_no_pin)
+{
+	struct iommu_reg_info info;
+	long long pins, pinned;
+	uint64_t unmapped;
+	uint32_t handle;
+
+	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &handle, NULL);
+	test_info(&info);
+	pinned = info.pinned_pages;
+	EXPECT_EQ(16, pinned);
+	pins = ireg_foll_pins();
+
+	ASSERT_EQ(0, type1_map(self->container, self->mem + 4 * PAGE_SIZE,
+			       8 * PAGE_SIZE, 0x200000, T1_RW));
+	test_info(&info);
+	EXPECT_EQ(pinned, info.pinned_pages);
+	EXPECT_EQ(pins, ireg_foll_pins());
+
+	/* Memory outside every region is pinned by MAP_DMA itself. */
+	ASSERT_EQ(0, type1_map(self->container, self->mem + 32 * PAGE_SIZE,
+			       8 * PAGE_SIZE, 0x400000, T1_RW));
+	test_info(&info);
+	EXPECT_EQ(pinned + 8, info.pinned_pages);
+	EXPECT_EQ(pins + 8, ireg_foll_pins());
+
+	ASSERT_EQ(0, type1_unmap(self->container, 0x400000, 8 * PAGE_SIZE, 0,
+				 &unmapped));
+	EXPECT_EQ(8 * PAGE_SIZE, unmapped);
+	EXPECT_EQ(pins, ireg_foll_pins());
+	ASSERT_EQ(0, type1_unmap(self->container, 0x200000, 8 * PAGE_SIZE, 0,
+				 &unmapped));
+	EXPECT_EQ(8 * PAGE_SIZE, unmapped);
+	test_info(&info);
+	EXPECT_EQ(pinned, info.pinned_pages);
+	EXPECT_EQ(pins, ireg_foll_pins());
+	test_unreg(handle, 0);
+	test_counts(0, 0, 0);
+}
+
+TEST_HARNESS_MAIN
