@@ -464,34 +464,53 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* 100,000 one-page regions in one container; times are for the reader. */
-TEST_F_TIMEOUT(limits, scale, 120)
+/*
+ * 2^20 regions in one container, the default max_regions: every (start
+ * page, length of 1 or 2 pages, read-only or not) over 2^18 + 1 pages,
+ * so each is a distinct region (type1 stops at 65,535 mappings).  Times
+ * are for the reader, not assertions.
+ */
+TEST_F_TIMEOUT(limits, scale, 600)
 {
-	const unsigned int nr = 100000;
+	const unsigned int span = 1U << 18, nr = 4 * span;
 	uint64_t t0, t_prereg, t_close;
 	uint32_t *handles, refs = 0;
 	unsigned int i, dups = 0, not_new = 0;
+	long long pages = 0;
 	uint8_t *mem;
 
+	if (ireg_param_get("max_regions") < nr)
+		SKIP(return, "max_regions below %u", nr);
 	handles = calloc(nr, sizeof(*handles));
 	ASSERT_NE(NULL, handles);
 	self->container = ireg_container_open(self->bdf, &self->group);
 	ASSERT_LE(0, self->container);
-	mem = mmap(NULL, (size_t)nr * PAGE_SIZE, PROT_READ | PROT_WRITE,
+	mem = mmap(NULL, (size_t)(span + 1) * PAGE_SIZE,
+		   PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, mem);
+	madvise(mem, (size_t)(span + 1) * PAGE_SIZE, MADV_NOHUGEPAGE);
 
 	t0 = ireg_now_us();
 	for (i = 0; i < nr; i++) {
-		ASSERT_EQ(0, _test_prereg(self->container, mem + i * PAGE_SIZE,
-					  PAGE_SIZE, 0, &handles[i], &refs))
+		unsigned int len = 1 + (i / span) % 2;
+		uint32_t flags = i / (2 * span) ? IOMMU_REG_REGION_READONLY : 0;
+
+		ASSERT_EQ(0, _test_prereg(self->container,
+					  mem + (size_t)(i % span) * PAGE_SIZE,
+					  len * PAGE_SIZE, flags, &handles[i],
+					  &refs))
 			TH_LOG("region %u: %s", i, strerror(errno));
 		not_new += refs != 1;
+		pages += len;
 	}
 	t_prereg = ireg_now_us() - t0;
 	EXPECT_EQ(0, not_new);
-	test_counts(nr, 0, nr);
-	EXPECT_EQ(self->pins + nr, ireg_foll_pins());
+	test_counts(nr, 0, pages);
+	EXPECT_EQ(self->pins + pages, ireg_foll_pins());
+
+	/* Past the limit. */
+	test_err_prereg(ENOSPC, mem, 3 * PAGE_SIZE, 0);
 
 	qsort(handles, nr, sizeof(*handles), cmp_u32);
 	for (i = 1; i < nr; i++)
@@ -508,7 +527,7 @@ TEST_F_TIMEOUT(limits, scale, 120)
 	ksft_print_msg("scale: %u PREREG in %.2f s (%.1f us each), "
 		       "close and release in %.2f s\n", nr, t_prereg / 1e6,
 		       (double)t_prereg / nr, t_close / 1e6);
-	munmap(mem, (size_t)nr * PAGE_SIZE);
+	munmap(mem, (size_t)(span + 1) * PAGE_SIZE);
 	free(handles);
 }
 
