@@ -20,5 +20,11 @@ step "open the edu devices through libiommureg: one container, backend iommu_reg
 # shellcheck disable=SC2086  # one argument per device
 ireg-info $IREG_EDU_BDFS
 
+step "register a buffer once and let the device DMA through it"
+# shellcheck disable=SC2086
+set -- $IREG_EDU_BDFS
+edu-dma "$1"
+
 echo
-echo "DEMO OK: iommu_reg is a VFIO IOMMU backend; both edu devices share its domain"
+echo "DEMO OK: iommu_reg is a VFIO IOMMU backend; both edu devices share its"
+echo "domain, and a registered buffer carries real device DMA"
