@@ -29,6 +29,15 @@ void *ireg_container_open(unsigned long arg)
 	if (!c)
 		return ERR_PTR(-ENOMEM);
 
+	/* The status area has a slot for every region the container may hold. */
+	c->notify = ireg_notify_create(max(READ_ONCE(ireg_max_regions), 1U));
+	if (IS_ERR(c->notify)) {
+		void *err = c->notify;
+
+		kfree(c);
+		return err;
+	}
+
 	mutex_init(&c->lock);
 	INIT_LIST_HEAD(&c->groups);
 	xa_init_flags(&c->regions, XA_FLAGS_ALLOC1);
@@ -58,6 +67,7 @@ void ireg_container_release(void *iommu_data)
 	xa_for_each(&c->regions, handle, r)
 		ireg_region_destroy(r);
 	xa_destroy(&c->regions);
+	ireg_notify_shutdown(c->notify);
 
 	ireg_iova_space_destroy(&c->iova);
 	if (c->domain)
@@ -248,7 +258,7 @@ int ireg_container_info(struct ireg_ucmd *ucmd)
 	cmd->pgsize_bitmap = c->domain->pgsize_bitmap;
 	cmd->aperture_start = c->domain->geometry.aperture_start;
 	cmd->aperture_last = c->domain->geometry.aperture_end;
-	cmd->max_regions = READ_ONCE(ireg_max_regions);
+	cmd->max_regions = ireg_region_limit(c);
 	cmd->num_regions = c->nr_regions;
 	cmd->num_mappings = c->nr_mappings;
 	cmd->pinned_pages = c->pinned_pages;

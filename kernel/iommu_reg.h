@@ -16,6 +16,11 @@
 #define IREG_IOMMU_REG_H
 
 #include <linux/atomic.h>
+#include <linux/idr.h>
+#include <linux/kref.h>
+#include <linux/mmu_notifier.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/interval_tree.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -69,6 +74,46 @@ struct ireg_group {
 };
 
 /**
+ * struct ireg_notify - status area and event queue of a container
+ * @kref: the container and the notify fd each hold a reference
+ * @lock: protects @queue .. @fd_open and serialises a region's
+ *	invalidation against its publication (ireg_region.has_slot)
+ * @read_lock: serialises readers of the notify fd
+ * @wait: readers and pollers wait here
+ * @queue: ring of events, allocated when the fd is opened
+ * @queue_len: entries in @queue
+ * @head: index of the oldest event
+ * @count: events in the ring
+ * @overflow: events were dropped; a RESYNC record is owed
+ * @dead: the container's backend is released
+ * @fd_open: the notify fd exists
+ * @pages: status area pages by page offset (0: header); immutable once
+ *	present
+ * @header: page 0
+ * @slots: allocator of generation slots
+ * @nr_slots: generation slots in the status area
+ * @nr_pages: pages in the status area
+ */
+struct ireg_notify {
+	struct kref kref;
+	spinlock_t lock; /* see above */
+	struct mutex read_lock; /* see above */
+	wait_queue_head_t wait;
+	struct iommu_reg_event *queue;
+	u32 queue_len;
+	u32 head;
+	u32 count;
+	bool overflow;
+	bool dead;
+	bool fd_open;
+	struct xarray pages;
+	struct page *header;
+	struct ida slots;
+	u32 nr_slots;
+	u32 nr_pages;
+};
+
+/**
  * struct ireg_container - backend state of one VFIO container
  * @lock: protects every field below
  * @domain: the one IOMMU domain of the container; allocated on the first
@@ -85,6 +130,7 @@ struct ireg_group {
  * @mapping_tree: mappings by IOVA range [start, last]
  * @nr_mappings: mappings in @mapping_tree
  * @iova_hint: where the next kernel-chosen IOVA search starts
+ * @notify: status area and events; immutable
  */
 struct ireg_container {
 	struct mutex lock; /* see above */
@@ -100,6 +146,7 @@ struct ireg_container {
 	struct rb_root_cached mapping_tree;
 	u64 nr_mappings;
 	u64 iova_hint;
+	struct ireg_notify *notify;
 };
 
 /**
@@ -115,9 +162,18 @@ struct ireg_container {
  *	locked_vm can be uncharged whenever the region goes
  * @npages: pages in @pages
  * @pages: the pinned pages; immutable for the region's life
+ * @notify: the container's notify object; immutable
+ * @mni: watches [start, last] of @mm; inserted once pinned
+ * @has_notifier: @mni is inserted
+ * @stale: the range changed since the region was pinned; set by the
+ *	notifier, never cleared
+ * @has_slot: @slot and @generation are valid (under ireg_notify.lock)
+ * @slot: index of the region's generation in the status area
+ * @generation: the slot's value when the region was published
  *
- * All fields but @pages, @npages and @mm are protected by the container
- * lock.
+ * Unless noted, fields are protected by the container lock; @pages,
+ * @npages, @mm, @notify, @slot and @generation are immutable once the
+ * region is published.
  */
 struct ireg_region {
 	struct interval_tree_node node;
@@ -130,6 +186,13 @@ struct ireg_region {
 	struct mm_struct *mm;
 	unsigned long npages;
 	struct page **pages;
+	struct ireg_notify *notify;
+	struct mmu_interval_notifier mni;
+	bool has_notifier;
+	bool stale;
+	bool has_slot;
+	u32 slot;
+	u32 generation;
 };
 
 enum ireg_mapping_kind {
@@ -195,6 +258,7 @@ int ireg_iova_alloc(struct ireg_container *c, u64 length, u64 vaddr,
 
 /* region.c */
 int ireg_region_validate(u64 vaddr, u64 size);
+unsigned int ireg_region_limit(struct ireg_container *c);
 struct ireg_region *ireg_region_find_exact(struct ireg_container *c,
 					   unsigned long vaddr,
 					   unsigned long last, u32 flags);
@@ -203,7 +267,8 @@ struct ireg_region *ireg_region_find_covering(struct ireg_container *c,
 					      unsigned long last,
 					      bool writable);
 struct ireg_region *ireg_region_get(struct ireg_container *c, u32 handle);
-struct ireg_region *ireg_region_alloc(unsigned long vaddr, unsigned long size,
+struct ireg_region *ireg_region_alloc(struct ireg_notify *notify,
+				      unsigned long vaddr, unsigned long size,
 				      u32 flags);
 void ireg_region_destroy(struct ireg_region *r);
 int ireg_region_insert(struct ireg_container *c, struct ireg_region *r,
@@ -235,6 +300,15 @@ void ireg_mapping_destroy_all(struct ireg_container *c);
 int ireg_mapping_map(struct ireg_ucmd *ucmd);
 int ireg_mapping_unmap(struct ireg_ucmd *ucmd);
 int ireg_mapping_register(struct ireg_ucmd *ucmd);
+
+/* notify.c */
+struct ireg_notify *ireg_notify_create(u32 nr_slots);
+void ireg_notify_shutdown(struct ireg_notify *n);
+int ireg_notify_slot_alloc(struct ireg_notify *n, struct ireg_region *r);
+void ireg_notify_slot_free(struct ireg_notify *n, struct ireg_region *r);
+void ireg_notify_invalidate(struct ireg_notify *n, struct ireg_region *r,
+			    enum mmu_notifier_event event);
+int ireg_notify_open(struct ireg_ucmd *ucmd);
 
 /* type1.c */
 long ireg_type1_ioctl(struct ireg_container *c, unsigned int cmd,

@@ -30,6 +30,7 @@ union ireg_ucmd_buffer {
 	struct iommu_reg_unmap unmap;
 	struct iommu_reg_unreg unreg;
 	struct iommu_reg_register reg;
+	struct iommu_reg_notify notify;
 };
 
 struct ireg_ioctl_op {
@@ -71,6 +72,9 @@ static const struct ireg_ioctl_op ireg_ioctl_ops[] = {
 	[IREG_IDX(IOMMU_REG_REGISTER)] = IREG_IOCTL_OP(ireg_mapping_register,
 						       struct iommu_reg_register,
 						       iova, true),
+	[IREG_IDX(IOMMU_REG_NOTIFY)] = IREG_IOCTL_OP(ireg_notify_open,
+						     struct iommu_reg_notify,
+						     status_size, true),
 };
 
 /**

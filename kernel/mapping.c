@@ -500,6 +500,8 @@ int ireg_mapping_register(struct ireg_ucmd *ucmd)
 	}
 	cmd->handle = r->handle;
 	cmd->iova = iova;
+	cmd->slot = r->slot;
+	cmd->generation = r->generation;
 out_unlock:
 	mutex_unlock(&c->lock);
 	ireg_region_destroy_list(&to_free);

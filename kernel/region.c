@@ -18,6 +18,12 @@
  * interval tree), so neither lookup is a linear scan.  Every region
  * records the mm it was pinned from: an identical range in another
  * process is another region.
+ *
+ * Every region watches its range with an MMU interval notifier, inserted
+ * once the pages are pinned.  The notifier takes no container lock (see
+ * notify.c): it marks the region stale and reports it.  A stale region
+ * keeps its pins and mappings but is never returned by a lookup again, so
+ * registering the range anew pins the new pages.
  */
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -54,7 +60,8 @@ struct ireg_region *ireg_region_find_exact(struct ireg_container *c,
 						     node);
 
 		if (r->node.start == vaddr && ireg_region_last(r) == last &&
-		    r->flags == flags && r->mm == current->mm)
+		    r->flags == flags && r->mm == current->mm &&
+		    !READ_ONCE(r->stale))
 			return r;
 	}
 	return NULL;
@@ -84,7 +91,7 @@ struct ireg_region *ireg_region_find_covering(struct ireg_container *c,
 						     node);
 
 		if (r->node.start <= vaddr && ireg_region_last(r) >= last &&
-		    r->mm == current->mm &&
+		    r->mm == current->mm && !READ_ONCE(r->stale) &&
 		    (!writable || !(r->flags & IOMMU_REG_REGION_READONLY)))
 			return r;
 	}
@@ -97,6 +104,35 @@ struct ireg_region *ireg_region_get(struct ireg_container *c, u32 handle)
 	return xa_load(&c->regions, handle);
 }
 
+/*
+ * Changes of protection leave the pages in place: mprotect(), NUMA
+ * hinting, and the write-protection fork() applies to the parent for
+ * copy-on-write must not make a region stale.  Everything else that
+ * reaches the notifier changes what the range maps.
+ */
+static bool ireg_region_invalidate(struct mmu_interval_notifier *mni,
+				   const struct mmu_notifier_range *range,
+				   unsigned long cur_seq)
+{
+	struct ireg_region *r = container_of(mni, struct ireg_region, mni);
+
+	switch (range->event) {
+	case MMU_NOTIFY_PROTECTION_VMA:
+	case MMU_NOTIFY_PROTECTION_PAGE:
+	case MMU_NOTIFY_SOFT_DIRTY:
+		return true;
+	default:
+		break;
+	}
+	mmu_interval_set_seq(mni, cur_seq);
+	ireg_notify_invalidate(r->notify, r, range->event);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops ireg_region_mni_ops = {
+	.invalidate = ireg_region_invalidate,
+};
+
 static void ireg_region_unpin(struct ireg_region *r, unsigned long npinned)
 {
 	unpin_user_pages_dirty_lock(r->pages, npinned,
@@ -105,6 +141,7 @@ static void ireg_region_unpin(struct ireg_region *r, unsigned long npinned)
 
 /**
  * ireg_region_alloc - pin and account a user range (no lock held)
+ * @notify: the container's notify object
  * @vaddr: page-aligned start in the caller's address space
  * @size: page-aligned length, not zero, not wrapping
  * @flags: IOMMU_REG_REGION_* flags
@@ -113,7 +150,8 @@ static void ireg_region_unpin(struct ireg_region *r, unsigned long npinned)
  *
  * Return: the new region, not yet visible, or an ERR_PTR.
  */
-struct ireg_region *ireg_region_alloc(unsigned long vaddr, unsigned long size,
+struct ireg_region *ireg_region_alloc(struct ireg_notify *notify,
+				      unsigned long vaddr, unsigned long size,
 				      u32 flags)
 {
 	unsigned int gup_flags = FOLL_LONGTERM;
@@ -139,8 +177,21 @@ struct ireg_region *ireg_region_alloc(unsigned long vaddr, unsigned long size,
 	r->flags = flags;
 	r->npages = npages;
 	r->refs = 1;
+	r->notify = notify;
 	INIT_LIST_HEAD(&r->free_node);
 	INIT_LIST_HEAD(&r->mappings);
+
+	/*
+	 * Watch the range before pinning it: a change while the pages are
+	 * being pinned marks the region stale before it is published, and
+	 * ireg_notify_slot_alloc() then refuses it.  No window is left in
+	 * which the range could change unseen.
+	 */
+	ret = mmu_interval_notifier_insert(&r->mni, current->mm, vaddr, size,
+					   &ireg_region_mni_ops);
+	if (ret)
+		goto err_free_pages;
+	r->has_notifier = true;
 
 	while (pinned < npages) {
 		int chunk = min_t(unsigned long, npages - pinned, INT_MAX);
@@ -166,6 +217,8 @@ struct ireg_region *ireg_region_alloc(unsigned long vaddr, unsigned long size,
 
 err_unpin:
 	ireg_region_unpin(r, pinned);
+	mmu_interval_notifier_remove(&r->mni);
+err_free_pages:
 	kvfree(r->pages);
 err_free:
 	kfree(r);
@@ -179,6 +232,10 @@ err_free:
 void ireg_region_destroy(struct ireg_region *r)
 {
 	WARN_ON(!list_empty(&r->mappings));
+	/* Waits for a running invalidation of this region to finish. */
+	if (r->has_notifier)
+		mmu_interval_notifier_remove(&r->mni);
+	ireg_notify_slot_free(r->notify, r);
 	ireg_region_unpin(r, r->npages);
 	account_locked_vm(r->mm, r->npages, false);
 	mmdrop(r->mm);
@@ -218,7 +275,7 @@ int ireg_region_insert(struct ireg_container *c, struct ireg_region *r,
 		return 0;
 	}
 
-	if (c->nr_regions >= READ_ONCE(ireg_max_regions)) {
+	if (c->nr_regions >= ireg_region_limit(c)) {
 		*dup = r;
 		return -ENOSPC;
 	}
@@ -229,6 +286,12 @@ int ireg_region_insert(struct ireg_container *c, struct ireg_region *r,
 	if (ret < 0) {
 		*dup = r;
 		return ret == -EBUSY ? -ENOSPC : ret;
+	}
+	ret = ireg_notify_slot_alloc(c->notify, r);
+	if (ret) {
+		xa_erase(&c->regions, r->handle);
+		*dup = r;
+		return ret;
 	}
 
 	interval_tree_insert(&r->node, &c->region_tree);
@@ -253,6 +316,18 @@ void ireg_region_unlink(struct ireg_container *c, struct ireg_region *r)
 	interval_tree_remove(&r->node, &c->region_tree);
 	c->nr_regions--;
 	c->pinned_pages -= r->npages;
+}
+
+/**
+ * ireg_region_limit - regions a container may hold now
+ * @c: container
+ *
+ * Return: the max_regions module parameter, capped by the status area's
+ * slots (sized from max_regions when the container was created).
+ */
+unsigned int ireg_region_limit(struct ireg_container *c)
+{
+	return min(READ_ONCE(ireg_max_regions), c->notify->nr_slots);
 }
 
 /**
@@ -289,12 +364,14 @@ struct ireg_region *ireg_region_get_or_create(struct ireg_container *c,
 					      u64 vaddr, u64 size, u32 flags)
 {
 	struct ireg_region *r, *out, *dup;
+	int tries = 3;
 	int ret;
 
 	ret = ireg_region_validate(vaddr, size);
 	if (ret)
 		return ERR_PTR(ret);
 
+retry:
 	mutex_lock(&c->lock);
 	r = ireg_region_find_exact(c, vaddr, vaddr + size - 1, flags);
 	if (r && r->refs) {
@@ -302,13 +379,13 @@ struct ireg_region *ireg_region_get_or_create(struct ireg_container *c,
 		mutex_unlock(&c->lock);
 		return r;
 	}
-	if (c->nr_regions >= READ_ONCE(ireg_max_regions)) {
+	if (c->nr_regions >= ireg_region_limit(c)) {
 		mutex_unlock(&c->lock);
 		return ERR_PTR(-ENOSPC);
 	}
 	mutex_unlock(&c->lock);
 
-	r = ireg_region_alloc(vaddr, size, flags);
+	r = ireg_region_alloc(c->notify, vaddr, size, flags);
 	if (IS_ERR(r))
 		return r;
 
@@ -317,6 +394,12 @@ struct ireg_region *ireg_region_get_or_create(struct ireg_container *c,
 	mutex_unlock(&c->lock);
 	if (dup)
 		ireg_region_destroy(dup);
+	/*
+	 * The range changed while it was being pinned (pinning itself can
+	 * migrate pages out of CMA): pin what it maps now.
+	 */
+	if (ret == -EAGAIN && --tries)
+		goto retry;
 	return ret ? ERR_PTR(ret) : out;
 }
 
@@ -402,6 +485,8 @@ int ireg_region_prereg(struct ireg_ucmd *ucmd)
 	mutex_lock(&c->lock);
 	cmd->handle = r->handle;
 	cmd->refs = r->refs;
+	cmd->slot = r->slot;
+	cmd->generation = r->generation;
 	mutex_unlock(&c->lock);
 	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret) {

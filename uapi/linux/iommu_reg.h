@@ -180,6 +180,9 @@ struct iommu_reg_info {
  * @handle: out: the region's handle, unique in the container
  * @refs: out: references on the region after this call; 1 means it was
  *	pinned by this call, more means an existing region was reused
+ * @slot: out: index of the region's generation in the status area
+ * @generation: out: the region's generation; while the status area's
+ *	slot holds this value, the region is valid (see DOC: Invalidation)
  */
 struct iommu_reg_prereg {
 	__u32 argsz;
@@ -188,6 +191,8 @@ struct iommu_reg_prereg {
 	__aligned_u64 size;
 	__u32 handle;
 	__u32 refs;
+	__u32 slot;
+	__u32 generation;
 };
 
 /**
@@ -306,6 +311,8 @@ struct iommu_reg_unreg {
  * @handle: out: the region's handle
  * @iova: in: the IOVA with IOMMU_REG_MAP_IOVA_FIXED; out: the IOVA of the
  *	whole range
+ * @slot: out: as for struct iommu_reg_prereg
+ * @generation: out: as for struct iommu_reg_prereg
  */
 struct iommu_reg_register {
 	__u32 argsz;
@@ -315,6 +322,8 @@ struct iommu_reg_register {
 	__u32 prot;
 	__u32 handle;
 	__aligned_u64 iova;
+	__u32 slot;
+	__u32 generation;
 };
 
 /**
@@ -328,5 +337,120 @@ struct iommu_reg_register {
  * mapped.
  */
 #define IOMMU_REG_REGISTER	_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 5)
+
+/**
+ * DOC: Invalidation
+ *
+ * Every region watches its virtual range.  When what the range maps
+ * changes (munmap, mremap, mmap MAP_FIXED over it, madvise MADV_DONTNEED
+ * or MADV_FREE, truncation of a shared file, process exit) the region
+ * becomes *stale*: its generation in the status area moves on and an
+ * event is queued on the container's notify fd.  Changes of protection
+ * (mprotect, NUMA hinting, the write-protection fork applies) leave the
+ * region valid: its pages stay the same.
+ *
+ * A stale region keeps its pins and its IOVA mappings until its owner
+ * unregisters it, so DMA in flight stays safe: the device keeps reaching
+ * the old pages, which are no longer the process's memory at that
+ * address.  Registering the same range again gives a new region with the
+ * new pages; a stale region is never handed out again.
+ *
+ * The status area is mapped read-only from the notify fd.  It starts with
+ * struct iommu_reg_status; at @slot_offset follows an array of __u32
+ * generations, one per slot.  A registration returns its slot and
+ * generation; the region is valid exactly while
+ *
+ *	READ_ONCE(gens[slot]) == generation
+ *
+ * which is one load and a compare, no system call.  A slot's value only
+ * grows: it moves on when its region is created, invalidated or freed,
+ * so a cached registration never matches a later region in the same slot.
+ *
+ * read() on the notify fd returns whole struct iommu_reg_event records.
+ * The queue is bounded; when it overflows, events are dropped, counted in
+ * iommu_reg_status.events_lost, and the next read starts with an
+ * IOMMU_REG_EVENT_RESYNC record: the consumer must then check every
+ * registration against the status area.  A consumer can always learn
+ * that something changed.  poll() reports POLLIN when a record is
+ * waiting and POLLHUP once the container's backend is released.
+ */
+
+#define IOMMU_REG_STATUS_MAGIC		0x69726773	/* "irgs" */
+
+/**
+ * struct iommu_reg_status - header of the status area
+ * @magic: IOMMU_REG_STATUS_MAGIC
+ * @version: 1
+ * @slot_offset: byte offset of the __u32 generation array
+ * @nr_slots: entries in the generation array (the container's
+ *	max_regions when the notify fd was opened)
+ * @invalidations: regions invalidated in this container, ever
+ * @events_lost: events dropped because the queue was full
+ */
+struct iommu_reg_status {
+	__u32 magic;
+	__u32 version;
+	__u32 slot_offset;
+	__u32 nr_slots;
+	__aligned_u64 invalidations;
+	__aligned_u64 events_lost;
+};
+
+/* Event types. */
+#define IOMMU_REG_EVENT_INVALIDATE	1
+#define IOMMU_REG_EVENT_RESYNC		2
+
+/* Why a region was invalidated. */
+#define IOMMU_REG_REASON_UNMAP		1	/* munmap, mremap, MAP_FIXED */
+#define IOMMU_REG_REASON_CLEAR		2	/* madvise, truncate, zap */
+#define IOMMU_REG_REASON_EXIT		3	/* the address space went away */
+#define IOMMU_REG_REASON_OTHER		4	/* migration and the rest */
+
+/**
+ * struct iommu_reg_event - a record read from the notify fd
+ * @type: IOMMU_REG_EVENT_*
+ * @reason: IOMMU_REG_REASON_* for INVALIDATE; 0 for RESYNC
+ * @handle: the region (0 for RESYNC)
+ * @generation: the region's slot value after the invalidation
+ * @vaddr: start of the region
+ * @length: length of the region; for RESYNC, events lost so far
+ */
+struct iommu_reg_event {
+	__u32 type;
+	__u32 reason;
+	__u32 handle;
+	__u32 generation;
+	__aligned_u64 vaddr;
+	__aligned_u64 length;
+};
+
+/**
+ * struct iommu_reg_notify - IOMMU_REG_NOTIFY: open the notify fd
+ * @argsz: size of this struct as known to user space
+ * @flags: must be zero
+ * @queue_len: in: records the event queue holds, 0 for the default
+ *	(16384); out: the length used
+ * @fd: out: the notify fd (close-on-exec)
+ * @status_size: out: bytes of the status area, to mmap(PROT_READ,
+ *	MAP_SHARED) at offset 0
+ */
+struct iommu_reg_notify {
+	__u32 argsz;
+	__u32 flags;
+	__u32 queue_len;
+	__s32 fd;
+	__aligned_u64 status_size;
+};
+
+/**
+ * define IOMMU_REG_NOTIFY - open the container's notify fd
+ *
+ * Argument: struct iommu_reg_notify.  One notify fd per container: a
+ * second call fails with EBUSY while the first fd is open.  Errors:
+ * EINVAL (flags, queue_len above 1048576), EBUSY, ENOMEM.  The status
+ * area can be mapped only read-only (EACCES for PROT_WRITE or a
+ * writable shared mapping).
+ */
+#define IOMMU_REG_NOTIFY	_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 6)
 
 #endif /* _UAPI_LINUX_IOMMU_REG_H */

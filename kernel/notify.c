@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Notify: the status area and the event queue of a container.
+ *
+ * The status area is a header page followed by an array of u32
+ * generations, one per region slot.  User space maps it read-only from
+ * the notify fd and checks a registration with one load.  Pages are
+ * allocated when a slot in them is first used or when user space first
+ * touches them, and live as long as the notify object.
+ *
+ * The event queue is a ring of struct iommu_reg_event filled by the
+ * regions' MMU interval notifiers and drained by read().
+ *
+ * Locking: the notifiers run with the mm's locks held, from munmap and
+ * friends, while the ioctl paths hold the container lock and take the
+ * mmap_lock inside GUP.  So nothing here takes the container lock:
+ * ireg_notify.lock (a spinlock, never held across anything that sleeps)
+ * protects the queue and serialises a region's invalidation against its
+ * publication; slot values are updated with atomics.  read() is
+ * serialised by ireg_notify.read_lock so records are consumed only after
+ * they reached user space.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "iommu_reg.h"
+
+#define IREG_NOTIFY_QUEUE_DEFAULT	16384U
+#define IREG_NOTIFY_QUEUE_MAX		SZ_1M
+#define IREG_SLOTS_PER_PAGE		(PAGE_SIZE / sizeof(u32))
+#define IREG_READ_BATCH			16
+
+static void ireg_notify_free(struct kref *kref)
+{
+	struct ireg_notify *n = container_of(kref, struct ireg_notify, kref);
+	unsigned long index;
+	struct page *page;
+
+	xa_for_each(&n->pages, index, page)
+		put_page(page);
+	xa_destroy(&n->pages);
+	ida_destroy(&n->slots);
+	kvfree(n->queue);
+	mutex_destroy(&n->read_lock);
+	kfree(n);
+}
+
+static void ireg_notify_put(struct ireg_notify *n)
+{
+	kref_put(&n->kref, ireg_notify_free);
+}
+
+/* The status page at @pgoff, allocated (zeroed) on first use. */
+static struct page *ireg_notify_page(struct ireg_notify *n, pgoff_t pgoff)
+{
+	struct page *page, *old;
+
+	page = xa_load(&n->pages, pgoff);
+	if (page)
+		return page;
+
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page)
+		return NULL;
+	old = xa_cmpxchg(&n->pages, pgoff, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (xa_is_err(old)) {
+		__free_page(page);
+		return NULL;
+	}
+	if (old) {
+		__free_page(page);
+		return old;
+	}
+	return page;
+}
+
+static struct iommu_reg_status *ireg_notify_header(struct ireg_notify *n)
+{
+	return page_address(n->header);
+}
+
+/* The generation of @slot; its page exists once the slot is allocated. */
+static atomic_t *ireg_notify_gen(struct ireg_notify *n, u32 slot)
+{
+	struct page *page = xa_load(&n->pages, 1 + slot / IREG_SLOTS_PER_PAGE);
+	u32 *gens = page_address(page);
+
+	return (atomic_t *)&gens[slot % IREG_SLOTS_PER_PAGE];
+}
+
+/**
+ * ireg_notify_create - allocate a container's notify object
+ * @nr_slots: generation slots, the container's region limit
+ *
+ * Return: the object with one reference, or an ERR_PTR.
+ */
+struct ireg_notify *ireg_notify_create(u32 nr_slots)
+{
+	struct iommu_reg_status *status;
+	struct ireg_notify *n;
+
+	n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
+	if (!n)
+		return ERR_PTR(-ENOMEM);
+
+	kref_init(&n->kref);
+	spin_lock_init(&n->lock);
+	mutex_init(&n->read_lock);
+	init_waitqueue_head(&n->wait);
+	xa_init(&n->pages);
+	ida_init(&n->slots);
+	n->nr_slots = nr_slots;
+
+	n->header = ireg_notify_page(n, 0);
+	if (!n->header) {
+		ireg_notify_put(n);
+		return ERR_PTR(-ENOMEM);
+	}
+	status = ireg_notify_header(n);
+	status->magic = IOMMU_REG_STATUS_MAGIC;
+	status->version = 1;
+	status->slot_offset = PAGE_SIZE;
+	status->nr_slots = nr_slots;
+	n->nr_pages = 1 + DIV_ROUND_UP(nr_slots, IREG_SLOTS_PER_PAGE);
+	return n;
+}
+
+/**
+ * ireg_notify_shutdown - the container is going away
+ * @n: its notify object; the container's reference is dropped
+ *
+ * Readers drain what is queued, then read end-of-file; poll() reports
+ * POLLHUP.  The status area stays mapped and readable.
+ */
+void ireg_notify_shutdown(struct ireg_notify *n)
+{
+	spin_lock(&n->lock);
+	n->dead = true;
+	spin_unlock(&n->lock);
+	wake_up_all(&n->wait);
+	ireg_notify_put(n);
+}
+
+/**
+ * ireg_notify_slot_alloc - give a new region a slot and a generation
+ * @n: notify object
+ * @r: the region, not yet published; receives slot and generation
+ *
+ * The region becomes visible to its notifier only here, under the notify
+ * lock: an invalidation that ran before (while it was being pinned) left
+ * it stale, and then the registration fails with EAGAIN.
+ *
+ * Return: 0, -ENOSPC (no slot), -ENOMEM or -EAGAIN.
+ */
+int ireg_notify_slot_alloc(struct ireg_notify *n, struct ireg_region *r)
+{
+	int slot;
+
+	slot = ida_alloc_max(&n->slots, n->nr_slots - 1, GFP_KERNEL_ACCOUNT);
+	if (slot < 0)
+		return slot == -ENOSPC ? -ENOSPC : -ENOMEM;
+	if (!ireg_notify_page(n, 1 + slot / IREG_SLOTS_PER_PAGE)) {
+		ida_free(&n->slots, slot);
+		return -ENOMEM;
+	}
+
+	spin_lock(&n->lock);
+	if (r->stale) {
+		spin_unlock(&n->lock);
+		ida_free(&n->slots, slot);
+		return -EAGAIN;
+	}
+	r->slot = slot;
+	r->generation = atomic_inc_return(ireg_notify_gen(n, slot));
+	r->has_slot = true;
+	spin_unlock(&n->lock);
+	return 0;
+}
+
+/**
+ * ireg_notify_slot_free - retire a dead region's slot
+ * @n: notify object
+ * @r: the region, whose notifier is already removed
+ *
+ * The slot's generation moves on, so a registration cached in user space
+ * never matches it again.
+ */
+void ireg_notify_slot_free(struct ireg_notify *n, struct ireg_region *r)
+{
+	if (!r->has_slot)
+		return;
+	atomic_inc(ireg_notify_gen(n, r->slot));
+	ida_free(&n->slots, r->slot);
+	r->has_slot = false;
+}
+
+static u32 ireg_notify_reason(enum mmu_notifier_event event)
+{
+	switch (event) {
+	case MMU_NOTIFY_UNMAP:
+		return IOMMU_REG_REASON_UNMAP;
+	case MMU_NOTIFY_CLEAR:
+		return IOMMU_REG_REASON_CLEAR;
+	case MMU_NOTIFY_RELEASE:
+		return IOMMU_REG_REASON_EXIT;
+	default:
+		return IOMMU_REG_REASON_OTHER;
+	}
+}
+
+/**
+ * ireg_notify_invalidate - a region's range changed
+ * @n: notify object
+ * @r: the region
+ * @event: what the MM is doing
+ *
+ * Called from the region's MMU interval notifier, possibly in a context
+ * that must not sleep: marks the region stale, moves its generation on
+ * and queues an event, or records an overflow.  Only the change from
+ * valid to stale is reported: mremap(), for one, invalidates the old
+ * range twice, and a stale region has nothing more to say.
+ */
+void ireg_notify_invalidate(struct ireg_notify *n, struct ireg_region *r,
+			    enum mmu_notifier_event event)
+{
+	struct iommu_reg_status *status = ireg_notify_header(n);
+	struct iommu_reg_event *ev;
+	u32 gen;
+
+	spin_lock(&n->lock);
+	if (r->stale) {
+		spin_unlock(&n->lock);
+		return;
+	}
+	WRITE_ONCE(r->stale, true);
+	if (!r->has_slot) {
+		/* Not published yet: slot allocation will refuse it. */
+		spin_unlock(&n->lock);
+		return;
+	}
+	gen = atomic_inc_return(ireg_notify_gen(n, r->slot));
+	atomic64_inc((atomic64_t *)&status->invalidations);
+
+	if (!n->queue || n->count == n->queue_len) {
+		if (n->queue) {
+			n->overflow = true;
+			atomic64_inc((atomic64_t *)&status->events_lost);
+		}
+		spin_unlock(&n->lock);
+		if (n->queue)
+			wake_up(&n->wait);
+		return;
+	}
+	ev = &n->queue[(n->head + n->count) % n->queue_len];
+	ev->type = IOMMU_REG_EVENT_INVALIDATE;
+	ev->reason = ireg_notify_reason(event);
+	ev->handle = r->handle;
+	ev->generation = gen;
+	ev->vaddr = r->node.start;
+	ev->length = r->node.last - r->node.start + 1;
+	n->count++;
+	spin_unlock(&n->lock);
+	wake_up(&n->wait);
+}
+
+static bool ireg_notify_readable(struct ireg_notify *n)
+{
+	return n->overflow || n->count;
+}
+
+static ssize_t ireg_notify_read(struct file *file, char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	struct ireg_notify *n = file->private_data;
+	struct iommu_reg_status *status = ireg_notify_header(n);
+	struct iommu_reg_event batch[IREG_READ_BATCH];
+	size_t want = min_t(size_t, count / sizeof(batch[0]), IREG_READ_BATCH);
+	bool resync = false;
+	size_t i = 0, taken;
+	int ret;
+
+	if (!want)
+		return -EINVAL;
+
+	ret = mutex_lock_interruptible(&n->read_lock);
+	if (ret)
+		return ret;
+
+	spin_lock(&n->lock);
+	while (!ireg_notify_readable(n)) {
+		bool dead = n->dead;
+
+		spin_unlock(&n->lock);
+		if (dead) {
+			ret = 0;
+			goto out_unlock;
+		}
+		if (file->f_flags & O_NONBLOCK) {
+			ret = -EAGAIN;
+			goto out_unlock;
+		}
+		ret = wait_event_interruptible(n->wait, ireg_notify_readable(n) ||
+					       READ_ONCE(n->dead));
+		if (ret)
+			goto out_unlock;
+		spin_lock(&n->lock);
+	}
+
+	/* Copy out without consuming: nothing is lost if the copy faults. */
+	if (n->overflow) {
+		memset(&batch[0], 0, sizeof(batch[0]));
+		batch[0].type = IOMMU_REG_EVENT_RESYNC;
+		batch[0].length = atomic64_read((atomic64_t *)&status->events_lost);
+		resync = true;
+		i = 1;
+	}
+	taken = min_t(size_t, want - i, n->count);
+	for (; taken; taken--, i++)
+		batch[i] = n->queue[(n->head + i - resync) % n->queue_len];
+	spin_unlock(&n->lock);
+
+	if (copy_to_user(buf, batch, i * sizeof(batch[0]))) {
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+
+	spin_lock(&n->lock);
+	if (resync)
+		n->overflow = false;
+	n->head = (n->head + i - resync) % n->queue_len;
+	n->count -= i - resync;
+	spin_unlock(&n->lock);
+	ret = i * sizeof(batch[0]);
+out_unlock:
+	mutex_unlock(&n->read_lock);
+	return ret;
+}
+
+static __poll_t ireg_notify_poll(struct file *file, poll_table *wait)
+{
+	struct ireg_notify *n = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, &n->wait, wait);
+	spin_lock(&n->lock);
+	if (ireg_notify_readable(n))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (n->dead)
+		mask |= EPOLLHUP;
+	spin_unlock(&n->lock);
+	return mask;
+}
+
+static vm_fault_t ireg_notify_fault(struct vm_fault *vmf)
+{
+	struct ireg_notify *n = vmf->vma->vm_private_data;
+	struct page *page;
+
+	if (vmf->pgoff >= n->nr_pages)
+		return VM_FAULT_SIGBUS;
+	page = ireg_notify_page(n, vmf->pgoff);
+	if (!page)
+		return VM_FAULT_OOM;
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct ireg_notify_vm_ops = {
+	.fault = ireg_notify_fault,
+};
+
+static int ireg_notify_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct ireg_notify *n = file->private_data;
+
+	if (vma->vm_flags & VM_WRITE)
+		return -EACCES;
+	if (vma->vm_pgoff >= n->nr_pages ||
+	    vma_pages(vma) > n->nr_pages - vma->vm_pgoff)
+		return -EINVAL;
+
+	/* Read-only for good: mprotect() cannot add write access later. */
+	vma->vm_flags &= ~VM_MAYWRITE;
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_ops = &ireg_notify_vm_ops;
+	vma->vm_private_data = n;
+	return 0;
+}
+
+static int ireg_notify_release(struct inode *inode, struct file *file)
+{
+	struct ireg_notify *n = file->private_data;
+
+	spin_lock(&n->lock);
+	n->fd_open = false;
+	spin_unlock(&n->lock);
+	ireg_notify_put(n);
+	return 0;
+}
+
+static const struct file_operations ireg_notify_fops = {
+	.owner		= THIS_MODULE,
+	.read		= ireg_notify_read,
+	.poll		= ireg_notify_poll,
+	.mmap		= ireg_notify_mmap,
+	.release	= ireg_notify_release,
+	.llseek		= noop_llseek,
+};
+
+int ireg_notify_open(struct ireg_ucmd *ucmd)
+{
+	struct iommu_reg_notify *cmd = ucmd->cmd;
+	struct ireg_notify *n = ucmd->container->notify;
+	struct iommu_reg_event *queue;
+	u32 len = cmd->queue_len ?: IREG_NOTIFY_QUEUE_DEFAULT;
+	struct file *file;
+	int fd, ret;
+
+	if (cmd->flags || len > IREG_NOTIFY_QUEUE_MAX)
+		return -EINVAL;
+
+	queue = kvcalloc(len, sizeof(*queue), GFP_KERNEL_ACCOUNT);
+	if (!queue)
+		return -ENOMEM;
+
+	/* Claim the one fd of the container, with a fresh queue. */
+	spin_lock(&n->lock);
+	if (n->fd_open) {
+		spin_unlock(&n->lock);
+		kvfree(queue);
+		return -EBUSY;
+	}
+	swap(n->queue, queue);
+	n->queue_len = len;
+	n->head = 0;
+	n->count = 0;
+	n->overflow = false;
+	n->fd_open = true;
+	spin_unlock(&n->lock);
+	kvfree(queue);		/* the previous fd's queue, if any */
+
+	/* The file owns this reference; its release drops it. */
+	kref_get(&n->kref);
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto err_unclaim;
+	}
+	file = anon_inode_getfile("[iommu-reg-notify]", &ireg_notify_fops, n,
+				  O_RDONLY);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		put_unused_fd(fd);
+		goto err_unclaim;
+	}
+
+	cmd->queue_len = len;
+	cmd->fd = fd;
+	cmd->status_size = (u64)n->nr_pages << PAGE_SHIFT;
+	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		/* Never handed out: its release undoes the claim. */
+		fput(file);
+		put_unused_fd(fd);
+		return ret;
+	}
+	fd_install(fd, file);
+	return 0;
+
+err_unclaim:
+	spin_lock(&n->lock);
+	n->fd_open = false;
+	spin_unlock(&n->lock);
+	ireg_notify_put(n);
+	return ret;
+}

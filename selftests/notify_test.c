@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Invalidation: the status area, the notify fd and what makes a region
+ * stale.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include "ireg_test.h"
+#include "kselftest_harness.h"
+
+#define PAGE	4096UL
+
+FIXTURE(notify) {
+	int container;
+	int group;
+	int fd;
+	const struct iommu_reg_status *status;
+	size_t status_size;
+	const uint32_t *gens;
+};
+
+static int notify_open(int container, uint32_t queue_len, int *fd,
+		       size_t *status_size)
+{
+	struct iommu_reg_notify cmd = {
+		.argsz = sizeof(cmd),
+		.queue_len = queue_len,
+	};
+
+	if (ioctl(container, IOMMU_REG_NOTIFY, &cmd))
+		return -errno;
+	*fd = cmd.fd;
+	*status_size = cmd.status_size;
+	return 0;
+}
+
+FIXTURE_SETUP(notify)
+{
+	const char *bdf = ireg_edu_bdf(0);
+	void *p;
+
+	self->fd = -1;
+	if (!bdf)
+		SKIP(return, "no edu device in IREG_EDU_BDFS");
+	self->container = open("/dev/vfio/vfio", O_RDWR);
+	ASSERT_LE(0, self->container);
+	self->group = ireg_open_group(bdf);
+	ASSERT_LE(0, self->group);
+	ASSERT_EQ(0, ireg_container_setup(self->container, self->group,
+					  VFIO_IOMMU_REG));
+	ASSERT_EQ(0, notify_open(self->container, 0, &self->fd,
+				 &self->status_size));
+	p = mmap(NULL, self->status_size, PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	self->status = p;
+	ASSERT_EQ(IOMMU_REG_STATUS_MAGIC, self->status->magic);
+	ASSERT_EQ(1, self->status->version);
+	self->gens = (const uint32_t *)((const char *)p +
+					self->status->slot_offset);
+}
+
+FIXTURE_TEARDOWN(notify)
+{
+	if (self->status)
+		munmap((void *)self->status, self->status_size);
+	if (self->fd >= 0)
+		close(self->fd);
+	close(self->group);
+	close(self->container);
+}
+
+static int prereg(int container, void *p, size_t size, uint32_t flags,
+		  struct iommu_reg_prereg *out)
+{
+	struct iommu_reg_prereg cmd = {
+		.argsz = sizeof(cmd),
+		.flags = flags,
+		.vaddr = (uintptr_t)p,
+		.size = size,
+	};
+
+	if (ioctl(container, IOMMU_REG_PREREG, &cmd))
+		return -errno;
+	if (out)
+		*out = cmd;
+	return 0;
+}
+
+static int unreg(int container, uint32_t handle, uint32_t flags)
+{
+	struct iommu_reg_unreg cmd = {
+		.argsz = sizeof(cmd),
+		.flags = flags,
+		.handle = handle,
+	};
+
+	return ioctl(container, IOMMU_REG_UNREG, &cmd) ? -errno : 0;
+}
+
+static void *anon(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0x11, size);
+	return p;
+}
+
+/* An address that is not mapped, hidden from the compiler's checks. */
+static void *bad_pointer(uintptr_t addr)
+{
+	volatile uintptr_t a = addr;
+
+	return (void *)a;
+}
+
+/* Events waiting now, without blocking; -1 on error. */
+static int read_events(int fd, struct iommu_reg_event *ev, int max)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&pfd, 1, 0) < 0)
+		return -1;
+	if (!(pfd.revents & POLLIN))
+		return 0;
+	n = read(fd, ev, max * sizeof(*ev));
+	if (n < 0 || n % sizeof(*ev))
+		return -1;
+	return n / sizeof(*ev);
+}
+
+static bool valid(FIXTURE_DATA(notify) *self,
+		  const struct iommu_reg_prereg *reg)
+{
+	return __atomic_load_n(&self->gens[reg->slot], __ATOMIC_ACQUIRE) ==
+	       reg->generation;
+}
+
+TEST_F(notify, munmap_invalidates)
+{
+	struct iommu_reg_event ev[4];
+	struct iommu_reg_prereg reg;
+	uint64_t inval = self->status->invalidations;
+	char *p = anon(4 * PAGE);
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, prereg(self->container, p, 4 * PAGE, 0, &reg));
+	ASSERT_LT(reg.slot, self->status->nr_slots);
+	EXPECT_TRUE(valid(self, &reg));
+	EXPECT_EQ(0, read_events(self->fd, ev, 4));
+
+	/* Part of the range is enough. */
+	ASSERT_EQ(0, munmap(p + PAGE, PAGE));
+	EXPECT_FALSE(valid(self, &reg));
+	EXPECT_EQ(inval + 1, self->status->invalidations);
+
+	ASSERT_EQ(1, read_events(self->fd, ev, 4));
+	EXPECT_EQ(IOMMU_REG_EVENT_INVALIDATE, ev[0].type);
+	EXPECT_EQ(IOMMU_REG_REASON_UNMAP, ev[0].reason);
+	EXPECT_EQ(reg.handle, ev[0].handle);
+	EXPECT_EQ((uintptr_t)p, ev[0].vaddr);
+	EXPECT_EQ(4 * PAGE, ev[0].length);
+	EXPECT_EQ(self->gens[reg.slot], ev[0].generation);
+	EXPECT_NE(reg.generation, ev[0].generation);
+
+	/* A stale region keeps its handle until its owner lets it go. */
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	EXPECT_EQ(-ENOENT, unreg(self->container, reg.handle, 0));
+	munmap(p, 4 * PAGE);
+}
+
+TEST_F(notify, munmap_unrelated_is_silent)
+{
+	struct iommu_reg_event ev[4];
+	struct iommu_reg_prereg reg;
+	char *p = anon(4 * PAGE);
+	char *q = anon(4 * PAGE);
+
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(NULL, q);
+	ASSERT_EQ(0, prereg(self->container, p + PAGE, 2 * PAGE, 0, &reg));
+	/* Neighbours of the range, and another mapping entirely. */
+	ASSERT_EQ(0, munmap(p, PAGE));
+	ASSERT_EQ(0, munmap(p + 3 * PAGE, PAGE));
+	ASSERT_EQ(0, munmap(q, 4 * PAGE));
+	EXPECT_TRUE(valid(self, &reg));
+	EXPECT_EQ(0, read_events(self->fd, ev, 4));
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	munmap(p + PAGE, 2 * PAGE);
+}
+
+static void expect_one_event(struct __test_metadata *_metadata, int fd,
+			     uint32_t handle, uint32_t reason)
+{
+	struct iommu_reg_event ev[4];
+
+	ASSERT_EQ(1, read_events(fd, ev, 4));
+	EXPECT_EQ(IOMMU_REG_EVENT_INVALIDATE, ev[0].type);
+	EXPECT_EQ(handle, ev[0].handle);
+	EXPECT_EQ(reason, ev[0].reason);
+}
+
+TEST_F(notify, mremap_invalidates)
+{
+	struct iommu_reg_prereg reg;
+	char *p = anon(2 * PAGE), *q;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &reg));
+	q = mremap(p, 2 * PAGE, 8 * PAGE, MREMAP_MAYMOVE);
+	ASSERT_NE(MAP_FAILED, q);
+	if (q == p)
+		SKIP(munmap(q, 8 * PAGE); return, "mremap grew in place");
+	EXPECT_FALSE(valid(self, &reg));
+	expect_one_event(_metadata, self->fd, reg.handle,
+			 IOMMU_REG_REASON_UNMAP);
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	munmap(q, 8 * PAGE);
+}
+
+TEST_F(notify, map_fixed_invalidates)
+{
+	struct iommu_reg_prereg reg;
+	char *p = anon(2 * PAGE);
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &reg));
+	ASSERT_EQ(p, mmap(p, PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	EXPECT_FALSE(valid(self, &reg));
+	expect_one_event(_metadata, self->fd, reg.handle,
+			 IOMMU_REG_REASON_UNMAP);
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	munmap(p, 2 * PAGE);
+}
+
+TEST_F(notify, madv_dontneed_invalidates)
+{
+	struct iommu_reg_prereg reg;
+	char *p = anon(2 * PAGE);
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &reg));
+	ASSERT_EQ(0, madvise(p, PAGE, MADV_DONTNEED));
+	EXPECT_FALSE(valid(self, &reg));
+	expect_one_event(_metadata, self->fd, reg.handle,
+			 IOMMU_REG_REASON_CLEAR);
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	munmap(p, 2 * PAGE);
+}
+
+/* Same pages, other protection: still valid. */
+TEST_F(notify, mprotect_keeps_valid)
+{
+	struct iommu_reg_event ev[4];
+	struct iommu_reg_prereg reg;
+	char *p = anon(2 * PAGE);
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &reg));
+	ASSERT_EQ(0, mprotect(p, 2 * PAGE, PROT_READ));
+	ASSERT_EQ(0, mprotect(p, 2 * PAGE, PROT_READ | PROT_WRITE));
+	EXPECT_TRUE(valid(self, &reg));
+	EXPECT_EQ(0, read_events(self->fd, ev, 4));
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	munmap(p, 2 * PAGE);
+}
+
+/* fork() write-protects the parent for copy-on-write: not a change. */
+TEST_F(notify, fork_keeps_parent_valid)
+{
+	struct iommu_reg_event ev[4];
+	struct iommu_reg_prereg reg;
+	char *p = anon(4 * PAGE);
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, prereg(self->container, p, 4 * PAGE, 0, &reg));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		memset(p, 0x22, 4 * PAGE);	/* the child's copy */
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0x11, p[0]);
+	p[PAGE] = 0x33;				/* the parent writes too */
+	EXPECT_TRUE(valid(self, &reg));
+	EXPECT_EQ(0, read_events(self->fd, ev, 4));
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	munmap(p, 4 * PAGE);
+}
+
+/* Registering a stale range again pins the new pages under a new handle. */
+TEST_F(notify, reregister_after_remap)
+{
+	struct iommu_reg_prereg old, new, again;
+	struct iommu_reg_event ev[4];
+	char *p = anon(2 * PAGE);
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &old));
+	ASSERT_EQ(p, mmap(p, 2 * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	memset(p, 0x44, 2 * PAGE);
+	ASSERT_EQ(1, read_events(self->fd, ev, 4));
+
+	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &new));
+	EXPECT_NE(old.handle, new.handle);
+	EXPECT_EQ(1, new.refs);
+	EXPECT_TRUE(valid(self, &new));
+	EXPECT_FALSE(valid(self, &old));
+
+	/* The new region is the one register-once finds now. */
+	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &again));
+	EXPECT_EQ(new.handle, again.handle);
+	EXPECT_EQ(2, again.refs);
+
+	EXPECT_EQ(0, unreg(self->container, new.handle, 0));
+	EXPECT_EQ(0, unreg(self->container, new.handle, 0));
+	EXPECT_EQ(0, unreg(self->container, old.handle, 0));
+	/* A freed region's slot moved on: a stale cache entry cannot match. */
+	EXPECT_FALSE(valid(self, &new));
+	munmap(p, 2 * PAGE);
+}
+
+TEST_F(notify, ten_thousand_in_one_munmap)
+{
+	const int nr = 10000;
+	struct iommu_reg_event *ev;
+	struct iommu_reg_prereg *regs;
+	char *p = anon(nr * PAGE);
+	uint8_t *seen;
+	int i, got = 0, n;
+
+	ASSERT_NE(NULL, p);
+	regs = calloc(nr, sizeof(*regs));
+	ev = calloc(256, sizeof(*ev));
+	ASSERT_NE(NULL, regs);
+	ASSERT_NE(NULL, ev);
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, prereg(self->container, p + i * PAGE, PAGE, 0,
+				    &regs[i]));
+
+	ASSERT_EQ(0, munmap(p, nr * PAGE));
+
+	seen = calloc(nr + 1, 1);
+	ASSERT_NE(NULL, seen);
+	while ((n = read_events(self->fd, ev, 256)) > 0) {
+		for (i = 0; i < n; i++) {
+			int idx = (ev[i].vaddr - (uintptr_t)p) / PAGE;
+
+			ASSERT_EQ(IOMMU_REG_EVENT_INVALIDATE, ev[i].type);
+			ASSERT_LE(0, idx);
+			ASSERT_GT(nr, idx);
+			ASSERT_EQ(regs[idx].handle, ev[i].handle);
+			ASSERT_EQ(0, seen[idx]);
+			seen[idx] = 1;
+			got++;
+		}
+	}
+	EXPECT_EQ(0, n);
+	EXPECT_EQ(nr, got);
+	for (i = 0; i < nr; i++)
+		ASSERT_FALSE(valid(self, &regs[i]));
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, unreg(self->container, regs[i].handle, 0));
+	free(seen);
+	free(ev);
+	free(regs);
+}
+
+/* A full queue drops events, counts them and owes a RESYNC record. */
+TEST_F(notify, overflow_resyncs)
+{
+	const int nr = 20, qlen = 8;
+	struct iommu_reg_event ev[32];
+	struct iommu_reg_prereg reg;
+	size_t size = 0;
+	char *p;
+	int fd = -1, n, i;
+
+	/* A second fd needs the first closed; reopen with a small queue. */
+	munmap((void *)self->status, self->status_size);
+	self->status = NULL;
+	close(self->fd);
+	ASSERT_EQ(0, notify_open(self->container, qlen, &fd, &size));
+	self->fd = fd;
+
+	p = anon(nr * PAGE);
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, prereg(self->container, p + i * PAGE, PAGE, 0,
+				    &reg));
+	ASSERT_EQ(0, munmap(p, nr * PAGE));
+
+	n = read_events(fd, ev, 32);
+	ASSERT_EQ(qlen + 1, n);
+	EXPECT_EQ(IOMMU_REG_EVENT_RESYNC, ev[0].type);
+	EXPECT_EQ(nr - qlen, ev[0].length);	/* events lost */
+	for (i = 1; i < n; i++)
+		EXPECT_EQ(IOMMU_REG_EVENT_INVALIDATE, ev[i].type);
+	EXPECT_EQ(0, read_events(fd, ev, 32));
+	EXPECT_EQ(nr - qlen, (int)((const struct iommu_reg_status *)
+				  mmap(NULL, size, PROT_READ, MAP_SHARED, fd,
+				       0))->events_lost);
+}
+
+TEST_F(notify, status_is_read_only)
+{
+	void *p;
+
+	p = mmap(NULL, self->status_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	p = mmap(NULL, self->status_size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		 self->fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-1, mprotect((void *)self->status, PAGE,
+			       PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	/* Beyond the area. */
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->fd,
+		 self->status_size);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(notify, notify_bad_input)
+{
+	struct {
+		struct iommu_reg_notify cmd;
+		uint64_t tail;
+	} big = {};
+	struct iommu_reg_event ev;
+	int fd;
+
+	/* One fd per container. */
+	big.cmd.argsz = sizeof(big.cmd);
+	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_NOTIFY, &big));
+	EXPECT_EQ(EBUSY, errno);
+
+	big.cmd.argsz = offsetof(struct iommu_reg_notify, status_size) + 7;
+	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_NOTIFY, &big));
+	EXPECT_EQ(EINVAL, errno);
+	big.cmd.argsz = sizeof(big);
+	big.tail = 1;
+	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_NOTIFY, &big));
+	EXPECT_EQ(E2BIG, errno);
+	big.tail = 0;
+	big.cmd.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_NOTIFY, &big));
+	EXPECT_EQ(EINVAL, errno);
+	big.cmd.flags = 0;
+	big.cmd.queue_len = (1U << 20) + 1;
+	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_NOTIFY, &big));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Reads smaller than a record; non-blocking reads of nothing. */
+	EXPECT_EQ(-1, read(self->fd, &ev, sizeof(ev) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, read(self->fd, &ev, sizeof(ev)));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, read(self->fd, bad_pointer(0), sizeof(ev)));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, write(self->fd, &ev, sizeof(ev)));
+
+	/* Closed, a new fd (larger struct, zero tail) can be opened. */
+	munmap((void *)self->status, self->status_size);
+	self->status = NULL;
+	close(self->fd);
+	self->fd = -1;
+	big.cmd.queue_len = 4;
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_NOTIFY, &big));
+	EXPECT_EQ(4, big.cmd.queue_len);
+	EXPECT_EQ(0, big.tail);
+	fd = big.cmd.fd;
+	EXPECT_LE(0, fd);
+	EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	self->fd = fd;
+}
+
+/* A failed copy to user space consumes nothing. */
+TEST_F(notify, read_fault_loses_nothing)
+{
+	struct iommu_reg_prereg reg;
+	struct iommu_reg_event ev[2];
+	char *p = anon(PAGE);
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, prereg(self->container, p, PAGE, 0, &reg));
+	ASSERT_EQ(0, munmap(p, PAGE));
+	EXPECT_EQ(-1, read(self->fd, bad_pointer(8), sizeof(ev[0])));
+	EXPECT_EQ(EFAULT, errno);
+	ASSERT_EQ(1, read_events(self->fd, ev, 2));
+	EXPECT_EQ(reg.handle, ev[0].handle);
+}
+
+/* The backend goes away: readers see POLLHUP and end-of-file. */
+TEST_F(notify, hangup_on_release)
+{
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	struct iommu_reg_event ev;
+
+	ASSERT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_UNSET_CONTAINER));
+	ASSERT_EQ(1, poll(&pfd, 1, 1000));
+	EXPECT_TRUE(pfd.revents & POLLHUP);
+	EXPECT_EQ(0, read(self->fd, &ev, sizeof(ev)));
+	/* The status area stays readable. */
+	EXPECT_EQ(IOMMU_REG_STATUS_MAGIC, self->status->magic);
+}
+
+/* A blocked reader wakes for an event from another thread's munmap. */
+struct unmapper {
+	void *p;
+	size_t size;
+};
+
+static void *unmap_later(void *arg)
+{
+	struct unmapper *u = arg;
+
+	usleep(100000);
+	munmap(u->p, u->size);
+	return NULL;
+}
+
+TEST_F(notify, blocking_read_wakes)
+{
+	struct iommu_reg_prereg reg;
+	struct iommu_reg_event ev;
+	struct unmapper u = { .size = PAGE };
+	pthread_t t;
+
+	u.p = anon(PAGE);
+	ASSERT_NE(NULL, u.p);
+	ASSERT_EQ(0, prereg(self->container, u.p, PAGE, 0, &reg));
+	ASSERT_EQ(0, pthread_create(&t, NULL, unmap_later, &u));
+	ASSERT_EQ(sizeof(ev), read(self->fd, &ev, sizeof(ev)));
+	EXPECT_EQ(reg.handle, ev.handle);
+	pthread_join(t, NULL);
+}
+
+/*
+ * The notifier must not deadlock against the ioctl paths: threads
+ * register and unregister overlapping ranges while others munmap and
+ * mmap them again, for a bounded time.
+ */
+struct churn {
+	int container;
+	char *base;
+	size_t pages;
+	volatile bool stop;
+	unsigned long ops;
+};
+
+static void *churn_register(void *arg)
+{
+	struct churn *c = arg;
+	unsigned int seed = (uintptr_t)&seed;
+
+	while (!c->stop) {
+		size_t i = rand_r(&seed) % c->pages;
+		struct iommu_reg_prereg reg;
+
+		if (!prereg(c->container, c->base + i * PAGE, PAGE, 0, &reg))
+			unreg(c->container, reg.handle, IOMMU_REG_UNREG_UNMAP);
+		__atomic_add_fetch(&c->ops, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void *churn_remap(void *arg)
+{
+	struct churn *c = arg;
+	unsigned int seed = (uintptr_t)&seed;
+
+	while (!c->stop) {
+		char *p = c->base + (rand_r(&seed) % c->pages) * PAGE;
+
+		mmap(p, PAGE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		p[0] = 1;
+		__atomic_add_fetch(&c->ops, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+TEST_F(notify, churn_no_deadlock)
+{
+	struct churn c = { .container = self->container, .pages = 64 };
+	struct iommu_reg_event ev[64];
+	pthread_t t[4];
+	int i;
+
+	c.base = anon(c.pages * PAGE);
+	ASSERT_NE(NULL, c.base);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL,
+					    i < 2 ? churn_register : churn_remap,
+					    &c));
+	for (i = 0; i < 20; i++) {
+		usleep(100000);
+		while (read_events(self->fd, ev, 64) > 0)
+			;
+	}
+	c.stop = true;
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	TH_LOG("%lu operations in 2 s", c.ops);
+	EXPECT_LT(100, c.ops);
+}
+
+TEST_HARNESS_MAIN
