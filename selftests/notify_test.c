@@ -623,4 +623,42 @@ TEST_F(notify, churn_no_deadlock)
 	EXPECT_LT(100, c.ops);
 }
 
+/*
+ * Programs built before slot and generation existed pass the shorter
+ * structs: they work, and nothing is written past their argsz.
+ */
+TEST_F(notify, older_structs_still_work)
+{
+	struct iommu_reg_prereg pre = {
+		.argsz = offsetof(struct iommu_reg_prereg, slot),
+		.size = 2 * PAGE,
+		.slot = 0xdeadbeef,
+		.generation = 0xdeadbeef,
+	};
+	struct iommu_reg_register reg = {
+		.argsz = offsetof(struct iommu_reg_register, slot),
+		.size = 2 * PAGE,
+		.prot = IOMMU_REG_PROT_READ,
+		.slot = 0xdeadbeef,
+		.generation = 0xdeadbeef,
+	};
+	char *p = anon(4 * PAGE);
+
+	ASSERT_NE(NULL, p);
+	pre.vaddr = (uintptr_t)p;
+	reg.vaddr = (uintptr_t)p + 2 * PAGE;
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_PREREG, &pre));
+	EXPECT_NE(0, pre.handle);
+	EXPECT_EQ(0xdeadbeef, pre.slot);
+	EXPECT_EQ(0xdeadbeef, pre.generation);
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_REGISTER, &reg));
+	EXPECT_NE(0, reg.handle);
+	EXPECT_NE(0, reg.iova);
+	EXPECT_EQ(0xdeadbeef, reg.slot);
+	EXPECT_EQ(0xdeadbeef, reg.generation);
+	EXPECT_EQ(0, unreg(self->container, pre.handle, 0));
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	munmap(p, 4 * PAGE);
+}
+
 TEST_HARNESS_MAIN
