@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include "ireg_test.h"
+#include "edu.h"
 #include "kselftest_harness.h"
 
 #define PAGE	4096UL
@@ -621,6 +622,65 @@ TEST_F(notify, churn_no_deadlock)
 		pthread_join(t[i], NULL);
 	TH_LOG("%lu operations in 2 s", c.ops);
 	EXPECT_LT(100, c.ops);
+}
+
+/*
+ * munmap, mmap new memory at the same address, register again: a new
+ * handle and new pages.  The device writes through the new IOVA land in
+ * the new memory; writes through the old, stale IOVA reach the old pages
+ * and never the new memory.
+ */
+TEST_F(notify, dma_lands_in_new_memory)
+{
+	struct iommu_reg_register old = { .argsz = sizeof(old) };
+	struct iommu_reg_register new = { .argsz = sizeof(new) };
+	struct edu_dev edu = { .group = -1 };
+	const uint32_t len = 2048;
+	uint8_t *p, pattern[2048];
+	int dev;
+
+	dev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, ireg_edu_bdf(0));
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, edu_init(&edu, dev));
+
+	p = anon(2 * PAGE);
+	ASSERT_NE(NULL, p);
+	old.vaddr = new.vaddr = (uintptr_t)p;
+	old.size = new.size = 2 * PAGE;
+	old.prot = new.prot = IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE;
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_REGISTER, &old));
+
+	ASSERT_EQ(0, munmap(p, 2 * PAGE));
+	ASSERT_EQ(p, mmap(p, 2 * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	memset(p, 0x55, 2 * PAGE);
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_REGISTER, &new));
+	EXPECT_NE(old.handle, new.handle);
+	EXPECT_NE(old.iova, new.iova);
+
+	/* Load the device with a pattern from the new memory... */
+	memset(pattern, 0xa7, len);
+	memcpy(p, pattern, len);
+	ASSERT_EQ(0, edu_dma(&edu, new.iova, len, EDU_RAM_TO_DEV,
+			     EDU_DMA_TIMEOUT_MS));
+	memset(p, 0x55, len);
+
+	/* ...write it through the old IOVA: the new memory does not see it. */
+	ASSERT_EQ(0, edu_dma(&edu, old.iova + PAGE, len, EDU_DEV_TO_RAM,
+			     EDU_DMA_TIMEOUT_MS));
+	EXPECT_EQ(0x55, p[PAGE]);
+	EXPECT_EQ(0x55, p[PAGE + len - 1]);
+
+	/* Through the new IOVA it lands. */
+	ASSERT_EQ(0, edu_dma(&edu, new.iova + PAGE, len, EDU_DEV_TO_RAM,
+			     EDU_DMA_TIMEOUT_MS));
+	EXPECT_EQ(0, memcmp(p + PAGE, pattern, len));
+
+	EXPECT_EQ(0, unreg(self->container, old.handle, 0));
+	EXPECT_EQ(0, unreg(self->container, new.handle, 0));
+	munmap((void *)edu.bar, EDU_BAR0_SIZE);
+	close(dev);
+	munmap(p, 2 * PAGE);
 }
 
 /*
