@@ -262,6 +262,10 @@ int ireg_container_info(struct ireg_ucmd *ucmd)
 	cmd->num_regions = c->nr_regions;
 	cmd->num_mappings = c->nr_mappings;
 	cmd->pinned_pages = c->pinned_pages;
+	cmd->region_flags = IREG_REGION_FLAGS;
+	cmd->map_flags = IREG_MAP_FLAGS;
+	cmd->unmap_flags = IREG_UNMAP_FLAGS;
+	cmd->unreg_flags = IREG_UNREG_FLAGS;
 	ret = 0;
 out_unlock:
 	mutex_unlock(&c->lock);

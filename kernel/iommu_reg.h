@@ -36,6 +36,13 @@ struct iommu_group;
 struct mm_struct;
 struct page;
 
+/* The flags each command accepts; IOMMU_REG_INFO reports them. */
+#define IREG_REGION_FLAGS	IOMMU_REG_REGION_READONLY
+#define IREG_MAP_FLAGS		(IOMMU_REG_MAP_IOVA_FIXED | \
+				 IOMMU_REG_MAP_IOVA_IDENTITY)
+#define IREG_UNMAP_FLAGS	IOMMU_REG_UNMAP_ALL
+#define IREG_UNREG_FLAGS	IOMMU_REG_UNREG_UNMAP
+
 /* Kernel-chosen IOVAs start here, so that IOVA 0 is never handed out. */
 #define IREG_IOVA_FIRST		SZ_1M
 

@@ -343,9 +343,6 @@ static int ireg_check_map_flags(u32 placement, u32 prot)
 	return 0;
 }
 
-#define IREG_PLACEMENT_FLAGS \
-	(IOMMU_REG_MAP_IOVA_FIXED | IOMMU_REG_MAP_IOVA_IDENTITY)
-
 /*
  * Remove the mapping at [iova, iova + length) just made by a command
  * whose caller could not be told of it.
@@ -371,7 +368,7 @@ int ireg_mapping_map(struct ireg_ucmd *ucmd)
 	u64 iova = cmd->iova;
 	int ret;
 
-	if (cmd->flags & ~IREG_PLACEMENT_FLAGS)
+	if (cmd->flags & ~IREG_MAP_FLAGS)
 		return -EINVAL;
 	ret = ireg_check_map_flags(cmd->flags, cmd->prot);
 	if (ret)
@@ -413,7 +410,7 @@ int ireg_mapping_unmap(struct ireg_ucmd *ucmd)
 	u64 unmapped;
 	int ret;
 
-	if (cmd->flags & ~IOMMU_REG_UNMAP_ALL)
+	if (cmd->flags & ~IREG_UNMAP_FLAGS)
 		return -EINVAL;
 	if (cmd->flags & IOMMU_REG_UNMAP_ALL) {
 		if (cmd->iova || cmd->length)
@@ -462,8 +459,8 @@ int ireg_mapping_register(struct ireg_ucmd *ucmd)
 {
 	struct iommu_reg_register *cmd = ucmd->cmd;
 	struct ireg_container *c = ucmd->container;
-	u32 rflags = cmd->flags & IOMMU_REG_REGION_READONLY;
-	u32 placement = cmd->flags & IREG_PLACEMENT_FLAGS;
+	u32 rflags = cmd->flags & IREG_REGION_FLAGS;
+	u32 placement = cmd->flags & IREG_MAP_FLAGS;
 	struct ireg_mapping *m;
 	struct ireg_region *r;
 	bool created = false;
@@ -471,7 +468,7 @@ int ireg_mapping_register(struct ireg_ucmd *ucmd)
 	u64 iova = cmd->iova;
 	int ret;
 
-	if (cmd->flags & ~(IOMMU_REG_REGION_READONLY | IREG_PLACEMENT_FLAGS))
+	if (cmd->flags & ~(IREG_REGION_FLAGS | IREG_MAP_FLAGS))
 		return -EINVAL;
 	ret = ireg_check_map_flags(placement, cmd->prot);
 	if (ret)

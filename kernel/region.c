@@ -475,7 +475,7 @@ int ireg_region_prereg(struct ireg_ucmd *ucmd)
 	struct ireg_region *r;
 	int ret;
 
-	if (cmd->flags & ~IOMMU_REG_REGION_READONLY)
+	if (cmd->flags & ~IREG_REGION_FLAGS)
 		return -EINVAL;
 
 	r = ireg_region_get_or_create(c, cmd->vaddr, cmd->size, cmd->flags);
@@ -514,7 +514,7 @@ int ireg_region_unreg(struct ireg_ucmd *ucmd)
 	LIST_HEAD(to_free);
 	int ret;
 
-	if (cmd->flags & ~IOMMU_REG_UNREG_UNMAP || cmd->__reserved)
+	if (cmd->flags & ~IREG_UNREG_FLAGS || cmd->__reserved)
 		return -EINVAL;
 
 	mutex_lock(&c->lock);

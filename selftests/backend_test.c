@@ -126,6 +126,13 @@ TEST_F(backend, group_attach)
 	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_INFO, &info));
 	EXPECT_EQ(1, info.num_groups);
 
+	/* The flags this module accepts, so a program can probe them. */
+	EXPECT_EQ(IOMMU_REG_REGION_READONLY, info.region_flags);
+	EXPECT_EQ(IOMMU_REG_MAP_IOVA_FIXED | IOMMU_REG_MAP_IOVA_IDENTITY,
+		  info.map_flags);
+	EXPECT_EQ(IOMMU_REG_UNMAP_ALL, info.unmap_flags);
+	EXPECT_EQ(IOMMU_REG_UNREG_UNMAP, info.unreg_flags);
+
 	/* The VM's VT-d has 48-bit addressing and 4K, 2M and 1G pages. */
 	EXPECT_EQ(0, info.aperture_start);
 	EXPECT_EQ((1ULL << 48) - 1, info.aperture_last);

@@ -102,6 +102,10 @@ struct iommu_reg_iova_range {
  * @num_regions: out: regions registered in this container
  * @num_mappings: out: mappings in this container
  * @pinned_pages: out: pages this container holds pinned
+ * @region_flags: out: IOMMU_REG_REGION_* flags this module accepts
+ * @map_flags: out: IOMMU_REG_MAP_IOVA_* flags this module accepts
+ * @unmap_flags: out: IOMMU_REG_UNMAP_* flags this module accepts
+ * @unreg_flags: out: IOMMU_REG_UNREG_* flags this module accepts
  */
 struct iommu_reg_info {
 	__u32 argsz;
@@ -116,6 +120,10 @@ struct iommu_reg_info {
 	__u32 num_regions;
 	__aligned_u64 num_mappings;
 	__aligned_u64 pinned_pages;
+	__u32 region_flags;
+	__u32 map_flags;
+	__u32 unmap_flags;
+	__u32 unreg_flags;
 };
 
 /**
