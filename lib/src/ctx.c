@@ -16,12 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <linux/vfio.h>
 
 #include "iommureg.h"
 #include "internal.h"
 
-static int ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
+int ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -45,6 +46,7 @@ int ireg_ctx_open(struct ireg_ctx **ctxp, unsigned int flags)
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
+	ctx->notify_fd = -1;
 
 	ctx->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (ctx->container_fd < 0) {
@@ -76,6 +78,10 @@ void ireg_ctx_close(struct ireg_ctx *ctx)
 		return;
 	for (i = 0; i < ctx->nr_devices; i++)
 		close(ctx->devices[i].fd);
+	if (ctx->status)
+		munmap((void *)ctx->status, ctx->status_size);
+	if (ctx->notify_fd >= 0)
+		close(ctx->notify_fd);
 	/* Groups last: closing a group detaches it from the container. */
 	for (i = 0; i < ctx->nr_groups; i++)
 		close(ctx->groups[i].fd);
@@ -94,6 +100,39 @@ int ireg_ctx_container_fd(const struct ireg_ctx *ctx)
 const char *ireg_ctx_errmsg(const struct ireg_ctx *ctx)
 {
 	return ctx->errmsg;
+}
+
+int ireg_ctx_notify_fd(const struct ireg_ctx *ctx)
+{
+	return ctx->notify_fd;
+}
+
+/*
+ * Once the backend is selected: open the notify fd and map the status
+ * area, which every registration's validity check reads.
+ */
+static int ireg_ctx_notify_setup(struct ireg_ctx *ctx)
+{
+	struct iommu_reg_notify cmd = { .argsz = sizeof(cmd) };
+	void *status;
+	int err;
+
+	if (ioctl(ctx->container_fd, IOMMU_REG_NOTIFY, &cmd))
+		return ireg_fail(ctx, errno, "IOMMU_REG_NOTIFY: %s",
+				 strerror(errno));
+	status = mmap(NULL, cmd.status_size, PROT_READ, MAP_SHARED, cmd.fd, 0);
+	if (status == MAP_FAILED) {
+		err = errno;
+		close(cmd.fd);
+		return ireg_fail(ctx, err, "mapping the status area: %s",
+				 strerror(err));
+	}
+	ctx->notify_fd = cmd.fd;
+	ctx->status = status;
+	ctx->status_size = cmd.status_size;
+	ctx->gens = (const uint32_t *)((const char *)status +
+				       ctx->status->slot_offset);
+	return 0;
 }
 
 static int ireg_group_of(struct ireg_ctx *ctx, const char *bdf, int *group)
@@ -172,6 +211,13 @@ static int ireg_group_attach(struct ireg_ctx *ctx, int group)
 					 strerror(err));
 		}
 		ctx->backend_set = 1;
+		err = ireg_ctx_notify_setup(ctx);
+		if (err) {
+			ctx->backend_set = 0;
+			ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
+			close(fd);
+			return err;
+		}
 	}
 
 	groups = realloc(ctx->groups, (ctx->nr_groups + 1) * sizeof(*groups));
