@@ -64,8 +64,8 @@ kdir-check:
 module: $(KSRC_STAMP) kdir-check
 	$(KMAKE) modules
 
-lib:
-	$(MAKE) -C lib
+lib: $(KSRC_STAMP)
+	$(MAKE) -C lib all tests KSFT_DIR=$(KSRC)/tools/testing/selftests
 
 tool:
 	$(MAKE) -C tools/iommu-reg

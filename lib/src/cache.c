@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * The register-once cache.
+ *
+ * Entries are found through a hash of 2 MiB chunks: an entry is linked
+ * into the bucket of every chunk it overlaps, and a lookup scans the one
+ * bucket of its start address.  The buckets are guarded by 64 striped
+ * rwlocks, taken in read mode by hits, so hits on different buffers never
+ * meet on a lock and hits on the same buffer only share a read lock.
+ *
+ * References: a linked entry holds one reference of its own (the cache's)
+ * plus one per ireg_cache_reg() not yet given back.  An entry is unlinked
+ * under the write locks of all its stripes (so no hit can be taking a
+ * reference at the same time) and then loses the cache's reference;
+ * whoever drops the last reference unregisters and frees it.  So an
+ * unused entry (references == 1) can be evicted, and a stale one still in
+ * use is unlinked at once and freed when its last user lets go.
+ *
+ * Misses, eviction and sweeping are serialised by miss_lock, which also
+ * guards the list of all entries (the CLOCK ring) and the totals.  Lock
+ * order: miss_lock, then stripes in increasing order.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iommureg.h"
+#include "internal.h"
+
+#define IREG_CHUNK_SHIFT	21
+#define IREG_BUCKET_BITS	12
+#define IREG_NR_BUCKETS		(1U << IREG_BUCKET_BITS)
+#define IREG_NR_STRIPES		64U
+#define IREG_PAGE_SIZE		4096UL
+
+struct ireg_cache_entry;
+
+struct ireg_cache_link {
+	struct ireg_cache_link *next;
+	struct ireg_cache_entry *entry;
+};
+
+struct ireg_cache_entry {
+	struct ireg_mr mr;		/* what the caller sees; first */
+	uint32_t refs;			/* atomic; see the top of the file */
+	uint8_t referenced;		/* CLOCK bit, set by hits (relaxed) */
+	bool linked;			/* under miss_lock */
+	struct ireg_cache_entry *prev;	/* ring of all linked entries */
+	struct ireg_cache_entry *next;
+	size_t nr_links;
+	struct ireg_cache_link links[];
+};
+
+struct ireg_cache_stripe {
+	pthread_rwlock_t lock;
+	uint64_t hits;			/* atomic, relaxed */
+} __attribute__((aligned(64)));
+
+struct ireg_cache {
+	struct ireg_ctx *ctx;
+	size_t max_entries;
+	size_t max_bytes;
+	uint32_t prot;
+	struct ireg_cache_stripe stripes[IREG_NR_STRIPES];
+	struct ireg_cache_link *buckets[IREG_NR_BUCKETS];
+
+	pthread_mutex_t miss_lock;	/* protects what follows */
+	struct ireg_cache_entry *hand;	/* CLOCK hand into the ring */
+	size_t nr_entries;
+	size_t bytes;
+	uint64_t misses;
+	uint64_t evictions;
+	uint64_t stale;
+	uint64_t swept_at;	/* status->invalidations at the last sweep */
+};
+
+static unsigned int ireg_bucket(uintptr_t chunk)
+{
+	return (unsigned int)((chunk * 0x9e3779b97f4a7c15ULL) >>
+			      (64 - IREG_BUCKET_BITS));
+}
+
+static struct ireg_cache_stripe *ireg_stripe(struct ireg_cache *cache,
+					     unsigned int bucket)
+{
+	return &cache->stripes[bucket % IREG_NR_STRIPES];
+}
+
+int ireg_cache_create(struct ireg_ctx *ctx, const struct ireg_cache_attr *attr,
+		      struct ireg_cache **cachep)
+{
+	struct ireg_cache *cache;
+	unsigned int i;
+
+	*cachep = NULL;
+	if (attr && attr->prot & ~(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE))
+		return -EINVAL;
+	if (!ctx->gens)
+		return ireg_fail(ctx, ENODEV,
+				 "no device opened: the backend is not selected");
+
+	cache = aligned_alloc(64, sizeof(*cache));
+	if (!cache)
+		return -ENOMEM;
+	memset(cache, 0, sizeof(*cache));
+	cache->ctx = ctx;
+	cache->max_entries = attr && attr->max_entries ? attr->max_entries :
+			     4096;
+	cache->max_bytes = attr && attr->max_bytes ? attr->max_bytes :
+			   1UL << 30;
+	cache->prot = attr && attr->prot ? attr->prot :
+		      IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE;
+	cache->swept_at = __atomic_load_n(&ctx->status->invalidations,
+					  __ATOMIC_ACQUIRE);
+	for (i = 0; i < IREG_NR_STRIPES; i++)
+		pthread_rwlock_init(&cache->stripes[i].lock, NULL);
+	pthread_mutex_init(&cache->miss_lock, NULL);
+	*cachep = cache;
+	return 0;
+}
+
+/* Hit path: an entry containing [start, end) that is still valid. */
+static struct ireg_cache_entry *ireg_cache_lookup(struct ireg_cache *cache,
+						  uintptr_t start,
+						  uintptr_t end)
+{
+	unsigned int bucket = ireg_bucket(start >> IREG_CHUNK_SHIFT);
+	struct ireg_cache_stripe *stripe = ireg_stripe(cache, bucket);
+	struct ireg_cache_entry *found = NULL;
+	struct ireg_cache_link *link;
+
+	pthread_rwlock_rdlock(&stripe->lock);
+	for (link = cache->buckets[bucket]; link; link = link->next) {
+		struct ireg_cache_entry *e = link->entry;
+		const struct ireg_region *r = &e->mr.region;
+
+		if (start < r->addr || end > r->addr + r->size)
+			continue;
+		if (!ireg_region_valid(r))
+			continue;	/* the next miss or sweep drops it */
+		/* The read lock keeps eviction out: the entry stays linked. */
+		__atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&e->referenced, 1, __ATOMIC_RELAXED);
+		found = e;
+		break;
+	}
+	pthread_rwlock_unlock(&stripe->lock);
+	if (found)
+		__atomic_add_fetch(&stripe->hits, 1, __ATOMIC_RELAXED);
+	return found;
+}
+
+/* The stripes an entry's links live in, as a bitmap (64 stripes). */
+static uint64_t ireg_entry_stripes(const struct ireg_cache_entry *e)
+{
+	uint64_t mask = 0;
+	size_t i;
+
+	for (i = 0; i < e->nr_links; i++) {
+		uintptr_t chunk = (e->mr.region.addr >> IREG_CHUNK_SHIFT) + i;
+
+		mask |= 1ULL << (ireg_bucket(chunk) % IREG_NR_STRIPES);
+	}
+	return mask;
+}
+
+static void ireg_stripes_wrlock(struct ireg_cache *cache, uint64_t mask)
+{
+	unsigned int i;
+
+	for (i = 0; i < IREG_NR_STRIPES; i++)
+		if (mask & (1ULL << i))
+			pthread_rwlock_wrlock(&cache->stripes[i].lock);
+}
+
+static void ireg_stripes_unlock(struct ireg_cache *cache, uint64_t mask)
+{
+	unsigned int i;
+
+	for (i = 0; i < IREG_NR_STRIPES; i++)
+		if (mask & (1ULL << i))
+			pthread_rwlock_unlock(&cache->stripes[i].lock);
+}
+
+/* Link an entry into its buckets and the ring; miss_lock held. */
+static void ireg_cache_link(struct ireg_cache *cache,
+			    struct ireg_cache_entry *e)
+{
+	uint64_t mask = ireg_entry_stripes(e);
+	size_t i;
+
+	ireg_stripes_wrlock(cache, mask);
+	for (i = 0; i < e->nr_links; i++) {
+		uintptr_t chunk = (e->mr.region.addr >> IREG_CHUNK_SHIFT) + i;
+		unsigned int bucket = ireg_bucket(chunk);
+
+		e->links[i].entry = e;
+		e->links[i].next = cache->buckets[bucket];
+		cache->buckets[bucket] = &e->links[i];
+	}
+	ireg_stripes_unlock(cache, mask);
+
+	if (cache->hand) {
+		e->next = cache->hand;
+		e->prev = cache->hand->prev;
+		e->prev->next = e;
+		cache->hand->prev = e;
+	} else {
+		e->next = e;
+		e->prev = e;
+		cache->hand = e;
+	}
+	e->linked = true;
+	cache->nr_entries++;
+	cache->bytes += e->mr.region.size;
+}
+
+/* Unregister and free an entry nothing references any more. */
+static void ireg_cache_free(struct ireg_cache *cache,
+			    struct ireg_cache_entry *e)
+{
+	ireg_region_unregister(cache->ctx, &e->mr.region);
+	free(e);
+}
+
+/*
+ * Unlink an entry (miss_lock held), if @only_unused that only when no one
+ * but the cache holds it, and drop the cache's reference.  Returns whether
+ * it was unlinked.
+ */
+static bool ireg_cache_unlink(struct ireg_cache *cache,
+			      struct ireg_cache_entry *e, bool only_unused)
+{
+	uint64_t mask = ireg_entry_stripes(e);
+	size_t i;
+
+	ireg_stripes_wrlock(cache, mask);
+	if (only_unused && __atomic_load_n(&e->refs, __ATOMIC_ACQUIRE) != 1) {
+		ireg_stripes_unlock(cache, mask);
+		return false;
+	}
+	for (i = 0; i < e->nr_links; i++) {
+		uintptr_t chunk = (e->mr.region.addr >> IREG_CHUNK_SHIFT) + i;
+		struct ireg_cache_link **pp = &cache->buckets[ireg_bucket(chunk)];
+
+		while (*pp != &e->links[i])
+			pp = &(*pp)->next;
+		*pp = e->links[i].next;
+	}
+	ireg_stripes_unlock(cache, mask);
+
+	if (e->next == e) {
+		cache->hand = NULL;
+	} else {
+		e->prev->next = e->next;
+		e->next->prev = e->prev;
+		if (cache->hand == e)
+			cache->hand = e->next;
+	}
+	e->linked = false;
+	cache->nr_entries--;
+	cache->bytes -= e->mr.region.size;
+
+	if (!__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL))
+		ireg_cache_free(cache, e);
+	return true;
+}
+
+/*
+ * Drop every invalidated entry; miss_lock held.  Only when the kernel's
+ * invalidation counter moved since the last sweep: a miss must not cost
+ * a walk of every entry.
+ */
+static void ireg_cache_sweep_stale(struct ireg_cache *cache)
+{
+	struct ireg_cache_entry *e = cache->hand, *next;
+	size_t n = cache->nr_entries;
+	uint64_t inval;
+
+	inval = __atomic_load_n(&cache->ctx->status->invalidations,
+				__ATOMIC_ACQUIRE);
+	if (inval == cache->swept_at)
+		return;
+	cache->swept_at = inval;
+
+	while (n--) {
+		next = e->next;
+		if (!ireg_region_valid(&e->mr.region)) {
+			cache->stale++;
+			ireg_cache_unlink(cache, e, false);
+		}
+		e = next;
+	}
+}
+
+/*
+ * CLOCK: drop unused entries, oldest first, until both limits hold or only
+ * entries in use are left; miss_lock held.
+ */
+static void ireg_cache_evict(struct ireg_cache *cache, bool all)
+{
+	size_t budget = 2 * cache->nr_entries;
+
+	while (cache->hand && budget--) {
+		struct ireg_cache_entry *e = cache->hand;
+
+		if (!all && cache->nr_entries <= cache->max_entries &&
+		    cache->bytes <= cache->max_bytes)
+			break;
+		if (!all && __atomic_exchange_n(&e->referenced, 0,
+						__ATOMIC_RELAXED)) {
+			cache->hand = e->next;
+			continue;
+		}
+		cache->hand = e->next;
+		if (ireg_cache_unlink(cache, e, true))
+			cache->evictions++;
+	}
+}
+
+int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
+		   struct ireg_mr **mrp)
+{
+	uintptr_t start = (uintptr_t)ptr, end = start + len;
+	uintptr_t first, last, nr_chunks;
+	struct ireg_cache_entry *e;
+	int ret;
+
+	if (!len)
+		return -EINVAL;
+	if (end < start)
+		return -EOVERFLOW;
+
+	e = ireg_cache_lookup(cache, start, end);
+	if (e) {
+		*mrp = &e->mr;
+		return 0;
+	}
+
+	pthread_mutex_lock(&cache->miss_lock);
+	/* Another thread may have registered it meanwhile. */
+	e = ireg_cache_lookup(cache, start, end);
+	if (e)
+		goto out_found;
+
+	ireg_cache_sweep_stale(cache);
+
+	first = start & ~(IREG_PAGE_SIZE - 1);
+	last = (end - 1) | (IREG_PAGE_SIZE - 1);
+	nr_chunks = (last >> IREG_CHUNK_SHIFT) - (first >> IREG_CHUNK_SHIFT) + 1;
+	e = calloc(1, sizeof(*e) + nr_chunks * sizeof(e->links[0]));
+	if (!e) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	e->nr_links = nr_chunks;
+	ret = ireg_region_register(cache->ctx, (void *)first, last - first + 1,
+				   cache->prot, 0, &e->mr.region);
+	if (ret) {
+		free(e);
+		goto out_unlock;
+	}
+	e->refs = 2;		/* the cache's and the caller's */
+	cache->misses++;
+	ireg_cache_link(cache, e);
+	ireg_cache_evict(cache, false);
+out_found:
+	*mrp = &e->mr;
+	ret = 0;
+out_unlock:
+	pthread_mutex_unlock(&cache->miss_lock);
+	return ret;
+}
+
+void ireg_cache_unreg(struct ireg_cache *cache, struct ireg_mr *mr)
+{
+	struct ireg_cache_entry *e = (struct ireg_cache_entry *)mr;
+
+	/* Only an unlinked entry can reach zero here. */
+	if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	pthread_mutex_lock(&cache->miss_lock);
+	ireg_cache_free(cache, e);
+	pthread_mutex_unlock(&cache->miss_lock);
+}
+
+int ireg_cache_flush(struct ireg_cache *cache)
+{
+	pthread_mutex_lock(&cache->miss_lock);
+	ireg_cache_sweep_stale(cache);
+	ireg_cache_evict(cache, true);
+	pthread_mutex_unlock(&cache->miss_lock);
+	return 0;
+}
+
+int ireg_cache_process_events(struct ireg_cache *cache)
+{
+	struct iommu_reg_event ev[32];
+	int fd = ireg_ctx_notify_fd(cache->ctx);
+	ssize_t n;
+	int count = 0;
+
+	/* The records only say that something changed: drain them... */
+	while ((n = read(fd, ev, sizeof(ev))) > 0)
+		count += n / sizeof(ev[0]);
+	if (n < 0 && errno != EAGAIN)
+		return -errno;
+
+	/* ...the status area says what. */
+	pthread_mutex_lock(&cache->miss_lock);
+	ireg_cache_sweep_stale(cache);
+	pthread_mutex_unlock(&cache->miss_lock);
+	return count;
+}
+
+void ireg_cache_stats(struct ireg_cache *cache, struct ireg_cache_stats *stats)
+{
+	unsigned int i;
+
+	memset(stats, 0, sizeof(*stats));
+	for (i = 0; i < IREG_NR_STRIPES; i++)
+		stats->hits += __atomic_load_n(&cache->stripes[i].hits,
+					       __ATOMIC_RELAXED);
+	pthread_mutex_lock(&cache->miss_lock);
+	stats->misses = cache->misses;
+	stats->evictions = cache->evictions;
+	stats->stale = cache->stale;
+	stats->entries = cache->nr_entries;
+	stats->bytes = cache->bytes;
+	pthread_mutex_unlock(&cache->miss_lock);
+}
+
+/*
+ * Every registration is unregistered, including any the caller did not
+ * give back: their struct ireg_mr pointers die with the cache.
+ */
+void ireg_cache_destroy(struct ireg_cache *cache)
+{
+	unsigned int i;
+
+	if (!cache)
+		return;
+	pthread_mutex_lock(&cache->miss_lock);
+	while (cache->hand) {
+		struct ireg_cache_entry *e = cache->hand;
+
+		/* Leave one reference so the unlink frees it now. */
+		__atomic_store_n(&e->refs, 1, __ATOMIC_RELAXED);
+		ireg_cache_unlink(cache, e, false);
+	}
+	pthread_mutex_unlock(&cache->miss_lock);
+	for (i = 0; i < IREG_NR_STRIPES; i++)
+		pthread_rwlock_destroy(&cache->stripes[i].lock);
+	pthread_mutex_destroy(&cache->miss_lock);
+	free(cache);
+}

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The register-once cache against the real module, in the VM: hits cost
+ * no system call, invalidated memory is re-registered, limits hold, the
+ * device DMAs through what the cache returns.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "iommureg.h"
+#include "../../tools/include/edu.h"
+#include "kselftest_harness.h"
+
+#define PAGE	4096UL
+
+static const char *edu_bdf(void)
+{
+	static char bdf[32];
+	const char *env = getenv("IREG_EDU_BDFS");
+
+	if (!env || sscanf(env, "%31s", bdf) != 1)
+		return NULL;
+	return bdf;
+}
+
+static void *anon(size_t size, int fill)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, fill, size);
+	return p;
+}
+
+static uint32_t kernel_regions(struct ireg_ctx *ctx)
+{
+	struct iommu_reg_info info;
+
+	if (ireg_ctx_info(ctx, &info, NULL, 0))
+		return UINT32_MAX;
+	return info.num_regions;
+}
+
+FIXTURE(cache) {
+	struct ireg_ctx *ctx;
+	struct ireg_cache *cache;
+	struct edu_dev edu;
+};
+
+FIXTURE_VARIANT(cache) {
+	size_t max_entries;
+};
+
+FIXTURE_VARIANT_ADD(cache, default) {
+	.max_entries = 0,
+};
+
+FIXTURE_SETUP(cache)
+{
+	const char *bdf = edu_bdf();
+	struct ireg_cache_attr attr = { .max_entries = variant->max_entries };
+	int fd;
+
+	if (!bdf)
+		SKIP(_exit(255), "no edu device in IREG_EDU_BDFS");
+	ASSERT_EQ(0, ireg_ctx_open(&self->ctx, 0));
+	fd = ireg_device_open(self->ctx, bdf);
+	ASSERT_LE(0, fd) TH_LOG("%s", ireg_ctx_errmsg(self->ctx));
+	self->edu.group = -1;
+	ASSERT_EQ(0, edu_init(&self->edu, fd));
+	ASSERT_EQ(0, ireg_cache_create(self->ctx, &attr, &self->cache));
+}
+
+FIXTURE_TEARDOWN(cache)
+{
+	ireg_cache_destroy(self->cache);
+	if (self->edu.bar)
+		munmap((void *)self->edu.bar, EDU_BAR0_SIZE);
+	ireg_ctx_close(self->ctx);
+}
+
+TEST_F(cache, hit_after_miss)
+{
+	struct ireg_cache_stats st;
+	struct ireg_mr *a, *b, *c;
+	char *p = anon(4 * PAGE, 1);
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p + 100, 3 * PAGE, &a));
+	/* The same range, and one inside it: the same registration. */
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p + 100, 3 * PAGE, &b));
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p + PAGE, 10, &c));
+	EXPECT_EQ(a, b);
+	EXPECT_EQ(a, c);
+	/* Page-aligned around the request; the IOVA of any byte is one add. */
+	EXPECT_EQ((uintptr_t)p, a->region.addr);
+	EXPECT_EQ(4 * PAGE, a->region.size);
+	EXPECT_EQ(a->region.iova + PAGE + 5, ireg_mr_iova(a, p + PAGE + 5));
+
+	ireg_cache_stats(self->cache, &st);
+	EXPECT_EQ(1, st.misses);
+	EXPECT_EQ(2, st.hits);
+	EXPECT_EQ(1, st.entries);
+	EXPECT_EQ(1, kernel_regions(self->ctx));
+	ireg_cache_unreg(self->cache, a);
+	ireg_cache_unreg(self->cache, b);
+	ireg_cache_unreg(self->cache, c);
+	/* Unused but still cached: registered and mapped. */
+	EXPECT_EQ(1, kernel_regions(self->ctx));
+	munmap(p, 4 * PAGE);
+}
+
+/*
+ * A hit makes no system call at all: run hits in a child under a seccomp
+ * filter that kills it on any system call but exit_group.
+ */
+TEST_F(cache, hit_makes_no_syscall)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(filter) / sizeof(filter[0]),
+		.filter = filter,
+	};
+	struct ireg_mr *mr;
+	char *p = anon(8 * PAGE, 2);
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p, 8 * PAGE, &mr));
+	ireg_cache_unreg(self->cache, mr);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int i, bad = 0;
+
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+			_exit(3);
+		for (i = 0; i < 100000; i++) {
+			if (ireg_cache_reg(self->cache, p + (i % 8) * PAGE,
+					   PAGE, &mr)) {
+				bad = 1;
+				break;
+			}
+			ireg_cache_unreg(self->cache, mr);
+		}
+		syscall(__NR_exit_group, bad);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("child killed by signal %d: a hit made a system call",
+		    WTERMSIG(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	munmap(p, 8 * PAGE);
+}
+
+/* The device reaches the memory through the IOVA the cache hands out. */
+TEST_F(cache, dma_through_cached_iova)
+{
+	const uint32_t len = 3000;
+	struct ireg_mr *mr;
+	char *p = anon(2 * PAGE, 0);
+	int i;
+
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < (int)len; i++)
+		p[i] = (char)(i * 13);
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p, 2 * PAGE, &mr));
+	ASSERT_EQ(0, edu_dma(&self->edu, ireg_mr_iova(mr, p), len,
+			     EDU_RAM_TO_DEV, EDU_DMA_TIMEOUT_MS));
+	ireg_cache_unreg(self->cache, mr);
+
+	/* A hit this time; the device writes back into the second page. */
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p + PAGE, len, &mr));
+	ASSERT_EQ(0, edu_dma(&self->edu, ireg_mr_iova(mr, p + PAGE), len,
+			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
+	EXPECT_EQ(0, memcmp(p, p + PAGE, len));
+	ireg_cache_unreg(self->cache, mr);
+	munmap(p, 2 * PAGE);
+}
+
+/*
+ * Memory unmapped and replaced at the same address behind the cache's
+ * back: the next lookup registers the new memory, and the device writes
+ * land in it.  A hand-rolled cache would hand out the old IOVA here.
+ */
+TEST_F(cache, replaced_memory_is_registered_again)
+{
+	const uint32_t len = 2000;
+	struct ireg_cache_stats st;
+	struct ireg_mr *old, *new;
+	char *p = anon(2 * PAGE, 3);
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p, 2 * PAGE, &old));
+	ASSERT_EQ(0, edu_dma(&self->edu, ireg_mr_iova(old, p), len,
+			     EDU_RAM_TO_DEV, EDU_DMA_TIMEOUT_MS));
+	ireg_cache_unreg(self->cache, old);
+
+	ASSERT_EQ(0, munmap(p, 2 * PAGE));
+	ASSERT_EQ(p, mmap(p, 2 * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	memset(p, 9, 2 * PAGE);
+
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p, 2 * PAGE, &new));
+	ireg_cache_stats(self->cache, &st);
+	EXPECT_EQ(2, st.misses);
+	EXPECT_EQ(1, st.stale);
+	EXPECT_EQ(1, st.entries);
+	/* The stale registration is gone from the kernel too. */
+	EXPECT_EQ(1, kernel_regions(self->ctx));
+
+	ASSERT_EQ(0, edu_dma(&self->edu, ireg_mr_iova(new, p + PAGE), len,
+			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
+	EXPECT_EQ(3, p[PAGE]);
+	EXPECT_EQ(3, p[PAGE + len - 1]);
+	EXPECT_EQ(9, p[PAGE + len]);
+	ireg_cache_unreg(self->cache, new);
+	munmap(p, 2 * PAGE);
+}
+
+/* A stale registration still held stays usable until given back. */
+TEST_F(cache, stale_in_use_is_freed_on_release)
+{
+	struct ireg_mr *old, *new;
+	char *p = anon(PAGE, 4);
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p, PAGE, &old));
+	ASSERT_EQ(p, mmap(p, PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	EXPECT_FALSE(ireg_region_valid(&old->region));
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p, PAGE, &new));
+	EXPECT_NE(old, new);
+	EXPECT_EQ(2, kernel_regions(self->ctx));
+	ireg_cache_unreg(self->cache, old);
+	EXPECT_EQ(1, kernel_regions(self->ctx));
+	ireg_cache_unreg(self->cache, new);
+	munmap(p, PAGE);
+}
+
+TEST_F(cache, process_events_drops_stale)
+{
+	struct ireg_cache_stats st;
+	struct ireg_mr *mr;
+	char *p = anon(4 * PAGE, 5);
+	int i;
+
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, ireg_cache_reg(self->cache, p + i * PAGE, PAGE,
+					    &mr));
+		ireg_cache_unreg(self->cache, mr);
+	}
+	ASSERT_EQ(0, fcntl(ireg_ctx_notify_fd(self->ctx), F_SETFL,
+			   O_NONBLOCK));
+	ASSERT_EQ(0, munmap(p, 2 * PAGE));
+	EXPECT_EQ(2, ireg_cache_process_events(self->cache));
+	ireg_cache_stats(self->cache, &st);
+	EXPECT_EQ(2, st.entries);
+	EXPECT_EQ(2, st.stale);
+	EXPECT_EQ(2, kernel_regions(self->ctx));
+	munmap(p + 2 * PAGE, 2 * PAGE);
+}
+
+/* Limits: unused entries go oldest first; entries in use never go. */
+TEST_F(cache, limits_evict_unused)
+{
+	struct ireg_cache_attr attr = { .max_entries = 4 };
+	struct ireg_cache_stats st;
+	struct ireg_mr *mr[8];
+	struct ireg_cache *small;
+	char *p = anon(8 * PAGE, 6);
+	int i;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ireg_cache_create(self->ctx, &attr, &small));
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, ireg_cache_reg(small, p + i * PAGE, PAGE, &mr[i]));
+		ireg_cache_unreg(small, mr[i]);
+	}
+	ireg_cache_stats(small, &st);
+	EXPECT_EQ(4, st.entries);
+	EXPECT_EQ(4, st.evictions);
+	EXPECT_EQ(4, kernel_regions(self->ctx));
+	/* The newest are the ones kept: hits. */
+	for (i = 4; i < 8; i++) {
+		ASSERT_EQ(0, ireg_cache_reg(small, p + i * PAGE, PAGE, &mr[i]));
+		ireg_cache_unreg(small, mr[i]);
+	}
+	ireg_cache_stats(small, &st);
+	EXPECT_EQ(8, st.misses);
+	EXPECT_EQ(4, st.hits);
+
+	/* Held entries are never evicted, even past the limit. */
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, ireg_cache_reg(small, p + i * PAGE, PAGE, &mr[i]));
+	ireg_cache_stats(small, &st);
+	EXPECT_EQ(8, st.entries);
+	EXPECT_EQ(8, kernel_regions(self->ctx));
+	for (i = 0; i < 8; i++)
+		ireg_cache_unreg(small, mr[i]);
+
+	/* Flush unregisters everything unused. */
+	EXPECT_EQ(0, ireg_cache_flush(small));
+	ireg_cache_stats(small, &st);
+	EXPECT_EQ(0, st.entries);
+	EXPECT_EQ(0, kernel_regions(self->ctx));
+	ireg_cache_destroy(small);
+	munmap(p, 8 * PAGE);
+}
+
+TEST_F(cache, byte_limit)
+{
+	struct ireg_cache_attr attr = { .max_bytes = 16 * PAGE };
+	struct ireg_cache_stats st;
+	struct ireg_cache *small;
+	struct ireg_mr *mr;
+	char *p = anon(40 * PAGE, 7);
+	int i;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ireg_cache_create(self->ctx, &attr, &small));
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(0, ireg_cache_reg(small, p + i * 4 * PAGE, 4 * PAGE,
+					    &mr));
+		ireg_cache_unreg(small, mr);
+	}
+	ireg_cache_stats(small, &st);
+	EXPECT_GE(16 * PAGE, st.bytes);
+	EXPECT_EQ(4, st.entries);
+	ireg_cache_destroy(small);
+	EXPECT_EQ(0, kernel_regions(self->ctx));
+	munmap(p, 40 * PAGE);
+}
+
+TEST_F(cache, bad_input)
+{
+	struct ireg_cache_stats st;
+	struct ireg_mr *mr;
+	char *p = anon(PAGE, 8);
+
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(-EINVAL, ireg_cache_reg(self->cache, p, 0, &mr));
+	EXPECT_EQ(-EOVERFLOW, ireg_cache_reg(self->cache, (void *)-PAGE,
+					     2 * PAGE, &mr));
+	/* Unmapped memory: the kernel says EFAULT, nothing is cached. */
+	ASSERT_EQ(0, munmap(p, PAGE));
+	EXPECT_EQ(-EFAULT, ireg_cache_reg(self->cache, p, PAGE, &mr));
+	ireg_cache_stats(self->cache, &st);
+	EXPECT_EQ(0, st.entries);
+	EXPECT_EQ(0, kernel_regions(self->ctx));
+}
+
+/* Many threads hitting at once: nothing lost, nothing serialised away. */
+struct hitter {
+	struct ireg_cache *cache;
+	char *base;
+	int index;
+	unsigned long hits;
+	int err;
+	double ns_per_hit;
+};
+
+static void *hit_loop(void *arg)
+{
+	struct hitter *h = arg;
+	struct timespec t0, t1;
+	struct ireg_mr *mr;
+	unsigned long i, n = 200000;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++) {
+		/* Half on a buffer of our own, half on a shared one. */
+		char *p = h->base + ((i & 1) ? h->index + 1 : 0) * PAGE;
+
+		h->err = ireg_cache_reg(h->cache, p, 64, &mr);
+		if (h->err)
+			break;
+		if (ireg_mr_iova(mr, p) != mr->region.iova)
+			h->err = -EPROTO;
+		ireg_cache_unreg(h->cache, mr);
+		h->hits++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	h->ns_per_hit = ((t1.tv_sec - t0.tv_sec) * 1e9 +
+			 (t1.tv_nsec - t0.tv_nsec)) / n;
+	return NULL;
+}
+
+TEST_F(cache, threads_hit_concurrently)
+{
+	struct hitter h[4] = {};
+	struct ireg_cache_stats st;
+	struct ireg_mr *mr;
+	pthread_t t[4];
+	char *p = anon(5 * PAGE, 1);
+	int i;
+
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, ireg_cache_reg(self->cache, p + i * PAGE, PAGE,
+					    &mr));
+		ireg_cache_unreg(self->cache, mr);
+	}
+	for (i = 0; i < 4; i++) {
+		h[i] = (struct hitter){ .cache = self->cache, .base = p,
+					.index = i };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, hit_loop, &h[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, h[i].err);
+		EXPECT_EQ(200000, h[i].hits);
+		TH_LOG("thread %d: %.0f ns per reg+unreg hit (TCG)", i,
+		       h[i].ns_per_hit);
+	}
+	ireg_cache_stats(self->cache, &st);
+	EXPECT_EQ(5, st.misses);
+	EXPECT_EQ(800000, st.hits);
+	EXPECT_EQ(5, st.entries);
+	munmap(p, 5 * PAGE);
+}
+
+TEST_HARNESS_MAIN
