@@ -59,7 +59,7 @@ struct ireg_cache_stripe {
 } __attribute__((aligned(64)));
 
 struct ireg_cache {
-	struct ireg_ctx *ctx;
+	struct ireg_cache_backend backend;
 	size_t max_entries;
 	size_t max_bytes;
 	uint32_t prot;
@@ -88,8 +88,42 @@ static struct ireg_cache_stripe *ireg_stripe(struct ireg_cache *cache,
 	return &cache->stripes[bucket % IREG_NR_STRIPES];
 }
 
+static int ireg_cache_ctx_reg(void *priv, void *addr, size_t size,
+			      uint32_t prot, struct ireg_region *region)
+{
+	return ireg_region_register(priv, addr, size, prot, 0, region);
+}
+
+static int ireg_cache_ctx_unreg(void *priv, const struct ireg_region *region)
+{
+	return ireg_region_unregister(priv, region);
+}
+
 int ireg_cache_create(struct ireg_ctx *ctx, const struct ireg_cache_attr *attr,
 		      struct ireg_cache **cachep)
+{
+	struct ireg_cache_backend backend = {
+		.priv = ctx,
+		.reg = ireg_cache_ctx_reg,
+		.unreg = ireg_cache_ctx_unreg,
+	};
+
+	*cachep = NULL;
+	if (!ctx->gens)
+		return ireg_fail(ctx, ENODEV,
+				 "no device opened: the backend is not selected");
+	backend.invalidations = (const uint64_t *)&ctx->status->invalidations;
+	backend.notify_fd = ctx->notify_fd;
+	return ireg_cache_create_backend(&backend, attr, cachep);
+}
+
+/*
+ * A cache over any registration backend.  The library's own is the kernel
+ * (above); the host unit tests use one that runs in the process.
+ */
+int ireg_cache_create_backend(const struct ireg_cache_backend *backend,
+			      const struct ireg_cache_attr *attr,
+			      struct ireg_cache **cachep)
 {
 	struct ireg_cache *cache;
 	unsigned int i;
@@ -97,22 +131,19 @@ int ireg_cache_create(struct ireg_ctx *ctx, const struct ireg_cache_attr *attr,
 	*cachep = NULL;
 	if (attr && attr->prot & ~(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE))
 		return -EINVAL;
-	if (!ctx->gens)
-		return ireg_fail(ctx, ENODEV,
-				 "no device opened: the backend is not selected");
 
 	cache = aligned_alloc(64, sizeof(*cache));
 	if (!cache)
 		return -ENOMEM;
 	memset(cache, 0, sizeof(*cache));
-	cache->ctx = ctx;
+	cache->backend = *backend;
 	cache->max_entries = attr && attr->max_entries ? attr->max_entries :
 			     4096;
 	cache->max_bytes = attr && attr->max_bytes ? attr->max_bytes :
 			   1UL << 30;
 	cache->prot = attr && attr->prot ? attr->prot :
 		      IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE;
-	cache->swept_at = __atomic_load_n(&ctx->status->invalidations,
+	cache->swept_at = __atomic_load_n(backend->invalidations,
 					  __ATOMIC_ACQUIRE);
 	for (i = 0; i < IREG_NR_STRIPES; i++)
 		pthread_rwlock_init(&cache->stripes[i].lock, NULL);
@@ -221,7 +252,7 @@ static void ireg_cache_link(struct ireg_cache *cache,
 static void ireg_cache_free(struct ireg_cache *cache,
 			    struct ireg_cache_entry *e)
 {
-	ireg_region_unregister(cache->ctx, &e->mr.region);
+	cache->backend.unreg(cache->backend.priv, &e->mr.region);
 	free(e);
 }
 
@@ -279,7 +310,7 @@ static void ireg_cache_sweep_stale(struct ireg_cache *cache)
 	size_t n = cache->nr_entries;
 	uint64_t inval;
 
-	inval = __atomic_load_n(&cache->ctx->status->invalidations,
+	inval = __atomic_load_n(cache->backend.invalidations,
 				__ATOMIC_ACQUIRE);
 	if (inval == cache->swept_at)
 		return;
@@ -356,8 +387,8 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 		goto out_unlock;
 	}
 	e->nr_links = nr_chunks;
-	ret = ireg_region_register(cache->ctx, (void *)first, last - first + 1,
-				   cache->prot, 0, &e->mr.region);
+	ret = cache->backend.reg(cache->backend.priv, (void *)first,
+				 last - first + 1, cache->prot, &e->mr.region);
 	if (ret) {
 		free(e);
 		goto out_unlock;
@@ -398,12 +429,12 @@ int ireg_cache_flush(struct ireg_cache *cache)
 int ireg_cache_process_events(struct ireg_cache *cache)
 {
 	struct iommu_reg_event ev[32];
-	int fd = ireg_ctx_notify_fd(cache->ctx);
-	ssize_t n;
+	int fd = cache->backend.notify_fd;
+	ssize_t n = 0;
 	int count = 0;
 
 	/* The records only say that something changed: drain them... */
-	while ((n = read(fd, ev, sizeof(ev))) > 0)
+	while (fd >= 0 && (n = read(fd, ev, sizeof(ev))) > 0)
 		count += n / sizeof(ev[0]);
 	if (n < 0 && errno != EAGAIN)
 		return -errno;

@@ -32,6 +32,32 @@ struct ireg_ctx {
 	char errmsg[256];
 };
 
+struct ireg_region;
+struct ireg_cache;
+struct ireg_cache_attr;
+
+/**
+ * struct ireg_cache_backend - where a cache registers memory
+ * @priv: passed to @reg and @unreg
+ * @reg: register [addr, addr + size) and fill the region (its @genp must
+ *	point at a generation that moves on when the region is invalidated)
+ * @unreg: unregister a region from @reg
+ * @invalidations: a counter that moves whenever a region is invalidated
+ * @notify_fd: drained by ireg_cache_process_events(), or -1
+ */
+struct ireg_cache_backend {
+	void *priv;
+	int (*reg)(void *priv, void *addr, size_t size, uint32_t prot,
+		   struct ireg_region *region);
+	int (*unreg)(void *priv, const struct ireg_region *region);
+	const uint64_t *invalidations;
+	int notify_fd;
+};
+
+int ireg_cache_create_backend(const struct ireg_cache_backend *backend,
+			      const struct ireg_cache_attr *attr,
+			      struct ireg_cache **cachep);
+
 int ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

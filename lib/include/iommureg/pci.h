@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libiommureg PCI helpers: a device's driver and IOMMU group, and moving
+ * it to vfio-pci and back to the driver it had.  Included by
+ * <iommureg.h>; no context is involved.
+ *
+ * Conventions: 0 (or a non-negative value) on success, a negative errno
+ * on failure; errno is not used.  Functions that change the system take
+ * a caller buffer @err of @errlen bytes (NULL/0 for none) and put a
+ * human-readable reason there: one line per problem, the failure first,
+ * then anything a rollback could not undo.  The buffer is "" on success.
+ *
+ * A BDF is a PCI function's sysfs name, "dddd:bb:dd.f"; every function
+ * also accepts the short form "bb:dd.f" (domain 0000) and upper case.
+ *
+ * $IREG_SYSFS_ROOT and $IREG_DEV_ROOT, when set and not empty, replace
+ * /sys and /dev (for tests on a fake tree); they are read once, at the
+ * first call of any of these functions.
+ *
+ * Thread safety: the functions keep no state besides those two roots and
+ * may be called from any thread; two changes of the same device at once
+ * (from any process) race in sysfs, as they would from a shell.
+ */
+#ifndef LIBIOMMUREG_PCI_H
+#define LIBIOMMUREG_PCI_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bytes that hold any normalised BDF ("dddddddd:bb:dd.f") and its NUL. */
+#define IREG_PCI_BDF_SIZE	24
+/* Bytes that hold any driver name and its NUL (NAME_MAX + 1). */
+#define IREG_PCI_DRIVER_SIZE	256
+
+int ireg_pci_bdf_parse(const char *str, char *bdf, size_t size);
+int ireg_pci_driver(const char *bdf, char *driver, size_t size);
+int ireg_pci_iommu_group(const char *bdf);
+
+int ireg_pci_bind_check(const char *bdf, char *err, size_t errlen);
+int ireg_pci_bind_vfio(const char *bdf, char *orig_driver, size_t size,
+		       char *err, size_t errlen);
+int ireg_pci_restore(const char *bdf, const char *orig_driver,
+		     char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBIOMMUREG_PCI_H */

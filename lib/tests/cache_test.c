@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Host unit tests of the register-once cache's logic.
+ *
+ * The cache registers memory through a backend; here the backend runs in
+ * the process: it hands out IOVAs and keeps generation slots the way the
+ * kernel's status area does (a slot moves on when its region is created,
+ * invalidated or freed).  The kernel itself is tested in the VM
+ * (cache_vm_test); this checks the cache's own bookkeeping against a
+ * reference model, with random operations, and under threads.
+ *
+ * Properties checked after every operation:
+ *  - a lookup returns a registration containing the range, valid, with a
+ *    consistent IOVA;
+ *  - it is a hit (no backend call) exactly when a valid registration the
+ *    backend holds contains the range: register-once;
+ *  - a registration invalidated before the lookup is never returned;
+ *  - cached entries stay within the limits unless held by the caller;
+ *  - at the end every backend registration has been unregistered.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iommureg.h"
+#include "../src/internal.h"
+#include "kselftest_harness.h"
+
+#define PAGE		4096UL
+#define ARENA_PAGES	64
+#define MAX_REGS	4096
+#define NR_SLOTS	1024
+
+/* The in-process backend. */
+struct fake_reg {
+	bool active;
+	uintptr_t addr;
+	size_t size;
+	uint32_t slot;
+	uint32_t generation;
+	uint64_t iova;
+};
+
+struct backend {
+	pthread_mutex_t lock;
+	struct fake_reg regs[MAX_REGS];
+	uint32_t gens[NR_SLOTS];
+	uint64_t invalidations;
+	uint64_t next_iova;
+	unsigned long reg_calls;
+	unsigned long unreg_calls;
+	unsigned long active;
+	int fail_next;		/* errno for the next reg, 0 for none */
+};
+
+static int be_reg(void *priv, void *addr, size_t size, uint32_t prot,
+		  struct ireg_region *region)
+{
+	struct backend *be = priv;
+	unsigned int h;
+	int err;
+
+	pthread_mutex_lock(&be->lock);
+	be->reg_calls++;
+	err = be->fail_next;
+	be->fail_next = 0;
+	for (h = 1; !err && h < MAX_REGS && be->regs[h].active; h++)
+		;
+	if (!err && h == MAX_REGS)
+		err = ENOSPC;
+	if (err) {
+		pthread_mutex_unlock(&be->lock);
+		return -err;
+	}
+	be->regs[h] = (struct fake_reg){
+		.active = true,
+		.addr = (uintptr_t)addr,
+		.size = size,
+		.slot = h % NR_SLOTS,
+		.iova = be->next_iova,
+	};
+	be->next_iova += size + PAGE;
+	be->regs[h].generation = __atomic_add_fetch(&be->gens[h % NR_SLOTS], 1,
+						    __ATOMIC_RELEASE);
+	be->active++;
+	region->addr = (uintptr_t)addr;
+	region->size = size;
+	region->iova = be->regs[h].iova;
+	region->handle = h;
+	region->prot = prot;
+	region->generation = be->regs[h].generation;
+	region->genp = &be->gens[h % NR_SLOTS];
+	pthread_mutex_unlock(&be->lock);
+	return 0;
+}
+
+static int be_unreg(void *priv, const struct ireg_region *region)
+{
+	struct backend *be = priv;
+	struct fake_reg *r = &be->regs[region->handle];
+	int ret = 0;
+
+	pthread_mutex_lock(&be->lock);
+	be->unreg_calls++;
+	if (!r->active || r->addr != region->addr) {
+		ret = -ENOENT;
+	} else {
+		r->active = false;
+		__atomic_add_fetch(&be->gens[r->slot], 1, __ATOMIC_RELEASE);
+		be->active--;
+	}
+	pthread_mutex_unlock(&be->lock);
+	return ret;
+}
+
+/* What the kernel does on munmap: every region overlapping goes stale. */
+static void be_invalidate(struct backend *be, uintptr_t addr, size_t size)
+{
+	unsigned int h;
+
+	pthread_mutex_lock(&be->lock);
+	for (h = 1; h < MAX_REGS; h++) {
+		struct fake_reg *r = &be->regs[h];
+
+		if (!r->active || r->addr + r->size <= addr ||
+		    addr + size <= r->addr)
+			continue;
+		if (__atomic_load_n(&be->gens[r->slot], __ATOMIC_RELAXED) !=
+		    r->generation)
+			continue;	/* already stale */
+		__atomic_add_fetch(&be->gens[r->slot], 1, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&be->invalidations, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&be->lock);
+}
+
+/* A valid backend registration containing [start, end)? */
+static bool be_covers(struct backend *be, uintptr_t start, uintptr_t end)
+{
+	bool found = false;
+	unsigned int h;
+
+	pthread_mutex_lock(&be->lock);
+	for (h = 1; h < MAX_REGS && !found; h++) {
+		struct fake_reg *r = &be->regs[h];
+
+		found = r->active && r->addr <= start &&
+			end <= r->addr + r->size &&
+			be->gens[r->slot] == r->generation;
+	}
+	pthread_mutex_unlock(&be->lock);
+	return found;
+}
+
+static struct ireg_cache *make_cache(struct backend *be, size_t max_entries)
+{
+	struct ireg_cache_backend ops = {
+		.priv = be,
+		.reg = be_reg,
+		.unreg = be_unreg,
+		.invalidations = &be->invalidations,
+		.notify_fd = -1,
+	};
+	struct ireg_cache_attr attr = { .max_entries = max_entries };
+	struct ireg_cache *cache;
+
+	pthread_mutex_init(&be->lock, NULL);
+	be->next_iova = 1UL << 32;
+	if (ireg_cache_create_backend(&ops, &attr, &cache))
+		return NULL;
+	return cache;
+}
+
+TEST(hit_miss_and_containment)
+{
+	static char arena[ARENA_PAGES * PAGE] __attribute__((aligned(4096)));
+	static struct backend be;
+	struct ireg_cache *cache = make_cache(&be, 0);
+	struct ireg_mr *a, *b;
+
+	ASSERT_NE(NULL, cache);
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + 10, 2 * PAGE, &a));
+	EXPECT_EQ(1, be.reg_calls);
+	EXPECT_EQ((uintptr_t)arena, a->region.addr);
+	EXPECT_EQ(3 * PAGE, a->region.size);
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + PAGE, PAGE, &b));
+	EXPECT_EQ(a, b);
+	EXPECT_EQ(1, be.reg_calls);
+	EXPECT_EQ(a->region.iova + PAGE, ireg_mr_iova(b, arena + PAGE));
+	ireg_cache_unreg(cache, a);
+	ireg_cache_unreg(cache, b);
+	ireg_cache_destroy(cache);
+	EXPECT_EQ(0, be.active);
+}
+
+TEST(backend_error_leaves_nothing)
+{
+	static char arena[4 * PAGE] __attribute__((aligned(4096)));
+	static struct backend be;
+	struct ireg_cache *cache = make_cache(&be, 0);
+	struct ireg_cache_stats st;
+	struct ireg_mr *mr;
+
+	ASSERT_NE(NULL, cache);
+	be.fail_next = ENOMEM;
+	EXPECT_EQ(-ENOMEM, ireg_cache_reg(cache, arena, PAGE, &mr));
+	ireg_cache_stats(cache, &st);
+	EXPECT_EQ(0, st.entries);
+	EXPECT_EQ(0, st.misses);
+	/* And the next try registers. */
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena, PAGE, &mr));
+	ireg_cache_unreg(cache, mr);
+	ireg_cache_destroy(cache);
+	EXPECT_EQ(0, be.active);
+}
+
+/* Registrations spanning several 2 MiB chunks are found from any of them. */
+TEST(large_registration_spans_chunks)
+{
+	static struct backend be;
+	struct ireg_cache *cache = make_cache(&be, 0);
+	const size_t size = 9UL << 20;
+	struct ireg_mr *a, *b;
+	char *p;
+
+	ASSERT_NE(NULL, cache);
+	p = aligned_alloc(PAGE, size);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ireg_cache_reg(cache, p, size, &a));
+	ASSERT_EQ(0, ireg_cache_reg(cache, p + size - 100, 50, &b));
+	EXPECT_EQ(a, b);
+	EXPECT_EQ(1, be.reg_calls);
+	ireg_cache_unreg(cache, a);
+	ireg_cache_unreg(cache, b);
+	ireg_cache_destroy(cache);
+	EXPECT_EQ(0, be.active);
+	free(p);
+}
+
+/* Random operations against the reference model. */
+TEST(random_operations_match_model)
+{
+	static char arena[ARENA_PAGES * PAGE] __attribute__((aligned(4096)));
+	static struct backend be;
+	const size_t max_entries = 16;
+	struct ireg_cache *cache = make_cache(&be, max_entries);
+	struct ireg_mr *held[64];
+	unsigned int nr_held = 0, seed = 12345, i;
+	unsigned long hits = 0, misses = 0;
+
+	ASSERT_NE(NULL, cache);
+	TH_LOG("seed %u", seed);
+	for (i = 0; i < 200000; i++) {
+		unsigned int op = rand_r(&seed) % 100;
+
+		if (op < 60 && nr_held < 64) {
+			uintptr_t off = rand_r(&seed) % (ARENA_PAGES * PAGE - 1);
+			size_t len = 1 + rand_r(&seed) %
+				     (ARENA_PAGES * PAGE - off);
+			uintptr_t start = (uintptr_t)arena + off;
+			bool covered = be_covers(&be, start, start + len);
+			unsigned long calls = be.reg_calls;
+			struct ireg_mr *mr;
+
+			ASSERT_EQ(0, ireg_cache_reg(cache, arena + off, len,
+						    &mr));
+			ASSERT_LE(mr->region.addr, start);
+			ASSERT_GE(mr->region.addr + mr->region.size,
+				  start + len);
+			ASSERT_TRUE(ireg_region_valid(&mr->region));
+			ASSERT_EQ(be.regs[mr->region.handle].iova +
+				  (start - mr->region.addr),
+				  ireg_mr_iova(mr, arena + off));
+			/* Register-once: a hit exactly when covered. */
+			ASSERT_EQ(covered, be.reg_calls == calls)
+				TH_LOG("op %u: covered %d, backend calls %lu -> %lu",
+				       i, covered, calls, be.reg_calls);
+			covered ? hits++ : misses++;
+			held[nr_held++] = mr;
+		} else if (op < 90 && nr_held) {
+			unsigned int k = rand_r(&seed) % nr_held;
+
+			ireg_cache_unreg(cache, held[k]);
+			held[k] = held[--nr_held];
+		} else if (op < 99) {
+			uintptr_t off = rand_r(&seed) % ARENA_PAGES * PAGE;
+
+			be_invalidate(&be, (uintptr_t)arena + off, PAGE);
+		} else {
+			ASSERT_EQ(0, ireg_cache_flush(cache));
+		}
+
+		/* Limits: only held entries may exceed max_entries. */
+		if (!(i % 64)) {
+			struct ireg_cache_stats st;
+
+			ireg_cache_stats(cache, &st);
+			ASSERT_GE(max_entries + nr_held, st.entries);
+			ASSERT_LE(st.entries, be.active);
+		}
+	}
+	TH_LOG("%lu hits, %lu misses, %lu backend registrations active",
+	       hits, misses, be.active);
+	EXPECT_LT(1000, hits);
+	while (nr_held)
+		ireg_cache_unreg(cache, held[--nr_held]);
+	ireg_cache_destroy(cache);
+	EXPECT_EQ(0, be.active);
+	EXPECT_EQ(be.reg_calls, be.unreg_calls);
+}
+
+/* Threads hitting, giving back, invalidating and flushing at once. */
+struct worker {
+	struct ireg_cache *cache;
+	struct backend *be;
+	char *arena;
+	unsigned int seed;
+	int role;
+	volatile bool *stop;
+	unsigned long ops;
+	int err;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+
+	while (!*w->stop && !w->err) {
+		uintptr_t off = rand_r(&w->seed) % ARENA_PAGES * PAGE;
+		struct ireg_mr *mr;
+
+		switch (w->role) {
+		case 0:		/* hit or miss, check, give back */
+			w->err = ireg_cache_reg(w->cache, w->arena + off, 100,
+						&mr);
+			if (w->err)
+				break;
+			if (mr->region.addr > (uintptr_t)w->arena + off ||
+			    !mr->region.size)
+				w->err = -EPROTO;
+			ireg_cache_unreg(w->cache, mr);
+			break;
+		case 1:		/* the kernel invalidating */
+			be_invalidate(w->be, (uintptr_t)w->arena + off, PAGE);
+			break;
+		default:
+			ireg_cache_flush(w->cache);
+			break;
+		}
+		w->ops++;
+	}
+	return NULL;
+}
+
+TEST(threads)
+{
+	static char arena[ARENA_PAGES * PAGE] __attribute__((aligned(4096)));
+	static struct backend be;
+	struct ireg_cache *cache = make_cache(&be, 8);
+	volatile bool stop = false;
+	struct worker w[6];
+	pthread_t t[6];
+	int i;
+
+	ASSERT_NE(NULL, cache);
+	for (i = 0; i < 6; i++) {
+		w[i] = (struct worker){ .cache = cache, .be = &be,
+					.arena = arena, .seed = i + 1,
+					.role = i < 4 ? 0 : i - 3,
+					.stop = &stop };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, work, &w[i]));
+	}
+	usleep(1000000);
+	stop = true;
+	for (i = 0; i < 6; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, w[i].err);
+	}
+	TH_LOG("%lu lookups in 1 s by 4 threads", w[0].ops + w[1].ops +
+	       w[2].ops + w[3].ops);
+	ireg_cache_destroy(cache);
+	EXPECT_EQ(0, be.active);
+}
+
+TEST_HARNESS_MAIN
