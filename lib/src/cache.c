@@ -4,21 +4,35 @@
  *
  * Entries are found through a hash of 2 MiB chunks: an entry is linked
  * into the bucket of every chunk it overlaps, and a lookup scans the one
- * bucket of its start address.  The buckets are guarded by 64 striped
- * rwlocks, taken in read mode by hits, so hits on different buffers never
- * meet on a lock and hits on the same buffer only share a read lock.
+ * bucket of its start address.
+ *
+ * The buckets are read under a "big reader" lock.  Each thread has a slot
+ * of its own, on its own cache line; a reader announces itself there and
+ * checks that no writer is active, so a hit writes no cache line another
+ * thread's hit writes (the entry's reference count aside, when two threads
+ * hit the same buffer).  Writers (misses linking an entry, eviction and
+ * sweeping unlinking one) are rare and serialised by miss_lock: a writer
+ * raises the writer flag and waits for every announced reader to leave.
+ * Threads beyond IREG_NR_READERS slots read under a plain rwlock, which
+ * writers take too.
+ *
+ * The ordering argument: a reader stores its slot, then (full barrier)
+ * loads the writer flag; a writer stores the flag, then (full barrier)
+ * loads every slot.  Store-buffer ordering (Dekker) guarantees at least
+ * one of them sees the other's store: the reader backs off or the writer
+ * waits for it.
  *
  * References: a linked entry holds one reference of its own (the cache's)
  * plus one per ireg_cache_reg() not yet given back.  An entry is unlinked
- * under the write locks of all its stripes (so no hit can be taking a
- * reference at the same time) and then loses the cache's reference;
- * whoever drops the last reference unregisters and frees it.  So an
- * unused entry (references == 1) can be evicted, and a stale one still in
- * use is unlinked at once and freed when its last user lets go.
+ * under the write lock (so no hit can be taking a reference at the same
+ * time) and then loses the cache's reference; whoever drops the last
+ * reference unregisters and frees it.  So an unused entry (references ==
+ * 1) can be evicted, and a stale one still in use is unlinked at once and
+ * freed when its last user lets go.
  *
  * Misses, eviction and sweeping are serialised by miss_lock, which also
  * guards the list of all entries (the CLOCK ring) and the totals.  Lock
- * order: miss_lock, then stripes in increasing order.
+ * order: miss_lock, then the write lock.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -32,7 +46,7 @@
 #define IREG_CHUNK_SHIFT	21
 #define IREG_BUCKET_BITS	12
 #define IREG_NR_BUCKETS		(1U << IREG_BUCKET_BITS)
-#define IREG_NR_STRIPES		64U
+#define IREG_NR_READERS		128U
 #define IREG_PAGE_SIZE		4096UL
 
 struct ireg_cache_entry;
@@ -42,28 +56,82 @@ struct ireg_cache_link {
 	struct ireg_cache_entry *entry;
 };
 
+/*
+ * What a hit writes (the reference count) shares no 128-byte block with
+ * what other threads' lookups read (the region and the bucket links): a
+ * line written by one core and read by another bounces between them, and
+ * adjacent-line prefetchers work on pairs of 64-byte lines.
+ */
 struct ireg_cache_entry {
 	struct ireg_mr mr;		/* what the caller sees; first */
-	uint32_t refs;			/* atomic; see the top of the file */
-	uint8_t referenced;		/* CLOCK bit, set by hits (relaxed) */
-	bool linked;			/* under miss_lock */
 	struct ireg_cache_entry *prev;	/* ring of all linked entries */
 	struct ireg_cache_entry *next;
 	size_t nr_links;
-	struct ireg_cache_link links[];
+	bool linked;			/* under miss_lock */
+	/* Written by hits. */
+	uint32_t refs __attribute__((aligned(128)));	/* atomic */
+	uint8_t referenced;		/* CLOCK bit, set by hits (relaxed) */
+	/* Read by every lookup that scans the bucket. */
+	struct ireg_cache_link links[] __attribute__((aligned(128)));
 };
 
-struct ireg_cache_stripe {
-	pthread_rwlock_t lock;
-	uint64_t hits;			/* atomic, relaxed */
-} __attribute__((aligned(64)));
+/* A reader's slot: written by its thread (and read by writers) only. */
+struct ireg_cache_reader {
+	uint32_t active;
+	uint64_t hits;
+} __attribute__((aligned(128)));
+
+/*
+ * Reader slots are handed out per thread, process wide, and recycled when
+ * a thread exits; every cache has an array of them.
+ */
+static pthread_mutex_t ireg_slot_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t ireg_slot_used[IREG_NR_READERS];
+static pthread_key_t ireg_slot_key;
+static pthread_once_t ireg_slot_once = PTHREAD_ONCE_INIT;
+static __thread int ireg_slot = -1;
+
+static void ireg_slot_release(void *arg)
+{
+	pthread_mutex_lock(&ireg_slot_lock);
+	ireg_slot_used[(uintptr_t)arg - 1] = 0;
+	pthread_mutex_unlock(&ireg_slot_lock);
+}
+
+static void ireg_slot_init(void)
+{
+	pthread_key_create(&ireg_slot_key, ireg_slot_release);
+}
+
+/* This thread's slot, or IREG_NR_READERS when all are taken. */
+static int ireg_my_slot(void)
+{
+	unsigned int i;
+
+	if (ireg_slot >= 0)
+		return ireg_slot;
+	pthread_once(&ireg_slot_once, ireg_slot_init);
+	pthread_mutex_lock(&ireg_slot_lock);
+	for (i = 0; i < IREG_NR_READERS && ireg_slot_used[i]; i++)
+		;
+	if (i < IREG_NR_READERS)
+		ireg_slot_used[i] = 1;
+	pthread_mutex_unlock(&ireg_slot_lock);
+	if (i < IREG_NR_READERS)
+		pthread_setspecific(ireg_slot_key, (void *)(uintptr_t)(i + 1));
+	ireg_slot = i;
+	return i;
+}
 
 struct ireg_cache {
 	struct ireg_cache_backend backend;
 	size_t max_entries;
 	size_t max_bytes;
 	uint32_t prot;
-	struct ireg_cache_stripe stripes[IREG_NR_STRIPES];
+	struct ireg_cache_reader readers[IREG_NR_READERS];
+	uint32_t writer __attribute__((aligned(128)));	/* a writer is active */
+	pthread_rwlock_t overflow;	/* readers without a slot, and writers */
+	uint64_t overflow_hits;		/* atomic, relaxed */
 	struct ireg_cache_link *buckets[IREG_NR_BUCKETS];
 
 	pthread_mutex_t miss_lock;	/* protects what follows */
@@ -82,10 +150,56 @@ static unsigned int ireg_bucket(uintptr_t chunk)
 			      (64 - IREG_BUCKET_BITS));
 }
 
-static struct ireg_cache_stripe *ireg_stripe(struct ireg_cache *cache,
-					     unsigned int bucket)
+static int ireg_read_lock(struct ireg_cache *cache)
 {
-	return &cache->stripes[bucket % IREG_NR_STRIPES];
+	int slot = ireg_my_slot();
+	struct ireg_cache_reader *r;
+
+	if (slot == IREG_NR_READERS) {
+		pthread_rwlock_rdlock(&cache->overflow);
+		return slot;
+	}
+	r = &cache->readers[slot];
+	for (;;) {
+		/* Announce, then look for a writer (full barrier between). */
+		__atomic_store_n(&r->active, 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&cache->writer, __ATOMIC_ACQUIRE))
+			return slot;
+		/* A writer is at work: step aside until it is done. */
+		__atomic_store_n(&r->active, 0, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&cache->writer, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+	}
+}
+
+static void ireg_read_unlock(struct ireg_cache *cache, int slot)
+{
+	if (slot == IREG_NR_READERS)
+		pthread_rwlock_unlock(&cache->overflow);
+	else	/* Release: our reads of the buckets happen before. */
+		__atomic_store_n(&cache->readers[slot].active, 0,
+				 __ATOMIC_RELEASE);
+}
+
+/* miss_lock held: only one writer at a time. */
+static void ireg_write_lock(struct ireg_cache *cache)
+{
+	unsigned int i;
+
+	pthread_rwlock_wrlock(&cache->overflow);
+	__atomic_store_n(&cache->writer, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (i = 0; i < IREG_NR_READERS; i++)
+		while (__atomic_load_n(&cache->readers[i].active,
+				       __ATOMIC_ACQUIRE))
+			__builtin_ia32_pause();
+}
+
+static void ireg_write_unlock(struct ireg_cache *cache)
+{
+	__atomic_store_n(&cache->writer, 0, __ATOMIC_RELEASE);
+	pthread_rwlock_unlock(&cache->overflow);
 }
 
 static int ireg_cache_ctx_reg(void *priv, void *addr, size_t size,
@@ -126,13 +240,12 @@ int ireg_cache_create_backend(const struct ireg_cache_backend *backend,
 			      struct ireg_cache **cachep)
 {
 	struct ireg_cache *cache;
-	unsigned int i;
 
 	*cachep = NULL;
 	if (attr && attr->prot & ~(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE))
 		return -EINVAL;
 
-	cache = aligned_alloc(64, sizeof(*cache));
+	cache = aligned_alloc(128, sizeof(*cache));
 	if (!cache)
 		return -ENOMEM;
 	memset(cache, 0, sizeof(*cache));
@@ -145,8 +258,7 @@ int ireg_cache_create_backend(const struct ireg_cache_backend *backend,
 		      IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE;
 	cache->swept_at = __atomic_load_n(backend->invalidations,
 					  __ATOMIC_ACQUIRE);
-	for (i = 0; i < IREG_NR_STRIPES; i++)
-		pthread_rwlock_init(&cache->stripes[i].lock, NULL);
+	pthread_rwlock_init(&cache->overflow, NULL);
 	pthread_mutex_init(&cache->miss_lock, NULL);
 	*cachep = cache;
 	return 0;
@@ -158,11 +270,10 @@ static struct ireg_cache_entry *ireg_cache_lookup(struct ireg_cache *cache,
 						  uintptr_t end)
 {
 	unsigned int bucket = ireg_bucket(start >> IREG_CHUNK_SHIFT);
-	struct ireg_cache_stripe *stripe = ireg_stripe(cache, bucket);
 	struct ireg_cache_entry *found = NULL;
 	struct ireg_cache_link *link;
+	int slot = ireg_read_lock(cache);
 
-	pthread_rwlock_rdlock(&stripe->lock);
 	for (link = cache->buckets[bucket]; link; link = link->next) {
 		struct ireg_cache_entry *e = link->entry;
 		const struct ireg_region *r = &e->mr.region;
@@ -173,56 +284,28 @@ static struct ireg_cache_entry *ireg_cache_lookup(struct ireg_cache *cache,
 			continue;	/* the next miss or sweep drops it */
 		/* The read lock keeps eviction out: the entry stays linked. */
 		__atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
-		__atomic_store_n(&e->referenced, 1, __ATOMIC_RELAXED);
+		if (!__atomic_load_n(&e->referenced, __ATOMIC_RELAXED))
+			__atomic_store_n(&e->referenced, 1, __ATOMIC_RELAXED);
 		found = e;
 		break;
 	}
-	pthread_rwlock_unlock(&stripe->lock);
-	if (found)
-		__atomic_add_fetch(&stripe->hits, 1, __ATOMIC_RELAXED);
+	if (found && slot < (int)IREG_NR_READERS)
+		__atomic_store_n(&cache->readers[slot].hits,
+				 cache->readers[slot].hits + 1,
+				 __ATOMIC_RELAXED);
+	else if (found)
+		__atomic_add_fetch(&cache->overflow_hits, 1, __ATOMIC_RELAXED);
+	ireg_read_unlock(cache, slot);
 	return found;
-}
-
-/* The stripes an entry's links live in, as a bitmap (64 stripes). */
-static uint64_t ireg_entry_stripes(const struct ireg_cache_entry *e)
-{
-	uint64_t mask = 0;
-	size_t i;
-
-	for (i = 0; i < e->nr_links; i++) {
-		uintptr_t chunk = (e->mr.region.addr >> IREG_CHUNK_SHIFT) + i;
-
-		mask |= 1ULL << (ireg_bucket(chunk) % IREG_NR_STRIPES);
-	}
-	return mask;
-}
-
-static void ireg_stripes_wrlock(struct ireg_cache *cache, uint64_t mask)
-{
-	unsigned int i;
-
-	for (i = 0; i < IREG_NR_STRIPES; i++)
-		if (mask & (1ULL << i))
-			pthread_rwlock_wrlock(&cache->stripes[i].lock);
-}
-
-static void ireg_stripes_unlock(struct ireg_cache *cache, uint64_t mask)
-{
-	unsigned int i;
-
-	for (i = 0; i < IREG_NR_STRIPES; i++)
-		if (mask & (1ULL << i))
-			pthread_rwlock_unlock(&cache->stripes[i].lock);
 }
 
 /* Link an entry into its buckets and the ring; miss_lock held. */
 static void ireg_cache_link(struct ireg_cache *cache,
 			    struct ireg_cache_entry *e)
 {
-	uint64_t mask = ireg_entry_stripes(e);
 	size_t i;
 
-	ireg_stripes_wrlock(cache, mask);
+	ireg_write_lock(cache);
 	for (i = 0; i < e->nr_links; i++) {
 		uintptr_t chunk = (e->mr.region.addr >> IREG_CHUNK_SHIFT) + i;
 		unsigned int bucket = ireg_bucket(chunk);
@@ -231,7 +314,7 @@ static void ireg_cache_link(struct ireg_cache *cache,
 		e->links[i].next = cache->buckets[bucket];
 		cache->buckets[bucket] = &e->links[i];
 	}
-	ireg_stripes_unlock(cache, mask);
+	ireg_write_unlock(cache);
 
 	if (cache->hand) {
 		e->next = cache->hand;
@@ -264,12 +347,11 @@ static void ireg_cache_free(struct ireg_cache *cache,
 static bool ireg_cache_unlink(struct ireg_cache *cache,
 			      struct ireg_cache_entry *e, bool only_unused)
 {
-	uint64_t mask = ireg_entry_stripes(e);
 	size_t i;
 
-	ireg_stripes_wrlock(cache, mask);
+	ireg_write_lock(cache);
 	if (only_unused && __atomic_load_n(&e->refs, __ATOMIC_ACQUIRE) != 1) {
-		ireg_stripes_unlock(cache, mask);
+		ireg_write_unlock(cache);
 		return false;
 	}
 	for (i = 0; i < e->nr_links; i++) {
@@ -280,7 +362,7 @@ static bool ireg_cache_unlink(struct ireg_cache *cache,
 			pp = &(*pp)->next;
 		*pp = e->links[i].next;
 	}
-	ireg_stripes_unlock(cache, mask);
+	ireg_write_unlock(cache);
 
 	if (e->next == e) {
 		cache->hand = NULL;
@@ -357,6 +439,7 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 	uintptr_t start = (uintptr_t)ptr, end = start + len;
 	uintptr_t first, last, nr_chunks;
 	struct ireg_cache_entry *e;
+	size_t size;
 	int ret;
 
 	if (!len)
@@ -381,11 +464,15 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 	first = start & ~(IREG_PAGE_SIZE - 1);
 	last = (end - 1) | (IREG_PAGE_SIZE - 1);
 	nr_chunks = (last >> IREG_CHUNK_SHIFT) - (first >> IREG_CHUNK_SHIFT) + 1;
-	e = calloc(1, sizeof(*e) + nr_chunks * sizeof(e->links[0]));
+	/* Own cache lines: hits on neighbours must not share one. */
+	size = sizeof(*e) + nr_chunks * sizeof(e->links[0]);
+	size = (size + 127) & ~(size_t)127;
+	e = aligned_alloc(128, size);
 	if (!e) {
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
+	memset(e, 0, size);
 	e->nr_links = nr_chunks;
 	ret = cache->backend.reg(cache->backend.priv, (void *)first,
 				 last - first + 1, cache->prot, &e->mr.region);
@@ -451,9 +538,10 @@ void ireg_cache_stats(struct ireg_cache *cache, struct ireg_cache_stats *stats)
 	unsigned int i;
 
 	memset(stats, 0, sizeof(*stats));
-	for (i = 0; i < IREG_NR_STRIPES; i++)
-		stats->hits += __atomic_load_n(&cache->stripes[i].hits,
+	for (i = 0; i < IREG_NR_READERS; i++)
+		stats->hits += __atomic_load_n(&cache->readers[i].hits,
 					       __ATOMIC_RELAXED);
+	stats->hits += __atomic_load_n(&cache->overflow_hits, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&cache->miss_lock);
 	stats->misses = cache->misses;
 	stats->evictions = cache->evictions;
@@ -469,7 +557,6 @@ void ireg_cache_stats(struct ireg_cache *cache, struct ireg_cache_stats *stats)
  */
 void ireg_cache_destroy(struct ireg_cache *cache)
 {
-	unsigned int i;
 
 	if (!cache)
 		return;
@@ -482,8 +569,7 @@ void ireg_cache_destroy(struct ireg_cache *cache)
 		ireg_cache_unlink(cache, e, false);
 	}
 	pthread_mutex_unlock(&cache->miss_lock);
-	for (i = 0; i < IREG_NR_STRIPES; i++)
-		pthread_rwlock_destroy(&cache->stripes[i].lock);
+	pthread_rwlock_destroy(&cache->overflow);
 	pthread_mutex_destroy(&cache->miss_lock);
 	free(cache);
 }

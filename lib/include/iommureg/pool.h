@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * Registered pools and pointer -> IOVA translation.
+ *
+ * A *pool* is one large piece of memory, reserved (hugetlbfs, THP or
+ * 4 KiB pages) and registered with the kernel once; chunks of it are then
+ * handed out and taken back without any system call.  A pool is of one of
+ * two kinds, chosen at creation:
+ *
+ * - a buffer pool: nr_bufs buffers of one size (the sDDF pattern), with
+ *   ireg_pool_buf_alloc() and ireg_pool_buf_free() inline and O(1);
+ * - a heap: a buddy allocator over the pool, ireg_pool_alloc(size, align)
+ *   and ireg_pool_free(), O(log size).
+ *
+ * Vocabulary: an *offset* is a byte distance from the pool's base; it
+ * means the same memory in every process that maps the pool, so offsets
+ * are what goes into rings and messages.  An offset, a pointer in this
+ * process and an IOVA convert into each other with one add.
+ *
+ * The allocator state (free lists, bitmaps) lives in private memory of
+ * the process that created the pool, never in the pool memory itself, so
+ * a device or another process writing into a free buffer cannot corrupt
+ * it.  Another process attaches a shared pool (ireg_pool_attach()) for
+ * translation only; buffers go back and forth by offset.
+ *
+ * Thread safety, per function (a "pool" below is one struct ireg_pool):
+ * - ireg_pool_create(), ireg_pool_create_mem(), ireg_pool_attach() may be
+ *   called from several threads on different pools; the context they
+ *   register with must not be used by another thread meanwhile.
+ *   ireg_pool_destroy() must not race with anything on the same pool.
+ * - ireg_pool_iova(), ireg_pool_offset(), ireg_pool_ptr(),
+ *   ireg_pool_offset_iova(), ireg_pool_contains(), ireg_pool_valid() and
+ *   ireg_pool_info() only read what is constant: any thread, any time.
+ * - ireg_pool_buf_alloc(), ireg_pool_buf_free(), ireg_pool_alloc() and
+ *   ireg_pool_free(): without IREG_POOL_MT one thread at a time per pool
+ *   (the caller serialises); with IREG_POOL_MT any number of threads at
+ *   once: the buffer pool is then a lock-free stack (one compare-and-swap
+ *   per call), the heap takes a mutex.  In particular an IREG_POOL_MT
+ *   buffer pool may be allocated from by one thread and freed to by
+ *   another, as with a pair of SPSC rings.
+ * - ireg_pool_stats() walks the allocator: no concurrent alloc or free.
+ * - ireg_map_translate() and ireg_map_translate_len(): any thread, any
+ *   time, lock-free, also while the map is updated.  ireg_map_set() and
+ *   ireg_map_clear() may be called from any thread (a mutex serialises
+ *   them).  ireg_map_destroy() must not race with anything on the map.
+ */
+#ifndef LIBIOMMUREG_POOL_H
+#define LIBIOMMUREG_POOL_H
+
+#ifndef LIBIOMMUREG_H
+#include "../iommureg.h"
+#endif
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ireg_ctx;
+struct ireg_map;
+struct ireg_map_priv;
+
+/* What a translation returns when there is no IOVA for the address. */
+#ifndef IREG_IOVA_INVALID
+#define IREG_IOVA_INVALID	(~0ULL)
+#endif
+
+/*
+ * Flags for ireg_pool_create().  At most one backing flag; with none the
+ * best available backing is taken: hugetlbfs 2 MiB pages, then THP, then
+ * 4 KiB pages.  A backing flag makes that backing a requirement.
+ */
+#define IREG_POOL_HUGETLB	(1U << 0)	/* hugetlbfs, 2 MiB pages */
+#define IREG_POOL_HUGETLB_1G	(1U << 1)	/* hugetlbfs, 1 GiB pages */
+#define IREG_POOL_THP		(1U << 2)	/* THP: 2 MiB aligned, MADV_HUGEPAGE */
+#define IREG_POOL_4K		(1U << 3)	/* base pages, MADV_NOHUGEPAGE */
+#define IREG_POOL_SHARED	(1U << 4)	/* in a memfd other processes can map */
+#define IREG_POOL_MT		(1U << 5)	/* alloc and free from any thread */
+
+#define IREG_POOL_BACKING_FLAGS	(IREG_POOL_HUGETLB | IREG_POOL_HUGETLB_1G | \
+				 IREG_POOL_THP | IREG_POOL_4K)
+
+/* The backing a pool obtained (struct ireg_pool_info.backing). */
+enum ireg_pool_backing {
+	IREG_POOL_BACKING_USER,		/* caller's memory, ireg_pool_create_mem() */
+	IREG_POOL_BACKING_4K,
+	IREG_POOL_BACKING_THP,
+	IREG_POOL_BACKING_HUGETLB,
+	IREG_POOL_BACKING_HUGETLB_1G,
+};
+
+enum ireg_pool_kind {
+	IREG_POOL_KIND_BUFS,		/* fixed-size buffers */
+	IREG_POOL_KIND_HEAP,		/* variable sizes: buddy allocator */
+};
+
+/**
+ * struct ireg_pool_params - what ireg_pool_create() makes
+ * @size: heap: bytes the allocator manages at least; buffer pool: 0 to
+ *	size the pool from @nr_bufs, or the bytes to fill with buffers
+ * @buf_size: 0 for a heap; the buffer size of a buffer pool
+ * @buf_align: buffer alignment, a power of two (0: 64); buffers are
+ *	@buf_size rounded up to it, back to back from the pool's base
+ * @nr_bufs: buffer pool: number of buffers (0: as many as @size holds)
+ * @flags: IREG_POOL_*
+ * @prot: IOMMU_REG_PROT_* of the registration (0: read and write)
+ * @map: if not NULL, the pool enters itself into this translation map
+ *	(the 2 MiB chunks it covers entirely) and leaves it when destroyed
+ *
+ * Zero-initialise it and set what you need.
+ */
+struct ireg_pool_params {
+	size_t size;
+	size_t buf_size;
+	size_t buf_align;
+	uint32_t nr_bufs;
+	uint32_t flags;
+	uint32_t prot;
+	struct ireg_map *map;
+};
+
+/* Per-buffer link values that are not buffer indexes. */
+#define IREG_POOL_NIL		0xffffffffU	/* end of the free list */
+#define IREG_POOL_BUSY		0xfffffffeU	/* allocated */
+#define IREG_POOL_MAX_BUFS	0xfffffffdU
+
+struct ireg_pool_priv;
+
+/**
+ * struct ireg_pool - a pool; every field is read-only for the caller
+ * @base: first byte of the pool; offsets count from here
+ * @size: bytes of memory from @base the pool covers
+ * @data_size: bytes from @base the allocator manages (@size less the
+ *	shared header of an IREG_POOL_SHARED pool)
+ * @iova: IOVA of @base, IREG_IOVA_INVALID when the pool is not registered
+ * @iova_delta: @iova - @base modulo 2^64: a pointer's IOVA is one add
+ * @buf_stride: distance between buffers (buffer pool)
+ * @buf_inv: inverse of the odd part of @buf_stride modulo 2^64
+ * @buf_tz: @buf_stride = odd part << @buf_tz
+ * @nr_bufs: buffers in the pool (buffer pool)
+ * @flags: IREG_POOL_* as created
+ * @kind: enum ireg_pool_kind
+ * @buf_link: per buffer: the next free buffer's index while free,
+ *	IREG_POOL_BUSY while allocated (private memory, never shared)
+ * @region: the kernel registration (@region.genp NULL if none)
+ * @priv: the rest of the state
+ * @free_head: the free list: index of the first free buffer (or
+ *	IREG_POOL_NIL) in the low 32 bits, a change count in the high 32
+ *	bits against ABA in IREG_POOL_MT mode.  On its own cache line: it
+ *	is the only field alloc and free write.
+ *
+ * Dividing an offset by @buf_stride is a shift and a multiply: an offset
+ * that is an exact multiple of stride = odd << tz gives its quotient as
+ * (offset >> tz) * inverse(odd), and anything else gives a number out of
+ * range, which the checked free uses to refuse interior pointers.
+ */
+struct ireg_pool {
+	char *base;
+	size_t size;
+	size_t data_size;
+	uint64_t iova;
+	uint64_t iova_delta;
+	size_t buf_stride;
+	uint64_t buf_inv;
+	unsigned int buf_tz;
+	uint32_t nr_bufs;
+	uint32_t flags;
+	uint32_t kind;
+	uint32_t *buf_link;
+	struct ireg_region region;
+	struct ireg_pool_priv *priv;
+	uint64_t free_head __attribute__((aligned(64)));
+};
+
+/**
+ * struct ireg_pool_info - what a pool is made of
+ * @base: first byte
+ * @size: bytes mapped
+ * @data_size: bytes the allocator manages, from @base
+ * @iova: IOVA of @base (IREG_IOVA_INVALID: not registered)
+ * @backing: enum ireg_pool_backing
+ * @kind: enum ireg_pool_kind
+ * @flags: IREG_POOL_* the pool was created with
+ * @page_size: page size of the backing (4 KiB, 2 MiB or 1 GiB)
+ * @huge_bytes: bytes found on huge pages after the pool was populated:
+ *	all of it for hugetlbfs, what the kernel gave for THP (it may give
+ *	less, even nothing), 0 otherwise
+ * @fd: the memfd of a shared pool (owned by the pool), otherwise -1
+ * @nr_bufs: buffer pool: buffers
+ * @buf_size: buffer pool: requested buffer size
+ * @buf_stride: buffer pool: distance between buffers
+ * @handle: kernel region handle (if @registered)
+ * @registered: the pool holds a kernel registration
+ * @attached: the pool is a view from ireg_pool_attach(): it translates
+ *	but does not allocate
+ */
+struct ireg_pool_info {
+	void *base;
+	size_t size;
+	size_t data_size;
+	uint64_t iova;
+	uint32_t backing;
+	uint32_t kind;
+	uint32_t flags;
+	size_t page_size;
+	size_t huge_bytes;
+	int fd;
+	uint32_t nr_bufs;
+	size_t buf_size;
+	size_t buf_stride;
+	uint32_t handle;
+	bool registered;
+	bool attached;
+};
+
+/**
+ * struct ireg_pool_stats - allocator state, from a full walk
+ * @free_bytes: bytes free
+ * @used_bytes: bytes allocated (whole blocks / buffers)
+ * @largest_free: largest allocation that would succeed now
+ * @nr_free: free buffers, or free blocks of the heap
+ * @nr_used: live allocations
+ */
+struct ireg_pool_stats {
+	size_t free_bytes;
+	size_t used_bytes;
+	size_t largest_free;
+	uint64_t nr_free;
+	uint64_t nr_used;
+};
+
+int ireg_pool_create(struct ireg_ctx *ctx,
+		     const struct ireg_pool_params *params,
+		     struct ireg_pool **poolp);
+int ireg_pool_create_mem(void *addr, size_t size, uint64_t iova,
+			 const struct ireg_pool_params *params,
+			 struct ireg_pool **poolp);
+int ireg_pool_attach(struct ireg_ctx *ctx, int fd, struct ireg_map *map,
+		     unsigned int flags, struct ireg_pool **poolp);
+void ireg_pool_destroy(struct ireg_pool *pool);
+void ireg_pool_info(const struct ireg_pool *pool,
+		    struct ireg_pool_info *info);
+void *ireg_pool_alloc(struct ireg_pool *pool, size_t size, size_t align);
+int ireg_pool_free(struct ireg_pool *pool, void *ptr);
+int ireg_pool_stats(struct ireg_pool *pool, struct ireg_pool_stats *stats);
+
+/* IOVA of @ptr, a byte of @pool: one add. */
+static inline uint64_t ireg_pool_iova(const struct ireg_pool *pool,
+				      const void *ptr)
+{
+	return (uint64_t)(uintptr_t)ptr + pool->iova_delta;
+}
+
+/* Offset of @ptr, a byte of @pool. */
+static inline uint64_t ireg_pool_offset(const struct ireg_pool *pool,
+					const void *ptr)
+{
+	return (uint64_t)((const char *)ptr - pool->base);
+}
+
+/* Pointer, in this process, to the byte at @offset. */
+static inline void *ireg_pool_ptr(const struct ireg_pool *pool,
+				  uint64_t offset)
+{
+	return pool->base + offset;
+}
+
+/* IOVA of the byte at @offset. */
+static inline uint64_t ireg_pool_offset_iova(const struct ireg_pool *pool,
+					     uint64_t offset)
+{
+	return pool->iova + offset;
+}
+
+/* Do the @len bytes at @ptr lie inside the pool's data? */
+static inline bool ireg_pool_contains(const struct ireg_pool *pool,
+				      const void *ptr, size_t len)
+{
+	uintptr_t off = (uintptr_t)ptr - (uintptr_t)pool->base;
+
+	return off < pool->data_size && len <= pool->data_size - off;
+}
+
+/*
+ * Is the pool's registration still valid (the kernel has not seen its
+ * memory unmapped or replaced)?  One load; true for an unregistered pool.
+ */
+static inline bool ireg_pool_valid(const struct ireg_pool *pool)
+{
+	return !pool->region.genp ||
+	       __atomic_load_n(pool->region.genp, __ATOMIC_ACQUIRE) ==
+	       pool->region.generation;
+}
+
+/* Index of buffer @buf: exact division by the stride, see struct ireg_pool. */
+static inline uint64_t ireg_pool_buf_index(const struct ireg_pool *pool,
+					   const void *buf)
+{
+	return ((uint64_t)((const char *)buf - pool->base) >> pool->buf_tz) *
+	       pool->buf_inv;
+}
+
+/*
+ * Take a buffer from a buffer pool: O(1), no system call.  NULL with
+ * errno ENOMEM when every buffer is in use (also for a heap or an
+ * attached view, which have no free buffers).
+ *
+ * Without IREG_POOL_MT: plain loads and stores, the caller serialises.
+ * With it: a lock-free pop.  The head carries a change count, so a pop
+ * that read a stale head fails its compare-and-swap; only a thread that
+ * sleeps between its read and its CAS through exactly 2^32 changes of the
+ * head could be fooled.  Reading the next link of a buffer another thread
+ * has just taken is harmless: that CAS fails too.
+ */
+static inline void *ireg_pool_buf_alloc(struct ireg_pool *pool)
+{
+	uint64_t head, next;
+	uint32_t idx;
+
+	if (!(pool->flags & IREG_POOL_MT)) {
+		head = pool->free_head;
+		idx = (uint32_t)head;
+		if (idx == IREG_POOL_NIL)
+			goto empty;
+		pool->free_head = (head & ~0xffffffffULL) | pool->buf_link[idx];
+	} else {
+		head = __atomic_load_n(&pool->free_head, __ATOMIC_ACQUIRE);
+		do {
+			idx = (uint32_t)head;
+			if (idx == IREG_POOL_NIL)
+				goto empty;
+			next = ((head & ~0xffffffffULL) + (1ULL << 32)) |
+			       __atomic_load_n(&pool->buf_link[idx],
+					       __ATOMIC_RELAXED);
+		} while (!__atomic_compare_exchange_n(&pool->free_head, &head,
+						      next, true,
+						      __ATOMIC_ACQUIRE,
+						      __ATOMIC_ACQUIRE));
+	}
+	__atomic_store_n(&pool->buf_link[idx], IREG_POOL_BUSY, __ATOMIC_RELAXED);
+	return pool->base + (size_t)idx * pool->buf_stride;
+
+empty:
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* ireg_pool_free(), abort() with a message on error: the debug free. */
+void ireg_pool_buf_free_debug(struct ireg_pool *pool, void *buf);
+
+/*
+ * Give a buffer back: O(1), no system call, no check.  Contract: @buf is
+ * exactly what ireg_pool_buf_alloc() (or ireg_pool_alloc()) returned for
+ * this buffer pool and has not been freed since; anything else corrupts
+ * the free list.  ireg_pool_free() is the checked form (foreign pointer,
+ * interior pointer, double free: an error, nothing changed); compiling
+ * with -DIREG_POOL_DEBUG makes this function call it and abort() on an
+ * error.
+ *
+ * With IREG_POOL_MT the push is a compare-and-swap loop; the release
+ * ordering makes the link written before it visible to the thread that
+ * pops the buffer next.
+ */
+static inline void ireg_pool_buf_free(struct ireg_pool *pool, void *buf)
+{
+#ifdef IREG_POOL_DEBUG
+	ireg_pool_buf_free_debug(pool, buf);
+#else
+	uint32_t idx = (uint32_t)ireg_pool_buf_index(pool, buf);
+	uint64_t head, next;
+
+	if (!(pool->flags & IREG_POOL_MT)) {
+		head = pool->free_head;
+		pool->buf_link[idx] = (uint32_t)head;
+		pool->free_head = (head & ~0xffffffffULL) | idx;
+		return;
+	}
+	head = __atomic_load_n(&pool->free_head, __ATOMIC_RELAXED);
+	do {
+		__atomic_store_n(&pool->buf_link[idx], (uint32_t)head,
+				 __ATOMIC_RELAXED);
+		next = ((head & ~0xffffffffULL) + (1ULL << 32)) | idx;
+	} while (!__atomic_compare_exchange_n(&pool->free_head, &head, next,
+					      true, __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+#endif
+}
+
+/*
+ * Translation map: pointer -> IOVA for any registered memory, at 2 MiB
+ * granularity.  A two-level table indexed by the virtual address, as in
+ * SPDK's mem map: the top level (in struct ireg_map itself, so it costs no
+ * load to find) by bits 47..30, a second-level array of 512 entries by
+ * bits 29..21.  An entry holds IOVA - virtual address of the registration
+ * that covers that 2 MiB chunk entirely, so a translation is two dependent
+ * loads and an add.  Chunks covered only in part are not in the map: a
+ * lookup there is a miss (IREG_IOVA_INVALID), to be resolved by the
+ * registration cache or the owner of the memory.
+ *
+ * Second-level arrays are allocated on first use and kept until
+ * ireg_map_destroy(), so a reader never follows a freed pointer; entries
+ * are written with release stores and read with acquire loads.
+ */
+#define IREG_MAP_CHUNK_SHIFT	21
+#define IREG_MAP_CHUNK_SIZE	(1ULL << IREG_MAP_CHUNK_SHIFT)
+#define IREG_MAP_L2_BITS	9
+#define IREG_MAP_L1_SHIFT	(IREG_MAP_CHUNK_SHIFT + IREG_MAP_L2_BITS)
+#define IREG_MAP_L1_BITS	18
+#define IREG_MAP_VA_BITS	(IREG_MAP_L1_SHIFT + IREG_MAP_L1_BITS)
+
+/**
+ * struct ireg_map - a translation map; read-only for the caller
+ * @priv: private state (the update mutex)
+ * @l1: second-level arrays by virtual address bits 47..30, NULL where no
+ *	chunk was ever set
+ */
+struct ireg_map {
+	struct ireg_map_priv *priv;
+	uint64_t *l1[1U << IREG_MAP_L1_BITS];
+};
+
+int ireg_map_create(struct ireg_map **mapp);
+void ireg_map_destroy(struct ireg_map *map);
+int ireg_map_set(struct ireg_map *map, const void *addr, size_t size,
+		 uint64_t iova);
+int ireg_map_clear(struct ireg_map *map, const void *addr, size_t size);
+
+/*
+ * IOVA of @ptr, or IREG_IOVA_INVALID when its 2 MiB chunk is not in the
+ * map (or @ptr lies above 2^48).  Two dependent loads and an add.
+ */
+static inline uint64_t ireg_map_translate(const struct ireg_map *map,
+					  const void *ptr)
+{
+	uint64_t va = (uintptr_t)ptr;
+	const uint64_t *l2;
+	uint64_t delta;
+
+	if (va >> IREG_MAP_VA_BITS)
+		return IREG_IOVA_INVALID;
+	l2 = __atomic_load_n(&map->l1[va >> IREG_MAP_L1_SHIFT],
+			     __ATOMIC_ACQUIRE);
+	if (!l2)
+		return IREG_IOVA_INVALID;
+	delta = __atomic_load_n(&l2[(va >> IREG_MAP_CHUNK_SHIFT) &
+				    ((1U << IREG_MAP_L2_BITS) - 1)],
+				__ATOMIC_ACQUIRE);
+	if (delta == IREG_IOVA_INVALID)
+		return IREG_IOVA_INVALID;
+	return va + delta;
+}
+
+/*
+ * IOVA of the @len bytes at @ptr, or IREG_IOVA_INVALID unless every 2 MiB
+ * chunk they touch is in the map with the same IOVA - virtual address
+ * delta, i.e. the bytes are contiguous in IOVA space.  @len 0 is a miss.
+ * Two loads per chunk touched; a buffer inside one chunk costs two
+ * lookups at most.
+ */
+static inline uint64_t ireg_map_translate_len(const struct ireg_map *map,
+					      const void *ptr, size_t len)
+{
+	uint64_t va = (uintptr_t)ptr;
+	uint64_t iova = ireg_map_translate(map, ptr);
+	uint64_t last, chunk;
+
+	if (iova == IREG_IOVA_INVALID || !len || va + len - 1 < va)
+		return IREG_IOVA_INVALID;
+	last = va + len - 1;
+	for (chunk = (va | (IREG_MAP_CHUNK_SIZE - 1)) + 1;
+	     chunk && chunk <= last; chunk += IREG_MAP_CHUNK_SIZE)
+		if (ireg_map_translate(map, (const void *)(uintptr_t)chunk) !=
+		    iova + (chunk - va))
+			return IREG_IOVA_INVALID;
+	return iova;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBIOMMUREG_POOL_H */
