@@ -67,7 +67,7 @@ module: $(KSRC_STAMP) kdir-check
 lib: $(KSRC_STAMP)
 	$(MAKE) -C lib all tests KSFT_DIR=$(KSRC)/tools/testing/selftests
 
-tool:
+tool: lib
 	$(MAKE) -C tools/iommu-reg
 
 bench-progs:

@@ -96,5 +96,6 @@ static inline uint64_t ireg_region_iova(const struct ireg_region *region,
 #endif
 
 #include "iommureg/cache.h"
+#include "iommureg/pci.h"
 
 #endif /* LIBIOMMUREG_H */

@@ -137,30 +137,15 @@ static int ireg_ctx_notify_setup(struct ireg_ctx *ctx)
 
 static int ireg_group_of(struct ireg_ctx *ctx, const char *bdf, int *group)
 {
-	char path[PATH_MAX], target[PATH_MAX];
-	const char *base;
-	ssize_t n;
-	char *end;
+	int ret = ireg_pci_iommu_group(bdf);
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
-	if (access(path, F_OK))
-		return ireg_fail(ctx, ENODEV, "%s: no such PCI device", bdf);
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
+	if (ret == -ENODEV)
 		return ireg_fail(ctx, ENODEV,
-				 "%s: not behind an IOMMU (no iommu_group)",
+				 "%s: no such PCI device, or not behind an IOMMU",
 				 bdf);
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	errno = 0;
-	*group = (int)strtol(base, &end, 10);
-	if (errno || *end || end == base)
-		return ireg_fail(ctx, EINVAL, "%s: odd iommu_group link %s",
-				 bdf, target);
+	if (ret < 0)
+		return ireg_fail(ctx, -ret, "%s: %s", bdf, strerror(-ret));
+	*group = ret;
 	return 0;
 }
 
@@ -240,7 +225,7 @@ err_close:
 int ireg_device_open(struct ireg_ctx *ctx, const char *bdf)
 {
 	struct ireg_device *devices;
-	int group, group_fd, fd, ret;
+	int group = -1, group_fd, fd, ret;
 
 	ret = ireg_group_of(ctx, bdf, &group);
 	if (ret)

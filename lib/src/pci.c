@@ -514,6 +514,27 @@ static int restore(const char *bdf, const char *orig, struct msgbuf *mb)
 	return orig[0] ? driver_bind(bdf, orig, mb) : 0;
 }
 
+/*
+ * Undo a bind that failed after driver_override was written: whether the
+ * device is still on @orig, on no driver or on vfio-pci after all.
+ */
+static void bind_undo(const char *bdf, const char *orig, struct msgbuf *mb)
+{
+	char now[IREG_PCI_DRIVER_SIZE];
+
+	if (driver_of(bdf, now, sizeof(now)))
+		now[0] = '\0';
+	if (!strcmp(now, VFIO_PCI)) {
+		restore(bdf, orig, mb);
+		return;
+	}
+	/* driver_override would keep the old driver from matching again. */
+	if (dev_write(bdf, "driver_override", "\n", mb))
+		return;
+	if (!now[0] && orig[0])
+		driver_bind(bdf, orig, mb);
+}
+
 static int bind_vfio(const char *bdf, char *orig, size_t size,
 		     struct msgbuf *mb)
 {
@@ -538,20 +559,20 @@ static int bind_vfio(const char *bdf, char *orig, size_t size,
 		if (drv[0]) {
 			ret = dev_write(bdf, "driver/unbind", bdf, mb);
 			if (ret)
-				goto err_clear_override;
+				goto err_undo;
 		}
 		ret = drivers_probe(bdf, mb);
 		if (ret)
-			goto err_restore;
+			goto err_undo;
 		ret = driver_of(bdf, now, sizeof(now));
 		if (ret) {
 			msg_fail(mb, -ret, "%s: %s", bdf, strerror(-ret));
-			goto err_restore;
+			goto err_undo;
 		}
 		if (strcmp(now, VFIO_PCI)) {
 			ret = msg_fail(mb, EIO, "%s: %s did not bind (see dmesg)",
 				       bdf, VFIO_PCI);
-			goto err_restore;
+			goto err_undo;
 		}
 	}
 
@@ -559,12 +580,8 @@ static int bind_vfio(const char *bdf, char *orig, size_t size,
 	ret = vfio_node_wait(group, mb);
 	return ret ? ret : bound;
 
-err_restore:
-	restore(bdf, drv, mb);
-	return ret;
-err_clear_override:
-	/* driver_override would keep the old driver from matching again. */
-	dev_write(bdf, "driver_override", "\n", mb);
+err_undo:
+	bind_undo(bdf, drv, mb);
 	return ret;
 }
 

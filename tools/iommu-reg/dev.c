@@ -3,13 +3,14 @@
  * PCI devices: list them with what matters to VFIO and iommu-reg, and
  * hand them to vfio-pci and back.
  *
- * bind moves a device to vfio-pci the way the kernel documents it:
- * driver_override := vfio-pci, unbind from the current driver, then
- * drivers_probe := BDF.  The driver it had is saved first in the state
- * file <state_dir>/<BDF>.driver (one line, empty for "no driver"), so
- * that unbind can give the device back: unbind from vfio-pci, clear
- * driver_override, bind the saved driver, remove the state file.  The
- * state file exists while a device bound by "bind" has not been given
+ * The moving is libiommureg's (ireg_pci_bind_vfio(), ireg_pci_restore():
+ * driver_override, unbind, drivers_probe, rollback); what the tool adds
+ * is memory.  bind saves the driver a device had in the state file
+ * <state_dir>/<BDF>.driver (one line, empty for "no driver") after
+ * ireg_pci_bind_check() said the move can be made and before anything
+ * changes, so that a bind interrupted half way can still be undone.
+ * unbind gives the device back to the saved driver and removes the file.
+ * The state file exists while a device bound by "bind" has not been given
  * back; "unbind" without one leaves the device without a driver.
  *
  * Unbinding from vfio-pci blocks in the kernel while a process still
@@ -17,6 +18,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +30,6 @@
 #include "print.h"
 
 #define VFIO_PCI		"vfio-pci"
-/* How long bind waits for udev to create /dev/vfio/<group>. */
-#define VFIO_NODE_WAIT_MS	2000
-#define VFIO_NODE_POLL_MS	50
 
 /* ---- devices ---- */
 
@@ -108,13 +107,13 @@ static void dev_print(const struct pci_dev *dev)
 }
 
 /* Take the one BDF argument; 0 or an exit code. */
-static int take_bdf(struct ireg *ir, char bdf[PCI_BDF_SIZE])
+static int take_bdf(struct ireg *ir, char bdf[IREG_PCI_BDF_SIZE])
 {
 	const char *arg = arg_next(ir);
 
 	if (!arg)
 		return cmd_usage_error(ir, "missing BDF");
-	if (pci_bdf_parse(arg, bdf))
+	if (ireg_pci_bdf_parse(arg, bdf, IREG_PCI_BDF_SIZE))
 		return cmd_usage_error(ir,
 				       "invalid BDF '%s' (want dddd:bb:dd.f)",
 				       arg);
@@ -180,7 +179,7 @@ static int dev_list(const struct ireg *ir)
 
 int cmd_devices(struct ireg *ir)
 {
-	char bdf[PCI_BDF_SIZE];
+	char bdf[IREG_PCI_BDF_SIZE];
 	struct pci_dev dev;
 	int ret;
 
@@ -203,36 +202,43 @@ int cmd_devices(struct ireg *ir)
 
 /* ---- bind, unbind ---- */
 
-/* Report a failed change to the system; the usual cause is not root. */
+/* Changing drivers needs root; say so when that is the likely cause. */
+static void need_root_hint(int err)
+{
+	if (err == EACCES || err == EPERM)
+		ireg_errx("bind and unbind need root (CAP_SYS_ADMIN)");
+}
+
+/* Report a failed change to the system. */
 static int sys_err(const char *what, int err)
 {
 	ireg_err(what, err);
-	if (err == EACCES || err == EPERM)
-		ireg_errx("bind and unbind need root (CAP_SYS_ADMIN)");
+	need_root_hint(err);
 	return -err;
 }
 
-static int dev_write(const struct ireg *ir, const char *bdf,
-		     const char *attr, const char *val)
+/*
+ * Report a failure of libiommureg: each line of its message (the
+ * failure, then what a rollback could not undo), the hint after the
+ * first.
+ */
+static void lib_err(const char *what, const char *msg, int err)
 {
-	char path[PATH_MAX];
-	int ret;
+	const char *nl;
 
-	ret = pci_dev_path(ir, path, bdf, attr);
-	if (!ret)
-		ret = sysfs_write(path, val);
-	return ret ? sys_err(path, -ret) : 0;
-}
-
-static int drivers_probe(const struct ireg *ir, const char *bdf)
-{
-	char path[PATH_MAX];
-	int ret;
-
-	ret = pci_bus_path(ir, path, "drivers_probe");
-	if (!ret)
-		ret = sysfs_write(path, bdf);
-	return ret ? sys_err(path, -ret) : 0;
+	if (!msg[0]) {
+		sys_err(what, err);
+		return;
+	}
+	for (;;) {
+		nl = strchr(msg, '\n');
+		ireg_errx("%.*s", nl ? (int)(nl - msg) : (int)strlen(msg), msg);
+		need_root_hint(err);
+		if (!nl)
+			return;
+		msg = nl + 1;
+		err = 0;
+	}
 }
 
 static int state_path(const struct ireg *ir, char *path, const char *bdf,
@@ -302,7 +308,7 @@ static int state_save(const struct ireg *ir, const char *bdf, const char *drv)
 
 /* 0 with the saved driver in @drv, -ENOENT if none is saved, or -errno. */
 static int state_load(const struct ireg *ir, const char *bdf,
-		      char drv[NAME_MAX + 1])
+		      char drv[IREG_PCI_DRIVER_SIZE])
 {
 	char path[PATH_MAX];
 	int ret;
@@ -310,7 +316,7 @@ static int state_load(const struct ireg *ir, const char *bdf,
 	drv[0] = '\0';
 	ret = state_path(ir, path, bdf, "");
 	if (!ret)
-		ret = sysfs_read(path, drv, NAME_MAX + 1);
+		ret = sysfs_read(path, drv, IREG_PCI_DRIVER_SIZE);
 	if (ret && ret != -ENOENT)
 		ireg_err(path, -ret);
 	return ret;
@@ -324,71 +330,12 @@ static void state_remove(const struct ireg *ir, const char *bdf)
 		ireg_warnx("%s: %s", path, strerror(errno));
 }
 
-/* 0, or IREG_EXIT_UNSUPPORTED with the fix for the user. */
-static int vfio_pci_loaded(const struct ireg *ir)
+static bool on_vfio_pci(const char *bdf)
 {
-	char path[PATH_MAX];
+	char drv[IREG_PCI_DRIVER_SIZE];
 
-	if (!pci_drv_path(ir, path, VFIO_PCI, NULL) && !access(path, F_OK))
-		return 0;
-	ireg_errx("%s: driver not loaded (run 'modprobe %s')", VFIO_PCI,
-		  VFIO_PCI);
-	return IREG_EXIT_UNSUPPORTED;
-}
-
-/* Wait for /dev/vfio/<group>, which udev may create a little later. */
-static int vfio_node_wait(const struct ireg *ir, unsigned int group,
-			  char *path)
-{
-	int waited;
-
-	snprintf(path, PATH_MAX, "%s/vfio/%u", ir->dev_root, group);
-	for (waited = 0; ; waited += VFIO_NODE_POLL_MS) {
-		if (!access(path, F_OK))
-			return 0;
-		if (errno != ENOENT || waited >= VFIO_NODE_WAIT_MS)
-			return -errno;
-		usleep(VFIO_NODE_POLL_MS * 1000);
-	}
-}
-
-/* Bind @bdf to @drv, or let the kernel pick if @drv is not loaded. */
-static int driver_restore(const struct ireg *ir, const char *bdf,
-			  const char *drv)
-{
-	char path[PATH_MAX], now[NAME_MAX + 1];
-	int ret;
-
-	ret = pci_drv_path(ir, path, drv, "bind");
-	if (!ret && !access(path, F_OK)) {
-		ret = sysfs_write(path, bdf);
-		if (ret)
-			return sys_err(path, -ret);
-	} else {
-		ret = drivers_probe(ir, bdf);
-		if (ret)
-			return ret;
-	}
-	ret = pci_dev_driver(ir, bdf, now);
-	if (ret)
-		return sys_err(bdf, -ret);
-	if (strcmp(now, drv)) {
-		ireg_errx("%s: could not bind driver %s%s", bdf, drv,
-			  access(path, F_OK) ? " (not loaded)" : "");
-		return -ENODEV;
-	}
-	return 0;
-}
-
-/* Undo a bind that failed after its state file was written. */
-static void bind_undo(const struct ireg *ir, const char *bdf,
-		      const char *orig, bool unbound)
-{
-	/* driver_override would keep the original driver from matching. */
-	dev_write(ir, bdf, "driver_override", "\n");
-	if (unbound && orig[0])
-		driver_restore(ir, bdf, orig);
-	state_remove(ir, bdf);
+	return !ireg_pci_driver(bdf, drv, sizeof(drv)) &&
+	       !strcmp(drv, VFIO_PCI);
 }
 
 static void bind_print(const struct pci_dev *dev, const char *prev,
@@ -406,9 +353,10 @@ static void bind_print(const struct pci_dev *dev, const char *prev,
 
 int cmd_bind(struct ireg *ir)
 {
-	char bdf[PCI_BDF_SIZE], node[PATH_MAX], orig[NAME_MAX + 1];
+	char bdf[IREG_PCI_BDF_SIZE], orig[IREG_PCI_DRIVER_SIZE];
+	char node[PATH_MAX], msg[1024];
 	struct pci_dev dev;
-	int ret;
+	int bound, ret;
 
 	if (cmd_want_help(ir))
 		return cmd_help_leaf(ir);
@@ -418,67 +366,46 @@ int cmd_bind(struct ireg *ir)
 	ret = dev_lookup(ir, bdf, &dev);
 	if (ret)
 		return ret;
-	ret = vfio_pci_loaded(ir);
-	if (ret)
-		return ret;
 
-	if (!strcmp(dev.driver, VFIO_PCI)) {
+	/* Refusals come before the state file: nothing to clean up. */
+	bound = ireg_pci_bind_check(bdf, msg, sizeof(msg));
+	if (bound < 0) {
+		lib_err(bdf, msg, -bound);
+		/* vfio-pci not loaded, no IOMMU group */
+		return bound == -ENOENT || bound == -ENODEV ?
+		       IREG_EXIT_UNSUPPORTED : IREG_EXIT_ERROR;
+	}
+	if (bound) {
 		/* Already there: report what an earlier bind saved. */
 		state_load(ir, bdf, orig);
-		goto check_node;
-	}
-	if (!dev.has_group) {
-		ireg_errx("%s: no IOMMU group (is the IOMMU enabled? intel_iommu=on)",
-			  bdf);
-		return IREG_EXIT_UNSUPPORTED;
+	} else {
+		strcpy(orig, dev.driver);
+		if (state_save(ir, bdf, orig))
+			return IREG_EXIT_ERROR;
 	}
 
-	strcpy(orig, dev.driver);
-	if (state_save(ir, bdf, orig))
+	ret = ireg_pci_bind_vfio(bdf, NULL, 0, msg, sizeof(msg));
+	if (ret < 0) {
+		lib_err(bdf, msg, -ret);
+		/*
+		 * The library rolled back, unless vfio-pci kept the device
+		 * (no /dev/vfio/<group>): then unbind needs the state file.
+		 */
+		if (!bound && !on_vfio_pci(bdf))
+			state_remove(ir, bdf);
 		return IREG_EXIT_ERROR;
-	if (dev_write(ir, bdf, "driver_override", VFIO_PCI))
-		goto err_undo;
-	if (orig[0] && dev_write(ir, bdf, "driver/unbind", bdf))
-		goto err_undo;
-	if (drivers_probe(ir, bdf))
-		goto err_undo_unbound;
-	ret = pci_dev_driver(ir, bdf, dev.driver);
-	if (ret) {
-		sys_err(bdf, -ret);
-		goto err_undo_unbound;
-	}
-	if (strcmp(dev.driver, VFIO_PCI)) {
-		ireg_errx("%s: %s did not bind (see dmesg)", bdf, VFIO_PCI);
-		goto err_undo_unbound;
 	}
 
-check_node:
-	/* Bound: from here on a problem is reported, the binding kept. */
-	if (!dev.has_group) {
-		ireg_errx("%s: bound to %s but in no IOMMU group", bdf,
-			  VFIO_PCI);
-		return IREG_EXIT_ERROR;
-	}
-	ret = vfio_node_wait(ir, dev.iommu_group, node);
-	if (ret) {
-		ireg_err(node, -ret);
-		return IREG_EXIT_ERROR;
-	}
+	strcpy(dev.driver, VFIO_PCI);
+	snprintf(node, sizeof(node), "%s/vfio/%u", ir->dev_root,
+		 dev.iommu_group);
 	bind_print(&dev, orig, node);
 	return IREG_EXIT_OK;
-
-err_undo_unbound:
-	bind_undo(ir, bdf, orig, true);
-	return IREG_EXIT_ERROR;
-err_undo:
-	bind_undo(ir, bdf, orig, false);
-	return IREG_EXIT_ERROR;
 }
 
 int cmd_unbind(struct ireg *ir)
 {
-	char bdf[PCI_BDF_SIZE], saved[NAME_MAX + 1], buf[NAME_MAX + 1];
-	char path[PATH_MAX];
+	char bdf[IREG_PCI_BDF_SIZE], saved[IREG_PCI_DRIVER_SIZE], msg[1024];
 	struct pci_dev dev;
 	int ret;
 
@@ -494,47 +421,17 @@ int cmd_unbind(struct ireg *ir)
 	if (ret && ret != -ENOENT)
 		return IREG_EXIT_ERROR;
 
-	if (dev.driver[0] && strcmp(dev.driver, VFIO_PCI)) {
-		ireg_errx("%s: bound to %s, not to %s", bdf, dev.driver,
-			  VFIO_PCI);
-		return IREG_EXIT_ERROR;
-	}
-	/* With no driver, only finish what an interrupted unbind left. */
-	if (dev.driver[0]) {
-		if (dev_write(ir, bdf, "driver/unbind", bdf))
-			return IREG_EXIT_ERROR;
-		ret = pci_dev_driver(ir, bdf, dev.driver);
-		if (ret) {
-			sys_err(bdf, -ret);
-			return IREG_EXIT_ERROR;
-		}
-		if (dev.driver[0]) {
-			ireg_errx("%s: still bound to %s", bdf, dev.driver);
-			return IREG_EXIT_ERROR;
-		}
-	}
-
-	/* Clear driver_override only if it is ours. */
-	ret = pci_dev_path(ir, path, bdf, "driver_override");
-	if (!ret)
-		ret = sysfs_read(path, buf, sizeof(buf));
-	if (ret && ret != -ENOENT) {
-		ireg_err(path, -ret);
-		return IREG_EXIT_ERROR;
-	}
-	if (!ret && !strcmp(buf, VFIO_PCI) &&
-	    dev_write(ir, bdf, "driver_override", "\n"))
-		return IREG_EXIT_ERROR;
-
 	/* On failure keep the state file: unbind can be run again. */
-	if (saved[0] && driver_restore(ir, bdf, saved))
+	ret = ireg_pci_restore(bdf, saved, msg, sizeof(msg));
+	if (ret) {
+		lib_err(bdf, msg, -ret);
 		return IREG_EXIT_ERROR;
+	}
 	state_remove(ir, bdf);
 
-	strcpy(dev.driver, saved);
 	print_open_obj(NULL);
 	print_str("bdf", "%s", dev.bdf);
-	print_driver("driver", "driver %s", dev.driver);
+	print_driver("driver", "driver %s", saved);
 	print_close();
 	print_nl();
 	return IREG_EXIT_OK;

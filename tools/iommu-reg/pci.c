@@ -3,16 +3,16 @@
  * PCI devices through sysfs (<root>/bus/pci/devices/<BDF>/...).
  *
  * A BDF here is always the normalised sysfs name, "dddd:bb:dd.f" in
- * lower case; pci_bdf_parse() also accepts the short "bb:dd.f" form for
- * domain 0.  Since it only accepts hex digits, ':' and '.', a parsed BDF
- * is safe to put in a path.
+ * lower case, as ireg_pci_bdf_parse() returns it.  Since that only
+ * accepts hex digits, ':' and '.', a parsed BDF is safe to put in a path.
+ * The driver and iommu_group links are read through libiommureg, which
+ * also moves devices between drivers (dev.c).
  *
  * The config space file is as long as the device's config space (256 or
  * 4096 bytes), but the kernel lets only CAP_SYS_ADMIN read past byte 64:
  * other readers get a short read.  The capability parser is told both
  * lengths so that it can tell "not there" from "not readable".
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -44,46 +44,6 @@ static const struct {
 	{ 0x1234, 0x11e8, "edu" },	/* QEMU's educational device */
 };
 
-/* ---- BDF ---- */
-
-/* Parse exactly @min..@max hex digits at *@s. */
-static int hex_field(const char **s, int min, int max, unsigned int *val)
-{
-	int n = 0;
-
-	*val = 0;
-	while (n < max && isxdigit((unsigned char)**s)) {
-		char c = tolower((unsigned char)**s);
-
-		*val = *val * 16 + (isdigit((unsigned char)c) ? c - '0' :
-				    c - 'a' + 10);
-		(*s)++;
-		n++;
-	}
-	return n >= min && !isxdigit((unsigned char)**s) ? 0 : -EINVAL;
-}
-
-int pci_bdf_parse(const char *arg, char bdf[PCI_BDF_SIZE])
-{
-	unsigned int domain = 0, bus, dev, fn;
-	const char *s = arg;
-	const char *colon = strchr(arg, ':');
-
-	/* "dddd:bb:dd.f" has two colons, "bb:dd.f" one. */
-	if (colon && strchr(colon + 1, ':')) {
-		if (hex_field(&s, 4, 8, &domain) || *s++ != ':')
-			return -EINVAL;
-	}
-	if (hex_field(&s, 2, 2, &bus) || *s++ != ':' ||
-	    hex_field(&s, 2, 2, &dev) || *s++ != '.' ||
-	    hex_field(&s, 1, 1, &fn) || *s)
-		return -EINVAL;
-	if (dev > 0x1f || fn > 7)
-		return -EINVAL;
-	snprintf(bdf, PCI_BDF_SIZE, "%04x:%02x:%02x.%x", domain, bus, dev, fn);
-	return 0;
-}
-
 /* ---- sysfs ---- */
 
 static __printf(2, 3) int path_fmt(char *path, const char *fmt, ...)
@@ -101,13 +61,6 @@ int pci_dev_path(const struct ireg *ir, char *path, const char *bdf,
 		 const char *attr)
 {
 	return path_fmt(path, "%s/bus/pci/devices/%s%s%s", ir->sysfs_root, bdf,
-			attr ? "/" : "", attr ? attr : "");
-}
-
-int pci_drv_path(const struct ireg *ir, char *path, const char *drv,
-		 const char *attr)
-{
-	return path_fmt(path, "%s/bus/pci/drivers/%s%s%s", ir->sysfs_root, drv,
 			attr ? "/" : "", attr ? attr : "");
 }
 
@@ -134,43 +87,6 @@ int sysfs_read(const char *path, char *buf, size_t size)
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		n--;
 	buf[n] = '\0';
-	return 0;
-}
-
-int sysfs_write(const char *path, const char *val)
-{
-	size_t len = strlen(val);
-	ssize_t n;
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, len);
-	if (n < 0)
-		ret = -errno;
-	else if ((size_t)n != len)
-		ret = -EIO;
-	if (close(fd) && !ret)
-		ret = -errno;
-	return ret;
-}
-
-int sysfs_link_name(const char *path, char *name, size_t size)
-{
-	char target[PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	if (strlen(base) >= size)
-		return -ENAMETOOLONG;
-	strcpy(name, base);
 	return 0;
 }
 
@@ -381,23 +297,6 @@ out_close:
 
 /* ---- devices ---- */
 
-int pci_dev_driver(const struct ireg *ir, const char *bdf,
-		   char drv[NAME_MAX + 1])
-{
-	char path[PATH_MAX];
-	int ret;
-
-	ret = pci_dev_path(ir, path, bdf, "driver");
-	if (ret)
-		return ret;
-	ret = sysfs_link_name(path, drv, NAME_MAX + 1);
-	if (ret == -ENOENT) {
-		drv[0] = '\0';
-		ret = 0;
-	}
-	return ret;
-}
-
 static int pci_dev_attr_hex(const struct ireg *ir, const char *bdf,
 			    const char *attr, unsigned int *val)
 {
@@ -410,27 +309,16 @@ static int pci_dev_attr_hex(const struct ireg *ir, const char *bdf,
 	return sysfs_read_hex(path, val);
 }
 
-static int pci_dev_group(const struct ireg *ir, struct pci_dev *dev)
+static int pci_dev_group(struct pci_dev *dev)
 {
-	char path[PATH_MAX], name[NAME_MAX + 1], *end;
-	unsigned long group;
-	int ret;
+	int group = ireg_pci_iommu_group(dev->bdf);
 
-	dev->has_group = false;
-	ret = pci_dev_path(ir, path, dev->bdf, "iommu_group");
-	if (ret)
-		return ret;
-	ret = sysfs_link_name(path, name, sizeof(name));
-	if (ret == -ENOENT)
+	dev->has_group = group >= 0;
+	if (group == -ENODEV)	/* no iommu_group link */
 		return 0;
-	if (ret)
-		return ret;
-	errno = 0;
-	group = strtoul(name, &end, 10);
-	if (errno || end == name || *end || group > UINT_MAX)
-		return -EINVAL;
+	if (group < 0)
+		return group;
 	dev->iommu_group = group;
-	dev->has_group = true;
 	return 0;
 }
 
@@ -467,10 +355,10 @@ int pci_dev_read(const struct ireg *ir, const char *bdf, struct pci_dev *dev)
 		    pci_names[i].device == dev->device)
 			dev->name = pci_names[i].name;
 
-	ret = pci_dev_driver(ir, bdf, dev->driver);
+	ret = ireg_pci_driver(bdf, dev->driver, sizeof(dev->driver));
 	if (ret)
 		return ret;
-	ret = pci_dev_group(ir, dev);
+	ret = pci_dev_group(dev);
 	if (ret)
 		return ret;
 

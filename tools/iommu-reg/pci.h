@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * PCI devices as sysfs shows them: BDF names, attributes, the driver and
- * iommu_group links, and the capabilities found in the config space file.
+ * PCI devices as sysfs shows them: attributes and the capabilities found
+ * in the config space file.  BDF names, the driver and iommu_group links
+ * and moving devices between drivers are libiommureg's (iommureg/pci.h).
  */
 #ifndef IREG_PCI_H
 #define IREG_PCI_H
@@ -11,10 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ireg.h"
+#include <iommureg/pci.h>
 
-/* "dddddddd:bb:dd.f" and a NUL, with room to spare. */
-#define PCI_BDF_SIZE	24
+#include "ireg.h"
 
 /*
  * What the config space says about a capability.  UNKNOWN is not ABSENT:
@@ -42,25 +42,21 @@ struct pci_caps {
 };
 
 struct pci_dev {
-	char bdf[PCI_BDF_SIZE];
+	char bdf[IREG_PCI_BDF_SIZE];
 	unsigned int vendor;
 	unsigned int device;
 	unsigned int class;
 	const char *name;		/* well-known device name, or NULL */
-	char driver[NAME_MAX + 1];	/* "" when no driver is bound */
+	char driver[IREG_PCI_DRIVER_SIZE]; /* "" when no driver is bound */
 	bool has_group;
 	unsigned int iommu_group;
 	struct pci_caps caps;
 };
 
-int pci_bdf_parse(const char *arg, char bdf[PCI_BDF_SIZE]);
-
 void pci_caps_parse(const uint8_t *cfg, size_t len, size_t size,
 		    struct pci_caps *caps);
 
 int pci_dev_read(const struct ireg *ir, const char *bdf, struct pci_dev *dev);
-int pci_dev_driver(const struct ireg *ir, const char *bdf,
-		   char drv[NAME_MAX + 1]);
 
 /*
  * Paths under the sysfs root.  All return 0 or -ENAMETOOLONG; @path must
@@ -68,13 +64,9 @@ int pci_dev_driver(const struct ireg *ir, const char *bdf,
  */
 int pci_dev_path(const struct ireg *ir, char *path, const char *bdf,
 		 const char *attr);
-int pci_drv_path(const struct ireg *ir, char *path, const char *drv,
-		 const char *attr);
 int pci_bus_path(const struct ireg *ir, char *path, const char *attr);
 
-/* sysfs attribute access; 0 or -errno. */
+/* A small file without its trailing newline; 0 or -errno. */
 int sysfs_read(const char *path, char *buf, size_t size);
-int sysfs_write(const char *path, const char *val);
-int sysfs_link_name(const char *path, char *name, size_t size);
 
 #endif /* IREG_PCI_H */

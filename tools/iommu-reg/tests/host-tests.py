@@ -8,10 +8,12 @@ Each test builds a fake sysfs tree in a temporary directory (plain files
 and symlinks laid out as the kernel lays them out, with config space
 images built capability by capability) and runs the tool on it through
 IREG_SYSFS_ROOT, IREG_DEV_ROOT and IREG_STATE_DIR.  They cover parsing,
-output and the checks bind/unbind make before writing anything; what the
-kernel does with those writes is tested for real in the VM
-(tests/vm-tool.sh).  No root needed, nothing outside the temporary directory is
-touched.  Exit status 0 if every test passed, 1 otherwise.
+output, the checks bind/unbind make before writing anything, and what
+they do when the kernel does not follow (with no kernel behind the tree
+nothing ever binds: rollback, a missing /dev/vfio node); what the kernel
+does with the writes is tested for real in the VM (tests/vm-tool.sh).
+No root needed, nothing outside the temporary directory is touched.
+Exit status 0 if every test passed, 1 otherwise.
 """
 
 import json
@@ -555,6 +557,87 @@ def bind_not_permitted(top):
     check("need root" in res[2], "no hint: %r" % res[2])
     check(fs.driver_of("0000:00:01.0") == "e1000e", "driver changed")
 
+
+# Without a kernel behind the fake tree nothing binds: a bind always ends
+# in its rollback, and a device the tree says is on vfio-pci stays there.
+
+def vfio_tree(top, node=True, saved=None):
+    """bind_tree plus 0000:00:09.0 on vfio-pci in group 9."""
+    fs = bind_tree(top)
+    fs.add_device("0000:00:09.0", cfg_edu(), driver="vfio-pci", group=9)
+    if node:
+        os.makedirs(os.path.join(fs.dev, "vfio"))
+        fs.write(os.path.join(fs.dev, "vfio", "9"), "")
+    if saved is not None:
+        os.makedirs(fs.state)
+        fs.write(fs.state_file("0000:00:09.0"), saved + "\n")
+    return fs
+
+
+@test
+def bind_rolls_back_when_vfio_pci_does_not_bind(top):
+    fs = bind_tree(top)
+    res = run(fs, "bind", "0000:00:01.0")
+    expect(res, EXIT_ERROR,
+           "iommu-reg: 0000:00:01.0: vfio-pci did not bind (see dmesg)\n")
+    check(res[2].count("\n") == 1, "more than the failure: %r" % res[2])
+    check(fs.attr("0000:00:01.0", "driver_override") == "\n",
+          "driver_override not cleared")
+    check(fs.driver_of("0000:00:01.0") == "e1000e", "driver changed")
+    check(not os.path.exists(fs.state_file("0000:00:01.0")),
+          "state file left")
+
+
+@test
+def bind_when_bound_reports_saved_driver(top):
+    fs = vfio_tree(top, saved="e1000e")
+    out = expect(run(fs, "-j", "bind", "0000:00:09.0"), EXIT_OK)
+    got = json.loads(out)
+    check(got["previous_driver"] == "e1000e" and
+          got["driver"] == "vfio-pci" and got["iommu_group"] == 9 and
+          got["vfio_group"] == os.path.join(fs.dev, "vfio", "9"),
+          "got %r" % got)
+    check(os.path.exists(fs.state_file("0000:00:09.0")), "state removed")
+
+
+@test
+def bind_needs_vfio_node(top):
+    fs = vfio_tree(top, node=False)
+    expect(run(fs, "bind", "0000:00:09.0"), EXIT_ERROR,
+           "iommu-reg: %s/vfio/9: No such file or directory" % fs.dev)
+
+
+@test
+def unbind_refuses_other_driver(top):
+    fs = bind_tree(top)
+    expect(run(fs, "unbind", "0000:00:01.0"), EXIT_ERROR,
+           "iommu-reg: 0000:00:01.0: bound to e1000e, not to vfio-pci")
+    check(fs.driver_of("0000:00:01.0") == "e1000e", "driver changed")
+
+
+@test
+def unbind_finishes_an_interrupted_one(top):
+    fs = bind_tree(top)
+    os.makedirs(fs.state)
+    fs.write(fs.state_file("0000:00:02.0"), "\n")
+    fs.write(os.path.join(fs.devices, "0000:00:02.0", "driver_override"),
+             "vfio-pci\n")
+    out = expect(run(fs, "-j", "unbind", "0000:00:02.0"), EXIT_OK)
+    check(json.loads(out) == {"bdf": "0000:00:02.0", "driver": None},
+          "got %r" % out)
+    check(fs.attr("0000:00:02.0", "driver_override") == "\n",
+          "driver_override not cleared")
+    check(not os.path.exists(fs.state_file("0000:00:02.0")),
+          "state file left")
+
+
+@test
+def unbind_still_bound(top):
+    fs = vfio_tree(top, saved="e1000e")
+    expect(run(fs, "unbind", "0000:00:09.0"), EXIT_ERROR,
+           "iommu-reg: 0000:00:09.0: still bound to vfio-pci")
+    check(os.path.exists(fs.state_file("0000:00:09.0")),
+          "state file removed: unbind could not be run again")
 
 
 # ---- runner ----
