@@ -18,6 +18,36 @@
 
 #include "iommu_reg.h"
 
+/*
+ * The registry: every container, in increasing id order, for the admin
+ * view.  Lock order: the registry lock, then a container's lock.
+ */
+static LIST_HEAD(ireg_registry);
+static DEFINE_MUTEX(ireg_registry_mutex);
+static u32 ireg_registry_last_id;
+
+void ireg_registry_lock(void)
+{
+	mutex_lock(&ireg_registry_mutex);
+}
+
+void ireg_registry_unlock(void)
+{
+	mutex_unlock(&ireg_registry_mutex);
+}
+
+/* The container with the lowest id >= @min_id; registry lock held. */
+struct ireg_container *ireg_registry_first(u32 min_id)
+{
+	struct ireg_container *c;
+
+	lockdep_assert_held(&ireg_registry_mutex);
+	list_for_each_entry(c, &ireg_registry, registry_node)
+		if (c->id >= min_id)
+			return c;
+	return NULL;
+}
+
 void *ireg_container_open(unsigned long arg)
 {
 	struct ireg_container *c;
@@ -44,6 +74,15 @@ void *ireg_container_open(unsigned long arg)
 	c->region_tree = RB_ROOT_CACHED;
 	c->mapping_tree = RB_ROOT_CACHED;
 	c->iova_hint = IREG_IOVA_FIRST;
+	c->pid = task_tgid_nr(current);
+	get_task_comm(c->comm, current);
+	c->uid = current_euid();
+
+	mutex_lock(&ireg_registry_mutex);
+	c->id = ++ireg_registry_last_id;
+	list_add_tail(&c->registry_node, &ireg_registry);
+	mutex_unlock(&ireg_registry_mutex);
+	ireg_stat_add(IOMMU_REG_STAT_CONTAINERS, 1);
 	return c;
 }
 
@@ -63,6 +102,11 @@ void ireg_container_release(void *iommu_data)
 	/* VFIO detaches every group before it releases the backend. */
 	WARN_ON(!list_empty(&c->groups));
 
+	/* Out of the admin view first: dumps then never see it half gone. */
+	mutex_lock(&ireg_registry_mutex);
+	list_del(&c->registry_node);
+	mutex_unlock(&ireg_registry_mutex);
+
 	ireg_mapping_destroy_all(c);
 	xa_for_each(&c->regions, handle, r)
 		ireg_region_destroy(r);
@@ -74,6 +118,7 @@ void ireg_container_release(void *iommu_data)
 		iommu_domain_free(c->domain);
 	mutex_destroy(&c->lock);
 	kfree(c);
+	ireg_stat_add(IOMMU_REG_STAT_CONTAINERS, -1);
 }
 
 static struct ireg_group *ireg_find_group(struct ireg_container *c,
@@ -171,6 +216,7 @@ int ireg_container_attach_group(void *iommu_data,
 
 	list_add_tail(&g->node, &c->groups);
 	c->nr_groups++;
+	ireg_stat_add(IOMMU_REG_STAT_GROUPS, 1);
 
 	ret = ireg_iova_space_build(c);
 	if (ret)
@@ -182,6 +228,7 @@ int ireg_container_attach_group(void *iommu_data,
 err_detach:
 	list_del(&g->node);
 	c->nr_groups--;
+	ireg_stat_add(IOMMU_REG_STAT_GROUPS, -1);
 	iommu_detach_group(c->domain, iommu_group);
 	if (new_domain) {
 		iommu_domain_free(c->domain);
@@ -209,6 +256,7 @@ void ireg_container_detach_group(void *iommu_data,
 	iommu_detach_group(c->domain, iommu_group);
 	list_del(&g->node);
 	c->nr_groups--;
+	ireg_stat_add(IOMMU_REG_STAT_GROUPS, -1);
 	kfree(g);
 
 	/*

@@ -27,7 +27,10 @@
 #include <linux/sizes.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+#include <linux/sched.h>
+#include <linux/uidgid.h>
 #include <uapi/linux/iommu_reg.h>
+#include <uapi/linux/iommu_reg_netlink.h>
 
 #include "vfio_compat.h"
 
@@ -138,6 +141,11 @@ struct ireg_notify {
  * @nr_mappings: mappings in @mapping_tree
  * @iova_hint: where the next kernel-chosen IOVA search starts
  * @notify: status area and events; immutable
+ * @id: unique for the module's lifetime, never reused; immutable
+ * @pid: thread group id of the process that selected the backend
+ * @comm: its command name
+ * @uid: its effective uid; decides who may see the container
+ * @registry_node: entry in the container registry (registry lock)
  */
 struct ireg_container {
 	struct mutex lock; /* see above */
@@ -154,6 +162,11 @@ struct ireg_container {
 	u64 nr_mappings;
 	u64 iova_hint;
 	struct ireg_notify *notify;
+	u32 id;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+	kuid_t uid;
+	struct list_head registry_node;
 };
 
 /**
@@ -170,6 +183,7 @@ struct ireg_container {
  * @npages: pages in @pages
  * @pages: the pinned pages; immutable for the region's life
  * @notify: the container's notify object; immutable
+ * @container: the container; immutable, outlives the region
  * @mni: watches [start, last] of @mm; inserted once pinned
  * @has_notifier: @mni is inserted
  * @stale: the range changed since the region was pinned; set by the
@@ -194,6 +208,7 @@ struct ireg_region {
 	unsigned long npages;
 	struct page **pages;
 	struct ireg_notify *notify;
+	struct ireg_container *container;
 	struct mmu_interval_notifier mni;
 	bool has_notifier;
 	bool stale;
@@ -274,7 +289,7 @@ struct ireg_region *ireg_region_find_covering(struct ireg_container *c,
 					      unsigned long last,
 					      bool writable);
 struct ireg_region *ireg_region_get(struct ireg_container *c, u32 handle);
-struct ireg_region *ireg_region_alloc(struct ireg_notify *notify,
+struct ireg_region *ireg_region_alloc(struct ireg_container *c,
 				      unsigned long vaddr, unsigned long size,
 				      u32 flags);
 void ireg_region_destroy(struct ireg_region *r);
@@ -316,6 +331,23 @@ void ireg_notify_slot_free(struct ireg_notify *n, struct ireg_region *r);
 void ireg_notify_invalidate(struct ireg_notify *n, struct ireg_region *r,
 			    enum mmu_notifier_event event);
 int ireg_notify_open(struct ireg_ucmd *ucmd);
+
+/* container.c: the registry of containers, for the admin view */
+void ireg_registry_lock(void);
+void ireg_registry_unlock(void);
+struct ireg_container *ireg_registry_first(u32 min_id);
+
+/* stats.c */
+#define IREG_STAT_NR	(IOMMU_REG_STAT_MAX + 1)
+void ireg_stat_add(enum iommu_reg_stat stat, s64 delta);
+void ireg_stat_fail(int err);
+u64 ireg_stat_read(enum iommu_reg_stat stat);
+
+/* netlink.c */
+int ireg_nl_init(void);
+void ireg_nl_exit(void);
+void ireg_nl_event(u8 cmd, const struct ireg_region *r, u32 reason,
+		   u32 generation, gfp_t gfp);
 
 /* type1.c */
 long ireg_type1_ioctl(struct ireg_container *c, unsigned int cmd,

@@ -128,8 +128,12 @@ static long ireg_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
 	if (!iommu_data)
 		return -EINVAL;
 
-	if (_IOC_TYPE(cmd) == VFIO_TYPE && nr < IOMMU_REG_BASE)
-		return ireg_type1_ioctl(iommu_data, cmd, arg);
+	if (_IOC_TYPE(cmd) == VFIO_TYPE && nr < IOMMU_REG_BASE) {
+		ret = ireg_type1_ioctl(iommu_data, cmd, arg);
+		if (ret < 0 && ret != -ENOTTY)
+			ireg_stat_fail(ret);
+		return ret;
+	}
 
 	/* Our commands are _IO(): no size or direction bits in the number. */
 	if (_IOC_TYPE(cmd) != IOMMU_REG_TYPE || _IOC_DIR(cmd) != _IOC_NONE ||
@@ -161,9 +165,12 @@ static long ireg_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
 	 * fails (another thread may unmap the struct meanwhile).
 	 */
 	if (op->has_output && ireg_ucmd_respond(&ucmd, op->size))
-		return -EFAULT;
-
-	return op->execute(&ucmd);
+		ret = -EFAULT;
+	else
+		ret = op->execute(&ucmd);
+	if (ret)
+		ireg_stat_fail(ret);
+	return ret;
 }
 
 static const struct vfio_iommu_driver_ops ireg_driver_ops = {
@@ -198,9 +205,14 @@ static int __init ireg_init(void)
 {
 	int ret;
 
-	ret = vfio_register_iommu_driver(&ireg_driver_ops);
+	ret = ireg_nl_init();
 	if (ret)
 		return ret;
+	ret = vfio_register_iommu_driver(&ireg_driver_ops);
+	if (ret) {
+		ireg_nl_exit();
+		return ret;
+	}
 	ireg_debugfs = debugfs_create_dir("iommu_reg", NULL);
 	debugfs_create_file("audit", 0444, ireg_debugfs, NULL,
 			    &ireg_audit_fops);
@@ -211,6 +223,7 @@ static void __exit ireg_exit(void)
 {
 	debugfs_remove_recursive(ireg_debugfs);
 	vfio_unregister_iommu_driver(&ireg_driver_ops);
+	ireg_nl_exit();
 }
 
 module_init(ireg_init);

@@ -197,7 +197,23 @@ struct ireg_mapping *ireg_mapping_create(struct ireg_container *c,
 	if (kind == IREG_MAPPING_USER)
 		r->nr_user_mappings++;
 	c->nr_mappings++;
+	ireg_stat_add(IOMMU_REG_STAT_MAPPINGS, 1);
+	ireg_stat_add(IOMMU_REG_STAT_MAPPED_BYTES, length);
 	return m;
+}
+
+/* Take a mapping out of every structure and free it; no IOMMU work. */
+static void ireg_mapping_free(struct ireg_container *c, struct ireg_mapping *m)
+{
+	interval_tree_remove(&m->node, &c->mapping_tree);
+	list_del(&m->region_node);
+	if (m->kind == IREG_MAPPING_USER)
+		m->region->nr_user_mappings--;
+	c->nr_mappings--;
+	ireg_stat_add(IOMMU_REG_STAT_MAPPINGS, -1);
+	ireg_stat_add(IOMMU_REG_STAT_MAPPED_BYTES,
+		      -(s64)(m->node.last - m->node.start + 1));
+	kfree(m);
 }
 
 /* Unmap and free one mapping; the caller decides the region's fate. */
@@ -207,12 +223,7 @@ static void ireg_mapping_remove(struct ireg_container *c,
 	lockdep_assert_held(&c->lock);
 
 	ireg_mapping_unprogram(c, m);
-	interval_tree_remove(&m->node, &c->mapping_tree);
-	list_del(&m->region_node);
-	if (m->kind == IREG_MAPPING_USER)
-		m->region->nr_user_mappings--;
-	c->nr_mappings--;
-	kfree(m);
+	ireg_mapping_free(c, m);
 }
 
 /**
@@ -315,11 +326,8 @@ void ireg_mapping_destroy_all(struct ireg_container *c)
 		struct ireg_mapping *m = container_of(node, struct ireg_mapping,
 						      node);
 
-		interval_tree_remove(node, &c->mapping_tree);
-		list_del(&m->region_node);
-		kfree(m);
+		ireg_mapping_free(c, m);
 	}
-	c->nr_mappings = 0;
 }
 
 static int ireg_check_range(u64 offset, u64 length, u64 size)

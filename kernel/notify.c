@@ -246,6 +246,7 @@ void ireg_notify_invalidate(struct ireg_notify *n, struct ireg_region *r,
 	}
 	gen = atomic_inc_return(ireg_notify_gen(n, r->slot));
 	atomic64_inc((atomic64_t *)&status->invalidations);
+	ireg_stat_add(IOMMU_REG_STAT_INVALIDATIONS, 1);
 
 	if (!n->queue || n->count == n->queue_len) {
 		if (n->queue) {
@@ -255,6 +256,8 @@ void ireg_notify_invalidate(struct ireg_notify *n, struct ireg_region *r,
 		spin_unlock(&n->lock);
 		if (n->queue)
 			wake_up(&n->wait);
+		ireg_nl_event(IOMMU_REG_CMD_EVENT_INVALIDATE, r,
+			      ireg_notify_reason(event), gen, GFP_ATOMIC);
 		return;
 	}
 	ev = &n->queue[(n->head + n->count) % n->queue_len];
@@ -267,6 +270,8 @@ void ireg_notify_invalidate(struct ireg_notify *n, struct ireg_region *r,
 	n->count++;
 	spin_unlock(&n->lock);
 	wake_up(&n->wait);
+	ireg_nl_event(IOMMU_REG_CMD_EVENT_INVALIDATE, r,
+		      ireg_notify_reason(event), gen, GFP_ATOMIC);
 }
 
 static bool ireg_notify_readable(struct ireg_notify *n)

@@ -141,7 +141,7 @@ static void ireg_region_unpin(struct ireg_region *r, unsigned long npinned)
 
 /**
  * ireg_region_alloc - pin and account a user range (no lock held)
- * @notify: the container's notify object
+ * @c: the container it is for
  * @vaddr: page-aligned start in the caller's address space
  * @size: page-aligned length, not zero, not wrapping
  * @flags: IOMMU_REG_REGION_* flags
@@ -150,7 +150,7 @@ static void ireg_region_unpin(struct ireg_region *r, unsigned long npinned)
  *
  * Return: the new region, not yet visible, or an ERR_PTR.
  */
-struct ireg_region *ireg_region_alloc(struct ireg_notify *notify,
+struct ireg_region *ireg_region_alloc(struct ireg_container *c,
 				      unsigned long vaddr, unsigned long size,
 				      u32 flags)
 {
@@ -177,7 +177,8 @@ struct ireg_region *ireg_region_alloc(struct ireg_notify *notify,
 	r->flags = flags;
 	r->npages = npages;
 	r->refs = 1;
-	r->notify = notify;
+	r->notify = c->notify;
+	r->container = c;
 	INIT_LIST_HEAD(&r->free_node);
 	INIT_LIST_HEAD(&r->mappings);
 
@@ -232,6 +233,13 @@ err_free:
 void ireg_region_destroy(struct ireg_region *r)
 {
 	WARN_ON(!list_empty(&r->mappings));
+	/* Published regions (they have a handle) leave the admin view. */
+	if (r->handle) {
+		ireg_stat_add(IOMMU_REG_STAT_REGIONS, -1);
+		ireg_stat_add(IOMMU_REG_STAT_PINNED_PAGES, -(s64)r->npages);
+		ireg_nl_event(IOMMU_REG_CMD_EVENT_UNREGISTER, r, 0, 0,
+			      GFP_KERNEL);
+	}
 	/* Waits for a running invalidation of this region to finish. */
 	if (r->has_notifier)
 		mmu_interval_notifier_remove(&r->mni);
@@ -290,6 +298,7 @@ int ireg_region_insert(struct ireg_container *c, struct ireg_region *r,
 	ret = ireg_notify_slot_alloc(c->notify, r);
 	if (ret) {
 		xa_erase(&c->regions, r->handle);
+		r->handle = 0;
 		*dup = r;
 		return ret;
 	}
@@ -297,6 +306,9 @@ int ireg_region_insert(struct ireg_container *c, struct ireg_region *r,
 	interval_tree_insert(&r->node, &c->region_tree);
 	c->nr_regions++;
 	c->pinned_pages += r->npages;
+	ireg_stat_add(IOMMU_REG_STAT_REGIONS, 1);
+	ireg_stat_add(IOMMU_REG_STAT_PINNED_PAGES, r->npages);
+	ireg_nl_event(IOMMU_REG_CMD_EVENT_REGISTER, r, 0, 0, GFP_KERNEL);
 	*out = r;
 	return 0;
 }
@@ -385,7 +397,7 @@ retry:
 	}
 	mutex_unlock(&c->lock);
 
-	r = ireg_region_alloc(c->notify, vaddr, size, flags);
+	r = ireg_region_alloc(c, vaddr, size, flags);
 	if (IS_ERR(r))
 		return r;
 

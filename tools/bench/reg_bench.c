@@ -3,7 +3,7 @@
  * reg_bench: per-I/O cost of making a buffer DMA-able, iommu_reg against
  * VFIO type1, measured side by side in one run.
  *
- *	reg_bench [-q] OURS_BDF TYPE1_BDF
+ *	reg_bench OURS_BDF TYPE1_BDF
  *
  * Two devices are needed because a group lives in one container: one
  * container uses iommu_reg, the other type1.  For each buffer size:
@@ -14,7 +14,7 @@
  *                     memory per I/O (IOMMU work only)
  *   ireg register     IOMMU_REG_REGISTER + IOMMU_REG_UNREG: a first-time
  *                     registration each time (pin, account, map)
- *   ireg reg hit      IOMMU_REG_REGISTER of a range already registered:
+ *   ireg reg hit      IOMMU_REG_PREREG of a range already registered:
  *                     the kernel's register-once path, one ioctl
  *
  * Each figure is the median over several rounds of the mean time per
@@ -23,180 +23,10 @@
  * mean anything.  Buffers are 4 KiB pages (MADV_NOHUGEPAGE), the case
  * where per-page work dominates.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <linux/vfio.h>
-#include <linux/iommu_reg.h>
 
-#define ROUNDS	5
-
-static int open_container(const char *bdf, unsigned long type, int *groupp)
-{
-	char path[PATH_MAX], link[256];
-	int container, group;
-	const char *base;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -1;
-	link[n] = '\0';
-	base = strrchr(link, '/');
-	snprintf(path, sizeof(path), "/dev/vfio/%s", base ? base + 1 : link);
-	container = open("/dev/vfio/vfio", O_RDWR);
-	group = open(path, O_RDWR);
-	if (container < 0 || group < 0 ||
-	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, type))
-		return -1;
-	*groupp = group;
-	return container;
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct result {
-	double median;
-	double spread;
-};
-
-struct bench {
-	int ours, type1;
-	char *buf;
-	size_t size;
-	uint32_t handle;	/* pre-registered region of buf */
-};
-
-typedef int (*op_fn)(struct bench *b);
-
-static int op_type1(struct bench *b)
-{
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)b->buf,
-		.iova = 1ULL << 32,
-		.size = b->size,
-	};
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = map.iova,
-		.size = b->size,
-	};
-
-	if (ioctl(b->type1, VFIO_IOMMU_MAP_DMA, &map))
-		return -errno;
-	if (ioctl(b->type1, VFIO_IOMMU_UNMAP_DMA, &unmap))
-		return -errno;
-	return 0;
-}
-
-static int op_ireg_map(struct bench *b)
-{
-	struct iommu_reg_map map = {
-		.argsz = sizeof(map),
-		.handle = b->handle,
-		.prot = IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE,
-		.length = b->size,
-	};
-	struct iommu_reg_unmap unmap = { .argsz = sizeof(unmap) };
-
-	if (ioctl(b->ours, IOMMU_REG_MAP, &map))
-		return -errno;
-	unmap.iova = map.iova;
-	unmap.length = b->size;
-	if (ioctl(b->ours, IOMMU_REG_UNMAP, &unmap))
-		return -errno;
-	return 0;
-}
-
-static int op_ireg_register(struct bench *b)
-{
-	struct iommu_reg_register reg = {
-		.argsz = sizeof(reg),
-		.vaddr = (uintptr_t)b->buf,
-		.size = b->size,
-		.prot = IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE,
-	};
-	struct iommu_reg_unreg unreg = { .argsz = sizeof(unreg) };
-
-	if (ioctl(b->ours, IOMMU_REG_REGISTER, &reg))
-		return -errno;
-	unreg.handle = reg.handle;
-	if (ioctl(b->ours, IOMMU_REG_UNREG, &unreg))
-		return -errno;
-	return 0;
-}
-
-/* A repeat registration of the pre-registered range: register-once. */
-static int op_ireg_hit(struct bench *b)
-{
-	struct iommu_reg_prereg reg = {
-		.argsz = sizeof(reg),
-		.vaddr = (uintptr_t)b->buf,
-		.size = b->size,
-	};
-	struct iommu_reg_unreg unreg = { .argsz = sizeof(unreg) };
-
-	if (ioctl(b->ours, IOMMU_REG_PREREG, &reg))
-		return -errno;
-	if (reg.refs < 2)
-		return -EPROTO;	/* not a hit: something is wrong */
-	unreg.handle = reg.handle;
-	if (ioctl(b->ours, IOMMU_REG_UNREG, &unreg))
-		return -errno;
-	return 0;
-}
-
-static int measure(struct bench *b, op_fn fn, unsigned int iters,
-		   struct result *res)
-{
-	double t[ROUNDS];
-	unsigned int r, i;
-	int ret;
-
-	ret = fn(b);		/* warm up */
-	if (ret)
-		return ret;
-	for (r = 0; r < ROUNDS; r++) {
-		double t0 = now_ns();
-
-		for (i = 0; i < iters; i++) {
-			ret = fn(b);
-			if (ret)
-				return ret;
-		}
-		t[r] = (now_ns() - t0) / iters;
-	}
-	qsort(t, ROUNDS, sizeof(t[0]), cmp_double);
-	res->median = t[ROUNDS / 2];
-	res->spread = (t[ROUNDS - 1] - t[0]) / res->median;
-	return 0;
-}
+#include "regbench.h"
 
 static const char *human(size_t size, char *out, size_t len)
 {
@@ -207,7 +37,7 @@ static const char *human(size_t size, char *out, size_t len)
 	return out;
 }
 
-static void print_us(const struct result *r)
+static void print_us(const struct regbench_result *r)
 {
 	printf(" %10.1f (%3.0f%%)", r->median / 1e3, r->spread * 100);
 }
@@ -217,87 +47,46 @@ int main(int argc, char **argv)
 	static const size_t sizes[] = {
 		4 << 10, 64 << 10, 2 << 20, 16 << 20, 64 << 20, 256 << 20,
 	};
-	struct iommu_reg_prereg pre = { .argsz = sizeof(pre) };
-	struct iommu_reg_unreg unreg = { .argsz = sizeof(unreg) };
-	struct bench b = {};
-	int g1, g2, ret;
+	struct regbench b;
 	unsigned int i;
+	int ret;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s OURS_BDF TYPE1_BDF\n", argv[0]);
 		return 2;
 	}
-	b.ours = open_container(argv[1], VFIO_IOMMU_REG, &g1);
-	b.type1 = open_container(argv[2], VFIO_TYPE1v2_IOMMU, &g2);
-	if (b.ours < 0 || b.type1 < 0) {
-		perror("reg_bench: container setup");
+	ret = regbench_open(&b, argv[1], argv[2]);
+	if (ret) {
+		fprintf(stderr, "reg_bench: container setup: %s\n",
+			strerror(-ret));
 		return 1;
 	}
 
 	printf("# reg_bench: microseconds per operation, median of %d rounds (spread)\n",
-	       ROUNDS);
+	       REGBENCH_ROUNDS);
 	printf("# 4 KiB pages; under TCG only the ratios are meaningful\n");
 	printf("# %6s %19s %19s %19s %19s %12s %12s\n", "size",
 	       "type1 map+unmap", "ireg map+unmap", "ireg register",
 	       "ireg reg hit", "type1/map", "reg/type1");
-
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		struct result t1, map, reg, hit;
-		unsigned int iters;
+		struct regbench_row row;
 		char name[16];
 
-		b.size = sizes[i];
-		/* About 64 MiB of work per round, at least 4 iterations. */
-		iters = (64U << 20) / b.size;
-		if (iters < 4)
-			iters = 4;
-		if (iters > 512)
-			iters = 512;
-
-		b.buf = mmap(NULL, b.size, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (b.buf == MAP_FAILED)
-			return 1;
-		madvise(b.buf, b.size, MADV_NOHUGEPAGE);
-		memset(b.buf, 0x5a, b.size);
-
-		pre.vaddr = (uintptr_t)b.buf;
-		pre.size = b.size;
-		if (ioctl(b.ours, IOMMU_REG_PREREG, &pre)) {
-			perror("IOMMU_REG_PREREG");
-			return 1;
-		}
-		b.handle = pre.handle;
-
-		ret = measure(&b, op_type1, iters, &t1);
-		if (!ret)
-			ret = measure(&b, op_ireg_map, iters, &map);
-		if (!ret)
-			ret = measure(&b, op_ireg_hit, iters * 4, &hit);
-
-		unreg.handle = b.handle;
-		ioctl(b.ours, IOMMU_REG_UNREG, &unreg);
-		if (!ret)
-			ret = measure(&b, op_ireg_register, iters, &reg);
+		ret = regbench_size(&b, sizes[i], &row);
 		if (ret) {
 			fprintf(stderr, "reg_bench: %s: %s\n",
-				human(b.size, name, sizeof(name)),
+				human(sizes[i], name, sizeof(name)),
 				strerror(-ret));
 			return 1;
 		}
-
-		printf("%8s", human(b.size, name, sizeof(name)));
-		print_us(&t1);
-		print_us(&map);
-		print_us(&reg);
-		print_us(&hit);
-		printf(" %11.1fx %11.2fx\n", t1.median / map.median,
-		       reg.median / t1.median);
-		munmap(b.buf, b.size);
+		printf("%8s", human(row.size, name, sizeof(name)));
+		print_us(&row.type1);
+		print_us(&row.map);
+		print_us(&row.reg);
+		print_us(&row.hit);
+		printf(" %11.1fx %11.2fx\n", row.type1.median / row.map.median,
+		       row.reg.median / row.type1.median);
 	}
-	close(g1);
-	close(g2);
-	close(b.ours);
-	close(b.type1);
+	regbench_close(&b);
 	return 0;
 }

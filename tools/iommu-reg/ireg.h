@@ -90,4 +90,11 @@ int cmd_devices(struct ireg *ir);
 int cmd_bind(struct ireg *ir);
 int cmd_unbind(struct ireg *ir);
 
+/* Commands of the objects, one file each. */
+int cmd_register(struct ireg *ir);
+int cmd_list(struct ireg *ir);
+int cmd_stats(struct ireg *ir);
+int cmd_monitor(struct ireg *ir);
+int cmd_bench(struct ireg *ir);
+
 #endif /* IREG_H */

@@ -166,6 +166,16 @@ static const struct cmd top_cmds[] = {
 	  "bind a device to vfio-pci, remembering its driver" },
 	{ "unbind", cmd_unbind, "BDF",
 	  "unbind a device from vfio-pci, restoring its driver" },
+	{ "register", cmd_register,
+	  "BDF [size S] [mem M] [readonly] [hold] [invalidate-after S]",
+	  "register a buffer with a device and check it by DMA" },
+	{ "list", cmd_list, "[regions|containers] [pid PID] [container ID]",
+	  "show registrations (or containers) from the kernel" },
+	{ "stats", cmd_stats, "", "show the module's counters" },
+	{ "monitor", cmd_monitor, "[count N]",
+	  "print register, unregister and invalidate events as they happen" },
+	{ "bench", cmd_bench, "OURS_BDF TYPE1_BDF [size SIZE]...",
+	  "per-I/O mapping cost beside VFIO type1's" },
 	{ "version", cmd_version, "", "print the version" },
 	{ NULL }
 };

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Netlink: the generic netlink family "iommu_reg", the admin view.
+ *
+ * Stats (do), containers and regions (dumps, resumable across messages
+ * by container id and region handle), and an "events" multicast group
+ * fed by region creation, destruction and invalidation.
+ *
+ * Every request is validated strictly against its policy, so unknown or
+ * output-only attributes in a request are refused with an extended ack.
+ * Without CAP_SYS_ADMIN a dump shows only objects of processes with the
+ * caller's effective uid.
+ *
+ * Locking: dumps take the container registry lock, then a container's
+ * lock (the order ireg_container_release() also follows).  Events may be
+ * sent from the MMU notifier, which must not sleep: they are allocated
+ * with GFP_ATOMIC there, and only when someone listens.
+ */
+#include <linux/cred.h>
+#include <linux/iommu.h>
+#include <linux/sched.h>
+#include <net/genetlink.h>
+#include <uapi/linux/iommu_reg_netlink.h>
+
+#include "iommu_reg.h"
+
+static const struct nla_policy ireg_nl_dump_policy[IOMMU_REG_A_MAX + 1] = {
+	[IOMMU_REG_A_CONTAINER_ID] = { .type = NLA_U32 },
+	[IOMMU_REG_A_PID] = { .type = NLA_U32 },
+};
+
+static struct genl_family ireg_nl_family;
+
+enum {
+	IREG_NL_MCGRP_EVENTS,
+};
+
+static const struct genl_multicast_group ireg_nl_mcgrps[] = {
+	[IREG_NL_MCGRP_EVENTS] = {
+		.name = IOMMU_REG_GENL_MCGRP_EVENTS,
+		/* Events show every process's addresses. */
+		.flags = GENL_MCAST_CAP_SYS_ADMIN,
+	},
+};
+
+static bool ireg_nl_visible(struct netlink_callback *cb,
+			    const struct ireg_container *c)
+{
+	return netlink_capable(cb->skb, CAP_SYS_ADMIN) ||
+	       uid_eq(c->uid, current_euid());
+}
+
+static int ireg_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *nest;
+	struct sk_buff *msg;
+	void *hdr;
+	int i;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &ireg_nl_family, 0,
+				IOMMU_REG_CMD_STATS_GET);
+	if (!hdr)
+		goto err_free;
+	nest = nla_nest_start(msg, IOMMU_REG_A_STATS);
+	if (!nest)
+		goto err_free;
+	for (i = IOMMU_REG_STAT_CONTAINERS; i <= IOMMU_REG_STAT_MAX; i++)
+		if (nla_put_u64_64bit(msg, i, ireg_stat_read(i),
+				      IOMMU_REG_STAT_PAD))
+			goto err_free;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_free:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static int ireg_nl_put_owner(struct sk_buff *msg, const struct ireg_container *c)
+{
+	if (nla_put_u32(msg, IOMMU_REG_A_CONTAINER_ID, c->id) ||
+	    nla_put_u32(msg, IOMMU_REG_A_PID, c->pid) ||
+	    nla_put_string(msg, IOMMU_REG_A_COMM, c->comm) ||
+	    nla_put_u32(msg, IOMMU_REG_A_UID,
+			from_kuid_munged(&init_user_ns, c->uid)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int ireg_nl_put_device(struct device *dev, void *data)
+{
+	return nla_put_string(data, IOMMU_REG_A_DEVICE, dev_name(dev));
+}
+
+static int ireg_nl_fill_container(struct sk_buff *msg,
+				  struct netlink_callback *cb,
+				  struct ireg_container *c)
+{
+	struct nlattr *groups, *devices;
+	struct ireg_group *g;
+	void *hdr;
+
+	lockdep_assert_held(&c->lock);
+
+	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &ireg_nl_family, NLM_F_MULTI,
+			  IOMMU_REG_CMD_CONTAINER_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (ireg_nl_put_owner(msg, c) ||
+	    nla_put_u32(msg, IOMMU_REG_A_NR_REGIONS, c->nr_regions) ||
+	    nla_put_u64_64bit(msg, IOMMU_REG_A_NR_MAPPINGS, c->nr_mappings,
+			      IOMMU_REG_A_PAD) ||
+	    nla_put_u64_64bit(msg, IOMMU_REG_A_PINNED_PAGES, c->pinned_pages,
+			      IOMMU_REG_A_PAD))
+		goto err_cancel;
+
+	groups = nla_nest_start(msg, IOMMU_REG_A_GROUPS);
+	if (!groups)
+		goto err_cancel;
+	list_for_each_entry(g, &c->groups, node)
+		if (nla_put_u32(msg, IOMMU_REG_A_GROUP,
+				iommu_group_id(g->iommu_group)))
+			goto err_cancel;
+	nla_nest_end(msg, groups);
+
+	devices = nla_nest_start(msg, IOMMU_REG_A_DEVICES);
+	if (!devices)
+		goto err_cancel;
+	list_for_each_entry(g, &c->groups, node)
+		if (iommu_group_for_each_dev(g->iommu_group, msg,
+					     ireg_nl_put_device))
+			goto err_cancel;
+	nla_nest_end(msg, devices);
+
+	genlmsg_end(msg, hdr);
+	return 0;
+
+err_cancel:
+	genlmsg_cancel(msg, hdr);
+	return -EMSGSIZE;
+}
+
+/* The request's filters, validated by the policy. */
+static void ireg_nl_filters(struct netlink_callback *cb, u32 *id, u32 *pid)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+
+	*id = 0;
+	*pid = 0;
+	if (info->attrs[IOMMU_REG_A_CONTAINER_ID])
+		*id = nla_get_u32(info->attrs[IOMMU_REG_A_CONTAINER_ID]);
+	if (info->attrs[IOMMU_REG_A_PID])
+		*pid = nla_get_u32(info->attrs[IOMMU_REG_A_PID]);
+}
+
+static bool ireg_nl_match(struct netlink_callback *cb,
+			  const struct ireg_container *c, u32 id, u32 pid)
+{
+	return ireg_nl_visible(cb, c) && (!id || c->id == id) &&
+	       (!pid || c->pid == pid);
+}
+
+/* cb->args[0]: the lowest container id not yet sent. */
+static int ireg_nl_container_dump(struct sk_buff *msg,
+				  struct netlink_callback *cb)
+{
+	struct ireg_container *c;
+	u32 id, pid;
+	int ret = 0;
+
+	ireg_nl_filters(cb, &id, &pid);
+	ireg_registry_lock();
+	while ((c = ireg_registry_first(cb->args[0]))) {
+		if (ireg_nl_match(cb, c, id, pid)) {
+			mutex_lock(&c->lock);
+			ret = ireg_nl_fill_container(msg, cb, c);
+			mutex_unlock(&c->lock);
+			if (ret)
+				break;
+		}
+		cb->args[0] = c->id + 1;
+	}
+	ireg_registry_unlock();
+	/* A full message asks for another round; end of data returns 0. */
+	return ret ? msg->len : 0;
+}
+
+static int ireg_nl_put_region(struct sk_buff *msg, const struct ireg_region *r)
+{
+	if (nla_put_u32(msg, IOMMU_REG_A_HANDLE, r->handle) ||
+	    nla_put_u64_64bit(msg, IOMMU_REG_A_VADDR, r->node.start,
+			      IOMMU_REG_A_PAD) ||
+	    nla_put_u64_64bit(msg, IOMMU_REG_A_SIZE,
+			      r->node.last - r->node.start + 1,
+			      IOMMU_REG_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int ireg_nl_fill_region(struct sk_buff *msg,
+			       struct netlink_callback *cb,
+			       struct ireg_container *c, struct ireg_region *r)
+{
+	struct nlattr *mappings, *one;
+	struct ireg_mapping *m;
+	void *hdr;
+
+	lockdep_assert_held(&c->lock);
+
+	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &ireg_nl_family, NLM_F_MULTI,
+			  IOMMU_REG_CMD_REGION_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (ireg_nl_put_owner(msg, c) || ireg_nl_put_region(msg, r) ||
+	    nla_put_u32(msg, IOMMU_REG_A_FLAGS, r->flags) ||
+	    nla_put_u32(msg, IOMMU_REG_A_REFS, r->refs) ||
+	    nla_put_u8(msg, IOMMU_REG_A_STALE, READ_ONCE(r->stale)) ||
+	    nla_put_u64_64bit(msg, IOMMU_REG_A_PINNED_PAGES, r->npages,
+			      IOMMU_REG_A_PAD))
+		goto err_cancel;
+
+	mappings = nla_nest_start(msg, IOMMU_REG_A_MAPPINGS);
+	if (!mappings)
+		goto err_cancel;
+	list_for_each_entry(m, &r->mappings, region_node) {
+		one = nla_nest_start(msg, IOMMU_REG_A_MAPPING);
+		if (!one ||
+		    nla_put_u64_64bit(msg, IOMMU_REG_A_IOVA, m->node.start,
+				      IOMMU_REG_A_PAD) ||
+		    nla_put_u64_64bit(msg, IOMMU_REG_A_LENGTH,
+				      m->node.last - m->node.start + 1,
+				      IOMMU_REG_A_PAD) ||
+		    nla_put_u32(msg, IOMMU_REG_A_PROT, m->prot))
+			goto err_cancel;
+		nla_nest_end(msg, one);
+	}
+	nla_nest_end(msg, mappings);
+	genlmsg_end(msg, hdr);
+	return 0;
+
+err_cancel:
+	genlmsg_cancel(msg, hdr);
+	return -EMSGSIZE;
+}
+
+/*
+ * cb->args[0]: the lowest container id not finished; cb->args[1]: the
+ * next region handle to send in that container.
+ */
+static int ireg_nl_region_dump(struct sk_buff *msg, struct netlink_callback *cb)
+{
+	struct ireg_container *c;
+	u32 id, pid;
+	int ret = 0;
+
+	ireg_nl_filters(cb, &id, &pid);
+	ireg_registry_lock();
+	while ((c = ireg_registry_first(cb->args[0]))) {
+		unsigned long handle = c->id == cb->args[0] ? cb->args[1] : 0;
+		struct ireg_region *r;
+
+		if (ireg_nl_match(cb, c, id, pid)) {
+			mutex_lock(&c->lock);
+			xa_for_each_start(&c->regions, handle, r, handle) {
+				ret = ireg_nl_fill_region(msg, cb, c, r);
+				if (ret)
+					break;
+			}
+			mutex_unlock(&c->lock);
+			if (ret) {
+				cb->args[0] = c->id;
+				cb->args[1] = handle;
+				break;
+			}
+		}
+		cb->args[0] = c->id + 1;
+		cb->args[1] = 0;
+	}
+	ireg_registry_unlock();
+	return ret ? msg->len : 0;
+}
+
+static const struct genl_small_ops ireg_nl_ops[] = {
+	{
+		.cmd = IOMMU_REG_CMD_STATS_GET,
+		.doit = ireg_nl_stats_get,
+	},
+	{
+		.cmd = IOMMU_REG_CMD_CONTAINER_GET,
+		.dumpit = ireg_nl_container_dump,
+	},
+	{
+		.cmd = IOMMU_REG_CMD_REGION_GET,
+		.dumpit = ireg_nl_region_dump,
+	},
+};
+
+static struct genl_family ireg_nl_family __ro_after_init = {
+	.name = IOMMU_REG_GENL_NAME,
+	.version = IOMMU_REG_GENL_VERSION,
+	.maxattr = IOMMU_REG_A_MAX,
+	.policy = ireg_nl_dump_policy,
+	.module = THIS_MODULE,
+	.small_ops = ireg_nl_ops,
+	.n_small_ops = ARRAY_SIZE(ireg_nl_ops),
+	.resv_start_op = IOMMU_REG_CMD_STATS_GET,
+	.mcgrps = ireg_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(ireg_nl_mcgrps),
+};
+
+/**
+ * ireg_nl_event - tell the events group about a region
+ * @cmd: IOMMU_REG_CMD_EVENT_*
+ * @r: the region, with its container
+ * @reason: IOMMU_REG_REASON_* for an invalidation, else 0
+ * @generation: the slot's generation after an invalidation, else 0
+ * @gfp: GFP_ATOMIC from the MMU notifier
+ */
+void ireg_nl_event(u8 cmd, const struct ireg_region *r, u32 reason,
+		   u32 generation, gfp_t gfp)
+{
+	const struct ireg_container *c = r->container;
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&ireg_nl_family, &init_net,
+				IREG_NL_MCGRP_EVENTS))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, gfp);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &ireg_nl_family, 0, cmd);
+	if (!hdr)
+		goto err_free;
+	if (ireg_nl_put_owner(msg, c) || ireg_nl_put_region(msg, r) ||
+	    (cmd == IOMMU_REG_CMD_EVENT_INVALIDATE &&
+	     (nla_put_u32(msg, IOMMU_REG_A_REASON, reason) ||
+	      nla_put_u32(msg, IOMMU_REG_A_GENERATION, generation))))
+		goto err_free;
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&ireg_nl_family, msg, 0, IREG_NL_MCGRP_EVENTS, gfp);
+	return;
+
+err_free:
+	nlmsg_free(msg);
+}
+
+int __init ireg_nl_init(void)
+{
+	return genl_register_family(&ireg_nl_family);
+}
+
+void ireg_nl_exit(void)
+{
+	genl_unregister_family(&ireg_nl_family);
+}

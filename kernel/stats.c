@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Stats: the module's global counters, read by the netlink admin view.
+ *
+ * Counters are per CPU, so the map and unmap paths of unrelated containers
+ * never write a shared cache line; a read sums them.  Gauges (regions,
+ * mappings, pinned pages...) go up and down on different CPUs, so a
+ * single CPU's value may be negative; only the sum means anything.
+ */
+#include <linux/percpu.h>
+
+#include "iommu_reg.h"
+
+static DEFINE_PER_CPU(s64, ireg_stats[IREG_STAT_NR]);
+
+void ireg_stat_add(enum iommu_reg_stat stat, s64 delta)
+{
+	this_cpu_add(ireg_stats[stat], delta);
+}
+
+/* Count a failed ioctl by the reason it gave. */
+void ireg_stat_fail(int err)
+{
+	switch (err) {
+	case -ENOMEM:
+		ireg_stat_add(IOMMU_REG_STAT_FAIL_NOMEM, 1);
+		break;
+	case -EFAULT:
+		ireg_stat_add(IOMMU_REG_STAT_FAIL_FAULT, 1);
+		break;
+	case -ENOSPC:
+		ireg_stat_add(IOMMU_REG_STAT_FAIL_NOSPC, 1);
+		break;
+	case -EINVAL:
+		ireg_stat_add(IOMMU_REG_STAT_FAIL_INVAL, 1);
+		break;
+	default:
+		ireg_stat_add(IOMMU_REG_STAT_FAIL_OTHER, 1);
+		break;
+	}
+}
+
+u64 ireg_stat_read(enum iommu_reg_stat stat)
+{
+	s64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(ireg_stats[stat], cpu);
+	return sum < 0 ? 0 : sum;
+}
