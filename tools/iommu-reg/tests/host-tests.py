@@ -642,6 +642,34 @@ def unbind_still_bound(top):
 
 # ---- runner ----
 
+# ---- netlink commands without the module ----
+
+@test
+def netlink_commands_need_the_module(top):
+    """On the host the module is not loaded: exit 3 and say so."""
+    if os.path.exists("/sys/module/iommu_reg"):
+        raise Skip("iommu_reg is loaded on this host")
+    fs = devices_tree(top)
+    for cmd in (["stats"], ["list"], ["list", "containers"], ["monitor"]):
+        expect(run(fs, *cmd), EXIT_UNSUPPORTED,
+               "the iommu_reg module is not loaded")
+
+
+@test
+def netlink_commands_usage(top):
+    fs = devices_tree(top)
+    expect(run(fs, "list", "pid"), EXIT_USAGE, "'pid' needs a number")
+    expect(run(fs, "list", "pid", "x"), EXIT_USAGE, "bad pid 'x'")
+    expect(run(fs, "list", "bogus"), EXIT_USAGE, "bogus")
+    expect(run(fs, "monitor", "count", "0"), EXIT_USAGE, "bad count")
+    expect(run(fs, "register"), EXIT_USAGE, "which device?")
+    expect(run(fs, "register", "0000:00:01.0", "size", "5"), EXIT_USAGE,
+           "bad size")
+    expect(run(fs, "register", "0000:00:01.0", "mem", "x"), EXIT_USAGE,
+           "bad mem")
+    expect(run(fs, "bench", "0000:00:01.0"), EXIT_USAGE, "two devices")
+
+
 def main():
     if not os.access(TOOL, os.X_OK):
         print("1..0 # SKIP %s not built" % TOOL)
