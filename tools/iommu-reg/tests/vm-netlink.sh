@@ -17,7 +17,7 @@ check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*
 set -- $IREG_EDU_BDFS
 BDF=$1
 echo "TAP version 13"
-echo "1..14"
+echo "1..18"
 
 # stats: text and JSON with every counter.
 "$TOOL" stats >"$TMP/stats" 2>&1
@@ -72,6 +72,27 @@ if grep -q '"event":"register"' "$TMP/events" &&
 else
 	nok "monitor receives register, invalidate (unmap), unregister" "$(cat "$TMP/events")"
 fi
+
+# bench: both backends measured in one run, JSON that carries each figure.
+BDF2=$2
+"$TOOL" -j bench "$BDF" "$BDF2" size 4K size 64K >"$TMP/bench" 2>&1
+check "bench runs type1 beside iommu_reg" \
+	grep -q '"size":4096,"type1_map_unmap":{"median_ns":[0-9]*,"spread_pct":[0-9]*},"ireg_map_unmap":{"median_ns":[0-9]*' "$TMP/bench"
+check "bench measures every size asked" grep -q '"size":65536' "$TMP/bench"
+
+# Runtime errors: a device not on vfio-pci, a bench with one device twice.
+NOVFIO=$(for d in /sys/bus/pci/devices/*; do
+	[ "$(readlink "$d/driver" 2>/dev/null | sed 's,.*/,,')" = vfio-pci ] || { echo "${d##*/}"; break; }
+done)
+"$TOOL" register "$NOVFIO" size 4K mem 4k >/dev/null 2>"$TMP/err"
+rc=$?
+if [ $rc -eq 3 ] && grep -q "iommu-reg: " "$TMP/err"; then
+	ok "register on a device not bound to vfio-pci: exit 3 with a reason"
+else
+	nok "register on a device not bound to vfio-pci: exit 3 with a reason" "rc $rc" "$(cat "$TMP/err")"
+fi
+"$TOOL" bench "$BDF" "$BDF" >/dev/null 2>"$TMP/err"
+check "bench with one device for both backends fails (exit 1)" test $? -eq 1
 
 # Usage errors.
 "$TOOL" list pid notanumber >/dev/null 2>&1
