@@ -330,7 +330,7 @@ static int ireg_heap_init(struct ireg_heap *h, uintptr_t base, size_t bytes)
 	}
 	/* The largest aligned blocks that tile [0, units). */
 	for (u = 0; u < units; u += 1UL << k) {
-		k = u ? __builtin_ctzll(u) : h->max_order;
+		k = u ? (unsigned int)__builtin_ctzll(u) : h->max_order;
 		if (k > h->max_order)
 			k = h->max_order;
 		while (u + (1UL << k) > units)
@@ -454,8 +454,6 @@ static int ireg_heap_check(const struct ireg_heap *h,
 		if (!ireg_hbm_consistent(&h->free[k], &n))
 			return -EUCLEAN;
 		bits += n;
-		if (n && !st->largest_free)
-			st->largest_free = IREG_HEAP_UNIT << k;
 		if (n)
 			st->largest_free = IREG_HEAP_UNIT << k;
 	}
@@ -630,11 +628,12 @@ struct ireg_pool_layout {
 	size_t buf_stride;
 	uint32_t nr_bufs;
 	size_t data_size;
-	size_t size;		/* mapping: data, header, rounded to pages */
+	size_t size;		/* mapped: data, header, whole pages */
 };
 
+/* @sized: the caller gives the memory, so size and nr_bufs may be 0. */
 static int ireg_pool_check_params(struct ireg_ctx *ctx,
-				  const struct ireg_pool_params *p)
+				  const struct ireg_pool_params *p, bool sized)
 {
 	uint32_t backing = p->flags & IREG_POOL_BACKING_FLAGS;
 
@@ -652,7 +651,7 @@ static int ireg_pool_check_params(struct ireg_ctx *ctx,
 		if (p->buf_align || p->nr_bufs)
 			return ireg_fail(ctx, EINVAL,
 					 "pool: buf_align and nr_bufs are for buffer pools (buf_size > 0)");
-		if (!p->size)
+		if (!p->size && !sized)
 			return ireg_fail(ctx, EINVAL, "pool: size is 0");
 		return 0;
 	}
@@ -662,7 +661,7 @@ static int ireg_pool_check_params(struct ireg_ctx *ctx,
 				 p->buf_align);
 	if (p->buf_size > SIZE_MAX / 2 || p->buf_align > SIZE_MAX / 2)
 		return ireg_fail(ctx, EOVERFLOW, "pool: buffer size too large");
-	if (!p->nr_bufs && !p->size)
+	if (!p->nr_bufs && !p->size && !sized)
 		return ireg_fail(ctx, EINVAL,
 				 "pool: neither size nor nr_bufs given");
 	if (p->nr_bufs > IREG_POOL_MAX_BUFS)
@@ -792,8 +791,9 @@ static int ireg_pool_enter_map(struct ireg_ctx *ctx, struct ireg_pool *pool,
 	if (pool->iova == IREG_IOVA_INVALID)
 		return ireg_fail(ctx, EINVAL,
 				 "pool: a map needs a registered pool (an IOVA)");
+	/* No whole chunk: the pool translates with ireg_pool_iova() only. */
 	if (start >= end)
-		return 0;	/* no whole chunk: translate with ireg_pool_iova() */
+		return 0;
 	ret = ireg_map_set(map, (void *)start, end - start,
 			   ireg_pool_iova(pool, (void *)start));
 	if (ret)
@@ -1030,9 +1030,10 @@ static int ireg_pool_reserve(struct ireg_pool *pool, uint32_t backing,
 	pool->priv->owns_memory = true;
 	pool->priv->backing = backing;
 	pool->priv->page_size = ireg_backing_page_size(backing);
+	/* Measured for 4 KiB too: it shows whether MADV_NOHUGEPAGE held. */
 	if (hugetlb)
 		pool->priv->huge_bytes = len;
-	else if (backing == IREG_POOL_BACKING_THP)
+	else
 		pool->priv->huge_bytes =
 			ireg_smaps_huge_bytes((uintptr_t)addr,
 					      (uintptr_t)addr + len);
@@ -1088,7 +1089,7 @@ static void ireg_pool_teardown(struct ireg_pool *pool)
 			       priv->map_end - priv->map_start);
 	if (pool->region.genp)
 		ireg_region_unregister(priv->ctx, &pool->region);
-	if (pool->base && (priv->owns_memory || priv->attached))
+	if (pool->base && priv->owns_memory)
 		munmap(pool->base, pool->size);
 	if (priv->fd >= 0)
 		close(priv->fd);
@@ -1132,7 +1133,7 @@ int ireg_pool_create(struct ireg_ctx *ctx,
 	int ret;
 
 	*poolp = NULL;
-	ret = ireg_pool_check_params(ctx, params);
+	ret = ireg_pool_check_params(ctx, params, false);
 	if (ret)
 		return ret;
 	ret = ireg_pool_alloc_struct(&pool);
@@ -1195,7 +1196,7 @@ int ireg_pool_create_mem(void *addr, size_t size, uint64_t iova,
 	int ret;
 
 	*poolp = NULL;
-	ret = ireg_pool_check_params(NULL, params);
+	ret = ireg_pool_check_params(NULL, params, true);
 	if (ret)
 		return ret;
 	if (params->flags & ~IREG_POOL_MT || !addr ||
@@ -1281,7 +1282,7 @@ int ireg_pool_attach(struct ireg_ctx *ctx, int fd, struct ireg_map *map,
 				 size);
 	hugetlb = sfs.f_type == HUGETLBFS_MAGIC;
 	addr = ireg_mmap_aligned(size, hugetlb || size < SZ_2M ? SZ_4K : SZ_2M,
-				 MAP_SHARED | MAP_POPULATE, fd);
+				 MAP_SHARED | (hugetlb ? MAP_POPULATE : 0), fd);
 	if (addr == MAP_FAILED)
 		return ireg_fail(ctx, errno, "pool attach: mmap: %s",
 				 strerror(errno));
@@ -1293,6 +1294,14 @@ int ireg_pool_attach(struct ireg_ctx *ctx, int fd, struct ireg_map *map,
 				 "pool attach: no valid pool header in fd %d",
 				 fd);
 	}
+	/* The creator's advice, before the pages are mapped in. */
+	if (!hugetlb) {
+		if (hdr.backing == IREG_POOL_BACKING_THP)
+			madvise(addr, size, MADV_HUGEPAGE);
+		else if (hdr.backing == IREG_POOL_BACKING_4K)
+			madvise(addr, size, MADV_NOHUGEPAGE);
+		ireg_populate(addr, size);
+	}
 	ret = ireg_pool_alloc_struct(&pool);
 	if (ret) {
 		munmap(addr, size);
@@ -1300,13 +1309,14 @@ int ireg_pool_attach(struct ireg_ctx *ctx, int fd, struct ireg_map *map,
 	}
 	pool->base = addr;
 	pool->size = size;
-	pool->flags = hdr.flags;
+	pool->flags = hdr.flags & (IREG_POOL_BACKING_FLAGS | IREG_POOL_SHARED);
 	pool->priv->attached = true;
+	pool->priv->owns_memory = true;
 	pool->priv->backing = hdr.backing;
 	pool->priv->page_size = ireg_backing_page_size(hdr.backing);
 	if (hugetlb)
 		pool->priv->huge_bytes = size;
-	else if (hdr.backing == IREG_POOL_BACKING_THP)
+	else
 		pool->priv->huge_bytes =
 			ireg_smaps_huge_bytes((uintptr_t)addr,
 					      (uintptr_t)addr + size);

@@ -29,8 +29,9 @@
  *   register with must not be used by another thread meanwhile.
  *   ireg_pool_destroy() must not race with anything on the same pool.
  * - ireg_pool_iova(), ireg_pool_offset(), ireg_pool_ptr(),
- *   ireg_pool_offset_iova(), ireg_pool_contains(), ireg_pool_valid() and
- *   ireg_pool_info() only read what is constant: any thread, any time.
+ *   ireg_pool_offset_iova(), ireg_pool_contains(), ireg_pool_valid(),
+ *   ireg_pool_buf_index() and ireg_pool_info() only read what is
+ *   constant: any thread, any time.
  * - ireg_pool_buf_alloc(), ireg_pool_buf_free(), ireg_pool_alloc() and
  *   ireg_pool_free(): without IREG_POOL_MT one thread at a time per pool
  *   (the caller serialises); with IREG_POOL_MT any number of threads at
@@ -73,20 +74,28 @@ struct ireg_map_priv;
  * Flags for ireg_pool_create().  At most one backing flag; with none the
  * best available backing is taken: hugetlbfs 2 MiB pages, then THP, then
  * 4 KiB pages.  A backing flag makes that backing a requirement.
+ *
+ * IREG_POOL_HUGETLB:    hugetlbfs, 2 MiB pages
+ * IREG_POOL_HUGETLB_1G: hugetlbfs, 1 GiB pages
+ * IREG_POOL_THP:        THP: 2 MiB aligned, MADV_HUGEPAGE
+ * IREG_POOL_4K:         base pages, MADV_NOHUGEPAGE
+ * IREG_POOL_SHARED:     in a memfd that other processes can map
+ * IREG_POOL_MT:         allocate and free from any thread
  */
-#define IREG_POOL_HUGETLB	(1U << 0)	/* hugetlbfs, 2 MiB pages */
-#define IREG_POOL_HUGETLB_1G	(1U << 1)	/* hugetlbfs, 1 GiB pages */
-#define IREG_POOL_THP		(1U << 2)	/* THP: 2 MiB aligned, MADV_HUGEPAGE */
-#define IREG_POOL_4K		(1U << 3)	/* base pages, MADV_NOHUGEPAGE */
-#define IREG_POOL_SHARED	(1U << 4)	/* in a memfd other processes can map */
-#define IREG_POOL_MT		(1U << 5)	/* alloc and free from any thread */
+#define IREG_POOL_HUGETLB	(1U << 0)
+#define IREG_POOL_HUGETLB_1G	(1U << 1)
+#define IREG_POOL_THP		(1U << 2)
+#define IREG_POOL_4K		(1U << 3)
+#define IREG_POOL_SHARED	(1U << 4)
+#define IREG_POOL_MT		(1U << 5)
 
-#define IREG_POOL_BACKING_FLAGS	(IREG_POOL_HUGETLB | IREG_POOL_HUGETLB_1G | \
+#define IREG_POOL_BACKING_FLAGS	(IREG_POOL_HUGETLB | \
+				 IREG_POOL_HUGETLB_1G | \
 				 IREG_POOL_THP | IREG_POOL_4K)
 
 /* The backing a pool obtained (struct ireg_pool_info.backing). */
 enum ireg_pool_backing {
-	IREG_POOL_BACKING_USER,		/* caller's memory, ireg_pool_create_mem() */
+	IREG_POOL_BACKING_USER,		/* ireg_pool_create_mem() */
 	IREG_POOL_BACKING_4K,
 	IREG_POOL_BACKING_THP,
 	IREG_POOL_BACKING_HUGETLB,
@@ -95,7 +104,7 @@ enum ireg_pool_backing {
 
 enum ireg_pool_kind {
 	IREG_POOL_KIND_BUFS,		/* fixed-size buffers */
-	IREG_POOL_KIND_HEAP,		/* variable sizes: buddy allocator */
+	IREG_POOL_KIND_HEAP,		/* variable sizes: buddy */
 };
 
 /**
@@ -124,7 +133,7 @@ struct ireg_pool_params {
 };
 
 /* Per-buffer link values that are not buffer indexes. */
-#define IREG_POOL_NIL		0xffffffffU	/* end of the free list */
+#define IREG_POOL_NIL		0xffffffffU	/* end of free list */
 #define IREG_POOL_BUSY		0xfffffffeU	/* allocated */
 #define IREG_POOL_MAX_BUFS	0xfffffffdU
 
@@ -187,8 +196,9 @@ struct ireg_pool {
  * @flags: IREG_POOL_* the pool was created with
  * @page_size: page size of the backing (4 KiB, 2 MiB or 1 GiB)
  * @huge_bytes: bytes found on huge pages after the pool was populated:
- *	all of it for hugetlbfs, what the kernel gave for THP (it may give
- *	less, even nothing), 0 otherwise
+ *	all of it for hugetlbfs; for the other backings what the kernel
+ *	gave, measured (THP may give less than all, even nothing; 4 KiB
+ *	pages should show 0)
  * @fd: the memfd of a shared pool (owned by the pool), otherwise -1
  * @nr_bufs: buffer pool: buffers
  * @buf_size: buffer pool: requested buffer size
@@ -341,7 +351,8 @@ static inline void *ireg_pool_buf_alloc(struct ireg_pool *pool)
 						      __ATOMIC_ACQUIRE,
 						      __ATOMIC_ACQUIRE));
 	}
-	__atomic_store_n(&pool->buf_link[idx], IREG_POOL_BUSY, __ATOMIC_RELAXED);
+	__atomic_store_n(&pool->buf_link[idx], IREG_POOL_BUSY,
+			 __ATOMIC_RELAXED);
 	return pool->base + (size_t)idx * pool->buf_stride;
 
 empty:
