@@ -98,5 +98,6 @@ static inline uint64_t ireg_region_iova(const struct ireg_region *region,
 #include "iommureg/cache.h"
 #include "iommureg/pci.h"
 #include "iommureg/pool.h"
+#include "iommureg/ring.h"
 
 #endif /* LIBIOMMUREG_H */

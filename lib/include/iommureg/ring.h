@@ -75,12 +75,13 @@ extern "C" {
  *             a stale cons makes the ring look fuller and a stale prod
  *             emptier than it is.  The copy is refreshed ([observe]) only
  *             when it makes the ring look full (producer) or empty
- *             (consumer), or too short for a batch, so in steady state
- *             each side reads the peer's cache line once per lap, not
- *             once per descriptor.
+ *             (consumer), or too short for a batch.  While the ring is
+ *             neither nearly empty nor nearly full, a side reads the
+ *             peer's cache line about once per lap, not once per
+ *             descriptor.
  *
- * Why this is enough.  On x86-64 (TSO) stores are not reordered with
- * older stores and loads not with older loads or younger stores, so
+ * Why this is enough.  On x86-64 (TSO) loads are not reordered with
+ * other loads, stores not with other stores nor with older loads, so
  * release stores and acquire loads are plain MOVs: what the atomics buy
  * there is that the compiler keeps the order.  On weakly ordered machines
  * (arm64, POWER, RISC-V) they become STLR/LDAR, lwsync, or fences: without
@@ -215,6 +216,9 @@ struct ireg_ring_area {
  *	cleared by the producer that signals.
  * @prod_wants_signal: the same for a producer waiting for space; set and
  *	cancelled by the producer, cleared by the consumer that signals.
+ * @pad_prod: keeps @cons IREG_RING_SPACING bytes away from @prod
+ * @pad_cons: the same for the signal flags
+ * @pad_signal: the same for the slots
  *
  * The signal flags have a line of their own: the producer reads
  * cons_wants_signal after every batch, and it must not share the line the

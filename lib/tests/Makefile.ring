@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+#
+# SPSC descriptor rings: host tests and benchmark.  Included by
+# lib/Makefile; paths are relative to lib/.
+#
+#   RING_TESTS       host tests, TAP on stdout, exit 0 pass / 1 fail
+#   ring-check       build and run them
+#   ring-tsan        ring_test under ThreadSanitizer: an index published
+#                    or read without release/acquire is a data race on
+#                    the slots, which TSan reports on any CPU (x86's TSO
+#                    would hide it from the plain stress)
+#   ring-bench       build and run the benchmark (not a test)
+
+RING_TESTS	:= tests/ring_test tests/ring_xproc_test
+RING_BENCH	:= tests/ring_bench
+RING_DEPS	:= libiommureg.a include/iommureg/ring.h
+RING_TSAN_ITEMS	?= 1000000
+
+BENCHES		+= $(RING_BENCH)
+
+# lib/Makefile's rule for src/*.o does not know this header.
+src/ring.o: include/iommureg/ring.h
+
+$(RING_TESTS) $(RING_BENCH): tests/%: tests/%.c $(RING_DEPS)
+	$(CC) $(CFLAGS) -o $@ $< libiommureg.a $(LDFLAGS) -lpthread
+
+# Instrumented build of the test with the library's ring.c compiled in.
+# TSan does not model fences (-Wno-tsan); the fences only order the
+# wakeup flags, which are atomics, and signal_race tests them directly.
+tests/ring_test-tsan: tests/ring_test.c src/ring.c include/iommureg/ring.h
+	$(CC) $(CFLAGS) -O1 -fsanitize=thread -Wno-tsan -o $@ \
+		tests/ring_test.c src/ring.c $(LDFLAGS) -lpthread
+
+ring-check: $(RING_TESTS)
+	@rc=0; for t in $(RING_TESTS); do ./$$t || rc=1; done; exit $$rc
+
+ring-tsan: tests/ring_test-tsan
+	IREG_RING_ITEMS=$(RING_TSAN_ITEMS) TSAN_OPTIONS=halt_on_error=1 \
+		./tests/ring_test-tsan
+
+ring-bench: $(RING_BENCH)
+	./$(RING_BENCH)
+
+ring-clean:
+	rm -f $(RING_TESTS) $(RING_BENCH) tests/ring_test-tsan
+
+.PHONY: ring-check ring-tsan ring-bench ring-clean

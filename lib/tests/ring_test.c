@@ -1,0 +1,1787 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Host unit tests of the SPSC descriptor rings (include/iommureg/ring.h).
+ *
+ * In order: the area's validation (init and attach refuse what they
+ * must, with the documented errno), ring boundaries (empty, full,
+ * capacity 1, the u32 wraparound of the indices, reached through
+ * ireg_ring_params.initial_index), batches, a random sequence of
+ * operations against a reference model, the signal flags, then threads:
+ * 10 million descriptors single and batched with every field checked,
+ * buffers whose payload crosses with the descriptor, the wakeup
+ * protocol's store/fence/load raced directly (a lost wakeup shows as an
+ * outcome, without sleeping), and two lost-wakeup stresses in which both
+ * sides sleep on eventfds and a single lost wakeup deadlocks the test,
+ * which the watchdog (alarm()) fails.
+ *
+ *	ring_test [CASE...]
+ *
+ * TAP on stdout; exit 0 when every case passed, 1 otherwise.  With CASE
+ * names, only those run; the others are reported skipped.
+ *
+ * Environment: IREG_RING_ITEMS (descriptors per stress, default 10^7),
+ * IREG_RING_WAKEUP_SECONDS (per timed case, default 2; signal_race may
+ * take up to four times that to see the two sides overlap),
+ * IREG_RING_SEED (random seed, printed: it fixes the random choices,
+ * not the interleaving of the threads).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include "iommureg/ring.h"
+
+/* TAP */
+
+static int case_failed;
+static const char *case_skip;	/* why the case proved nothing */
+
+#define CHECK(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			printf("# %s:%d: CHECK(%s) failed\n", __FILE__,	\
+			       __LINE__, #cond);			\
+			case_failed = 1;				\
+		}							\
+	} while (0)
+
+#define CHECK_EQ(a, b)							\
+	do {								\
+		long long a_ = (long long)(a), b_ = (long long)(b);	\
+		if (a_ != b_) {						\
+			printf("# %s:%d: %s == %lld, expected %s == %lld\n", \
+			       __FILE__, __LINE__, #a, a_, #b, b_);	\
+			case_failed = 1;				\
+		}							\
+	} while (0)
+
+/* Stop a case at its first failure: the rest would only add noise. */
+#define REQUIRE(cond)							\
+	do {								\
+		CHECK(cond);						\
+		if (case_failed)					\
+			return;						\
+	} while (0)
+
+static const char *watchdog_case;
+static unsigned int watchdog_nr;
+static void (*watchdog_dump)(void);
+
+static void put_str(const char *s)
+{
+	ssize_t ret = write(STDOUT_FILENO, s, strlen(s));
+
+	(void)ret;
+}
+
+static void put_u64(uint64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	*--p = '\0';
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	put_str(p);
+}
+
+/* A hang fails the case; only async-signal-safe calls here. */
+static void watchdog_fire(int sig)
+{
+	(void)sig;
+	put_str("# watchdog: no completion in time, a wakeup was lost or a side is stuck\n");
+	if (watchdog_dump)
+		watchdog_dump();
+	put_str("not ok ");
+	put_u64(watchdog_nr);
+	put_str(" ");
+	put_str(watchdog_case);
+	put_str(" # watchdog\nBail out! watchdog\n");
+	_exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t env_u64(const char *name, uint64_t def)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? strtoull(s, NULL, 0) : def;
+}
+
+/* xorshift64*: per thread, reproducible from the printed seed. */
+static uint64_t rnd(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+static uint64_t seed;
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* Busy-poll politely: the two threads may share a core. */
+static void backoff(unsigned int *spins)
+{
+	if (++*spins & 255)
+		cpu_relax();
+	else
+		sched_yield();
+}
+
+static void spin(unsigned int n)
+{
+	while (n--)
+		cpu_relax();
+}
+
+/*
+ * The descriptor for sequence number s: every field depends on s, so a
+ * lost, duplicated, reordered or torn descriptor shows.
+ */
+static struct ireg_ring_desc seq_desc(uint64_t s)
+{
+	return (struct ireg_ring_desc){
+		.offset = s * 0x9e3779b97f4a7c15ULL,
+		.len = (uint32_t)(s >> 3) ^ 0xa5a5a5a5U,
+		.cookie = (uint32_t)s,
+	};
+}
+
+static bool desc_eq(const struct ireg_ring_desc *a,
+		    const struct ireg_ring_desc *b)
+{
+	return a->offset == b->offset && a->len == b->len &&
+	       a->cookie == b->cookie;
+}
+
+static bool is_seq(const struct ireg_ring_desc *d, uint64_t s)
+{
+	struct ireg_ring_desc expect = seq_desc(s);
+
+	return desc_eq(d, &expect);
+}
+
+/* An area in page-aligned memory, as mmap() would give. */
+struct area {
+	void *mem;
+	size_t size;
+};
+
+static void area_free(struct area *a)
+{
+	free(a->mem);
+	a->mem = NULL;
+}
+
+static int area_new(struct area *a, uint32_t capacity, uint32_t initial)
+{
+	struct ireg_ring_params params = {
+		.capacity = capacity,
+		.initial_index = initial,
+	};
+	int ret;
+
+	a->size = ireg_ring_area_size(capacity);
+	a->mem = aligned_alloc(4096, (a->size + 4095) & ~4095UL);
+	if (!a->size || !a->mem)
+		return -ENOMEM;
+	memset(a->mem, 0xcc, a->size);
+	ret = ireg_ring_init(a->mem, a->size, &params);
+	if (ret)
+		area_free(a);
+	return ret;
+}
+
+/* Both endpoints of a fresh channel. */
+struct pair {
+	struct area area;
+	struct ireg_ring_chan prod_end;	/* IREG_RING_PRODUCER */
+	struct ireg_ring_chan cons_end;	/* IREG_RING_CONSUMER */
+};
+
+static int pair_new(struct pair *p, uint32_t capacity, uint32_t initial)
+{
+	int ret = area_new(&p->area, capacity, initial);
+
+	if (!ret)
+		ret = ireg_ring_attach(&p->prod_end, p->area.mem, p->area.size,
+				       IREG_RING_PRODUCER);
+	if (!ret)
+		ret = ireg_ring_attach(&p->cons_end, p->area.mem, p->area.size,
+				       IREG_RING_CONSUMER);
+	return ret;
+}
+
+static void pair_free(struct pair *p)
+{
+	ireg_ring_detach(&p->prod_end);
+	ireg_ring_detach(&p->cons_end);
+	area_free(&p->area);
+}
+
+/* Cases */
+
+static void test_area_size(void)
+{
+	static const uint32_t bad[] = {
+		0, 3, 6, 12, 1000, IREG_RING_MAX_CAPACITY + 1,
+		IREG_RING_MAX_CAPACITY * 2U, UINT32_MAX,
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_EQ(ireg_ring_area_size(bad[i]), 0);
+	/* Header 128, two rings of 384 + slots rounded up to 128. */
+	CHECK_EQ(ireg_ring_area_size(1), 128 + 2 * (384 + 128));
+	CHECK_EQ(ireg_ring_area_size(8), 128 + 2 * (384 + 128));
+	CHECK_EQ(ireg_ring_area_size(16), 128 + 2 * (384 + 256));
+	CHECK_EQ(ireg_ring_area_size(1024), 128 + 2 * (384 + 16384));
+	if (sizeof(size_t) == 8)
+		CHECK_EQ(ireg_ring_area_size(IREG_RING_MAX_CAPACITY),
+			 128 + 2 * (384 + 16ULL * IREG_RING_MAX_CAPACITY));
+}
+
+static void test_init_errors(void)
+{
+	struct ireg_ring_params params = { .capacity = 8 };
+	size_t need = ireg_ring_area_size(8);
+	char *mem = aligned_alloc(4096, 8192);
+	struct ireg_ring_chan chan;
+
+	REQUIRE(mem);
+	CHECK_EQ(ireg_ring_init(NULL, need, &params), -EINVAL);
+	CHECK_EQ(ireg_ring_init(mem, need, NULL), -EINVAL);
+	CHECK_EQ(ireg_ring_init(mem + 8, need, &params), -EINVAL);
+	CHECK_EQ(ireg_ring_init(mem + 32, need, &params), -EINVAL);
+	params.capacity = 0;
+	CHECK_EQ(ireg_ring_init(mem, 8192, &params), -EINVAL);
+	params.capacity = 3;
+	CHECK_EQ(ireg_ring_init(mem, 8192, &params), -EINVAL);
+	params.capacity = 24;
+	CHECK_EQ(ireg_ring_init(mem, 8192, &params), -EINVAL);
+	params.capacity = IREG_RING_MAX_CAPACITY * 2U;
+	CHECK_EQ(ireg_ring_init(mem, 8192, &params), -EINVAL);
+	params.capacity = 8;
+	params.flags = 1;
+	CHECK_EQ(ireg_ring_init(mem, 8192, &params), -EINVAL);
+	params.flags = 0;
+	params.reserved[4] = 1;
+	CHECK_EQ(ireg_ring_init(mem, 8192, &params), -EINVAL);
+	params.reserved[4] = 0;
+	CHECK_EQ(ireg_ring_init(mem, 0, &params), -ENOSPC);
+	CHECK_EQ(ireg_ring_init(mem, need - 1, &params), -ENOSPC);
+	/* A larger capacity needs more than the memory has. */
+	params.capacity = 1024;
+	CHECK_EQ(ireg_ring_init(mem, 8192, &params), -ENOSPC);
+	params.capacity = 8;
+	CHECK_EQ(ireg_ring_init(mem, need, &params), 0);
+	CHECK_EQ(ireg_ring_attach(&chan, mem, need, IREG_RING_PRODUCER), 0);
+	/* 64-byte alignment is enough. */
+	CHECK_EQ(ireg_ring_init(mem + 64, 8192 - 64, &params), 0);
+	CHECK_EQ(ireg_ring_attach(&chan, mem + 64, need, IREG_RING_CONSUMER), 0);
+	free(mem);
+}
+
+/* Mutate a healthy area, expect attach to refuse it with @err. */
+struct corruption {
+	const char *what;
+	void (*apply)(struct ireg_ring_area *hdr, size_t *size);
+	int err;
+};
+
+static void c_zero(struct ireg_ring_area *h, size_t *s)
+{
+	memset(h, 0, *s);
+}
+
+static void c_magic(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	h->magic ^= 1;
+}
+
+static void c_endian(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	h->magic = __builtin_bswap32(h->magic);
+}
+
+static void c_version(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	h->version = IREG_RING_VERSION + 1;
+}
+
+static void c_hdr_size(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	h->hdr_size = 64;
+}
+
+static void c_desc_size(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	h->desc_size = 32;
+}
+
+static void c_cap_npot(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	h->capacity = 12;
+}
+
+static void c_cap_zero(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	h->capacity = 0;
+}
+
+/* Claims a larger capacity than was laid out: slots past the end. */
+static void c_cap_larger(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	h->capacity *= 2;
+}
+
+static void c_flags(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	h->flags = 1;
+}
+
+static void c_area_size(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	h->area_size += 128;
+}
+
+static void c_offset(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	h->ring_offset[IREG_RING_FREE] += 128;
+}
+
+static void c_offset_wild(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	h->ring_offset[IREG_RING_ACTIVE] = 1ULL << 40;
+}
+
+static void c_reserved(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	h->reserved[sizeof(h->reserved) - 1] = 1;
+}
+
+static struct ireg_ring_ctrl *ctrl_of(struct ireg_ring_area *h,
+				      enum ireg_ring_id id)
+{
+	return (struct ireg_ring_ctrl *)((char *)h + h->ring_offset[id]);
+}
+
+/* The peer's index claims more descriptors than the ring can hold. */
+static void c_index_active(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	ctrl_of(h, IREG_RING_ACTIVE)->prod += h->capacity + 1;
+}
+
+static void c_index_free(struct ireg_ring_area *h, size_t *s)
+{
+	(void)s;
+	ctrl_of(h, IREG_RING_FREE)->cons += 1;
+}
+
+static void c_short(struct ireg_ring_area *h, size_t *s)
+{
+	*s = h->area_size - 1;
+}
+
+static void c_tiny(struct ireg_ring_area *h, size_t *s)
+{
+	(void)h;
+	*s = sizeof(*h) - 1;
+}
+
+static const struct corruption corruptions[] = {
+	{ "zeroed memory", c_zero, -EBADMSG },
+	{ "bad magic", c_magic, -EBADMSG },
+	{ "other endianness", c_endian, -EBADMSG },
+	{ "unknown version", c_version, -EPROTO },
+	{ "hdr_size", c_hdr_size, -EUCLEAN },
+	{ "desc_size", c_desc_size, -EUCLEAN },
+	{ "capacity not a power of two", c_cap_npot, -EUCLEAN },
+	{ "capacity 0", c_cap_zero, -EUCLEAN },
+	{ "capacity larger than laid out", c_cap_larger, -EUCLEAN },
+	{ "flags", c_flags, -EUCLEAN },
+	{ "area_size", c_area_size, -EUCLEAN },
+	{ "ring_offset", c_offset, -EUCLEAN },
+	{ "ring_offset out of the area", c_offset_wild, -EUCLEAN },
+	{ "reserved", c_reserved, -EUCLEAN },
+	{ "active prod beyond capacity", c_index_active, -EUCLEAN },
+	{ "free cons beyond prod", c_index_free, -EUCLEAN },
+	{ "memory shorter than area_size", c_short, -ENOSPC },
+	{ "memory shorter than the header", c_tiny, -ENOSPC },
+};
+
+static void test_attach_errors(void)
+{
+	struct ireg_ring_chan chan;
+	struct area a;
+	unsigned int i, role;
+	size_t size;
+
+	REQUIRE(area_new(&a, 8, 0) == 0);
+	CHECK_EQ(ireg_ring_attach(&chan, a.mem, a.size, IREG_RING_PRODUCER), 0);
+	CHECK_EQ(chan.role, IREG_RING_PRODUCER);
+	CHECK_EQ(ireg_ring_attach(&chan, a.mem, a.size, IREG_RING_CONSUMER), 0);
+	CHECK_EQ(ireg_ring_attach(&chan, a.mem, a.size + 4096, IREG_RING_CONSUMER), 0);
+	CHECK_EQ(ireg_ring_attach(&chan, a.mem, a.size, 2), -EINVAL);
+	CHECK_EQ(ireg_ring_attach(&chan, a.mem, a.size, -1U), -EINVAL);
+	CHECK_EQ(ireg_ring_attach(NULL, a.mem, a.size, IREG_RING_PRODUCER), -EINVAL);
+	CHECK_EQ(ireg_ring_attach(&chan, NULL, a.size, IREG_RING_PRODUCER), -EINVAL);
+	CHECK_EQ(ireg_ring_attach(&chan, (char *)a.mem + 8, a.size, IREG_RING_PRODUCER),
+		 -EINVAL);
+	for (i = 0; i < sizeof(corruptions) / sizeof(corruptions[0]); i++) {
+		for (role = IREG_RING_PRODUCER; role <= IREG_RING_CONSUMER; role++) {
+			struct ireg_ring_params params = { .capacity = 8 };
+			int ret;
+
+			size = a.size;
+			REQUIRE(ireg_ring_init(a.mem, a.size, &params) == 0);
+			corruptions[i].apply(a.mem, &size);
+			memset(&chan, 0x5a, sizeof(chan));
+			ret = ireg_ring_attach(&chan, a.mem, size, role);
+			if (ret != corruptions[i].err) {
+				printf("# %s, role %u: attach returned %d (%s), expected %d\n",
+				       corruptions[i].what, role, ret,
+				       strerror(-ret), corruptions[i].err);
+				case_failed = 1;
+			}
+			/* A refused attach leaves no half-made handle. */
+			CHECK(chan.prod.ctrl == NULL || chan.prod.ctrl ==
+			      (void *)0x5a5a5a5a5a5a5a5aULL);
+			CHECK(chan.cons.ctrl == NULL || chan.cons.ctrl ==
+			      (void *)0x5a5a5a5a5a5a5a5aULL);
+		}
+	}
+	area_free(&a);
+}
+
+static void test_empty_full(void)
+{
+	struct ireg_ring_desc d, got[16];
+	struct pair p;
+	uint64_t s;
+
+	REQUIRE(pair_new(&p, 8, 0) == 0);
+	CHECK_EQ(ireg_ring_dequeue(&p.cons_end.cons, &d), -EAGAIN);
+	CHECK_EQ(ireg_ring_dequeue_batch(&p.cons_end.cons, got, 16), 0);
+	CHECK_EQ(ireg_ring_avail(&p.cons_end.cons), 0);
+	CHECK_EQ(ireg_ring_space(&p.prod_end.prod), 8);
+	for (s = 0; s < 8; s++) {
+		d = seq_desc(s);
+		CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), 0);
+		CHECK_EQ(ireg_ring_space(&p.prod_end.prod), 7 - s);
+		CHECK_EQ(ireg_ring_avail(&p.cons_end.cons), s + 1);
+	}
+	d = seq_desc(8);
+	CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), -EAGAIN);
+	CHECK_EQ(ireg_ring_enqueue_batch(&p.prod_end.prod, &d, 1), 0);
+	/* A full ring does not spill into the other ring of the channel. */
+	CHECK_EQ(ireg_ring_dequeue(&p.prod_end.cons, &d), -EAGAIN);
+	CHECK_EQ(ireg_ring_space(&p.cons_end.prod), 8);
+	/* One out, one in. */
+	CHECK_EQ(ireg_ring_dequeue(&p.cons_end.cons, &d), 0);
+	CHECK(is_seq(&d, 0));
+	d = seq_desc(8);
+	CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), 0);
+	CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), -EAGAIN);
+	for (s = 1; s <= 8; s++) {
+		CHECK_EQ(ireg_ring_dequeue(&p.cons_end.cons, &d), 0);
+		CHECK(is_seq(&d, s));
+	}
+	CHECK_EQ(ireg_ring_dequeue(&p.cons_end.cons, &d), -EAGAIN);
+	CHECK_EQ(ireg_ring_avail(&p.cons_end.cons), 0);
+	CHECK_EQ(ireg_ring_space(&p.prod_end.prod), 8);
+	pair_free(&p);
+}
+
+static void test_capacity_one(void)
+{
+	struct ireg_ring_desc d;
+	struct pair p;
+	uint64_t s;
+
+	REQUIRE(pair_new(&p, 1, UINT32_MAX - 50) == 0);
+	for (s = 0; s < 100; s++) {
+		d = seq_desc(s);
+		CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), 0);
+		CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), -EAGAIN);
+		CHECK_EQ(ireg_ring_space(&p.prod_end.prod), 0);
+		CHECK_EQ(ireg_ring_avail(&p.cons_end.cons), 1);
+		CHECK_EQ(ireg_ring_dequeue(&p.cons_end.cons, &d), 0);
+		CHECK(is_seq(&d, s));
+		CHECK_EQ(ireg_ring_dequeue(&p.cons_end.cons, &d), -EAGAIN);
+		if (case_failed)
+			break;
+	}
+	pair_free(&p);
+}
+
+/*
+ * The indices start just below 2^32 (and just below 2^31, where a signed
+ * comparison would break): full and empty must be told apart while prod
+ * has wrapped and cons has not.
+ */
+static void test_wraparound(void)
+{
+	static const uint32_t starts[] = {
+		UINT32_MAX - 2, UINT32_MAX, INT32_MAX - 2, UINT32_MAX - 7,
+	};
+	struct ireg_ring_desc d, batch[6];
+	unsigned int i, k;
+	uint64_t in, out;
+	struct pair p;
+
+	for (i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+		REQUIRE(pair_new(&p, 4, starts[i]) == 0);
+		in = out = 0;
+		/* Fill across the wrap: prod wraps, cons has not. */
+		for (k = 0; k < 4; k++) {
+			d = seq_desc(in);
+			CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), 0);
+			in++;
+		}
+		CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), -EAGAIN);
+		CHECK_EQ(ireg_ring_space(&p.prod_end.prod), 0);
+		CHECK_EQ(ireg_ring_avail(&p.cons_end.cons), 4);
+		CHECK_EQ(p.prod_end.prod.ctrl->prod, (uint32_t)(starts[i] + 4));
+		/* Batches crossing both the slot wrap and the u32 wrap. */
+		for (k = 0; k < 200; k++) {
+			unsigned int n = 1 + k % 4, got, j;
+
+			got = ireg_ring_dequeue_batch(&p.cons_end.cons, batch, n);
+			CHECK_EQ(got, n);
+			for (j = 0; j < got; j++, out++)
+				CHECK(is_seq(&batch[j], out));
+			for (j = 0; j < 6; j++)
+				batch[j] = seq_desc(in + j);
+			got = ireg_ring_enqueue_batch(&p.prod_end.prod, batch, 6);
+			CHECK_EQ(got, n);
+			in += got;
+			CHECK_EQ(ireg_ring_avail(&p.cons_end.cons), 4);
+			if (case_failed)
+				break;
+		}
+		while (ireg_ring_dequeue(&p.cons_end.cons, &d) == 0) {
+			CHECK(is_seq(&d, out));
+			out++;
+		}
+		CHECK_EQ(out, in);
+		CHECK_EQ(ireg_ring_avail(&p.cons_end.cons), 0);
+		CHECK_EQ(ireg_ring_space(&p.prod_end.prod), 4);
+		CHECK_EQ(p.cons_end.cons.ctrl->cons, (uint32_t)(starts[i] + in));
+		pair_free(&p);
+		if (case_failed) {
+			printf("# initial index %" PRIu32 "\n", starts[i]);
+			return;
+		}
+	}
+}
+
+static void test_batch_partial(void)
+{
+	struct ireg_ring_desc d, in[16], out[32];
+	struct pair p;
+	unsigned int i;
+	uint64_t next = 0, expect = 0;
+
+	REQUIRE(pair_new(&p, 8, 0) == 0);
+	for (i = 0; i < 16; i++)
+		in[i] = seq_desc(i);
+	CHECK_EQ(ireg_ring_enqueue_batch(&p.prod_end.prod, in, 0), 0);
+	CHECK_EQ(p.prod_end.prod.ctrl->prod, 0);
+	for (i = 0; i < 5; i++) {
+		d = seq_desc(next++);
+		CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), 0);
+	}
+	/* 10 asked, 3 fit: the first 3, in order. */
+	CHECK_EQ(ireg_ring_enqueue_batch(&p.prod_end.prod, &in[5], 10), 3);
+	next += 3;
+	CHECK_EQ(ireg_ring_enqueue_batch(&p.prod_end.prod, &in[8], 8), 0);
+	CHECK_EQ(ireg_ring_dequeue_batch(&p.cons_end.cons, out, 0), 0);
+	CHECK_EQ(ireg_ring_dequeue_batch(&p.cons_end.cons, out, 2), 2);
+	CHECK(is_seq(&out[0], expect++));
+	CHECK(is_seq(&out[1], expect++));
+	CHECK_EQ(ireg_ring_enqueue_batch(&p.prod_end.prod, &in[8], 8), 2);
+	next += 2;
+	/* 32 asked, 8 there. */
+	CHECK_EQ(ireg_ring_dequeue_batch(&p.cons_end.cons, out, 32), 8);
+	for (i = 0; i < 8; i++)
+		CHECK(is_seq(&out[i], expect++));
+	CHECK_EQ(expect, next);
+	CHECK_EQ(ireg_ring_dequeue_batch(&p.cons_end.cons, out, 32), 0);
+	CHECK_EQ(ireg_ring_dequeue(&p.cons_end.cons, &d), -EAGAIN);
+	pair_free(&p);
+}
+
+/*
+ * Random operations against a model (a sequence counter on each side):
+ * FIFO order, exact full and empty, counts, for capacities from 1 to 64
+ * and initial indices on both sides of the wraps.
+ */
+static void test_fifo_model(void)
+{
+	static const uint32_t caps[] = { 1, 2, 4, 8, 64 };
+	static const uint32_t starts[] = {
+		0, UINT32_MAX - 100, INT32_MAX - 100, 12345,
+	};
+	struct ireg_ring_desc buf[80];
+	uint64_t state = seed | 1;
+	unsigned int ci, si, op;
+
+	for (ci = 0; ci < sizeof(caps) / sizeof(caps[0]); ci++) {
+		for (si = 0; si < sizeof(starts) / sizeof(starts[0]); si++) {
+			uint32_t cap = caps[ci];
+			uint64_t in = 0, out = 0;
+			struct pair p;
+
+			REQUIRE(pair_new(&p, cap, starts[si]) == 0);
+			for (op = 0; op < 20000 && !case_failed; op++) {
+				uint64_t r = rnd(&state);
+				unsigned int n = 1 + (r >> 8) % (cap + 8), got, j;
+				uint64_t used = in - out;
+
+				switch (r % 6) {
+				case 0:
+					buf[0] = seq_desc(in);
+					CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, buf),
+						 used < cap ? 0 : -EAGAIN);
+					if (used < cap)
+						in++;
+					break;
+				case 1:
+					CHECK_EQ(ireg_ring_dequeue(&p.cons_end.cons, buf),
+						 used ? 0 : -EAGAIN);
+					if (used) {
+						CHECK(is_seq(buf, out));
+						out++;
+					}
+					break;
+				case 2:
+					for (j = 0; j < n; j++)
+						buf[j] = seq_desc(in + j);
+					got = ireg_ring_enqueue_batch(&p.prod_end.prod, buf, n);
+					CHECK_EQ(got, n < cap - used ? n : cap - used);
+					in += got;
+					break;
+				case 3:
+					got = ireg_ring_dequeue_batch(&p.cons_end.cons, buf, n);
+					CHECK_EQ(got, n < used ? n : used);
+					for (j = 0; j < got; j++, out++)
+						CHECK(is_seq(&buf[j], out));
+					break;
+				case 4:
+					CHECK_EQ(ireg_ring_avail(&p.cons_end.cons), used);
+					break;
+				case 5:
+					CHECK_EQ(ireg_ring_space(&p.prod_end.prod), cap - used);
+					break;
+				}
+			}
+			if (case_failed)
+				printf("# capacity %u, initial index %u, op %u\n",
+				       cap, starts[si], op);
+			pair_free(&p);
+			if (case_failed)
+				return;
+		}
+	}
+}
+
+/* Active and free are distinct rings going opposite ways. */
+static void test_channel_roles(void)
+{
+	struct ireg_ring_desc d;
+	struct pair p;
+
+	REQUIRE(pair_new(&p, 4, 0) == 0);
+	CHECK_EQ(p.prod_end.role, IREG_RING_PRODUCER);
+	CHECK_EQ(p.cons_end.role, IREG_RING_CONSUMER);
+	CHECK(p.prod_end.prod.ctrl == p.cons_end.cons.ctrl);
+	CHECK(p.prod_end.cons.ctrl == p.cons_end.prod.ctrl);
+	CHECK(p.prod_end.prod.ctrl != p.prod_end.cons.ctrl);
+	CHECK(p.prod_end.prod.ctrl == ctrl_of(p.area.mem, IREG_RING_ACTIVE));
+	d = seq_desc(1);
+	CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), 0);
+	CHECK_EQ(ireg_ring_dequeue(&p.prod_end.cons, &d), -EAGAIN);
+	CHECK_EQ(ireg_ring_dequeue(&p.cons_end.cons, &d), 0);
+	CHECK(is_seq(&d, 1));
+	d = seq_desc(2);
+	CHECK_EQ(ireg_ring_enqueue(&p.cons_end.prod, &d), 0);
+	CHECK_EQ(ireg_ring_dequeue(&p.cons_end.cons, &d), -EAGAIN);
+	CHECK_EQ(ireg_ring_dequeue(&p.prod_end.cons, &d), 0);
+	CHECK(is_seq(&d, 2));
+	/* A re-attach picks up the indices where they are. */
+	d = seq_desc(3);
+	CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), 0);
+	CHECK_EQ(ireg_ring_attach(&p.cons_end, p.area.mem, p.area.size,
+				  IREG_RING_CONSUMER), 0);
+	CHECK_EQ(ireg_ring_dequeue(&p.cons_end.cons, &d), 0);
+	CHECK(is_seq(&d, 3));
+	CHECK_EQ(ireg_ring_attach(&p.prod_end, p.area.mem, p.area.size,
+				  IREG_RING_PRODUCER), 0);
+	CHECK_EQ(ireg_ring_space(&p.prod_end.prod), 4);
+	ireg_ring_detach(&p.prod_end);
+	CHECK(p.prod_end.prod.ctrl == NULL && p.prod_end.map == NULL);
+	pair_free(&p);
+}
+
+/*
+ * The cached copy of the peer's index is refreshed only when the ring
+ * looks full (producer) or empty (consumer): that is what keeps the
+ * peer's cache line from bouncing.
+ */
+static void test_cached_index(void)
+{
+	struct ireg_ring_desc d = seq_desc(0), b[8];
+	struct ireg_ring_prod *prod;
+	struct ireg_ring_cons *cons;
+	struct pair p;
+	unsigned int i;
+
+	REQUIRE(pair_new(&p, 8, 0) == 0);
+	prod = &p.prod_end.prod;
+	cons = &p.cons_end.cons;
+	CHECK_EQ(ireg_ring_enqueue(prod, &d), 0);
+	CHECK_EQ(ireg_ring_enqueue(prod, &d), 0);
+	/* Looks empty on the first try: prod is loaded, 2. */
+	CHECK_EQ(ireg_ring_dequeue(cons, &d), 0);
+	CHECK_EQ(cons->prod_cache, 2);
+	CHECK_EQ(ireg_ring_dequeue(cons, &d), 0);
+	/* The producer goes on with its stale cons == 0 until 8 look used. */
+	for (i = 2; i < 8; i++)
+		CHECK_EQ(ireg_ring_enqueue(prod, &d), 0);
+	CHECK_EQ(prod->cons_cache, 0);
+	CHECK_EQ(ireg_ring_enqueue(prod, &d), 0);
+	CHECK_EQ(prod->cons_cache, 2);
+	/* The consumer's prod == 2 looks empty at cons == 2: reload, 9. */
+	CHECK_EQ(ireg_ring_dequeue(cons, &d), 0);
+	CHECK_EQ(cons->prod_cache, 9);
+	CHECK_EQ(ireg_ring_enqueue(prod, &d), 0);
+	for (i = 3; i < 9; i++)
+		CHECK_EQ(ireg_ring_dequeue(cons, &d), 0);
+	CHECK_EQ(cons->prod_cache, 9);
+	CHECK_EQ(ireg_ring_dequeue(cons, &d), 0);
+	CHECK_EQ(cons->prod_cache, 10);
+	/* Batches reload when the cache cannot cover them. */
+	CHECK_EQ(ireg_ring_enqueue_batch(prod, b, 4), 4);
+	CHECK_EQ(prod->cons_cache, 10);
+	CHECK_EQ(ireg_ring_dequeue_batch(cons, b, 2), 2);
+	CHECK_EQ(cons->prod_cache, 14);
+	CHECK_EQ(ireg_ring_enqueue_batch(prod, b, 2), 2);
+	CHECK_EQ(ireg_ring_dequeue_batch(cons, b, 2), 2);
+	CHECK_EQ(cons->prod_cache, 14);
+	CHECK_EQ(ireg_ring_dequeue_batch(cons, b, 3), 2);
+	CHECK_EQ(cons->prod_cache, 16);
+	/* Producer at 16, sure of 10: room for 2 known, 3 asked: reload. */
+	CHECK_EQ(ireg_ring_enqueue_batch(prod, b, 2), 2);
+	CHECK_EQ(prod->cons_cache, 10);
+	CHECK_EQ(ireg_ring_enqueue_batch(prod, b, 3), 3);
+	CHECK_EQ(prod->cons_cache, 16);
+	pair_free(&p);
+}
+
+/* The flags of the wakeup protocol, one thread playing both sides. */
+static void test_signal_flags(void)
+{
+	struct ireg_ring_desc d = seq_desc(0);
+	struct ireg_ring_ctrl *active;
+	struct ireg_ring_prod *prod;
+	struct ireg_ring_cons *cons;
+	struct pair p;
+
+	REQUIRE(pair_new(&p, 2, 0) == 0);
+	prod = &p.prod_end.prod;
+	cons = &p.cons_end.cons;
+	active = prod->ctrl;
+	CHECK(!ireg_ring_prod_must_notify(prod));
+	/* Empty: the request stands. */
+	CHECK(ireg_ring_cons_prepare_wait(cons));
+	CHECK_EQ(active->cons_wants_signal, 1);
+	CHECK_EQ(ireg_ring_enqueue(prod, &d), 0);
+	CHECK(ireg_ring_prod_must_notify(prod));
+	CHECK_EQ(active->cons_wants_signal, 0);
+	/* Answered once only. */
+	CHECK(!ireg_ring_prod_must_notify(prod));
+	/* Not empty: withdrawn at once. */
+	CHECK(!ireg_ring_cons_prepare_wait(cons));
+	CHECK_EQ(active->cons_wants_signal, 0);
+	CHECK_EQ(ireg_ring_dequeue(cons, &d), 0);
+	CHECK(ireg_ring_cons_prepare_wait(cons));
+	ireg_ring_cons_cancel_wait(cons);
+	CHECK_EQ(active->cons_wants_signal, 0);
+	CHECK(!ireg_ring_prod_must_notify(prod));
+
+	/* The producer's side: full, wait for space. */
+	CHECK(!ireg_ring_prod_prepare_wait(prod));
+	CHECK_EQ(active->prod_wants_signal, 0);
+	CHECK_EQ(ireg_ring_enqueue(prod, &d), 0);
+	CHECK_EQ(ireg_ring_enqueue(prod, &d), 0);
+	CHECK(!ireg_ring_cons_must_notify(cons));
+	CHECK(ireg_ring_prod_prepare_wait(prod));
+	CHECK_EQ(active->prod_wants_signal, 1);
+	CHECK_EQ(ireg_ring_dequeue(cons, &d), 0);
+	CHECK(ireg_ring_cons_must_notify(cons));
+	CHECK_EQ(active->prod_wants_signal, 0);
+	CHECK(!ireg_ring_cons_must_notify(cons));
+	CHECK(ireg_ring_space(prod) == 1);
+	CHECK(!ireg_ring_prod_prepare_wait(prod));
+	/* The free ring's flags are its own. */
+	CHECK_EQ(p.cons_end.prod.ctrl->cons_wants_signal, 0);
+	CHECK_EQ(p.cons_end.prod.ctrl->prod_wants_signal, 0);
+	pair_free(&p);
+}
+
+static void test_eventfd(void)
+{
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct ireg_ring_desc d = seq_desc(0);
+	struct pair p;
+
+	REQUIRE(efd >= 0);
+	CHECK_EQ(ireg_ring_wait(efd), -EAGAIN);
+	CHECK_EQ(ireg_ring_notify(efd), 0);
+	CHECK_EQ(ireg_ring_notify(efd), 0);
+	/* Two writes, one wakeup: the counter collapses them. */
+	CHECK_EQ(ireg_ring_wait(efd), 0);
+	CHECK_EQ(ireg_ring_wait(efd), -EAGAIN);
+	CHECK_EQ(ireg_ring_wait(-1), -EBADF);
+	CHECK_EQ(ireg_ring_notify(-1), -EBADF);
+
+	/* The blocking helpers return at once when there is no need to wait. */
+	REQUIRE(pair_new(&p, 2, 0) == 0);
+	CHECK_EQ(ireg_ring_wait_space(&p.prod_end.prod, efd), 2);
+	CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), 0);
+	CHECK_EQ(ireg_ring_wait_avail(&p.cons_end.cons, efd), 1);
+	/* Would sleep on a non-blocking eventfd: the error, request withdrawn. */
+	CHECK_EQ(ireg_ring_dequeue(&p.cons_end.cons, &d), 0);
+	CHECK_EQ(ireg_ring_wait_avail(&p.cons_end.cons, efd), -EAGAIN);
+	CHECK_EQ(p.cons_end.cons.ctrl->cons_wants_signal, 0);
+	CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), 0);
+	CHECK_EQ(ireg_ring_enqueue(&p.prod_end.prod, &d), 0);
+	CHECK_EQ(ireg_ring_wait_space(&p.prod_end.prod, efd), -EAGAIN);
+	CHECK_EQ(p.prod_end.prod.ctrl->prod_wants_signal, 0);
+	pair_free(&p);
+	close(efd);
+}
+
+/* Two threads */
+
+struct stress {
+	struct ireg_ring_prod *prod;
+	struct ireg_ring_cons *cons;
+	uint64_t items;
+	unsigned int max_batch;		/* 0: one descriptor at a time */
+	uint64_t seed;
+	/* Consumer's verdict. */
+	uint64_t received;
+	uint64_t bad_seq;		/* first descriptor that was wrong */
+	bool bad;
+};
+
+static void *stress_producer(void *arg)
+{
+	struct stress *st = arg;
+	struct ireg_ring_desc batch[256];
+	uint64_t state = st->seed, s = 0;
+	unsigned int spins = 0, n, i, got;
+
+	while (s < st->items) {
+		if (!st->max_batch) {
+			batch[0] = seq_desc(s);
+			got = ireg_ring_enqueue(st->prod, batch) == 0;
+		} else {
+			n = 1 + rnd(&state) % st->max_batch;
+			if (n > st->items - s)
+				n = st->items - s;
+			for (i = 0; i < n; i++)
+				batch[i] = seq_desc(s + i);
+			got = ireg_ring_enqueue_batch(st->prod, batch, n);
+		}
+		s += got;
+		if (!got)
+			backoff(&spins);
+	}
+	return NULL;
+}
+
+static void *stress_consumer(void *arg)
+{
+	struct stress *st = arg;
+	struct ireg_ring_desc batch[256], expect;
+	uint64_t state = st->seed * 3, s = 0;
+	unsigned int spins = 0, got, i;
+
+	while (s < st->items) {
+		if (!st->max_batch) {
+			got = ireg_ring_dequeue(st->cons, batch) == 0;
+		} else {
+			unsigned int n = 1 + rnd(&state) % st->max_batch;
+
+			got = ireg_ring_dequeue_batch(st->cons, batch, n);
+		}
+		if (!got) {
+			backoff(&spins);
+			continue;
+		}
+		for (i = 0; i < got; i++, s++) {
+			expect = seq_desc(s);
+			if (!desc_eq(&batch[i], &expect) && !st->bad) {
+				st->bad = true;
+				st->bad_seq = s;
+			}
+		}
+	}
+	st->received = s;
+	return NULL;
+}
+
+static void stress_run(uint64_t items, uint32_t capacity, uint32_t initial,
+		       unsigned int max_batch)
+{
+	struct stress st = {
+		.items = items,
+		.max_batch = max_batch,
+		.seed = seed | 1,
+	};
+	pthread_t tp, tc;
+	uint64_t t0, dt;
+	struct pair p;
+
+	REQUIRE(pair_new(&p, capacity, initial) == 0);
+	st.prod = &p.prod_end.prod;
+	st.cons = &p.cons_end.cons;
+	t0 = now_ns();
+	REQUIRE(pthread_create(&tc, NULL, stress_consumer, &st) == 0);
+	REQUIRE(pthread_create(&tp, NULL, stress_producer, &st) == 0);
+	pthread_join(tp, NULL);
+	pthread_join(tc, NULL);
+	dt = now_ns() - t0;
+	printf("# %" PRIu64 " descriptors, capacity %u, batch %s%u, from index %u: %.2f s, %.1f ns each\n",
+	       items, capacity, max_batch ? "1.." : "", max_batch ? max_batch : 1,
+	       initial, dt / 1e9, (double)dt / items);
+	CHECK_EQ(st.received, items);
+	if (st.bad)
+		printf("# first wrong descriptor: sequence %" PRIu64 "\n",
+		       st.bad_seq);
+	CHECK(!st.bad);
+	/* Both indices where they must be, and nothing left. */
+	CHECK_EQ(p.prod_end.prod.ctrl->prod, (uint32_t)(initial + items));
+	CHECK_EQ(p.prod_end.prod.ctrl->cons, (uint32_t)(initial + items));
+	CHECK_EQ(ireg_ring_avail(&p.cons_end.cons), 0);
+	pair_free(&p);
+}
+
+static uint64_t stress_items;
+
+/* Starts below 2^31: crosses the sign boundary of the indices. */
+static void test_stress_single(void)
+{
+	stress_run(stress_items, 256, INT32_MAX - stress_items / 2, 0);
+}
+
+/* Starts below 2^32: the indices wrap to 0 half way. */
+static void test_stress_batch(void)
+{
+	stress_run(stress_items, 256, UINT32_MAX - stress_items / 2, 64);
+}
+
+/*
+ * Buffers circulate through the channel: the producer takes a free
+ * buffer, writes its payload, sends it on active; the consumer checks the
+ * payload and gives the buffer back on free.  The payload is plain
+ * memory: only the ring's release/acquire orders it with the descriptor.
+ */
+#define PAYLOAD_WORDS	8
+#define PAYLOAD_BUFS	64
+
+struct payload_stress {
+	struct ireg_ring_chan *prod_end, *cons_end;
+	uint64_t (*bufs)[PAYLOAD_WORDS];
+	uint64_t items;
+	uint64_t bad_seq;
+	bool bad;
+};
+
+static void *payload_producer(void *arg)
+{
+	struct payload_stress *ps = arg;
+	struct ireg_ring_desc d;
+	unsigned int spins = 0, w;
+	uint64_t s = 0;
+
+	while (s < ps->items) {
+		if (ireg_ring_dequeue(&ps->prod_end->cons, &d)) {
+			backoff(&spins);
+			continue;
+		}
+		uint64_t *buf = ps->bufs[d.offset / sizeof(ps->bufs[0])];
+
+		for (w = 0; w < PAYLOAD_WORDS; w++)
+			buf[w] = s * PAYLOAD_WORDS + w;
+		d.len = PAYLOAD_WORDS * 8;
+		d.cookie = (uint32_t)s;
+		/* Never full: at most PAYLOAD_BUFS in flight, capacity more. */
+		if (ireg_ring_enqueue(&ps->prod_end->prod, &d))
+			ps->bad = true;
+		s++;
+	}
+	return NULL;
+}
+
+static void *payload_consumer(void *arg)
+{
+	struct payload_stress *ps = arg;
+	struct ireg_ring_desc d;
+	unsigned int spins = 0, w;
+	uint64_t s = 0;
+
+	while (s < ps->items) {
+		if (ireg_ring_dequeue(&ps->cons_end->cons, &d)) {
+			backoff(&spins);
+			continue;
+		}
+		const uint64_t *buf = ps->bufs[d.offset / sizeof(ps->bufs[0])];
+		bool ok = d.cookie == (uint32_t)s && d.len == PAYLOAD_WORDS * 8;
+
+		for (w = 0; w < PAYLOAD_WORDS; w++)
+			ok &= buf[w] == s * PAYLOAD_WORDS + w;
+		if (!ok && !ps->bad) {
+			ps->bad = true;
+			ps->bad_seq = s;
+		}
+		d.len = 0;
+		if (ireg_ring_enqueue(&ps->cons_end->prod, &d))
+			ps->bad = true;
+		s++;
+	}
+	return NULL;
+}
+
+static void test_stress_payload(void)
+{
+	static uint64_t bufs[PAYLOAD_BUFS][PAYLOAD_WORDS]
+		__attribute__((aligned(64)));
+	struct payload_stress ps = {
+		.bufs = bufs,
+		.items = stress_items / 4,
+	};
+	struct ireg_ring_desc d;
+	pthread_t tp, tc;
+	struct pair p;
+	unsigned int i;
+	uint64_t t0;
+
+	REQUIRE(pair_new(&p, 2 * PAYLOAD_BUFS, 0) == 0);
+	ps.prod_end = &p.prod_end;
+	ps.cons_end = &p.cons_end;
+	/* The consumer owns the buffers at first and offers them all. */
+	for (i = 0; i < PAYLOAD_BUFS; i++) {
+		d = (struct ireg_ring_desc){ .offset = i * sizeof(bufs[0]) };
+		REQUIRE(ireg_ring_enqueue(&p.cons_end.prod, &d) == 0);
+	}
+	t0 = now_ns();
+	REQUIRE(pthread_create(&tc, NULL, payload_consumer, &ps) == 0);
+	REQUIRE(pthread_create(&tp, NULL, payload_producer, &ps) == 0);
+	pthread_join(tp, NULL);
+	pthread_join(tc, NULL);
+	printf("# %" PRIu64 " buffers through the channel: %.2f s\n", ps.items,
+	       (now_ns() - t0) / 1e9);
+	if (ps.bad)
+		printf("# first wrong buffer: sequence %" PRIu64 "\n", ps.bad_seq);
+	CHECK(!ps.bad);
+	/* Every buffer back home. */
+	CHECK_EQ(ireg_ring_avail(&p.prod_end.cons), PAYLOAD_BUFS);
+	CHECK_EQ(ireg_ring_avail(&p.cons_end.cons), 0);
+	pair_free(&p);
+}
+
+/*
+ * The wakeup protocol's core, raced directly: one side publishes and
+ * checks for a request while the other asks for a signal and re-checks
+ * the ring, both at once, a million times a second, with the start of one
+ * side moved by a few cycles to where the two tie.  The outcome that loses
+ * a wakeup, "the sleeper saw no work and the waker saw no request", must
+ * never occur; nobody needs to sleep to see it.
+ *
+ * kind 0: the consumer prepares to wait on an empty ring while the
+ * producer enqueues and checks.  kind 1, the mirror: the producer
+ * prepares to wait on a full ring while the consumer dequeues and checks.
+ * The producer's thread leads: it plans each round and scores it.
+ *
+ * The race needs the two threads running at the same time on two CPUs:
+ * they are pinned to two, and the case goes on past its time (up to four
+ * times) until the sides have overlapped often enough.  If they never
+ * overlapped (no second CPU free), the case proved nothing and says so.
+ */
+#define RACE_MIN_OVERLAPS	1000
+
+struct race_line {
+	uint32_t v;
+} __attribute__((aligned(IREG_RING_SPACING)));
+
+struct race_plan {
+	unsigned int kind;
+	unsigned int delay[2];	/* producer's, consumer's */
+	bool stop;
+} __attribute__((aligned(IREG_RING_SPACING)));
+
+struct race {
+	struct race_line arrive[2];	/* barrier generations */
+	struct race_line verdict[2];	/* what each side's call returned */
+	struct race_plan plan;
+	struct ireg_ring_prod *prod;
+	struct ireg_ring_cons *cons;
+	uint64_t deadline, hard_deadline;
+	int cpu[2];			/* -1: not pinned */
+	/* Scores per kind. */
+	uint64_t rounds[2], sleeper_first[2], waker_first[2], both[2], lost[2];
+	bool broken;
+};
+
+static void race_barrier(struct race *r, unsigned int me, uint32_t *gen)
+{
+	unsigned int spins = 0;
+
+	++*gen;
+	__atomic_store_n(&r->arrive[me].v, *gen, __ATOMIC_RELEASE);
+	/* The other side may already be at the next barrier. */
+	while ((int32_t)(__atomic_load_n(&r->arrive[!me].v, __ATOMIC_ACQUIRE) -
+			 *gen) < 0)
+		backoff(&spins);
+}
+
+static void race_delay(unsigned int n)
+{
+	while (n--)
+		__asm__ __volatile__("" ::: "memory");
+}
+
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *race_producer(void *arg)
+{
+	struct race *r = arg;
+	struct ireg_ring_desc d = seq_desc(0);
+	uint64_t state = seed * 13 + 1;
+	int skew[2] = { 0, 0 };
+	unsigned int kind, jitter[2];
+	bool mine, theirs, sleeps, notifies;
+	uint32_t gen = 0;
+
+	pin_to(r->cpu[0]);
+	for (;;) {
+		kind = rnd(&state) % 2;
+		jitter[0] = rnd(&state) % 64;
+		jitter[1] = rnd(&state) % 64;
+		/*
+		 * The sleeper is side !kind (kind 0: the consumer, side 1).
+		 * skew > 0 holds the sleeper back, < 0 the waker.
+		 */
+		r->plan.kind = kind;
+		r->plan.delay[!kind] = jitter[0] +
+				       (skew[kind] > 0 ? skew[kind] : 0);
+		r->plan.delay[kind] = jitter[1] +
+				      (skew[kind] < 0 ? -skew[kind] : 0);
+		if (now_ns() > r->deadline)
+			r->plan.stop = now_ns() > r->hard_deadline ||
+				       (r->both[0] >= RACE_MIN_OVERLAPS &&
+					r->both[1] >= RACE_MIN_OVERLAPS);
+		/* kind 1 starts full (capacity 1), kind 0 empty. */
+		if (kind == 1 && ireg_ring_enqueue(r->prod, &d))
+			r->broken = true;
+		race_barrier(r, 0, &gen);
+		if (r->plan.stop)
+			return NULL;
+		race_delay(r->plan.delay[0]);
+		if (kind == 0) {
+			if (ireg_ring_enqueue(r->prod, &d))
+				r->broken = true;
+			mine = ireg_ring_prod_must_notify(r->prod);
+		} else {
+			mine = ireg_ring_prod_prepare_wait(r->prod);
+		}
+		__atomic_store_n(&r->verdict[0].v, mine, __ATOMIC_RELAXED);
+		race_barrier(r, 0, &gen);
+		theirs = __atomic_load_n(&r->verdict[1].v, __ATOMIC_RELAXED);
+		sleeps = kind == 0 ? theirs : mine;
+		notifies = kind == 0 ? mine : theirs;
+		r->rounds[kind]++;
+		if (sleeps && !notifies) {
+			r->lost[kind]++;
+		} else if (sleeps) {
+			r->sleeper_first[kind]++;
+			skew[kind] += skew[kind] < 2048 ? 4 : 0;
+		} else if (!notifies) {
+			r->waker_first[kind]++;
+			skew[kind] -= skew[kind] > -2048 ? 4 : 0;
+		} else {
+			r->both[kind]++;
+		}
+		if (kind == 1)
+			ireg_ring_prod_cancel_wait(r->prod);
+		race_barrier(r, 0, &gen);
+	}
+}
+
+static void *race_consumer(void *arg)
+{
+	struct race *r = arg;
+	struct ireg_ring_desc d;
+	uint32_t gen = 0;
+	unsigned int kind;
+	bool mine;
+
+	pin_to(r->cpu[1]);
+	for (;;) {
+		race_barrier(r, 1, &gen);
+		if (r->plan.stop)
+			return NULL;
+		kind = r->plan.kind;
+		race_delay(r->plan.delay[1]);
+		if (kind == 0) {
+			mine = ireg_ring_cons_prepare_wait(r->cons);
+		} else {
+			if (ireg_ring_dequeue(r->cons, &d))
+				r->broken = true;
+			mine = ireg_ring_cons_must_notify(r->cons);
+		}
+		__atomic_store_n(&r->verdict[1].v, mine, __ATOMIC_RELAXED);
+		race_barrier(r, 1, &gen);
+		if (kind == 0) {
+			if (ireg_ring_dequeue(r->cons, &d))
+				r->broken = true;
+			ireg_ring_cons_cancel_wait(r->cons);
+		}
+		race_barrier(r, 1, &gen);
+	}
+}
+
+static uint64_t wakeup_seconds;
+
+static void test_signal_race(void)
+{
+	static struct race r;
+	static const char *const what[] = {
+		"consumer waits for work", "producer waits for space",
+	};
+	pthread_t tp, tc;
+	unsigned int k, n = 0;
+	cpu_set_t allowed;
+	struct pair p;
+	int cpu;
+
+	REQUIRE(pair_new(&p, 1, 0) == 0);
+	memset(&r, 0, sizeof(r));
+	r.prod = &p.prod_end.prod;
+	r.cons = &p.cons_end.cons;
+	r.cpu[0] = r.cpu[1] = -1;
+	if (!sched_getaffinity(0, sizeof(allowed), &allowed))
+		for (cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+			if (CPU_ISSET(cpu, &allowed))
+				r.cpu[n++] = cpu;
+	if (n < 2)
+		r.cpu[0] = -1;
+	r.deadline = now_ns() + wakeup_seconds * 1000000000;
+	r.hard_deadline = r.deadline + 3 * wakeup_seconds * 1000000000;
+	REQUIRE(pthread_create(&tc, NULL, race_consumer, &r) == 0);
+	REQUIRE(pthread_create(&tp, NULL, race_producer, &r) == 0);
+	pthread_join(tp, NULL);
+	pthread_join(tc, NULL);
+	for (k = 0; k < 2; k++) {
+		printf("# %s: %" PRIu64 " rounds: sleeper first %" PRIu64 ", waker first %" PRIu64 ", both saw the other %" PRIu64 ", LOST %" PRIu64 "\n",
+		       what[k], r.rounds[k], r.sleeper_first[k],
+		       r.waker_first[k], r.both[k], r.lost[k]);
+		CHECK_EQ(r.lost[k], 0);
+		if (!r.both[k])
+			case_skip = "the two sides never overlapped: no second CPU free?";
+	}
+	CHECK(!r.broken);
+	pair_free(&p);
+}
+
+/*
+ * Lost wakeups
+ * ============
+ *
+ * Both sides sleep on an eventfd whenever they find nothing to do, after
+ * polling for a random while (as adaptive drivers do: it is what puts one
+ * side's going to sleep right against the other's publishing).  Work is
+ * scarce on purpose, so that every wakeup matters: if one is lost, the
+ * sleeper holds what the other side waits for, both sleep, nothing moves,
+ * and the watchdog fails the case.  Run for a fixed time; at the end
+ * every descriptor must have arrived in order.
+ */
+struct wakeup {
+	struct ireg_ring_chan *prod_end, *cons_end;
+	int efd_prod, efd_cons;		/* the producer's, the consumer's */
+	uint64_t deadline;
+	uint64_t seed;
+	/* Progress, for the watchdog's report. */
+	uint64_t sent, received, prod_sleeps, cons_sleeps;
+	uint64_t bad_seq;
+	bool bad;
+};
+
+static struct wakeup *wakeup_running;
+
+static void put_ring(const char *name, const struct ireg_ring_ctrl *ctrl)
+{
+	put_str("# ");
+	put_str(name);
+	put_str(": prod ");
+	put_u64(ctrl->prod);
+	put_str(", cons ");
+	put_u64(ctrl->cons);
+	put_str(", cons_wants_signal ");
+	put_u64(ctrl->cons_wants_signal);
+	put_str(", prod_wants_signal ");
+	put_u64(ctrl->prod_wants_signal);
+	put_str("\n");
+}
+
+static void wakeup_dump(void)
+{
+	struct wakeup *w = wakeup_running;
+
+	if (!w)
+		return;
+	put_str("# sent ");
+	put_u64(__atomic_load_n(&w->sent, __ATOMIC_RELAXED));
+	put_str(", received ");
+	put_u64(__atomic_load_n(&w->received, __ATOMIC_RELAXED));
+	put_str("\n");
+	put_ring("active", w->prod_end->prod.ctrl);
+	put_ring("free", w->prod_end->cons.ctrl);
+}
+
+/* A random pause, mostly none, sometimes long enough to fall asleep. */
+static void random_gap(uint64_t *state)
+{
+	uint64_t r = rnd(state);
+
+	switch (r % 16) {
+	case 0 ... 7:
+		break;
+	case 8 ... 12:
+		spin((r >> 8) % 256);
+		break;
+	case 13 ... 14:
+		spin((r >> 8) % 8192);
+		break;
+	default:
+		usleep((r >> 8) % 50);
+		break;
+	}
+}
+
+/*
+ * How long to poll before going to sleep: often not at all, so that the
+ * sleeper's prepare_wait lands right against the other side's publish.
+ */
+static unsigned int random_polls(uint64_t *state)
+{
+	uint64_t r = rnd(state);
+
+	switch (r % 4) {
+	case 0:
+		return 0;
+	case 1 ... 2:
+		return (r >> 8) % 16;
+	default:
+		return (r >> 8) % 512;
+	}
+}
+
+/* Poll @cons for a random while; then sleep on @efd with the protocol. */
+static int wait_dequeue(struct ireg_ring_cons *cons, int efd,
+			struct ireg_ring_desc *d, uint64_t *state,
+			uint64_t *sleeps)
+{
+	unsigned int polls = random_polls(state), i;
+
+	for (;;) {
+		for (i = 0; i <= polls; i++) {
+			if (!ireg_ring_dequeue(cons, d))
+				return 0;
+			cpu_relax();
+		}
+		if (ireg_ring_cons_prepare_wait(cons)) {
+			int ret = ireg_ring_wait(efd);
+
+			if (ret)
+				return ret;
+			(*sleeps)++;
+		}
+		polls = 0;
+	}
+}
+
+#define WAKEUP_BUFS	8
+#define WAKEUP_END	UINT32_MAX	/* cookie of the last descriptor */
+
+/*
+ * The producer owns WAKEUP_BUFS buffers and sends at most "limit" of them
+ * before it must wait for one to come back on the free ring; limit is
+ * often 1, a strict ping-pong in which every wakeup in either direction
+ * is the only one there will be.
+ */
+static void *wakeup_producer(void *arg)
+{
+	struct wakeup *w = arg;
+	struct ireg_ring_chan *ch = w->prod_end;
+	unsigned int home = WAKEUP_BUFS, limit = 1, burst, i;
+	uint64_t state = w->seed, s = 0;
+	struct ireg_ring_desc d;
+	bool end = false;
+
+	while (!end) {
+		if (!(rnd(&state) % 32))
+			limit = rnd(&state) % 4 ? 1 : 1 + rnd(&state) % WAKEUP_BUFS;
+		burst = 1 + rnd(&state) % limit;
+		for (i = 0; i < burst && !end; i++) {
+			while (!ireg_ring_dequeue(&ch->cons, &d))
+				home++;
+			while (WAKEUP_BUFS - home >= limit) {
+				if (wait_dequeue(&ch->cons, w->efd_prod, &d,
+						 &state, &w->prod_sleeps))
+					goto fail;
+				home++;
+			}
+			end = now_ns() > w->deadline;
+			d = (struct ireg_ring_desc){
+				.offset = s,
+				.cookie = end ? WAKEUP_END : 0,
+			};
+			if (ireg_ring_enqueue(&ch->prod, &d))
+				goto fail;
+			home--;
+			s++;
+			__atomic_store_n(&w->sent, s, __ATOMIC_RELAXED);
+			/* Mostly notify per burst, sometimes per descriptor. */
+			if (!(rnd(&state) % 4) &&
+			    ireg_ring_prod_must_notify(&ch->prod) &&
+			    ireg_ring_notify(w->efd_cons))
+				goto fail;
+		}
+		if (ireg_ring_prod_must_notify(&ch->prod) &&
+		    ireg_ring_notify(w->efd_cons))
+			goto fail;
+		random_gap(&state);
+	}
+	/* Every buffer home again: the last returns need wakeups too. */
+	while (home < WAKEUP_BUFS) {
+		if (wait_dequeue(&ch->cons, w->efd_prod, &d, &state,
+				 &w->prod_sleeps))
+			goto fail;
+		home++;
+	}
+	return NULL;
+fail:
+	w->bad = true;
+	return NULL;
+}
+
+static void *wakeup_consumer(void *arg)
+{
+	struct wakeup *w = arg;
+	struct ireg_ring_chan *ch = w->cons_end;
+	uint64_t state = w->seed * 7, s = 0;
+	struct ireg_ring_desc d;
+
+	for (;;) {
+		if (wait_dequeue(&ch->cons, w->efd_cons, &d, &state,
+				 &w->cons_sleeps))
+			break;
+		if (d.offset != s && !w->bad) {
+			w->bad = true;
+			w->bad_seq = s;
+		}
+		s++;
+		__atomic_store_n(&w->received, s, __ATOMIC_RELAXED);
+		random_gap(&state);
+		/* Give it back; the free ring has room for every buffer. */
+		if (ireg_ring_enqueue(&ch->prod, &d))
+			break;
+		if (ireg_ring_prod_must_notify(&ch->prod) &&
+		    ireg_ring_notify(w->efd_prod))
+			break;
+		if (d.cookie == WAKEUP_END)
+			return NULL;
+	}
+	w->bad = true;
+	return NULL;
+}
+
+static void test_lost_wakeup_channel(void)
+{
+	struct wakeup w = { .seed = seed | 1 };
+	pthread_t tp, tc;
+	struct pair p;
+
+	REQUIRE(pair_new(&p, 2 * WAKEUP_BUFS, 0) == 0);
+	w.prod_end = &p.prod_end;
+	w.cons_end = &p.cons_end;
+	w.efd_prod = eventfd(0, EFD_CLOEXEC);
+	w.efd_cons = eventfd(0, EFD_CLOEXEC);
+	REQUIRE(w.efd_prod >= 0 && w.efd_cons >= 0);
+	wakeup_running = &w;
+	watchdog_dump = wakeup_dump;
+	w.deadline = now_ns() + wakeup_seconds * 1000000000;
+	REQUIRE(pthread_create(&tc, NULL, wakeup_consumer, &w) == 0);
+	REQUIRE(pthread_create(&tp, NULL, wakeup_producer, &w) == 0);
+	pthread_join(tp, NULL);
+	pthread_join(tc, NULL);
+	watchdog_dump = NULL;
+	printf("# %" PRIu64 " sent, %" PRIu64 " received; the producer slept %" PRIu64 " times, the consumer %" PRIu64 "\n",
+	       w.sent, w.received, w.prod_sleeps, w.cons_sleeps);
+	if (w.bad_seq)
+		printf("# first wrong descriptor: %" PRIu64 "\n", w.bad_seq);
+	CHECK(!w.bad);
+	CHECK_EQ(w.received, w.sent);
+	/* Sleeping happened, or the case proved nothing. */
+	CHECK(w.prod_sleeps > 100 && w.cons_sleeps > 100);
+	close(w.efd_prod);
+	close(w.efd_cons);
+	pair_free(&p);
+}
+
+/*
+ * One ring of capacity 4 and plenty of descriptors: the producer sleeps
+ * on full (prod_wants_signal), the consumer on empty (cons_wants_signal),
+ * through the out-of-line ireg_ring_wait_space()/ireg_ring_wait_avail().
+ */
+static void *fe_producer(void *arg)
+{
+	struct wakeup *w = arg;
+	uint64_t state = w->seed, s = 0;
+	struct ireg_ring_desc batch[8];
+	unsigned int n, i, got;
+	int ret;
+
+	for (;;) {
+		bool end = now_ns() > w->deadline;
+
+		n = end ? 1 : 1 + rnd(&state) % 8;
+		for (i = 0; i < n; i++)
+			batch[i] = (struct ireg_ring_desc){
+				.offset = s + i,
+				.cookie = end ? WAKEUP_END : 0,
+			};
+		for (i = 0; i < n; i += got) {
+			got = ireg_ring_enqueue_batch(&w->prod_end->prod,
+						      batch + i, n - i);
+			if (got) {
+				if (ireg_ring_prod_must_notify(&w->prod_end->prod) &&
+				    ireg_ring_notify(w->efd_cons))
+					goto fail;
+				continue;
+			}
+			spin(random_polls(&state));
+			ret = ireg_ring_wait_space(&w->prod_end->prod, w->efd_prod);
+			if (ret < 0)
+				goto fail;
+			w->prod_sleeps++;
+		}
+		s += n;
+		__atomic_store_n(&w->sent, s, __ATOMIC_RELAXED);
+		if (end)
+			return NULL;
+		random_gap(&state);
+	}
+fail:
+	w->bad = true;
+	return NULL;
+}
+
+static void *fe_consumer(void *arg)
+{
+	struct wakeup *w = arg;
+	uint64_t state = w->seed * 5, s = 0;
+	struct ireg_ring_desc batch[8];
+	unsigned int got, i;
+	int ret;
+
+	for (;;) {
+		got = ireg_ring_dequeue_batch(&w->cons_end->cons, batch,
+					      1 + rnd(&state) % 8);
+		if (!got) {
+			spin(random_polls(&state));
+			ret = ireg_ring_wait_avail(&w->cons_end->cons, w->efd_cons);
+			if (ret < 0)
+				break;
+			w->cons_sleeps++;
+			continue;
+		}
+		if (ireg_ring_cons_must_notify(&w->cons_end->cons) &&
+		    ireg_ring_notify(w->efd_prod))
+			break;
+		for (i = 0; i < got; i++, s++) {
+			if (batch[i].offset != s && !w->bad) {
+				w->bad = true;
+				w->bad_seq = s;
+			}
+			if (batch[i].cookie == WAKEUP_END) {
+				__atomic_store_n(&w->received, s + 1,
+						 __ATOMIC_RELAXED);
+				return NULL;
+			}
+		}
+		__atomic_store_n(&w->received, s, __ATOMIC_RELAXED);
+		random_gap(&state);
+	}
+	w->bad = true;
+	return NULL;
+}
+
+static void test_lost_wakeup_full_empty(void)
+{
+	struct wakeup w = { .seed = (seed | 1) * 11 };
+	pthread_t tp, tc;
+	struct pair p;
+
+	REQUIRE(pair_new(&p, 4, UINT32_MAX - 1000) == 0);
+	w.prod_end = &p.prod_end;
+	w.cons_end = &p.cons_end;
+	w.efd_prod = eventfd(0, EFD_CLOEXEC);
+	w.efd_cons = eventfd(0, EFD_CLOEXEC);
+	REQUIRE(w.efd_prod >= 0 && w.efd_cons >= 0);
+	wakeup_running = &w;
+	watchdog_dump = wakeup_dump;
+	w.deadline = now_ns() + wakeup_seconds * 1000000000;
+	REQUIRE(pthread_create(&tc, NULL, fe_consumer, &w) == 0);
+	REQUIRE(pthread_create(&tp, NULL, fe_producer, &w) == 0);
+	pthread_join(tp, NULL);
+	pthread_join(tc, NULL);
+	watchdog_dump = NULL;
+	printf("# %" PRIu64 " sent, %" PRIu64 " received; the producer waited for space %" PRIu64 " times, the consumer for work %" PRIu64 "\n",
+	       w.sent, w.received, w.prod_sleeps, w.cons_sleeps);
+	if (w.bad_seq)
+		printf("# first wrong descriptor: %" PRIu64 "\n", w.bad_seq);
+	CHECK(!w.bad);
+	CHECK_EQ(w.received, w.sent);
+	CHECK(w.prod_sleeps > 100 && w.cons_sleeps > 100);
+	close(w.efd_prod);
+	close(w.efd_cons);
+	pair_free(&p);
+}
+
+struct test_case {
+	const char *name;
+	void (*fn)(void);
+	unsigned int timeout;	/* seconds, for the watchdog */
+	unsigned int periods;	/* or: may run this many wakeup_seconds */
+};
+
+static bool selected(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return true;
+	return argc < 2;
+}
+
+int main(int argc, char **argv)
+{
+	const struct test_case cases[] = {
+		{ "area_size", test_area_size, 10, 0 },
+		{ "init_errors", test_init_errors, 10, 0 },
+		{ "attach_errors", test_attach_errors, 10, 0 },
+		{ "empty_full", test_empty_full, 10, 0 },
+		{ "capacity_one", test_capacity_one, 10, 0 },
+		{ "wraparound", test_wraparound, 10, 0 },
+		{ "batch_partial", test_batch_partial, 10, 0 },
+		{ "fifo_model", test_fifo_model, 30, 0 },
+		{ "channel_roles", test_channel_roles, 10, 0 },
+		{ "cached_index", test_cached_index, 10, 0 },
+		{ "signal_flags", test_signal_flags, 10, 0 },
+		{ "eventfd", test_eventfd, 10, 0 },
+		{ "stress_single", test_stress_single, 120, 0 },
+		{ "stress_batch", test_stress_batch, 120, 0 },
+		{ "stress_payload", test_stress_payload, 120, 0 },
+		{ "signal_race", test_signal_race, 0, 4 },
+		{ "lost_wakeup_channel", test_lost_wakeup_channel, 0, 1 },
+		{ "lost_wakeup_full_empty", test_lost_wakeup_full_empty, 0, 1 },
+	};
+	unsigned int nr = sizeof(cases) / sizeof(cases[0]), i, failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	seed = env_u64("IREG_RING_SEED", now_ns());
+	stress_items = env_u64("IREG_RING_ITEMS", 10000000);
+	wakeup_seconds = env_u64("IREG_RING_WAKEUP_SECONDS", 2);
+	signal(SIGALRM, watchdog_fire);
+	printf("TAP version 13\n1..%u\n", nr);
+	printf("# seed %" PRIu64 " (IREG_RING_SEED)\n", seed);
+	for (i = 0; i < nr; i++) {
+		if (!selected(argc, argv, cases[i].name)) {
+			printf("ok %u %s # SKIP not selected\n", i + 1,
+			       cases[i].name);
+			continue;
+		}
+		case_failed = 0;
+		case_skip = NULL;
+		watchdog_case = cases[i].name;
+		watchdog_nr = i + 1;
+		/* Timed runs: their time plus 5 s before it is a hang. */
+		alarm(cases[i].timeout ? cases[i].timeout :
+			cases[i].periods * wakeup_seconds + 5);
+		cases[i].fn();
+		alarm(0);
+		printf("%sok %u %s%s%s\n", case_failed ? "not " : "", i + 1,
+		       cases[i].name, case_skip && !case_failed ? " # SKIP " : "",
+		       case_skip && !case_failed ? case_skip : "");
+		failed += case_failed;
+	}
+	return failed ? 1 : 0;
+}
