@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <ck_ring.h>
 
 #include "iommureg/ring.h"
 
@@ -229,6 +230,117 @@ static double two_cores(unsigned int b)
 	return (double)t0 / nr_items;
 }
 
+/*
+ * Concurrency Kit's ck_ring (Debian libck-dev), the baseline: SPSC, the
+ * same 16-byte descriptor copied by value through CK_RING_PROTOTYPE.  It
+ * has no batch call: a batch is what a ck_ring user writes, a loop.
+ */
+CK_RING_PROTOTYPE(desc, ireg_ring_desc)
+
+struct ck {
+	struct ck_ring ring;
+	struct ireg_ring_desc *buf;
+	uint64_t ready;
+	unsigned int batch;
+};
+
+static void ck_new(struct ck *c, unsigned int b)
+{
+	memset(c, 0, sizeof(*c));
+	/* ck_ring holds capacity - 1 entries: give it one more slot. */
+	c->buf = aligned_alloc(64, 2 * capacity * sizeof(*c->buf));
+	if (!c->buf)
+		exit(1);
+	ck_ring_init(&c->ring, 2 * capacity);
+	c->batch = b;
+}
+
+static double ck_one_core(void)
+{
+	struct ireg_ring_desc d = { 0 }, out = { 0 };
+	uint64_t i, sum = 0, t0;
+	struct ck c;
+
+	ck_new(&c, 0);
+	t0 = now_ns();
+	for (i = 0; i < nr_items; i++) {
+		d.offset = i;
+		ck_ring_enqueue_spsc_desc(&c.ring, c.buf, &d);
+		ck_ring_dequeue_spsc_desc(&c.ring, c.buf, &out);
+		sum += out.offset;
+	}
+	t0 = now_ns() - t0;
+	sink = sum;
+	free(c.buf);
+	return (double)t0 / nr_items;
+}
+
+static void *ck_consumer(void *arg)
+{
+	struct ck *c = arg;
+	struct ireg_ring_desc out;
+	uint64_t got = 0, sum = 0;
+
+	pin(1);
+	__atomic_add_fetch(&c->ready, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&c->ready, __ATOMIC_ACQUIRE) < 2)
+		cpu_relax();
+	while (got < nr_items) {
+		if (!ck_ring_dequeue_spsc_desc(&c->ring, c->buf, &out)) {
+			cpu_relax();
+			continue;
+		}
+		sum += out.offset;
+		got++;
+	}
+	sink = sum;
+	return NULL;
+}
+
+static double ck_two_cores(unsigned int b)
+{
+	struct ireg_ring_desc d = { 0 };
+	uint64_t sent = 0, t0;
+	pthread_t tc;
+	unsigned int j;
+	struct ck c;
+
+	ck_new(&c, b);
+	pin(0);
+	pthread_create(&tc, NULL, ck_consumer, &c);
+	__atomic_add_fetch(&c.ready, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&c.ready, __ATOMIC_ACQUIRE) < 2)
+		cpu_relax();
+	t0 = now_ns();
+	while (sent < nr_items) {
+		unsigned int n = b ? b : 1;
+
+		for (j = 0; j < n && sent < nr_items; j++) {
+			d.offset = sent;
+			if (!ck_ring_enqueue_spsc_desc(&c.ring, c.buf, &d))
+				break;
+			sent++;
+		}
+		if (!j)
+			cpu_relax();
+	}
+	pthread_join(tc, NULL);
+	t0 = now_ns() - t0;
+	unpin();
+	free(c.buf);
+	return (double)t0 / nr_items;
+}
+
+static double ck_two_single(void)
+{
+	return ck_two_cores(0);
+}
+
+static double ck_two_batched(void)
+{
+	return ck_two_cores(batch);
+}
+
 /* Round trips: the consumer sends every descriptor straight back. */
 static void *echo(void *arg)
 {
@@ -302,7 +414,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void report(const char *what, const char *unit, double (*fn)(void))
+static double report(const char *what, const char *unit, double (*fn)(void))
 {
 	double v[MAX_RUNS], med;
 	unsigned int i;
@@ -314,6 +426,7 @@ static void report(const char *what, const char *unit, double (*fn)(void))
 			    (v[nr_runs / 2 - 1] + v[nr_runs / 2]) / 2;
 	printf("%-28s %10.2f %s   spread %5.1f%%\n", what, med, unit,
 	       med > 0 ? 100 * (v[nr_runs - 1] - v[0]) / med : 0);
+	return med;
 }
 
 static double two_single(void)
@@ -367,17 +480,25 @@ int main(int argc, char **argv)
 			MAX_RUNS, MAX_BATCH);
 		return 2;
 	}
+	double ours1, ck1, ours2, ck2, ours3, ck3;
+
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		pinning = false;
 	printf("%" PRIu64 " descriptors per run, median of %u runs, capacity %u, batch %u%s\n",
 	       nr_items, nr_runs, capacity, batch,
 	       pinning ? "" : ", unpinned (fewer than 2 CPUs)");
-	report("one core, single", "ns/desc", one_core_single);
+	ours1 = report("one core, single", "ns/desc", one_core_single);
+	ck1 = report("ck_ring one core, single", "ns/desc", ck_one_core);
 	snprintf(label, sizeof(label), "one core, batch %u", batch);
 	report(label, "ns/desc", one_core_batched);
-	report("two cores, single", "ns/desc", two_single);
+	ours2 = report("two cores, single", "ns/desc", two_single);
+	ck2 = report("ck_ring two cores, single", "ns/desc", ck_two_single);
 	snprintf(label, sizeof(label), "two cores, batch %u", batch);
-	report(label, "ns/desc", two_batched);
+	ours3 = report(label, "ns/desc", two_batched);
+	snprintf(label, sizeof(label), "ck_ring two cores, %u in loop", batch);
+	ck3 = report(label, "ns/desc", ck_two_batched);
+	printf("# ring vs ck_ring: %.2fx one core single, %.2fx two cores single, %.2fx two cores batched\n",
+	       ck1 / ours1, ck2 / ours2, ck3 / ours3);
 	report("round trip, spinning", "ns/trip", rt_spin);
 	report("round trip, eventfd", "ns/trip", rt_sleep);
 	return 0;
