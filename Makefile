@@ -43,7 +43,14 @@ KSRC_FILES	:= drivers/vfio/vfio.h Makefile \
 PREFIX		?= /usr/local
 export PREFIX DESTDIR WERROR
 
+# Compile probes of the target kernel's API (kernel/probes/): one header
+# per kernel release, so DKMS builds for several kernels do not collide.
+KRELEASE	= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+IREG_CONFIG_DIR	= $(BUILD)/config/$(KRELEASE)
+IREG_CONFIG_H	= $(IREG_CONFIG_DIR)/ireg_config.h
+
 KMAKE		= $(MAKE) -C $(KDIR) M=$(CURDIR) IREG_KSRC=$(KSRC) \
+		  IREG_CONFIG_DIR=$(IREG_CONFIG_DIR) \
 		  $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 
 all: module lib tool selftests bench-progs
@@ -61,7 +68,12 @@ ksrc: $(KSRC_STAMP)
 kdir-check:
 	@test -e $(KDIR)/Makefile || { echo "KDIR=$(KDIR) is not a kernel build tree: run 'make deps' or set KDIR" >&2; exit 1; }
 
-module: $(KSRC_STAMP) kdir-check
+$(IREG_CONFIG_H): kernel/probes/run $(wildcard kernel/probes/*.c) | kdir-check
+	@kernel/probes/run $(KDIR) $@
+
+probes: $(IREG_CONFIG_H)
+
+module: $(KSRC_STAMP) kdir-check $(IREG_CONFIG_H)
 	$(KMAKE) modules
 
 lib: $(KSRC_STAMP)
@@ -102,10 +114,10 @@ CHECKPATCH	= perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
 
 # uapi headers cannot use BIT(): it is not part of the uapi.
 checkpatch: $(KSRC_STAMP)
-	$(CHECKPATCH) -f $(filter-out %.mod.c,$(wildcard kernel/*.[ch]))
+	$(CHECKPATCH) -f $(filter-out %.mod.c,$(wildcard kernel/*.[ch] kernel/probes/*.c))
 	$(CHECKPATCH) --ignore BIT_MACRO -f uapi/linux/*.h
 
-sparse: $(KSRC_STAMP) kdir-check
+sparse: $(KSRC_STAMP) kdir-check $(IREG_CONFIG_H)
 	$(KMAKE) C=2 modules
 
 install: install-module install-lib install-tool
@@ -131,7 +143,7 @@ clean:
 	$(MAKE) -C tools/bench clean
 	rm -rf $(BUILD)
 
-.PHONY: all ksrc kdir-check module lib tool selftests bench-progs bench-vm \
+.PHONY: all ksrc kdir-check probes module lib tool selftests bench-progs bench-vm \
 	kernelrelease check \
 	demo vm-shell checkpatch sparse install install-module install-lib \
 	install-tool deps clean

@@ -13,6 +13,7 @@
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/iommu.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -70,6 +71,8 @@ void *ireg_container_open(unsigned long arg)
 
 	mutex_init(&c->lock);
 	INIT_LIST_HEAD(&c->groups);
+	INIT_LIST_HEAD(&c->sva_bonds);
+	INIT_LIST_HEAD(&c->wcbars);
 	xa_init_flags(&c->regions, XA_FLAGS_ALLOC1);
 	c->region_tree = RB_ROOT_CACHED;
 	c->mapping_tree = RB_ROOT_CACHED;
@@ -101,6 +104,9 @@ void ireg_container_release(void *iommu_data)
 
 	/* VFIO detaches every group before it releases the backend. */
 	WARN_ON(!list_empty(&c->groups));
+	/* Detach undid every binding and revoked every BAR fd (NULL: all). */
+	ireg_sva_release_group(c, NULL);
+	ireg_wcbar_revoke_group(c, NULL);
 
 	/* Out of the admin view first: dumps then never see it half gone. */
 	mutex_lock(&ireg_registry_mutex);
@@ -253,6 +259,13 @@ void ireg_container_detach_group(void *iommu_data,
 		return;
 	}
 
+	/*
+	 * The group's devices leave the caller's hands: no binding of them
+	 * and no BAR mapping may outlive this.
+	 */
+	ireg_sva_release_group(c, iommu_group);
+	ireg_wcbar_revoke_group(c, iommu_group);
+
 	iommu_detach_group(c->domain, iommu_group);
 	list_del(&g->node);
 	c->nr_groups--;
@@ -320,4 +333,111 @@ out_unlock:
 	if (ret)
 		return ret;
 	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+struct ireg_pdev_lookup {
+	u32 pci_domain;
+	u32 pci_rid;
+	struct pci_dev *pdev;
+};
+
+static int ireg_match_pdev(struct device *dev, void *data)
+{
+	struct ireg_pdev_lookup *l = data;
+	struct pci_dev *pdev;
+
+	if (!dev_is_pci(dev))
+		return 0;
+	pdev = to_pci_dev(dev);
+	if (pci_domain_nr(pdev->bus) != l->pci_domain ||
+	    pci_dev_id(pdev) != l->pci_rid)
+		return 0;
+	l->pdev = pci_dev_get(pdev);
+	return 1;
+}
+
+/**
+ * ireg_container_find_pdev - a PCI device of one of the container's groups
+ * @c: the container, locked
+ * @pci_domain: PCI domain (segment)
+ * @pci_rid: bus << 8 | devfn
+ * @group: out: the device's group (the container's reference)
+ *
+ * Return: the device with a reference (pci_dev_put() it), or NULL when no
+ * attached group has it: the caller does not own such a device.
+ */
+struct pci_dev *ireg_container_find_pdev(struct ireg_container *c,
+					 u32 pci_domain, u32 pci_rid,
+					 struct iommu_group **group)
+{
+	struct ireg_pdev_lookup l = {
+		.pci_domain = pci_domain,
+		.pci_rid = pci_rid,
+	};
+	struct ireg_group *g;
+
+	lockdep_assert_held(&c->lock);
+	list_for_each_entry(g, &c->groups, node) {
+		if (iommu_group_for_each_dev(g->iommu_group, &l,
+					     ireg_match_pdev) > 0) {
+			*group = g->iommu_group;
+			return l.pdev;
+		}
+	}
+	return NULL;
+}
+
+struct ireg_pdev_collect {
+	struct pci_dev **pdevs;
+	int n;
+	int max;
+};
+
+static int ireg_collect_pdev(struct device *dev, void *data)
+{
+	struct ireg_pdev_collect *col = data;
+
+	if (!dev_is_pci(dev))
+		return 0;
+	if (col->pdevs && col->n < col->max)
+		col->pdevs[col->n] = pci_dev_get(to_pci_dev(dev));
+	col->n++;
+	return 0;
+}
+
+/**
+ * ireg_container_pdevs - every PCI device of the container's groups
+ * @c: the container, locked
+ * @pdevs: out: a kcalloc()ed array of referenced devices, in group and
+ *	then device order; free with ireg_pdevs_put()
+ *
+ * Return: the number of devices, or -ENOMEM.
+ */
+int ireg_container_pdevs(struct ireg_container *c, struct pci_dev ***pdevs)
+{
+	struct ireg_pdev_collect col = {};
+	struct ireg_group *g;
+
+	lockdep_assert_held(&c->lock);
+	list_for_each_entry(g, &c->groups, node)
+		iommu_group_for_each_dev(g->iommu_group, &col,
+					 ireg_collect_pdev);
+	col.max = col.n;
+	col.n = 0;
+	col.pdevs = kcalloc(max(col.max, 1), sizeof(*col.pdevs), GFP_KERNEL);
+	if (!col.pdevs)
+		return -ENOMEM;
+	/* The groups cannot change under the lock: the count holds. */
+	list_for_each_entry(g, &c->groups, node)
+		iommu_group_for_each_dev(g->iommu_group, &col,
+					 ireg_collect_pdev);
+	*pdevs = col.pdevs;
+	return min(col.n, col.max);
+}
+
+void ireg_pdevs_put(struct pci_dev **pdevs, int n)
+{
+	while (n-- > 0)
+		pci_dev_put(pdevs[n]);
+	kfree(pdevs);
 }

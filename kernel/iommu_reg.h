@@ -146,6 +146,9 @@ struct ireg_notify {
  * @comm: its command name
  * @uid: its effective uid; decides who may see the container
  * @registry_node: entry in the container registry (registry lock)
+ * @sva_bonds: struct ireg_sva_bond of the devices bound (sva.c)
+ * @wcbars: struct ireg_wcbar of the write-combining BAR fds (wcbar.c;
+ *	the list itself is under ireg_wcbar_lock, see there)
  */
 struct ireg_container {
 	struct mutex lock; /* see above */
@@ -167,6 +170,8 @@ struct ireg_container {
 	char comm[TASK_COMM_LEN];
 	kuid_t uid;
 	struct list_head registry_node;
+	struct list_head sva_bonds;
+	struct list_head wcbars;
 };
 
 /**
@@ -270,6 +275,24 @@ void ireg_container_detach_group(void *iommu_data, struct iommu_group *group);
 struct iommu_domain *ireg_container_group_domain(void *iommu_data,
 						 struct iommu_group *group);
 int ireg_container_info(struct ireg_ucmd *ucmd);
+
+struct pci_dev *ireg_container_find_pdev(struct ireg_container *c,
+					 u32 pci_domain, u32 pci_rid,
+					 struct iommu_group **group);
+int ireg_container_pdevs(struct ireg_container *c, struct pci_dev ***pdevs);
+void ireg_pdevs_put(struct pci_dev **pdevs, int n);
+
+/* sva.c */
+int ireg_sva_info(struct ireg_ucmd *ucmd);
+int ireg_sva_bind(struct ireg_ucmd *ucmd);
+int ireg_sva_unbind(struct ireg_ucmd *ucmd);
+void ireg_sva_release_group(struct ireg_container *c,
+			    struct iommu_group *group);
+
+/* wcbar.c */
+int ireg_wcbar_open(struct ireg_ucmd *ucmd);
+void ireg_wcbar_revoke_group(struct ireg_container *c,
+			     struct iommu_group *group);
 
 /* iova.c */
 int ireg_iova_space_build(struct ireg_container *c);

@@ -31,6 +31,10 @@ union ireg_ucmd_buffer {
 	struct iommu_reg_unreg unreg;
 	struct iommu_reg_register reg;
 	struct iommu_reg_notify notify;
+	struct iommu_reg_sva_info sva_info;
+	struct iommu_reg_sva_bind sva_bind;
+	struct iommu_reg_sva_unbind sva_unbind;
+	struct iommu_reg_wc_bar wc_bar;
 };
 
 struct ireg_ioctl_op {
@@ -75,6 +79,18 @@ static const struct ireg_ioctl_op ireg_ioctl_ops[] = {
 	[IREG_IDX(IOMMU_REG_NOTIFY)] = IREG_IOCTL_OP(ireg_notify_open,
 						     struct iommu_reg_notify,
 						     status_size, true),
+	[IREG_IDX(IOMMU_REG_SVA_INFO)] = IREG_IOCTL_OP(ireg_sva_info,
+						       struct iommu_reg_sva_info,
+						       devices, true),
+	[IREG_IDX(IOMMU_REG_SVA_BIND)] = IREG_IOCTL_OP(ireg_sva_bind,
+						       struct iommu_reg_sva_bind,
+						       __reserved, true),
+	[IREG_IDX(IOMMU_REG_SVA_UNBIND)] = IREG_IOCTL_OP(ireg_sva_unbind,
+							 struct iommu_reg_sva_unbind,
+							 pci_rid, false),
+	[IREG_IDX(IOMMU_REG_WC_BAR)] = IREG_IOCTL_OP(ireg_wcbar_open,
+						     struct iommu_reg_wc_bar,
+						     bar_size, true),
 };
 
 /**

@@ -461,4 +461,262 @@ struct iommu_reg_notify {
  */
 #define IOMMU_REG_NOTIFY	_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 6)
 
+/**
+ * DOC: Shared virtual addressing (SVA)
+ *
+ * A device that speaks PCI PASID, with PRI (page requests) and ATS, behind
+ * an IOMMU that can walk CPU page tables, can reach the caller's memory at
+ * its CPU addresses: IOMMU_REG_SVA_BIND binds the caller's address space
+ * (its mm) to the device and returns the PASID the device must tag its
+ * requests with.  Faults are served by the IOMMU and the kernel's page
+ * fault path; nothing is pinned.
+ *
+ * IOMMU_REG_SVA_INFO reports, for each device of the container, every
+ * piece SVA needs, as the kernel sees it: the PCI capabilities, the ACS
+ * state of the path to the root, whether the IOMMU driver implements SVA,
+ * and the result of actually enabling the IOMMU's per-device IOPF and SVA
+ * features (disabled again at once).  @missing names the pieces that keep
+ * IOMMU_REG_SVA_BIND from working; when it is not zero, bind fails with
+ * EOPNOTSUPP without touching the device.
+ *
+ * Devices are named by PCI address: @pci_domain (segment) and @pci_rid
+ * (bus << 8 | devfn), see IOMMU_REG_PCI_RID().  A device that is not in
+ * one of the container's groups is ENOENT.
+ *
+ * A binding belongs to the container and holds the mm (not its pages):
+ * when the container's group with the device leaves the container, or the
+ * container is released (close, process exit), the binding is undone.
+ * One binding per device and container.
+ *
+ * Debian's Linux 6.1 refuses SVA on x86 in iommu_sva_bind_device() with
+ * EOPNOTSUPP (a stable-series change), whatever the hardware: there the
+ * bind attempt reaches the kernel API and returns its EOPNOTSUPP.
+ */
+
+/* PCI requester id of bus and devfn, as in @pci_rid. */
+#define IOMMU_REG_PCI_RID(bus, devfn)	(((bus) & 0xff) << 8 | ((devfn) & 0xff))
+
+/* Bits of iommu_reg_sva_device.caps and .missing. */
+#define IOMMU_REG_SVA_CAP_PASID		(1U << 0)
+#define IOMMU_REG_SVA_CAP_PRI		(1U << 1)
+#define IOMMU_REG_SVA_CAP_ATS		(1U << 2)
+#define IOMMU_REG_SVA_CAP_ACS_PATH	(1U << 3)
+#define IOMMU_REG_SVA_CAP_TLP_PREFIX	(1U << 4)
+#define IOMMU_REG_SVA_CAP_IOMMU_SVA	(1U << 5)
+#define IOMMU_REG_SVA_CAP_IOPF		(1U << 6)
+#define IOMMU_REG_SVA_CAP_SVA		(1U << 7)
+#define IOMMU_REG_SVA_CAP_BOUND		(1U << 8)
+
+/**
+ * struct iommu_reg_sva_device - SVA capabilities of one device (output)
+ * @pci_domain: PCI domain (segment) of the device
+ * @pci_rid: bus << 8 | devfn
+ * @caps: IOMMU_REG_SVA_CAP_* that hold:
+ *
+ *	- PASID: the device has a PCI PASID capability;
+ *	- PRI: it has a Page Request Interface capability;
+ *	- ATS: it has an ATS capability;
+ *	- ACS_PATH: every bridge from the device to the root has ACS Request
+ *	  Redirect and Upstream Forwarding enabled (PCI_ACS_RR | PCI_ACS_UF,
+ *	  what the kernel's PASID enable requires from Linux 6.2 on), judged
+ *	  the way pci_acs_path_enabled() does, without its device quirks;
+ *	- TLP_PREFIX: the path carries End-End TLP prefixes, or the device
+ *	  uses PASID without them (what Linux 6.1's pci_enable_pasid() needs);
+ *	- IOMMU_SVA: the device's IOMMU driver implements SVA binding;
+ *	- IOPF: enabling IOMMU_DEV_FEAT_IOPF for the device succeeded;
+ *	- SVA: enabling IOMMU_DEV_FEAT_SVA (after IOPF) succeeded;
+ *	- BOUND: this container has the device bound (IOMMU_REG_SVA_BIND).
+ * @missing: the IOMMU_REG_SVA_CAP_* bits among PASID, PRI, ATS,
+ *	IOMMU_SVA, IOPF and SVA that are not in @caps; bind needs all six
+ * @pasid_width: PASID bits the device supports (its PASID capability's
+ *	Max PASID Width); 0 without PASID
+ * @pasid_features: the Execute (bit 1) and Privileged (bit 2) mode bits
+ *	of the PASID capability register
+ * @iopf_errno: 0, or the positive errno iommu_dev_enable_feature(IOPF)
+ *	returned
+ * @sva_errno: 0, or the positive errno iommu_dev_enable_feature(SVA)
+ *	returned; IOPF is enabled first, as the SVA API requires, and the
+ *	attempt is made even when IOPF failed, to report what the IOMMU says
+ * @pasid: the bound PASID when BOUND is set, otherwise 0
+ * @__reserved: zero
+ */
+struct iommu_reg_sva_device {
+	__u32 pci_domain;
+	__u32 pci_rid;
+	__u32 caps;
+	__u32 missing;
+	__u32 pasid_width;
+	__u32 pasid_features;
+	__s32 iopf_errno;
+	__s32 sva_errno;
+	__u32 pasid;
+	__u32 __reserved;
+};
+
+/* Report only the device at @pci_domain, @pci_rid. */
+#define IOMMU_REG_SVA_INFO_DEVICE	(1U << 0)
+
+/**
+ * struct iommu_reg_sva_info - IOMMU_REG_SVA_INFO: SVA capabilities
+ * @argsz: size of this struct as known to user space
+ * @flags: 0 for every device of the container, or
+ *	IOMMU_REG_SVA_INFO_DEVICE for one
+ * @pci_domain: with IOMMU_REG_SVA_INFO_DEVICE, the device's PCI domain;
+ *	otherwise zero
+ * @pci_rid: with IOMMU_REG_SVA_INFO_DEVICE, the device's bus << 8 | devfn;
+ *	otherwise zero
+ * @num_devices: in: entries available at @devices; out: devices the
+ *	kernel has to report.  When the input is smaller, the first
+ *	@num_devices entries are written and the call still succeeds.
+ * @entry_size: in: the size of one entry at @devices as user space knows
+ *	struct iommu_reg_sva_device, at least its first published size (40);
+ *	the kernel writes min(@entry_size, its size) bytes per entry and
+ *	zeroes the rest of a larger entry
+ * @devices: in: user pointer to the array of entries, in group and then
+ *	device order
+ */
+struct iommu_reg_sva_info {
+	__u32 argsz;
+	__u32 flags;
+	__u32 pci_domain;
+	__u32 pci_rid;
+	__u32 num_devices;
+	__u32 entry_size;
+	__aligned_u64 devices;
+};
+
+/**
+ * define IOMMU_REG_SVA_INFO - report the SVA capabilities of devices
+ *
+ * Argument: struct iommu_reg_sva_info.  Errors: EINVAL (flags, a PCI
+ * address without IOMMU_REG_SVA_INFO_DEVICE, @entry_size below 40),
+ * ENOENT (no such device in the container), EFAULT.
+ */
+#define IOMMU_REG_SVA_INFO	_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 7)
+
+/**
+ * struct iommu_reg_sva_bind - IOMMU_REG_SVA_BIND: bind the caller's mm
+ * @argsz: size of this struct as known to user space
+ * @flags: must be zero
+ * @pci_domain: the device's PCI domain
+ * @pci_rid: the device's bus << 8 | devfn
+ * @pasid: out: the PASID the device uses to reach the caller's memory
+ * @__reserved: must be zero
+ */
+struct iommu_reg_sva_bind {
+	__u32 argsz;
+	__u32 flags;
+	__u32 pci_domain;
+	__u32 pci_rid;
+	__u32 pasid;
+	__u32 __reserved;
+};
+
+/**
+ * define IOMMU_REG_SVA_BIND - bind the caller's address space to a device
+ *
+ * Argument: struct iommu_reg_sva_bind.  Errors, in the order they are
+ * checked: EINVAL (flags, reserved), ENOENT (no such device in the
+ * container), EEXIST (the device is already bound in this container),
+ * EOPNOTSUPP (IOMMU_REG_SVA_INFO reports a @missing piece; or enabling
+ * the IOPF or SVA feature failed; or the kernel's SVA API refused, as
+ * Debian's 6.1 does on every x86 machine; or it gave no PASID), and any
+ * other error of iommu_sva_bind_device() as it is (ENOMEM, ENOSPC when
+ * PASIDs are exhausted, EINVAL for a group of several devices).  Nothing
+ * stays enabled or bound after a failure.
+ */
+#define IOMMU_REG_SVA_BIND	_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 8)
+
+/**
+ * struct iommu_reg_sva_unbind - IOMMU_REG_SVA_UNBIND: undo a binding
+ * @argsz: size of this struct as known to user space
+ * @flags: must be zero
+ * @pci_domain: the device's PCI domain
+ * @pci_rid: the device's bus << 8 | devfn
+ */
+struct iommu_reg_sva_unbind {
+	__u32 argsz;
+	__u32 flags;
+	__u32 pci_domain;
+	__u32 pci_rid;
+};
+
+/**
+ * define IOMMU_REG_SVA_UNBIND - unbind a device bound by this container
+ *
+ * Argument: struct iommu_reg_sva_unbind.  The device must have stopped
+ * using the PASID.  Errors: EINVAL (flags), ENOENT (no such device in
+ * the container, or the device is not bound).
+ */
+#define IOMMU_REG_SVA_UNBIND	_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 9)
+
+/**
+ * DOC: Write-combining BAR mappings
+ *
+ * vfio-pci maps BARs uncached.  IOMMU_REG_WC_BAR gives a file descriptor
+ * whose mmap() maps a window of a memory BAR of a device in the container
+ * write-combining: stores may be merged and posted in bursts, which suits
+ * PIO send paths and doorbells.  Order them with a store fence (sfence on
+ * x86) where the device needs an order or a flush.
+ *
+ * The window is [@offset, @offset + @length) of the BAR; mmap() offset 0
+ * of the fd is BAR offset @offset.  Only MAP_SHARED mappings are allowed
+ * (EINVAL otherwise), and only inside the window (EINVAL).  The kernel
+ * reserves the physical range as write-combining in the x86 PAT memtype
+ * list for the fd's lifetime.  If the range already has another memory
+ * type (a vfio-pci mmap of the same BAR that was touched first), PAT keeps
+ * the older type and the mapping gets it: map WC before using the BAR
+ * through vfio-pci.  A vfio-pci mapping made later gets write-combining
+ * too.
+ *
+ * Revocation: when the device's group leaves the container, or the
+ * container is released, the fd is revoked: its mappings are zapped and
+ * any later access raises SIGBUS; the fd stays open until closed, but
+ * mmap() on it fails with ENODEV.  Memory decoding is the device owner's
+ * business: open the device through vfio-pci (which enables it) before
+ * touching the mapping.
+ *
+ * A WC mapping of a BAR that is not prefetchable is allowed (the QEMU edu
+ * test device has only such a BAR), but reads through it may be
+ * speculative: use it for stores, as PIO paths do.
+ */
+
+/**
+ * struct iommu_reg_wc_bar - IOMMU_REG_WC_BAR: a write-combining BAR fd
+ * @argsz: size of this struct as known to user space
+ * @flags: must be zero
+ * @pci_domain: the device's PCI domain
+ * @pci_rid: the device's bus << 8 | devfn
+ * @bar: BAR index, 0 to 5
+ * @fd: out: the fd to mmap (close-on-exec)
+ * @offset: start of the window in the BAR, page aligned
+ * @length: in: bytes of the window, page aligned, 0 for the rest of the
+ *	BAR; out: bytes of the window
+ * @bar_size: out: size of the BAR
+ */
+struct iommu_reg_wc_bar {
+	__u32 argsz;
+	__u32 flags;
+	__u32 pci_domain;
+	__u32 pci_rid;
+	__u32 bar;
+	__s32 fd;
+	__aligned_u64 offset;
+	__aligned_u64 length;
+	__aligned_u64 bar_size;
+};
+
+/**
+ * define IOMMU_REG_WC_BAR - open a write-combining mapping fd of a BAR
+ *
+ * Argument: struct iommu_reg_wc_bar.  Errors: EINVAL (flags, @bar above
+ * 5, @offset or @length not page aligned), ENOENT (no such device in the
+ * container, or the BAR is not implemented), EOPNOTSUPP (an I/O port
+ * BAR, or a BAR whose address or size is not page aligned), ERANGE
+ * (@offset or @offset + @length beyond the BAR), EOVERFLOW (@offset +
+ * @length wraps), EBUSY (PAT refused the write-combining reservation),
+ * EMFILE, ENOMEM.
+ */
+#define IOMMU_REG_WC_BAR	_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 10)
+
 #endif /* _UAPI_LINUX_IOMMU_REG_H */

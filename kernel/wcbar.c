@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Write-combining BAR mappings.
+ *
+ * IOMMU_REG_WC_BAR returns an anon-inode fd for a page-aligned window of
+ * a memory BAR of a device in the container.  mmap() of the fd maps the
+ * window write-combining; pages are inserted by the fault handler, one at
+ * a time, so that revocation is simple: mark the object revoked, then zap
+ * every user mapping of the fd with unmap_mapping_range().  A fault after
+ * that finds the mark and raises SIGBUS.
+ *
+ * The fd's VMAs must be found for the zap.  Every anon-inode file shares
+ * one inode and so one address_space; each fd therefore gets its own
+ * address_space (ireg_wcbar.mapping), installed as file->f_mapping before
+ * the fd is published, so that VMAs are linked into it (the way DRM gives
+ * its files a private mapping).
+ *
+ * The physical range is reserved write-combining in the x86 PAT memtype
+ * list (arch_io_reserve_memtype_wc()) for the object's life;
+ * vmf_insert_pfn_prot() then takes the memory type from that reservation.
+ *
+ * Locking: ireg_wcbar_lock covers every container's wcbars list and each
+ * object's @revoked.  It nests inside ireg_container.lock (group detach)
+ * and inside mmap_lock (the fault handler); it is never held while taking
+ * either.  Inserting a page happens under it, so a revocation that sets
+ * @revoked under it and zaps after it leaves no page behind.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "ireg_config.h"
+#include "iommu_reg.h"
+
+static DEFINE_MUTEX(ireg_wcbar_lock);
+
+/**
+ * struct ireg_wcbar - a write-combining window of a BAR, behind an fd
+ * @node: entry in ireg_container.wcbars while not revoked
+ * @mapping: the fd's own address_space, for its VMAs
+ * @pdev: the device (referenced until revoked)
+ * @group: its IOMMU group, to revoke when the group leaves
+ * @phys: physical address of the window; immutable
+ * @size: bytes of the window; immutable
+ * @revoked: the window is gone; faults raise SIGBUS
+ */
+struct ireg_wcbar {
+	struct list_head node;
+	struct address_space mapping;
+	struct pci_dev *pdev;
+	struct iommu_group *group;
+	phys_addr_t phys;
+	u64 size;
+	bool revoked;
+};
+
+static void ireg_wcbar_set_vm_flags(struct vm_area_struct *vma,
+				    unsigned long flags)
+{
+#ifdef IREG_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+/* Revoke one object; ireg_wcbar_lock held.  Zap after unlocking. */
+static void ireg_wcbar_revoke_locked(struct ireg_wcbar *w)
+{
+	lockdep_assert_held(&ireg_wcbar_lock);
+	if (w->revoked)
+		return;
+	w->revoked = true;
+	list_del(&w->node);
+	arch_io_free_memtype_wc(w->phys, w->size);
+	pci_dev_put(w->pdev);
+	w->pdev = NULL;
+}
+
+static vm_fault_t ireg_wcbar_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct ireg_wcbar *w = vma->vm_private_data;
+	unsigned long pgoff = vma->vm_pgoff +
+			      ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	mutex_lock(&ireg_wcbar_lock);
+	if (!w->revoked && pgoff < w->size >> PAGE_SHIFT)
+		ret = vmf_insert_pfn_prot(vma, vmf->address,
+					  (w->phys >> PAGE_SHIFT) + pgoff,
+					  vma->vm_page_prot);
+	mutex_unlock(&ireg_wcbar_lock);
+	return ret;
+}
+
+static const struct vm_operations_struct ireg_wcbar_vm_ops = {
+	.fault = ireg_wcbar_fault,
+};
+
+static int ireg_wcbar_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct ireg_wcbar *w = file->private_data;
+	unsigned long pages = vma_pages(vma);
+	int ret = 0;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff >= w->size >> PAGE_SHIFT ||
+	    pages > (w->size >> PAGE_SHIFT) - vma->vm_pgoff)
+		return -EINVAL;
+
+	mutex_lock(&ireg_wcbar_lock);
+	if (w->revoked)
+		ret = -ENODEV;
+	mutex_unlock(&ireg_wcbar_lock);
+	if (ret)
+		return ret;
+
+	/* A VMA made now and revoked before its first fault only SIGBUSes. */
+	vma->vm_private_data = w;
+	vma->vm_ops = &ireg_wcbar_vm_ops;
+	vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	ireg_wcbar_set_vm_flags(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
+				VM_DONTDUMP);
+	return 0;
+}
+
+static int ireg_wcbar_release(struct inode *inode, struct file *file)
+{
+	struct ireg_wcbar *w = file->private_data;
+
+	/* Every VMA holds the file: none is left to zap. */
+	mutex_lock(&ireg_wcbar_lock);
+	ireg_wcbar_revoke_locked(w);
+	mutex_unlock(&ireg_wcbar_lock);
+	kfree(w);
+	return 0;
+}
+
+static const struct file_operations ireg_wcbar_fops = {
+	.owner		= THIS_MODULE,
+	.mmap		= ireg_wcbar_mmap,
+	.release	= ireg_wcbar_release,
+	.llseek		= noop_llseek,
+};
+
+/* Validate the window against the BAR; fills @cmd's outputs. */
+static int ireg_wcbar_window(struct pci_dev *pdev,
+			     struct iommu_reg_wc_bar *cmd, phys_addr_t *phys)
+{
+	resource_size_t start = pci_resource_start(pdev, cmd->bar);
+	resource_size_t len = pci_resource_len(pdev, cmd->bar);
+	unsigned long flags = pci_resource_flags(pdev, cmd->bar);
+	u64 end;
+
+	if (!len)
+		return -ENOENT;
+	if (!(flags & IORESOURCE_MEM))
+		return -EOPNOTSUPP;
+	/* A sub-page BAR would share its page with someone else's. */
+	if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(len))
+		return -EOPNOTSUPP;
+	if (cmd->offset >= len)
+		return -ERANGE;
+	if (!cmd->length)
+		cmd->length = len - cmd->offset;
+	if (check_add_overflow(cmd->offset, cmd->length, &end))
+		return -EOVERFLOW;
+	if (end > len)
+		return -ERANGE;
+	cmd->bar_size = len;
+	*phys = start + cmd->offset;
+	return 0;
+}
+
+int ireg_wcbar_open(struct ireg_ucmd *ucmd)
+{
+	struct iommu_reg_wc_bar *cmd = ucmd->cmd;
+	struct ireg_container *c = ucmd->container;
+	struct iommu_group *group;
+	struct ireg_wcbar *w;
+	struct pci_dev *pdev;
+	struct file *file;
+	phys_addr_t phys;
+	int ret, fd;
+
+	if (cmd->flags || cmd->bar >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+	if (!PAGE_ALIGNED(cmd->offset) || !PAGE_ALIGNED(cmd->length))
+		return -EINVAL;
+
+	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
+	if (!w)
+		return -ENOMEM;
+	address_space_init_once(&w->mapping);
+
+	mutex_lock(&c->lock);
+	pdev = ireg_container_find_pdev(c, cmd->pci_domain, cmd->pci_rid,
+					&group);
+	if (!pdev) {
+		ret = -ENOENT;
+		goto err_unlock;
+	}
+	ret = ireg_wcbar_window(pdev, cmd, &phys);
+	if (ret)
+		goto err_put_pdev;
+
+	ret = arch_io_reserve_memtype_wc(phys, cmd->length);
+	if (ret) {
+		ret = -EBUSY;
+		goto err_put_pdev;
+	}
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto err_free_memtype;
+	}
+	file = anon_inode_getfile("[iommu_reg-wcbar]", &ireg_wcbar_fops, w,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto err_put_fd;
+	}
+	file->f_mapping = &w->mapping;
+
+	cmd->fd = fd;
+	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		goto err_fput;
+
+	w->pdev = pdev;
+	w->group = group;
+	w->phys = phys;
+	w->size = cmd->length;
+	mutex_lock(&ireg_wcbar_lock);
+	list_add_tail(&w->node, &c->wcbars);
+	mutex_unlock(&ireg_wcbar_lock);
+	mutex_unlock(&c->lock);
+	fd_install(fd, file);
+	return 0;
+
+err_fput:
+	/* Release would free @w as a revoked object: make it one. */
+	w->revoked = true;
+	fput(file);
+	put_unused_fd(fd);
+	arch_io_free_memtype_wc(phys, cmd->length);
+	pci_dev_put(pdev);
+	mutex_unlock(&c->lock);
+	return ret;
+err_put_fd:
+	put_unused_fd(fd);
+err_free_memtype:
+	arch_io_free_memtype_wc(phys, cmd->length);
+err_put_pdev:
+	pci_dev_put(pdev);
+err_unlock:
+	mutex_unlock(&c->lock);
+	kfree(w);
+	return ret;
+}
+
+/**
+ * ireg_wcbar_revoke_group - revoke the BAR fds of a group's devices
+ * @c: the container
+ * @group: the group leaving the container, or NULL for every fd
+ *
+ * After this no user mapping of those fds reaches the device: present
+ * pages are zapped, later faults raise SIGBUS.
+ */
+void ireg_wcbar_revoke_group(struct ireg_container *c,
+			     struct iommu_group *group)
+{
+	struct ireg_wcbar *w, *next;
+	LIST_HEAD(zap);
+
+	mutex_lock(&ireg_wcbar_lock);
+	list_for_each_entry_safe(w, next, &c->wcbars, node) {
+		if (group && w->group != group)
+			continue;
+		ireg_wcbar_revoke_locked(w);
+		/* Only the open file can free @w now; zap it before. */
+		list_add_tail(&w->node, &zap);
+	}
+	list_for_each_entry_safe(w, next, &zap, node) {
+		list_del_init(&w->node);
+		unmap_mapping_range(&w->mapping, 0, 0, 1);
+	}
+	mutex_unlock(&ireg_wcbar_lock);
+}
