@@ -13,7 +13,8 @@
  * one inode and so one address_space; each fd therefore gets its own
  * address_space (ireg_wcbar.mapping), installed as file->f_mapping before
  * the fd is published, so that VMAs are linked into it (the way DRM gives
- * its files a private mapping).
+ * its files a private mapping); its host is the anon inode, whose flags
+ * the mmap path reads.
  *
  * The physical range is reserved write-combining in the x86 PAT memtype
  * list (arch_io_reserve_memtype_wc()) for the object's life;
@@ -227,6 +228,8 @@ int ireg_wcbar_open(struct ireg_ucmd *ucmd)
 		ret = PTR_ERR(file);
 		goto err_put_fd;
 	}
+	/* The mm reads the host inode's flags through f_mapping. */
+	w->mapping.host = file_inode(file);
 	file->f_mapping = &w->mapping;
 
 	cmd->fd = fd;

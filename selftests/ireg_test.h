@@ -23,6 +23,11 @@
 
 #define IREG_MAX_EDU	4
 
+#ifndef offsetofend
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+#endif
+
 /* The n-th edu device from IREG_EDU_BDFS, or NULL. */
 static inline const char *ireg_edu_bdf(unsigned int n)
 {

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Write-combining BAR mappings (IOMMU_REG_WC_BAR): edu's BAR0 mapped WC
+ * works, PAT lists the range write-combining, bad requests are refused,
+ * and a mapping left behind when the device leaves (group detached,
+ * container released) raises SIGBUS on its next touch.
+ *
+ * The WC reservation is made before anything maps BAR0 through vfio-pci:
+ * PAT keeps the memory type of the first mapping of a range.
+ */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include "ireg_test.h"
+#include "kselftest_harness.h"
+
+#define BIG(type)	struct { type cmd; uint64_t tail; }
+
+#define EDU_REG_ID		0x00
+#define EDU_REG_INVERT		0x04
+#define EDU_BAR0_SIZE		(1U << 20)
+#define PAGE_SZ			4096UL
+#define PAT_LIST		"/sys/kernel/debug/x86/pat_memtype_list"
+
+static int wc_pci_addr(const char *bdf, uint32_t *domain, uint32_t *rid)
+{
+	unsigned int d, b, dev, fn;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &d, &b, &dev, &fn) != 4)
+		return -1;
+	*domain = d;
+	*rid = IOMMU_REG_PCI_RID(b, dev << 3 | fn);
+	return 0;
+}
+
+/* Physical start of BAR @bar of @bdf, from sysfs; 0 when unknown. */
+static uint64_t wc_bar_phys(const char *bdf, unsigned int bar)
+{
+	unsigned long long start = 0, end, flags;
+	char path[128], line[128];
+	unsigned int i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdf);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	for (i = 0; i <= bar && fgets(line, sizeof(line), f); i++)
+		if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3)
+			start = 0;
+	fclose(f);
+	return start;
+}
+
+/* The PAT memtype listed for a range starting at @phys, or NULL. */
+static const char *wc_pat_type(uint64_t phys, uint64_t len, char *buf,
+			       size_t size)
+{
+	unsigned long long start, end;
+	char line[256], type[64];
+	FILE *f = fopen(PAT_LIST, "r");
+	const char *found = NULL;
+
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "PAT: [mem 0x%llx-0x%llx] %63s", &start, &end,
+			   type) != 3)
+			continue;
+		if (start == phys && end == phys + len) {
+			snprintf(buf, size, "%s", type);
+			found = buf;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int _test_wc_bar(int fd, uint32_t domain, uint32_t rid, uint32_t bar,
+			uint64_t offset, uint64_t length,
+			struct iommu_reg_wc_bar *out)
+{
+	struct iommu_reg_wc_bar cmd = {
+		.argsz = sizeof(cmd),
+		.pci_domain = domain,
+		.pci_rid = rid,
+		.bar = bar,
+		.offset = offset,
+		.length = length,
+	};
+	int ret = ioctl(fd, IOMMU_REG_WC_BAR, &cmd);
+
+	if (!ret && out)
+		*out = cmd;
+	return ret;
+}
+
+FIXTURE(wcbar) {
+	int container;
+	int group;
+	int device;
+	const char *bdf;
+	uint32_t domain;
+	uint32_t rid;
+};
+
+FIXTURE_SETUP(wcbar)
+{
+	self->container = -1;
+	self->group = -1;
+	self->device = -1;
+	self->bdf = ireg_edu_bdf(0);
+	if (!self->bdf)
+		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
+	ASSERT_EQ(0, wc_pci_addr(self->bdf, &self->domain, &self->rid));
+	self->container = ireg_container_open(self->bdf, &self->group);
+	ASSERT_LE(0, self->container);
+	/* vfio-pci enables memory decoding when the device is opened. */
+	self->device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
+	ASSERT_LE(0, self->device);
+}
+
+FIXTURE_TEARDOWN(wcbar)
+{
+	if (self->device >= 0)
+		close(self->device);
+	if (self->group >= 0)
+		close(self->group);
+	if (self->container >= 0)
+		close(self->container);
+}
+
+#define test_wc_bar(bar, offset, length, out_p)				\
+	ASSERT_EQ(0, _test_wc_bar(self->container, self->domain,	\
+				  self->rid, bar, offset, length, out_p))
+#define test_err_wc_bar(_errno, bar, offset, length)			\
+	EXPECT_ERRNO(_errno, _test_wc_bar(self->container, self->domain, \
+					  self->rid, bar, offset, length, \
+					  NULL))
+
+/* Register write through the WC mapping, fence, read back. */
+TEST_F(wcbar, invert_register)
+{
+	struct iommu_reg_wc_bar out;
+	volatile uint32_t *regs;
+	uint32_t val;
+
+	test_wc_bar(0, 0, 0, &out);
+	EXPECT_EQ(EDU_BAR0_SIZE, out.length);
+	EXPECT_EQ(EDU_BAR0_SIZE, out.bar_size);
+	ASSERT_LE(0, out.fd);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(out.fd, F_GETFD) & FD_CLOEXEC);
+
+	regs = mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    out.fd, 0);
+	ASSERT_NE(MAP_FAILED, regs);
+	/* edu's identification register: 0x010000ed. */
+	EXPECT_EQ(0xed, regs[EDU_REG_ID / 4] & 0xff);
+
+	for (val = 0x12345678; val < 0x12345678 + 4; val++) {
+		regs[EDU_REG_INVERT / 4] = val;
+		/* A WC store may sit in a buffer: flush it before the read. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		__asm__ volatile("sfence" ::: "memory");
+		EXPECT_EQ(~val, regs[EDU_REG_INVERT / 4]);
+	}
+
+	/* The fd may go: the mapping holds it. */
+	close(out.fd);
+	regs[EDU_REG_INVERT / 4] = 0xf0f0f0f0;
+	__asm__ volatile("sfence" ::: "memory");
+	EXPECT_EQ(0x0f0f0f0f, regs[EDU_REG_INVERT / 4]);
+	munmap((void *)regs, PAGE_SZ);
+}
+
+/* PAT lists the window write-combining while the fd lives, then not. */
+TEST_F(wcbar, pat_memtype)
+{
+	uint64_t phys = wc_bar_phys(self->bdf, 0);
+	struct iommu_reg_wc_bar out;
+	char type[64];
+	const char *t;
+
+	if (access(PAT_LIST, R_OK))
+		SKIP(return, "no %s (debugfs not mounted, or PAT off)",
+		     PAT_LIST);
+	ASSERT_NE(0, phys);
+
+	test_wc_bar(0, 2 * PAGE_SZ, 4 * PAGE_SZ, &out);
+	EXPECT_EQ(4 * PAGE_SZ, out.length);
+	t = wc_pat_type(phys + 2 * PAGE_SZ, 4 * PAGE_SZ, type, sizeof(type));
+	ASSERT_NE(NULL, t);
+	EXPECT_STREQ("write-combining", t);
+
+	close(out.fd);
+	EXPECT_EQ(NULL, wc_pat_type(phys + 2 * PAGE_SZ, 4 * PAGE_SZ, type,
+				    sizeof(type)));
+}
+
+TEST_F(wcbar, bad_requests)
+{
+	const char *bdf2 = ireg_edu_bdf(1);
+	uint32_t domain2, rid2;
+
+	/* BAR index out of range; a BAR edu does not implement. */
+	test_err_wc_bar(EINVAL, 6, 0, 0);
+	test_err_wc_bar(EINVAL, ~0U, 0, 0);
+	test_err_wc_bar(ENOENT, 1, 0, 0);
+	test_err_wc_bar(ENOENT, 5, 0, 0);
+	/* Unaligned offset or length. */
+	test_err_wc_bar(EINVAL, 0, 1, 0);
+	test_err_wc_bar(EINVAL, 0, PAGE_SZ / 2, PAGE_SZ);
+	test_err_wc_bar(EINVAL, 0, 0, PAGE_SZ + 1);
+	/* Beyond the BAR. */
+	test_err_wc_bar(ERANGE, 0, EDU_BAR0_SIZE, 0);
+	test_err_wc_bar(ERANGE, 0, EDU_BAR0_SIZE, PAGE_SZ);
+	test_err_wc_bar(ERANGE, 0, 0, EDU_BAR0_SIZE + PAGE_SZ);
+	test_err_wc_bar(ERANGE, 0, EDU_BAR0_SIZE - PAGE_SZ, 2 * PAGE_SZ);
+	test_err_wc_bar(ERANGE, 0, 1ULL << 52, PAGE_SZ);
+	/* offset + length wraps. */
+	test_err_wc_bar(EOVERFLOW, 0, PAGE_SZ, ~(PAGE_SZ - 1));
+	/* Unknown flags. */
+	{
+		struct iommu_reg_wc_bar cmd = {
+			.argsz = sizeof(cmd),
+			.flags = 1,
+			.pci_domain = self->domain,
+			.pci_rid = self->rid,
+		};
+
+		EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_WC_BAR,
+					   &cmd));
+	}
+	/* No such device; a device that is not in this container. */
+	EXPECT_ERRNO(ENOENT, _test_wc_bar(self->container, self->domain,
+					  0xffff, 0, 0, 0, NULL));
+	if (bdf2) {
+		ASSERT_EQ(0, wc_pci_addr(bdf2, &domain2, &rid2));
+		EXPECT_ERRNO(ENOENT, _test_wc_bar(self->container, domain2,
+						  rid2, 0, 0, 0, NULL));
+	}
+}
+
+/* An I/O port BAR is refused with EOPNOTSUPP: edu has none. */
+TEST_F(wcbar, io_bar)
+{
+	SKIP(return, "no device with an I/O BAR in the VM (edu has one memory BAR); the kernel returns EOPNOTSUPP for IORESOURCE_IO");
+}
+
+TEST_F(wcbar, argsz)
+{
+	BIG(struct iommu_reg_wc_bar) big = {};
+
+	big.cmd.pci_domain = self->domain;
+	big.cmd.pci_rid = self->rid;
+	big.cmd.length = PAGE_SZ;
+	big.cmd.argsz = offsetofend(struct iommu_reg_wc_bar, bar_size) - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_WC_BAR, &big));
+	big.cmd.argsz = sizeof(big);
+	big.tail = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_WC_BAR, &big));
+	big.tail = 0;
+	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_WC_BAR, &big));
+	EXPECT_LE(0, big.cmd.fd);
+	EXPECT_EQ(EDU_BAR0_SIZE, big.cmd.bar_size);
+	EXPECT_EQ(0, big.tail);
+	close(big.cmd.fd);
+}
+
+/* mmap() only MAP_SHARED, only inside the window. */
+TEST_F(wcbar, mmap_bad)
+{
+	struct iommu_reg_wc_bar out;
+	void *p;
+
+	test_wc_bar(0, 0, 4 * PAGE_SZ, &out);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE_SZ, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE, out.fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 5 * PAGE_SZ, PROT_READ, MAP_SHARED,
+				   out.fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED,
+				   out.fd, 4 * PAGE_SZ));
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, out.fd, 3 * PAGE_SZ);
+	ASSERT_NE(MAP_FAILED, p);
+	/* No growing past the window either. */
+	EXPECT_EQ(MAP_FAILED, mremap(p, PAGE_SZ, 2 * PAGE_SZ, 0));
+	munmap(p, PAGE_SZ);
+	close(out.fd);
+}
+
+/*
+ * In a child: map and touch, let @leave take the device away, touch
+ * again.  The parent sees the child die of SIGBUS at the second touch.
+ */
+static void wc_child(struct __test_metadata *_metadata, const char *bdf,
+		     bool detach_only, unsigned int touch)
+{
+	const char *bdf0 = ireg_edu_bdf(0);
+	uint32_t domain, rid;
+	volatile uint32_t *regs;
+	struct iommu_reg_wc_bar out;
+	int container, group, group2 = -1, device, fd, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, wc_pci_addr(bdf, &domain, &rid));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		container = ireg_container_open(bdf0, &group);
+		if (container < 0)
+			_exit(10);
+		if (strcmp(bdf, bdf0)) {
+			group2 = ireg_open_group(bdf);
+			if (group2 < 0 ||
+			    ioctl(group2, VFIO_GROUP_SET_CONTAINER, &container))
+				_exit(11);
+		}
+		device = ioctl(group2 >= 0 ? group2 : group,
+			       VFIO_GROUP_GET_DEVICE_FD, bdf);
+		if (device < 0 ||
+		    _test_wc_bar(container, domain, rid, 0, 0, 0, &out))
+			_exit(12);
+		regs = mmap(NULL, 2 * PAGE_SZ, PROT_READ | PROT_WRITE,
+			    MAP_SHARED, out.fd, 0);
+		if (regs == MAP_FAILED)
+			_exit(13);
+		fd = out.fd;
+		regs[EDU_REG_INVERT / 4] = 7;
+		__asm__ volatile("sfence" ::: "memory");
+		if (regs[EDU_REG_INVERT / 4] != ~7U)
+			_exit(14);
+
+		close(device);
+		if (detach_only) {
+			/* The group leaves; the container stays. */
+			if (ioctl(group2, VFIO_GROUP_UNSET_CONTAINER))
+				_exit(15);
+		} else {
+			close(fd);
+			if (group2 >= 0)
+				close(group2);
+			close(group);
+			close(container);
+		}
+		/* Revoked: a new mapping is refused... */
+		if (detach_only &&
+		    mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, fd, 0) !=
+		    MAP_FAILED)
+			_exit(16);
+		/* ...and the old one raises SIGBUS, on any page. */
+		(void)regs[touch / 4];
+		_exit(17);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (WIFEXITED(status))
+		TH_LOG("child exited %d", WEXITSTATUS(status));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(SIGBUS, WTERMSIG(status));
+}
+
+/* The fixture's group must be closed: the child opens it again. */
+static void wc_close_fixture(int *device, int *group, int *container)
+{
+	close(*device);
+	close(*group);
+	close(*container);
+	*device = *group = *container = -1;
+}
+
+/* The container is released while mapped: a touch gets SIGBUS. */
+TEST_F(wcbar, container_release_revokes)
+{
+	wc_close_fixture(&self->device, &self->group, &self->container);
+	wc_child(_metadata, ireg_edu_bdf(0), false, PAGE_SZ);
+}
+
+/* Revocation zaps pages already present, not only future faults. */
+TEST_F(wcbar, revoke_zaps_present_pages)
+{
+	wc_close_fixture(&self->device, &self->group, &self->container);
+	wc_child(_metadata, ireg_edu_bdf(0), false, EDU_REG_INVERT);
+}
+
+/* The device's group leaves the container while mapped: SIGBUS too. */
+TEST_F(wcbar, group_detach_revokes)
+{
+	const char *bdf2 = ireg_edu_bdf(1);
+
+	if (!bdf2)
+		SKIP(return, "needs two edu devices");
+	wc_close_fixture(&self->device, &self->group, &self->container);
+	wc_child(_metadata, bdf2, true, EDU_REG_INVERT);
+}
+
+TEST_HARNESS_MAIN
