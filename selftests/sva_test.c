@@ -134,11 +134,21 @@ FIXTURE_TEARDOWN(sva)
 /*
  * What the edu device and Debian 6.1's VT-d driver answer: no PCI
  * capability at all; the driver implements SVA binding; IOPF is refused
- * with ENODEV (no PRI); SVA with ENODEV in legacy mode (the IOMMU is not
- * SVM capable without scalable mode) and, in scalable mode, EINVAL (an
- * SVM-capable IOMMU, but PASID, PRI and ATS are not enabled on the
- * device).
+ * with ENODEV (no PRI).  SVA is refused with ENODEV in both modes: the
+ * IOMMU is not SVM capable.  In legacy mode that is because there is no
+ * scalable mode; in scalable mode QEMU 7.2's VT-d still lacks what
+ * intel_svm_check() requires (scalable-mode page-walk coherency,
+ * ECAP.SMPWC, besides PASID).  An SVM-capable IOMMU would answer EINVAL
+ * for this device (PASID, PRI and ATS not enabled on it).
  */
+static int sva_expected_sva_errno(void)
+{
+	/* Measured in both modes; the branch point if QEMU grows SMPWC. */
+	if (sva_scalable())
+		return ENODEV;
+	return ENODEV;
+}
+
 static void sva_check_edu(struct __test_metadata *_metadata,
 			  const struct iommu_reg_sva_device *rec,
 			  uint32_t domain, uint32_t rid)
@@ -163,7 +173,7 @@ static void sva_check_edu(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, rec->pasid);
 	EXPECT_EQ(0, rec->__reserved);
 	EXPECT_EQ(ENODEV, rec->iopf_errno);
-	EXPECT_EQ(sva_scalable() ? EINVAL : ENODEV, rec->sva_errno);
+	EXPECT_EQ(sva_expected_sva_errno(), rec->sva_errno);
 	EXPECT_EQ(SVA_REQUIRED & ~IOMMU_REG_SVA_CAP_IOMMU_SVA, rec->missing);
 }
 
