@@ -82,7 +82,7 @@ lib: $(KSRC_STAMP)
 tool: lib
 	$(MAKE) -C tools/iommu-reg
 
-bench-progs:
+bench-progs: lib
 	$(MAKE) -C tools/bench
 
 selftests: $(KSRC_STAMP)
