@@ -6,7 +6,7 @@
 #   make check        host unit tests + kselftests in the QEMU VM
 #   make demo         build, boot the VM, show what the project does
 #   make vm-shell     boot the VM with everything loaded, interactive
-#   make bench-vm     registration benchmark in the VM, beside type1
+#   make bench        benchmarks (VM + host), CSV, table, plots in build/bench/
 #   make install      module, library, headers, tool (DESTDIR, PREFIX)
 #   make checkpatch   checkpatch.pl --strict over kernel/ and uapi/
 #   make sparse       build the module under sparse (C=2)
@@ -99,9 +99,13 @@ check: all
 demo: all
 	KDIR=$(KDIR) tools/testing/demo
 
-# Registration benchmark in the VM: figures beside type1's, one boot.
-bench-vm: all
+# Benchmarks: the VM ones (one boot) beside type1, the host ones beside
+# malloc and ck_ring, callgrind instruction counts; CSV, table and plots
+# in build/bench/.  Not part of make check.  bench-vm is the old name.
+bench: all
 	KDIR=$(KDIR) tools/testing/bench
+
+bench-vm: bench
 
 vm-shell: all
 	tools/testing/vm/vm-shell --kernel /boot/vmlinuz-$$($(MAKE) -s kernelrelease) \
@@ -143,7 +147,7 @@ clean:
 	$(MAKE) -C tools/bench clean
 	rm -rf $(BUILD)
 
-.PHONY: all ksrc kdir-check probes module lib tool selftests bench-progs bench-vm \
+.PHONY: all ksrc kdir-check probes module lib tool selftests bench-progs bench bench-vm \
 	kernelrelease check \
 	demo vm-shell checkpatch sparse install install-module install-lib \
 	install-tool deps clean

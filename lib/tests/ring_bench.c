@@ -2,7 +2,7 @@
 /*
  * ring_bench: cost of the SPSC descriptor rings.
  *
- *	ring_bench [-n ITEMS] [-r RUNS] [-c CAPACITY] [-b BATCH]
+ *	ring_bench [-n ITEMS] [-r RUNS] [-c CAPACITY] [-b BATCH] [-C] [-1]
  *
  *   one core, single     enqueue one, dequeue one, same thread
  *   one core, batched    enqueue BATCH, dequeue BATCH, same thread
@@ -15,7 +15,10 @@
  *
  * Each figure is the median over RUNS runs of the mean time per element
  * (per round trip for the last two); the spread is (max - min) / median.
- * Not part of the test run.
+ * Not part of the test run.  -C prints CSV rows
+ * (experiment,parameter,series,median,spread_pct,unit) for make bench;
+ * -1 runs only the one-core figures (instruction counts under callgrind,
+ * where spinning threads would crawl).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -39,6 +42,7 @@ static unsigned int nr_runs = 5;
 static uint32_t capacity = 512;
 static unsigned int batch = 32;
 static bool pinning = true;
+static bool csv, one_core_only;
 
 static uint64_t now_ns(void)
 {
@@ -112,7 +116,7 @@ static void chan_free(struct bench_chan *b)
 /* Keeps the compiler from dropping the dequeued descriptors. */
 static volatile uint64_t sink;
 
-static double one_core_single(void)
+static __attribute__((noinline)) double one_core_single(void)
 {
 	struct ireg_ring_desc d = { 0 }, out = { 0 };
 	struct bench_chan b;
@@ -132,7 +136,7 @@ static double one_core_single(void)
 	return (double)t0 / nr_items;
 }
 
-static double one_core_batched(void)
+static __attribute__((noinline)) double one_core_batched(void)
 {
 	struct ireg_ring_desc in[MAX_BATCH] = { 0 }, out[MAX_BATCH];
 	struct bench_chan b;
@@ -255,7 +259,7 @@ static void ck_new(struct ck *c, unsigned int b)
 	c->batch = b;
 }
 
-static double ck_one_core(void)
+static __attribute__((noinline)) double ck_one_core(void)
 {
 	struct ireg_ring_desc d = { 0 }, out = { 0 };
 	uint64_t i, sum = 0, t0;
@@ -414,7 +418,8 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double report(const char *what, const char *unit, double (*fn)(void))
+static double report(const char *what, const char *param, const char *series,
+		     const char *unit, double (*fn)(void))
 {
 	double v[MAX_RUNS], med;
 	unsigned int i;
@@ -424,8 +429,14 @@ static double report(const char *what, const char *unit, double (*fn)(void))
 	qsort(v, nr_runs, sizeof(v[0]), cmp_double);
 	med = nr_runs % 2 ? v[nr_runs / 2] :
 			    (v[nr_runs / 2 - 1] + v[nr_runs / 2]) / 2;
-	printf("%-28s %10.2f %s   spread %5.1f%%\n", what, med, unit,
-	       med > 0 ? 100 * (v[nr_runs - 1] - v[0]) / med : 0);
+	if (csv)
+		printf("ring,%s,%s,%.4g,%.1f,%s\n", param, series, med,
+		       med > 0 ? 100 * (v[nr_runs - 1] - v[0]) / med : 0,
+		       unit);
+	else
+		printf("%-28s %10.2f %s   spread %5.1f%%\n", what, med, unit,
+		       med > 0 ? 100 * (v[nr_runs - 1] - v[0]) / med : 0);
+	fflush(stdout);
 	return med;
 }
 
@@ -454,7 +465,7 @@ int main(int argc, char **argv)
 	char label[64];
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:r:c:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:c:b:C1")) != -1) {
 		switch (opt) {
 		case 'n':
 			nr_items = strtoull(optarg, NULL, 0);
@@ -468,8 +479,14 @@ int main(int argc, char **argv)
 		case 'b':
 			batch = strtoul(optarg, NULL, 0);
 			break;
+		case 'C':
+			csv = true;
+			break;
+		case '1':
+			one_core_only = true;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n ITEMS] [-r RUNS] [-c CAPACITY] [-b BATCH]\n",
+			fprintf(stderr, "usage: %s [-n ITEMS] [-r RUNS] [-c CAPACITY] [-b BATCH] [-C] [-1]\n",
 				argv[0]);
 			return 2;
 		}
@@ -484,22 +501,34 @@ int main(int argc, char **argv)
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		pinning = false;
-	printf("%" PRIu64 " descriptors per run, median of %u runs, capacity %u, batch %u%s\n",
-	       nr_items, nr_runs, capacity, batch,
+	char series[64];
+
+	printf("%s%" PRIu64 " descriptors per run, median of %u runs, capacity %u, batch %u%s\n",
+	       csv ? "# ring_bench: " : "", nr_items, nr_runs, capacity, batch,
 	       pinning ? "" : ", unpinned (fewer than 2 CPUs)");
-	ours1 = report("one core, single", "ns/desc", one_core_single);
-	ck1 = report("ck_ring one core, single", "ns/desc", ck_one_core);
+	ours1 = report("one core, single", "1_core_single", "ireg_ring",
+		       "ns/desc", one_core_single);
+	ck1 = report("ck_ring one core, single", "1_core_single", "ck_ring",
+		     "ns/desc", ck_one_core);
 	snprintf(label, sizeof(label), "one core, batch %u", batch);
-	report(label, "ns/desc", one_core_batched);
-	ours2 = report("two cores, single", "ns/desc", two_single);
-	ck2 = report("ck_ring two cores, single", "ns/desc", ck_two_single);
+	snprintf(series, sizeof(series), "1_core_batch_%u", batch);
+	report(label, series, "ireg_ring", "ns/desc", one_core_batched);
+	if (one_core_only)
+		return 0;
+	ours2 = report("two cores, single", "2_cores_single", "ireg_ring",
+		       "ns/desc", two_single);
+	ck2 = report("ck_ring two cores, single", "2_cores_single", "ck_ring",
+		     "ns/desc", ck_two_single);
 	snprintf(label, sizeof(label), "two cores, batch %u", batch);
-	ours3 = report(label, "ns/desc", two_batched);
+	snprintf(series, sizeof(series), "2_cores_batch_%u", batch);
+	ours3 = report(label, series, "ireg_ring", "ns/desc", two_batched);
 	snprintf(label, sizeof(label), "ck_ring two cores, %u in loop", batch);
-	ck3 = report(label, "ns/desc", ck_two_batched);
+	ck3 = report(label, series, "ck_ring", "ns/desc", ck_two_batched);
 	printf("# ring vs ck_ring: %.2fx one core single, %.2fx two cores single, %.2fx two cores batched\n",
 	       ck1 / ours1, ck2 / ours2, ck3 / ours3);
-	report("round trip, spinning", "ns/trip", rt_spin);
-	report("round trip, eventfd", "ns/trip", rt_sleep);
+	report("round trip, spinning", "round_trip", "spinning", "ns/trip",
+	       rt_spin);
+	report("round trip, eventfd", "round_trip", "eventfd", "ns/trip",
+	       rt_sleep);
 	return 0;
 }
