@@ -109,7 +109,7 @@ static void stats(double *v, int n, double *med, double *spread)
 static void row(const char *exp, const char *param, const char *series,
 		double med, double spread, const char *unit)
 {
-	printf("%s,%s,%s,%.6g,%.1f,%s\n", exp, param, series, med, spread,
+	printf("%s,%s,%s,%.10g,%.1f,%s\n", exp, param, series, med, spread,
 	       unit);
 	fflush(stdout);
 }
