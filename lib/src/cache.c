@@ -2,9 +2,12 @@
 /*
  * The register-once cache.
  *
- * Entries are found through a hash of 2 MiB chunks: an entry is linked
- * into the bucket of every chunk it overlaps, and a lookup scans the one
- * bucket of its start address.
+ * Entries are found through a hash of chunks: an entry is linked into the
+ * bucket of every chunk it overlaps.  Entries up to 64 KiB are indexed by
+ * 4 KiB chunks, entries under 2 MiB by 64 KiB chunks, larger ones by 2 MiB
+ * chunks: an entry has at most 32 links, and many small buffers in one
+ * block do not make a long chain.  A lookup scans the bucket of its start
+ * address at each granularity (a probe of an empty bucket is one load).
  *
  * The buckets are read under a "big reader" lock.  Each thread has a slot
  * of its own, on its own cache line; a reader announces itself there and
@@ -43,7 +46,10 @@
 #include "iommureg.h"
 #include "internal.h"
 
-#define IREG_CHUNK_SHIFT	21
+#define IREG_PAGE_SHIFT		12	/* chunks of entries up to 64 KiB */
+#define IREG_SMALL_SHIFT	16	/* chunks of entries under 2 MiB */
+#define IREG_LARGE_SHIFT	21	/* chunks of the others */
+#define IREG_NR_SHIFTS		3
 #define IREG_BUCKET_BITS	12
 #define IREG_NR_BUCKETS		(1U << IREG_BUCKET_BITS)
 #define IREG_NR_READERS		128U
@@ -144,10 +150,24 @@ struct ireg_cache {
 	uint64_t swept_at;	/* status->invalidations at the last sweep */
 };
 
-static unsigned int ireg_bucket(uintptr_t chunk)
+/* The bucket of chunk @chunk at granularity @shift. */
+static unsigned int ireg_bucket(uintptr_t chunk, unsigned int shift)
 {
-	return (unsigned int)((chunk * 0x9e3779b97f4a7c15ULL) >>
+	/* The granularity in the low bits: equal chunk numbers differ. */
+	uint64_t key = (uint64_t)chunk << 2 | (shift == IREG_SMALL_SHIFT) |
+		       (shift == IREG_LARGE_SHIFT) << 1;
+
+	return (unsigned int)((key * 0x9e3779b97f4a7c15ULL) >>
 			      (64 - IREG_BUCKET_BITS));
+}
+
+/* The granularity an entry of @size bytes is indexed at. */
+static unsigned int ireg_entry_shift(size_t size)
+{
+	if (size <= 16UL << IREG_PAGE_SHIFT)
+		return IREG_PAGE_SHIFT;
+	return size < (1UL << IREG_LARGE_SHIFT) ? IREG_SMALL_SHIFT :
+						  IREG_LARGE_SHIFT;
 }
 
 static int ireg_read_lock(struct ireg_cache *cache)
@@ -269,25 +289,33 @@ static struct ireg_cache_entry *ireg_cache_lookup(struct ireg_cache *cache,
 						  uintptr_t start,
 						  uintptr_t end)
 {
-	unsigned int bucket = ireg_bucket(start >> IREG_CHUNK_SHIFT);
+	static const unsigned int shifts[IREG_NR_SHIFTS] = {
+		IREG_PAGE_SHIFT, IREG_SMALL_SHIFT, IREG_LARGE_SHIFT,
+	};
 	struct ireg_cache_entry *found = NULL;
 	struct ireg_cache_link *link;
 	int slot = ireg_read_lock(cache);
+	unsigned int k;
 
-	for (link = cache->buckets[bucket]; link; link = link->next) {
-		struct ireg_cache_entry *e = link->entry;
-		const struct ireg_region *r = &e->mr.region;
+	for (k = 0; k < IREG_NR_SHIFTS && !found; k++) {
+		unsigned int bucket = ireg_bucket(start >> shifts[k], shifts[k]);
 
-		if (start < r->addr || end > r->addr + r->size)
-			continue;
-		if (!ireg_region_valid(r))
-			continue;	/* the next miss or sweep drops it */
-		/* The read lock keeps eviction out: the entry stays linked. */
-		__atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
-		if (!__atomic_load_n(&e->referenced, __ATOMIC_RELAXED))
-			__atomic_store_n(&e->referenced, 1, __ATOMIC_RELAXED);
-		found = e;
-		break;
+		for (link = cache->buckets[bucket]; link; link = link->next) {
+			struct ireg_cache_entry *e = link->entry;
+			const struct ireg_region *r = &e->mr.region;
+
+			if (start < r->addr || end > r->addr + r->size)
+				continue;
+			if (!ireg_region_valid(r))
+				continue;	/* the next miss drops it */
+			/* The read lock keeps eviction out: it stays linked. */
+			__atomic_add_fetch(&e->refs, 1, __ATOMIC_RELAXED);
+			if (!__atomic_load_n(&e->referenced, __ATOMIC_RELAXED))
+				__atomic_store_n(&e->referenced, 1,
+						 __ATOMIC_RELAXED);
+			found = e;
+			break;
+		}
 	}
 	if (found && slot < (int)IREG_NR_READERS)
 		__atomic_store_n(&cache->readers[slot].hits,
@@ -307,8 +335,9 @@ static void ireg_cache_link(struct ireg_cache *cache,
 
 	ireg_write_lock(cache);
 	for (i = 0; i < e->nr_links; i++) {
-		uintptr_t chunk = (e->mr.region.addr >> IREG_CHUNK_SHIFT) + i;
-		unsigned int bucket = ireg_bucket(chunk);
+		unsigned int shift = ireg_entry_shift(e->mr.region.size);
+		uintptr_t chunk = (e->mr.region.addr >> shift) + i;
+		unsigned int bucket = ireg_bucket(chunk, shift);
 
 		e->links[i].entry = e;
 		e->links[i].next = cache->buckets[bucket];
@@ -355,8 +384,10 @@ static bool ireg_cache_unlink(struct ireg_cache *cache,
 		return false;
 	}
 	for (i = 0; i < e->nr_links; i++) {
-		uintptr_t chunk = (e->mr.region.addr >> IREG_CHUNK_SHIFT) + i;
-		struct ireg_cache_link **pp = &cache->buckets[ireg_bucket(chunk)];
+		unsigned int shift = ireg_entry_shift(e->mr.region.size);
+		uintptr_t chunk = (e->mr.region.addr >> shift) + i;
+		struct ireg_cache_link **pp =
+			&cache->buckets[ireg_bucket(chunk, shift)];
 
 		while (*pp != &e->links[i])
 			pp = &(*pp)->next;
@@ -439,6 +470,7 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 	uintptr_t start = (uintptr_t)ptr, end = start + len;
 	uintptr_t first, last, nr_chunks;
 	struct ireg_cache_entry *e;
+	unsigned int shift;
 	size_t size;
 	int ret;
 
@@ -463,7 +495,8 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 
 	first = start & ~(IREG_PAGE_SIZE - 1);
 	last = (end - 1) | (IREG_PAGE_SIZE - 1);
-	nr_chunks = (last >> IREG_CHUNK_SHIFT) - (first >> IREG_CHUNK_SHIFT) + 1;
+	shift = ireg_entry_shift(last - first + 1);
+	nr_chunks = (last >> shift) - (first >> shift) + 1;
 	/* Own cache lines: hits on neighbours must not share one. */
 	size = sizeof(*e) + nr_chunks * sizeof(e->links[0]);
 	size = (size + 127) & ~(size_t)127;
