@@ -16,6 +16,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vfio.h>
 
 #include "iommu_reg.h"
 
@@ -73,6 +74,7 @@ void *ireg_container_open(unsigned long arg)
 	INIT_LIST_HEAD(&c->groups);
 	INIT_LIST_HEAD(&c->sva_bonds);
 	INIT_LIST_HEAD(&c->wcbars);
+	INIT_LIST_HEAD(&c->open_devs);
 	xa_init_flags(&c->regions, XA_FLAGS_ALLOC1);
 	c->region_tree = RB_ROOT_CACHED;
 	c->mapping_tree = RB_ROOT_CACHED;
@@ -104,6 +106,8 @@ void ireg_container_release(void *iommu_data)
 
 	/* VFIO detaches every group before it releases the backend. */
 	WARN_ON(!list_empty(&c->groups));
+	/* Device fds hold the container: every device was closed before. */
+	WARN_ON(!list_empty(&c->open_devs));
 	/* Detach undid every binding and revoked every BAR fd (NULL: all). */
 	ireg_sva_release_group(c, NULL);
 	ireg_wcbar_revoke_group(c, NULL);
@@ -333,6 +337,67 @@ out_unlock:
 	if (ret)
 		return ret;
 	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/*
+ * VFIO calls register_device() on a device's first open (the first
+ * VFIO_GROUP_GET_DEVICE_FD) and unregister_device() on its last close,
+ * each right after the driver's open_device()/close_device(), with the
+ * device set's lock and the VFIO group's lock held.  Under them we take
+ * only the container lock, ireg_wcbar_lock and what unmap_mapping_range()
+ * takes; none of our paths takes a VFIO lock, so the order VFIO group
+ * lock -> container lock is the one attach_group() already uses.
+ */
+void ireg_container_register_device(void *iommu_data,
+				    struct vfio_device *vdev)
+{
+	struct ireg_container *c = iommu_data;
+	struct ireg_open_dev *od;
+
+	/*
+	 * The callback cannot fail.  Without the entry the device counts as
+	 * closed: IOMMU_REG_WC_BAR refuses it, nothing else changes.
+	 */
+	od = kzalloc(sizeof(*od), GFP_KERNEL_ACCOUNT);
+	if (!od)
+		return;
+	od->dev = vdev->dev;
+	mutex_lock(&c->lock);
+	list_add_tail(&od->node, &c->open_devs);
+	mutex_unlock(&c->lock);
+}
+
+void ireg_container_unregister_device(void *iommu_data,
+				      struct vfio_device *vdev)
+{
+	struct ireg_container *c = iommu_data;
+	struct ireg_open_dev *od, *next;
+
+	mutex_lock(&c->lock);
+	list_for_each_entry_safe(od, next, &c->open_devs, node) {
+		if (od->dev != vdev->dev)
+			continue;
+		list_del(&od->node);
+		kfree(od);
+	}
+	/*
+	 * The device is closed (vfio-pci has disabled it): no BAR mapping
+	 * of it may outlive this.
+	 */
+	ireg_wcbar_revoke_dev(c, vdev->dev);
+	mutex_unlock(&c->lock);
+}
+
+/* Whether VFIO has @dev open in @c; container lock held. */
+bool ireg_container_dev_open(struct ireg_container *c, struct device *dev)
+{
+	struct ireg_open_dev *od;
+
+	lockdep_assert_held(&c->lock);
+	list_for_each_entry(od, &c->open_devs, node)
+		if (od->dev == dev)
+			return true;
+	return false;
 }
 
 struct ireg_pdev_lookup {

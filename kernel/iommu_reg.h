@@ -149,6 +149,8 @@ struct ireg_notify {
  * @sva_bonds: struct ireg_sva_bond of the devices bound (sva.c)
  * @wcbars: struct ireg_wcbar of the write-combining BAR fds (wcbar.c;
  *	the list itself is under ireg_wcbar_lock, see there)
+ * @open_devs: struct ireg_open_dev of the devices VFIO has open (between
+ *	the register_device and unregister_device callbacks)
  */
 struct ireg_container {
 	struct mutex lock; /* see above */
@@ -172,6 +174,17 @@ struct ireg_container {
 	struct list_head registry_node;
 	struct list_head sva_bonds;
 	struct list_head wcbars;
+	struct list_head open_devs;
+};
+
+/**
+ * struct ireg_open_dev - a device of the container that VFIO has open
+ * @node: entry in ireg_container.open_devs
+ * @dev: the device (struct vfio_device.dev); valid while registered
+ */
+struct ireg_open_dev {
+	struct list_head node;
+	struct device *dev;
 };
 
 /**
@@ -275,6 +288,11 @@ void ireg_container_detach_group(void *iommu_data, struct iommu_group *group);
 struct iommu_domain *ireg_container_group_domain(void *iommu_data,
 						 struct iommu_group *group);
 int ireg_container_info(struct ireg_ucmd *ucmd);
+void ireg_container_register_device(void *iommu_data,
+				    struct vfio_device *vdev);
+void ireg_container_unregister_device(void *iommu_data,
+				      struct vfio_device *vdev);
+bool ireg_container_dev_open(struct ireg_container *c, struct device *dev);
 
 struct pci_dev *ireg_container_find_pdev(struct ireg_container *c,
 					 u32 pci_domain, u32 pci_rid,
@@ -293,6 +311,7 @@ void ireg_sva_release_group(struct ireg_container *c,
 int ireg_wcbar_open(struct ireg_ucmd *ucmd);
 void ireg_wcbar_revoke_group(struct ireg_container *c,
 			     struct iommu_group *group);
+void ireg_wcbar_revoke_dev(struct ireg_container *c, struct device *dev);
 
 /* iova.c */
 int ireg_iova_space_build(struct ireg_container *c);

@@ -197,6 +197,8 @@ static const struct vfio_iommu_driver_ops ireg_driver_ops = {
 	.ioctl			= ireg_ioctl,
 	.attach_group		= ireg_container_attach_group,
 	.detach_group		= ireg_container_detach_group,
+	.register_device	= ireg_container_register_device,
+	.unregister_device	= ireg_container_unregister_device,
 	.group_iommu_domain	= ireg_container_group_domain,
 };
 

@@ -20,10 +20,15 @@
  * list (arch_io_reserve_memtype_wc()) for the object's life;
  * vmf_insert_pfn_prot() then takes the memory type from that reservation.
  *
+ * Only a device that VFIO has open (register_device called, see
+ * container.c) gets an fd, and closing the device (unregister_device)
+ * revokes its fds, as the group leaving the container and the container's
+ * release do.
+ *
  * Locking: ireg_wcbar_lock covers every container's wcbars list and each
- * object's @revoked.  It nests inside ireg_container.lock (group detach)
- * and inside mmap_lock (the fault handler); it is never held while taking
- * either.  Inserting a page happens under it, so a revocation that sets
+ * object's @revoked.  It nests inside ireg_container.lock (group detach,
+ * device close) and inside mmap_lock (the fault handler); it is never held
+ * while taking either.  Inserting a page happens under it, so a revocation that sets
  * @revoked under it and zaps after it leaves no page behind.
  */
 #include <linux/anon_inodes.h>
@@ -207,6 +212,11 @@ int ireg_wcbar_open(struct ireg_ucmd *ucmd)
 		ret = -ENOENT;
 		goto err_unlock;
 	}
+	/* Memory decoding and the device's state belong to an open device. */
+	if (!ireg_container_dev_open(c, &pdev->dev)) {
+		ret = -ENODEV;
+		goto err_put_pdev;
+	}
 	ret = ireg_wcbar_window(pdev, cmd, &phys);
 	if (ret)
 		goto err_put_pdev;
@@ -269,6 +279,30 @@ err_unlock:
 	return ret;
 }
 
+/* Revoke the fds of @group (NULL: any) or of @dev (NULL: any). */
+static void ireg_wcbar_revoke(struct ireg_container *c,
+			      struct iommu_group *group, struct device *dev)
+{
+	struct ireg_wcbar *w, *next;
+	LIST_HEAD(zap);
+
+	mutex_lock(&ireg_wcbar_lock);
+	list_for_each_entry_safe(w, next, &c->wcbars, node) {
+		if (group && w->group != group)
+			continue;
+		if (dev && &w->pdev->dev != dev)
+			continue;
+		ireg_wcbar_revoke_locked(w);
+		/* Only the open file can free @w now; zap it before. */
+		list_add_tail(&w->node, &zap);
+	}
+	list_for_each_entry_safe(w, next, &zap, node) {
+		list_del_init(&w->node);
+		unmap_mapping_range(&w->mapping, 0, 0, 1);
+	}
+	mutex_unlock(&ireg_wcbar_lock);
+}
+
 /**
  * ireg_wcbar_revoke_group - revoke the BAR fds of a group's devices
  * @c: the container
@@ -280,20 +314,19 @@ err_unlock:
 void ireg_wcbar_revoke_group(struct ireg_container *c,
 			     struct iommu_group *group)
 {
-	struct ireg_wcbar *w, *next;
-	LIST_HEAD(zap);
+	ireg_wcbar_revoke(c, group, NULL);
+}
 
-	mutex_lock(&ireg_wcbar_lock);
-	list_for_each_entry_safe(w, next, &c->wcbars, node) {
-		if (group && w->group != group)
-			continue;
-		ireg_wcbar_revoke_locked(w);
-		/* Only the open file can free @w now; zap it before. */
-		list_add_tail(&w->node, &zap);
-	}
-	list_for_each_entry_safe(w, next, &zap, node) {
-		list_del_init(&w->node);
-		unmap_mapping_range(&w->mapping, 0, 0, 1);
-	}
-	mutex_unlock(&ireg_wcbar_lock);
+/**
+ * ireg_wcbar_revoke_dev - revoke the BAR fds of a device VFIO closed
+ * @c: the container, locked
+ * @dev: the device (struct vfio_device.dev)
+ *
+ * Called from the unregister_device callback, with VFIO's device set and
+ * group locks held; takes ireg_wcbar_lock and the fds' i_mmap locks only.
+ */
+void ireg_wcbar_revoke_dev(struct ireg_container *c, struct device *dev)
+{
+	lockdep_assert_held(&c->lock);
+	ireg_wcbar_revoke(c, NULL, dev);
 }

@@ -2,8 +2,8 @@
 /*
  * Write-combining BAR mappings (IOMMU_REG_WC_BAR): edu's BAR0 mapped WC
  * works, PAT lists the range write-combining, bad requests are refused,
- * and a mapping left behind when the device leaves (group detached,
- * container released) raises SIGBUS on its next touch.
+ * and a mapping left behind when the device leaves (device fd closed,
+ * group detached, container released) raises SIGBUS on its next touch.
  *
  * The WC reservation is made before anything maps BAR0 through vfio-pci:
  * PAT keeps the memory type of the first mapping of a range.
@@ -295,8 +295,14 @@ TEST_F(wcbar, mmap_bad)
  * In a child: map and touch, let @leave take the device away, touch
  * again.  The parent sees the child die of SIGBUS at the second touch.
  */
+enum wc_leave {
+	WC_CLOSE_ALL,		/* device, fd, group and container closed */
+	WC_DETACH,		/* device closed, the group leaves */
+	WC_CLOSE_DEVICE,	/* only the device fd is closed */
+};
+
 static void wc_child(struct __test_metadata *_metadata, const char *bdf,
-		     bool detach_only, unsigned int touch)
+		     enum wc_leave leave, unsigned int touch)
 {
 	const char *bdf0 = ireg_edu_bdf(0);
 	uint32_t domain, rid;
@@ -334,11 +340,11 @@ static void wc_child(struct __test_metadata *_metadata, const char *bdf,
 			_exit(14);
 
 		close(device);
-		if (detach_only) {
+		if (leave == WC_DETACH) {
 			/* The group leaves; the container stays. */
 			if (ioctl(group2, VFIO_GROUP_UNSET_CONTAINER))
 				_exit(15);
-		} else {
+		} else if (leave == WC_CLOSE_ALL) {
 			close(fd);
 			if (group2 >= 0)
 				close(group2);
@@ -346,10 +352,15 @@ static void wc_child(struct __test_metadata *_metadata, const char *bdf,
 			close(container);
 		}
 		/* Revoked: a new mapping is refused... */
-		if (detach_only &&
-		    mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, fd, 0) !=
-		    MAP_FAILED)
+		if (leave != WC_CLOSE_ALL &&
+		    (mmap(NULL, PAGE_SZ, PROT_READ, MAP_SHARED, fd, 0) !=
+		     MAP_FAILED || errno != ENODEV))
 			_exit(16);
+		/* ...so is a new fd for the closed device... */
+		if (leave == WC_CLOSE_DEVICE &&
+		    (!_test_wc_bar(container, domain, rid, 0, 0, 0, NULL) ||
+		     errno != ENODEV))
+			_exit(18);
 		/* ...and the old one raises SIGBUS, on any page. */
 		(void)regs[touch / 4];
 		_exit(17);
@@ -374,14 +385,14 @@ static void wc_close_fixture(int *device, int *group, int *container)
 TEST_F(wcbar, container_release_revokes)
 {
 	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, ireg_edu_bdf(0), false, PAGE_SZ);
+	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_ALL, PAGE_SZ);
 }
 
 /* Revocation zaps pages already present, not only future faults. */
 TEST_F(wcbar, revoke_zaps_present_pages)
 {
 	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, ireg_edu_bdf(0), false, EDU_REG_INVERT);
+	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_ALL, EDU_REG_INVERT);
 }
 
 /* The device's group leaves the container while mapped: SIGBUS too. */
@@ -392,7 +403,44 @@ TEST_F(wcbar, group_detach_revokes)
 	if (!bdf2)
 		SKIP(return, "needs two edu devices");
 	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, bdf2, true, EDU_REG_INVERT);
+	wc_child(_metadata, bdf2, WC_DETACH, EDU_REG_INVERT);
+}
+
+/*
+ * Only the device fd is closed; group, container and the WC fd stay open.
+ * VFIO's unregister_device callback revokes the fd: SIGBUS on touch, on a
+ * present page and on a page never touched.
+ */
+TEST_F(wcbar, device_close_revokes)
+{
+	wc_close_fixture(&self->device, &self->group, &self->container);
+	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_DEVICE, EDU_REG_INVERT);
+}
+
+TEST_F(wcbar, device_close_revokes_untouched)
+{
+	wc_close_fixture(&self->device, &self->group, &self->container);
+	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_DEVICE, PAGE_SZ);
+}
+
+/*
+ * A device that is in the container but not open (no device fd) gets no
+ * WC fd: ENODEV.  Opening it makes the same request work.
+ */
+TEST_F(wcbar, device_not_open)
+{
+	struct iommu_reg_wc_bar out;
+
+	close(self->device);
+	self->device = -1;
+	test_err_wc_bar(ENODEV, 0, 0, 0);
+	/* A device not in the container is still ENOENT. */
+	EXPECT_ERRNO(ENOENT, _test_wc_bar(self->container, self->domain,
+					  0xffff, 0, 0, 0, NULL));
+	self->device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
+	ASSERT_LE(0, self->device);
+	test_wc_bar(0, 0, PAGE_SZ, &out);
+	close(out.fd);
 }
 
 TEST_HARNESS_MAIN

@@ -669,12 +669,14 @@ struct iommu_reg_sva_unbind {
  * through vfio-pci.  A vfio-pci mapping made later gets write-combining
  * too.
  *
- * Revocation: when the device's group leaves the container, or the
- * container is released, the fd is revoked: its mappings are zapped and
- * any later access raises SIGBUS; the fd stays open until closed, but
- * mmap() on it fails with ENODEV.  Memory decoding is the device owner's
- * business: open the device through vfio-pci (which enables it) before
- * touching the mapping.
+ * The device must be open through VFIO (a device fd from
+ * VFIO_GROUP_GET_DEVICE_FD, which enables memory decoding): for a device
+ * of the container that is not open the ioctl fails with ENODEV.
+ *
+ * Revocation: when the device is closed (its last device fd), its group
+ * leaves the container, or the container is released, the fd is revoked:
+ * its mappings are zapped and any later access raises SIGBUS; the fd
+ * stays open until closed, but mmap() on it fails with ENODEV.
  *
  * A WC mapping of a BAR that is not prefetchable is allowed (the QEMU edu
  * test device has only such a BAR), but reads through it may be
@@ -711,7 +713,8 @@ struct iommu_reg_wc_bar {
  *
  * Argument: struct iommu_reg_wc_bar.  Errors: EINVAL (flags, @bar above
  * 5, @offset or @length not page aligned), ENOENT (no such device in the
- * container, or the BAR is not implemented), EOPNOTSUPP (an I/O port
+ * container, or the BAR is not implemented), ENODEV (the device is not
+ * open through VFIO), EOPNOTSUPP (an I/O port
  * BAR, or a BAR whose address or size is not page aligned), ERANGE
  * (@offset or @offset + @length beyond the BAR), EOVERFLOW (@offset +
  * @length wraps), EBUSY (PAT refused the write-combining reservation),
