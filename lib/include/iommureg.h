@@ -99,5 +99,6 @@ static inline uint64_t ireg_region_iova(const struct ireg_region *region,
 #include "iommureg/pci.h"
 #include "iommureg/pool.h"
 #include "iommureg/ring.h"
+#include "iommureg/sva.h"
 
 #endif /* LIBIOMMUREG_H */

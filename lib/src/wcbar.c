@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * Write-combining BAR mappings: IOMMU_REG_WC_BAR, then mmap() of the fd.
+ * The kernel wants the device open through VFIO (ireg_device_open()),
+ * and revokes the mapping when the device is closed: a touch after
+ * ireg_ctx_close() raises SIGBUS.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "iommureg.h"
+#include "internal.h"
+
+int ireg_wc_bar_map(struct ireg_ctx *ctx, const char *bdf, unsigned int bar,
+		    uint64_t offset, size_t length, struct ireg_wc_bar *wc)
+{
+	struct iommu_reg_wc_bar cmd = {
+		.argsz = sizeof(cmd),
+		.bar = bar,
+		.offset = offset,
+		.length = length,
+	};
+	void *addr;
+	int ret;
+
+	ret = ireg_bdf_rid(ctx, bdf, NULL, &cmd.pci_domain, &cmd.pci_rid);
+	if (ret)
+		return ret;
+	if (ioctl(ctx->container_fd, IOMMU_REG_WC_BAR, &cmd)) {
+		ret = errno;
+		switch (ret) {
+		case ENOENT:
+			return ireg_fail(ctx, ret,
+					 "IOMMU_REG_WC_BAR %s BAR%u: device not in the context, or BAR not implemented",
+					 bdf, bar);
+		case ENODEV:
+			return ireg_fail(ctx, ret,
+					 "IOMMU_REG_WC_BAR %s: device not open (ireg_device_open() it first)",
+					 bdf);
+		case EOPNOTSUPP:
+			return ireg_fail(ctx, ret,
+					 "IOMMU_REG_WC_BAR %s BAR%u: an I/O port BAR, or not page aligned",
+					 bdf, bar);
+		case ERANGE:
+			return ireg_fail(ctx, ret,
+					 "IOMMU_REG_WC_BAR %s BAR%u: window %#llx+%#zx beyond the BAR",
+					 bdf, bar, (unsigned long long)offset,
+					 length);
+		case EBUSY:
+			return ireg_fail(ctx, ret,
+					 "IOMMU_REG_WC_BAR %s BAR%u: PAT refused write-combining (another memory type holds the range)",
+					 bdf, bar);
+		default:
+			return ireg_fail(ctx, ret, "IOMMU_REG_WC_BAR %s BAR%u: %s",
+					 bdf, bar, strerror(ret));
+		}
+	}
+	addr = mmap(NULL, cmd.length, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    cmd.fd, 0);
+	if (addr == MAP_FAILED) {
+		ret = errno;
+		close(cmd.fd);
+		return ireg_fail(ctx, ret, "mmap of the WC BAR fd: %s",
+				 strerror(ret));
+	}
+	wc->addr = addr;
+	wc->length = cmd.length;
+	wc->offset = offset;
+	wc->bar_size = cmd.bar_size;
+	wc->fd = cmd.fd;
+	wc->bar = bar;
+	return 0;
+}
+
+int ireg_wc_bar_unmap(struct ireg_wc_bar *wc)
+{
+	int ret = 0;
+
+	if (wc->addr && munmap(wc->addr, wc->length))
+		ret = -errno;
+	if (wc->fd >= 0 && close(wc->fd) && !ret)
+		ret = -errno;
+	wc->addr = NULL;
+	wc->fd = -1;
+	return ret;
+}
