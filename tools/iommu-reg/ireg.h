@@ -96,5 +96,6 @@ int cmd_list(struct ireg *ir);
 int cmd_stats(struct ireg *ir);
 int cmd_monitor(struct ireg *ir);
 int cmd_bench(struct ireg *ir);
+int cmd_sva(struct ireg *ir);
 
 #endif /* IREG_H */

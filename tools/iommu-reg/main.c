@@ -162,6 +162,8 @@ static int cmd_version(struct ireg *ir)
 static const struct cmd top_cmds[] = {
 	{ "devices", cmd_devices, "[BDF]",
 	  "show PCI devices: driver, IOMMU group, PCIe caps" },
+	{ "sva", cmd_sva, "BDF [BDF...]",
+	  "show the kernel's SVA report of devices (opens them)" },
 	{ "bind", cmd_bind, "BDF",
 	  "bind a device to vfio-pci, remembering its driver" },
 	{ "unbind", cmd_unbind, "BDF",

@@ -489,6 +489,18 @@ def help_at_every_level(top):
 
 
 @test
+def sva_usage(top):
+    fs = FakeSys(top)
+    expect(run(fs, "sva"), EXIT_USAGE, "missing BDF")
+    expect(run(fs, "sva", "00:01.0", "00:01.0.0"), EXIT_USAGE,
+           "invalid BDF '00:01.0.0'")
+    out = expect(run(fs, "sva", "help"), EXIT_OK)
+    check(out.startswith("Usage: iommu-reg [OPTIONS] sva BDF"), repr(out))
+    out = expect(run(fs, "help"), EXIT_OK)
+    check("sva" in out, "help: no sva")
+
+
+@test
 def default_command_is_devices(top):
     fs = devices_tree(top)
     check(run(fs, "-j") == run(fs, "-j", "devices"), "differs")

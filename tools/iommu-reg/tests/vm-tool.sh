@@ -11,7 +11,9 @@
 # -j output has the documented keys, and unbind then bind round-trips
 # (edu has no native driver: after unbind it has none; after bind it is
 # on vfio-pci again with /dev/vfio/<group>).  Then the error paths and
-# their exit codes.  Plain POSIX sh: runs under busybox, needs no python
+# their exit codes.  "sva BDF" reports what the kernel says about SVA:
+# edu lacks PASID, PRI and ATS, and enabling IOPF and SVA fails with
+# ENODEV (19).  Plain POSIX sh: runs under busybox, needs no python
 # or jq.  Exit 0 if all passed, 1 if any failed, 4 (skip) if no edu.
 #
 # IREG_SYSFS_ROOT and IREG_DEV_ROOT move /sys and /dev for the script as
@@ -154,6 +156,40 @@ $out"
 	result "bind_restores_vfio_pci_$bdf" "$(check_bound "$bdf")"
 }
 
+# sva: the kernel's report, in text and JSON (needs the iommu_reg module).
+test_sva() {
+	bdf=$1
+	why=
+	run sva "$bdf"
+	if [ "$rc" -ne 0 ]; then
+		why="sva: exit $rc"
+	else
+		for want in "$bdf missing pasid pri ats" "pasid no pri no ats no" \
+			    "pasid_width 0" "iopf no (No such device)" \
+			    "sva no (No such device)" "bound no"; do
+			contains "$out" "$want" || why="$why no '$want';"
+		done
+	fi
+	[ -z "$why" ] || why="$why
+$out"
+	if [ -z "$why" ]; then
+		run -j sva "$bdf"
+		for kv in "\"bdf\":\"$bdf\"" '"missing":["pasid","pri","ats",' \
+			  '"pasid":false,"pri":false,"ats":false,' \
+			  '"iopf":false,"iopf_errno":19' '"sva":false,"sva_errno":19' \
+			  '"bound":false,"bound_pasid":null'; do
+			contains "$out" "$kv" || why="$why no $kv;"
+		done
+		case $out in
+		"["*"]") ;;
+		*) why="$why not an array;" ;;
+		esac
+		[ -z "$why" ] || why="$why
+$out"
+	fi
+	result "sva_reports_missing_pasid_pri_ats_$bdf" "$why"
+}
+
 test_all_json() {
 	why=
 	run -j devices
@@ -186,6 +222,9 @@ test_usage_errors() {
 	run devices 00:01.0.0
 	[ "$rc" -eq 2 ] || why="$why invalid BDF: exit $rc;"
 	contains "$out" "invalid BDF" || why="$why invalid BDF: '$out';"
+	run sva
+	[ "$rc" -eq 2 ] || why="$why sva without BDF: exit $rc;"
+	contains "$out" "missing BDF" || why="$why sva without BDF: '$out';"
 	run frobnicate
 	[ "$rc" -eq 2 ] || why="$why unknown command: exit $rc;"
 	contains "$out" "unknown command 'frobnicate'" ||
@@ -214,7 +253,7 @@ if [ "$count" -eq 0 ]; then
 	echo "1..0 # SKIP no edu device"
 	exit 4
 fi
-echo "1..$((count * 4 + 4))"
+echo "1..$((count * 5 + 4))"
 echo "# tool: $TOOL; edu devices: $BDFS"
 
 for bdf in $BDFS; do
@@ -222,6 +261,7 @@ for bdf in $BDFS; do
 	test_json "$bdf"
 	test_unbind "$bdf"
 	test_bind "$bdf"
+	test_sva "$bdf"
 done
 test_all_json
 test_unknown_bdf
