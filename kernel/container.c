@@ -158,9 +158,14 @@ static int ireg_domain_create(struct ireg_container *c,
 	if (!bus)
 		return -ENODEV;
 
+	/*
+	 * NULL means the bus has no IOMMU (impossible: the group came from
+	 * one) or the IOMMU driver could not allocate the domain or its
+	 * page table: out of memory, as the errno contract says.
+	 */
 	domain = iommu_domain_alloc(bus);
 	if (!domain)
-		return -EIO;
+		return -ENOMEM;
 
 	ret = iommu_attach_group(domain, iommu_group);
 	if (ret) {
