@@ -12,8 +12,10 @@
  */
 #include <linux/device.h>
 #include <linux/err.h>
+#include <linux/hashtable.h>
 #include <linux/iommu.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 #include <linux/uaccess.h>
 
 #include "iommu_reg.h"
@@ -46,6 +48,49 @@ struct ireg_container *ireg_registry_first(u32 min_id)
 		if (c->id >= min_id)
 			return c;
 	return NULL;
+}
+
+/*
+ * Live containers, for the ioctl path.  VFIO 6.1 calls the backend's
+ * ioctl() with the iommu_data it loaded from the container, holding no
+ * lock against the release() that the last group's detach runs: one
+ * thread can close the group (or the process die) while another is
+ * inside an ioctl of the same container, which then used the freed
+ * container (a NULL dereference in the region tree, found by
+ * stress_test).  So every ioctl runs inside ireg_container_enter() /
+ * ireg_container_exit(): it first looks the pointer up in ireg_live,
+ * without dereferencing it, and proceeds inside an SRCU read section only
+ * if the container is still published; release() unpublishes it and
+ * waits for the ioctls inside before tearing anything down.
+ *
+ * What is left is the few instructions in VFIO between its load of
+ * iommu_data and our lookup: a container freed and another allocated at
+ * the same address in that window would be entered by mistake.  Closing
+ * it needs VFIO to hold its container lock around backend ioctls.
+ */
+DEFINE_STATIC_SRCU(ireg_ioctl_srcu);
+static DEFINE_HASHTABLE(ireg_live, 6);
+static DEFINE_SPINLOCK(ireg_live_lock);
+
+struct ireg_container *ireg_container_enter(void *iommu_data, int *srcu_idx)
+{
+	struct ireg_container *c;
+
+	*srcu_idx = srcu_read_lock(&ireg_ioctl_srcu);
+	rcu_read_lock();
+	hash_for_each_possible_rcu(ireg_live, c, live_node,
+				   (unsigned long)iommu_data)
+		if (c == iommu_data)
+			break;
+	rcu_read_unlock();
+	if (!c)
+		srcu_read_unlock(&ireg_ioctl_srcu, *srcu_idx);
+	return c;
+}
+
+void ireg_container_exit(int srcu_idx)
+{
+	srcu_read_unlock(&ireg_ioctl_srcu, srcu_idx);
 }
 
 void *ireg_container_open(unsigned long arg)
@@ -83,6 +128,10 @@ void *ireg_container_open(unsigned long arg)
 	list_add_tail(&c->registry_node, &ireg_registry);
 	mutex_unlock(&ireg_registry_mutex);
 	ireg_stat_add(IOMMU_REG_STAT_CONTAINERS, 1);
+
+	spin_lock(&ireg_live_lock);
+	hash_add_rcu(ireg_live, &c->live_node, (unsigned long)c);
+	spin_unlock(&ireg_live_lock);
 	return c;
 }
 
@@ -101,6 +150,12 @@ void ireg_container_release(void *iommu_data)
 
 	/* VFIO detaches every group before it releases the backend. */
 	WARN_ON(!list_empty(&c->groups));
+
+	/* No new ioctl enters; wait for those inside (another thread's). */
+	spin_lock(&ireg_live_lock);
+	hash_del_rcu(&c->live_node);
+	spin_unlock(&ireg_live_lock);
+	synchronize_srcu(&ireg_ioctl_srcu);
 
 	/* Out of the admin view first: dumps then never see it half gone. */
 	mutex_lock(&ireg_registry_mutex);
