@@ -66,11 +66,13 @@ struct area {
 
 struct fuzz {
 	int container, group, notify_fd;
-	void *status;
-	size_t status_size;
+	void *status;		/* a mapping of the status area, or NULL */
+	size_t status_len;	/* its length */
+	size_t status_size;	/* the status area's size */
 	const char *bdf;
 	struct area areas[NR_AREAS];
 	uint32_t handles[NR_KNOWN];
+	uint64_t sizes[NR_KNOWN];	/* of handles[] */
 	uint64_t iovas[NR_KNOWN], lengths[NR_KNOWN];
 	/* A command buffer ending at a PROT_NONE guard page. */
 	uint8_t *cmdbuf;
@@ -91,9 +93,12 @@ static const char *const op_names[NR_OPS] = {
 	"reopen",
 };
 
-static void remember_handle(struct fuzz *f, uint32_t handle)
+static void remember_handle(struct fuzz *f, uint32_t handle, uint64_t size)
 {
-	f->handles[below(NR_KNOWN)] = handle;
+	unsigned int i = below(NR_KNOWN);
+
+	f->handles[i] = handle;
+	f->sizes[i] = size;
 }
 
 static void remember_iova(struct fuzz *f, uint64_t iova, uint64_t length)
@@ -254,6 +259,12 @@ static void mm_op(struct fuzz *f)
 	switch (below(6)) {
 	case 0:		/* munmap part of it */
 		munmap(a->addr + off, len);
+		/*
+		 * Plug the hole at once: the status area mapped there later
+		 * would be taken away by the next mm op on this area.
+		 */
+		mmap(a->addr + off, len, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		break;
 	case 1:		/* map it again, fresh pages */
 	case 2:
@@ -288,7 +299,7 @@ static int container_open(struct fuzz *f)
 static void container_close(struct fuzz *f)
 {
 	if (f->status)
-		munmap(f->status, f->status_size);
+		munmap(f->status, f->status_len);
 	f->status = NULL;
 	if (f->notify_fd >= 0)
 		close(f->notify_fd);
@@ -331,10 +342,11 @@ static int fuzz_one(struct fuzz *f, enum op op)
 		ret = do_ioctl(f, IOMMU_REG_PREREG, &c, sizeof(c),
 			       offsetofend(struct iommu_reg_prereg, refs), &c);
 		if (!ret)
-			remember_handle(f, c.handle);
+			remember_handle(f, c.handle, c.size);
 		break;
 	}
 	case OP_MAP: {
+		unsigned int k = below(NR_KNOWN);
 		struct iommu_reg_map c = {
 			.flags = pick_flags(IOMMU_REG_MAP_IOVA_FIXED |
 					    IOMMU_REG_MAP_IOVA_IDENTITY),
@@ -344,6 +356,17 @@ static int fuzz_one(struct fuzz *f, enum op op)
 			.length = pick_length(AREA_MAX / 4),
 			.iova = pick_iova(f),
 		};
+
+		/* Mostly a known region, whole or a page-aligned part of it. */
+		if (chance(60) && f->sizes[k] >= PAGE) {
+			c.handle = f->handles[k];
+			c.offset = chance(50) ? 0 :
+				   below(f->sizes[k] / PAGE) * PAGE;
+			c.length = chance(50) ? f->sizes[k] - c.offset :
+				   (1 + below((f->sizes[k] - c.offset) / PAGE)) * PAGE;
+			if (chance(70))
+				c.flags = 0;
+		}
 		ret = do_ioctl(f, IOMMU_REG_MAP, &c, sizeof(c),
 			       sizeof(c), &c);
 		if (!ret)
@@ -387,7 +410,7 @@ static int fuzz_one(struct fuzz *f, enum op op)
 		ret = do_ioctl(f, IOMMU_REG_REGISTER, &c, sizeof(c),
 			       offsetofend(struct iommu_reg_register, iova), &c);
 		if (!ret) {
-			remember_handle(f, c.handle);
+			remember_handle(f, c.handle, c.size);
 			remember_iova(f, c.iova, c.size);
 		}
 		break;
@@ -403,7 +426,7 @@ static int fuzz_one(struct fuzz *f, enum op op)
 		if (!ret) {
 			if (f->notify_fd >= 0) {
 				if (f->status)
-					munmap(f->status, f->status_size);
+					munmap(f->status, f->status_len);
 				f->status = NULL;
 				close(f->notify_fd);
 			}
@@ -416,6 +439,7 @@ static int fuzz_one(struct fuzz *f, enum op op)
 	}
 	case OP_NOTIFY_IO: {
 		struct iommu_reg_event ev[8];
+		size_t len;
 		void *p;
 
 		if (f->notify_fd < 0)
@@ -428,16 +452,19 @@ static int fuzz_one(struct fuzz *f, enum op op)
 		case 1:
 			if (f->status)
 				break;
-			p = mmap(NULL, chance(80) ? f->status_size : rnd() % (1 << 24),
+			len = chance(80) ? f->status_size : rnd() % (1 << 24);
+			p = mmap(NULL, len,
 				 chance(90) ? PROT_READ : PROT_READ | PROT_WRITE,
 				 MAP_SHARED, f->notify_fd,
 				 chance(90) ? 0 : below(4) * PAGE);
-			if (p == MAP_FAILED)
+			if (p == MAP_FAILED) {
 				ret = -1;
-			else if (chance(50))
-				munmap(p, f->status_size);
-			else
-				f->status = p;	/* size may be wrong: ok to munmap */
+			} else if (chance(50)) {
+				munmap(p, len);
+			} else {
+				f->status = p;
+				f->status_len = len;
+			}
 			break;
 		case 2:
 			close(f->notify_fd);
