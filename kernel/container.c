@@ -163,8 +163,11 @@ void ireg_container_release(void *iommu_data)
 	mutex_unlock(&ireg_registry_mutex);
 
 	ireg_mapping_destroy_all(c);
-	xa_for_each(&c->regions, handle, r)
+	/* Up to max_regions (2^20) of them: let others run meanwhile. */
+	xa_for_each(&c->regions, handle, r) {
 		ireg_region_destroy(r);
+		cond_resched();
+	}
 	xa_destroy(&c->regions);
 	ireg_notify_shutdown(c->notify);
 
