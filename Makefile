@@ -11,8 +11,11 @@
 #   make checkpatch   checkpatch.pl --strict over kernel/ and uapi/
 #   make sparse       build the module under sparse (C=2)
 #   make deps         install the Debian packages everything needs
+#   make check KERNEL=debug (or make check-debug)
+#                     the VM tests on the debug kernel (KASAN, lockdep,
+#                     kmemleak, fault injection), built and cached first
 #
-# Variables: KDIR (kernel build tree), W=1 (extra kernel warnings),
+# Variables: KDIR (kernel build tree), KERNEL=debug, W=1 (extra kernel warnings),
 # WERROR=1 (warnings are errors everywhere), PREFIX, DESTDIR, V=1.
 
 # The kernel to build for: the running kernel's tree when it has one,
@@ -93,11 +96,42 @@ kernelrelease:
 	@sed -n 's/^#define UTS_RELEASE "\(.*\)"$$/\1/p' \
 		$(KDIR)/include/generated/utsrelease.h
 
+# The debug kernel (tools/testing/debug-kernel) and the module built
+# against its tree, in build/debug-module: a directory of links to kernel/
+# and uapi/, so that kernel/iommu_reg.ko (Debian's kernel) stays as it is.
+DEBUG_KERNEL_BUILD := tools/testing/debug-kernel/build
+DEBUG_MOD	:= $(BUILD)/debug-module
+
+debug-kernel:
+	$(DEBUG_KERNEL_BUILD)
+
+debug-module: debug-kernel
+	@mkdir -p $(DEBUG_MOD)/kernel
+	@ln -sfn $(CURDIR)/Kbuild $(DEBUG_MOD)/Kbuild
+	@ln -sfn $(CURDIR)/uapi $(DEBUG_MOD)/uapi
+	@for f in $(CURDIR)/kernel/*.[ch] $(CURDIR)/kernel/Kbuild; do \
+		ln -sfn $$f $(DEBUG_MOD)/kernel/; done
+	$(MAKE) -C $$($(DEBUG_KERNEL_BUILD) --path)/linux M=$(DEBUG_MOD) \
+		$(if $(filter 1,$(WERROR)),KCFLAGS=-Werror) modules
+
+ifeq ($(KERNEL),debug)
+check: check-debug
+demo: demo-debug
+else
 check: all
 	KDIR=$(KDIR) tools/testing/check
+endif
 
+check-debug: all debug-module
+	KERNEL=debug tools/testing/check
+
+demo-debug: all debug-module
+	KERNEL=debug tools/testing/demo
+
+ifneq ($(KERNEL),debug)
 demo: all
 	KDIR=$(KDIR) tools/testing/demo
+endif
 
 # Benchmarks: the VM ones (one boot) beside type1, the host ones beside
 # malloc and ck_ring, callgrind instruction counts; CSV, table and plots
@@ -148,6 +182,6 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all ksrc kdir-check probes module lib tool selftests bench-progs bench bench-vm \
-	kernelrelease check \
+	kernelrelease check check-debug demo-debug debug-kernel debug-module \
 	demo vm-shell checkpatch sparse install install-module install-lib \
 	install-tool deps clean

@@ -12,9 +12,11 @@
  */
 #include <linux/device.h>
 #include <linux/err.h>
+#include <linux/hashtable.h>
 #include <linux/iommu.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
@@ -48,6 +50,49 @@ struct ireg_container *ireg_registry_first(u32 min_id)
 		if (c->id >= min_id)
 			return c;
 	return NULL;
+}
+
+/*
+ * Live containers, for the ioctl path.  VFIO 6.1 calls the backend's
+ * ioctl() with the iommu_data it loaded from the container, holding no
+ * lock against the release() that the last group's detach runs: one
+ * thread can close the group (or the process die) while another is
+ * inside an ioctl of the same container, which then used the freed
+ * container (a NULL dereference in the region tree, found by
+ * stress_test).  So every ioctl runs inside ireg_container_enter() /
+ * ireg_container_exit(): it first looks the pointer up in ireg_live,
+ * without dereferencing it, and proceeds inside an SRCU read section only
+ * if the container is still published; release() unpublishes it and
+ * waits for the ioctls inside before tearing anything down.
+ *
+ * What is left is the few instructions in VFIO between its load of
+ * iommu_data and our lookup: a container freed and another allocated at
+ * the same address in that window would be entered by mistake.  Closing
+ * it needs VFIO to hold its container lock around backend ioctls.
+ */
+DEFINE_STATIC_SRCU(ireg_ioctl_srcu);
+static DEFINE_HASHTABLE(ireg_live, 6);
+static DEFINE_SPINLOCK(ireg_live_lock);
+
+struct ireg_container *ireg_container_enter(void *iommu_data, int *srcu_idx)
+{
+	struct ireg_container *c;
+
+	*srcu_idx = srcu_read_lock(&ireg_ioctl_srcu);
+	rcu_read_lock();
+	hash_for_each_possible_rcu(ireg_live, c, live_node,
+				   (unsigned long)iommu_data)
+		if (c == iommu_data)
+			break;
+	rcu_read_unlock();
+	if (!c)
+		srcu_read_unlock(&ireg_ioctl_srcu, *srcu_idx);
+	return c;
+}
+
+void ireg_container_exit(int srcu_idx)
+{
+	srcu_read_unlock(&ireg_ioctl_srcu, srcu_idx);
 }
 
 void *ireg_container_open(unsigned long arg)
@@ -88,6 +133,10 @@ void *ireg_container_open(unsigned long arg)
 	list_add_tail(&c->registry_node, &ireg_registry);
 	mutex_unlock(&ireg_registry_mutex);
 	ireg_stat_add(IOMMU_REG_STAT_CONTAINERS, 1);
+
+	spin_lock(&ireg_live_lock);
+	hash_add_rcu(ireg_live, &c->live_node, (unsigned long)c);
+	spin_unlock(&ireg_live_lock);
 	return c;
 }
 
@@ -112,14 +161,23 @@ void ireg_container_release(void *iommu_data)
 	ireg_sva_release_group(c, NULL);
 	ireg_wcbar_revoke_group(c, NULL);
 
+	/* No new ioctl enters; wait for those inside (another thread's). */
+	spin_lock(&ireg_live_lock);
+	hash_del_rcu(&c->live_node);
+	spin_unlock(&ireg_live_lock);
+	synchronize_srcu(&ireg_ioctl_srcu);
+
 	/* Out of the admin view first: dumps then never see it half gone. */
 	mutex_lock(&ireg_registry_mutex);
 	list_del(&c->registry_node);
 	mutex_unlock(&ireg_registry_mutex);
 
 	ireg_mapping_destroy_all(c);
-	xa_for_each(&c->regions, handle, r)
+	/* Up to max_regions (2^20) of them: let others run meanwhile. */
+	xa_for_each(&c->regions, handle, r) {
 		ireg_region_destroy(r);
+		cond_resched();
+	}
 	xa_destroy(&c->regions);
 	ireg_notify_shutdown(c->notify);
 
@@ -168,9 +226,14 @@ static int ireg_domain_create(struct ireg_container *c,
 	if (!bus)
 		return -ENODEV;
 
+	/*
+	 * NULL means the bus has no IOMMU (impossible: the group came from
+	 * one) or the IOMMU driver could not allocate the domain or its
+	 * page table: out of memory, as the errno contract says.
+	 */
 	domain = iommu_domain_alloc(bus);
 	if (!domain)
-		return -EIO;
+		return -ENOMEM;
 
 	ret = iommu_attach_group(domain, iommu_group);
 	if (ret) {

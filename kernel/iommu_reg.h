@@ -175,6 +175,7 @@ struct ireg_container {
 	struct list_head sva_bonds;
 	struct list_head wcbars;
 	struct list_head open_devs;
+	struct hlist_node live_node; /* ireg_live, see ireg_container_enter() */
 };
 
 /**
@@ -282,6 +283,8 @@ int ireg_ucmd_respond(struct ireg_ucmd *ucmd, size_t cmd_len);
 /* container.c */
 void *ireg_container_open(unsigned long arg);
 void ireg_container_release(void *iommu_data);
+struct ireg_container *ireg_container_enter(void *iommu_data, int *srcu_idx);
+void ireg_container_exit(int srcu_idx);
 int ireg_container_attach_group(void *iommu_data, struct iommu_group *group,
 				enum vfio_group_type type);
 void ireg_container_detach_group(void *iommu_data, struct iommu_group *group);

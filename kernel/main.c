@@ -130,19 +130,14 @@ static long ireg_check_extension(struct ireg_container *c, unsigned long arg)
 	}
 }
 
-static long ireg_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
+static long ireg_container_ioctl(struct ireg_container *iommu_data,
+				 unsigned int cmd, unsigned long arg)
 {
 	const struct ireg_ioctl_op *op;
 	union ireg_ucmd_buffer buf;
 	struct ireg_ucmd ucmd = {};
 	unsigned int nr = _IOC_NR(cmd);
 	int ret;
-
-	if (cmd == VFIO_CHECK_EXTENSION)
-		return ireg_check_extension(iommu_data, arg);
-
-	if (!iommu_data)
-		return -EINVAL;
 
 	if (_IOC_TYPE(cmd) == VFIO_TYPE && nr < IOMMU_REG_BASE) {
 		ret = ireg_type1_ioctl(iommu_data, cmd, arg);
@@ -186,6 +181,29 @@ static long ireg_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
 		ret = op->execute(&ucmd);
 	if (ret)
 		ireg_stat_fail(ret);
+	return ret;
+}
+
+static long ireg_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
+{
+	struct ireg_container *c;
+	long ret;
+	int idx;
+
+	if (cmd == VFIO_CHECK_EXTENSION && !iommu_data)
+		return ireg_check_extension(NULL, arg);
+	if (!iommu_data)
+		return -EINVAL;
+
+	/* The container may be released under us: see ireg_container_enter() */
+	c = ireg_container_enter(iommu_data, &idx);
+	if (!c)
+		return -ENODEV;
+	if (cmd == VFIO_CHECK_EXTENSION)
+		ret = ireg_check_extension(c, arg);
+	else
+		ret = ireg_container_ioctl(c, cmd, arg);
+	ireg_container_exit(idx);
 	return ret;
 }
 

@@ -327,6 +327,7 @@ void ireg_mapping_destroy_all(struct ireg_container *c)
 						      node);
 
 		ireg_mapping_free(c, m);
+		cond_resched();
 	}
 }
 

@@ -472,7 +472,13 @@ static int cmp_u32(const void *a, const void *b)
  */
 TEST_F_TIMEOUT(limits, scale, 600)
 {
-	const unsigned int span = 1U << 18, nr = 4 * span;
+	/*
+	 * A debug kernel (kmemleak tracks every object, KASAN quarantines
+	 * freed ones) runs out of the guest's 4 GiB long before 2^20
+	 * regions: 2^16 there, still above type1's limit.
+	 */
+	const bool debug = !access("/sys/kernel/debug/kmemleak", F_OK);
+	const unsigned int span = debug ? 1U << 14 : 1U << 18, nr = 4 * span;
 	uint64_t t0, t_prereg, t_close;
 	uint32_t *handles, refs = 0;
 	unsigned int i, dups = 0, not_new = 0;

@@ -1282,8 +1282,11 @@ FIXTURE_TEARDOWN(mem)
 	ireg_buf_free(&self->buf);
 }
 
-/* Every memory type registers, maps and unmaps; accounting follows it. */
-TEST_F(mem, register)
+/*
+ * Every memory type registers, maps and unmaps; accounting follows it.
+ * (1 GiB pages take minutes on the debug kernel: KASAN under TCG.)
+ */
+TEST_F_TIMEOUT(mem, register, 600)
 {
 	uint64_t npages = variant->size / PAGE_SIZE, iova, unmapped, align;
 	long long vmlck = ireg_status_bytes("VmLck");
@@ -1319,7 +1322,7 @@ TEST_F(mem, register)
  * anything else as 4K pages.  THP and hugetlb blocks are always such runs;
  * 4 KiB pages are almost never (the test then says so and still checks).
  */
-TEST_F(mem, audit_unmap)
+TEST_F_TIMEOUT(mem, audit_unmap, 600)
 {
 	uint64_t size = variant->size, iova, unmapped, off;
 	struct ireg_audit before, after;
