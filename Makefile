@@ -111,7 +111,11 @@ debug-module: debug-kernel
 	@ln -sfn $(CURDIR)/uapi $(DEBUG_MOD)/uapi
 	@for f in $(CURDIR)/kernel/*.[ch] $(CURDIR)/kernel/Kbuild; do \
 		ln -sfn $$f $(DEBUG_MOD)/kernel/; done
+	@# The compile probes, against the debug tree, as "module" does.
+	kernel/probes/run $$($(DEBUG_KERNEL_BUILD) --path)/linux \
+		$(BUILD)/config/debug/ireg_config.h
 	$(MAKE) -C $$($(DEBUG_KERNEL_BUILD) --path)/linux M=$(DEBUG_MOD) \
+		IREG_CONFIG_DIR=$(BUILD)/config/debug \
 		$(if $(filter 1,$(WERROR)),KCFLAGS=-Werror) modules
 
 ifeq ($(KERNEL),debug)
