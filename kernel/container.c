@@ -14,12 +14,14 @@
 #include <linux/err.h>
 #include <linux/hashtable.h>
 #include <linux/iommu.h>
+#include <linux/irqdomain.h>
+#include <linux/moduleparam.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
-#include <linux/srcu.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
+#include "ireg_config.h"
 #include "iommu_reg.h"
 
 /*
@@ -53,46 +55,101 @@ struct ireg_container *ireg_registry_first(u32 min_id)
 }
 
 /*
- * Live containers, for the ioctl path.  VFIO 6.1 calls the backend's
- * ioctl() with the iommu_data it loaded from the container, holding no
- * lock against the release() that the last group's detach runs: one
- * thread can close the group (or the process die) while another is
- * inside an ioctl of the same container, which then used the freed
- * container (a NULL dereference in the region tree, found by
- * stress_test).  So every ioctl runs inside ireg_container_enter() /
- * ireg_container_exit(): it first looks the pointer up in ireg_live,
- * without dereferencing it, and proceeds inside an SRCU read section only
- * if the container is still published; release() unpublishes it and
- * waits for the ioctls inside before tearing anything down.
+ * Live containers, by cookie.  VFIO keeps what open() returned (its
+ * iommu_data) and passes it back to every callback, including ioctl(),
+ * which VFIO 6.1 calls holding no lock against the release() that the
+ * last group's detach runs: one thread can close the group (or the
+ * process die) while another is inside an ioctl of the same container.
  *
- * What is left is the few instructions in VFIO between its load of
- * iommu_data and our lookup: a container freed and another allocated at
- * the same address in that window would be entered by mistake.  Closing
- * it needs VFIO to hold its container lock around backend ioctls.
+ * So VFIO never holds a pointer: open() returns a 64-bit cookie that is
+ * never reused, and every entry point looks the container up by it and
+ * takes a reference (ireg_container_get()), which fails once release()
+ * has unpublished it.  A stale cookie can therefore never reach another
+ * container, even one allocated at the same address.  release() does not
+ * wait for the ioctls inside: the last reference, dropped by whichever
+ * of them finishes last, tears the container down.  A process parked in
+ * an ioctl (on a page fault of its own memory) delays only its own
+ * container's teardown, never another container's release or VFIO's
+ * locks.
  */
-DEFINE_STATIC_SRCU(ireg_ioctl_srcu);
 static DEFINE_HASHTABLE(ireg_live, 6);
 static DEFINE_SPINLOCK(ireg_live_lock);
+static atomic64_t ireg_last_cookie = ATOMIC64_INIT(0);
 
-struct ireg_container *ireg_container_enter(void *iommu_data, int *srcu_idx)
+/**
+ * ireg_container_get - the container of a VFIO iommu_data cookie
+ * @iommu_data: what ireg_container_open() returned to VFIO
+ *
+ * Return: the container with a reference (ireg_container_put() it), or
+ * NULL once it has been released.
+ */
+struct ireg_container *ireg_container_get(void *iommu_data)
 {
-	struct ireg_container *c;
+	unsigned long cookie = (unsigned long)iommu_data;
+	struct ireg_container *c, *found = NULL;
 
-	*srcu_idx = srcu_read_lock(&ireg_ioctl_srcu);
 	rcu_read_lock();
-	hash_for_each_possible_rcu(ireg_live, c, live_node,
-				   (unsigned long)iommu_data)
-		if (c == iommu_data)
+	hash_for_each_possible_rcu(ireg_live, c, live_node, cookie) {
+		if (c->cookie == cookie) {
+			if (refcount_inc_not_zero(&c->users))
+				found = c;
 			break;
+		}
+	}
 	rcu_read_unlock();
-	if (!c)
-		srcu_read_unlock(&ireg_ioctl_srcu, *srcu_idx);
-	return c;
+	return found;
 }
 
-void ireg_container_exit(int srcu_idx)
+/**
+ * ireg_container_tryget - another reference to a container in the registry
+ * @c: the container; registry lock held
+ *
+ * Return: true with a reference, false when it is being torn down.
+ */
+bool ireg_container_tryget(struct ireg_container *c)
 {
-	srcu_read_unlock(&ireg_ioctl_srcu, srcu_idx);
+	lockdep_assert_held(&ireg_registry_mutex);
+	return refcount_inc_not_zero(&c->users);
+}
+
+static void ireg_container_destroy(struct ireg_container *c)
+{
+	struct ireg_region *r;
+	unsigned long handle;
+
+	/*
+	 * Every group was detached before release(): no device reaches the
+	 * domain, so mappings go with its page tables.
+	 */
+	ireg_mapping_destroy_all(c);
+	/* Up to max_regions (2^20) of them: let others run meanwhile. */
+	xa_for_each(&c->regions, handle, r) {
+		ireg_region_destroy(r);
+		cond_resched();
+	}
+	xa_destroy(&c->regions);
+	ireg_notify_shutdown(c->notify);
+
+	ireg_iova_space_destroy(&c->iova);
+	if (c->domain)
+		iommu_domain_free(c->domain);
+	mutex_destroy(&c->lock);
+	ireg_stat_add(IOMMU_REG_STAT_CONTAINERS, -1);
+	/* ireg_container_get() may still be reading the cookie. */
+	kfree_rcu(c, rcu);
+}
+
+/**
+ * ireg_container_put - drop a reference; the last one tears down
+ * @c: the container
+ *
+ * Sleeps: the last reference unpins every region.
+ */
+void ireg_container_put(struct ireg_container *c)
+{
+	might_sleep();
+	if (refcount_dec_and_test(&c->users))
+		ireg_container_destroy(c);
 }
 
 void *ireg_container_open(unsigned long arg)
@@ -127,6 +184,8 @@ void *ireg_container_open(unsigned long arg)
 	c->pid = task_tgid_nr(current);
 	get_task_comm(c->comm, current);
 	c->uid = current_euid();
+	refcount_set(&c->users, 1);
+	c->cookie = atomic64_inc_return(&ireg_last_cookie);
 
 	mutex_lock(&ireg_registry_mutex);
 	c->id = ++ireg_registry_last_id;
@@ -135,24 +194,25 @@ void *ireg_container_open(unsigned long arg)
 	ireg_stat_add(IOMMU_REG_STAT_CONTAINERS, 1);
 
 	spin_lock(&ireg_live_lock);
-	hash_add_rcu(ireg_live, &c->live_node, (unsigned long)c);
+	hash_add_rcu(ireg_live, &c->live_node, c->cookie);
 	spin_unlock(&ireg_live_lock);
-	return c;
+	/* Never NULL and never an ERR_PTR: VFIO tests it with IS_ERR(). */
+	return (void *)c->cookie;
 }
 
 /*
  * Called when the last group leaves: on close of the container, group and
- * device fds in any order, or when the process dies.  No device can reach
- * the domain any more, so mappings are dropped with the domain's page
- * tables rather than unmapped one by one; then every region is unpinned
- * and uncharged.
+ * device fds in any order, or when the process dies, with VFIO's locks
+ * held.  Unpublish the container and drop VFIO's reference; the memory
+ * goes with the last reference (an ioctl of another thread may still be
+ * running), without waiting for anyone here.
  */
 void ireg_container_release(void *iommu_data)
 {
-	struct ireg_container *c = iommu_data;
-	struct ireg_region *r;
-	unsigned long handle;
+	struct ireg_container *c = ireg_container_get(iommu_data);
 
+	if (WARN_ON(!c))
+		return;
 	/* VFIO detaches every group before it releases the backend. */
 	WARN_ON(!list_empty(&c->groups));
 	/* Device fds hold the container: every device was closed before. */
@@ -161,32 +221,49 @@ void ireg_container_release(void *iommu_data)
 	ireg_sva_release_group(c, NULL);
 	ireg_wcbar_revoke_group(c, NULL);
 
-	/* No new ioctl enters; wait for those inside (another thread's). */
+	/* No new entry point finds it; those inside hold references. */
 	spin_lock(&ireg_live_lock);
 	hash_del_rcu(&c->live_node);
 	spin_unlock(&ireg_live_lock);
-	synchronize_srcu(&ireg_ioctl_srcu);
 
-	/* Out of the admin view first: dumps then never see it half gone. */
+	/* Out of the admin view: dumps hold references of their own. */
 	mutex_lock(&ireg_registry_mutex);
 	list_del(&c->registry_node);
 	mutex_unlock(&ireg_registry_mutex);
 
-	ireg_mapping_destroy_all(c);
-	/* Up to max_regions (2^20) of them: let others run meanwhile. */
-	xa_for_each(&c->regions, handle, r) {
-		ireg_region_destroy(r);
-		cond_resched();
-	}
-	xa_destroy(&c->regions);
-	ireg_notify_shutdown(c->notify);
+	WRITE_ONCE(c->released, true);
+	ireg_container_put(c);
+	ireg_container_put(c);	/* the reference open() gave VFIO */
+}
 
-	ireg_iova_space_destroy(&c->iova);
-	if (c->domain)
-		iommu_domain_free(c->domain);
-	mutex_destroy(&c->lock);
-	kfree(c);
-	ireg_stat_add(IOMMU_REG_STAT_CONTAINERS, -1);
+static bool ireg_allow_unsafe_interrupts;
+module_param_named(allow_unsafe_interrupts, ireg_allow_unsafe_interrupts,
+		   bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Attach groups whose MSIs are not isolated (no interrupt remapping): a device may then forge interrupts (as type1's parameter of the same name)");
+
+#ifndef IREG_HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
+static int ireg_dev_intr_remap(struct device *dev, void *unused)
+{
+	return device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
+}
+#endif
+
+/*
+ * Whether a device of @iommu_group could forge MSIs: without interrupt
+ * remapping (or an MSI controller that isolates devices), a DMA write to
+ * the MSI doorbell raises any interrupt vector of the host.  VFIO 6.1
+ * leaves this check to the backend, which type1 does; so do we.
+ */
+static bool ireg_group_msi_isolated(struct iommu_group *iommu_group)
+{
+#ifdef IREG_HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
+	return iommu_group_has_isolated_msi(iommu_group);
+#else
+	return irq_domain_check_msi_remap() ||
+	       iommu_group_for_each_dev(iommu_group, NULL,
+					ireg_dev_intr_remap);
+#endif
 }
 
 static struct ireg_group *ireg_find_group(struct ireg_container *c,
@@ -245,11 +322,10 @@ static int ireg_domain_create(struct ireg_container *c,
 	return 0;
 }
 
-int ireg_container_attach_group(void *iommu_data,
+static int ireg_do_attach_group(struct ireg_container *c,
 				struct iommu_group *iommu_group,
 				enum vfio_group_type type)
 {
-	struct ireg_container *c = iommu_data;
 	struct ireg_group *g;
 	bool new_domain = false;
 	int ret;
@@ -260,6 +336,15 @@ int ireg_container_attach_group(void *iommu_data,
 	 */
 	if (type != VFIO_IOMMU)
 		return -EOPNOTSUPP;
+
+	if (!ireg_group_msi_isolated(iommu_group)) {
+		if (!READ_ONCE(ireg_allow_unsafe_interrupts)) {
+			pr_warn_ratelimited("iommu_reg: group %d: no interrupt remapping or isolated MSI; refused (see the allow_unsafe_interrupts parameter)\n",
+					    iommu_group_id(iommu_group));
+			return -EPERM;
+		}
+		pr_warn_once("iommu_reg: attaching a group without interrupt remapping: its devices can forge MSIs\n");
+	}
 
 	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
 	if (!g)
@@ -313,10 +398,9 @@ err_unlock:
 	return ret;
 }
 
-void ireg_container_detach_group(void *iommu_data,
+static void ireg_do_detach_group(struct ireg_container *c,
 				 struct iommu_group *iommu_group)
 {
-	struct ireg_container *c = iommu_data;
 	struct ireg_group *g;
 
 	mutex_lock(&c->lock);
@@ -347,10 +431,9 @@ void ireg_container_detach_group(void *iommu_data,
 	mutex_unlock(&c->lock);
 }
 
-struct iommu_domain *ireg_container_group_domain(void *iommu_data,
+static struct iommu_domain *ireg_do_group_domain(struct ireg_container *c,
 						 struct iommu_group *iommu_group)
 {
-	struct ireg_container *c = iommu_data;
 	struct iommu_domain *domain = ERR_PTR(-ENODEV);
 
 	mutex_lock(&c->lock);
@@ -365,6 +448,7 @@ int ireg_container_info(struct ireg_ucmd *ucmd)
 	struct iommu_reg_info *cmd = ucmd->cmd;
 	struct ireg_container *c = ucmd->container;
 	struct iommu_reg_iova_range __user *uranges;
+	struct iommu_reg_iova_range *ranges = NULL;
 	u32 n;
 	int ret;
 
@@ -373,14 +457,21 @@ int ireg_container_info(struct ireg_ucmd *ucmd)
 
 	uranges = u64_to_user_ptr(cmd->iova_ranges);
 
+	/*
+	 * User memory is never touched under the container lock (a fault
+	 * on it could park us there): copy what is asked for, then write
+	 * it out after unlocking.
+	 */
 	mutex_lock(&c->lock);
 	n = min(cmd->num_iova_ranges, c->iova.nr_ranges);
-	if (n && copy_to_user(uranges, c->iova.ranges,
-			      array_size(n, sizeof(*c->iova.ranges)))) {
-		ret = -EFAULT;
-		goto out_unlock;
+	if (n) {
+		ranges = kmemdup(c->iova.ranges,
+				 array_size(n, sizeof(*ranges)), GFP_KERNEL);
+		if (!ranges) {
+			mutex_unlock(&c->lock);
+			return -ENOMEM;
+		}
 	}
-
 	cmd->num_groups = c->nr_groups;
 	cmd->num_iova_ranges = c->iova.nr_ranges;
 	cmd->pgsize_bitmap = c->domain->pgsize_bitmap;
@@ -394,9 +485,12 @@ int ireg_container_info(struct ireg_ucmd *ucmd)
 	cmd->map_flags = IREG_MAP_FLAGS;
 	cmd->unmap_flags = IREG_UNMAP_FLAGS;
 	cmd->unreg_flags = IREG_UNREG_FLAGS;
-	ret = 0;
-out_unlock:
 	mutex_unlock(&c->lock);
+
+	ret = 0;
+	if (n && copy_to_user(uranges, ranges, array_size(n, sizeof(*ranges))))
+		ret = -EFAULT;
+	kfree(ranges);
 	if (ret)
 		return ret;
 	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
@@ -411,10 +505,9 @@ out_unlock:
  * takes; none of our paths takes a VFIO lock, so the order VFIO group
  * lock -> container lock is the one attach_group() already uses.
  */
-void ireg_container_register_device(void *iommu_data,
+static void ireg_do_register_device(struct ireg_container *c,
 				    struct vfio_device *vdev)
 {
-	struct ireg_container *c = iommu_data;
 	struct ireg_open_dev *od;
 
 	/*
@@ -430,10 +523,9 @@ void ireg_container_register_device(void *iommu_data,
 	mutex_unlock(&c->lock);
 }
 
-void ireg_container_unregister_device(void *iommu_data,
+static void ireg_do_unregister_device(struct ireg_container *c,
 				      struct vfio_device *vdev)
 {
-	struct ireg_container *c = iommu_data;
 	struct ireg_open_dev *od, *next;
 
 	mutex_lock(&c->lock);
@@ -568,4 +660,68 @@ void ireg_pdevs_put(struct pci_dev **pdevs, int n)
 	while (n-- > 0)
 		pci_dev_put(pdevs[n]);
 	kfree(pdevs);
+}
+
+/*
+ * VFIO's callbacks, by cookie.  VFIO calls them between open() and
+ * release() only, so the container is always found.
+ */
+int ireg_container_attach_group(void *iommu_data,
+				struct iommu_group *iommu_group,
+				enum vfio_group_type type)
+{
+	struct ireg_container *c = ireg_container_get(iommu_data);
+	int ret;
+
+	if (WARN_ON(!c))
+		return -ENODEV;
+	ret = ireg_do_attach_group(c, iommu_group, type);
+	ireg_container_put(c);
+	return ret;
+}
+
+void ireg_container_detach_group(void *iommu_data,
+				 struct iommu_group *iommu_group)
+{
+	struct ireg_container *c = ireg_container_get(iommu_data);
+
+	if (WARN_ON(!c))
+		return;
+	ireg_do_detach_group(c, iommu_group);
+	ireg_container_put(c);
+}
+
+struct iommu_domain *ireg_container_group_domain(void *iommu_data,
+						 struct iommu_group *iommu_group)
+{
+	struct ireg_container *c = ireg_container_get(iommu_data);
+	struct iommu_domain *domain;
+
+	if (WARN_ON(!c))
+		return ERR_PTR(-ENODEV);
+	domain = ireg_do_group_domain(c, iommu_group);
+	ireg_container_put(c);
+	return domain;
+}
+
+void ireg_container_register_device(void *iommu_data,
+				    struct vfio_device *vdev)
+{
+	struct ireg_container *c = ireg_container_get(iommu_data);
+
+	if (WARN_ON(!c))
+		return;
+	ireg_do_register_device(c, vdev);
+	ireg_container_put(c);
+}
+
+void ireg_container_unregister_device(void *iommu_data,
+				      struct vfio_device *vdev)
+{
+	struct ireg_container *c = ireg_container_get(iommu_data);
+
+	if (WARN_ON(!c))
+		return;
+	ireg_do_unregister_device(c, vdev);
+	ireg_container_put(c);
 }

@@ -18,6 +18,8 @@
 #include <linux/atomic.h>
 #include <linux/idr.h>
 #include <linux/kref.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/mmu_notifier.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -151,6 +153,12 @@ struct ireg_notify {
  *	the list itself is under ireg_wcbar_lock, see there)
  * @open_devs: struct ireg_open_dev of the devices VFIO has open (between
  *	the register_device and unregister_device callbacks)
+ * @users: references: VFIO's (open() to release()), and one per ioctl,
+ *	callback or netlink dump in progress; the last one tears down
+ * @cookie: what VFIO holds instead of a pointer; never reused; immutable
+ * @live_node: entry in the cookie hash (see ireg_container_get())
+ * @released: VFIO released the backend; new ioctls fail with ENODEV
+ * @rcu: frees the memory after ireg_container_get()'s readers
  */
 struct ireg_container {
 	struct mutex lock; /* see above */
@@ -175,7 +183,11 @@ struct ireg_container {
 	struct list_head sva_bonds;
 	struct list_head wcbars;
 	struct list_head open_devs;
-	struct hlist_node live_node; /* ireg_live, see ireg_container_enter() */
+	refcount_t users;
+	unsigned long cookie;
+	struct hlist_node live_node;
+	bool released;
+	struct rcu_head rcu;
 };
 
 /**
@@ -198,7 +210,10 @@ struct ireg_open_dev {
  * @mappings: every struct ireg_mapping of the region
  * @free_node: entry in a list of regions to destroy after unlocking
  * @mm: the address space the pages were pinned from, grabbed so its
- *	locked_vm can be uncharged whenever the region goes
+ *	pinned_vm can be uncharged whenever the region goes
+ * @user: the user charged for the pages (locked_vm), referenced
+ * @unmap_failed: an IOMMU unmap of the region's pages came up short: a
+ *	device may still reach them, so they are never unpinned
  * @npages: pages in @pages
  * @pages: the pinned pages; immutable for the region's life
  * @notify: the container's notify object; immutable
@@ -224,6 +239,8 @@ struct ireg_region {
 	struct list_head mappings;
 	struct list_head free_node;
 	struct mm_struct *mm;
+	struct user_struct *user;
+	bool unmap_failed;
 	unsigned long npages;
 	struct page **pages;
 	struct ireg_notify *notify;
@@ -283,8 +300,9 @@ int ireg_ucmd_respond(struct ireg_ucmd *ucmd, size_t cmd_len);
 /* container.c */
 void *ireg_container_open(unsigned long arg);
 void ireg_container_release(void *iommu_data);
-struct ireg_container *ireg_container_enter(void *iommu_data, int *srcu_idx);
-void ireg_container_exit(int srcu_idx);
+struct ireg_container *ireg_container_get(void *iommu_data);
+bool ireg_container_tryget(struct ireg_container *c);
+void ireg_container_put(struct ireg_container *c);
 int ireg_container_attach_group(void *iommu_data, struct iommu_group *group,
 				enum vfio_group_type type);
 void ireg_container_detach_group(void *iommu_data, struct iommu_group *group);
@@ -342,7 +360,8 @@ int ireg_region_insert(struct ireg_container *c, struct ireg_region *r,
 		       struct ireg_region **out, struct ireg_region **dup);
 void ireg_region_unlink(struct ireg_container *c, struct ireg_region *r);
 struct ireg_region *ireg_region_get_or_create(struct ireg_container *c,
-					      u64 vaddr, u64 size, u32 flags);
+					      u64 vaddr, u64 size, u32 flags,
+					      struct list_head *to_free);
 void ireg_region_release_if_unused(struct ireg_container *c,
 				   struct ireg_region *r,
 				   struct list_head *to_free);

@@ -51,11 +51,52 @@ static void ireg_ranges_subtract(struct iommu_reg_iova_range *ranges,
 	}
 }
 
+/* Index of the usable range holding @iova, or -1. */
+static int ireg_iova_range_of(const struct ireg_iova_space *space, u64 iova)
+{
+	int lo = 0, hi = (int)space->nr_ranges - 1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (iova < space->ranges[mid].start)
+			hi = mid - 1;
+		else if (iova > space->ranges[mid].last)
+			lo = mid + 1;
+		else
+			return mid;
+	}
+	return -1;
+}
+
+/* Whether every mapping of @c lies inside one of @ranges. */
+static int ireg_iova_check_mappings(struct ireg_container *c,
+				    struct iommu_reg_iova_range *ranges,
+				    unsigned int nr)
+{
+	const struct ireg_iova_space space = { .ranges = ranges,
+					       .nr_ranges = nr };
+	struct interval_tree_node *node;
+
+	for (node = interval_tree_iter_first(&c->mapping_tree, 0, U64_MAX);
+	     node; node = interval_tree_iter_next(node, 0, U64_MAX)) {
+		int i = ireg_iova_range_of(&space, node->start);
+
+		if (i < 0 || node->last > ranges[i].last)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 /**
  * ireg_iova_space_build - recompute the usable IOVA ranges of a container
  * @c: the container, with its lock held and its domain allocated
  *
- * On failure the previous ranges are kept.
+ * On failure the previous ranges are kept.  A mapping that the new ranges
+ * would no longer hold (a group joined whose reserved regions or aperture
+ * exclude it) fails the rebuild with -EINVAL, as type1 refuses such a
+ * group: the device would otherwise reach MSI doorbells or its peers
+ * through an IOVA the container already uses.
  *
  * Return: 0 or a negative errno.
  */
@@ -96,10 +137,14 @@ int ireg_iova_space_build(struct ireg_container *c)
 				     resv->start + resv->length - 1);
 	}
 
+	ret = ireg_iova_check_mappings(c, ranges, nr);
+	if (ret) {
+		kfree(ranges);
+		goto out_put;
+	}
 	kfree(c->iova.ranges);
 	c->iova.ranges = ranges;
 	c->iova.nr_ranges = nr;
-	ret = 0;
 out_put:
 	list_for_each_entry_safe(resv, tmp, &resv_regions, list)
 		kfree(resv);
@@ -111,24 +156,6 @@ void ireg_iova_space_destroy(struct ireg_iova_space *space)
 	kfree(space->ranges);
 	space->ranges = NULL;
 	space->nr_ranges = 0;
-}
-
-/* Index of the usable range holding @iova, or -1. */
-static int ireg_iova_range_of(const struct ireg_iova_space *space, u64 iova)
-{
-	int lo = 0, hi = (int)space->nr_ranges - 1;
-
-	while (lo <= hi) {
-		int mid = lo + (hi - lo) / 2;
-
-		if (iova < space->ranges[mid].start)
-			hi = mid - 1;
-		else if (iova > space->ranges[mid].last)
-			lo = mid + 1;
-		else
-			return mid;
-	}
-	return -1;
 }
 
 /* The first mapping overlapping [start, last], or NULL. */

@@ -188,22 +188,23 @@ static long ireg_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
 {
 	struct ireg_container *c;
 	long ret;
-	int idx;
 
 	if (cmd == VFIO_CHECK_EXTENSION && !iommu_data)
 		return ireg_check_extension(NULL, arg);
 	if (!iommu_data)
 		return -EINVAL;
 
-	/* The container may be released under us: see ireg_container_enter() */
-	c = ireg_container_enter(iommu_data, &idx);
+	/* The container may be released under us: see ireg_container_get() */
+	c = ireg_container_get(iommu_data);
 	if (!c)
 		return -ENODEV;
-	if (cmd == VFIO_CHECK_EXTENSION)
+	if (READ_ONCE(c->released))
+		ret = -ENODEV;
+	else if (cmd == VFIO_CHECK_EXTENSION)
 		ret = ireg_check_extension(c, arg);
 	else
 		ret = ireg_container_ioctl(c, cmd, arg);
-	ireg_container_exit(idx);
+	ireg_container_put(c);
 	return ret;
 }
 

@@ -73,9 +73,9 @@ static int ireg_mapping_program(struct ireg_container *c,
 		ret = iommu_map(c->domain, m->node.start + (i << PAGE_SHIFT),
 				phys, run << PAGE_SHIFT, prot);
 		if (ret) {
-			if (i)
-				iommu_unmap(c->domain, m->node.start,
-					    i << PAGE_SHIFT);
+			if (i && iommu_unmap(c->domain, m->node.start,
+					     i << PAGE_SHIFT) != i << PAGE_SHIFT)
+				m->region->unmap_failed = true;
 			return ret;
 		}
 		i += run;
@@ -102,8 +102,8 @@ static int ireg_audit_index(size_t pgsize)
  * and reports the whole leaf page that holds the IOVA, so the sizes it
  * returns are the real page-table entries.
  */
-static void ireg_mapping_unprogram_audit(struct ireg_container *c,
-					 struct ireg_mapping *m)
+static size_t ireg_mapping_unprogram_audit(struct ireg_container *c,
+					   struct ireg_mapping *m)
 {
 	size_t min_pgsize = 1UL << __ffs(c->domain->pgsize_bitmap);
 	struct iommu_iotlb_gather gather;
@@ -120,16 +120,26 @@ static void ireg_mapping_unprogram_audit(struct ireg_container *c,
 		iova += done;
 	}
 	iommu_iotlb_sync(c->domain, &gather);
+	return iova - m->node.start;
 }
 
+/*
+ * Remove a mapping from the IOMMU.  Pages the IOMMU driver did not report
+ * unmapped may still be reachable by a device: their region is marked so
+ * that it never unpins them (ireg_region_destroy() leaks them, warning).
+ */
 static void ireg_mapping_unprogram(struct ireg_container *c,
 				   struct ireg_mapping *m)
 {
+	size_t size = m->node.last - m->node.start + 1;
+	size_t done;
+
 	if (READ_ONCE(ireg_audit_unmap))
-		ireg_mapping_unprogram_audit(c, m);
+		done = ireg_mapping_unprogram_audit(c, m);
 	else
-		iommu_unmap(c->domain, m->node.start,
-			    m->node.last - m->node.start + 1);
+		done = iommu_unmap(c->domain, m->node.start, size);
+	if (done != size)
+		m->region->unmap_failed = true;
 }
 
 /**
@@ -356,14 +366,22 @@ static int ireg_check_map_flags(u32 placement, u32 prot)
  * Remove the mapping at [iova, iova + length) just made by a command
  * whose caller could not be told of it.
  */
+static void ireg_mapping_undo_locked(struct ireg_container *c, u64 iova,
+				     u64 length, struct list_head *to_free)
+{
+	u64 unmapped;
+
+	lockdep_assert_held(&c->lock);
+	ireg_mapping_unmap_range(c, iova, iova + length - 1, &unmapped,
+				 to_free);
+}
+
 static void ireg_mapping_undo(struct ireg_container *c, u64 iova, u64 length)
 {
 	LIST_HEAD(to_free);
-	u64 unmapped;
 
 	mutex_lock(&c->lock);
-	ireg_mapping_unmap_range(c, iova, iova + length - 1, &unmapped,
-				 &to_free);
+	ireg_mapping_undo_locked(c, iova, length, &to_free);
 	mutex_unlock(&c->lock);
 	ireg_region_destroy_list(&to_free);
 }
@@ -416,7 +434,7 @@ int ireg_mapping_unmap(struct ireg_ucmd *ucmd)
 	struct iommu_reg_unmap *cmd = ucmd->cmd;
 	struct ireg_container *c = ucmd->container;
 	LIST_HEAD(to_free);
-	u64 unmapped;
+	u64 unmapped, last;
 	int ret;
 
 	if (cmd->flags & ~IREG_UNMAP_FLAGS)
@@ -424,19 +442,20 @@ int ireg_mapping_unmap(struct ireg_ucmd *ucmd)
 	if (cmd->flags & IOMMU_REG_UNMAP_ALL) {
 		if (cmd->iova || cmd->length)
 			return -EINVAL;
-		cmd->length = U64_MAX;
+		/* Up to and including 2^64 - 1. */
+		last = U64_MAX;
 	} else {
 		if (!cmd->length || !PAGE_ALIGNED(cmd->iova) ||
 		    !PAGE_ALIGNED(cmd->length))
 			return -EINVAL;
-		if (cmd->iova + cmd->length - 1 < cmd->iova)
+		last = cmd->iova + cmd->length - 1;
+		if (last < cmd->iova)
 			return -EOVERFLOW;
 	}
 
 	mutex_lock(&c->lock);
-	ret = ireg_mapping_unmap_range(c, cmd->iova,
-				       cmd->iova + cmd->length - 1,
-				       &unmapped, &to_free);
+	ret = ireg_mapping_unmap_range(c, cmd->iova, last, &unmapped,
+				       &to_free);
 	mutex_unlock(&c->lock);
 	ireg_region_destroy_list(&to_free);
 	if (ret)
@@ -464,6 +483,13 @@ static void ireg_register_drop(struct ireg_container *c, struct ireg_region *r,
 		ireg_region_put(c, r, false, to_free);
 }
 
+/* The region of @handle, if it is still @r; container locked. */
+static struct ireg_region *ireg_region_again(struct ireg_container *c,
+					     u32 handle, struct ireg_region *r)
+{
+	return ireg_region_get(c, handle) == r ? r : NULL;
+}
+
 int ireg_mapping_register(struct ireg_ucmd *ucmd)
 {
 	struct iommu_reg_register *cmd = ucmd->cmd;
@@ -475,6 +501,8 @@ int ireg_mapping_register(struct ireg_ucmd *ucmd)
 	bool created = false;
 	LIST_HEAD(to_free);
 	u64 iova = cmd->iova;
+	u64 length;
+	u32 handle;
 	int ret;
 
 	if (cmd->flags & ~(IREG_REGION_FLAGS | IREG_MAP_FLAGS))
@@ -485,17 +513,21 @@ int ireg_mapping_register(struct ireg_ucmd *ucmd)
 	if ((cmd->prot & IOMMU_REG_PROT_WRITE) && rflags)
 		return -EPERM;
 
-	r = ireg_region_get_or_create(c, cmd->vaddr, cmd->size, rflags);
-	if (IS_ERR(r))
+	r = ireg_region_get_or_create(c, cmd->vaddr, cmd->size, rflags,
+				      &to_free);
+	if (IS_ERR(r)) {
+		ireg_region_destroy_list(&to_free);
 		return PTR_ERR(r);
+	}
 
-	mutex_lock(&c->lock);
+	/* Still under the lock get_or_create() returned with. */
+	handle = r->handle;
+	length = (u64)r->npages << PAGE_SHIFT;
 	m = ireg_mapping_find_auto(r, cmd->prot, placement, iova);
 	if (m) {
 		iova = m->node.start;
 	} else {
-		m = ireg_mapping_create(c, r, 0, (u64)r->npages << PAGE_SHIFT,
-					cmd->prot, placement,
+		m = ireg_mapping_create(c, r, 0, length, cmd->prot, placement,
 					IREG_MAPPING_AUTO, &iova);
 		if (IS_ERR(m)) {
 			ret = PTR_ERR(m);
@@ -504,7 +536,7 @@ int ireg_mapping_register(struct ireg_ucmd *ucmd)
 		}
 		created = true;
 	}
-	cmd->handle = r->handle;
+	cmd->handle = handle;
 	cmd->iova = iova;
 	cmd->slot = r->slot;
 	cmd->generation = r->generation;
@@ -516,11 +548,17 @@ out_unlock:
 
 	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret) {
-		/* The caller never learnt of it: undo. */
-		if (created)
-			ireg_mapping_undo(c, iova, (u64)r->npages << PAGE_SHIFT);
+		/*
+		 * The caller never learnt of it: undo.  Another thread may
+		 * have unregistered the region meanwhile, so find it again
+		 * by handle before touching it.
+		 */
 		mutex_lock(&c->lock);
-		ireg_register_drop(c, r, &to_free);
+		if (created)
+			ireg_mapping_undo_locked(c, iova, length, &to_free);
+		r = ireg_region_again(c, handle, r);
+		if (r)
+			ireg_register_drop(c, r, &to_free);
 		mutex_unlock(&c->lock);
 		ireg_region_destroy_list(&to_free);
 	}

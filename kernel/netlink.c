@@ -11,8 +11,12 @@
  * Without CAP_SYS_ADMIN a dump shows only objects of processes with the
  * caller's effective uid.
  *
- * Locking: dumps take the container registry lock, then a container's
- * lock (the order ireg_container_release() also follows).  Events may be
+ * Locking: a dump takes the registry lock only to find the next container
+ * and a reference to it, then that container's lock alone, so a busy
+ * container delays only the dumps that show it, never the registry.  Who
+ * may see what is decided by the credentials of whoever started the dump,
+ * captured on its first call (cb->args[2], cb->args[3]): a continuation
+ * read by another task shows no more than its start would.  Events may be
  * sent from the MMU notifier, which must not sleep: they are allocated
  * with GFP_ATOMIC there, and only when someone listens.
  */
@@ -43,11 +47,29 @@ static const struct genl_multicast_group ireg_nl_mcgrps[] = {
 	},
 };
 
+/* cb->args[2] of a dump: set once its starter's credentials are known. */
+#define IREG_NL_CRED_SET	1UL
+#define IREG_NL_CRED_ADMIN	2UL
+
+/*
+ * The first call of a dump runs in the sendmsg() of the task that asked
+ * for it; later calls may run in anyone's recvmsg().
+ */
+static void ireg_nl_capture_cred(struct netlink_callback *cb)
+{
+	if (cb->args[2] & IREG_NL_CRED_SET)
+		return;
+	cb->args[2] = IREG_NL_CRED_SET;
+	if (netlink_capable(cb->skb, CAP_SYS_ADMIN))
+		cb->args[2] |= IREG_NL_CRED_ADMIN;
+	cb->args[3] = from_kuid(&init_user_ns, current_euid());
+}
+
 static bool ireg_nl_visible(struct netlink_callback *cb,
 			    const struct ireg_container *c)
 {
-	return netlink_capable(cb->skb, CAP_SYS_ADMIN) ||
-	       uid_eq(c->uid, current_euid());
+	return (cb->args[2] & IREG_NL_CRED_ADMIN) ||
+	       uid_eq(c->uid, make_kuid(&init_user_ns, cb->args[3]));
 }
 
 static int ireg_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
@@ -165,6 +187,25 @@ static bool ireg_nl_match(struct netlink_callback *cb,
 	       (!pid || c->pid == pid);
 }
 
+/*
+ * The next container to show at or after @min_id, with a reference, or
+ * NULL.  Takes and drops the registry lock.
+ */
+static struct ireg_container *ireg_nl_next(struct netlink_callback *cb,
+					   u32 min_id, u32 id, u32 pid)
+{
+	struct ireg_container *c;
+
+	ireg_registry_lock();
+	while ((c = ireg_registry_first(min_id))) {
+		if (ireg_nl_match(cb, c, id, pid) && ireg_container_tryget(c))
+			break;
+		min_id = c->id + 1;
+	}
+	ireg_registry_unlock();
+	return c;
+}
+
 /* cb->args[0]: the lowest container id not yet sent. */
 static int ireg_nl_container_dump(struct sk_buff *msg,
 				  struct netlink_callback *cb)
@@ -173,19 +214,18 @@ static int ireg_nl_container_dump(struct sk_buff *msg,
 	u32 id, pid;
 	int ret = 0;
 
+	ireg_nl_capture_cred(cb);
 	ireg_nl_filters(cb, &id, &pid);
-	ireg_registry_lock();
-	while ((c = ireg_registry_first(cb->args[0]))) {
-		if (ireg_nl_match(cb, c, id, pid)) {
-			mutex_lock(&c->lock);
-			ret = ireg_nl_fill_container(msg, cb, c);
-			mutex_unlock(&c->lock);
-			if (ret)
-				break;
-		}
-		cb->args[0] = c->id + 1;
+	while ((c = ireg_nl_next(cb, cb->args[0], id, pid))) {
+		mutex_lock(&c->lock);
+		ret = ireg_nl_fill_container(msg, cb, c);
+		mutex_unlock(&c->lock);
+		if (!ret)
+			cb->args[0] = c->id + 1;
+		ireg_container_put(c);
+		if (ret)
+			break;
 	}
-	ireg_registry_unlock();
 	/* A full message asks for another round; end of data returns 0. */
 	return ret ? msg->len : 0;
 }
@@ -259,30 +299,30 @@ static int ireg_nl_region_dump(struct sk_buff *msg, struct netlink_callback *cb)
 	u32 id, pid;
 	int ret = 0;
 
+	ireg_nl_capture_cred(cb);
 	ireg_nl_filters(cb, &id, &pid);
-	ireg_registry_lock();
-	while ((c = ireg_registry_first(cb->args[0]))) {
+	while ((c = ireg_nl_next(cb, cb->args[0], id, pid))) {
 		unsigned long handle = c->id == cb->args[0] ? cb->args[1] : 0;
 		struct ireg_region *r;
 
-		if (ireg_nl_match(cb, c, id, pid)) {
-			mutex_lock(&c->lock);
-			xa_for_each_start(&c->regions, handle, r, handle) {
-				ret = ireg_nl_fill_region(msg, cb, c, r);
-				if (ret)
-					break;
-			}
-			mutex_unlock(&c->lock);
-			if (ret) {
-				cb->args[0] = c->id;
-				cb->args[1] = handle;
+		mutex_lock(&c->lock);
+		xa_for_each_start(&c->regions, handle, r, handle) {
+			ret = ireg_nl_fill_region(msg, cb, c, r);
+			if (ret)
 				break;
-			}
 		}
-		cb->args[0] = c->id + 1;
-		cb->args[1] = 0;
+		mutex_unlock(&c->lock);
+		if (ret) {
+			cb->args[0] = c->id;
+			cb->args[1] = handle;
+		} else {
+			cb->args[0] = c->id + 1;
+			cb->args[1] = 0;
+		}
+		ireg_container_put(c);
+		if (ret)
+			break;
 	}
-	ireg_registry_unlock();
 	return ret ? msg->len : 0;
 }
 

@@ -4,9 +4,16 @@
  *
  * Pre-registration follows the sPAPR model on x86: the pages are pinned
  * with FOLL_LONGTERM (which migrates them out of CMA and ZONE_MOVABLE
- * first) and charged to the owner's locked_vm against RLIMIT_MEMLOCK
- * (CAP_IPC_LOCK lifts the limit, not the charge), then kept until the last
- * reference goes.  Mapping a region is IOMMU work only.
+ * first) and kept until the last reference goes.  Mapping a region is
+ * IOMMU work only.
+ *
+ * Accounting follows iommufd: pages are charged to the registering
+ * *user* (user_struct.locked_vm, shared with io_uring and iommufd)
+ * against the caller's RLIMIT_MEMLOCK, before anything is pinned, and
+ * shown in the registering process's VmPin (mm->pinned_vm).  The charge
+ * stays with the user until the region goes, wherever the container fd
+ * lives, so a process cannot escape the limit by registering and exiting.
+ * CAP_IPC_LOCK lifts the limit, not the charge.
  *
  * A region is created in two phases: ireg_region_alloc() pins and accounts
  * it with no lock held (that is the slow part), then ireg_region_insert()
@@ -25,8 +32,12 @@
  * keeps its pins and mappings but is never returned by a lookup again, so
  * registering the range anew pins the new pages.
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -139,6 +150,34 @@ static void ireg_region_unpin(struct ireg_region *r, unsigned long npinned)
 				    !(r->flags & IOMMU_REG_REGION_READONLY));
 }
 
+/*
+ * Charge @npages to @user against the caller's RLIMIT_MEMLOCK, before
+ * anything is pinned: a caller over its limit pins nothing.
+ */
+static int ireg_region_charge(struct user_struct *user, unsigned long npages)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	unsigned long cur, new;
+
+	if (capable(CAP_IPC_LOCK)) {
+		atomic_long_add(npages, &user->locked_vm);
+		return 0;
+	}
+	cur = atomic_long_read(&user->locked_vm);
+	do {
+		new = cur + npages;
+		if (new < cur || new > limit)
+			return -ENOMEM;
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
+	return 0;
+}
+
+static void ireg_region_uncharge(struct ireg_region *r)
+{
+	atomic_long_sub(r->npages, &r->user->locked_vm);
+	atomic64_sub(r->npages, &r->mm->pinned_vm);
+}
+
 /**
  * ireg_region_alloc - pin and account a user range (no lock held)
  * @c: the container it is for
@@ -146,7 +185,10 @@ static void ireg_region_unpin(struct ireg_region *r, unsigned long npinned)
  * @size: page-aligned length, not zero, not wrapping
  * @flags: IOMMU_REG_REGION_* flags
  *
- * On failure nothing stays pinned or accounted.
+ * The charge comes first, so a range over the caller's limit fails at
+ * once with nothing pinned or migrated; so does one that cannot be user
+ * memory or is larger than all of RAM.  On failure nothing stays pinned
+ * or accounted.
  *
  * Return: the new region, not yet visible, or an ERR_PTR.
  */
@@ -163,14 +205,25 @@ struct ireg_region *ireg_region_alloc(struct ireg_container *c,
 	if (!(flags & IOMMU_REG_REGION_READONLY))
 		gup_flags |= FOLL_WRITE;
 
+	/* Not user memory at all: no page of it can be pinned. */
+	if (size > TASK_SIZE || vaddr > TASK_SIZE - size)
+		return ERR_PTR(-EFAULT);
+	/* More than the machine has: refuse before sizing anything by it. */
+	if (npages > totalram_pages())
+		return ERR_PTR(-ENOMEM);
+
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return ERR_PTR(-ENOMEM);
+	r->user = get_uid(current_user());
+	ret = ireg_region_charge(r->user, npages);
+	if (ret)
+		goto err_free;
 	r->pages = kvmalloc_array(npages, sizeof(*r->pages),
-				  GFP_KERNEL_ACCOUNT);
+				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!r->pages) {
 		ret = -ENOMEM;
-		goto err_free;
+		goto err_uncharge;
 	}
 	r->node.start = vaddr;
 	r->node.last = vaddr + size - 1;
@@ -195,7 +248,7 @@ struct ireg_region *ireg_region_alloc(struct ireg_container *c,
 	r->has_notifier = true;
 
 	while (pinned < npages) {
-		int chunk = min_t(unsigned long, npages - pinned, INT_MAX);
+		int chunk = min_t(unsigned long, npages - pinned, SZ_512K);
 
 		ret = pin_user_pages_fast(vaddr + (pinned << PAGE_SHIFT), chunk,
 					  gup_flags, r->pages + pinned);
@@ -205,15 +258,17 @@ struct ireg_region *ireg_region_alloc(struct ireg_container *c,
 			goto err_unpin;
 		}
 		pinned += ret;
+		/* A fatal signal ends a long pin early, as GUP would. */
+		if (pinned < npages && fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto err_unpin;
+		}
+		cond_resched();
 	}
-
-	/* Charged per region, like type1 and sPAPR; may sleep on mmap_lock. */
-	ret = account_locked_vm(current->mm, npages, true);
-	if (ret)
-		goto err_unpin;
 
 	mmgrab(current->mm);
 	r->mm = current->mm;
+	atomic64_add(npages, &r->mm->pinned_vm);
 	return r;
 
 err_unpin:
@@ -221,7 +276,10 @@ err_unpin:
 	mmu_interval_notifier_remove(&r->mni);
 err_free_pages:
 	kvfree(r->pages);
+err_uncharge:
+	atomic_long_sub(npages, &r->user->locked_vm);
 err_free:
+	free_uid(r->user);
 	kfree(r);
 	return ERR_PTR(ret);
 }
@@ -229,10 +287,15 @@ err_free:
 /**
  * ireg_region_destroy - unpin, unaccount and free a region (no lock held)
  * @r: a region no longer reachable from any container structure
+ *
+ * A region that a device may still reach is never unpinned: one with
+ * mappings left is leaked whole, and one whose IOMMU unmap came up short
+ * keeps its pins and its charge, with a warning, as type1 does.
  */
 void ireg_region_destroy(struct ireg_region *r)
 {
-	WARN_ON(!list_empty(&r->mappings));
+	if (WARN_ON(!list_empty(&r->mappings)))
+		return;
 	/* Published regions (they have a handle) leave the admin view. */
 	if (r->handle) {
 		ireg_stat_add(IOMMU_REG_STAT_REGIONS, -1);
@@ -244,9 +307,12 @@ void ireg_region_destroy(struct ireg_region *r)
 	if (r->has_notifier)
 		mmu_interval_notifier_remove(&r->mni);
 	ireg_notify_slot_free(r->notify, r);
-	ireg_region_unpin(r, r->npages);
-	account_locked_vm(r->mm, r->npages, false);
+	if (!WARN_ON(r->unmap_failed)) {
+		ireg_region_unpin(r, r->npages);
+		ireg_region_uncharge(r);
+	}
 	mmdrop(r->mm);
+	free_uid(r->user);
 	kvfree(r->pages);
 	kfree(r);
 }
@@ -276,7 +342,7 @@ int ireg_region_insert(struct ireg_container *c, struct ireg_region *r,
 	*dup = NULL;
 	old = ireg_region_find_exact(c, r->node.start, r->node.last,
 				     r->flags);
-	if (old && old->refs) {
+	if (old) {
 		old->refs++;
 		*out = old;
 		*dup = r;
@@ -365,15 +431,20 @@ int ireg_region_validate(u64 vaddr, u64 size)
  * @vaddr: page-aligned start
  * @size: page-aligned length
  * @flags: IOMMU_REG_REGION_* flags
+ * @to_free: receives a duplicate pinned meanwhile, for
+ *	ireg_region_destroy_list() after the caller unlocks
  *
- * Takes the container lock.  An existing identical region gains a
- * reference without pinning anything; otherwise the range is pinned with
- * no lock held and then published.
+ * An existing identical region (also one held only by type1 mappings)
+ * gains a reference without pinning anything; otherwise the range is
+ * pinned with no lock held and then published.
  *
- * Return: the region with a reference for the caller, or an ERR_PTR.
+ * Return: the region with a reference for the caller and the container
+ * lock held, so that no other thread can drop it before the caller is
+ * done with it; or an ERR_PTR, with the lock not held.
  */
 struct ireg_region *ireg_region_get_or_create(struct ireg_container *c,
-					      u64 vaddr, u64 size, u32 flags)
+					      u64 vaddr, u64 size, u32 flags,
+					      struct list_head *to_free)
 {
 	struct ireg_region *r, *out, *dup;
 	int tries = 3;
@@ -386,9 +457,8 @@ struct ireg_region *ireg_region_get_or_create(struct ireg_container *c,
 retry:
 	mutex_lock(&c->lock);
 	r = ireg_region_find_exact(c, vaddr, vaddr + size - 1, flags);
-	if (r && r->refs) {
+	if (r) {
 		r->refs++;
-		mutex_unlock(&c->lock);
 		return r;
 	}
 	if (c->nr_regions >= ireg_region_limit(c)) {
@@ -403,16 +473,21 @@ retry:
 
 	mutex_lock(&c->lock);
 	ret = ireg_region_insert(c, r, &out, &dup);
-	mutex_unlock(&c->lock);
 	if (dup)
-		ireg_region_destroy(dup);
+		list_add(&dup->free_node, to_free);
+	if (!ret)
+		return out;
+	mutex_unlock(&c->lock);
 	/*
 	 * The range changed while it was being pinned (pinning itself can
 	 * migrate pages out of CMA): pin what it maps now.
 	 */
-	if (ret == -EAGAIN && --tries)
+	if (ret == -EAGAIN && --tries) {
+		ireg_region_destroy_list(to_free);
+		INIT_LIST_HEAD(to_free);
 		goto retry;
-	return ret ? ERR_PTR(ret) : out;
+	}
+	return ERR_PTR(ret);
 }
 
 /**
@@ -485,33 +560,41 @@ int ireg_region_prereg(struct ireg_ucmd *ucmd)
 	struct iommu_reg_prereg *cmd = ucmd->cmd;
 	struct ireg_container *c = ucmd->container;
 	struct ireg_region *r;
+	LIST_HEAD(to_free);
+	u32 handle;
 	int ret;
 
 	if (cmd->flags & ~IREG_REGION_FLAGS)
 		return -EINVAL;
 
-	r = ireg_region_get_or_create(c, cmd->vaddr, cmd->size, cmd->flags);
-	if (IS_ERR(r))
+	r = ireg_region_get_or_create(c, cmd->vaddr, cmd->size, cmd->flags,
+				      &to_free);
+	if (IS_ERR(r)) {
+		ireg_region_destroy_list(&to_free);
 		return PTR_ERR(r);
-
-	mutex_lock(&c->lock);
-	cmd->handle = r->handle;
+	}
+	/* Still under the lock get_or_create() returned with. */
+	handle = r->handle;
+	cmd->handle = handle;
 	cmd->refs = r->refs;
 	cmd->slot = r->slot;
 	cmd->generation = r->generation;
 	mutex_unlock(&c->lock);
+	ireg_region_destroy_list(&to_free);
+
 	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret) {
-		LIST_HEAD(to_free);
-
 		/*
-		 * The caller never learnt of it: take the reference back.
-		 * (Should another thread have dropped the others meanwhile
-		 * and left IOMMU_REG_MAP mappings, the reference stays, as
-		 * EBUSY would have it, until the container goes.)
+		 * The caller never learnt of it: take the reference back,
+		 * finding the region again by handle, since another thread
+		 * may have unregistered it meanwhile.  (Should that thread
+		 * have dropped the others and left IOMMU_REG_MAP mappings,
+		 * the reference stays, as EBUSY would have it.)
 		 */
 		mutex_lock(&c->lock);
-		ireg_region_put(c, r, false, &to_free);
+		r = ireg_region_get(c, handle);
+		if (r)
+			ireg_region_put(c, r, false, &to_free);
 		mutex_unlock(&c->lock);
 		ireg_region_destroy_list(&to_free);
 	}

@@ -237,6 +237,13 @@ static void ireg_sva_probe(struct ireg_container *c, struct pci_dev *pdev,
 		rec->caps |= IOMMU_REG_SVA_CAP_IOPF | IOMMU_REG_SVA_CAP_SVA |
 			     IOMMU_REG_SVA_CAP_BOUND;
 		rec->pasid = bond->pasid;
+	} else if (!ireg_container_dev_open(c, &pdev->dev)) {
+		/*
+		 * A device the caller has not opened through VFIO is not
+		 * theirs to reconfigure: its features are not toggled.
+		 */
+		rec->iopf_errno = EBUSY;
+		rec->sva_errno = EBUSY;
 	} else {
 		if (!ireg_features_enable(&pdev->dev, &iopf_err, &sva_err))
 			ireg_features_disable(&pdev->dev);
@@ -254,12 +261,12 @@ int ireg_sva_info(struct ireg_ucmd *ucmd)
 {
 	struct iommu_reg_sva_info *cmd = ucmd->cmd;
 	struct ireg_container *c = ucmd->container;
-	struct iommu_reg_sva_device rec;
+	struct iommu_reg_sva_device *recs = NULL;
 	struct iommu_group *group;
 	struct pci_dev **pdevs;
 	void __user *uentry;
 	size_t copy;
-	int i, n, ret = 0;
+	int i, n, nrec = 0, ret = 0;
 
 	if (cmd->flags & ~IOMMU_REG_SVA_INFO_DEVICE)
 		return -EINVAL;
@@ -268,8 +275,12 @@ int ireg_sva_info(struct ireg_ucmd *ucmd)
 		return -EINVAL;
 	if (cmd->num_devices && cmd->entry_size < IREG_SVA_DEVICE_SIZE_V1)
 		return -EINVAL;
-	copy = min_t(size_t, cmd->entry_size, sizeof(rec));
+	copy = min_t(size_t, cmd->entry_size, sizeof(*recs));
 
+	/*
+	 * The records are gathered under the container lock and written out
+	 * after it: user memory is never touched under the lock.
+	 */
 	mutex_lock(&c->lock);
 	if (cmd->flags & IOMMU_REG_SVA_INFO_DEVICE) {
 		pdevs = kcalloc(1, sizeof(*pdevs), GFP_KERNEL);
@@ -293,21 +304,28 @@ int ireg_sva_info(struct ireg_ucmd *ucmd)
 		}
 	}
 
-	uentry = u64_to_user_ptr(cmd->devices);
-	for (i = 0; i < n && i < cmd->num_devices; i++) {
-		ireg_sva_probe(c, pdevs[i], &rec);
-		if (copy_to_user(uentry, &rec, copy) ||
-		    (cmd->entry_size > copy &&
-		     clear_user(uentry + copy, cmd->entry_size - copy))) {
-			ret = -EFAULT;
-			break;
-		}
-		uentry += cmd->entry_size;
+	nrec = min_t(u32, n, cmd->num_devices);
+	if (nrec) {
+		recs = kcalloc(nrec, sizeof(*recs), GFP_KERNEL);
+		if (!recs)
+			ret = -ENOMEM;
 	}
+	for (i = 0; !ret && i < nrec; i++)
+		ireg_sva_probe(c, pdevs[i], &recs[i]);
 	ireg_pdevs_put(pdevs, n);
 	cmd->num_devices = n;
 out_unlock:
 	mutex_unlock(&c->lock);
+
+	uentry = u64_to_user_ptr(cmd->devices);
+	for (i = 0; !ret && i < nrec; i++) {
+		if (copy_to_user(uentry, &recs[i], copy) ||
+		    (cmd->entry_size > copy &&
+		     clear_user(uentry + copy, cmd->entry_size - copy)))
+			ret = -EFAULT;
+		uentry += cmd->entry_size;
+	}
+	kfree(recs);
 	if (ret)
 		return ret;
 	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
@@ -361,6 +379,11 @@ int ireg_sva_bind(struct ireg_ucmd *ucmd)
 		ret = -EEXIST;
 		goto err_put_pdev;
 	}
+	/* Only a device the caller opened through VFIO is reconfigured. */
+	if (!ireg_container_dev_open(c, &pdev->dev)) {
+		ret = -ENODEV;
+		goto err_put_pdev;
+	}
 
 	/* The report's answer: the same facts decide here. */
 	ireg_sva_probe(c, pdev, &rec);
@@ -385,10 +408,6 @@ int ireg_sva_bind(struct ireg_ucmd *ucmd)
 	}
 
 	cmd->pasid = bond->pasid;
-	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret)
-		goto err_unbind;
-
 	bond->pdev = pdev;
 	bond->group = group;
 	bond->handle = handle;
@@ -396,7 +415,23 @@ int ireg_sva_bind(struct ireg_ucmd *ucmd)
 	mmgrab(bond->mm);
 	list_add_tail(&bond->node, &c->sva_bonds);
 	mutex_unlock(&c->lock);
-	return 0;
+
+	/* Written after unlocking; undone if the caller cannot learn of it. */
+	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		struct ireg_sva_bond *b;
+
+		mutex_lock(&c->lock);
+		list_for_each_entry(b, &c->sva_bonds, node) {
+			if (b == bond) {
+				list_del(&bond->node);
+				ireg_sva_bond_destroy(bond);
+				break;
+			}
+		}
+		mutex_unlock(&c->lock);
+	}
+	return ret;
 
 err_unbind:
 	iommu_sva_unbind_device(handle);

@@ -47,7 +47,9 @@ static int ireg_type1_add_caps(struct ireg_container *c,
 		return PTR_ERR(header);
 	avail = container_of(header, struct vfio_iommu_type1_info_dma_avail,
 			     header);
-	avail->avail = READ_ONCE(ireg_max_regions) - c->nr_regions;
+	/* max_regions may have been lowered below what the container holds. */
+	avail->avail = ireg_region_limit(c) - min(c->nr_regions,
+						  ireg_region_limit(c));
 	return 0;
 }
 
@@ -57,12 +59,15 @@ static long ireg_type1_get_info(struct ireg_container *c, void __user *arg)
 					 iova_pgsizes);
 	struct vfio_info_cap caps = {};
 	struct vfio_iommu_type1_info info;
+	u32 argsz;
 	int ret;
 
 	if (copy_from_user(&info, arg, minsz))
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
+	/* Never write past what the caller gave, whatever we report back. */
+	argsz = info.argsz;
 
 	mutex_lock(&c->lock);
 	info.flags = VFIO_IOMMU_INFO_PGSIZES;
@@ -73,10 +78,9 @@ static long ireg_type1_get_info(struct ireg_container *c, void __user *arg)
 		goto out_free;
 
 	info.cap_offset = 0;
-	if (info.argsz >= offsetofend(struct vfio_iommu_type1_info,
-				      cap_offset)) {
+	if (argsz >= offsetofend(struct vfio_iommu_type1_info, cap_offset)) {
 		info.flags |= VFIO_IOMMU_INFO_CAPS;
-		if (info.argsz < sizeof(info) + caps.size) {
+		if (argsz < sizeof(info) + caps.size) {
 			/* Tell the caller how much room the caps need. */
 			info.argsz = sizeof(info) + caps.size;
 		} else {
@@ -90,8 +94,7 @@ static long ireg_type1_get_info(struct ireg_container *c, void __user *arg)
 		}
 	}
 
-	if (copy_to_user(arg, &info,
-			 min_t(size_t, info.argsz, sizeof(info))))
+	if (copy_to_user(arg, &info, min_t(size_t, argsz, sizeof(info))))
 		ret = -EFAULT;
 out_free:
 	kfree(caps.buf);
@@ -137,12 +140,15 @@ static long ireg_type1_map_dma(struct ireg_container *c, void __user *arg)
 		r->refs++;
 	} else {
 		mutex_unlock(&c->lock);
+		/* Returns with the lock held again, so r cannot go. */
 		r = ireg_region_get_or_create(c, map.vaddr, map.size,
 					      prot & IOMMU_REG_PROT_WRITE ?
-					      0 : IOMMU_REG_REGION_READONLY);
-		if (IS_ERR(r))
+					      0 : IOMMU_REG_REGION_READONLY,
+					      &to_free);
+		if (IS_ERR(r)) {
+			ireg_region_destroy_list(&to_free);
 			return PTR_ERR(r);
-		mutex_lock(&c->lock);
+		}
 	}
 
 	iova = map.iova;

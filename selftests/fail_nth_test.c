@@ -11,7 +11,7 @@
  *
  * Every injected failure must surface as a clean errno from the step
  * that met it (or not at all, when the kernel recovers), with no splat,
- * and once everything is closed the pinned-page count and VmLck must be
+ * and once everything is closed the pinned-page count and VmPin must be
  * back at their baseline.  The VM runner fails the run on any splat in
  * the kernel log and has kmemleak scan at the end.
  *
@@ -292,12 +292,12 @@ out:
 	return ret;
 }
 
-/* The pin count and VmLck once they have stopped moving. */
-static bool wait_baseline(long long pins, long long vmlck)
+/* The pin count and VmPin once they have stopped moving. */
+static bool wait_baseline(long long pins, long long vmpin)
 {
 	uint64_t end = ireg_now_us() + RELEASE_MS * 1000ULL;
 
-	while (ireg_foll_pins() != pins || ireg_status_bytes("VmLck") != vmlck) {
+	while (ireg_foll_pins() != pins || ireg_status_bytes("VmPin") != vmpin) {
 		if (ireg_now_us() > end)
 			return false;
 		usleep(20000);
@@ -359,14 +359,14 @@ FIXTURE_TEARDOWN(fail_nth)
  */
 TEST_F_TIMEOUT(fail_nth, sweep, 3600)
 {
-	long long pins = ireg_foll_pins(), vmlck = ireg_status_bytes("VmLck");
+	long long pins = ireg_foll_pins(), vmpin = ireg_status_bytes("VmPin");
 	unsigned int nth, points = 0, failed_runs = 0, recovered = 0;
 	struct nl *nl = self->have_nl ? &self->nl : NULL;
 	uint64_t t0 = ireg_now_us();
 	char msg[128];
 
 	ASSERT_LE(0, pins);
-	ASSERT_LE(0, vmlck);
+	ASSERT_LE(0, vmpin);
 	if (!nl)
 		TH_LOG("no netlink family: the dumps are left out");
 
@@ -374,7 +374,7 @@ TEST_F_TIMEOUT(fail_nth, sweep, 3600)
 	ASSERT_EQ(0, run_sequence(&self->seq, nl)) {
 		TH_LOG("%s: %s", self->seq.step, strerror(self->seq.err));
 	}
-	ASSERT_TRUE(wait_baseline(pins, vmlck));
+	ASSERT_TRUE(wait_baseline(pins, vmpin));
 	EXPECT_LT(0, self->seq.regions_dumped);
 
 	ireg_kmsg("ireg-test: fail_nth sweep begin\n");
@@ -408,11 +408,11 @@ TEST_F_TIMEOUT(fail_nth, sweep, 3600)
 		} else {
 			recovered++;
 		}
-		ASSERT_TRUE(wait_baseline(pins, vmlck)) {
-			TH_LOG("nth %u (%s%s): pins %lld (baseline %lld), VmLck %lld (baseline %lld)",
+		ASSERT_TRUE(wait_baseline(pins, vmpin)) {
+			TH_LOG("nth %u (%s%s): pins %lld (baseline %lld), VmPin %lld (baseline %lld)",
 			       nth, ret ? "failed in " : "no failure",
 			       ret ? self->seq.step : "", ireg_foll_pins(), pins,
-			       ireg_status_bytes("VmLck"), vmlck);
+			       ireg_status_bytes("VmPin"), vmpin);
 		}
 	}
 	snprintf(msg, sizeof(msg),

@@ -11,7 +11,7 @@
  *
  * Any errno is acceptable; the kernel must not splat (the VM runner scans
  * the log), and once everything is closed no page may stay pinned and
- * VmLck must be back at its baseline.
+ * VmPin must be back at its baseline.
  *
  * Reproducible: the seed is printed first.  Environment:
  *   IREG_FUZZ_SEED      seed (default: from the clock)
@@ -599,7 +599,7 @@ TEST_F_TIMEOUT(fuzz, random_ops, 600)
 	uint64_t seed = env_u64("IREG_FUZZ_SEED", ireg_now_us() ^ getpid());
 	uint64_t ops = env_u64("IREG_FUZZ_OPS", 20000);
 	uint64_t secs = env_u64("IREG_FUZZ_SECONDS", 30);
-	long long pins = ireg_foll_pins(), vmlck = ireg_status_bytes("VmLck");
+	long long pins = ireg_foll_pins(), vmpin = ireg_status_bytes("VmPin");
 	uint64_t t0 = ireg_now_us(), n;
 	unsigned int i;
 	char msg[128];
@@ -636,12 +636,12 @@ TEST_F_TIMEOUT(fuzz, random_ops, 600)
 		uint64_t end = ireg_now_us() + RELEASE_MS * 1000ULL;
 
 		while ((ireg_foll_pins() != pins ||
-			ireg_status_bytes("VmLck") != vmlck) &&
+			ireg_status_bytes("VmPin") != vmpin) &&
 		       ireg_now_us() < end)
 			usleep(20000);
 	}
 	EXPECT_EQ(pins, ireg_foll_pins());
-	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
 }
 
 TEST_HARNESS_MAIN

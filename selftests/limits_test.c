@@ -44,12 +44,12 @@ static long long wait_pins(long long want, int timeout_ms)
 	return now;
 }
 
-static long long wait_vmlck(long long want, int timeout_ms)
+static long long wait_vmpin(long long want, int timeout_ms)
 {
 	uint64_t end = ireg_now_us() + timeout_ms * 1000ULL;
 	long long now;
 
-	while ((now = ireg_status_bytes("VmLck")) != want &&
+	while ((now = ireg_status_bytes("VmPin")) != want &&
 	       ireg_now_us() < end)
 		usleep(20000);
 	return now;
@@ -161,23 +161,23 @@ TEST_F(limits, rlimit_unprivileged)
 					    256 * 1024));
 		ASSERT_EQ(0, set_memlock(64 * 1024));
 		ASSERT_EQ(0, drop_privileges());
-		base = ireg_status_bytes("VmLck");
+		base = ireg_status_bytes("VmPin");
 		ASSERT_LE(0, base);
 
 		test_prereg(buf.addr, 16 * 1024, 0, &h1, &refs);
 		EXPECT_EQ(1, refs);
-		EXPECT_EQ(base + 16 * 1024, ireg_status_bytes("VmLck"));
+		EXPECT_EQ(base + 16 * 1024, ireg_status_bytes("VmPin"));
 
 		/* 16 + 64 KiB > 64 KiB. */
 		test_err_prereg(ENOMEM, buf.addr + 64 * 1024, 64 * 1024, 0);
 		test_err_register(ENOMEM, buf.addr + 64 * 1024, 64 * 1024, 0,
 				  IREG_PROT_RW, 0);
 		test_counts(1, 0, 4);
-		EXPECT_EQ(base + 16 * 1024, ireg_status_bytes("VmLck"));
+		EXPECT_EQ(base + 16 * 1024, ireg_status_bytes("VmPin"));
 
 		/* Up to the limit exactly, then not one page more. */
 		test_prereg(buf.addr + 16 * 1024, 48 * 1024, 0, &h2, NULL);
-		EXPECT_EQ(base + 64 * 1024, ireg_status_bytes("VmLck"));
+		EXPECT_EQ(base + 64 * 1024, ireg_status_bytes("VmPin"));
 		test_err_prereg(ENOMEM, buf.addr + 128 * 1024, PAGE_SIZE, 0);
 		test_err_prereg(ENOMEM, buf.addr, 16 * 1024,
 				IOMMU_REG_REGION_READONLY);
@@ -187,7 +187,7 @@ TEST_F(limits, rlimit_unprivileged)
 		EXPECT_EQ(2, refs);
 		test_map(h1, 0, 16 * 1024, IREG_PROT_RW, 0, NULL);
 		test_counts(2, 1, 16);
-		EXPECT_EQ(base + 64 * 1024, ireg_status_bytes("VmLck"));
+		EXPECT_EQ(base + 64 * 1024, ireg_status_bytes("VmPin"));
 
 		/* The parent counts the pins while they are held. */
 		signal_fd(up[1]);
@@ -197,7 +197,7 @@ TEST_F(limits, rlimit_unprivileged)
 		test_unreg(h1, IOMMU_REG_UNREG_UNMAP);
 		test_unreg(h2, 0);
 		test_counts(0, 0, 0);
-		EXPECT_EQ(base, ireg_status_bytes("VmLck"));
+		EXPECT_EQ(base, ireg_status_bytes("VmPin"));
 		/* The charge is back: the limit is free again. */
 		test_prereg(buf.addr + 64 * 1024, 64 * 1024, 0, NULL, NULL);
 		_exit(_metadata->passed ? 0 : 1);
@@ -217,7 +217,7 @@ TEST_F(limits, rlimit_unprivileged)
 
 /*
  * CAP_IPC_LOCK bypasses the limit, not the charge: root registers past
- * RLIMIT_MEMLOCK and VmLck still grows.
+ * RLIMIT_MEMLOCK and VmPin still grows.
  */
 TEST_F(limits, rlimit_cap_ipc_lock)
 {
@@ -229,15 +229,15 @@ TEST_F(limits, rlimit_cap_ipc_lock)
 	ASSERT_LE(0, self->container);
 	ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K, 256 * 1024));
 	ASSERT_EQ(0, set_memlock(16 * 1024));
-	base = ireg_status_bytes("VmLck");
+	base = ireg_status_bytes("VmPin");
 
 	test_prereg(buf.addr, 256 * 1024, 0, &handle, NULL);
-	EXPECT_EQ(base + 256 * 1024, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(base + 256 * 1024, ireg_status_bytes("VmPin"));
 	test_register(buf.addr, 64 * 1024, 0, IREG_PROT_RW, NULL, NULL);
-	EXPECT_EQ(base + 320 * 1024, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(base + 320 * 1024, ireg_status_bytes("VmPin"));
 	test_counts(2, 1, 80);
 	test_unreg(handle, 0);
-	EXPECT_EQ(base + 64 * 1024, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(base + 64 * 1024, ireg_status_bytes("VmPin"));
 	ireg_buf_free(&buf);
 }
 
@@ -299,27 +299,27 @@ TEST_F(limits, kill9_releases)
 TEST_F(limits, close_releases)
 {
 	struct ireg_buf buf;
-	long long vmlck;
+	long long vmpin;
 	uint32_t handle;
 
 	self->container = ireg_container_open(self->bdf, &self->group);
 	ASSERT_LE(0, self->container);
 	ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K, IREG_SZ_2M));
-	vmlck = ireg_status_bytes("VmLck");
+	vmpin = ireg_status_bytes("VmPin");
 	test_prereg(buf.addr, IREG_SZ_2M, 0, &handle, NULL);
 	test_prereg(buf.addr, IREG_SZ_2M, 0, NULL, NULL);
 	test_map(handle, 0, IREG_SZ_2M, IREG_PROT_RW, 0, NULL);
 	test_register(buf.addr, 64 * 1024, IOMMU_REG_MAP_IOVA_IDENTITY,
 		      IREG_PROT_RW, NULL, NULL);
 	EXPECT_EQ(self->pins + 512 + 16, ireg_foll_pins());
-	EXPECT_EQ(vmlck + IREG_SZ_2M + 64 * 1024, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(vmpin + IREG_SZ_2M + 64 * 1024, ireg_status_bytes("VmPin"));
 
 	close(self->group);
 	close(self->container);
 	self->group = -1;
 	self->container = -1;
 	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
-	EXPECT_EQ(vmlck, wait_vmlck(vmlck, RELEASE_MS));
+	EXPECT_EQ(vmpin, wait_vmpin(vmpin, RELEASE_MS));
 	ireg_buf_free(&buf);
 }
 
@@ -327,7 +327,7 @@ TEST_F(limits, close_releases)
 TEST_F(limits, fork_child_exits)
 {
 	struct ireg_buf buf;
-	long long vmlck;
+	long long vmpin;
 	uint32_t handle;
 	int status;
 	pid_t pid;
@@ -336,7 +336,7 @@ TEST_F(limits, fork_child_exits)
 	ASSERT_LE(0, self->container);
 	ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K, 64 * 1024));
 	test_register(buf.addr, 64 * 1024, 0, IREG_PROT_RW, &handle, NULL);
-	vmlck = ireg_status_bytes("VmLck");
+	vmpin = ireg_status_bytes("VmPin");
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -346,11 +346,11 @@ TEST_F(limits, fork_child_exits)
 	usleep(100000);
 	test_counts(1, 1, 16);
 	EXPECT_EQ(self->pins + 16, ireg_foll_pins());
-	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
 
 	test_unreg(handle, 0);
 	EXPECT_EQ(self->pins, ireg_foll_pins());
-	EXPECT_EQ(vmlck - 64 * 1024, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(vmpin - 64 * 1024, ireg_status_bytes("VmPin"));
 	ireg_buf_free(&buf);
 }
 
@@ -364,15 +364,15 @@ TEST_F(limits, fork_parent_closes)
 {
 	int down[2], status;
 	struct ireg_buf buf;
-	long long vmlck;
+	long long vmpin;
 	pid_t pid;
 
 	self->container = ireg_container_open(self->bdf, &self->group);
 	ASSERT_LE(0, self->container);
 	ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K, 64 * 1024));
-	vmlck = ireg_status_bytes("VmLck");
+	vmpin = ireg_status_bytes("VmPin");
 	test_register(buf.addr, 64 * 1024, 0, IREG_PROT_RW, NULL, NULL);
-	EXPECT_EQ(vmlck + 64 * 1024, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(vmpin + 64 * 1024, ireg_status_bytes("VmPin"));
 
 	ASSERT_EQ(0, pipe(down));
 	pid = fork();
@@ -389,12 +389,12 @@ TEST_F(limits, fork_parent_closes)
 	self->container = -1;
 	usleep(100000);
 	EXPECT_EQ(self->pins + 16, ireg_foll_pins());
-	EXPECT_EQ(vmlck + 64 * 1024, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(vmpin + 64 * 1024, ireg_status_bytes("VmPin"));
 
 	signal_fd(down[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
-	EXPECT_EQ(vmlck, wait_vmlck(vmlck, RELEASE_MS));
+	EXPECT_EQ(vmpin, wait_vmpin(vmpin, RELEASE_MS));
 	close(down[1]);
 	ireg_buf_free(&buf);
 }

@@ -424,18 +424,18 @@ TEST_F(reg, prereg_once)
 {
 	long long pins = ireg_foll_pins();
 	uint32_t h1, h2, h3, h4, refs;
-	long long vmlck;
+	long long vmpin;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &h1, &refs);
 	EXPECT_EQ(1, refs);
-	vmlck = ireg_status_bytes("VmLck");
+	vmpin = ireg_status_bytes("VmPin");
 	EXPECT_EQ(pins + 4, ireg_foll_pins());
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &h2, &refs);
 	EXPECT_EQ(h1, h2);
 	EXPECT_EQ(2, refs);
 	test_counts(1, 0, 4);
-	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
 	EXPECT_EQ(pins + 4, ireg_foll_pins());
 
 	/* Other flags, or another range: another region. */
@@ -916,7 +916,7 @@ TEST_F(reg, unreg_bad_input)
 
 TEST_F(reg, unreg_twice)
 {
-	long long vmlck = ireg_status_bytes("VmLck");
+	long long vmpin = ireg_status_bytes("VmPin");
 	uint32_t handle;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
@@ -924,13 +924,13 @@ TEST_F(reg, unreg_twice)
 	test_err_unreg(ENOENT, handle, 0);
 	test_err_unreg(ENOENT, handle, IOMMU_REG_UNREG_UNMAP);
 	test_counts(0, 0, 0);
-	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
 }
 
 /* The last reference cannot go while MAP's mappings remain. */
 TEST_F(reg, unreg_busy)
 {
-	long long pins, vmlck;
+	long long pins, vmpin;
 	uint64_t iova[2], unmapped;
 	uint32_t handle;
 
@@ -939,12 +939,12 @@ TEST_F(reg, unreg_busy)
 	test_map(handle, PAGE_SIZE, PAGE_SIZE, IOMMU_REG_PROT_READ, 0,
 		 &iova[1]);
 	pins = ireg_foll_pins();
-	vmlck = ireg_status_bytes("VmLck");
+	vmpin = ireg_status_bytes("VmPin");
 
 	test_err_unreg(EBUSY, handle, 0);
 	test_counts(1, 2, 4);
 	EXPECT_EQ(pins, ireg_foll_pins());
-	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
 	/* Still registered: another reference can be taken and dropped. */
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, NULL);
 	test_unreg(handle, 0);
@@ -959,8 +959,8 @@ TEST_F(reg, unreg_busy)
 	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
 	test_counts(0, 0, 0);
 	EXPECT_EQ(pins - 4, ireg_foll_pins());
-	EXPECT_EQ(vmlck - 4 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmLck"));
+	EXPECT_EQ(vmpin - 4 * (long long)PAGE_SIZE,
+		  ireg_status_bytes("VmPin"));
 	test_err_unmap(ENOENT, iova[0], 4 * PAGE_SIZE, 0);
 }
 
@@ -1026,14 +1026,14 @@ TEST_F(reg, register_bad_input)
 TEST_F(reg, register_iova_conflict)
 {
 	uint64_t iova = FIXED_IOVA;
-	long long pins, vmlck;
+	long long pins, vmpin;
 	uint32_t handle;
 
 	test_register(self->mem, 4 * PAGE_SIZE, IOMMU_REG_MAP_IOVA_FIXED,
 		      IREG_PROT_RW, &handle, &iova);
 	EXPECT_EQ(FIXED_IOVA, iova);
 	pins = ireg_foll_pins();
-	vmlck = ireg_status_bytes("VmLck");
+	vmpin = ireg_status_bytes("VmPin");
 
 	test_err_register(EEXIST, self->mem + 8 * PAGE_SIZE, 4 * PAGE_SIZE,
 			  IOMMU_REG_MAP_IOVA_FIXED, IREG_PROT_RW,
@@ -1045,7 +1045,7 @@ TEST_F(reg, register_iova_conflict)
 			  IOMMU_REG_MAP_IOVA_FIXED, IREG_PROT_RW, 1ULL << 48);
 	test_counts(1, 1, 4);
 	EXPECT_EQ(pins, ireg_foll_pins());
-	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
 
 	test_unreg(handle, 0);
 	test_counts(0, 0, 0);
@@ -1157,37 +1157,37 @@ TEST_F(reg, info_counts)
 }
 
 /*
- * Locked memory is charged to mm->locked_vm (VmLck) for root too:
+ * Locked memory is charged to mm->locked_vm (VmPin) for root too:
  * account_locked_vm() skips only the RLIMIT_MEMLOCK check for
  * CAP_IPC_LOCK, never the charge, as type1 does.  Mapping charges
  * nothing more; the region's last reference gives it back.
  */
-TEST_F(reg, vmlck)
+TEST_F(reg, vmpin)
 {
-	long long base = ireg_status_bytes("VmLck");
+	long long base = ireg_status_bytes("VmPin");
 	uint32_t h1, h2;
 
 	ASSERT_LE(0, base);
 	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &h1, NULL);
 	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmLck"));
+		  ireg_status_bytes("VmPin"));
 	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &h1, NULL);
 	test_map(h1, 0, 16 * PAGE_SIZE, IREG_PROT_RW, 0, NULL);
 	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmLck"));
+		  ireg_status_bytes("VmPin"));
 	test_register(self->mem + 16 * PAGE_SIZE, 4 * PAGE_SIZE, 0,
 		      IREG_PROT_RW, &h2, NULL);
 	EXPECT_EQ(base + 20 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmLck"));
+		  ireg_status_bytes("VmPin"));
 
 	test_unreg(h2, 0);
 	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmLck"));
+		  ireg_status_bytes("VmPin"));
 	test_unreg(h1, 0);
 	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmLck"));
+		  ireg_status_bytes("VmPin"));
 	test_unreg(h1, IOMMU_REG_UNREG_UNMAP);
-	EXPECT_EQ(base, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(base, ireg_status_bytes("VmPin"));
 }
 
 /* Pre-registration pins; mapping and unmapping never touch the pins. */
@@ -1289,7 +1289,7 @@ FIXTURE_TEARDOWN(mem)
 TEST_F_TIMEOUT(mem, register, 600)
 {
 	uint64_t npages = variant->size / PAGE_SIZE, iova, unmapped, align;
-	long long vmlck = ireg_status_bytes("VmLck");
+	long long vmpin = ireg_status_bytes("VmPin");
 	long long pins = ireg_foll_pins();
 	struct iommu_reg_info info;
 	uint32_t handle, refs;
@@ -1297,8 +1297,8 @@ TEST_F_TIMEOUT(mem, register, 600)
 	test_prereg(self->buf.addr, variant->size, 0, &handle, &refs);
 	EXPECT_EQ(1, refs);
 	test_counts(1, 0, npages);
-	EXPECT_EQ(vmlck + (long long)variant->size,
-		  ireg_status_bytes("VmLck"));
+	EXPECT_EQ(vmpin + (long long)variant->size,
+		  ireg_status_bytes("VmPin"));
 	EXPECT_EQ(pins + (long long)npages, ireg_foll_pins());
 
 	test_map(handle, 0, variant->size, IREG_PROT_RW, 0, &iova);
@@ -1310,7 +1310,7 @@ TEST_F_TIMEOUT(mem, register, 600)
 
 	test_unreg(handle, 0);
 	test_counts(0, 0, 0);
-	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
 	EXPECT_EQ(pins, ireg_foll_pins());
 }
 

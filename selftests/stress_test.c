@@ -9,7 +9,7 @@
  * Errors from the races (ENOENT, EBUSY, EBADF, ...) are expected and
  * counted; what must not happen is a splat (the VM runner scans the log,
  * with lockdep and KASAN on the debug kernel) or a leak: once every
- * process is gone, no page stays pinned and VmLck is back at baseline.
+ * process is gone, no page stays pinned and VmPin is back at baseline.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -148,13 +148,13 @@ static int open_container(const char *bdf, int *group)
 	return -1;
 }
 
-static long long wait_pins(long long pins, long long vmlck)
+static long long wait_pins(long long pins, long long vmpin)
 {
 	uint64_t end = ireg_now_us() + RELEASE_MS * 1000ULL;
 	long long now;
 
 	while (((now = ireg_foll_pins()) != pins ||
-		ireg_status_bytes("VmLck") != vmlck) && ireg_now_us() < end)
+		ireg_status_bytes("VmPin") != vmpin) && ireg_now_us() < end)
 		usleep(20000);
 	return now;
 }
@@ -182,7 +182,7 @@ FIXTURE_TEARDOWN(stress)
 TEST_F_TIMEOUT(stress, threads, 600)
 {
 	const char *bdf = ireg_edu_bdf(0);
-	long long pins = ireg_foll_pins(), vmlck = ireg_status_bytes("VmLck");
+	long long pins = ireg_foll_pins(), vmpin = ireg_status_bytes("VmPin");
 	struct worker w[NR_THREADS];
 	unsigned long ops = 0, fails = 0;
 	int i, group, fd;
@@ -212,8 +212,8 @@ TEST_F_TIMEOUT(stress, threads, 600)
 	TH_LOG("%d threads: %lu commands, %lu failed (races)", NR_THREADS,
 	       ops, fails);
 	EXPECT_LT(0, ops);
-	EXPECT_EQ(pins, wait_pins(pins, vmlck));
-	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(pins, wait_pins(pins, vmpin));
+	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
 }
 
 /*
@@ -255,7 +255,7 @@ static void __attribute__((noreturn)) closer_child(const char *bdf,
 TEST_F_TIMEOUT(stress, close_and_kill, 600)
 {
 	const char *bdf[2] = { ireg_edu_bdf(0), ireg_edu_bdf(1) };
-	long long pins = ireg_foll_pins(), vmlck = ireg_status_bytes("VmLck");
+	long long pins = ireg_foll_pins(), vmpin = ireg_status_bytes("VmPin");
 	uint64_t end = ireg_now_us() + stress_seconds() / 2 * 1000000ULL;
 	unsigned int seed = getpid(), kills = 0, i;
 	pid_t child[2] = { 0, 0 };
@@ -292,8 +292,8 @@ TEST_F_TIMEOUT(stress, close_and_kill, 600)
 			kills++;
 		}
 	TH_LOG("%u processes killed with SIGKILL mid-flight", kills);
-	EXPECT_EQ(pins, wait_pins(pins, vmlck));
-	EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(pins, wait_pins(pins, vmpin));
+	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
 }
 
 TEST_HARNESS_MAIN
