@@ -342,6 +342,10 @@ int ireg_region_insert(struct ireg_container *c, struct ireg_region *r,
 	*dup = NULL;
 	old = ireg_region_find_exact(c, r->node.start, r->node.last,
 				     r->flags);
+	if (old && old->refs == UINT_MAX) {
+		*dup = r;
+		return -EOVERFLOW;
+	}
 	if (old) {
 		old->refs++;
 		*out = old;
@@ -458,6 +462,11 @@ retry:
 	mutex_lock(&c->lock);
 	r = ireg_region_find_exact(c, vaddr, vaddr + size - 1, flags);
 	if (r) {
+		/* 2^32 registrations of one range: refuse, never wrap. */
+		if (r->refs == UINT_MAX) {
+			mutex_unlock(&c->lock);
+			return ERR_PTR(-EOVERFLOW);
+		}
 		r->refs++;
 		return r;
 	}

@@ -136,7 +136,7 @@ static long ireg_type1_map_dma(struct ireg_container *c, void __user *arg)
 		goto out_unlock;
 	r = ireg_region_find_covering(c, map.vaddr, map.vaddr + map.size - 1,
 				      prot & IOMMU_REG_PROT_WRITE);
-	if (r) {
+	if (r && r->refs < UINT_MAX) {
 		r->refs++;
 	} else {
 		mutex_unlock(&c->lock);

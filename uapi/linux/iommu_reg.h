@@ -44,14 +44,26 @@
  * - EFAULT: a user pointer could not be read or written.
  * - EOVERFLOW: an address plus length wraps around, or a value does not fit
  *   the field that must carry it.
- * - ENOMEM: out of kernel memory, or over RLIMIT_MEMLOCK.
+ * - ENOMEM: out of kernel memory; over RLIMIT_MEMLOCK (checked before
+ *   anything is pinned, against what the calling *user* already has
+ *   charged); or a range larger than the machine's memory.
  * - ENOENT: a handle or IOVA does not name an existing object.
  * - EBUSY: the object is still in use.
  * - EOPNOTSUPP: the request is well formed but the hardware or this
  *   configuration cannot honour it, or the memory cannot be long-term
  *   pinned (for example a DAX mapping).
  * - EPERM: a mapping asks for more access than its region allows (write
- *   to a read-only region).
+ *   to a read-only region); IOMMU_REG_WC_BAR without the privilege it
+ *   needs.  VFIO_SET_IOMMU fails with EPERM for a group whose MSIs are not
+ *   isolated (no interrupt remapping), as with type1, unless the module
+ *   parameter allow_unsafe_interrupts is set.
+ * - EAGAIN: the range changed while it was being pinned, three times in a
+ *   row (memory being remapped under the call); retry.
+ * - ENODEV: the container was released while the call was on its way in
+ *   (another thread closed the last group); the device named is not open
+ *   through VFIO (IOMMU_REG_SVA_BIND, IOMMU_REG_WC_BAR).
+ * - EINTR: a fatal signal arrived while a large range was being pinned;
+ *   nothing stays pinned.
  * - EEXIST: a fixed or identity IOVA overlaps an existing mapping.
  * - ERANGE: a fixed or identity IOVA lies outside the usable IOVA ranges
  *   (outside the aperture or inside a reserved region such as the MSI
@@ -59,9 +71,16 @@
  * - ENOSPC: the per-container region limit is reached, or no free IOVA
  *   range is large enough.
  * - EFAULT also covers user memory that is not mapped, is PROT_NONE, is an
- *   I/O or PFN mapping, or is read-only while the region asks for write.
+ *   I/O or PFN mapping, or is read-only while the region asks for write,
+ *   and a range that lies outside the user address space.
  *
- * A failing ioctl changes nothing: no partial state is left behind.
+ * A failing ioctl changes nothing: no partial state is left behind, with
+ * one exception: a command whose result cannot be written back (EFAULT on
+ * the final copy, because another thread unmapped the argument) has
+ * already done its work.  IOMMU_REG_UNMAP and VFIO_IOMMU_UNMAP_DMA then
+ * leave the range unmapped; commands that create something
+ * (IOMMU_REG_PREREG, IOMMU_REG_MAP, IOMMU_REG_REGISTER, IOMMU_REG_SVA_BIND)
+ * undo it.
  *
  * A larger @argsz than the kernel knows, with a zero tail, is accepted;
  * output is written up to the smaller of the two sizes.
