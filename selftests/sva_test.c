@@ -10,6 +10,9 @@
  * what Debian's 6.1 intel-iommu driver returns for a device without PRI
  * and PASID.
  *
+ * Devices of the container that VFIO has not opened are reported but
+ * never reconfigured or bound (report_two_devices).
+ *
  * sva.bind_on_hardware is the success path: it runs when the report says
  * nothing is missing (Intel DSA/IAA behind VT-d in scalable mode, or a
  * PRI-capable device behind an Arm SMMUv3) and skips here with a reason.
@@ -91,6 +94,7 @@ static int _test_sva_unbind(int fd, uint32_t domain, uint32_t rid)
 FIXTURE(sva) {
 	int container;
 	int group;
+	int device;
 	const char *bdf;
 	uint32_t domain;
 	uint32_t rid;
@@ -100,6 +104,7 @@ FIXTURE_SETUP(sva)
 {
 	self->container = -1;
 	self->group = -1;
+	self->device = -1;
 	/* A real SVA device, on hardware that has one; else an edu. */
 	self->bdf = getenv("IREG_SVA_BDF");
 	if (!self->bdf)
@@ -109,10 +114,15 @@ FIXTURE_SETUP(sva)
 	ASSERT_EQ(0, sva_pci_addr(self->bdf, &self->domain, &self->rid));
 	self->container = ireg_container_open(self->bdf, &self->group);
 	ASSERT_LE(0, self->container);
+	/* Only a device opened through VFIO is probed or bound. */
+	self->device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
+	ASSERT_LE(0, self->device);
 }
 
 FIXTURE_TEARDOWN(sva)
 {
+	if (self->device >= 0)
+		close(self->device);
 	if (self->group >= 0)
 		close(self->group);
 	if (self->container >= 0)
@@ -205,7 +215,7 @@ TEST_F(sva, report_two_devices)
 	struct iommu_reg_sva_device recs[2];
 	const char *bdf2 = ireg_edu_bdf(1);
 	uint32_t domain2, rid2, num = 2;
-	int group2;
+	int group2, dev2;
 
 	if (!bdf2)
 		SKIP(return, "needs two edu devices");
@@ -214,11 +224,32 @@ TEST_F(sva, report_two_devices)
 	ASSERT_LE(0, group2);
 	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER, &self->container));
 
+	/*
+	 * The second device is in the container but not open: it is
+	 * reported, its IOMMU features are left alone (EBUSY), and it
+	 * cannot be bound.
+	 */
 	ASSERT_EQ(0, _test_sva_info(self->container, 0, 0, 0, recs, &num,
 				    sizeof(recs[0])));
 	ASSERT_EQ(2, num);
 	sva_check_edu(_metadata, &recs[0], self->domain, self->rid);
+	EXPECT_EQ(domain2, recs[1].pci_domain);
+	EXPECT_EQ(rid2, recs[1].pci_rid);
+	EXPECT_EQ(EBUSY, recs[1].iopf_errno);
+	EXPECT_EQ(EBUSY, recs[1].sva_errno);
+	EXPECT_FALSE(recs[1].caps & IOMMU_REG_SVA_CAP_SVA);
+	EXPECT_ERRNO(ENODEV, _test_sva_bind(self->container, domain2, rid2,
+					    NULL));
+
+	/* Opened, it is probed like the first. */
+	dev2 = ioctl(group2, VFIO_GROUP_GET_DEVICE_FD, bdf2);
+	ASSERT_LE(0, dev2);
+	num = 2;
+	ASSERT_EQ(0, _test_sva_info(self->container, 0, 0, 0, recs, &num,
+				    sizeof(recs[0])));
+	ASSERT_EQ(2, num);
 	sva_check_edu(_metadata, &recs[1], domain2, rid2);
+	close(dev2);
 
 	/* The device leaves with its group. */
 	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_UNSET_CONTAINER));

@@ -555,7 +555,9 @@ struct iommu_reg_notify {
  *	returned
  * @sva_errno: 0, or the positive errno iommu_dev_enable_feature(SVA)
  *	returned; IOPF is enabled first, as the SVA API requires, and the
- *	attempt is made even when IOPF failed, to report what the IOMMU says
+ *	attempt is made even when IOPF failed, to report what the IOMMU says.
+ *	Both are EBUSY for a device the caller has not opened through VFIO:
+ *	its features are then neither tried nor changed.
  * @pasid: the bound PASID when BOUND is set, otherwise 0
  * @__reserved: zero
  */
@@ -637,6 +639,7 @@ struct iommu_reg_sva_bind {
  * Argument: struct iommu_reg_sva_bind.  Errors, in the order they are
  * checked: EINVAL (flags, reserved), ENOENT (no such device in the
  * container), EEXIST (the device is already bound in this container),
+ * ENODEV (the caller has not opened the device through VFIO),
  * EOPNOTSUPP (IOMMU_REG_SVA_INFO reports a @missing piece; or enabling
  * the IOPF or SVA feature failed; or the kernel's SVA API refused, as
  * Debian's 6.1 does on every x86 machine; or it gave no PASID), and any
