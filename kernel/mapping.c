@@ -79,6 +79,8 @@ static int ireg_mapping_program(struct ireg_container *c,
 			return ret;
 		}
 		i += run;
+		/* Millions of runs for a large scattered region. */
+		cond_resched();
 	}
 	return 0;
 }
