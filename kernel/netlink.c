@@ -52,22 +52,24 @@ static const struct genl_multicast_group ireg_nl_mcgrps[] = {
 #define IREG_NL_CRED_ADMIN	2UL
 
 /*
- * The first call of a dump runs in the sendmsg() of the task that asked
- * for it; later calls may run in anyone's recvmsg().
+ * A dump's start callback runs in the sendmsg() of the task that asked
+ * for it; its dumpit calls may run in anyone's recvmsg(), even the first
+ * (the kernel defers a dump whose socket's receive queue is full).
  */
-static void ireg_nl_capture_cred(struct netlink_callback *cb)
+static int ireg_nl_dump_start(struct netlink_callback *cb)
 {
-	if (cb->args[2] & IREG_NL_CRED_SET)
-		return;
 	cb->args[2] = IREG_NL_CRED_SET;
 	if (netlink_capable(cb->skb, CAP_SYS_ADMIN))
 		cb->args[2] |= IREG_NL_CRED_ADMIN;
 	cb->args[3] = from_kuid(&init_user_ns, current_euid());
+	return 0;
 }
 
 static bool ireg_nl_visible(struct netlink_callback *cb,
 			    const struct ireg_container *c)
 {
+	if (WARN_ON_ONCE(!(cb->args[2] & IREG_NL_CRED_SET)))
+		return false;
 	return (cb->args[2] & IREG_NL_CRED_ADMIN) ||
 	       uid_eq(c->uid, make_kuid(&init_user_ns, cb->args[3]));
 }
@@ -214,7 +216,6 @@ static int ireg_nl_container_dump(struct sk_buff *msg,
 	u32 id, pid;
 	int ret = 0;
 
-	ireg_nl_capture_cred(cb);
 	ireg_nl_filters(cb, &id, &pid);
 	while ((c = ireg_nl_next(cb, cb->args[0], id, pid))) {
 		mutex_lock(&c->lock);
@@ -226,7 +227,13 @@ static int ireg_nl_container_dump(struct sk_buff *msg,
 		if (ret)
 			break;
 	}
-	/* A full message asks for another round; end of data returns 0. */
+	/*
+	 * A full message asks for another round; end of data returns 0.  A
+	 * container that does not fit even an empty message is an error,
+	 * never a silent end of the dump.
+	 */
+	if (ret && !msg->len)
+		return ret;
 	return ret ? msg->len : 0;
 }
 
@@ -242,15 +249,27 @@ static int ireg_nl_put_region(struct sk_buff *msg, const struct ireg_region *r)
 	return 0;
 }
 
+/*
+ * One region per message, with its mappings.  A region with more mappings
+ * than fit in a message of its own is sent with the ones that fit:
+ * IOMMU_REG_A_NR_MAPPINGS gives the total, so the reader knows the list
+ * is cut short.  Only when @alone (the message holds nothing else) is a
+ * region cut: otherwise it waits for the next, empty, message.
+ */
 static int ireg_nl_fill_region(struct sk_buff *msg,
 			       struct netlink_callback *cb,
-			       struct ireg_container *c, struct ireg_region *r)
+			       struct ireg_container *c, struct ireg_region *r,
+			       bool alone)
 {
 	struct nlattr *mappings, *one;
 	struct ireg_mapping *m;
+	u64 nr_mappings = 0;
 	void *hdr;
 
 	lockdep_assert_held(&c->lock);
+
+	list_for_each_entry(m, &r->mappings, region_node)
+		nr_mappings++;
 
 	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &ireg_nl_family, NLM_F_MULTI,
@@ -262,6 +281,8 @@ static int ireg_nl_fill_region(struct sk_buff *msg,
 	    nla_put_u32(msg, IOMMU_REG_A_REFS, r->refs) ||
 	    nla_put_u8(msg, IOMMU_REG_A_STALE, READ_ONCE(r->stale)) ||
 	    nla_put_u64_64bit(msg, IOMMU_REG_A_PINNED_PAGES, r->npages,
+			      IOMMU_REG_A_PAD) ||
+	    nla_put_u64_64bit(msg, IOMMU_REG_A_NR_MAPPINGS, nr_mappings,
 			      IOMMU_REG_A_PAD))
 		goto err_cancel;
 
@@ -276,8 +297,14 @@ static int ireg_nl_fill_region(struct sk_buff *msg,
 		    nla_put_u64_64bit(msg, IOMMU_REG_A_LENGTH,
 				      m->node.last - m->node.start + 1,
 				      IOMMU_REG_A_PAD) ||
-		    nla_put_u32(msg, IOMMU_REG_A_PROT, m->prot))
-			goto err_cancel;
+		    nla_put_u32(msg, IOMMU_REG_A_PROT, m->prot)) {
+			if (!alone)
+				goto err_cancel;
+			/* Cut short: the mappings that fit, and the total. */
+			if (one)
+				nla_nest_cancel(msg, one);
+			break;
+		}
 		nla_nest_end(msg, one);
 	}
 	nla_nest_end(msg, mappings);
@@ -299,7 +326,6 @@ static int ireg_nl_region_dump(struct sk_buff *msg, struct netlink_callback *cb)
 	u32 id, pid;
 	int ret = 0;
 
-	ireg_nl_capture_cred(cb);
 	ireg_nl_filters(cb, &id, &pid);
 	while ((c = ireg_nl_next(cb, cb->args[0], id, pid))) {
 		unsigned long handle = c->id == cb->args[0] ? cb->args[1] : 0;
@@ -307,7 +333,7 @@ static int ireg_nl_region_dump(struct sk_buff *msg, struct netlink_callback *cb)
 
 		mutex_lock(&c->lock);
 		xa_for_each_start(&c->regions, handle, r, handle) {
-			ret = ireg_nl_fill_region(msg, cb, c, r);
+			ret = ireg_nl_fill_region(msg, cb, c, r, !msg->len);
 			if (ret)
 				break;
 		}
@@ -323,20 +349,28 @@ static int ireg_nl_region_dump(struct sk_buff *msg, struct netlink_callback *cb)
 		if (ret)
 			break;
 	}
+	if (ret && !msg->len)
+		return ret;
 	return ret ? msg->len : 0;
 }
 
-static const struct genl_small_ops ireg_nl_ops[] = {
+static const struct genl_small_ops ireg_nl_small_ops[] = {
 	{
 		.cmd = IOMMU_REG_CMD_STATS_GET,
 		.doit = ireg_nl_stats_get,
 	},
+};
+
+/* Dumps need a start callback: the credentials are taken there. */
+static const struct genl_ops ireg_nl_ops[] = {
 	{
 		.cmd = IOMMU_REG_CMD_CONTAINER_GET,
+		.start = ireg_nl_dump_start,
 		.dumpit = ireg_nl_container_dump,
 	},
 	{
 		.cmd = IOMMU_REG_CMD_REGION_GET,
+		.start = ireg_nl_dump_start,
 		.dumpit = ireg_nl_region_dump,
 	},
 };
@@ -347,8 +381,12 @@ static struct genl_family ireg_nl_family __ro_after_init = {
 	.maxattr = IOMMU_REG_A_MAX,
 	.policy = ireg_nl_dump_policy,
 	.module = THIS_MODULE,
-	.small_ops = ireg_nl_ops,
-	.n_small_ops = ARRAY_SIZE(ireg_nl_ops),
+	/* Our handlers lock what they need; none needs genl_mutex. */
+	.parallel_ops = true,
+	.small_ops = ireg_nl_small_ops,
+	.n_small_ops = ARRAY_SIZE(ireg_nl_small_ops),
+	.ops = ireg_nl_ops,
+	.n_ops = ARRAY_SIZE(ireg_nl_ops),
 	.resv_start_op = IOMMU_REG_CMD_STATS_GET,
 	.mcgrps = ireg_nl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(ireg_nl_mcgrps),

@@ -25,13 +25,19 @@
  * IOMMU_REG_A_DEVICE strings), region and mapping counts.
  *
  * IOMMU_REG_CMD_REGION_GET (dump): one message per region: container id,
- * pid, handle, vaddr, size, flags, refs, stale, pinned pages, and each
- * mapping (IOMMU_REG_A_MAPPINGS, nested IOMMU_REG_A_MAPPING with iova,
- * length, prot).  IOMMU_REG_A_CONTAINER_ID or IOMMU_REG_A_PID in the
- * request restricts the dump.
+ * pid, handle, vaddr, size, flags, refs, stale, pinned pages, the number
+ * of mappings (IOMMU_REG_A_NR_MAPPINGS) and each mapping
+ * (IOMMU_REG_A_MAPPINGS, nested IOMMU_REG_A_MAPPING with iova, length,
+ * prot).  A region with more mappings than one message holds (some
+ * hundreds, depending on the reader's buffer) lists the first ones that
+ * fit: fewer entries than IOMMU_REG_A_NR_MAPPINGS says.
+ * IOMMU_REG_A_CONTAINER_ID or IOMMU_REG_A_PID in the request restricts the
+ * dump; the pid is as seen from the initial pid namespace.
  *
  * A caller without CAP_SYS_ADMIN sees only the containers and regions of
- * processes with its own effective uid.  The "events" multicast group
+ * processes with its own effective uid.  The credentials are those of the
+ * task that sent the dump request; whoever reads the rest of the dump sees
+ * exactly what that task would.  The "events" multicast group
  * needs CAP_SYS_ADMIN to join.
  *
  * Events, sent to the group: IOMMU_REG_CMD_EVENT_REGISTER when a region is
@@ -67,7 +73,7 @@ enum iommu_reg_cmd {
  * @IOMMU_REG_A_DEVICES: nested IOMMU_REG_A_DEVICE
  * @IOMMU_REG_A_DEVICE: string, a device name (PCI address)
  * @IOMMU_REG_A_NR_REGIONS: u32
- * @IOMMU_REG_A_NR_MAPPINGS: u64
+ * @IOMMU_REG_A_NR_MAPPINGS: u64, a container's or a region's mappings
  * @IOMMU_REG_A_HANDLE: u32, a region's handle
  * @IOMMU_REG_A_VADDR: u64
  * @IOMMU_REG_A_SIZE: u64
