@@ -813,7 +813,7 @@ static int u_every_command(int sock)
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	uint32_t root_id, root_pid;
 	struct nlmsghdr *nlh;
-	int ret = 0, stats = 0;
+	int ret = 0, stats = 0, fd;
 	struct tally t;
 	char buf[256];
 
@@ -867,17 +867,23 @@ static int u_every_command(int sock)
 			strerror(errno));
 		ret |= 64;
 	}
-	/* bind() takes a mask of the first 32 groups only. */
-	if (nl->events_group <= 32) {
+	/*
+	 * bind() takes a mask of the first 32 groups only, on a socket not
+	 * bound yet (nl's is, by its first send: a new portid is EINVAL).
+	 */
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd >= 0 && nl->events_group <= 32) {
 		sa.nl_groups = 1U << (nl->events_group - 1);
 		errno = 0;
-		if (!bind(nl->fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
 		    errno != EPERM) {
 			fprintf(stderr, "U: bind to group %u: %s\n",
 				nl->events_group, strerror(errno));
 			ret |= 128;
 		}
 	}
+	if (fd >= 0)
+		close(fd);
 	close(nl->fd);
 	return ret;
 }
