@@ -5,6 +5,7 @@
  * dumps agree with what a process registered, and an unprivileged caller
  * sees only its own uid's objects and cannot join the events group.
  */
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -796,6 +797,18 @@ static void container_id_cb(struct nlmsghdr *nlh, void *arg)
 		*(uint32_t *)arg = ATTR_U32(nlh, IOMMU_REG_A_CONTAINER_ID);
 }
 
+/* ids[0]: how many; ids[1], ids[2]: the first two containers' ids. */
+static void container_ids_cb(struct nlmsghdr *nlh, void *arg)
+{
+	uint32_t *ids = arg;
+
+	if (!attr(nlh, IOMMU_REG_A_CONTAINER_ID))
+		return;
+	if (ids[0] < 2)
+		ids[1 + ids[0]] = ATTR_U32(nlh, IOMMU_REG_A_CONTAINER_ID);
+	ids[0]++;
+}
+
 static void stats_cb(struct nlmsghdr *nlh, void *arg)
 {
 	if (attr(nlh, IOMMU_REG_A_STATS))
@@ -918,6 +931,154 @@ TEST_F(netlink, unprivileged_every_command)
 	free(nl);
 	EXPECT_EQ(0, two_owners_end(&o))
 		TH_LOG("U's exit status: a mask of the failed checks");
+}
+
+/*
+ * A dump waiting for a busy container's lock holds nothing else: another
+ * dump goes on meanwhile.  The lock is held by a large IOMMU_REG_REGISTER
+ * mapping IREG_NL_BUSY_SIZE of scattered 4 KiB pages (one iommu_map() and
+ * IOTLB flush each, seconds under TCG); "X dumps" loops on dumps of that
+ * container until one is seen asleep on a mutex; then a dump of another
+ * container must come back before the REGISTER does.  It would block until
+ * then if the first dump held the registry lock while it waited.
+ */
+#define IREG_NL_BUSY_SIZE	(256UL << 20)
+
+struct busy {
+	int container;
+	uint8_t *buf;
+	uint32_t x_id;
+	pid_t x_tid;
+	volatile int reg_done;
+	volatile int x_started;
+	int reg_ret, reg_errno;
+	uint64_t reg_start_us, reg_end_us;
+};
+
+static void *busy_register(void *arg)
+{
+	struct busy *b = arg;
+
+	b->reg_start_us = ireg_now_us();
+	b->reg_ret = _test_register(b->container, b->buf, IREG_NL_BUSY_SIZE,
+				    0, IREG_PROT_RW, NULL, NULL);
+	b->reg_errno = errno;
+	b->reg_end_us = ireg_now_us();
+	__atomic_store_n(&b->reg_done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void *busy_x_dumps(void *arg)
+{
+	struct busy *b = arg;
+	struct nl *nl = calloc(1, sizeof(*nl));
+	struct tally t;
+
+	b->x_tid = gettid();
+	if (!nl || nl_open(nl))
+		return NULL;
+	__atomic_store_n(&b->x_started, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&b->reg_done, __ATOMIC_SEQ_CST))
+		if (dump_tally(nl, IOMMU_REG_CMD_CONTAINER_GET,
+			       IOMMU_REG_A_CONTAINER_ID, b->x_id, &t))
+			break;
+	close(nl->fd);
+	free(nl);
+	return NULL;
+}
+
+/* True when thread @tid sleeps in a mutex. */
+static bool asleep_on_mutex(pid_t tid)
+{
+	char path[64], wchan[128] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, wchan, sizeof(wchan) - 1);
+	close(fd);
+	if (n > 0)
+		wchan[n] = '\0';
+	return strstr(wchan, "mutex") != NULL;
+}
+
+TEST_F(netlink, dump_waits_on_one_container_only)
+{
+	struct busy b = { .container = self->container };
+	pthread_t reg, xd;
+	struct nl *nl;
+	uint64_t t0, y_us, seen_us = 0;
+	uint32_t y_id, ids[3] = { 0 };
+	int y_group, y, done_before, done_after;
+	long i, npages = IREG_NL_BUSY_SIZE / 4096;
+	struct tally t;
+
+	SKIP_WITHOUT_TWO_EDU();
+	nl = calloc(1, sizeof(*nl));
+	ASSERT_NE(NULL, nl);
+	ASSERT_EQ(0, nl_open(nl));
+	y = ireg_container_open(ireg_edu_bdf(1), &y_group);
+	ASSERT_LE(0, y);
+	/* In id order: the fixture's container X, then Y. */
+	ASSERT_NE(0, send_dump(nl, IOMMU_REG_CMD_CONTAINER_GET,
+			       IOMMU_REG_A_PID, getpid()));
+	ASSERT_EQ(0, nl_recv(nl, container_ids_cb, ids));
+	ASSERT_EQ(2, ids[0]);
+	b.x_id = ids[1];
+	y_id = ids[2];
+	ASSERT_LT(b.x_id, y_id);
+
+	/* 4 KiB pages, touched last to first so no two are contiguous. */
+	b.buf = mmap(NULL, IREG_NL_BUSY_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, b.buf);
+	ASSERT_EQ(0, madvise(b.buf, IREG_NL_BUSY_SIZE, MADV_NOHUGEPAGE));
+	for (i = npages - 1; i >= 0; i--)
+		b.buf[i * 4096] = 1;
+
+	ASSERT_EQ(0, pthread_create(&xd, NULL, busy_x_dumps, &b));
+	while (!__atomic_load_n(&b.x_started, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	ASSERT_EQ(0, pthread_create(&reg, NULL, busy_register, &b));
+	t0 = ireg_now_us();
+	while (!__atomic_load_n(&b.reg_done, __ATOMIC_SEQ_CST) &&
+	       ireg_now_us() - t0 < 60000000) {
+		if (asleep_on_mutex(b.x_tid)) {
+			seen_us = ireg_now_us();
+			break;
+		}
+		usleep(200);
+	}
+	done_before = __atomic_load_n(&b.reg_done, __ATOMIC_SEQ_CST);
+	y_us = ireg_now_us();
+	EXPECT_EQ(0, dump_tally(nl, IOMMU_REG_CMD_CONTAINER_GET,
+				IOMMU_REG_A_CONTAINER_ID, y_id, &t));
+	y_us = ireg_now_us() - y_us;
+	done_after = __atomic_load_n(&b.reg_done, __ATOMIC_SEQ_CST);
+	EXPECT_EQ(1, t.root);
+
+	pthread_join(reg, NULL);
+	pthread_join(xd, NULL);
+	ASSERT_EQ(0, b.reg_ret) TH_LOG("REGISTER: %s", strerror(b.reg_errno));
+	TH_LOG("REGISTER of %lu MiB took %.3f s; X dump asleep on a mutex "
+	       "%.3f s in; the dump of Y took %.3f s",
+	       IREG_NL_BUSY_SIZE >> 20,
+	       (b.reg_end_us - b.reg_start_us) / 1e6,
+	       seen_us ? (seen_us - b.reg_start_us) / 1e6 : -1.0, y_us / 1e6);
+	if (!seen_us || done_before)
+		SKIP(goto out, "the REGISTER was over before a dump waited "
+			       "for it: nothing was tested");
+	EXPECT_EQ(0, done_after)
+		TH_LOG("the dump of Y waited for the REGISTER on X");
+out:
+	munmap(b.buf, IREG_NL_BUSY_SIZE);
+	close(y_group);
+	close(y);
+	close(nl->fd);
+	free(nl);
 }
 
 TEST_HARNESS_MAIN
