@@ -937,12 +937,12 @@ TEST_F(netlink, unprivileged_every_command)
  * A dump waiting for a busy container's lock holds nothing else: another
  * dump goes on meanwhile.  The lock is held by a large IOMMU_REG_REGISTER
  * mapping IREG_NL_BUSY_SIZE of scattered 4 KiB pages (one iommu_map() and
- * IOTLB flush each, seconds under TCG); "X dumps" loops on dumps of that
- * container until one is seen asleep on a mutex; then a dump of another
+ * IOTLB flush each); a thread loops on dumps of that container until one
+ * is seen asleep in the dump (on the container's lock); then a dump of another
  * container must come back before the REGISTER does.  It would block until
  * then if the first dump held the registry lock while it waited.
  */
-#define IREG_NL_BUSY_SIZE	(256UL << 20)
+#define IREG_NL_BUSY_SIZE	(512UL << 20)
 
 struct busy {
 	int container;
@@ -987,8 +987,11 @@ static void *busy_x_dumps(void *arg)
 	return NULL;
 }
 
-/* True when thread @tid sleeps in a mutex. */
-static bool asleep_on_mutex(pid_t tid)
+/*
+ * True when thread @tid sleeps in a netlink dump of ours: on a container's
+ * lock (mutex_lock() is a scheduler function, so wchan names its caller).
+ */
+static bool asleep_in_dump(pid_t tid)
 {
 	char path[64], wchan[128] = "";
 	ssize_t n;
@@ -1002,42 +1005,60 @@ static bool asleep_on_mutex(pid_t tid)
 	close(fd);
 	if (n > 0)
 		wchan[n] = '\0';
-	return strstr(wchan, "mutex") != NULL;
+	return !strncmp(wchan, "ireg_nl_", 8);
 }
 
-TEST_F(netlink, dump_waits_on_one_container_only)
+enum busy_probe {
+	PROBE_NEW_CONTAINER,	/* VFIO_SET_IOMMU: the registry lock */
+	PROBE_DUMP_OTHER,	/* a dump of another container */
+};
+
+/* Hold X's lock with a REGISTER, a dump asleep on it, then @probe. */
+static void busy_container(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(netlink) *self, enum busy_probe probe)
 {
 	struct busy b = { .container = self->container };
-	pthread_t reg, xd;
-	struct nl *nl;
-	uint64_t t0, y_us, seen_us = 0;
-	uint32_t y_id, ids[3] = { 0 };
-	int y_group, y, done_before, done_after;
+	uint32_t y_id = 0, ids[3] = { 0 };
+	int y_group = -1, y = -1, done_before, done_after;
 	long i, npages = IREG_NL_BUSY_SIZE / 4096;
+	uint64_t t0, probe_us, seen_us = 0;
+	pthread_t reg, xd;
+	uint8_t *spacer;
 	struct tally t;
+	struct nl *nl;
 
-	SKIP_WITHOUT_TWO_EDU();
 	nl = calloc(1, sizeof(*nl));
 	ASSERT_NE(NULL, nl);
 	ASSERT_EQ(0, nl_open(nl));
-	y = ireg_container_open(ireg_edu_bdf(1), &y_group);
-	ASSERT_LE(0, y);
-	/* In id order: the fixture's container X, then Y. */
+	if (probe == PROBE_DUMP_OTHER) {
+		y = ireg_container_open(ireg_edu_bdf(1), &y_group);
+		ASSERT_LE(0, y);
+	}
+	/* In id order: the fixture's container X, then Y if opened. */
 	ASSERT_NE(0, send_dump(nl, IOMMU_REG_CMD_CONTAINER_GET,
 			       IOMMU_REG_A_PID, getpid()));
 	ASSERT_EQ(0, nl_recv(nl, container_ids_cb, ids));
-	ASSERT_EQ(2, ids[0]);
+	ASSERT_EQ(y >= 0 ? 2 : 1, ids[0]);
 	b.x_id = ids[1];
 	y_id = ids[2];
-	ASSERT_LT(b.x_id, y_id);
 
-	/* 4 KiB pages, touched last to first so no two are contiguous. */
+	/*
+	 * 4 KiB pages, faulted in turn with those of a spacer buffer, so
+	 * that no two of the buffer's are physically contiguous.
+	 */
 	b.buf = mmap(NULL, IREG_NL_BUSY_SIZE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	spacer = mmap(NULL, IREG_NL_BUSY_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, b.buf);
+	ASSERT_NE(MAP_FAILED, spacer);
 	ASSERT_EQ(0, madvise(b.buf, IREG_NL_BUSY_SIZE, MADV_NOHUGEPAGE));
-	for (i = npages - 1; i >= 0; i--)
+	ASSERT_EQ(0, madvise(spacer, IREG_NL_BUSY_SIZE, MADV_NOHUGEPAGE));
+	for (i = 0; i < npages; i++) {
 		b.buf[i * 4096] = 1;
+		spacer[i * 4096] = 1;
+	}
+	munmap(spacer, IREG_NL_BUSY_SIZE);
 
 	ASSERT_EQ(0, pthread_create(&xd, NULL, busy_x_dumps, &b));
 	while (!__atomic_load_n(&b.x_started, __ATOMIC_SEQ_CST))
@@ -1046,39 +1067,72 @@ TEST_F(netlink, dump_waits_on_one_container_only)
 	t0 = ireg_now_us();
 	while (!__atomic_load_n(&b.reg_done, __ATOMIC_SEQ_CST) &&
 	       ireg_now_us() - t0 < 60000000) {
-		if (asleep_on_mutex(b.x_tid)) {
+		if (asleep_in_dump(b.x_tid)) {
 			seen_us = ireg_now_us();
 			break;
 		}
 		usleep(200);
 	}
 	done_before = __atomic_load_n(&b.reg_done, __ATOMIC_SEQ_CST);
-	y_us = ireg_now_us();
-	EXPECT_EQ(0, dump_tally(nl, IOMMU_REG_CMD_CONTAINER_GET,
-				IOMMU_REG_A_CONTAINER_ID, y_id, &t));
-	y_us = ireg_now_us() - y_us;
+	probe_us = ireg_now_us();
+	if (probe == PROBE_DUMP_OTHER) {
+		EXPECT_EQ(0, dump_tally(nl, IOMMU_REG_CMD_CONTAINER_GET,
+					IOMMU_REG_A_CONTAINER_ID, y_id, &t));
+		EXPECT_EQ(1, t.root);
+	} else {
+		y = ireg_container_open(ireg_edu_bdf(1), &y_group);
+		EXPECT_LE(0, y) TH_LOG("a new container: %s", strerror(errno));
+	}
+	probe_us = ireg_now_us() - probe_us;
 	done_after = __atomic_load_n(&b.reg_done, __ATOMIC_SEQ_CST);
-	EXPECT_EQ(1, t.root);
 
 	pthread_join(reg, NULL);
 	pthread_join(xd, NULL);
 	ASSERT_EQ(0, b.reg_ret) TH_LOG("REGISTER: %s", strerror(b.reg_errno));
-	TH_LOG("REGISTER of %lu MiB took %.3f s; X dump asleep on a mutex "
-	       "%.3f s in; the dump of Y took %.3f s",
+	TH_LOG("REGISTER of %lu MiB took %.3f s; the dump of X asleep "
+	       "%.3f s in; the %s took %.3f s",
 	       IREG_NL_BUSY_SIZE >> 20,
 	       (b.reg_end_us - b.reg_start_us) / 1e6,
-	       seen_us ? (seen_us - b.reg_start_us) / 1e6 : -1.0, y_us / 1e6);
+	       seen_us ? (seen_us - b.reg_start_us) / 1e6 : -1.0,
+	       probe == PROBE_DUMP_OTHER ? "dump of Y" : "new container",
+	       probe_us / 1e6);
 	if (!seen_us || done_before)
 		SKIP(goto out, "the REGISTER was over before a dump waited "
 			       "for it: nothing was tested");
 	EXPECT_EQ(0, done_after)
-		TH_LOG("the dump of Y waited for the REGISTER on X");
+		TH_LOG("the %s waited for the REGISTER on X",
+		       probe == PROBE_DUMP_OTHER ? "dump of Y" :
+		       "new container");
 out:
 	munmap(b.buf, IREG_NL_BUSY_SIZE);
-	close(y_group);
-	close(y);
+	if (y_group >= 0)
+		close(y_group);
+	if (y >= 0)
+		close(y);
 	close(nl->fd);
 	free(nl);
+}
+
+/*
+ * The locking fix: a dump asleep on a busy container's lock holds no
+ * registry lock, so a new container (VFIO_SET_IOMMU registers it) is not
+ * held up by it.
+ */
+TEST_F(netlink, dump_waiting_on_container_holds_no_registry_lock)
+{
+	SKIP_WITHOUT_TWO_EDU();
+	busy_container(_metadata, self, PROBE_NEW_CONTAINER);
+}
+
+/*
+ * Nor is a dump of another container.  Beyond the registry lock this
+ * needs the family's dumps not to run under the global genl_mutex, as
+ * they do unless the family sets parallel_ops.
+ */
+TEST_F(netlink, dump_waiting_on_container_holds_up_no_other_dump)
+{
+	SKIP_WITHOUT_TWO_EDU();
+	busy_container(_metadata, self, PROBE_DUMP_OTHER);
 }
 
 TEST_HARNESS_MAIN
