@@ -1135,4 +1135,68 @@ TEST_F(netlink, dump_waiting_on_container_holds_up_no_other_dump)
 	busy_container(_metadata, self, PROBE_DUMP_OTHER);
 }
 
+/*
+ * A region whose message outgrows any dump message (each mapping is some
+ * 44 bytes; a dump message is at most 32 KiB): the dump must say so (an
+ * error), not end as if the region did not exist.
+ */
+#define IREG_NL_MANY_MAPPINGS	1024
+
+struct one_region {
+	int regions;
+	int mappings;
+};
+
+static void one_region_cb(struct nlmsghdr *nlh, void *arg)
+{
+	struct one_region *o = arg;
+	struct nlattr *m = attr(nlh, IOMMU_REG_A_MAPPINGS), *a;
+	int len;
+
+	if (!attr(nlh, IOMMU_REG_A_HANDLE))
+		return;
+	o->regions++;
+	if (!m)
+		return;
+	len = m->nla_len - NLA_HDRLEN;
+	NLA_FOR_EACH(a, (struct nlattr *)NLA_DATA(m), len)
+		o->mappings++;
+}
+
+TEST_F(netlink, region_with_many_mappings)
+{
+	size_t size = IREG_NL_MANY_MAPPINGS * 4096UL;
+	struct one_region o = { 0 };
+	uint32_t handle, pid = getpid();
+	struct nl *nl = &self->nl;
+	char *p;
+	int i, ret;
+
+	if (self->container < 0)
+		SKIP(return, "no edu device");
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, _test_prereg(self->container, p, size, 0, &handle,
+				  NULL));
+	for (i = 0; i < IREG_NL_MANY_MAPPINGS; i++)
+		ASSERT_EQ(0, _test_map(self->container, handle, i * 4096UL,
+				       4096, IREG_PROT_RW, 0, NULL))
+			TH_LOG("MAP %d: %s", i, strerror(errno));
+
+	ASSERT_NE(0, send_dump(nl, IOMMU_REG_CMD_REGION_GET, IOMMU_REG_A_PID,
+			       pid));
+	ret = nl_recv(nl, one_region_cb, &o);
+	TH_LOG("dump: %d (%s), %d region(s), %d mapping(s)", ret,
+	       ret ? strerror(nl->err) : "done", o.regions, o.mappings);
+	if (!ret) {
+		EXPECT_EQ(1, o.regions)
+			TH_LOG("the dump ended, without an error, before the "
+			       "region that did not fit a message");
+		if (o.regions == 1)
+			EXPECT_EQ(IREG_NL_MANY_MAPPINGS, o.mappings);
+	}
+	munmap(p, size);
+}
+
 TEST_HARNESS_MAIN
