@@ -4,6 +4,8 @@
  * refused with an errno and an extended-ack message (and nothing crashes),
  * dumps agree with what a process registered, and an unprivileged caller
  * sees only its own uid's objects and cannot join the events group.
+ * A dump shows what its starter may see, whoever reads it on, and waits
+ * for no container but those it shows.
  */
 #include <pthread.h>
 #include <sys/mman.h>
@@ -712,6 +714,13 @@ TEST_F(netlink, dump_started_by_root_read_unprivileged)
  * and a few unread STATS replies), starts a region dump and hands the
  * socket to root, which reads once; U reads the rest itself.  Still only
  * U's regions may appear.
+ *
+ * (netlink_dump() skips the dump callback while the queue is over
+ * SO_RCVBUF and netlink_recvmsg() runs it later, so credentials taken on
+ * the first dumpit call are the reader's.  netlink_capable() of a request
+ * sent with an address checks only the current task, so they are even
+ * root's CAP_SYS_ADMIN.  A genl .start callback runs in the requester's
+ * sendmsg() always.)
  */
 static int u_full_queue_then_hand_over(int sock)
 {
@@ -1127,7 +1136,9 @@ TEST_F(netlink, dump_waiting_on_container_holds_no_registry_lock)
 /*
  * Nor is a dump of another container.  Beyond the registry lock this
  * needs the family's dumps not to run under the global genl_mutex, as
- * they do unless the family sets parallel_ops.
+ * they do unless the family sets parallel_ops: a dumpit asleep on a
+ * container's lock then holds up every request of every generic netlink
+ * family without parallel_ops.
  */
 TEST_F(netlink, dump_waiting_on_container_holds_up_no_other_dump)
 {
