@@ -9,6 +9,28 @@
  * every user mapping of the fd with unmap_mapping_range().  A fault after
  * that finds the mark and raises SIGBUS.
  *
+ * Who may have one: only a caller with CAP_SYS_RAWIO, and not under
+ * lockdown (LOCKDOWN_PCI_ACCESS); others get EPERM.  That is what
+ * /proc/bus/pci mmap asks and what sysfs resourceN_wc (root's, mode 0600,
+ * plus the lockdown check) amounts to, so the fd grants nothing its
+ * holder could not map already.  The reason: vfio-pci zaps its own BAR
+ * mappings, under its memory_lock, when the user turns memory decoding
+ * off through config space, puts the device in D3hot or resets it, since
+ * on many servers a load from a BAR that does not decode ends in a fatal
+ * AER, an NMI or a machine check.  Those zaps do not reach our VMAs: on
+ * 6.1 vfio-pci walks a private list of its own VMAs, and it offers no
+ * notifier, nor does the VFIO backend interface (its only device events
+ * are register_device/unregister_device, at first open and last close).
+ * Later kernels zap the device inode's address_space instead, and newer
+ * ones revoke DMABUF-backed BAR mappings; neither is something a compile
+ * probe can see, nor an interface for a foreign mapping.  So the promise
+ * "no access to a BAR that does not decode" rests, as with sysfs, with a
+ * privileged user, on every kernel.
+ *
+ * What is done all the same: a fault inserts nothing while the device is
+ * in D3hot or deeper or its memory decoding is off (read from config
+ * space), and raises SIGBUS; pages already present stay until revoked.
+ *
  * The fd's VMAs must be found for the zap.  Every anon-inode file shares
  * one inode and so one address_space; each fd therefore gets its own
  * address_space (ireg_wcbar.mapping), installed as file->f_mapping before
@@ -17,26 +39,33 @@
  * the mmap path reads.
  *
  * The physical range is reserved write-combining in the x86 PAT memtype
- * list (arch_io_reserve_memtype_wc()) for the object's life;
- * vmf_insert_pfn_prot() then takes the memory type from that reservation.
+ * list (arch_io_reserve_memtype_wc()) until revocation;
+ * vmf_insert_pfn_prot() takes the memory type from that reservation.
+ * Revocation zaps first and frees the reservation after, so no WC PTE
+ * outlives it.
  *
  * Only a device that VFIO has open (register_device called, see
  * container.c) gets an fd, and closing the device (unregister_device)
  * revokes its fds, as the group leaving the container and the container's
  * release do.
  *
- * Locking: ireg_wcbar_lock covers every container's wcbars list and each
- * object's @revoked.  It nests inside ireg_container.lock (group detach,
- * device close) and inside mmap_lock (the fault handler); it is never held
- * while taking either.  Inserting a page happens under it, so a revocation that sets
- * @revoked under it and zaps after it leaves no page behind.
+ * Locking: ireg_wcbar_lock covers every container's wcbars list and the
+ * revocation step (zap, PAT, device reference); it nests inside
+ * ireg_container.lock (group detach, device close) and is never taken by
+ * a fault or by mmap().  Each object's @lock covers its @revoked; the
+ * fault handler inserts a page under it, so a revocation that sets
+ * @revoked under it and zaps after leaves no page behind.  Order:
+ * ireg_container.lock, ireg_wcbar_lock, ireg_wcbar.lock; mmap_lock,
+ * ireg_wcbar.lock.  No user memory is touched under any of them.
  */
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/security.h>
 #include <linux/slab.h>
 
 #include "ireg_config.h"
@@ -48,6 +77,7 @@ static DEFINE_MUTEX(ireg_wcbar_lock);
  * struct ireg_wcbar - a write-combining window of a BAR, behind an fd
  * @node: entry in ireg_container.wcbars while not revoked
  * @mapping: the fd's own address_space, for its VMAs
+ * @lock: protects @revoked; faults insert pages under it
  * @pdev: the device (referenced until revoked)
  * @group: its IOMMU group, to revoke when the group leaves
  * @phys: physical address of the window; immutable
@@ -57,6 +87,7 @@ static DEFINE_MUTEX(ireg_wcbar_lock);
 struct ireg_wcbar {
 	struct list_head node;
 	struct address_space mapping;
+	struct mutex lock;	/* protects @revoked */
 	struct pci_dev *pdev;
 	struct iommu_group *group;
 	phys_addr_t phys;
@@ -74,17 +105,50 @@ static void ireg_wcbar_set_vm_flags(struct vm_area_struct *vma,
 #endif
 }
 
-/* Revoke one object; ireg_wcbar_lock held.  Zap after unlocking. */
-static void ireg_wcbar_revoke_locked(struct ireg_wcbar *w)
+/*
+ * Revoke one object; ireg_wcbar_lock held.  Once @revoked is set no fault
+ * inserts a page, so the zap leaves none; only then may the range lose
+ * its write-combining reservation and the device its reference.
+ */
+static void ireg_wcbar_revoke_one(struct ireg_wcbar *w)
 {
+	struct pci_dev *pdev;
+	bool was_revoked;
+
 	lockdep_assert_held(&ireg_wcbar_lock);
-	if (w->revoked)
-		return;
+	mutex_lock(&w->lock);
+	was_revoked = w->revoked;
 	w->revoked = true;
-	list_del(&w->node);
-	arch_io_free_memtype_wc(w->phys, w->size);
-	pci_dev_put(w->pdev);
+	pdev = w->pdev;
 	w->pdev = NULL;
+	mutex_unlock(&w->lock);
+	if (was_revoked)
+		return;
+
+	list_del_init(&w->node);
+	unmap_mapping_range(&w->mapping, 0, 0, 1);
+	arch_io_free_memtype_wc(w->phys, w->size);
+	pci_dev_put(pdev);
+}
+
+/*
+ * Whether @pdev decodes its memory BARs now, as far as a look tells: not
+ * in D3hot or deeper, memory space enabled in the command register (a VF
+ * has none: its PF's SR-IOV control decides).  A config read that fails,
+ * or all ones from a device in reset, counts as not decoding.
+ */
+static bool ireg_wcbar_decodes(struct pci_dev *pdev)
+{
+	u16 cmd;
+
+	if (READ_ONCE(pdev->current_state) >= PCI_D3hot)
+		return false;
+	if (pdev->no_command_memory)
+		return true;
+	if (pci_read_config_word(pdev, PCI_COMMAND, &cmd) ||
+	    PCI_POSSIBLE_ERROR(cmd))
+		return false;
+	return cmd & PCI_COMMAND_MEMORY;
 }
 
 static vm_fault_t ireg_wcbar_fault(struct vm_fault *vmf)
@@ -95,12 +159,13 @@ static vm_fault_t ireg_wcbar_fault(struct vm_fault *vmf)
 			      ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 
-	mutex_lock(&ireg_wcbar_lock);
-	if (!w->revoked && pgoff < w->size >> PAGE_SHIFT)
+	mutex_lock(&w->lock);
+	if (!w->revoked && pgoff < w->size >> PAGE_SHIFT &&
+	    ireg_wcbar_decodes(w->pdev))
 		ret = vmf_insert_pfn_prot(vma, vmf->address,
 					  (w->phys >> PAGE_SHIFT) + pgoff,
 					  vma->vm_page_prot);
-	mutex_unlock(&ireg_wcbar_lock);
+	mutex_unlock(&w->lock);
 	return ret;
 }
 
@@ -120,10 +185,10 @@ static int ireg_wcbar_mmap(struct file *file, struct vm_area_struct *vma)
 	    pages > (w->size >> PAGE_SHIFT) - vma->vm_pgoff)
 		return -EINVAL;
 
-	mutex_lock(&ireg_wcbar_lock);
+	mutex_lock(&w->lock);
 	if (w->revoked)
 		ret = -ENODEV;
-	mutex_unlock(&ireg_wcbar_lock);
+	mutex_unlock(&w->lock);
 	if (ret)
 		return ret;
 
@@ -142,8 +207,9 @@ static int ireg_wcbar_release(struct inode *inode, struct file *file)
 
 	/* Every VMA holds the file: none is left to zap. */
 	mutex_lock(&ireg_wcbar_lock);
-	ireg_wcbar_revoke_locked(w);
+	ireg_wcbar_revoke_one(w);
 	mutex_unlock(&ireg_wcbar_lock);
+	mutex_destroy(&w->lock);
 	kfree(w);
 	return 0;
 }
@@ -195,6 +261,13 @@ int ireg_wcbar_open(struct ireg_ucmd *ucmd)
 	phys_addr_t phys;
 	int ret, fd;
 
+	/* What /proc/bus/pci and sysfs resourceN_wc ask: see the top. */
+	if (!capable(CAP_SYS_RAWIO))
+		return -EPERM;
+	ret = security_locked_down(LOCKDOWN_PCI_ACCESS);
+	if (ret)
+		return ret;
+
 	if (cmd->flags || cmd->bar >= PCI_STD_NUM_BARS)
 		return -EINVAL;
 	if (!PAGE_ALIGNED(cmd->offset) || !PAGE_ALIGNED(cmd->length))
@@ -204,6 +277,7 @@ int ireg_wcbar_open(struct ireg_ucmd *ucmd)
 	if (!w)
 		return -ENOMEM;
 	address_space_init_once(&w->mapping);
+	mutex_init(&w->lock);
 
 	mutex_lock(&c->lock);
 	pdev = ireg_container_find_pdev(c, cmd->pci_domain, cmd->pci_rid,
@@ -242,11 +316,11 @@ int ireg_wcbar_open(struct ireg_ucmd *ucmd)
 	w->mapping.host = file_inode(file);
 	file->f_mapping = &w->mapping;
 
-	cmd->fd = fd;
-	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret)
-		goto err_fput;
-
+	/*
+	 * Listed before the container lock is dropped, so that a device
+	 * closed from now on revokes it.  The file owns @w, the reservation
+	 * and the device reference from here: its release revokes.
+	 */
 	w->pdev = pdev;
 	w->group = group;
 	w->phys = phys;
@@ -255,18 +329,18 @@ int ireg_wcbar_open(struct ireg_ucmd *ucmd)
 	list_add_tail(&w->node, &c->wcbars);
 	mutex_unlock(&ireg_wcbar_lock);
 	mutex_unlock(&c->lock);
+
+	/* User memory is written with no lock held. */
+	cmd->fd = fd;
+	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		put_unused_fd(fd);
+		fput(file);
+		return ret;
+	}
 	fd_install(fd, file);
 	return 0;
 
-err_fput:
-	/* Release would free @w as a revoked object: make it one. */
-	w->revoked = true;
-	fput(file);
-	put_unused_fd(fd);
-	arch_io_free_memtype_wc(phys, cmd->length);
-	pci_dev_put(pdev);
-	mutex_unlock(&c->lock);
-	return ret;
 err_put_fd:
 	put_unused_fd(fd);
 err_free_memtype:
@@ -275,6 +349,7 @@ err_put_pdev:
 	pci_dev_put(pdev);
 err_unlock:
 	mutex_unlock(&c->lock);
+	mutex_destroy(&w->lock);
 	kfree(w);
 	return ret;
 }
@@ -284,21 +359,15 @@ static void ireg_wcbar_revoke(struct ireg_container *c,
 			      struct iommu_group *group, struct device *dev)
 {
 	struct ireg_wcbar *w, *next;
-	LIST_HEAD(zap);
 
+	/* Holding the lock keeps each file's release from freeing @w. */
 	mutex_lock(&ireg_wcbar_lock);
 	list_for_each_entry_safe(w, next, &c->wcbars, node) {
 		if (group && w->group != group)
 			continue;
 		if (dev && &w->pdev->dev != dev)
 			continue;
-		ireg_wcbar_revoke_locked(w);
-		/* Only the open file can free @w now; zap it before. */
-		list_add_tail(&w->node, &zap);
-	}
-	list_for_each_entry_safe(w, next, &zap, node) {
-		list_del_init(&w->node);
-		unmap_mapping_range(&w->mapping, 0, 0, 1);
+		ireg_wcbar_revoke_one(w);
 	}
 	mutex_unlock(&ireg_wcbar_lock);
 }
@@ -323,7 +392,8 @@ void ireg_wcbar_revoke_group(struct ireg_container *c,
  * @dev: the device (struct vfio_device.dev)
  *
  * Called from the unregister_device callback, with VFIO's device set and
- * group locks held; takes ireg_wcbar_lock and the fds' i_mmap locks only.
+ * group locks held; takes ireg_wcbar_lock, the objects' locks and the
+ * fds' i_mmap locks only.
  */
 void ireg_wcbar_revoke_dev(struct ireg_container *c, struct device *dev)
 {

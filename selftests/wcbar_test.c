@@ -2,15 +2,27 @@
 /*
  * Write-combining BAR mappings (IOMMU_REG_WC_BAR): edu's BAR0 mapped WC
  * works, PAT lists the range write-combining, bad requests are refused,
- * and a mapping left behind when the device leaves (device fd closed,
- * group detached, container released) raises SIGBUS on its next touch.
+ * and a mapping left behind when the device leaves (device fd closed, in
+ * this thread or another, group detached, container released) raises
+ * SIGBUS on its next touch.  A caller without CAP_SYS_RAWIO (root without
+ * the capability, or another user) is refused with EPERM and is left
+ * with nothing: no fd, no mapping, no PAT reservation.  A page first
+ * touched after memory decoding was turned off raises SIGBUS.
  *
  * The WC reservation is made before anything maps BAR0 through vfio-pci:
  * PAT keeps the memory type of the first mapping of a range.
  */
+#include <dirent.h>
+#include <grp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
+#include <linux/pci_regs.h>
 #include "ireg_test.h"
 #include "kselftest_harness.h"
 
@@ -299,7 +311,14 @@ enum wc_leave {
 	WC_CLOSE_ALL,		/* device, fd, group and container closed */
 	WC_DETACH,		/* device closed, the group leaves */
 	WC_CLOSE_DEVICE,	/* only the device fd is closed */
+	WC_CLOSE_DEVICE_THREAD,	/* the same, by another thread */
 };
+
+static void *wc_close_thread(void *arg)
+{
+	close(*(int *)arg);
+	return NULL;
+}
 
 static void wc_child(struct __test_metadata *_metadata, const char *bdf,
 		     enum wc_leave leave, unsigned int touch)
@@ -339,7 +358,17 @@ static void wc_child(struct __test_metadata *_metadata, const char *bdf,
 		if (regs[EDU_REG_INVERT / 4] != ~7U)
 			_exit(14);
 
-		close(device);
+		if (leave == WC_CLOSE_DEVICE_THREAD) {
+			pthread_t t;
+
+			/* close() returns once VFIO's release has run. */
+			if (pthread_create(&t, NULL, wc_close_thread, &device) ||
+			    pthread_join(t, NULL))
+				_exit(19);
+			leave = WC_CLOSE_DEVICE;
+		} else {
+			close(device);
+		}
 		if (leave == WC_DETACH) {
 			/* The group leaves; the container stays. */
 			if (ioctl(group2, VFIO_GROUP_UNSET_CONTAINER))
@@ -421,6 +450,240 @@ TEST_F(wcbar, device_close_revokes_untouched)
 {
 	wc_close_fixture(&self->device, &self->group, &self->container);
 	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_DEVICE, PAGE_SZ);
+}
+
+/* Another thread of the process closes the device fd: SIGBUS too. */
+TEST_F(wcbar, device_close_other_thread_revokes)
+{
+	wc_close_fixture(&self->device, &self->group, &self->container);
+	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_DEVICE_THREAD,
+		 EDU_REG_INVERT);
+}
+
+/* Offset of config space in the device fd, or -1. */
+static off_t wc_config_offset(int device)
+{
+	struct vfio_region_info info = {
+		.argsz = sizeof(info),
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+
+	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &info))
+		return -1;
+	return info.offset;
+}
+
+/*
+ * Memory decoding turned off through config space (the device fd, as a
+ * user may): a page not yet touched must not be inserted, the fault raises
+ * SIGBUS.  (Pages already present cannot be zapped on 6.1, which has no
+ * hook for the config write; that is why the ioctl needs CAP_SYS_RAWIO.
+ * The child touches none of them after the write.)
+ */
+TEST_F(wcbar, memory_disabled_fault_sigbus)
+{
+	struct iommu_reg_wc_bar out;
+	volatile uint32_t *regs;
+	uint16_t cmd;
+	off_t cfg;
+	int status;
+	pid_t pid;
+
+	cfg = wc_config_offset(self->device);
+	ASSERT_LE(0, cfg);
+	test_wc_bar(0, 0, 2 * PAGE_SZ, &out);
+	regs = mmap(NULL, 2 * PAGE_SZ, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    out.fd, 0);
+	ASSERT_NE(MAP_FAILED, regs);
+	EXPECT_EQ(0xed, regs[EDU_REG_ID / 4] & 0xff);
+
+	ASSERT_EQ(2, pread(self->device, &cmd, 2, cfg + PCI_COMMAND));
+	ASSERT_TRUE(cmd & PCI_COMMAND_MEMORY);
+	cmd &= ~PCI_COMMAND_MEMORY;
+	ASSERT_EQ(2, pwrite(self->device, &cmd, 2, cfg + PCI_COMMAND));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* The second page was never touched. */
+		(void)regs[PAGE_SZ / 4];
+		_exit(17);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (WIFEXITED(status))
+		TH_LOG("child exited %d: page inserted with decoding off",
+		       WEXITSTATUS(status));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	if (WIFSIGNALED(status))
+		EXPECT_EQ(SIGBUS, WTERMSIG(status));
+
+	/* Decoding back on: the page can be inserted again. */
+	cmd |= PCI_COMMAND_MEMORY;
+	ASSERT_EQ(2, pwrite(self->device, &cmd, 2, cfg + PCI_COMMAND));
+	(void)regs[PAGE_SZ / 4];
+	EXPECT_EQ(0xed, regs[EDU_REG_ID / 4] & 0xff);
+	munmap((void *)regs, 2 * PAGE_SZ);
+	close(out.fd);
+}
+
+/*
+ * Callers without CAP_SYS_RAWIO.  In a child: lose the capability (or the
+ * identity), open the container, group and device as that caller, ask for
+ * BAR0 WC.  Exit status: 0 when refused with EPERM and nothing is left
+ * behind; else the step that went wrong.
+ */
+enum wc_unpriv {
+	WC_NO_RAWIO,		/* root, CAP_SYS_RAWIO dropped */
+	WC_NOBODY,		/* uid/gid 65534, no capabilities */
+};
+
+#define WC_NOBODY_ID	65534
+
+static int wc_drop_rawio(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	unsigned int i = CAP_TO_INDEX(CAP_SYS_RAWIO);
+	uint32_t mask = CAP_TO_MASK(CAP_SYS_RAWIO);
+
+	if (prctl(PR_CAPBSET_DROP, CAP_SYS_RAWIO, 0, 0, 0))
+		return -1;
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[i].effective &= ~mask;
+	data[i].permitted &= ~mask;
+	data[i].inheritable &= ~mask;
+	if (syscall(SYS_capset, &hdr, data))
+		return -1;
+	return prctl(PR_CAPBSET_READ, CAP_SYS_RAWIO, 0, 0, 0) == 0 ? 0 : -1;
+}
+
+/* Whether any fd of this process is a WC BAR fd. */
+static bool wc_fd_left(void)
+{
+	char path[300], target[128];
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir("/proc/self/fd");
+	ssize_t n;
+
+	if (!d)
+		return true;
+	while ((de = readdir(d))) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		if (strstr(target, "iommu_reg-wcbar"))
+			found = true;
+	}
+	closedir(d);
+	return found;
+}
+
+/* Whether any mapping of this process is of a WC BAR fd. */
+static bool wc_map_left(void)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return true;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "iommu_reg-wcbar"))
+			found = true;
+	fclose(f);
+	return found;
+}
+
+static void wc_unpriv_child(struct __test_metadata *_metadata,
+			    const char *bdf, enum wc_unpriv who)
+{
+	uint64_t phys = wc_bar_phys(bdf, 0);
+	struct iommu_reg_wc_bar out;
+	int container, group, device, status, ret, err;
+	uint32_t domain, rid;
+	char path[64], type[64];
+	gid_t gid = WC_NOBODY_ID;
+	pid_t pid;
+
+	ASSERT_EQ(0, wc_pci_addr(bdf, &domain, &rid));
+	ASSERT_NE(0, phys);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", ireg_group_of(bdf));
+	/* The group node is root's, mode 0600: hand it to nobody. */
+	if (who == WC_NOBODY)
+		ASSERT_EQ(0, chown(path, WC_NOBODY_ID, WC_NOBODY_ID));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (who == WC_NO_RAWIO && wc_drop_rawio())
+			_exit(20);
+		if (who == WC_NOBODY &&
+		    (setgroups(1, &gid) ||
+		     setresgid(WC_NOBODY_ID, WC_NOBODY_ID, WC_NOBODY_ID) ||
+		     setresuid(WC_NOBODY_ID, WC_NOBODY_ID, WC_NOBODY_ID)))
+			_exit(21);
+		container = ireg_container_open(bdf, &group);
+		if (container < 0)
+			_exit(22);
+		device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+		if (device < 0)
+			_exit(23);
+		out.fd = -1;
+		ret = _test_wc_bar(container, domain, rid, 0, 0, 0, &out);
+		err = errno;
+		if (!ret)
+			_exit(24);	/* granted: the bug */
+		if (err != EPERM)
+			_exit(25);
+		if (wc_fd_left())
+			_exit(26);
+		if (wc_map_left())
+			_exit(27);
+		if (access(PAT_LIST, R_OK) == 0 &&
+		    wc_pat_type(phys, EDU_BAR0_SIZE, type, sizeof(type)))
+			_exit(28);
+		/* The capability is checked first, before the request. */
+		if (_test_wc_bar(container, domain, 0xffff, 0, 0, 0, NULL) !=
+		    -1 || errno != EPERM)
+			_exit(29);
+		close(device);
+		close(group);
+		close(container);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (who == WC_NOBODY)
+		EXPECT_EQ(0, chown(path, 0, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 24)
+		TH_LOG("IOMMU_REG_WC_BAR granted a WC mapping without CAP_SYS_RAWIO");
+	else if (WEXITSTATUS(status))
+		TH_LOG("child exited %d", WEXITSTATUS(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* And nothing is reserved once the child is gone. */
+	if (!access(PAT_LIST, R_OK))
+		EXPECT_EQ(NULL, wc_pat_type(phys, EDU_BAR0_SIZE, type,
+					    sizeof(type)));
+}
+
+/* Root without CAP_SYS_RAWIO: EPERM, nothing left. */
+TEST_F(wcbar, no_rawio_eperm)
+{
+	wc_close_fixture(&self->device, &self->group, &self->container);
+	wc_unpriv_child(_metadata, self->bdf, WC_NO_RAWIO);
+}
+
+/* Another user, who owns the group: EPERM, nothing left. */
+TEST_F(wcbar, other_user_eperm)
+{
+	wc_close_fixture(&self->device, &self->group, &self->container);
+	wc_unpriv_child(_metadata, self->bdf, WC_NOBODY);
 }
 
 /*

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * Write-combining BAR mappings: IOMMU_REG_WC_BAR, then mmap() of the fd.
- * The kernel wants the device open through VFIO (ireg_device_open()),
- * and revokes the mapping when the device is closed: a touch after
- * ireg_ctx_close() raises SIGBUS.
+ * The kernel wants CAP_SYS_RAWIO (EPERM otherwise: it cannot zap the
+ * mapping when the device stops decoding, so it trusts the caller as
+ * sysfs resourceN_wc does) and the device open through VFIO
+ * (ireg_device_open()), and revokes the mapping when the device is
+ * closed: a touch after ireg_ctx_close() raises SIGBUS.
  */
 #include <errno.h>
 #include <string.h>
@@ -32,6 +34,10 @@ int ireg_wc_bar_map(struct ireg_ctx *ctx, const char *bdf, unsigned int bar,
 	if (ioctl(ctx->container_fd, IOMMU_REG_WC_BAR, &cmd)) {
 		ret = errno;
 		switch (ret) {
+		case EPERM:
+			return ireg_fail(ctx, ret,
+					 "IOMMU_REG_WC_BAR %s BAR%u: needs CAP_SYS_RAWIO, as sysfs resource%u_wc does (or the kernel is locked down)",
+					 bdf, bar, bar);
 		case ENOENT:
 			return ireg_fail(ctx, ret,
 					 "IOMMU_REG_WC_BAR %s BAR%u: device not in the context, or BAR not implemented",

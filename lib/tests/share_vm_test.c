@@ -5,13 +5,18 @@
  * (QEMU 7.2), so ireg_share() must take the identity path and say why;
  * the device then DMAs at the buffer's virtual address.  The SVA wrappers
  * must report what the raw ioctls report.  BAR0 mapped write-combining
- * through the library works.  Run in VT-d legacy and scalable mode.
+ * through the library works for a caller with CAP_SYS_RAWIO (root, as the
+ * VM runs the tests) and is refused with -EPERM, said in words, without
+ * it.  Run in VT-d legacy and scalable mode.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "iommureg.h"
 #include "../../tools/include/edu.h"
@@ -55,6 +60,44 @@ static int pci_addr(const char *bdf, uint32_t *domain, uint32_t *rid)
 	*domain = d;
 	*rid = IOMMU_REG_PCI_RID(b, dev << 3 | fn);
 	return 0;
+}
+
+static int rawio_caps(struct __user_cap_data_struct *data)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+
+	return syscall(SYS_capget, &hdr, data);
+}
+
+/* IOMMU_REG_WC_BAR needs CAP_SYS_RAWIO (effective). */
+static bool have_rawio(void)
+{
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	return !rawio_caps(data) &&
+	       (data[CAP_TO_INDEX(CAP_SYS_RAWIO)].effective &
+		CAP_TO_MASK(CAP_SYS_RAWIO));
+}
+
+/* Lose CAP_SYS_RAWIO for good (bounding set, then the sets). */
+static int drop_rawio(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	unsigned int i = CAP_TO_INDEX(CAP_SYS_RAWIO);
+	uint32_t mask = CAP_TO_MASK(CAP_SYS_RAWIO);
+
+	if (prctl(PR_CAPBSET_DROP, CAP_SYS_RAWIO, 0, 0, 0) ||
+	    rawio_caps(data))
+		return -1;
+	data[i].effective &= ~mask;
+	data[i].permitted &= ~mask;
+	data[i].inheritable &= ~mask;
+	return syscall(SYS_capset, &hdr, data);
 }
 
 FIXTURE(share) {
@@ -253,6 +296,8 @@ TEST_F(share, wc_bar_map)
 	struct ireg_wc_bar wc;
 	uint32_t val;
 
+	if (!have_rawio())
+		SKIP(return, "needs CAP_SYS_RAWIO (run as root, as the VM does)");
 	ASSERT_EQ(0, ireg_wc_bar_map(self->ctx, self->bdf, 0, 0, 0, &wc))
 		TH_LOG("%s", ireg_ctx_errmsg(self->ctx));
 	EXPECT_EQ(EDU_BAR0_SIZE, wc.length);
@@ -296,6 +341,8 @@ TEST_F(share, wc_bar_revoked_by_ctx_close)
 	int status;
 	pid_t pid;
 
+	if (!have_rawio())
+		SKIP(return, "needs CAP_SYS_RAWIO (run as root, as the VM does)");
 	/* The child opens its own context: the fixture's is closed first. */
 	ireg_ctx_close(self->ctx);
 	self->ctx = NULL;
@@ -324,6 +371,42 @@ TEST_F(share, wc_bar_revoked_by_ctx_close)
 		TH_LOG("child exited %d", WEXITSTATUS(status));
 	ASSERT_TRUE(WIFSIGNALED(status));
 	EXPECT_EQ(SIGBUS, WTERMSIG(status));
+}
+
+/*
+ * Without CAP_SYS_RAWIO the kernel refuses: -EPERM, a message that names
+ * the capability, and nothing filled in.
+ */
+TEST_F(share, wc_bar_map_eperm)
+{
+	int status;
+	pid_t pid;
+
+	ireg_ctx_close(self->ctx);
+	self->ctx = NULL;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct ireg_wc_bar wc = { .fd = -1 };
+		struct ireg_ctx *ctx;
+
+		if (drop_rawio())
+			_exit(10);
+		if (ireg_ctx_open(&ctx, 0) ||
+		    ireg_device_open(ctx, self->bdf) < 0)
+			_exit(11);
+		if (ireg_wc_bar_map(ctx, self->bdf, 0, 0, 0, &wc) != -EPERM)
+			_exit(12);
+		if (!strstr(ireg_ctx_errmsg(ctx), "CAP_SYS_RAWIO"))
+			_exit(13);
+		if (wc.fd != -1)
+			_exit(14);
+		ireg_ctx_close(ctx);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 TEST_HARNESS_MAIN

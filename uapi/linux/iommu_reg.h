@@ -691,6 +691,21 @@ struct iommu_reg_sva_unbind {
  * through vfio-pci.  A vfio-pci mapping made later gets write-combining
  * too.
  *
+ * Privilege: the caller needs CAP_SYS_RAWIO, and the kernel must not be
+ * locked down against PCI access; otherwise the ioctl fails with EPERM
+ * and leaves nothing behind.  This is the trust model of sysfs
+ * resourceN_wc and /proc/bus/pci mmap, so the fd grants nothing its
+ * holder could not map already.  vfio-pci zaps its own BAR mappings when
+ * the user turns memory decoding off (PCI_COMMAND_MEMORY through config
+ * space), puts the device in D3hot or resets it, because an access to a
+ * BAR that does not decode can end in a fatal error (AER, NMI, machine
+ * check) on many platforms; it does not zap this fd's mappings, and no
+ * kernel tells the module about those events.  A page first touched while
+ * decoding is off or the device is in D3hot raises SIGBUS, but pages
+ * already mapped stay: the caller must not disable decoding, enter D3hot
+ * or reset the device while it uses the mapping.  The capability is
+ * checked at the ioctl only; the fd may be passed on.
+ *
  * The device must be open through VFIO (a device fd from
  * VFIO_GROUP_GET_DEVICE_FD, which enables memory decoding): for a device
  * of the container that is not open the ioctl fails with ENODEV.
@@ -733,7 +748,8 @@ struct iommu_reg_wc_bar {
 /**
  * define IOMMU_REG_WC_BAR - open a write-combining mapping fd of a BAR
  *
- * Argument: struct iommu_reg_wc_bar.  Errors: EINVAL (flags, @bar above
+ * Argument: struct iommu_reg_wc_bar.  Errors: EPERM (no CAP_SYS_RAWIO,
+ * or the kernel is locked down; checked first), EINVAL (flags, @bar above
  * 5, @offset or @length not page aligned), ENOENT (no such device in the
  * container, or the BAR is not implemented), ENODEV (the device is not
  * open through VFIO), EOPNOTSUPP (an I/O port
