@@ -501,8 +501,8 @@ int ireg_container_info(struct ireg_ucmd *ucmd)
  * VFIO_GROUP_GET_DEVICE_FD) and unregister_device() on its last close,
  * each right after the driver's open_device()/close_device(), with the
  * device set's lock and the VFIO group's lock held.  Under them we take
- * only the container lock, ireg_wcbar_lock and what unmap_mapping_range()
- * takes; none of our paths takes a VFIO lock, so the order VFIO group
+ * only the container lock, ireg_wcbar_lock, the WC objects' mutexes and
+ * what unmap_mapping_range() takes; none of our paths takes a VFIO lock, so the order VFIO group
  * lock -> container lock is the one attach_group() already uses.
  */
 static void ireg_do_register_device(struct ireg_container *c,
