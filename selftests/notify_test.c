@@ -1066,8 +1066,9 @@ TEST_F(notify, ksm_keeps_valid)
 TEST_F(notify, punch_hole_invalidates)
 {
 	struct iommu_reg_prereg other, own;
+	volatile double *done;
+	double stale, ms;
 	int fd, status;
-	double ms;
 	pid_t pid;
 	char *p;
 
@@ -1076,20 +1077,30 @@ TEST_F(notify, punch_hole_invalidates)
 	ASSERT_EQ(0, ftruncate(fd, 4 * PAGE));
 	p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
+	done = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, done);
+	*done = 0;
 	memset(p, 0x11, 4 * PAGE);
 	ASSERT_EQ(0, prereg(self->container, p, PAGE, 0, &other));
 	ASSERT_EQ(0, prereg(self->container, p + 2 * PAGE, PAGE, 0, &own));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
-	if (!pid)
-		_exit(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				0, PAGE) ? 1 : 0);
+	if (!pid) {
+		status = fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+				   FALLOC_FL_KEEP_SIZE, 0, PAGE);
+		*done = now_ms();
+		_exit(status ? 1 : 0);
+	}
+	/* From the child's fallocate() returning to the region going stale. */
+	ms = wait_stale(self, &other, 1000);
+	stale = now_ms();
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(0, WEXITSTATUS(status));
-	ms = wait_stale(self, &other, 1000);
-	TH_LOG("stale %.3f ms after the other process exited", ms);
 	EXPECT_LE(0, ms);
+	TH_LOG("stale %.3f ms after the other process's fallocate() returned",
+	       stale - *done);
 	expect_one_event(_metadata, self->fd, other.handle,
 			 IOMMU_REG_REASON_CLEAR);
 
@@ -1101,6 +1112,7 @@ TEST_F(notify, punch_hole_invalidates)
 
 	EXPECT_EQ(0, unreg(self->container, other.handle, 0));
 	EXPECT_EQ(0, unreg(self->container, own.handle, 0));
+	munmap((void *)done, PAGE);
 	munmap(p, 4 * PAGE);
 	close(fd);
 }
