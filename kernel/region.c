@@ -34,7 +34,6 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
-#include <linux/hmm.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -42,6 +41,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "ireg_config.h"
 #include "iommu_reg.h"
 
 static unsigned long ireg_region_last(const struct ireg_region *r)
@@ -164,49 +164,62 @@ static const struct mmu_interval_notifier_ops ireg_region_mni_ops = {
 };
 
 /*
+ * Look up the pages [@start, @start + @npages) of @mm maps now, without
+ * faulting any in (FOLL_NOFAULT): the lookup stops at the first page
+ * that is not present.  The pages come back with a reference (FOLL_GET,
+ * implied).  hmm_range_fault() would do the same without references,
+ * but needs CONFIG_HMM_MIRROR, which only drivers select and the debug
+ * kernel lacks.  Return: pages found, or a negative errno.
+ */
+static long ireg_region_lookup(struct mm_struct *mm, unsigned long start,
+			       unsigned long npages, struct page **pages)
+{
+#ifdef IREG_HAVE_GUP_REMOTE_VMAS
+	return get_user_pages_remote(mm, start, npages, FOLL_NOFAULT, pages,
+				     NULL, NULL);
+#else
+	return get_user_pages_remote(mm, start, npages, FOLL_NOFAULT, pages,
+				     NULL);
+#endif
+}
+
+/*
  * One pass over @npages pages from @start, following the interval
- * notifier's read protocol: hmm_range_fault() with no fault requested
- * reads the page tables as they are and never changes them (it neither
- * faults pages in nor waits on them).  Return: 1 when every page maps
- * the page the region pinned at that index, 0 when one does not (not
- * present, another page, a VMA without struct pages or without read
- * access), -EAGAIN when an invalidation raced with the walk.
+ * notifier's read protocol (as HMM users do): the lookup reads the page
+ * tables as they are and never changes them.  Return: 1 when every page
+ * maps the page the region pinned at that index, 0 when one does not
+ * (not present, another page, a VMA without struct pages or without read
+ * access), -EAGAIN when an invalidation raced with the lookup.
  */
 static int ireg_region_check_pass(struct ireg_region *r, unsigned long start,
-				  unsigned long npages, unsigned long *pfns)
+				  unsigned long npages, struct page **pages)
 {
-	struct ireg_notify *n = r->notify;
-	struct hmm_range range = {
-		.notifier = &r->mni,
-		.start = start,
-		.end = start + (npages << PAGE_SHIFT),
-		.hmm_pfns = pfns,
-	};
 	unsigned long first = (start - r->node.start) >> PAGE_SHIFT;
-	unsigned long i;
-	bool retry;
-	int ret;
+	struct ireg_notify *n = r->notify;
+	unsigned long seq;
+	bool retry, same;
+	long got, i;
 
 	/* Waits for an invalidation of the range in progress to end. */
-	range.notifier_seq = mmu_interval_read_begin(&r->mni);
+	seq = mmu_interval_read_begin(&r->mni);
 	mmap_read_lock(r->mm);
-	ret = hmm_range_fault(&range);
+	got = ireg_region_lookup(r->mm, start, npages, pages);
 	mmap_read_unlock(r->mm);
-	if (ret == -EBUSY)
-		return -EAGAIN;
 
-	for (i = 0; !ret && i < npages; i++)
-		if (!(pfns[i] & HMM_PFN_VALID) ||
-		    hmm_pfn_to_page(pfns[i]) != r->pages[first + i])
-			ret = -ENOENT;
+	same = got == npages;
+	for (i = 0; i < got; i++) {
+		if (pages[i] != r->pages[first + i])
+			same = false;
+		put_page(pages[i]);
+	}
 
 	/* The notifier sets the sequence under the same lock. */
 	spin_lock(&n->lock);
-	retry = mmu_interval_read_retry(&r->mni, range.notifier_seq);
+	retry = mmu_interval_read_retry(&r->mni, seq);
 	spin_unlock(&n->lock);
 	if (retry)
 		return -EAGAIN;
-	return !ret;
+	return same;
 }
 
 /**
@@ -227,22 +240,22 @@ static int ireg_region_check_pass(struct ireg_region *r, unsigned long start,
 bool ireg_region_check(struct ireg_region *r, unsigned long start,
 		       unsigned long last)
 {
-	const unsigned long batch = PAGE_SIZE / sizeof(unsigned long);
-	unsigned long *pfns;
+	const unsigned long batch = PAGE_SIZE / sizeof(struct page *);
+	struct page **pages;
 	bool same = false;
 	int ret;
 
 	start &= PAGE_MASK;
 	if (!mmget_not_zero(r->mm))
 		return false;
-	pfns = (unsigned long *)__get_free_page(GFP_KERNEL);
-	if (!pfns)
+	pages = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!pages)
 		goto out_put;
 	while (start <= last) {
 		unsigned long npages = min((last - start) / PAGE_SIZE + 1,
 					   batch);
 
-		ret = ireg_region_check_pass(r, start, npages, pfns);
+		ret = ireg_region_check_pass(r, start, npages, pages);
 		if (ret == -EAGAIN) {
 			cond_resched();
 			continue;
@@ -255,7 +268,7 @@ bool ireg_region_check(struct ireg_region *r, unsigned long start,
 	}
 	same = true;
 out_free:
-	free_page((unsigned long)pfns);
+	free_page((unsigned long)pages);
 out_put:
 	mmput(r->mm);
 	return same;
