@@ -56,6 +56,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -375,6 +376,12 @@ static void ireg_notify_flush_fn(struct callback_head *cb)
 	wait_event_killable(n->check_wait, !READ_ONCE(n->checks));
 	ireg_notify_put(n);
 	kfree(f);
+	/*
+	 * The reference taken when this was queued: the task may have
+	 * blocked in the kernel meanwhile, its container gone and the
+	 * module unloaded.  Only the return from here is left.
+	 */
+	module_put(THIS_MODULE);
 }
 
 /*
@@ -388,6 +395,8 @@ static void ireg_notify_flush_on_return(struct ireg_notify *n)
 
 	f = kmalloc(sizeof(*f), GFP_NOWAIT | __GFP_NOWARN);
 	if (f) {
+		/* The module is live: its region's notifier runs. */
+		__module_get(THIS_MODULE);
 		kref_get(&n->kref);
 		f->n = n;
 		init_task_work(&f->cb, ireg_notify_flush_fn);
@@ -395,6 +404,7 @@ static void ireg_notify_flush_on_return(struct ireg_notify *n)
 			return;
 		ireg_notify_put(n);
 		kfree(f);
+		module_put(THIS_MODULE);
 	}
 	spin_lock(&n->lock);
 	if (n->check_task == current)
