@@ -47,19 +47,20 @@
  * container lock and is waited for with none held; it takes the mmap_lock
  * for read, which is why destruction must never run under the mmap_lock
  * (it does not: it already waits for the notifier there).  The waiting
- * task holds a reference on the notify object, nothing else.
+ * task holds a reference on the notify object and on the module, nothing
+ * else, and waits killably.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
-#include <linux/sched/mm.h>
-#include <linux/task_work.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include "iommu_reg.h"
 

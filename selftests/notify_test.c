@@ -1117,4 +1117,104 @@ TEST_F(notify, punch_hole_invalidates)
 	close(fd);
 }
 
+/*
+ * The same against clears, which are re-validated by a work item that
+ * region destruction must cancel: threads register and unregister while
+ * others drop pages with MADV_DONTNEED and fork (the child exits at
+ * once), for a bounded time.
+ */
+static void *churn_dontneed(void *arg)
+{
+	struct churn *c = arg;
+	unsigned int seed = (uintptr_t)&seed;
+
+	while (!c->stop) {
+		char *p = c->base + (rand_r(&seed) % c->pages) * PAGE;
+
+		madvise(p, PAGE, MADV_DONTNEED);
+		p[0] = 1;
+		__atomic_add_fetch(&c->ops, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void *churn_fork(void *arg)
+{
+	struct churn *c = arg;
+
+	while (!c->stop) {
+		pid_t pid = fork();
+
+		if (!pid)
+			_exit(0);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		__atomic_add_fetch(&c->ops, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+TEST_F(notify, churn_clear_no_deadlock)
+{
+	struct churn c = { .container = self->container, .pages = 64 };
+	void *(*fn[4])(void *) = {
+		churn_register, churn_register, churn_dontneed, churn_fork,
+	};
+	struct iommu_reg_event ev[64];
+	pthread_t t[4];
+	int i;
+
+	c.base = anon(c.pages * PAGE);
+	ASSERT_NE(NULL, c.base);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, fn[i], &c));
+	for (i = 0; i < 20; i++) {
+		usleep(100000);
+		while (read_events(self->fd, ev, 64) > 0)
+			;
+	}
+	c.stop = true;
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	TH_LOG("%lu operations in 2 s", c.ops);
+	EXPECT_LT(100, c.ops);
+}
+
+/* A clear over many regions: all stale when madvise() returns. */
+TEST_F(notify, ten_thousand_in_one_dontneed)
+{
+	const int nr = 10000;
+	struct iommu_reg_prereg *regs;
+	struct iommu_reg_event *ev;
+	char *p = anon(nr * PAGE);
+	int i, got = 0, n;
+	double t0;
+
+	ASSERT_NE(NULL, p);
+	regs = calloc(nr, sizeof(*regs));
+	ev = calloc(256, sizeof(*ev));
+	ASSERT_NE(NULL, regs);
+	ASSERT_NE(NULL, ev);
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, prereg(self->container, p + i * PAGE, PAGE, 0,
+				    &regs[i]));
+	t0 = now_ms();
+	ASSERT_EQ(0, madvise(p, nr * PAGE, MADV_DONTNEED));
+	TH_LOG("madvise(MADV_DONTNEED) of %d regions: %.1f ms", nr,
+	       now_ms() - t0);
+	for (i = 0; i < nr; i++)
+		ASSERT_FALSE(valid(self, &regs[i]));
+	while ((n = read_events(self->fd, ev, 256)) > 0) {
+		for (i = 0; i < n; i++)
+			ASSERT_EQ(IOMMU_REG_REASON_CLEAR, ev[i].reason);
+		got += n;
+	}
+	EXPECT_EQ(nr, got);
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, unreg(self->container, regs[i].handle, 0));
+	free(ev);
+	free(regs);
+	munmap(p, nr * PAGE);
+}
+
 TEST_HARNESS_MAIN
