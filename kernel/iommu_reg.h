@@ -23,6 +23,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/interval_tree.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -105,6 +106,10 @@ struct ireg_group {
  * @slots: allocator of generation slots
  * @nr_slots: generation slots in the status area
  * @nr_pages: pages in the status area
+ * @checks: regions with a re-validation queued or running (under @lock)
+ * @check_wait: tasks waiting for @checks to reach zero
+ * @check_task: the task last asked to wait for @checks before it returns
+ *	to user space, until it has (under @lock; compared, never followed)
  */
 struct ireg_notify {
 	struct kref kref;
@@ -123,6 +128,9 @@ struct ireg_notify {
 	struct ida slots;
 	u32 nr_slots;
 	u32 nr_pages;
+	unsigned int checks;
+	wait_queue_head_t check_wait;
+	struct task_struct *check_task;
 };
 
 /**
@@ -225,6 +233,16 @@ struct ireg_open_dev {
  * @has_slot: @slot and @generation are valid (under ireg_notify.lock)
  * @slot: index of the region's generation in the status area
  * @generation: the slot's value when the region was published
+ * @check_work: re-validates the suspect range once the MM has changed it
+ *	(notify.c); cancelled before @mni is removed
+ * @check_start: first byte of the suspect range (under ireg_notify.lock,
+ *	like the four fields after it)
+ * @check_last: last byte of the suspect range
+ * @check_event: the event that made the range suspect
+ * @check_pending: @check_start..@check_last wait for @check_work
+ * @check_queued: @check_work is queued or running, counted in
+ *	ireg_notify.checks
+ * @dying: being destroyed: the notifier queues no more checks
  *
  * Unless noted, fields are protected by the container lock; @pages,
  * @npages, @mm, @notify, @slot and @generation are immutable once the
@@ -251,6 +269,13 @@ struct ireg_region {
 	bool has_slot;
 	u32 slot;
 	u32 generation;
+	struct work_struct check_work;
+	unsigned long check_start;
+	unsigned long check_last;
+	enum mmu_notifier_event check_event;
+	bool check_pending;
+	bool check_queued;
+	bool dying;
 };
 
 enum ireg_mapping_kind {
@@ -366,6 +391,8 @@ void ireg_region_release_if_unused(struct ireg_container *c,
 				   struct ireg_region *r,
 				   struct list_head *to_free);
 void ireg_region_destroy_list(struct list_head *to_free);
+bool ireg_region_check(struct ireg_region *r, unsigned long start,
+		       unsigned long last);
 int ireg_region_put(struct ireg_container *c, struct ireg_region *r,
 		    bool unmap, struct list_head *to_free);
 int ireg_region_prereg(struct ireg_ucmd *ucmd);
@@ -394,6 +421,11 @@ int ireg_notify_slot_alloc(struct ireg_notify *n, struct ireg_region *r);
 void ireg_notify_slot_free(struct ireg_notify *n, struct ireg_region *r);
 void ireg_notify_invalidate(struct ireg_notify *n, struct ireg_region *r,
 			    enum mmu_notifier_event event);
+void ireg_notify_suspect(struct ireg_notify *n, struct ireg_region *r,
+			 const struct mmu_notifier_range *range,
+			 unsigned long cur_seq);
+void ireg_notify_check_work(struct work_struct *work);
+void ireg_notify_region_stop(struct ireg_notify *n, struct ireg_region *r);
 int ireg_notify_open(struct ireg_ucmd *ucmd);
 
 /* container.c: the registry of containers, for the admin view */

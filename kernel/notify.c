@@ -19,15 +19,48 @@
  * publication; slot values are updated with atomics.  read() is
  * serialised by ireg_notify.read_lock so records are consumed only after
  * they reached user space.
+ *
+ * Re-validation.  Only munmap-like events (UNMAP, RELEASE) make a region
+ * stale synchronously.  For the others the notifier, which runs before
+ * the page tables change and perhaps where it must not sleep, records the
+ * invalidated part of the region as suspect (ireg_region.check_*, under
+ * ireg_notify.lock), bumps the interval sequence and queues the region's
+ * check work on system_unbound_wq.  The work, with no lock of ours held,
+ * pins the mm, takes its mmap_lock for read and compares what the range
+ * maps with the pinned pages (ireg_region_check()); only a difference
+ * makes the region stale, with the generation bump and event as before.
+ *
+ * When the task that caused the event is a user task of the region's own
+ * address space (madvise, mprotect, fork, fallocate, move_pages...), it
+ * is also made to wait, on its way back to user space (task_work), until
+ * no check of the container is queued or running: so a change a process
+ * makes to its own memory is visible in the status area when the system
+ * call that made it returns, as it was when every clear was final.  Only
+ * events raised by kernel threads (reclaim, KSM, khugepaged, compaction)
+ * or by other processes (truncating a shared file) are checked
+ * asynchronously, within the time a work item takes to run.
+ *
+ * Lifetime: the check work is only queued for a published region that is
+ * not dying, under ireg_notify.lock.  ireg_region_destroy() marks the
+ * region dying under that lock, cancels or waits for the work, and only
+ * then removes the notifier and frees the region.  The work needs no
+ * container lock and is waited for with none held; it takes the mmap_lock
+ * for read, which is why destruction must never run under the mmap_lock
+ * (it does not: it already waits for the notifier there).  The waiting
+ * task holds a reference on the notify object and on the module, nothing
+ * else, and waits killably.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include "iommu_reg.h"
 
@@ -113,6 +146,7 @@ struct ireg_notify *ireg_notify_create(u32 nr_slots)
 	spin_lock_init(&n->lock);
 	mutex_init(&n->read_lock);
 	init_waitqueue_head(&n->wait);
+	init_waitqueue_head(&n->check_wait);
 	xa_init(&n->pages);
 	ida_init(&n->slots);
 	n->nr_slots = nr_slots;
@@ -272,6 +306,193 @@ void ireg_notify_invalidate(struct ireg_notify *n, struct ireg_region *r,
 	wake_up(&n->wait);
 	ireg_nl_event(IOMMU_REG_CMD_EVENT_INVALIDATE, r,
 		      ireg_notify_reason(event), gen, GFP_ATOMIC);
+}
+
+/* A check of @r is over; the caller holds n->lock.  Return: wake waiters. */
+static bool ireg_notify_check_done(struct ireg_notify *n,
+				   struct ireg_region *r)
+{
+	r->check_pending = false;
+	if (!r->check_queued)
+		return false;
+	r->check_queued = false;
+	return !--n->checks;
+}
+
+/**
+ * ireg_notify_check_work - re-validate a region's suspect range
+ * @work: ireg_region.check_work
+ *
+ * Runs until no suspect range is left: the notifier may record a new one
+ * (and queue the work again) while a check runs.  A range that no longer
+ * maps the pinned pages makes the region stale, with the reason of the
+ * first event that made it suspect.
+ */
+void ireg_notify_check_work(struct work_struct *work)
+{
+	struct ireg_region *r = container_of(work, struct ireg_region,
+					     check_work);
+	struct ireg_notify *n = r->notify;
+	enum mmu_notifier_event event;
+	unsigned long start, last;
+	bool wake;
+
+	for (;;) {
+		spin_lock(&n->lock);
+		if (!r->check_pending || r->stale) {
+			wake = ireg_notify_check_done(n, r);
+			spin_unlock(&n->lock);
+			if (wake)
+				wake_up_all(&n->check_wait);
+			return;
+		}
+		start = r->check_start;
+		last = r->check_last;
+		event = r->check_event;
+		r->check_pending = false;
+		spin_unlock(&n->lock);
+
+		if (!ireg_region_check(r, start, last))
+			ireg_notify_invalidate(n, r, event);
+	}
+}
+
+struct ireg_notify_flush {
+	struct callback_head cb;
+	struct ireg_notify *n;
+};
+
+/* task_work: wait for the container's checks before returning to user. */
+static void ireg_notify_flush_fn(struct callback_head *cb)
+{
+	struct ireg_notify_flush *f = container_of(cb, struct ireg_notify_flush,
+						   cb);
+	struct ireg_notify *n = f->n;
+
+	spin_lock(&n->lock);
+	if (n->check_task == current)
+		n->check_task = NULL;
+	spin_unlock(&n->lock);
+	/* Bounded by the checks queued; a fatal signal ends it early. */
+	wait_event_killable(n->check_wait, !READ_ONCE(n->checks));
+	ireg_notify_put(n);
+	kfree(f);
+	/*
+	 * The reference taken when this was queued: the task may have
+	 * blocked in the kernel meanwhile, its container gone and the
+	 * module unloaded.  Only the return from here is left.
+	 */
+	module_put(THIS_MODULE);
+}
+
+/*
+ * Make current wait for the checks on its way back to user space.  May
+ * run where sleeping is not allowed: the allocation does not sleep, and
+ * if it fails the check is merely asynchronous.
+ */
+static void ireg_notify_flush_on_return(struct ireg_notify *n)
+{
+	struct ireg_notify_flush *f;
+
+	f = kmalloc(sizeof(*f), GFP_NOWAIT | __GFP_NOWARN);
+	if (f) {
+		/* The module is live: its region's notifier runs. */
+		__module_get(THIS_MODULE);
+		kref_get(&n->kref);
+		f->n = n;
+		init_task_work(&f->cb, ireg_notify_flush_fn);
+		if (!task_work_add(current, &f->cb, TWA_RESUME))
+			return;
+		ireg_notify_put(n);
+		kfree(f);
+		module_put(THIS_MODULE);
+	}
+	spin_lock(&n->lock);
+	if (n->check_task == current)
+		n->check_task = NULL;
+	spin_unlock(&n->lock);
+}
+
+/**
+ * ireg_notify_suspect - a region's range may have changed
+ * @n: notify object
+ * @r: the region
+ * @range: the invalidation, about to happen
+ * @cur_seq: the sequence for mmu_interval_set_seq()
+ *
+ * Called from the region's MMU interval notifier, possibly where it must
+ * not sleep, for events that may leave the range mapping the same pages:
+ * records the part of the region that @range covers as suspect and
+ * queues its re-validation (see the top of this file).  A region not yet
+ * published cannot be checked (its pins are not complete): it is made
+ * stale at once, and its registration retries.
+ */
+void ireg_notify_suspect(struct ireg_notify *n, struct ireg_region *r,
+			 const struct mmu_notifier_range *range,
+			 unsigned long cur_seq)
+{
+	unsigned long start = max(range->start, r->node.start);
+	unsigned long last = min(range->end - 1, r->node.last);
+	bool flush = false;
+
+	spin_lock(&n->lock);
+	/* Under the lock ireg_region_check_pass() reads it with. */
+	mmu_interval_set_seq(&r->mni, cur_seq);
+	if (r->stale || r->dying) {
+		spin_unlock(&n->lock);
+		return;
+	}
+	if (!r->has_slot) {
+		spin_unlock(&n->lock);
+		ireg_notify_invalidate(n, r, range->event);
+		return;
+	}
+	if (r->check_pending) {
+		r->check_start = min(r->check_start, start);
+		r->check_last = max(r->check_last, last);
+	} else {
+		r->check_start = start;
+		r->check_last = last;
+		r->check_event = range->event;
+		r->check_pending = true;
+	}
+	if (!r->check_queued) {
+		r->check_queued = true;
+		n->checks++;
+	}
+	queue_work(system_unbound_wq, &r->check_work);
+	if (current->mm == r->mm &&
+	    !(current->flags & (PF_KTHREAD | PF_IO_WORKER | PF_EXITING)) &&
+	    n->check_task != current) {
+		n->check_task = current;
+		flush = true;
+	}
+	spin_unlock(&n->lock);
+	if (flush)
+		ireg_notify_flush_on_return(n);
+}
+
+/**
+ * ireg_notify_region_stop - no more checks of a region being destroyed
+ * @n: notify object
+ * @r: the region; its notifier is still inserted
+ *
+ * After this, the notifier queues no check of @r and none runs, so the
+ * region can be freed once the notifier is removed.
+ */
+void ireg_notify_region_stop(struct ireg_notify *n, struct ireg_region *r)
+{
+	bool wake;
+
+	spin_lock(&n->lock);
+	r->dying = true;
+	spin_unlock(&n->lock);
+	cancel_work_sync(&r->check_work);
+	spin_lock(&n->lock);
+	wake = ireg_notify_check_done(n, r);
+	spin_unlock(&n->lock);
+	if (wake)
+		wake_up_all(&n->check_wait);
 }
 
 static bool ireg_notify_readable(struct ireg_notify *n)

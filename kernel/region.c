@@ -41,6 +41,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "ireg_config.h"
 #include "iommu_reg.h"
 
 static unsigned long ireg_region_last(const struct ireg_region *r)
@@ -116,10 +117,25 @@ struct ireg_region *ireg_region_get(struct ireg_container *c, u32 handle)
 }
 
 /*
- * Changes of protection leave the pages in place: mprotect(), NUMA
- * hinting, and the write-protection fork() applies to the parent for
- * copy-on-write must not make a region stale.  Everything else that
- * reaches the notifier changes what the range maps.
+ * What reaches the notifier, and what it means for a region:
+ *
+ *  - Changes of protection leave the pages in place: mprotect(), NUMA
+ *    hinting, and the write-protection fork() applies to the parent for
+ *    copy-on-write must not make a region stale.  They are ignored.
+ *
+ *  - MMU_NOTIFY_UNMAP (munmap, mremap, mmap MAP_FIXED over the range) and
+ *    MMU_NOTIFY_RELEASE (the address space goes) always take the pages
+ *    out of the range: the region is stale at once, synchronously, before
+ *    the system call returns.
+ *
+ *  - Everything else, mostly MMU_NOTIFY_CLEAR, may or may not change what
+ *    the range maps.  MADV_DONTNEED and truncation do; a THP split (fork
+ *    or mprotect of part of a pinned THP), and an attempt to reclaim,
+ *    migrate or KSM-merge a pinned page that fails and puts the same page
+ *    back, do not.  The notifier runs before the change (and maybe where
+ *    it must not sleep), so it cannot tell which: it only records the
+ *    invalidated part of the region as suspect and has notify.c
+ *    re-validate it once the change is done (ireg_region_check()).
  */
 static bool ireg_region_invalidate(struct mmu_interval_notifier *mni,
 				   const struct mmu_notifier_range *range,
@@ -132,17 +148,131 @@ static bool ireg_region_invalidate(struct mmu_interval_notifier *mni,
 	case MMU_NOTIFY_PROTECTION_PAGE:
 	case MMU_NOTIFY_SOFT_DIRTY:
 		return true;
+	case MMU_NOTIFY_UNMAP:
+	case MMU_NOTIFY_RELEASE:
+		mmu_interval_set_seq(mni, cur_seq);
+		ireg_notify_invalidate(r->notify, r, range->event);
+		return true;
 	default:
-		break;
+		ireg_notify_suspect(r->notify, r, range, cur_seq);
+		return true;
 	}
-	mmu_interval_set_seq(mni, cur_seq);
-	ireg_notify_invalidate(r->notify, r, range->event);
-	return true;
 }
 
 static const struct mmu_interval_notifier_ops ireg_region_mni_ops = {
 	.invalidate = ireg_region_invalidate,
 };
+
+/*
+ * Look up the pages [@start, @start + @npages) of @mm maps now, without
+ * faulting any in (FOLL_NOFAULT): the lookup stops at the first page
+ * that is not present.  The pages come back with a reference (FOLL_GET,
+ * implied).  hmm_range_fault() would do the same without references,
+ * but needs CONFIG_HMM_MIRROR, which only drivers select and the debug
+ * kernel lacks.  Return: pages found, or a negative errno.
+ */
+static long ireg_region_lookup(struct mm_struct *mm, unsigned long start,
+			       unsigned long npages, struct page **pages)
+{
+#ifdef IREG_HAVE_GUP_REMOTE_VMAS
+	return get_user_pages_remote(mm, start, npages, FOLL_NOFAULT, pages,
+				     NULL, NULL);
+#else
+	return get_user_pages_remote(mm, start, npages, FOLL_NOFAULT, pages,
+				     NULL);
+#endif
+}
+
+/*
+ * One pass over @npages pages from @start, following the interval
+ * notifier's read protocol (as HMM users do): the lookup reads the page
+ * tables as they are and never changes them.  Return: 1 when every page
+ * maps the page the region pinned at that index, 0 when one does not
+ * (not present, another page, a VMA without struct pages or without read
+ * access), -EAGAIN when an invalidation raced with the lookup.
+ */
+static int ireg_region_check_pass(struct ireg_region *r, unsigned long start,
+				  unsigned long npages, struct page **pages)
+{
+	unsigned long first = (start - r->node.start) >> PAGE_SHIFT;
+	struct ireg_notify *n = r->notify;
+	unsigned long seq;
+	bool retry, same;
+	long got, i;
+
+	/* Waits for an invalidation of the range in progress to end. */
+	seq = mmu_interval_read_begin(&r->mni);
+	mmap_read_lock(r->mm);
+	got = ireg_region_lookup(r->mm, start, npages, pages);
+	mmap_read_unlock(r->mm);
+
+	same = got == npages;
+	for (i = 0; i < got; i++) {
+		if (pages[i] != r->pages[first + i])
+			same = false;
+		put_page(pages[i]);
+	}
+
+	/* The notifier sets the sequence under the same lock. */
+	spin_lock(&n->lock);
+	retry = mmu_interval_read_retry(&r->mni, seq);
+	spin_unlock(&n->lock);
+	if (retry)
+		return -EAGAIN;
+	return same;
+}
+
+/**
+ * ireg_region_check - do the page tables still map the pinned pages?
+ * @r: a published region, not yet being destroyed
+ * @start: first byte of the part to check, inside the region
+ * @last: its last byte
+ *
+ * Called from the region's check work (notify.c), with no lock held.
+ * The address space is pinned for the walk; if it is already gone, the
+ * region is as good as unmapped.  Memory for the walk is a page; if
+ * there is none, the region is declared stale (a false positive costs a
+ * re-registration, a false negative a stale IOVA).
+ *
+ * Return: true when every page of [@start, @last] maps the very page the
+ * region pinned there.
+ */
+bool ireg_region_check(struct ireg_region *r, unsigned long start,
+		       unsigned long last)
+{
+	const unsigned long batch = PAGE_SIZE / sizeof(struct page *);
+	struct page **pages;
+	bool same = false;
+	int ret;
+
+	start &= PAGE_MASK;
+	if (!mmget_not_zero(r->mm))
+		return false;
+	pages = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!pages)
+		goto out_put;
+	while (start <= last) {
+		unsigned long npages = min((last - start) / PAGE_SIZE + 1,
+					   batch);
+
+		ret = ireg_region_check_pass(r, start, npages, pages);
+		if (ret == -EAGAIN) {
+			cond_resched();
+			continue;
+		}
+		if (!ret)
+			goto out_free;
+		start += npages << PAGE_SHIFT;
+		if (!start)
+			break;
+	}
+	same = true;
+out_free:
+	free_page((unsigned long)pages);
+out_put:
+	mmput(r->mm);
+	return same;
+}
 
 static void ireg_region_unpin(struct ireg_region *r, unsigned long npinned)
 {
@@ -234,6 +364,7 @@ struct ireg_region *ireg_region_alloc(struct ireg_container *c,
 	r->container = c;
 	INIT_LIST_HEAD(&r->free_node);
 	INIT_LIST_HEAD(&r->mappings);
+	INIT_WORK(&r->check_work, ireg_notify_check_work);
 
 	/*
 	 * Watch the range before pinning it: a change while the pages are
@@ -303,9 +434,14 @@ void ireg_region_destroy(struct ireg_region *r)
 		ireg_nl_event(IOMMU_REG_CMD_EVENT_UNREGISTER, r, 0, 0,
 			      GFP_KERNEL);
 	}
-	/* Waits for a running invalidation of this region to finish. */
-	if (r->has_notifier)
+	/*
+	 * No check may run once the region is freed: stop them first, then
+	 * remove the notifier (which waits for a running invalidation).
+	 */
+	if (r->has_notifier) {
+		ireg_notify_region_stop(r->notify, r);
 		mmu_interval_notifier_remove(&r->mni);
+	}
 	ireg_notify_slot_free(r->notify, r);
 	if (!WARN_ON(r->unmap_failed)) {
 		ireg_region_unpin(r, r->npages);

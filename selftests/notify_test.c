@@ -3,16 +3,28 @@
  * Invalidation: the status area, the notify fd and what makes a region
  * stale.
  */
+#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/falloc.h>
 #include "ireg_test.h"
 #include "edu.h"
 #include "kselftest_harness.h"
 
 #define PAGE	4096UL
+#define HPAGE	(2UL << 20)
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT	21
+#endif
+#ifndef MPOL_MF_MOVE
+#define MPOL_MF_MOVE	(1 << 1)
+#endif
 
 FIXTURE(notify) {
 	int container;
@@ -719,6 +731,490 @@ TEST_F(notify, older_structs_still_work)
 	EXPECT_EQ(0, unreg(self->container, pre.handle, 0));
 	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
 	munmap(p, 4 * PAGE);
+}
+
+/*
+ * Spurious invalidations: the MM touches the page tables of a pinned
+ * range without changing the pages it maps.  The region stays valid.
+ */
+
+/* AnonHugePages (kB) of the mapping holding @addr, from smaps; -1 if none. */
+static long anon_huge_kb(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+	unsigned long start, end;
+	bool in = false;
+	char line[512];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = a >= start && a < end;
+			continue;
+		}
+		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+/*
+ * A touched, 2 MiB-aligned anonymous THP inside a 4 MiB mapping (*@raw,
+ * for munmap); NULL with @why set when the kernel gives none.
+ */
+static char *thp_alloc(void **raw, const char **why)
+{
+	char buf[64] = "";
+	char *m, *p;
+	FILE *f;
+
+	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (!f) {
+		*why = "no THP support in the kernel";
+		return NULL;
+	}
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	if (strstr(buf, "[never]")) {
+		*why = "THP disabled (transparent_hugepage/enabled: never)";
+		return NULL;
+	}
+	m = mmap(NULL, 2 * HPAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		*why = "mmap failed";
+		return NULL;
+	}
+	p = (char *)(((uintptr_t)m + HPAGE - 1) & ~(HPAGE - 1));
+	madvise(p, HPAGE, MADV_HUGEPAGE);
+	memset(p, 0x11, HPAGE);
+	if (anon_huge_kb(p) < (long)(HPAGE >> 10)) {
+		munmap(m, 2 * HPAGE);
+		*why = "the kernel gave no THP (AnonHugePages is 0)";
+		return NULL;
+	}
+	*raw = m;
+	return p;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * Re-validation of events raised by kernel threads is asynchronous: wait
+ * up to @ms for the region to go stale.  Return: the wait in ms, or -1
+ * if it stayed valid.
+ */
+static double wait_stale(FIXTURE_DATA(notify) *self,
+			 const struct iommu_reg_prereg *reg, int ms)
+{
+	double t0 = now_ms();
+
+	while (valid(self, reg)) {
+		if (now_ms() - t0 > ms)
+			return -1;
+		usleep(100);
+	}
+	return now_ms() - t0;
+}
+
+/* mprotect() of one page splits the PMD: same pages, still valid. */
+TEST_F(notify, thp_split_keeps_valid)
+{
+	struct iommu_reg_event ev[4];
+	struct iommu_reg_prereg reg;
+	const char *why = NULL;
+	void *raw = NULL;
+	char *p;
+
+	p = thp_alloc(&raw, &why);
+	if (!p)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, prereg(self->container, p, HPAGE, 0, &reg));
+	ASSERT_EQ(0, mprotect(p + 5 * PAGE, PAGE, PROT_READ));
+	TH_LOG("AnonHugePages after the split: %ld kB", anon_huge_kb(p));
+	EXPECT_TRUE(valid(self, &reg));
+	EXPECT_EQ(0, read_events(self->fd, ev, 4));
+	p[0] = 0x22;
+	EXPECT_EQ(0x11, p[5 * PAGE]);
+	EXPECT_TRUE(valid(self, &reg));
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	munmap(raw, 2 * HPAGE);
+}
+
+/* fork() cannot share a pinned THP: it splits the parent's PMD. */
+TEST_F(notify, thp_fork_keeps_valid)
+{
+	struct iommu_reg_event ev[4];
+	struct iommu_reg_prereg reg;
+	const char *why = NULL;
+	void *raw = NULL;
+	int status;
+	pid_t pid;
+	char *p;
+
+	p = thp_alloc(&raw, &why);
+	if (!p)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, prereg(self->container, p, HPAGE, 0, &reg));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_TRUE(valid(self, &reg));
+	EXPECT_EQ(0, read_events(self->fd, ev, 4));
+	p[HPAGE - 1] = 0x33;
+	EXPECT_TRUE(valid(self, &reg));
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	munmap(raw, 2 * HPAGE);
+}
+
+/* Dropping one page of a THP is a real change, split or not. */
+TEST_F(notify, thp_dontneed_invalidates)
+{
+	struct iommu_reg_prereg reg;
+	const char *why = NULL;
+	void *raw = NULL;
+	char *p;
+
+	p = thp_alloc(&raw, &why);
+	if (!p)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, prereg(self->container, p, HPAGE, 0, &reg));
+	ASSERT_EQ(0, madvise(p + 7 * PAGE, PAGE, MADV_DONTNEED));
+	EXPECT_FALSE(valid(self, &reg));
+	expect_one_event(_metadata, self->fd, reg.handle,
+			 IOMMU_REG_REASON_CLEAR);
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	munmap(raw, 2 * HPAGE);
+}
+
+/* Reclaim cannot take pinned pages. */
+TEST_F(notify, pageout_keeps_valid)
+{
+	struct iommu_reg_event ev[4];
+	struct iommu_reg_prereg reg, thp;
+	const char *why = NULL;
+	void *raw = NULL;
+	char *p = anon(4 * PAGE), *h;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, prereg(self->container, p, 4 * PAGE, 0, &reg));
+	if (madvise(p, 4 * PAGE, MADV_PAGEOUT))
+		SKIP(return, "MADV_PAGEOUT: %s", strerror(errno));
+	EXPECT_TRUE(valid(self, &reg));
+	h = thp_alloc(&raw, &why);
+	if (h) {
+		ASSERT_EQ(0, prereg(self->container, h, HPAGE, 0, &thp));
+		ASSERT_EQ(0, madvise(h, HPAGE, MADV_PAGEOUT));
+		ASSERT_EQ(0, madvise(h + PAGE, PAGE, MADV_PAGEOUT));
+		EXPECT_TRUE(valid(self, &thp));
+	} else {
+		TH_LOG("THP part skipped: %s", why);
+	}
+	usleep(100000);
+	EXPECT_TRUE(valid(self, &reg));
+	EXPECT_EQ(0, read_events(self->fd, ev, 4));
+	EXPECT_EQ(0x11, p[3 * PAGE]);
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	if (h) {
+		EXPECT_TRUE(valid(self, &thp));
+		EXPECT_EQ(0, unreg(self->container, thp.handle, 0));
+		munmap(raw, 2 * HPAGE);
+	}
+	munmap(p, 4 * PAGE);
+}
+
+static int nr_nodes(void)
+{
+	DIR *d = opendir("/sys/devices/system/node");
+	struct dirent *e;
+	int n = 0, id;
+
+	if (!d)
+		return 1;
+	while ((e = readdir(d)))
+		if (sscanf(e->d_name, "node%d", &id) == 1)
+			n++;
+	closedir(d);
+	return n ?: 1;
+}
+
+/* Migration of pinned pages fails and leaves them where they were. */
+TEST_F(notify, failed_migration_keeps_valid)
+{
+	struct iommu_reg_event ev[4];
+	struct iommu_reg_prereg reg;
+	void *pages[4];
+	int nodes[4], status[4], i;
+	char *p;
+	long ret;
+
+	if (nr_nodes() < 2)
+		SKIP(return,
+		     "one NUMA node: pinned pages can only fail to move to another node (boot with numa=fake=2)");
+	p = anon(4 * PAGE);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, prereg(self->container, p, 4 * PAGE, 0, &reg));
+	for (i = 0; i < 4; i++)
+		pages[i] = p + i * PAGE;
+	ASSERT_EQ(0, syscall(SYS_move_pages, 0, 4, pages, NULL, status, 0));
+	for (i = 0; i < 4; i++)
+		nodes[i] = !status[i];
+	ret = syscall(SYS_move_pages, 0, 4, pages, nodes, status,
+		      MPOL_MF_MOVE);
+	TH_LOG("move_pages: %ld, page 0 from node %d: status %d", ret,
+	       !nodes[0], status[0]);
+	EXPECT_TRUE(valid(self, &reg));
+	EXPECT_EQ(0, read_events(self->fd, ev, 4));
+	EXPECT_EQ(0x11, p[0]);
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	munmap(p, 4 * PAGE);
+}
+
+static long ksm_read(const char *name)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/ksm/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int ksm_write(const char *name, long v)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/ksm/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld", v) < 0;
+	ret |= fclose(f);
+	return ret ? -1 : 0;
+}
+
+/* KSM write-protects a page to merge it, sees the pin and gives up. */
+TEST_F(notify, ksm_keeps_valid)
+{
+	long run = ksm_read("run"), scan = ksm_read("pages_to_scan");
+	long sleep_ms = ksm_read("sleep_millisecs"), full;
+	struct iommu_reg_event ev[4];
+	struct iommu_reg_prereg reg;
+	double t0;
+	char *p;
+
+	if (run < 0)
+		SKIP(return, "no KSM in this kernel (/sys/kernel/mm/ksm)");
+	p = anon(4 * PAGE);
+	ASSERT_NE(NULL, p);
+	memset(p, 0x5a, 4 * PAGE);
+	ASSERT_EQ(0, prereg(self->container, p, 4 * PAGE, 0, &reg));
+	if (madvise(p, 4 * PAGE, MADV_MERGEABLE))
+		SKIP(return, "MADV_MERGEABLE: %s", strerror(errno));
+	ASSERT_EQ(0, ksm_write("pages_to_scan", 1000));
+	ASSERT_EQ(0, ksm_write("sleep_millisecs", 1));
+	ASSERT_EQ(0, ksm_write("run", 1));
+	full = ksm_read("full_scans");
+	t0 = now_ms();
+	while (ksm_read("full_scans") < full + 4 && now_ms() - t0 < 30000)
+		usleep(10000);
+	TH_LOG("%ld full KSM scans in %.0f ms, pages_shared %ld",
+	       ksm_read("full_scans") - full, now_ms() - t0,
+	       ksm_read("pages_shared"));
+	EXPECT_LE(full + 4, ksm_read("full_scans"));
+	/* ksmd is a kernel thread: its re-validation is asynchronous. */
+	EXPECT_EQ(-1, wait_stale(self, &reg, 200));
+	EXPECT_EQ(0, read_events(self->fd, ev, 4));
+	madvise(p, 4 * PAGE, MADV_UNMERGEABLE);
+	ksm_write("run", run);
+	ksm_write("pages_to_scan", scan);
+	ksm_write("sleep_millisecs", sleep_ms);
+	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	munmap(p, 4 * PAGE);
+}
+
+/*
+ * Punching a hole in a shared file from another process: the event
+ * comes from a task that does not use the region's mm, so it is checked
+ * asynchronously, within a bounded delay.  The same change made by the
+ * region's own process is visible when its system call returns.
+ */
+TEST_F(notify, punch_hole_invalidates)
+{
+	struct iommu_reg_prereg other, own;
+	volatile double *done;
+	double stale, ms;
+	int fd, status;
+	pid_t pid;
+	char *p;
+
+	fd = memfd_create("ireg-notify", 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 4 * PAGE));
+	p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	done = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, done);
+	*done = 0;
+	memset(p, 0x11, 4 * PAGE);
+	ASSERT_EQ(0, prereg(self->container, p, PAGE, 0, &other));
+	ASSERT_EQ(0, prereg(self->container, p + 2 * PAGE, PAGE, 0, &own));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		status = fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+				   FALLOC_FL_KEEP_SIZE, 0, PAGE);
+		*done = now_ms();
+		_exit(status ? 1 : 0);
+	}
+	/* From the child's fallocate() returning to the region going stale. */
+	ms = wait_stale(self, &other, 1000);
+	stale = now_ms();
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	EXPECT_LE(0, ms);
+	TH_LOG("stale %.3f ms after the other process's fallocate() returned",
+	       stale - *done);
+	expect_one_event(_metadata, self->fd, other.handle,
+			 IOMMU_REG_REASON_CLEAR);
+
+	ASSERT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       2 * PAGE, PAGE));
+	EXPECT_FALSE(valid(self, &own));
+	expect_one_event(_metadata, self->fd, own.handle,
+			 IOMMU_REG_REASON_CLEAR);
+
+	EXPECT_EQ(0, unreg(self->container, other.handle, 0));
+	EXPECT_EQ(0, unreg(self->container, own.handle, 0));
+	munmap((void *)done, PAGE);
+	munmap(p, 4 * PAGE);
+	close(fd);
+}
+
+/*
+ * The same against clears, which are re-validated by a work item that
+ * region destruction must cancel: threads register and unregister while
+ * others drop pages with MADV_DONTNEED and fork (the child exits at
+ * once), for a bounded time.
+ */
+static void *churn_dontneed(void *arg)
+{
+	struct churn *c = arg;
+	unsigned int seed = (uintptr_t)&seed;
+
+	while (!c->stop) {
+		char *p = c->base + (rand_r(&seed) % c->pages) * PAGE;
+
+		madvise(p, PAGE, MADV_DONTNEED);
+		p[0] = 1;
+		__atomic_add_fetch(&c->ops, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void *churn_fork(void *arg)
+{
+	struct churn *c = arg;
+
+	while (!c->stop) {
+		pid_t pid = fork();
+
+		if (!pid)
+			_exit(0);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		__atomic_add_fetch(&c->ops, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+TEST_F(notify, churn_clear_no_deadlock)
+{
+	struct churn c = { .container = self->container, .pages = 64 };
+	void *(*fn[4])(void *) = {
+		churn_register, churn_register, churn_dontneed, churn_fork,
+	};
+	struct iommu_reg_event ev[64];
+	pthread_t t[4];
+	int i;
+
+	c.base = anon(c.pages * PAGE);
+	ASSERT_NE(NULL, c.base);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, fn[i], &c));
+	for (i = 0; i < 20; i++) {
+		usleep(100000);
+		while (read_events(self->fd, ev, 64) > 0)
+			;
+	}
+	c.stop = true;
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	TH_LOG("%lu operations in 2 s", c.ops);
+	EXPECT_LT(100, c.ops);
+}
+
+/* A clear over many regions: all stale when madvise() returns. */
+TEST_F(notify, ten_thousand_in_one_dontneed)
+{
+	const int nr = 10000;
+	struct iommu_reg_prereg *regs;
+	struct iommu_reg_event *ev;
+	char *p = anon(nr * PAGE);
+	int i, got = 0, n;
+	double t0;
+
+	ASSERT_NE(NULL, p);
+	regs = calloc(nr, sizeof(*regs));
+	ev = calloc(256, sizeof(*ev));
+	ASSERT_NE(NULL, regs);
+	ASSERT_NE(NULL, ev);
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, prereg(self->container, p + i * PAGE, PAGE, 0,
+				    &regs[i]));
+	t0 = now_ms();
+	ASSERT_EQ(0, madvise(p, nr * PAGE, MADV_DONTNEED));
+	TH_LOG("madvise(MADV_DONTNEED) of %d regions: %.1f ms", nr,
+	       now_ms() - t0);
+	for (i = 0; i < nr; i++)
+		ASSERT_FALSE(valid(self, &regs[i]));
+	while ((n = read_events(self->fd, ev, 256)) > 0) {
+		for (i = 0; i < n; i++)
+			ASSERT_EQ(IOMMU_REG_REASON_CLEAR, ev[i].reason);
+		got += n;
+	}
+	EXPECT_EQ(nr, got);
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, unreg(self->container, regs[i].handle, 0));
+	free(ev);
+	free(regs);
+	munmap(p, nr * PAGE);
 }
 
 TEST_HARNESS_MAIN

@@ -374,7 +374,26 @@ struct iommu_reg_register {
  * becomes *stale*: its generation in the status area moves on and an
  * event is queued on the container's notify fd.  Changes of protection
  * (mprotect, NUMA hinting, the write-protection fork applies) leave the
- * region valid: its pages stay the same.
+ * region valid: its pages stay the same.  So does everything that
+ * touches the page tables but puts the same pinned pages back: a
+ * transparent huge page split (fork, or mprotect of part of it), and
+ * reclaim, migration or KSM giving up on a pinned page.  For these the
+ * kernel re-checks, once the change is done, that every page of the
+ * range still maps the page the region pinned.
+ *
+ * When: a change the process makes to its own memory (a system call of
+ * one of its threads) is in the status area, and its event queued, when
+ * that system call returns.  A change made by a kernel thread (reclaim,
+ * KSM) or by another process (truncating or punching a hole in a shared
+ * file) is reported asynchronously, typically within a millisecond, with
+ * no hard bound.
+ *
+ * False positives remain where the check cannot see that the same page
+ * will come back: a pinned page of a shared file or shmem mapping that
+ * reclaim (MADV_PAGEOUT) unmapped, or that a migration holds unmapped
+ * when the check runs; a range without read access when the change comes.
+ * These regions go stale although their pages did not change: register
+ * the range again.  A region never stays valid after its pages changed.
  *
  * A stale region keeps its pins and its IOVA mappings until its owner
  * unregisters it, so DMA in flight stays safe: the device keeps reaching
@@ -429,7 +448,7 @@ struct iommu_reg_status {
 
 /* Why a region was invalidated. */
 #define IOMMU_REG_REASON_UNMAP		1	/* munmap, mremap, MAP_FIXED */
-#define IOMMU_REG_REASON_CLEAR		2	/* madvise, truncate, zap */
+#define IOMMU_REG_REASON_CLEAR		2	/* madvise, truncate, zap; re-checked */
 #define IOMMU_REG_REASON_EXIT		3	/* the address space went away */
 #define IOMMU_REG_REASON_OTHER		4	/* migration and the rest */
 
