@@ -139,6 +139,41 @@ static void ireg_container_destroy(struct ireg_container *c)
 	kfree_rcu(c, rcu);
 }
 
+static void ireg_container_destroy_work(struct work_struct *work)
+{
+	ireg_container_destroy(container_of(work, struct ireg_container,
+					    destroy_work));
+}
+
+/* Teardowns handed off by netlink dumps; drained at module exit. */
+static struct workqueue_struct *ireg_destroy_wq;
+
+int ireg_container_init(void)
+{
+	ireg_destroy_wq = alloc_workqueue("iommu_reg_destroy", WQ_UNBOUND, 0);
+	return ireg_destroy_wq ? 0 : -ENOMEM;
+}
+
+void ireg_container_exit(void)
+{
+	destroy_workqueue(ireg_destroy_wq);
+}
+
+/**
+ * ireg_container_put_async - drop a reference; tear down elsewhere
+ * @c: the container
+ *
+ * For a reference held by someone other than the container's owner (a
+ * netlink dump): the last reference then tears down in a worker, never in
+ * the admin's recvmsg(), which would otherwise unpin and unhook everything
+ * the owner registered.
+ */
+void ireg_container_put_async(struct ireg_container *c)
+{
+	if (refcount_dec_and_test(&c->users))
+		queue_work(ireg_destroy_wq, &c->destroy_work);
+}
+
 /**
  * ireg_container_put - drop a reference; the last one tears down
  * @c: the container
@@ -185,9 +220,17 @@ void *ireg_container_open(unsigned long arg)
 	get_task_comm(c->comm, current);
 	c->uid = current_euid();
 	refcount_set(&c->users, 1);
+	INIT_WORK(&c->destroy_work, ireg_container_destroy_work);
 	c->cookie = atomic64_inc_return(&ireg_last_cookie);
 
 	mutex_lock(&ireg_registry_mutex);
+	/* Ids are never reused: after 2^32 - 1 containers, no more. */
+	if (ireg_registry_last_id == U32_MAX) {
+		mutex_unlock(&ireg_registry_mutex);
+		ireg_notify_shutdown(c->notify);
+		kfree(c);
+		return ERR_PTR(-ENOSPC);
+	}
 	c->id = ++ireg_registry_last_id;
 	list_add_tail(&c->registry_node, &ireg_registry);
 	mutex_unlock(&ireg_registry_mutex);
@@ -540,6 +583,7 @@ static void ireg_do_unregister_device(struct ireg_container *c,
 	 * of it may outlive this.
 	 */
 	ireg_wcbar_revoke_dev(c, vdev->dev);
+	ireg_sva_release_dev(c, vdev->dev);
 	mutex_unlock(&c->lock);
 }
 

@@ -24,6 +24,7 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/workqueue.h>
 #include <linux/interval_tree.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -53,6 +54,7 @@ struct page;
 #define IREG_IOVA_FIRST		SZ_1M
 
 extern unsigned int ireg_max_regions;
+extern unsigned int ireg_max_mappings;
 
 /* Leaf IOMMU pages counted by the audit_unmap module parameter. */
 enum {
@@ -150,6 +152,7 @@ struct ireg_notify {
  * @mapping_tree: mappings by IOVA range [start, last]
  * @nr_mappings: mappings in @mapping_tree
  * @iova_hint: where the next kernel-chosen IOVA search starts
+ * @mapping_seq: the last ireg_mapping.seq handed out
  * @notify: status area and events; immutable
  * @id: unique for the module's lifetime, never reused; immutable
  * @pid: thread group id of the process that selected the backend
@@ -167,6 +170,7 @@ struct ireg_notify {
  * @live_node: entry in the cookie hash (see ireg_container_get())
  * @released: VFIO released the backend; new ioctls fail with ENODEV
  * @rcu: frees the memory after ireg_container_get()'s readers
+ * @destroy_work: tears down when a netlink dump held the last reference
  */
 struct ireg_container {
 	struct mutex lock; /* see above */
@@ -182,6 +186,7 @@ struct ireg_container {
 	struct rb_root_cached mapping_tree;
 	u64 nr_mappings;
 	u64 iova_hint;
+	u64 mapping_seq;
 	struct ireg_notify *notify;
 	u32 id;
 	pid_t pid;
@@ -196,6 +201,7 @@ struct ireg_container {
 	struct hlist_node live_node;
 	bool released;
 	struct rcu_head rcu;
+	struct work_struct destroy_work;
 };
 
 /**
@@ -293,6 +299,7 @@ enum ireg_mapping_kind {
  * @prot: IOMMU_REG_PROT_*
  * @placement: IOMMU_REG_MAP_IOVA_* it was placed with (0: kernel-chosen)
  * @kind: who owns it; see mapping.c
+ * @seq: unique in the container, so an undo removes this mapping only
  *
  * Protected by the container lock.
  */
@@ -304,6 +311,7 @@ struct ireg_mapping {
 	u32 prot;
 	u32 placement;
 	enum ireg_mapping_kind kind;
+	u64 seq;
 };
 
 /**
@@ -328,6 +336,9 @@ void ireg_container_release(void *iommu_data);
 struct ireg_container *ireg_container_get(void *iommu_data);
 bool ireg_container_tryget(struct ireg_container *c);
 void ireg_container_put(struct ireg_container *c);
+void ireg_container_put_async(struct ireg_container *c);
+int ireg_container_init(void);
+void ireg_container_exit(void);
 int ireg_container_attach_group(void *iommu_data, struct iommu_group *group,
 				enum vfio_group_type type);
 void ireg_container_detach_group(void *iommu_data, struct iommu_group *group);
@@ -352,6 +363,7 @@ int ireg_sva_bind(struct ireg_ucmd *ucmd);
 int ireg_sva_unbind(struct ireg_ucmd *ucmd);
 void ireg_sva_release_group(struct ireg_container *c,
 			    struct iommu_group *group);
+void ireg_sva_release_dev(struct ireg_container *c, struct device *dev);
 
 /* wcbar.c */
 int ireg_wcbar_open(struct ireg_ucmd *ucmd);

@@ -84,6 +84,7 @@ static int ireg_iova_check_mappings(struct ireg_container *c,
 
 		if (i < 0 || node->last > ranges[i].last)
 			return -EINVAL;
+		cond_resched();
 	}
 	return 0;
 }
@@ -246,6 +247,8 @@ static int ireg_iova_search(struct ireg_container *c, u64 from, u64 to,
 			if (busy->last == U64_MAX)
 				break;
 			iova = busy->last + 1;
+			/* Past as many mappings as the container holds. */
+			cond_resched();
 		}
 	}
 	return -ENOSPC;

@@ -17,6 +17,11 @@
 #include "iommu_reg.h"
 
 unsigned int ireg_max_regions = 1U << 20;
+
+unsigned int ireg_max_mappings = 65535;
+module_param_named(max_mappings, ireg_max_mappings, uint, 0644);
+MODULE_PARM_DESC(max_mappings,
+		 "Mappings one container may hold beyond one per pinned page; past it mapping fails with ENOSPC (type1's dma_entry_limit is 65535)");
 module_param_named(max_regions, ireg_max_regions, uint, 0644);
 MODULE_PARM_DESC(max_regions,
 		 "Regions one container may hold; past it registration fails with ENOSPC");
@@ -162,6 +167,13 @@ static long ireg_container_ioctl(struct ireg_container *iommu_data,
 		return ret;
 	if (ucmd.user_size < op->min_size)
 		return -EINVAL;
+	/*
+	 * A struct from the future may be larger, but not without bound: a
+	 * tail of gigabytes would be scanned for zeroes (as openat2 and
+	 * clone3, cap it).
+	 */
+	if (ucmd.user_size > PAGE_SIZE)
+		return -E2BIG;
 
 	ucmd.cmd = &buf;
 	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
@@ -242,18 +254,25 @@ static int __init ireg_init(void)
 {
 	int ret;
 
-	ret = ireg_nl_init();
+	ret = ireg_container_init();
 	if (ret)
 		return ret;
+	ret = ireg_nl_init();
+	if (ret)
+		goto err_container;
 	ret = vfio_register_iommu_driver(&ireg_driver_ops);
-	if (ret) {
-		ireg_nl_exit();
-		return ret;
-	}
+	if (ret)
+		goto err_nl;
 	ireg_debugfs = debugfs_create_dir("iommu_reg", NULL);
 	debugfs_create_file("audit", 0444, ireg_debugfs, NULL,
 			    &ireg_audit_fops);
 	return 0;
+
+err_nl:
+	ireg_nl_exit();
+err_container:
+	ireg_container_exit();
+	return ret;
 }
 
 static void __exit ireg_exit(void)
@@ -261,6 +280,8 @@ static void __exit ireg_exit(void)
 	debugfs_remove_recursive(ireg_debugfs);
 	vfio_unregister_iommu_driver(&ireg_driver_ops);
 	ireg_nl_exit();
+	/* Teardowns a netlink dump handed off: none can be queued now. */
+	ireg_container_exit();
 }
 
 module_init(ireg_init);

@@ -171,6 +171,15 @@ struct ireg_mapping *ireg_mapping_create(struct ireg_container *c,
 	if ((prot & IOMMU_REG_PROT_WRITE) &&
 	    (r->flags & IOMMU_REG_REGION_READONLY))
 		return ERR_PTR(-EPERM);
+	/*
+	 * Every mapping costs kernel memory and IOMMU page tables that no
+	 * limit charges: beyond max_mappings, each one needs a pinned (and
+	 * so charged) page of its own, so a caller with one page cannot
+	 * fill the IOVA space with mappings of it.
+	 */
+	if (c->nr_mappings >= max_t(u64, READ_ONCE(ireg_max_mappings),
+				    c->pinned_pages))
+		return ERR_PTR(-ENOSPC);
 
 	switch (placement) {
 	case IOMMU_REG_MAP_IOVA_FIXED:
@@ -197,6 +206,7 @@ struct ireg_mapping *ireg_mapping_create(struct ireg_container *c,
 	m->prot = prot;
 	m->placement = placement;
 	m->kind = kind;
+	m->seq = ++c->mapping_seq;
 
 	ret = ireg_mapping_program(c, m);
 	if (ret) {
@@ -253,8 +263,10 @@ void ireg_mapping_unmap_region(struct ireg_container *c, struct ireg_region *r,
 
 	list_for_each_entry_safe(m, tmp, &r->mappings, region_node) {
 		if (m->kind == IREG_MAPPING_AUTO ||
-		    (user && m->kind == IREG_MAPPING_USER))
+		    (user && m->kind == IREG_MAPPING_USER)) {
 			ireg_mapping_remove(c, m);
+			cond_resched();
+		}
 	}
 }
 
@@ -305,9 +317,11 @@ int ireg_mapping_unmap_range(struct ireg_container *c, u64 start, u64 last,
 
 	*unmapped = 0;
 	for (node = interval_tree_iter_first(&c->mapping_tree, start, last);
-	     node; node = interval_tree_iter_next(node, start, last))
+	     node; node = interval_tree_iter_next(node, start, last)) {
 		if (node->start < start || node->last > last)
 			return -EINVAL;
+		cond_resched();
+	}
 
 	node = interval_tree_iter_first(&c->mapping_tree, start, last);
 	while (node) {
@@ -320,6 +334,7 @@ int ireg_mapping_unmap_range(struct ireg_container *c, u64 start, u64 last,
 		ireg_mapping_remove(c, m);
 		ireg_region_release_if_unused(c, r, to_free);
 		node = next;
+		cond_resched();
 	}
 	return 0;
 }
@@ -365,25 +380,38 @@ static int ireg_check_map_flags(u32 placement, u32 prot)
 }
 
 /*
- * Remove the mapping at [iova, iova + length) just made by a command
- * whose caller could not be told of it.
+ * Remove the mapping just made by a command whose caller could not be
+ * told of it: only if the mapping at @iova is still that one (@seq), not
+ * one another thread made there after unmapping ours.
  */
 static void ireg_mapping_undo_locked(struct ireg_container *c, u64 iova,
-				     u64 length, struct list_head *to_free)
+				     u64 length, u64 seq,
+				     struct list_head *to_free)
 {
-	u64 unmapped;
+	struct interval_tree_node *node;
+	struct ireg_mapping *m;
+	struct ireg_region *r;
 
 	lockdep_assert_held(&c->lock);
-	ireg_mapping_unmap_range(c, iova, iova + length - 1, &unmapped,
-				 to_free);
+	node = interval_tree_iter_first(&c->mapping_tree, iova,
+					iova + length - 1);
+	if (!node || node->start != iova || node->last != iova + length - 1)
+		return;
+	m = container_of(node, struct ireg_mapping, node);
+	if (m->seq != seq)
+		return;
+	r = m->region;
+	ireg_mapping_remove(c, m);
+	ireg_region_release_if_unused(c, r, to_free);
 }
 
-static void ireg_mapping_undo(struct ireg_container *c, u64 iova, u64 length)
+static void ireg_mapping_undo(struct ireg_container *c, u64 iova, u64 length,
+			      u64 seq)
 {
 	LIST_HEAD(to_free);
 
 	mutex_lock(&c->lock);
-	ireg_mapping_undo_locked(c, iova, length, &to_free);
+	ireg_mapping_undo_locked(c, iova, length, seq, &to_free);
 	mutex_unlock(&c->lock);
 	ireg_region_destroy_list(&to_free);
 }
@@ -395,6 +423,7 @@ int ireg_mapping_map(struct ireg_ucmd *ucmd)
 	struct ireg_mapping *m;
 	struct ireg_region *r;
 	u64 iova = cmd->iova;
+	u64 seq = 0;
 	int ret;
 
 	if (cmd->flags & ~IREG_MAP_FLAGS)
@@ -421,13 +450,14 @@ int ireg_mapping_map(struct ireg_ucmd *ucmd)
 		goto out_unlock;
 	}
 	cmd->iova = iova;
+	seq = m->seq;
 out_unlock:
 	mutex_unlock(&c->lock);
 	if (ret)
 		return ret;
 	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret)
-		ireg_mapping_undo(c, iova, cmd->length);
+		ireg_mapping_undo(c, iova, cmd->length, seq);
 	return ret;
 }
 
@@ -503,7 +533,7 @@ int ireg_mapping_register(struct ireg_ucmd *ucmd)
 	bool created = false;
 	LIST_HEAD(to_free);
 	u64 iova = cmd->iova;
-	u64 length;
+	u64 length, seq = 0;
 	u32 handle;
 	int ret;
 
@@ -537,6 +567,7 @@ int ireg_mapping_register(struct ireg_ucmd *ucmd)
 			goto out_unlock;
 		}
 		created = true;
+		seq = m->seq;
 	}
 	cmd->handle = handle;
 	cmd->iova = iova;
@@ -557,7 +588,8 @@ out_unlock:
 		 */
 		mutex_lock(&c->lock);
 		if (created)
-			ireg_mapping_undo_locked(c, iova, length, &to_free);
+			ireg_mapping_undo_locked(c, iova, length, seq,
+						 &to_free);
 		r = ireg_region_again(c, handle, r);
 		if (r)
 			ireg_register_drop(c, r, &to_free);

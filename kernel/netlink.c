@@ -194,14 +194,21 @@ static bool ireg_nl_match(struct netlink_callback *cb,
  * NULL.  Takes and drops the registry lock.
  */
 static struct ireg_container *ireg_nl_next(struct netlink_callback *cb,
-					   u32 min_id, u32 id, u32 pid)
+					   u64 min_id, u32 id, u32 pid)
 {
 	struct ireg_container *c;
 
+	if (min_id > U32_MAX)
+		return NULL;
 	ireg_registry_lock();
 	while ((c = ireg_registry_first(min_id))) {
 		if (ireg_nl_match(cb, c, id, pid) && ireg_container_tryget(c))
 			break;
+		/* The last id there can be: nothing after it. */
+		if (c->id == U32_MAX) {
+			c = NULL;
+			break;
+		}
 		min_id = c->id + 1;
 	}
 	ireg_registry_unlock();
@@ -218,12 +225,17 @@ static int ireg_nl_container_dump(struct sk_buff *msg,
 
 	ireg_nl_filters(cb, &id, &pid);
 	while ((c = ireg_nl_next(cb, cb->args[0], id, pid))) {
-		mutex_lock(&c->lock);
+		/* A reader can always give up on a busy container. */
+		ret = mutex_lock_killable(&c->lock);
+		if (ret) {
+			ireg_container_put_async(c);
+			return ret;
+		}
 		ret = ireg_nl_fill_container(msg, cb, c);
 		mutex_unlock(&c->lock);
 		if (!ret)
-			cb->args[0] = c->id + 1;
-		ireg_container_put(c);
+			cb->args[0] = (u64)c->id + 1;
+		ireg_container_put_async(c);
 		if (ret)
 			break;
 	}
@@ -268,8 +280,10 @@ static int ireg_nl_fill_region(struct sk_buff *msg,
 
 	lockdep_assert_held(&c->lock);
 
-	list_for_each_entry(m, &r->mappings, region_node)
+	list_for_each_entry(m, &r->mappings, region_node) {
 		nr_mappings++;
+		cond_resched();
+	}
 
 	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &ireg_nl_family, NLM_F_MULTI,
@@ -331,21 +345,26 @@ static int ireg_nl_region_dump(struct sk_buff *msg, struct netlink_callback *cb)
 		unsigned long handle = c->id == cb->args[0] ? cb->args[1] : 0;
 		struct ireg_region *r;
 
-		mutex_lock(&c->lock);
+		ret = mutex_lock_killable(&c->lock);
+		if (ret) {
+			ireg_container_put_async(c);
+			return ret;
+		}
 		xa_for_each_start(&c->regions, handle, r, handle) {
 			ret = ireg_nl_fill_region(msg, cb, c, r, !msg->len);
 			if (ret)
 				break;
+			cond_resched();
 		}
 		mutex_unlock(&c->lock);
 		if (ret) {
 			cb->args[0] = c->id;
 			cb->args[1] = handle;
 		} else {
-			cb->args[0] = c->id + 1;
+			cb->args[0] = (u64)c->id + 1;
 			cb->args[1] = 0;
 		}
-		ireg_container_put(c);
+		ireg_container_put_async(c);
 		if (ret)
 			break;
 	}

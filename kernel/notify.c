@@ -652,7 +652,7 @@ int ireg_notify_open(struct ireg_ucmd *ucmd)
 	if (cmd->flags || len > IREG_NOTIFY_QUEUE_MAX)
 		return -EINVAL;
 
-	queue = kvcalloc(len, sizeof(*queue), GFP_KERNEL_ACCOUNT);
+	queue = kvcalloc(len, sizeof(*queue), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!queue)
 		return -ENOMEM;
 

@@ -273,7 +273,8 @@ int ireg_sva_info(struct ireg_ucmd *ucmd)
 	if (!(cmd->flags & IOMMU_REG_SVA_INFO_DEVICE) &&
 	    (cmd->pci_domain || cmd->pci_rid))
 		return -EINVAL;
-	if (cmd->num_devices && cmd->entry_size < IREG_SVA_DEVICE_SIZE_V1)
+	if (cmd->num_devices && (cmd->entry_size < IREG_SVA_DEVICE_SIZE_V1 ||
+				 cmd->entry_size > PAGE_SIZE))
 		return -EINVAL;
 	copy = min_t(size_t, cmd->entry_size, sizeof(*recs));
 
@@ -486,6 +487,28 @@ void ireg_sva_release_group(struct ireg_container *c,
 
 	list_for_each_entry_safe(bond, next, &c->sva_bonds, node) {
 		if (group && bond->group != group)
+			continue;
+		list_del(&bond->node);
+		ireg_sva_bond_destroy(bond);
+	}
+}
+
+/**
+ * ireg_sva_release_dev - undo the bond of a device VFIO is closing
+ * @c: the container, locked
+ * @dev: the device
+ *
+ * A bond shares the caller's address space with a device the caller has
+ * open; once VFIO closes the device (and vfio-pci resets it), the bond
+ * must not outlive that.
+ */
+void ireg_sva_release_dev(struct ireg_container *c, struct device *dev)
+{
+	struct ireg_sva_bond *bond, *next;
+
+	lockdep_assert_held(&c->lock);
+	list_for_each_entry_safe(bond, next, &c->sva_bonds, node) {
+		if (&bond->pdev->dev != dev)
 			continue;
 		list_del(&bond->node);
 		ireg_sva_bond_destroy(bond);

@@ -58,7 +58,8 @@ static long ireg_type1_get_info(struct ireg_container *c, void __user *arg)
 	const size_t minsz = offsetofend(struct vfio_iommu_type1_info,
 					 iova_pgsizes);
 	struct vfio_info_cap caps = {};
-	struct vfio_iommu_type1_info info;
+	/* Zeroed: its padding is copied out too. */
+	struct vfio_iommu_type1_info info = {};
 	u32 argsz;
 	int ret;
 

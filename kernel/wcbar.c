@@ -141,7 +141,8 @@ static bool ireg_wcbar_decodes(struct pci_dev *pdev)
 {
 	u16 cmd;
 
-	if (READ_ONCE(pdev->current_state) >= PCI_D3hot)
+	if ((__force int)READ_ONCE(pdev->current_state) >=
+	    (__force int)PCI_D3hot)
 		return false;
 	if (pdev->no_command_memory)
 		return true;
