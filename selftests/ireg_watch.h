@@ -38,18 +38,17 @@ static inline int ireg_klog_open(void)
 }
 
 /*
- * Read what the kernel logged since ireg_klog_open() and return the
- * number of splat lines; the first one is copied to @first.  Closes @fd.
+ * Read what the kernel logged since the last call (or ireg_klog_open())
+ * and return the number of splat lines in it; the first one is copied to
+ * @first unless @first already holds one.  The reader stays open.
  */
-static inline int ireg_klog_splats(int fd, char *first, size_t len)
+static inline int ireg_klog_poll(int fd, char *first, size_t len)
 {
 	char rec[2048];
 	int splats = 0;
 	unsigned int i;
 	ssize_t n;
 
-	if (first && len)
-		first[0] = '\0';
 	if (fd < 0)
 		return 0;
 	for (;;) {
@@ -62,16 +61,30 @@ static inline int ireg_klog_splats(int fd, char *first, size_t len)
 		for (i = 0; i < sizeof(ireg_splat_words) / sizeof(char *); i++) {
 			if (!strstr(rec, ireg_splat_words[i]))
 				continue;
-			if (!splats++ && first && len)
+			splats++;
+			if (first && len && !first[0]) {
 				snprintf(first, len, "%.*s", (int)len - 1,
 					 strchr(rec, ';') ?
 					 strchr(rec, ';') + 1 : rec);
+				if (strchr(first, '\n'))
+					*strchr(first, '\n') = '\0';
+			}
 			break;
 		}
 	}
-	close(fd);
-	if (first && len && strchr(first, '\n'))
-		*strchr(first, '\n') = '\0';
+	return splats;
+}
+
+/* ireg_klog_poll() once more, then close the reader. */
+static inline int ireg_klog_splats(int fd, char *first, size_t len)
+{
+	int splats;
+
+	if (first && len)
+		first[0] = '\0';
+	splats = ireg_klog_poll(fd, first, len);
+	if (fd >= 0)
+		close(fd);
 	return splats;
 }
 

@@ -510,7 +510,6 @@ static pid_t spawn_process(struct race_shared *sh, int fd, int group,
 
 FIXTURE(race) {
 	const char *bdf;
-	int container, group;
 	struct race_shared *sh;
 	uint64_t seed;
 	unsigned int seconds;
@@ -524,7 +523,7 @@ FIXTURE_SETUP(race)
 {
 	char msg[128];
 
-	self->container = self->group = self->klog = -1;
+	self->klog = -1;
 	self->bdf = ireg_edu_bdf(0);
 	if (!self->bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
@@ -546,16 +545,10 @@ FIXTURE_SETUP(race)
 	self->vmlck = ireg_status_bytes("VmLck");
 	self->have_stats = !ireg_stats_read(&self->stats);
 	self->klog = ireg_klog_open();
-	self->container = ireg_container_open(self->bdf, &self->group);
-	ASSERT_LE(0, self->container);
 }
 
 FIXTURE_TEARDOWN(race)
 {
-	if (self->group >= 0)
-		close(self->group);
-	if (self->container >= 0)
-		close(self->container);
 	if (self->klog >= 0)
 		close(self->klog);
 }
@@ -577,74 +570,123 @@ static int reattach(int container, int *group, const char *bdf)
 	return ireg_container_setup(container, *group, VFIO_IOMMU_REG);
 }
 
-/*
- * Race for the configured time; @closes: detach and reattach the group
- * now and then.  Then stop everybody, close the container and report.
- */
-static void run_race(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(race) *self, unsigned int threads,
-		     unsigned int creators, unsigned int procs, bool stalls,
-		     bool closes)
-{
-	struct worker w[MAX_WORKERS];
-	uint64_t end = ireg_now_us() + self->seconds * 1000000ULL;
-	uint64_t rng = self->seed | 1;
-	pid_t pids[4] = { 0 };
-	struct race_shared *sh = self->sh;
-	unsigned int i, reattaches = 0;
-	struct ireg_stats now;
-	char splat[256];
-	int status;
+struct race_cfg {
+	unsigned int threads;	/* in the racer process */
+	unsigned int creators;	/* of them */
+	unsigned int procs;	/* forked participants, 2 threads each */
+	bool stalls;		/* userfaultfd stalls */
+	bool closes;		/* detach and reattach the group */
+};
 
-	ASSERT_LE(threads, MAX_WORKERS);
-	ASSERT_EQ(0, workers_start(w, threads, creators, sh, self->container,
-				   0, self->seed, stalls));
-	for (i = 0; i < procs && i < 4; i++) {
-		pids[i] = spawn_process(sh, self->container, self->group,
-					threads + 2 * i, self->seed, stalls);
-		ASSERT_LE(0, pids[i]);
+/*
+ * The racer: a process of its own that owns the container, so that a
+ * racer stuck in the kernel (a deadlock, or an oops that left a lock
+ * held) cannot keep the case from reporting.  Exit status 0, or 3 when
+ * it could not set up.
+ */
+static void __attribute__((noreturn))
+racer(struct race_shared *sh, const char *bdf, const struct race_cfg *cfg,
+      uint64_t seed, unsigned int seconds)
+{
+	uint64_t end = ireg_now_us() + seconds * 1000000ULL;
+	uint64_t rng = seed | 1;
+	struct worker w[MAX_WORKERS];
+	pid_t pids[4] = { 0 };
+	int container, group, status, rc = 0;
+	unsigned int i;
+
+	container = ireg_container_open(bdf, &group);
+	if (container < 0 || cfg->threads > MAX_WORKERS)
+		_exit(3);
+	/* Processes first: fork() before this process has threads. */
+	for (i = 0; i < cfg->procs && i < 4; i++) {
+		pids[i] = spawn_process(sh, container, group,
+					cfg->threads + 2 * i, seed, cfg->stalls);
+		if (pids[i] < 0)
+			_exit(3);
 	}
-	while (ireg_now_us() < end) {
+	if (workers_start(w, cfg->threads, cfg->creators, sh, container, 0,
+			  seed, cfg->stalls))
+		_exit(3);
+	while (ireg_now_us() < end && !sh->stop) {
 		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-		usleep(closes ? 100000 + (rng >> 33) % 400000 : 100000);
-		if (closes && ireg_now_us() < end) {
-			ASSERT_EQ(0, reattach(self->container, &self->group,
-					      self->bdf));
+		usleep(cfg->closes ? 100000 + (rng >> 33) % 400000 : 100000);
+		if (cfg->closes && ireg_now_us() < end && !sh->stop) {
+			if (reattach(container, &group, bdf))
+				_exit(3);
 			count(sh, OP_CLOSE, 0);
-			reattaches++;
 			/* A new backend: handles start at 1 again. */
 			sh->last_handle = 0;
 		}
 	}
 	sh->stop = 1;
-	workers_join(w, threads);
-	for (i = 0; i < procs && i < 4; i++) {
-		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
-		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			TH_LOG("process %u: status %#x", i, status);
+	workers_join(w, cfg->threads);
+	for (i = 0; i < cfg->procs && i < 4; i++)
+		if (waitpid(pids[i], &status, 0) != pids[i] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status))
+			rc = 4;
+	close(group);
+	close(container);
+	_exit(rc);
+}
+
+/*
+ * Race for the configured time in a racer process, watching the kernel
+ * log; then check the invariants and that everything went back.
+ */
+static void run_race(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(race) *self, const struct race_cfg *cfg)
+{
+	uint64_t start = ireg_now_us();
+	uint64_t deadline = start + (self->seconds + 60) * 1000000ULL;
+	struct race_shared *sh = self->sh;
+	char splat[256] = "";
+	struct ireg_stats now;
+	int status = 0, splats = 0;
+	unsigned int i;
+	pid_t pid, done = 0;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		racer(sh, self->bdf, cfg, self->seed, self->seconds);
+	while (!done) {
+		usleep(100000);
+		done = waitpid(pid, &status, WNOHANG);
+		ASSERT_LE(0, done);
+		splats += ireg_klog_poll(self->klog, splat, sizeof(splat));
+		if (splats && !sh->stop) {
+			/* Stop at once; a racer the oops left stuck is given up. */
+			sh->stop = 1;
+			deadline = ireg_now_us() + 10000000ULL;
+		}
+		if (!done && ireg_now_us() > deadline)
+			break;
 	}
 
 	for (i = 0; i < NR_OPS; i++)
 		if (sh->ok[i] + sh->failed[i])
 			printf("# %-16s %8lu ok %8lu failed\n", op_names[i],
 			       sh->ok[i], sh->failed[i]);
-	TH_LOG("seed %llu: %u threads, %u processes, %u reattaches",
-	       (unsigned long long)self->seed, threads, procs, reattaches);
+	TH_LOG("seed %llu: %u threads, %u processes, %.1f s",
+	       (unsigned long long)self->seed, cfg->threads, cfg->procs,
+	       (ireg_now_us() - start) / 1e6);
+	EXPECT_EQ(0, splats) TH_LOG("kernel: %s", splat);
+	ASSERT_EQ(pid, done)
+		TH_LOG("the racer is stuck in the kernel (deadlock, or an oops left a lock held); given up");
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("racer status %#x", status);
 
 	EXPECT_EQ(0, sh->refs0) TH_LOG("%s", sh->first);
 	EXPECT_EQ(0, sh->handle0) TH_LOG("%s", sh->first);
 	EXPECT_EQ(0, sh->huge_ok) TH_LOG("%s", sh->first);
 	EXPECT_LT(0, sh->ok[OP_PREREG] + sh->ok[OP_REGISTER]);
 
-	close(self->group);
-	close(self->container);
-	self->group = self->container = -1;
-
-	/* Back at the baseline: pins, VmLck, the module's gauges. */
-	end = ireg_now_us() + RELEASE_MS * 1000ULL;
+	/* The container is closed: pins, VmLck, the module's gauges back. */
+	deadline = ireg_now_us() + RELEASE_MS * 1000ULL;
 	while ((ireg_foll_pins() != self->pins ||
 		ireg_status_bytes("VmLck") != self->vmlck) &&
-	       ireg_now_us() < end)
+	       ireg_now_us() < deadline)
 		usleep(20000);
 	EXPECT_EQ(self->pins, ireg_foll_pins());
 	EXPECT_EQ(self->vmlck, ireg_status_bytes("VmLck"));
@@ -661,9 +703,9 @@ static void run_race(struct __test_metadata *_metadata,
 				TH_LOG("netlink stat %d not back at baseline",
 				       gauges[i]);
 	}
-	EXPECT_EQ(0, ireg_klog_splats(self->klog, splat, sizeof(splat)))
-		TH_LOG("kernel: %s", splat);
-	self->klog = -1;
+	splat[0] = '\0';
+	EXPECT_EQ(0, ireg_klog_poll(self->klog, splat, sizeof(splat)))
+		TH_LOG("kernel, after the race: %s", splat);
 }
 
 /*
@@ -674,19 +716,30 @@ static void run_race(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(race, prereg_races_unreg, 600)
 {
-	run_race(_metadata, self, 4, 1, 1, false, false);
+	const struct race_cfg cfg = { .threads = 4, .creators = 1, .procs = 1 };
+
+	run_race(_metadata, self, &cfg);
 }
 
 /* Everything at once in one process, the group detached under it. */
 TEST_F_TIMEOUT(race, threads_and_close, 600)
 {
-	run_race(_metadata, self, 6, 3, 0, true, true);
+	const struct race_cfg cfg = {
+		.threads = 6, .creators = 3, .stalls = true, .closes = true,
+	};
+
+	run_race(_metadata, self, &cfg);
 }
 
 /* Processes sharing the container fd, with stalls and detaches. */
 TEST_F_TIMEOUT(race, processes_and_close, 600)
 {
-	run_race(_metadata, self, 3, 2, 2, true, true);
+	const struct race_cfg cfg = {
+		.threads = 3, .creators = 2, .procs = 2, .stalls = true,
+		.closes = true,
+	};
+
+	run_race(_metadata, self, &cfg);
 }
 
 TEST_HARNESS_MAIN
