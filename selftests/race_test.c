@@ -72,6 +72,7 @@ struct race_shared {
 	volatile uint32_t last_handle;	/* the highest handle anyone saw */
 	volatile int stop;
 	unsigned long ok[NR_OPS], failed[NR_OPS];
+	int last_errno[NR_OPS];		/* of the last failure */
 	unsigned long refs0;		/* PREREG succeeded with refs 0 */
 	unsigned long handle0;		/* a success with handle 0 */
 	unsigned long huge_ok;		/* a range past user space accepted */
@@ -110,6 +111,8 @@ static uint64_t env_u64(const char *name, uint64_t def)
 
 static void count(struct race_shared *sh, enum op op, int ret)
 {
+	if (ret)
+		sh->last_errno[op] = errno;
 	__atomic_fetch_add(ret ? &sh->failed[op] : &sh->ok[op], 1,
 			   __ATOMIC_RELAXED);
 }
@@ -690,8 +693,10 @@ static void run_race(struct __test_metadata *_metadata,
 
 	for (i = 0; i < NR_OPS; i++)
 		if (sh->ok[i] + sh->failed[i])
-			printf("# %-16s %8lu ok %8lu failed\n", op_names[i],
-			       sh->ok[i], sh->failed[i]);
+			printf("# %-16s %8lu ok %8lu failed (last: %s)\n",
+			       op_names[i], sh->ok[i], sh->failed[i],
+			       sh->failed[i] ? strerror(sh->last_errno[i]) :
+			       "-");
 	TH_LOG("seed %llu: %u threads, %u processes, %.1f s",
 	       (unsigned long long)self->seed, cfg->threads, cfg->procs,
 	       (ireg_now_us() - start) / 1e6);
