@@ -12,9 +12,10 @@
  * return of the call that created it.
  *
  * Arguments are sometimes placed on a userfaultfd page (the command
- * struct itself, or the memory being registered), which a handler thread
- * fills after a delay, so that a command stalls inside the kernel while
- * the others run.  Boundary sizes up to 2^64 are mixed in.
+ * struct itself, or the output array of IOMMU_REG_INFO, written under
+ * the container lock), which a handler thread fills after a delay, so
+ * that a command stalls inside the kernel while the others run.
+ * Boundary sizes up to 2^64 are mixed in.
  *
  * What must hold, whatever the interleaving:
  *  - PREREG never reports refs 0, and no successful PREREG or REGISTER
@@ -55,14 +56,14 @@
 
 enum op {
 	OP_PREREG, OP_REGISTER, OP_MAP, OP_MAP_DMA, OP_NOTIFY, OP_UNREG_OWN,
-	OP_PREREG_HUGE, OP_STALL_ARG, OP_STALL_MEM,
+	OP_PREREG_HUGE, OP_STALL_ARG, OP_STALL_OUT,
 	OP_UNREG_GUESS, OP_UNMAP_ALL, OP_UNMAP_DMA_ALL, OP_UNMAP_DMA,
 	OP_INFO, OP_CLOSE, NR_OPS
 };
 
 static const char *const op_names[NR_OPS] = {
 	"PREREG", "REGISTER", "MAP", "MAP_DMA", "NOTIFY", "UNREG (own)",
-	"PREREG (2^40+)", "uffd: arg", "uffd: memory",
+	"PREREG (2^40+)", "uffd: arg", "uffd: INFO out",
 	"UNREG (guessed)", "UNMAP ALL", "UNMAP_DMA ALL", "UNMAP_DMA",
 	"INFO", "close+attach",
 };
@@ -297,30 +298,53 @@ static int op_stall_arg(struct worker *w)
 	ireg_uffd_rearm(&w->uffd, w->uffd.area + page * PAGE);
 	t = (void *)(w->uffd.tmpl + page * PAGE + off);
 	c = (void *)(w->uffd.area + page * PAGE + off);
+	w->uffd.delay_us = wrnd(w) % 20000;
+	if (wrnd(w) % 2) {
+		struct iommu_reg_register *rt = (void *)t, *rc = (void *)c;
+
+		memset(rt, 0, sizeof(*rt));
+		rt->argsz = sizeof(*rt);
+		rt->vaddr = (uintptr_t)vaddr;
+		rt->size = size;
+		rt->prot = IREG_PROT_RW;
+		ret = ioctl(w->container, IOMMU_REG_REGISTER, rc);
+		if (!ret) {
+			if (!rc->handle)
+				violation(w->sh, &w->sh->handle0,
+					  "REGISTER (struct on a userfaultfd page) succeeded with handle 0");
+			saw_handle(w->sh, rc->handle);
+			keep_own(w, rc->handle);
+		}
+		return ret;
+	}
 	memset(t, 0, sizeof(*t));
 	t->argsz = sizeof(*t);
 	t->vaddr = (uintptr_t)vaddr;
 	t->size = size;
-	w->uffd.delay_us = wrnd(w) % 20000;
 	ret = ioctl(w->container, IOMMU_REG_PREREG, c);
 	if (!ret)
 		check_prereg(w, c, "PREREG (struct on a userfaultfd page)");
 	return ret;
 }
 
-/* The memory being registered is missing: pinning stalls on it. */
-static int op_stall_mem(struct worker *w)
+/*
+ * IOMMU_REG_INFO with its output array on a missing userfaultfd page: the
+ * kernel stalls writing it.  (The memory being registered cannot stall
+ * this way: Linux 6.1 does not let FOLL_LONGTERM pins wait for a
+ * userfaultfd, they fail with EFAULT.)
+ */
+static int op_stall_out(struct worker *w)
 {
-	unsigned int pages = 1 + wrnd(w) % 4;
-	unsigned int first = wrnd(w) % (UFFD_PAGES - pages + 1);
-	uint8_t *vaddr = w->uffd.area + first * PAGE;
-	unsigned int i;
+	unsigned int page = wrnd(w) % UFFD_PAGES;
+	struct iommu_reg_info info = {
+		.argsz = sizeof(info),
+		.num_iova_ranges = 4,
+		.iova_ranges = (uintptr_t)(w->uffd.area + page * PAGE),
+	};
 
-	for (i = 0; i < pages; i++)
-		ireg_uffd_rearm(&w->uffd, vaddr + i * PAGE);
+	ireg_uffd_rearm(&w->uffd, w->uffd.area + page * PAGE);
 	w->uffd.delay_us = wrnd(w) % 20000;
-	return wrnd(w) % 2 ? op_prereg(w, vaddr, pages * PAGE) :
-			     op_register(w, vaddr, pages * PAGE);
+	return ioctl(w->container, IOMMU_REG_INFO, &info);
 }
 
 static int op_notify(struct worker *w)
@@ -371,8 +395,8 @@ static void creator_round(struct worker *w)
 		op = OP_STALL_ARG;
 		ret = op_stall_arg(w);
 	} else if (w->uffd_ok) {
-		op = OP_STALL_MEM;
-		ret = op_stall_mem(w);
+		op = OP_STALL_OUT;
+		ret = op_stall_out(w);
 	} else {
 		op = OP_PREREG;
 		ret = op_prereg(w, vaddr, size);
