@@ -756,6 +756,19 @@ static void run_race(struct __test_metadata *_metadata,
 				TH_LOG("netlink stat %d not back at baseline",
 				       gauges[i]);
 	}
+	/* The group is free again and a new container starts empty. */
+	{
+		struct iommu_reg_info info;
+		int group, fd = ireg_container_open(self->bdf, &group);
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, _test_info(fd, &info));
+		EXPECT_EQ(0, info.num_regions);
+		EXPECT_EQ(0, info.num_mappings);
+		EXPECT_EQ(0, info.pinned_pages);
+		close(group);
+		close(fd);
+	}
 	splat[0] = '\0';
 	EXPECT_EQ(0, ireg_klog_poll(self->klog, splat, sizeof(splat)))
 		TH_LOG("kernel, after the race: %s", splat);
