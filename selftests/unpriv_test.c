@@ -440,7 +440,7 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 	if (!pid) {
 		uint8_t *p = mmap(NULL, big, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		long long rss;
+		long long rss, vmlck;
 		uint64_t t0;
 
 		close(up[0]);
@@ -448,6 +448,7 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 		ASSERT_NE(MAP_FAILED, p);
 		user_container(0);
 		rss = ireg_status_bytes("VmRSS");
+		vmlck = ireg_status_bytes("VmLck");
 		signal_fd(up[1]);
 		ASSERT_TRUE(wait_fd(down[0]));
 
@@ -458,6 +459,8 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 		test_err_register(ENOMEM, p, big, 0, IREG_PROT_RW, 0);
 		EXPECT_ERRNO(ENOMEM, t1_map(self->container, p, T1_IOVA, big));
 		test_counts(0, 0, 0);
+		EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+		EXPECT_EQ(0, ireg_status_bytes("VmPin"));
 		/* Nothing was faulted in to be pinned either. */
 		EXPECT_GT(rss + (4 << 20), ireg_status_bytes("VmRSS"))
 			TH_LOG("VmRSS grew by %lld KiB",
@@ -542,6 +545,7 @@ TEST_F(unpriv, huge_sizes_fail_cleanly)
 
 	if (!pid) {
 		uint64_t vaddrs[2] = { (uintptr_t)self->mem, 0 };
+		long long vmlck = ireg_status_bytes("VmLck");
 		unsigned int i, j;
 		int e;
 
@@ -579,6 +583,7 @@ TEST_F(unpriv, huge_sizes_fail_cleanly)
 			}
 		}
 		test_counts(0, 0, 0);
+		EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
 		user_exit();
 	}
 	user_wait(pid);
