@@ -19,7 +19,7 @@
  *
  * Cases named after a finding fail on a module that has it:
  * memlock_charged_before_pinning, huge_sizes_fail_cleanly,
- * accounting_survives_exit, stall_other_container,
+ * accounting_survives_exit, stall_other_container, stall_set_iommu,
  * wc_bar_needs_cap_sys_rawio, register_once_with_type1,
  * get_info_respects_argsz, dma_avail_no_underflow.
  */
@@ -1154,6 +1154,122 @@ TEST_F_TIMEOUT(unpriv, stall_other_container, 120)
 	ASSERT_TRUE(wait_fd(p2_up[0]));
 	ASSERT_TRUE(wait_fd(p1_up[0]));
 	signal_fd(go[1]);
+	user_wait(p2);
+	user_wait(p1);
+	klog_clean();
+}
+
+struct parked_info {
+	int container;
+	struct ireg_uffd *u;
+	int ret;
+};
+
+/* IOMMU_REG_INFO writing its ranges to the unfilled page: parks. */
+static void *info_parked(void *arg)
+{
+	struct parked_info *x = arg;
+	struct iommu_reg_info info = {
+		.argsz = sizeof(info),
+		.num_iova_ranges = 4,
+		.iova_ranges = (uintptr_t)x->u->area,
+	};
+
+	x->ret = ioctl(x->container, IOMMU_REG_INFO, &info);
+	return NULL;
+}
+
+/* A dump of this user's own containers (allowed without privilege). */
+static void *dump_containers(void *arg)
+{
+	struct nl *nl = malloc(sizeof(*nl));
+	struct nlmsghdr *nlh;
+	char buf[256];
+
+	if (!nl || nl_open(nl))
+		return NULL;
+	nlh = msg_start(nl, buf, nl->family, NLM_F_DUMP,
+			IOMMU_REG_CMD_CONTAINER_GET);
+	nl_request(nl, nlh, NULL, NULL);
+	close(nl->fd);
+	free(nl);
+	return NULL;
+}
+
+/*
+ * The same with the container lock: IOMMU_REG_INFO parked writing its
+ * output (under its container's lock), and the same user's netlink dump
+ * of its own containers waiting for that lock.  Another user's
+ * VFIO_SET_IOMMU on its own container, and its close, must not wait.
+ */
+TEST_F_TIMEOUT(unpriv, stall_set_iommu, 120)
+{
+	int p1_up[2], go[2];
+	pid_t p1, p2;
+
+	if (!self->bdf[1])
+		SKIP(return, "one edu device: no second group");
+	self->uffd_sysctl_saved = read_sysctl(UFFD_SYSCTL);
+	if (self->uffd_sysctl_saved < 0)
+		SKIP(return, "no %s", UFFD_SYSCTL);
+	ASSERT_EQ(0, write_sysctl(UFFD_SYSCTL, 1));
+	ASSERT_EQ(0, pipe(p1_up));
+	ASSERT_EQ(0, pipe(go));
+
+	p1 = user_fork(SMALL_LIMIT);
+	if (!p1) {
+		struct parked_info x = { .ret = -2 };
+		struct ireg_uffd u;
+		pthread_t info_th, dump_th;
+
+		close(go[0]);
+		close(go[1]);
+		close(p1_up[0]);
+		user_container(0);
+		ASSERT_EQ(0, ireg_uffd_create(&u, PAGE, 0))
+			TH_LOG("userfaultfd: %s", strerror(errno));
+		u.hold = true;
+		x.container = self->container;
+		x.u = &u;
+		ASSERT_EQ(0, pthread_create(&info_th, NULL, info_parked, &x));
+		while (!u.faults)
+			usleep(1000);
+		ASSERT_EQ(0, pthread_create(&dump_th, NULL, dump_containers,
+					    NULL));
+		usleep(200000);		/* the dump reaches the lock */
+		signal_fd(p1_up[1]);
+		sleep(3);
+		u.hold = false;
+		pthread_join(info_th, NULL);
+		pthread_join(dump_th, NULL);
+		EXPECT_EQ(0, x.ret);
+		ireg_uffd_destroy(&u);
+		user_exit();
+	}
+	close(p1_up[1]);
+	ASSERT_TRUE(wait_fd(p1_up[0]));
+
+	p2 = user_fork(SMALL_LIMIT);
+	if (!p2) {
+		uint64_t t0, t_open, t_close;
+
+		close(go[1]);
+		t0 = ireg_now_us();
+		user_container(1);
+		t_open = ireg_now_us() - t0;
+		t0 = ireg_now_us();
+		close(self->group);
+		close(self->container);
+		self->group = self->container = -1;
+		t_close = ireg_now_us() - t0;
+		TH_LOG("while another user's INFO is parked: open and VFIO_SET_IOMMU %.3f s, close %.3f s",
+		       t_open / 1e6, t_close / 1e6);
+		EXPECT_GT(1000000, t_open);
+		EXPECT_GT(1000000, t_close);
+		user_exit();
+	}
+	close(go[0]);
+	close(go[1]);
 	user_wait(p2);
 	user_wait(p1);
 	klog_clean();
