@@ -1204,7 +1204,7 @@ static void *dump_containers(void *arg)
  */
 TEST_F_TIMEOUT(unpriv, stall_set_iommu, 120)
 {
-	int p1_up[2], go[2];
+	int p1_up[2];
 	pid_t p1, p2;
 
 	if (!self->bdf[1])
@@ -1214,7 +1214,6 @@ TEST_F_TIMEOUT(unpriv, stall_set_iommu, 120)
 		SKIP(return, "no %s", UFFD_SYSCTL);
 	ASSERT_EQ(0, write_sysctl(UFFD_SYSCTL, 1));
 	ASSERT_EQ(0, pipe(p1_up));
-	ASSERT_EQ(0, pipe(go));
 
 	p1 = user_fork(SMALL_LIMIT);
 	if (!p1) {
@@ -1222,8 +1221,6 @@ TEST_F_TIMEOUT(unpriv, stall_set_iommu, 120)
 		struct ireg_uffd u;
 		pthread_t info_th, dump_th;
 
-		close(go[0]);
-		close(go[1]);
 		close(p1_up[0]);
 		user_container(0);
 		ASSERT_EQ(0, ireg_uffd_create(&u, PAGE, 0))
@@ -1253,7 +1250,6 @@ TEST_F_TIMEOUT(unpriv, stall_set_iommu, 120)
 	if (!p2) {
 		uint64_t t0, t_open, t_close;
 
-		close(go[1]);
 		t0 = ireg_now_us();
 		user_container(1);
 		t_open = ireg_now_us() - t0;
@@ -1268,8 +1264,6 @@ TEST_F_TIMEOUT(unpriv, stall_set_iommu, 120)
 		EXPECT_GT(1000000, t_close);
 		user_exit();
 	}
-	close(go[0]);
-	close(go[1]);
 	user_wait(p2);
 	user_wait(p1);
 	klog_clean();
