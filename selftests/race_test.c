@@ -25,7 +25,7 @@
  *    runner for the whole run);
  *  - once every participant is gone and the container is closed, the
  *    module's global counters (netlink), the system's FOLL_PIN count and
- *    the test's VmLck are back at their values before the case.
+ *    the test's VmPin are back at their values before the case.
  *
  * Reproducible as far as a race can be: the seed is printed first.
  * Environment (on the VM, pass them with vm-run --append NAME=VALUE: the
@@ -559,7 +559,7 @@ FIXTURE(race) {
 	uint64_t seed;
 	unsigned int seconds;
 	int klog;
-	long long pins, vmlck;
+	long long pins, vmpin;
 	struct ireg_stats stats;
 	bool have_stats;
 };
@@ -593,7 +593,7 @@ FIXTURE_SETUP(race)
 	ireg_kmsg(msg);
 
 	self->pins = ireg_foll_pins();
-	self->vmlck = ireg_status_bytes("VmLck");
+	self->vmpin = ireg_status_bytes("VmPin");
 	self->have_stats = !ireg_stats_read(&self->stats);
 	self->klog = ireg_klog_open();
 }
@@ -735,14 +735,14 @@ static void run_race(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, sh->huge_ok) TH_LOG("%s", sh->first);
 	EXPECT_LT(0, sh->ok[OP_PREREG] + sh->ok[OP_REGISTER]);
 
-	/* The container is closed: pins, VmLck, the module's gauges back. */
+	/* The container is closed: pins, VmPin, the module's gauges back. */
 	deadline = ireg_now_us() + RELEASE_MS * 1000ULL;
 	while ((ireg_foll_pins() != self->pins ||
-		ireg_status_bytes("VmLck") != self->vmlck) &&
+		ireg_status_bytes("VmPin") != self->vmpin) &&
 	       ireg_now_us() < deadline)
 		usleep(20000);
 	EXPECT_EQ(self->pins, ireg_foll_pins());
-	EXPECT_EQ(self->vmlck, ireg_status_bytes("VmLck"));
+	EXPECT_EQ(self->vmpin, ireg_status_bytes("VmPin"));
 	if (self->have_stats && !ireg_stats_read(&now)) {
 		static const int gauges[] = {
 			IOMMU_REG_STAT_CONTAINERS, IOMMU_REG_STAT_GROUPS,

@@ -310,7 +310,7 @@ TEST_F(unpriv, every_ioctl_valid)
 		uint8_t t1buf[256] = { 0 };
 		struct vfio_iommu_type1_info *t1 = (void *)t1buf;
 		struct iommu_reg_info info;
-		long long vmlck = ireg_status_bytes("VmLck");
+		long long vmpin = ireg_status_bytes("VmPin");
 		uint64_t iova, unmapped;
 		uint32_t h, refs;
 		int container, group;
@@ -340,7 +340,7 @@ TEST_F(unpriv, every_ioctl_valid)
 
 		test_prereg(self->mem, 16 * 1024, 0, &h, &refs);
 		EXPECT_EQ(1, refs);
-		EXPECT_EQ(vmlck + 16 * 1024, ireg_status_bytes("VmLck"));
+		EXPECT_EQ(vmpin + 16 * 1024, ireg_status_bytes("VmPin"));
 		test_map(h, 0, 16 * 1024, IREG_PROT_RW, 0, &iova);
 		test_unmap(iova, 16 * 1024, 0, &unmapped);
 		EXPECT_EQ(16 * 1024, unmapped);
@@ -381,7 +381,7 @@ TEST_F(unpriv, every_ioctl_valid)
 		EXPECT_EQ(16 * 1024, unmapped);
 
 		test_counts(0, 0, 0);
-		EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+		EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
 		user_exit();
 	}
 	user_wait(pid);
@@ -440,7 +440,7 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 	if (!pid) {
 		uint8_t *p = mmap(NULL, big, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		long long rss, vmlck;
+		long long rss, vmpin;
 		uint64_t t0;
 
 		close(up[0]);
@@ -448,7 +448,7 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 		ASSERT_NE(MAP_FAILED, p);
 		user_container(0);
 		rss = ireg_status_bytes("VmRSS");
-		vmlck = ireg_status_bytes("VmLck");
+		vmpin = ireg_status_bytes("VmPin");
 		signal_fd(up[1]);
 		ASSERT_TRUE(wait_fd(down[0]));
 
@@ -459,8 +459,8 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 		test_err_register(ENOMEM, p, big, 0, IREG_PROT_RW, 0);
 		EXPECT_ERRNO(ENOMEM, t1_map(self->container, p, T1_IOVA, big));
 		test_counts(0, 0, 0);
-		EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
-		EXPECT_EQ(0, ireg_status_bytes("VmPin"));
+		EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+		EXPECT_EQ(0, vmpin);
 		/* Nothing was faulted in to be pinned either. */
 		EXPECT_GT(rss + (4 << 20), ireg_status_bytes("VmRSS"))
 			TH_LOG("VmRSS grew by %lld KiB",
@@ -498,7 +498,7 @@ TEST_F(unpriv, over_limit_pins_nothing)
 	pid = user_fork(SMALL_LIMIT);
 	if (!pid) {
 		uint8_t *p = self->mem;
-		long long vmlck = ireg_status_bytes("VmLck");
+		long long vmpin = ireg_status_bytes("VmPin");
 		uint32_t h;
 
 		close(up[0]);
@@ -515,7 +515,7 @@ TEST_F(unpriv, over_limit_pins_nothing)
 		/* Inside the pre-registered region: nothing new to charge. */
 		EXPECT_EQ(0, t1_map(self->container, p, T1_IOVA, 16 * 1024));
 		test_counts(1, 1, 12);
-		EXPECT_EQ(vmlck + 48 * 1024, ireg_status_bytes("VmLck"));
+		EXPECT_EQ(vmpin + 48 * 1024, ireg_status_bytes("VmPin"));
 		signal_fd(up[1]);
 		ASSERT_TRUE(wait_fd(down[0]));
 		user_exit();
@@ -545,7 +545,7 @@ TEST_F(unpriv, huge_sizes_fail_cleanly)
 
 	if (!pid) {
 		uint64_t vaddrs[2] = { (uintptr_t)self->mem, 0 };
-		long long vmlck = ireg_status_bytes("VmLck");
+		long long vmpin = ireg_status_bytes("VmPin");
 		unsigned int i, j;
 		int e;
 
@@ -583,7 +583,7 @@ TEST_F(unpriv, huge_sizes_fail_cleanly)
 			}
 		}
 		test_counts(0, 0, 0);
-		EXPECT_EQ(vmlck, ireg_status_bytes("VmLck"));
+		EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
 		user_exit();
 	}
 	user_wait(pid);
