@@ -310,6 +310,7 @@ TEST_F(unpriv, every_ioctl_valid)
 		uint8_t t1buf[256] = { 0 };
 		struct vfio_iommu_type1_info *t1 = (void *)t1buf;
 		struct iommu_reg_info info;
+		int dev;
 		long long vmpin = ireg_status_bytes("VmPin");
 		uint64_t iova, unmapped;
 		uint32_t h, refs;
@@ -363,9 +364,16 @@ TEST_F(unpriv, every_ioctl_valid)
 		EXPECT_EQ(1, sva.num_devices);
 		ASSERT_EQ(0, pci_addr(self->bdf[0], &bind.pci_domain,
 				      &bind.pci_rid));
-		/* The VM's edu has no PASID: the exact error of the contract. */
+		/* Not opened through VFIO: not the caller's to bind. */
+		EXPECT_ERRNO(ENODEV,
+			     ioctl(container, IOMMU_REG_SVA_BIND, &bind));
+		/* Opened, the VM's edu still has no PASID: the contract. */
+		dev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD,
+			    self->bdf[0]);
+		ASSERT_LE(0, dev);
 		EXPECT_ERRNO(EOPNOTSUPP,
 			     ioctl(container, IOMMU_REG_SVA_BIND, &bind));
+		close(dev);
 		unbind.pci_domain = bind.pci_domain;
 		unbind.pci_rid = bind.pci_rid;
 		EXPECT_ERRNO(ENOENT,
