@@ -71,8 +71,8 @@ ksrc: $(KSRC_STAMP)
 kdir-check:
 	@test -e $(KDIR)/Makefile || { echo "KDIR=$(KDIR) is not a kernel build tree: run 'make deps' or set KDIR" >&2; exit 1; }
 
-$(IREG_CONFIG_H): kernel/probes/run $(wildcard kernel/probes/*.c) | kdir-check
-	@kernel/probes/run $(KDIR) $@
+$(IREG_CONFIG_H): kernel/probes/run $(wildcard kernel/probes/*.c) $(KSRC_STAMP) | kdir-check
+	@kernel/probes/run $(KDIR) $@ $(KSRC)
 
 probes: $(IREG_CONFIG_H)
 
