@@ -576,7 +576,11 @@ struct iommu_reg_notify {
  *	returned; IOPF is enabled first, as the SVA API requires, and the
  *	attempt is made even when IOPF failed, to report what the IOMMU says.
  *	Both are EBUSY for a device the caller has not opened through VFIO:
- *	its features are then neither tried nor changed.
+ *	its features are then neither tried nor changed.  Kernels without
+ *	per-device IOMMU features (about Linux 6.16 on) enable them when
+ *	the SVA domain attaches; there @iopf_errno is EOPNOTSUPP when the
+ *	IOMMU driver handles no page faults, @sva_errno when it has no SVA
+ *	domains, and 0 otherwise.
  * @pasid: the bound PASID when BOUND is set, otherwise 0
  * @__reserved: zero
  */
