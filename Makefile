@@ -15,8 +15,22 @@
 #                     the VM tests on the debug kernel (KASAN, lockdep,
 #                     kmemleak, fault injection), built and cached first
 #
-# Variables: KDIR (kernel build tree), KERNEL=debug, W=1 (extra kernel warnings),
-# WERROR=1 (warnings are errors everywhere), PREFIX, DESTDIR, V=1.
+# Variables: KDIR (kernel build tree), KVER=6.1|6.12|7.x (a Debian kernel line
+# fetched into /var/cache/iommu-reg/kernels by tools/testing/kernels),
+# KERNEL=debug, W=1 (extra kernel warnings), WERROR=1 (warnings are errors
+# everywhere), PREFIX, DESTDIR, V=1.
+
+# KVER=<line>: that Debian kernel line's cached tree and source files,
+# fetched on first use (tools/testing/kernels; cached afterwards).
+ifneq ($(KVER),)
+KVER_KDIR	:= $(shell tools/testing/kernels --kdir $(KVER))
+KVER_KSRC	:= $(shell tools/testing/kernels --ksrc $(KVER))
+ifeq ($(KVER_KDIR)$(KVER_KSRC),)
+$(error KVER=$(KVER): tools/testing/kernels could not provide it)
+endif
+KDIR		?= $(KVER_KDIR)
+KSRC		?= $(KVER_KSRC)
+endif
 
 # The kernel to build for: the running kernel's tree when it has one,
 # otherwise the newest installed Debian kernel headers.
@@ -58,6 +72,11 @@ KMAKE		= $(MAKE) -C $(KDIR) M=$(CURDIR) IREG_KSRC=$(KSRC) \
 
 all: module lib tool selftests bench-progs
 
+ifneq ($(KVER),)
+# tools/testing/kernels extracted them (and left the stamp).
+$(KSRC_STAMP):
+	@tools/testing/kernels --ksrc $(KVER) >/dev/null
+else
 $(KSRC_STAMP): $(LINUX_SOURCE_TAR)
 	@test -n "$(LINUX_SOURCE_TAR)" || { echo "no /usr/src/linux-source-*.tar.xz: run 'make deps'" >&2; exit 1; }
 	@echo "  EXTRACT $(KSRC_NAME): $(words $(KSRC_FILES)) files"
@@ -65,6 +84,7 @@ $(KSRC_STAMP): $(LINUX_SOURCE_TAR)
 	@tar -xJf $(LINUX_SOURCE_TAR) -C $(BUILD) \
 		$(addprefix $(KSRC_NAME)/,$(KSRC_FILES))
 	@touch $@
+endif
 
 ksrc: $(KSRC_STAMP)
 
