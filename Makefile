@@ -91,12 +91,20 @@ ksrc: $(KSRC_STAMP)
 kdir-check:
 	@test -e $(KDIR)/Makefile || { echo "KDIR=$(KDIR) is not a kernel build tree: run 'make deps' or set KDIR" >&2; exit 1; }
 
-$(IREG_CONFIG_H): kernel/probes/run $(wildcard kernel/probes/*.c) $(KSRC_STAMP) | kdir-check
+# The probes of vfio.h and the ABI check are only as good as KSRC: it must
+# be the source of the kernel KDIR builds for (same VERSION.PATCHLEVEL).
+KSRC_LINE	= $(shell sed -n 's/^VERSION = //p;s/^PATCHLEVEL = //p' $(KSRC)/Makefile 2>/dev/null | paste -sd.)
+KDIR_LINE	= $(shell echo $(KRELEASE) | cut -d. -f1-2)
+
+ksrc-check: $(KSRC_STAMP) kdir-check
+	@test "$(KSRC_LINE)" = "$(KDIR_LINE)" || { echo "KSRC=$(KSRC) is Linux $(KSRC_LINE) but KDIR=$(KDIR) builds for $(KRELEASE): build with KVER=<line> or point KSRC at that kernel's source" >&2; exit 1; }
+
+$(IREG_CONFIG_H): kernel/probes/run $(wildcard kernel/probes/*.c) $(KSRC_STAMP) | ksrc-check
 	@kernel/probes/run $(KDIR) $@ $(KSRC)
 
 probes: $(IREG_CONFIG_H)
 
-module: $(KSRC_STAMP) kdir-check $(IREG_CONFIG_H)
+module: $(KSRC_STAMP) ksrc-check $(IREG_CONFIG_H)
 	$(KMAKE) modules
 
 lib: $(KSRC_STAMP)
@@ -179,7 +187,7 @@ checkpatch: $(KSRC_STAMP)
 	$(CHECKPATCH) -f $(filter-out %.mod.c,$(wildcard kernel/*.[ch] kernel/probes/*.c))
 	$(CHECKPATCH) --ignore BIT_MACRO -f uapi/linux/*.h
 
-sparse: $(KSRC_STAMP) kdir-check $(IREG_CONFIG_H)
+sparse: $(KSRC_STAMP) ksrc-check $(IREG_CONFIG_H)
 	$(KMAKE) C=2 modules
 
 install: install-module install-lib install-tool
@@ -205,7 +213,7 @@ clean:
 	$(MAKE) -C tools/bench clean
 	rm -rf $(BUILD)
 
-.PHONY: all ksrc kdir-check probes module lib tool selftests bench-progs bench bench-vm \
+.PHONY: all ksrc kdir-check ksrc-check probes module lib tool selftests bench-progs bench bench-vm \
 	kernelrelease check check-debug demo-debug debug-kernel debug-module \
 	demo vm-shell checkpatch sparse install install-module install-lib \
 	install-tool deps clean
