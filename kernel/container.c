@@ -344,12 +344,11 @@ static struct iommu_domain *ireg_group_domain(struct iommu_group *iommu_group)
 	return domain;
 }
 #else
-/* struct device::bus became const together with iommu_domain_alloc()'s. */
-#ifdef IREG_HAVE_IOMMU_DOMAIN_ALLOC_CONST_BUS
-#define ireg_bus_type	const struct bus_type
-#else
-#define ireg_bus_type	struct bus_type
-#endif
+/*
+ * The type of struct device::bus: const from about Linux 6.4, as is then
+ * iommu_domain_alloc()'s argument.
+ */
+#define ireg_bus_type	typeof(*((struct device *)NULL)->bus)
 
 /* The bus of every device in a group; the domain is allocated for it. */
 static int ireg_group_bus(struct device *dev, void *data)
