@@ -45,8 +45,12 @@ endif
 
 # A few files of the matching kernel source: VFIO's private header (the
 # backend ABI check) and the kselftest harness.  Taken from Debian's
-# linux-source package at build time, never copied into the tree.
-LINUX_SOURCE_TAR ?= $(firstword $(wildcard /usr/src/linux-source-*.tar.xz))
+# linux-source package at build time, never copied into the tree: the one
+# of KDIR's line (VERSION.PATCHLEVEL) when installed (DKMS building for
+# several kernels), otherwise the first installed.
+KDIR_LINE_EARLY	:= $(shell cut -d. -f1-2 $(KDIR)/include/config/kernel.release 2>/dev/null)
+LINUX_SOURCE_TAR ?= $(firstword $(wildcard /usr/src/linux-source-$(KDIR_LINE_EARLY).tar.xz) \
+		    $(wildcard /usr/src/linux-source-*.tar.xz))
 BUILD		:= $(CURDIR)/build
 KSRC_NAME	:= $(basename $(basename $(notdir $(LINUX_SOURCE_TAR))))
 KSRC		?= $(BUILD)/$(KSRC_NAME)
