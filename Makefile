@@ -155,7 +155,7 @@ check: check-debug
 demo: demo-debug
 else
 check: all
-	KDIR=$(KDIR) tools/testing/check
+	KDIR=$(KDIR) KVER=$(KVER) tools/testing/check
 endif
 
 check-debug: all debug-module
@@ -166,7 +166,7 @@ demo-debug: all debug-module
 
 ifneq ($(KERNEL),debug)
 demo: all
-	KDIR=$(KDIR) tools/testing/demo
+	KDIR=$(KDIR) KVER=$(KVER) tools/testing/demo
 endif
 
 # Benchmarks: the VM ones (one boot) beside type1, the host ones beside
