@@ -167,14 +167,19 @@ static int ireg_feature_enable(struct device *dev, int feat)
 #else
 	/*
 	 * No per-device features: the SVA domain attach enables what it
-	 * needs.  Report what the IOMMU driver offers instead: page fault
-	 * handling (page_response) for IOPF, SVA domains for SVA.
+	 * needs.  Report what the kernel shows instead, with the errno the
+	 * IOMMU drivers give for a missing piece: IOPF needs page fault
+	 * handling in the driver (page_response) and PRI on the device, SVA
+	 * needs SVA domains in the driver and PASID on the device.  Whether
+	 * the IOMMU instance itself can do SVA only the bind can tell.
 	 */
 	const struct iommu_ops *ops = ireg_dev_iommu_ops(dev);
+	struct pci_dev *pdev = to_pci_dev(dev);
 
 	if (feat == IREG_FEAT_IOPF)
-		return ops && ops->page_response ? 0 : -EOPNOTSUPP;
-	return ireg_iommu_has_sva(dev) ? 0 : -EOPNOTSUPP;
+		return ops && ops->page_response && pci_pri_supported(pdev) ?
+		       0 : -ENODEV;
+	return ireg_iommu_has_sva(dev) && pdev->pasid_cap ? 0 : -ENODEV;
 #endif
 }
 
