@@ -15,8 +15,22 @@
 #                     the VM tests on the debug kernel (KASAN, lockdep,
 #                     kmemleak, fault injection), built and cached first
 #
-# Variables: KDIR (kernel build tree), KERNEL=debug, W=1 (extra kernel warnings),
-# WERROR=1 (warnings are errors everywhere), PREFIX, DESTDIR, V=1.
+# Variables: KDIR (kernel build tree), KVER=6.1|6.12|7.x (a Debian kernel line
+# fetched into /var/cache/iommu-reg/kernels by tools/testing/kernels),
+# KERNEL=debug, W=1 (extra kernel warnings), WERROR=1 (warnings are errors
+# everywhere), PREFIX, DESTDIR, V=1.
+
+# KVER=<line>: that Debian kernel line's cached tree and source files,
+# fetched on first use (tools/testing/kernels; cached afterwards).
+ifneq ($(KVER),)
+KVER_KDIR	:= $(shell tools/testing/kernels --kdir $(KVER))
+KVER_KSRC	:= $(shell tools/testing/kernels --ksrc $(KVER))
+ifeq ($(KVER_KDIR)$(KVER_KSRC),)
+$(error KVER=$(KVER): tools/testing/kernels could not provide it)
+endif
+KDIR		?= $(KVER_KDIR)
+KSRC		?= $(KVER_KSRC)
+endif
 
 # The kernel to build for: the running kernel's tree when it has one,
 # otherwise the newest installed Debian kernel headers.
@@ -31,8 +45,12 @@ endif
 
 # A few files of the matching kernel source: VFIO's private header (the
 # backend ABI check) and the kselftest harness.  Taken from Debian's
-# linux-source package at build time, never copied into the tree.
-LINUX_SOURCE_TAR ?= $(firstword $(wildcard /usr/src/linux-source-*.tar.xz))
+# linux-source package at build time, never copied into the tree: the one
+# of KDIR's line (VERSION.PATCHLEVEL) when installed (DKMS building for
+# several kernels), otherwise the first installed.
+KDIR_LINE_EARLY	:= $(shell cut -d. -f1-2 $(KDIR)/include/config/kernel.release 2>/dev/null)
+LINUX_SOURCE_TAR ?= $(firstword $(wildcard /usr/src/linux-source-$(KDIR_LINE_EARLY).tar.xz) \
+		    $(wildcard /usr/src/linux-source-*.tar.xz))
 BUILD		:= $(CURDIR)/build
 KSRC_NAME	:= $(basename $(basename $(notdir $(LINUX_SOURCE_TAR))))
 KSRC		?= $(BUILD)/$(KSRC_NAME)
@@ -58,6 +76,11 @@ KMAKE		= $(MAKE) -C $(KDIR) M=$(CURDIR) IREG_KSRC=$(KSRC) \
 
 all: module lib tool selftests bench-progs
 
+ifneq ($(KVER),)
+# tools/testing/kernels extracted them (and left the stamp).
+$(KSRC_STAMP):
+	@tools/testing/kernels --ksrc $(KVER) >/dev/null
+else
 $(KSRC_STAMP): $(LINUX_SOURCE_TAR)
 	@test -n "$(LINUX_SOURCE_TAR)" || { echo "no /usr/src/linux-source-*.tar.xz: run 'make deps'" >&2; exit 1; }
 	@echo "  EXTRACT $(KSRC_NAME): $(words $(KSRC_FILES)) files"
@@ -65,18 +88,27 @@ $(KSRC_STAMP): $(LINUX_SOURCE_TAR)
 	@tar -xJf $(LINUX_SOURCE_TAR) -C $(BUILD) \
 		$(addprefix $(KSRC_NAME)/,$(KSRC_FILES))
 	@touch $@
+endif
 
 ksrc: $(KSRC_STAMP)
 
 kdir-check:
 	@test -e $(KDIR)/Makefile || { echo "KDIR=$(KDIR) is not a kernel build tree: run 'make deps' or set KDIR" >&2; exit 1; }
 
-$(IREG_CONFIG_H): kernel/probes/run $(wildcard kernel/probes/*.c) | kdir-check
-	@kernel/probes/run $(KDIR) $@
+# The probes of vfio.h and the ABI check are only as good as KSRC: it must
+# be the source of the kernel KDIR builds for (same VERSION.PATCHLEVEL).
+KSRC_LINE	= $(shell sed -n 's/^VERSION = //p;s/^PATCHLEVEL = //p' $(KSRC)/Makefile 2>/dev/null | paste -sd.)
+KDIR_LINE	= $(shell echo $(KRELEASE) | cut -d. -f1-2)
+
+ksrc-check: $(KSRC_STAMP) kdir-check
+	@test "$(KSRC_LINE)" = "$(KDIR_LINE)" || { echo "KSRC=$(KSRC) is Linux $(KSRC_LINE) but KDIR=$(KDIR) builds for $(KRELEASE): build with KVER=<line> or point KSRC at that kernel's source" >&2; exit 1; }
+
+$(IREG_CONFIG_H): kernel/probes/run $(wildcard kernel/probes/*.c) $(KSRC_STAMP) | ksrc-check
+	@kernel/probes/run $(KDIR) $@ $(KSRC)
 
 probes: $(IREG_CONFIG_H)
 
-module: $(KSRC_STAMP) kdir-check $(IREG_CONFIG_H)
+module: $(KSRC_STAMP) ksrc-check $(IREG_CONFIG_H)
 	$(KMAKE) modules
 
 lib: $(KSRC_STAMP)
@@ -123,7 +155,7 @@ check: check-debug
 demo: demo-debug
 else
 check: all
-	KDIR=$(KDIR) tools/testing/check
+	KDIR=$(KDIR) KVER=$(KVER) tools/testing/check
 endif
 
 check-debug: all debug-module
@@ -134,7 +166,7 @@ demo-debug: all debug-module
 
 ifneq ($(KERNEL),debug)
 demo: all
-	KDIR=$(KDIR) tools/testing/demo
+	KDIR=$(KDIR) KVER=$(KVER) tools/testing/demo
 endif
 
 # Benchmarks: the VM ones (one boot) beside type1, the host ones beside
@@ -159,7 +191,7 @@ checkpatch: $(KSRC_STAMP)
 	$(CHECKPATCH) -f $(filter-out %.mod.c,$(wildcard kernel/*.[ch] kernel/probes/*.c))
 	$(CHECKPATCH) --ignore BIT_MACRO -f uapi/linux/*.h
 
-sparse: $(KSRC_STAMP) kdir-check $(IREG_CONFIG_H)
+sparse: $(KSRC_STAMP) ksrc-check $(IREG_CONFIG_H)
 	$(KMAKE) C=2 modules
 
 install: install-module install-lib install-tool
@@ -185,7 +217,7 @@ clean:
 	$(MAKE) -C tools/bench clean
 	rm -rf $(BUILD)
 
-.PHONY: all ksrc kdir-check probes module lib tool selftests bench-progs bench bench-vm \
+.PHONY: all ksrc kdir-check ksrc-check probes module lib tool selftests bench-progs bench bench-vm \
 	kernelrelease check check-debug demo-debug debug-kernel debug-module \
 	demo vm-shell checkpatch sparse install install-module install-lib \
 	install-tool deps clean

@@ -22,6 +22,7 @@
 #include <linux/vfio.h>
 
 #include "ireg_config.h"
+#include "ireg_compat.h"
 #include "iommu_reg.h"
 
 /*
@@ -322,10 +323,37 @@ static struct ireg_group *ireg_find_group(struct ireg_container *c,
 	return NULL;
 }
 
+#ifdef IREG_HAVE_IOMMU_PAGING_DOMAIN_ALLOC
+/*
+ * A paging domain for the group's first device (as type1 does from Linux
+ * 6.11): every device of a group sits behind the same IOMMU instance.
+ */
+static int ireg_group_domain_alloc(struct device *dev, void *data)
+{
+	struct iommu_domain **domain = data;
+
+	*domain = iommu_paging_domain_alloc(dev);
+	return 1;	/* the first device is enough */
+}
+
+static struct iommu_domain *ireg_group_domain(struct iommu_group *iommu_group)
+{
+	struct iommu_domain *domain = ERR_PTR(-ENODEV);
+
+	iommu_group_for_each_dev(iommu_group, &domain, ireg_group_domain_alloc);
+	return domain;
+}
+#else
+/*
+ * The type of struct device::bus: const from about Linux 6.4, as is then
+ * iommu_domain_alloc()'s argument.
+ */
+#define ireg_bus_type	typeof(*((struct device *)NULL)->bus)
+
 /* The bus of every device in a group; the domain is allocated for it. */
 static int ireg_group_bus(struct device *dev, void *data)
 {
-	struct bus_type **bus = data;
+	ireg_bus_type **bus = data;
 
 	if (*bus && *bus != dev->bus)
 		return -EINVAL;
@@ -333,18 +361,17 @@ static int ireg_group_bus(struct device *dev, void *data)
 	return 0;
 }
 
-static int ireg_domain_create(struct ireg_container *c,
-			      struct iommu_group *iommu_group)
+static struct iommu_domain *ireg_group_domain(struct iommu_group *iommu_group)
 {
 	struct iommu_domain *domain;
-	struct bus_type *bus = NULL;
+	ireg_bus_type *bus = NULL;
 	int ret;
 
 	ret = iommu_group_for_each_dev(iommu_group, &bus, ireg_group_bus);
 	if (ret)
-		return ret;
+		return ERR_PTR(ret);
 	if (!bus)
-		return -ENODEV;
+		return ERR_PTR(-ENODEV);
 
 	/*
 	 * NULL means the bus has no IOMMU (impossible: the group came from
@@ -352,8 +379,19 @@ static int ireg_domain_create(struct ireg_container *c,
 	 * page table: out of memory, as the errno contract says.
 	 */
 	domain = iommu_domain_alloc(bus);
-	if (!domain)
-		return -ENOMEM;
+	return domain ?: ERR_PTR(-ENOMEM);
+}
+#endif
+
+static int ireg_domain_create(struct ireg_container *c,
+			      struct iommu_group *iommu_group)
+{
+	struct iommu_domain *domain;
+	int ret;
+
+	domain = ireg_group_domain(iommu_group);
+	if (IS_ERR(domain))
+		return PTR_ERR(domain);
 
 	ret = iommu_attach_group(domain, iommu_group);
 	if (ret) {

@@ -26,6 +26,7 @@
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 
+#include "ireg_compat.h"
 #include "iommu_reg.h"
 
 static bool ireg_audit_unmap;
@@ -70,8 +71,9 @@ static int ireg_mapping_program(struct ireg_container *c,
 		       phys + ((phys_addr_t)run << PAGE_SHIFT))
 			run++;
 
-		ret = iommu_map(c->domain, m->node.start + (i << PAGE_SHIFT),
-				phys, run << PAGE_SHIFT, prot);
+		ret = ireg_iommu_map(c->domain,
+				     m->node.start + (i << PAGE_SHIFT),
+				     phys, run << PAGE_SHIFT, prot);
 		if (ret) {
 			if (i && iommu_unmap(c->domain, m->node.start,
 					     i << PAGE_SHIFT) != i << PAGE_SHIFT)

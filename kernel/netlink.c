@@ -26,6 +26,7 @@
 #include <net/genetlink.h>
 #include <uapi/linux/iommu_reg_netlink.h>
 
+#include "ireg_compat.h"
 #include "iommu_reg.h"
 
 static const struct nla_policy ireg_nl_dump_policy[IOMMU_REG_A_MAX + 1] = {
@@ -172,14 +173,14 @@ err_cancel:
 /* The request's filters, validated by the policy. */
 static void ireg_nl_filters(struct netlink_callback *cb, u32 *id, u32 *pid)
 {
-	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct nlattr **attrs = ireg_genl_dump_attrs(cb);
 
 	*id = 0;
 	*pid = 0;
-	if (info->attrs[IOMMU_REG_A_CONTAINER_ID])
-		*id = nla_get_u32(info->attrs[IOMMU_REG_A_CONTAINER_ID]);
-	if (info->attrs[IOMMU_REG_A_PID])
-		*pid = nla_get_u32(info->attrs[IOMMU_REG_A_PID]);
+	if (attrs[IOMMU_REG_A_CONTAINER_ID])
+		*id = nla_get_u32(attrs[IOMMU_REG_A_CONTAINER_ID]);
+	if (attrs[IOMMU_REG_A_PID])
+		*pid = nla_get_u32(attrs[IOMMU_REG_A_PID]);
 }
 
 static bool ireg_nl_match(struct netlink_callback *cb,

@@ -62,6 +62,7 @@
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
+#include "ireg_compat.h"
 #include "iommu_reg.h"
 
 #define IREG_NOTIFY_QUEUE_DEFAULT	16384U
@@ -613,8 +614,8 @@ static int ireg_notify_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 
 	/* Read-only for good: mprotect() cannot add write access later. */
-	vma->vm_flags &= ~VM_MAYWRITE;
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	ireg_vm_flags_clear(vma, VM_MAYWRITE);
+	ireg_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &ireg_notify_vm_ops;
 	vma->vm_private_data = n;
 	return 0;

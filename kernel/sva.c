@@ -66,19 +66,37 @@ struct ireg_sva_bond {
 	u32 pasid;
 };
 
+static const struct iommu_ops *ireg_dev_iommu_ops(struct device *dev)
+{
+	if (!dev->iommu || !dev->iommu->iommu_dev)
+		return NULL;
+	return dev->iommu->iommu_dev->ops;
+}
+
 static bool ireg_iommu_has_sva(struct device *dev)
 {
-	const struct iommu_ops *ops;
+	const struct iommu_ops *ops = ireg_dev_iommu_ops(dev);
 
-	if (!dev->iommu || !dev->iommu->iommu_dev)
+	if (!ops)
 		return false;
-	ops = dev->iommu->iommu_dev->ops;
 #if defined(IREG_HAVE_IOMMU_OPS_SVA_BIND)
 	return ops->sva_bind;
 #elif defined(IREG_HAVE_IOMMU_OPS_REMOVE_DEV_PASID)
 	return ops->remove_dev_pasid;
+#elif defined(IREG_HAVE_IOMMU_OPS_DOMAIN_ALLOC_SVA)
+	return ops->domain_alloc_sva;
 #else
 	return false;
+#endif
+}
+
+/* The path carries End-End TLP prefixes. */
+static bool ireg_eetlp_prefix_path(struct pci_dev *pdev)
+{
+#ifdef IREG_HAVE_PCI_EETLP_PREFIX_MAX
+	return pdev->eetlp_prefix_max;
+#else
+	return pdev->eetlp_prefix_path;
 #endif
 }
 
@@ -134,13 +152,34 @@ static bool ireg_acs_path_enabled(struct pci_dev *pdev, u16 flags)
 	}
 }
 
+#ifdef IREG_HAVE_IOMMU_DEV_FEAT_IOPF
+#define IREG_FEAT_IOPF	IOMMU_DEV_FEAT_IOPF
+#define IREG_FEAT_SVA	IOMMU_DEV_FEAT_SVA
+#else
+#define IREG_FEAT_IOPF	0
+#define IREG_FEAT_SVA	1
+#endif
+
 static int ireg_feature_enable(struct device *dev, int feat)
 {
 #ifdef IREG_HAVE_IOMMU_DEV_FEAT_IOPF
 	return iommu_dev_enable_feature(dev, feat);
 #else
-	/* The SVA domain attach enables what it needs. */
-	return 0;
+	/*
+	 * No per-device features: the SVA domain attach enables what it
+	 * needs.  Report what the kernel shows instead, with the errno the
+	 * IOMMU drivers give for a missing piece: IOPF needs page fault
+	 * handling in the driver (page_response) and PRI on the device, SVA
+	 * needs SVA domains in the driver and PASID on the device.  Whether
+	 * the IOMMU instance itself can do SVA only the bind can tell.
+	 */
+	const struct iommu_ops *ops = ireg_dev_iommu_ops(dev);
+	struct pci_dev *pdev = to_pci_dev(dev);
+
+	if (feat == IREG_FEAT_IOPF)
+		return ops && ops->page_response && pci_pri_supported(pdev) ?
+		       0 : -ENODEV;
+	return ireg_iommu_has_sva(dev) && pdev->pasid_cap ? 0 : -ENODEV;
 #endif
 }
 
@@ -152,14 +191,6 @@ static void ireg_feature_disable(struct device *dev, int feat)
 	WARN_ON_ONCE(ret);
 #endif
 }
-
-#ifdef IREG_HAVE_IOMMU_DEV_FEAT_IOPF
-#define IREG_FEAT_IOPF	IOMMU_DEV_FEAT_IOPF
-#define IREG_FEAT_SVA	IOMMU_DEV_FEAT_SVA
-#else
-#define IREG_FEAT_IOPF	0
-#define IREG_FEAT_SVA	1
-#endif
 
 /*
  * Enable IOPF then SVA, as the SVA API wants.  @iopf_err and @sva_err get
@@ -228,7 +259,7 @@ static void ireg_sva_probe(struct ireg_container *c, struct pci_dev *pdev,
 		rec->caps |= IOMMU_REG_SVA_CAP_ATS;
 	if (ireg_acs_path_enabled(pdev, IREG_SVA_ACS_FLAGS))
 		rec->caps |= IOMMU_REG_SVA_CAP_ACS_PATH;
-	if (pdev->eetlp_prefix_path || pdev->pasid_no_tlp)
+	if (ireg_eetlp_prefix_path(pdev) || pdev->pasid_no_tlp)
 		rec->caps |= IOMMU_REG_SVA_CAP_TLP_PREFIX;
 	if (ireg_iommu_has_sva(&pdev->dev))
 		rec->caps |= IOMMU_REG_SVA_CAP_IOMMU_SVA;

@@ -53,7 +53,9 @@ static_assert(offsetof(DECL, register_device) == offsetof(KERN, register_device)
 static_assert(offsetof(DECL, unregister_device) == offsetof(KERN, unregister_device));
 static_assert(offsetof(DECL, dma_rw) == offsetof(KERN, dma_rw));
 static_assert(offsetof(DECL, group_iommu_domain) == offsetof(KERN, group_iommu_domain));
+#ifdef IREG_HAVE_VFIO_OPS_NOTIFY
 static_assert(offsetof(DECL, notify) == offsetof(KERN, notify));
+#endif
 static_assert(sizeof_field(DECL, name) == sizeof_field(KERN, name));
 static_assert(sizeof_field(DECL, owner) == sizeof_field(KERN, owner));
 static_assert(sizeof_field(DECL, open) == sizeof_field(KERN, open));
@@ -67,7 +69,9 @@ static_assert(sizeof_field(DECL, register_device) == sizeof_field(KERN, register
 static_assert(sizeof_field(DECL, unregister_device) == sizeof_field(KERN, unregister_device));
 static_assert(sizeof_field(DECL, dma_rw) == sizeof_field(KERN, dma_rw));
 static_assert(sizeof_field(DECL, group_iommu_domain) == sizeof_field(KERN, group_iommu_domain));
+#ifdef IREG_HAVE_VFIO_OPS_NOTIFY
 static_assert(sizeof_field(DECL, notify) == sizeof_field(KERN, notify));
+#endif
 
 /* Members whose types do not involve the renamed enums: same signature. */
 static_assert(__same_type(typeof_member(DECL, open),
@@ -97,5 +101,7 @@ static_assert(sizeof(enum ireg_decl_vfio_group_type) ==
 static_assert((int)IREG_DECL_VFIO_IOMMU == (int)VFIO_IOMMU);
 static_assert((int)IREG_DECL_VFIO_EMULATED_IOMMU == (int)VFIO_EMULATED_IOMMU);
 static_assert((int)IREG_DECL_VFIO_NO_IOMMU == (int)VFIO_NO_IOMMU);
+#ifdef IREG_HAVE_VFIO_OPS_NOTIFY
 static_assert((int)IREG_DECL_VFIO_IOMMU_CONTAINER_CLOSE ==
 	      (int)VFIO_IOMMU_CONTAINER_CLOSE);
+#endif

@@ -9,12 +9,25 @@
  * header and fails the build on any difference in size, member offset or
  * enumerator value, so a layout mismatch can never reach a running kernel.
  *
- * Written for the Linux 6.1 layout.
+ * Written for the Linux 6.1 layout; the compile probes of the target
+ * kernel's own vfio.h (kernel/probes/vfio_*.c) say what changed since:
+ * notify() and its event went away in 6.3, and from 6.2 the interface
+ * exists only with CONFIG_VFIO_CONTAINER.
  */
 #ifndef IREG_VFIO_COMPAT_H
 #define IREG_VFIO_COMPAT_H
 
 #include <linux/types.h>
+
+#include "ireg_config.h"
+
+/*
+ * No backend interface: the kernel lacks CONFIG_VFIO_CONTAINER, or
+ * IREG_KSRC is not its source (see probes/build.log by ireg_config.h).
+ */
+#ifndef IREG_HAVE_VFIO_IOMMU_DRIVER_OPS
+#error "target kernel's drivers/vfio/vfio.h has no struct vfio_iommu_driver_ops"
+#endif
 
 struct iommu_group;
 struct iommu_domain;
@@ -28,9 +41,11 @@ enum vfio_group_type {
 	VFIO_NO_IOMMU,
 };
 
+#ifdef IREG_HAVE_VFIO_OPS_NOTIFY
 enum vfio_iommu_notify_type {
 	VFIO_IOMMU_CONTAINER_CLOSE = 0,
 };
+#endif
 
 struct vfio_iommu_driver_ops {
 	char *name;
@@ -51,7 +66,9 @@ struct vfio_iommu_driver_ops {
 		      size_t count, bool write);
 	struct iommu_domain *(*group_iommu_domain)(void *iommu_data,
 						   struct iommu_group *group);
+#ifdef IREG_HAVE_VFIO_OPS_NOTIFY
 	void (*notify)(void *iommu_data, enum vfio_iommu_notify_type event);
+#endif
 };
 
 int vfio_register_iommu_driver(const struct vfio_iommu_driver_ops *ops);

@@ -68,6 +68,7 @@
 #include <linux/security.h>
 #include <linux/slab.h>
 
+#include "ireg_compat.h"
 #include "ireg_config.h"
 #include "iommu_reg.h"
 
@@ -94,16 +95,6 @@ struct ireg_wcbar {
 	u64 size;
 	bool revoked;
 };
-
-static void ireg_wcbar_set_vm_flags(struct vm_area_struct *vma,
-				    unsigned long flags)
-{
-#ifdef IREG_HAVE_VM_FLAGS_SET
-	vm_flags_set(vma, flags);
-#else
-	vma->vm_flags |= flags;
-#endif
-}
 
 /*
  * Revoke one object; ireg_wcbar_lock held.  Once @revoked is set no fault
@@ -197,8 +188,8 @@ static int ireg_wcbar_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_private_data = w;
 	vma->vm_ops = &ireg_wcbar_vm_ops;
 	vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
-	ireg_wcbar_set_vm_flags(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
-				VM_DONTDUMP);
+	ireg_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
+			  VM_DONTDUMP);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <grp.h>
 #include "ireg_test.h"
 #include "kselftest_harness.h"
+#include "ireg_harness.h"
 
 #define PAGE_SIZE	IREG_PAGE_SIZE
 #define RELEASE_MS	5000
@@ -200,7 +201,7 @@ TEST_F(limits, rlimit_unprivileged)
 		EXPECT_EQ(base, ireg_status_bytes("VmPin"));
 		/* The charge is back: the limit is free again. */
 		test_prereg(buf.addr + 64 * 1024, 64 * 1024, 0, NULL, NULL);
-		_exit(_metadata->passed ? 0 : 1);
+		_exit(ireg_test_passed(_metadata) ? 0 : 1);
 	}
 	close(up[1]);
 	close(down[0]);

@@ -29,6 +29,7 @@
 #include "ireg_test.h"
 #include "ireg_watch.h"
 #include "kselftest_harness.h"
+#include "ireg_harness.h"
 
 #define PAGE		IREG_PAGE_SIZE
 #define USER_ID		65534		/* nobody: no passwd entry needed */
@@ -260,7 +261,7 @@ FIXTURE_TEARDOWN(unpriv)
 	})
 
 /* The child's end: its EXPECT results become its exit status. */
-#define user_exit()	_exit(_metadata->passed ? 0 : 1)
+#define user_exit()	_exit(ireg_test_passed(_metadata) ? 0 : 1)
 
 /* In the parent: the child passed. */
 #define user_wait(pid)							\

@@ -576,7 +576,12 @@ struct iommu_reg_notify {
  *	returned; IOPF is enabled first, as the SVA API requires, and the
  *	attempt is made even when IOPF failed, to report what the IOMMU says.
  *	Both are EBUSY for a device the caller has not opened through VFIO:
- *	its features are then neither tried nor changed.
+ *	its features are then neither tried nor changed.  Kernels without
+ *	per-device IOMMU features (about Linux 6.16 on) enable them when
+ *	the SVA domain attaches; there @iopf_errno is ENODEV unless the
+ *	IOMMU driver handles page faults and the device has PRI, @sva_errno
+ *	ENODEV unless the driver has SVA domains and the device has PASID
+ *	(whether the IOMMU instance can do SVA, only the bind then tells).
  * @pasid: the bound PASID when BOUND is set, otherwise 0
  * @__reserved: zero
  */
