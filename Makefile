@@ -155,8 +155,15 @@ check: check-debug
 demo: demo-debug
 else
 check: all
-	KDIR=$(KDIR) KVER=$(KVER) tools/testing/check
+	KDIR=$(KDIR) KVER=$(KVER) CHECK_SUBSET=$(CHECK_SUBSET) tools/testing/check
 endif
+
+# Every kernel line: the whole suite on Debian 12's 6.1 and on 6.12, the
+# core kselftests on the newest 7.x (see Documentation/compatibility.rst).
+check-matrix:
+	$(MAKE) check
+	$(MAKE) check KVER=6.12
+	$(MAKE) check KVER=7.x CHECK_SUBSET=core
 
 check-debug: all debug-module
 	KERNEL=debug tools/testing/check
@@ -217,7 +224,7 @@ clean:
 	$(MAKE) -C tools/bench clean
 	rm -rf $(BUILD)
 
-.PHONY: all ksrc kdir-check ksrc-check probes module lib tool selftests bench-progs bench bench-vm \
+.PHONY: check-matrix all ksrc kdir-check ksrc-check probes module lib tool selftests bench-progs bench bench-vm \
 	kernelrelease check check-debug demo-debug debug-kernel debug-module \
 	demo vm-shell checkpatch sparse install install-module install-lib \
 	install-tool deps clean
