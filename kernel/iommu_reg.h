@@ -389,6 +389,8 @@ struct ireg_region *ireg_region_find_covering(struct ireg_container *c,
 					      unsigned long last,
 					      bool writable);
 struct ireg_region *ireg_region_get(struct ireg_container *c, u32 handle);
+struct ireg_region *ireg_region_again(struct ireg_container *c, u32 handle,
+				      struct ireg_region *r);
 struct ireg_region *ireg_region_alloc(struct ireg_container *c,
 				      unsigned long vaddr, unsigned long size,
 				      u32 flags);

@@ -517,13 +517,6 @@ static void ireg_register_drop(struct ireg_container *c, struct ireg_region *r,
 		ireg_region_put(c, r, false, to_free);
 }
 
-/* The region of @handle, if it is still @r; container locked. */
-static struct ireg_region *ireg_region_again(struct ireg_container *c,
-					     u32 handle, struct ireg_region *r)
-{
-	return ireg_region_get(c, handle) == r ? r : NULL;
-}
-
 int ireg_mapping_register(struct ireg_ucmd *ucmd)
 {
 	struct iommu_reg_register *cmd = ucmd->cmd;

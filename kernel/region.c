@@ -116,6 +116,22 @@ struct ireg_region *ireg_region_get(struct ireg_container *c, u32 handle)
 	return xa_load(&c->regions, handle);
 }
 
+/**
+ * ireg_region_again - find a region again after the lock was dropped
+ * @c: container, locked
+ * @handle: the handle it had
+ * @r: the region as it was; never dereferenced here
+ *
+ * Another thread may have unregistered it meanwhile.
+ *
+ * Return: @r if @handle still names it, else NULL.
+ */
+struct ireg_region *ireg_region_again(struct ireg_container *c, u32 handle,
+				      struct ireg_region *r)
+{
+	return ireg_region_get(c, handle) == r ? r : NULL;
+}
+
 /*
  * What reaches the notifier, and what it means for a region:
  *
@@ -737,7 +753,7 @@ int ireg_region_prereg(struct ireg_ucmd *ucmd)
 		 * the reference stays, as EBUSY would have it.)
 		 */
 		mutex_lock(&c->lock);
-		r = ireg_region_get(c, handle);
+		r = ireg_region_again(c, handle, r);
 		if (r)
 			ireg_region_put(c, r, false, &to_free);
 		mutex_unlock(&c->lock);
