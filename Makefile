@@ -13,7 +13,8 @@
 #   make deps         install the Debian packages everything needs
 #   make check KERNEL=debug (or make check-debug)
 #                     the VM tests on the debug kernel (KASAN, lockdep,
-#                     kmemleak, fault injection), built and cached first
+#                     kmemleak, fault injection), built from Debian's 6.12
+#                     source (KVER=6.1: from 6.1's) and cached first
 #
 # Variables: KDIR (kernel build tree), KVER=6.1|6.12|7.x (a Debian kernel line
 # fetched into /var/cache/iommu-reg/kernels by tools/testing/kernels),
@@ -131,6 +132,10 @@ kernelrelease:
 # The debug kernel (tools/testing/debug-kernel) and the module built
 # against its tree, in build/debug-module: a directory of links to kernel/
 # and uapi/, so that kernel/iommu_reg.ko (Debian's kernel) stays as it is.
+# DEBUG_KVER: the Debian kernel line whose source the debug kernel is built
+# from, 6.12 unless KVER names another (make check KERNEL=debug KVER=6.1).
+DEBUG_KVER	?= $(or $(KVER),6.12)
+export DEBUG_KVER
 DEBUG_KERNEL_BUILD := tools/testing/debug-kernel/build
 DEBUG_MOD	:= $(BUILD)/debug-module
 
