@@ -192,8 +192,17 @@ void *ireg_container_open(unsigned long arg)
 {
 	struct ireg_container *c;
 
-	if (arg != VFIO_IOMMU_REG)
+	switch (arg) {
+	case VFIO_IOMMU_REG:
+		break;
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+		if (ireg_type1_compat)
+			break;
+		fallthrough;
+	default:
 		return ERR_PTR(-EINVAL);
+	}
 
 	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c)
@@ -220,6 +229,7 @@ void *ireg_container_open(unsigned long arg)
 	c->pid = task_tgid_nr(current);
 	get_task_comm(c->comm, current);
 	c->uid = current_euid();
+	c->vfio_type = arg;
 	refcount_set(&c->users, 1);
 	INIT_WORK(&c->destroy_work, ireg_container_destroy_work);
 	c->cookie = atomic64_inc_return(&ireg_last_cookie);

@@ -55,6 +55,8 @@ struct page;
 
 extern unsigned int ireg_max_regions;
 extern unsigned int ireg_max_mappings;
+/* Also answer and open as type1 (v1 and v2): the drop-in mode. */
+extern bool ireg_type1_compat;
 
 /* Leaf IOMMU pages counted by the audit_unmap module parameter. */
 enum {
@@ -158,6 +160,9 @@ struct ireg_notify {
  * @pid: thread group id of the process that selected the backend
  * @comm: its command name
  * @uid: its effective uid; decides who may see the container
+ * @vfio_type: the VFIO_SET_IOMMU number it was opened with: VFIO_IOMMU_REG,
+ *	or VFIO_TYPE1_IOMMU / VFIO_TYPE1v2_IOMMU in the drop-in mode (the
+ *	type1_compat parameter); decides the type1 unmap semantics; immutable
  * @registry_node: entry in the container registry (registry lock)
  * @sva_bonds: struct ireg_sva_bond of the devices bound (sva.c)
  * @wcbars: struct ireg_wcbar of the write-combining BAR fds (wcbar.c;
@@ -192,6 +197,7 @@ struct ireg_container {
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 	kuid_t uid;
+	u32 vfio_type;
 	struct list_head registry_node;
 	struct list_head sva_bonds;
 	struct list_head wcbars;
@@ -422,7 +428,8 @@ struct ireg_mapping *ireg_mapping_find_auto(struct ireg_region *r, u32 prot,
 void ireg_mapping_unmap_region(struct ireg_container *c, struct ireg_region *r,
 			       bool user);
 int ireg_mapping_unmap_range(struct ireg_container *c, u64 start, u64 last,
-			     u64 *unmapped, struct list_head *to_free);
+			     bool type1_v1, u64 *unmapped,
+			     struct list_head *to_free);
 void ireg_mapping_destroy_all(struct ireg_container *c);
 int ireg_mapping_map(struct ireg_ucmd *ucmd);
 int ireg_mapping_unmap(struct ireg_ucmd *ucmd);

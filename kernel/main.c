@@ -26,6 +26,16 @@ module_param_named(max_regions, ireg_max_regions, uint, 0644);
 MODULE_PARM_DESC(max_regions,
 		 "Regions one container may hold; past it registration fails with ENOSPC");
 
+/*
+ * Read-only once loaded: VFIO picks a backend by asking each one, so the
+ * answer must not change under a program between CHECK_EXTENSION and
+ * SET_IOMMU, nor under a container opened with it.
+ */
+bool ireg_type1_compat;
+module_param_named(type1_compat, ireg_type1_compat, bool, 0444);
+MODULE_PARM_DESC(type1_compat,
+		 "Drop-in mode: also answer VFIO_CHECK_EXTENSION and VFIO_SET_IOMMU for VFIO_TYPE1_IOMMU and VFIO_TYPE1v2_IOMMU, with type1's v1 and v2 semantics (load after vfio_iommu_type1 to be asked first)");
+
 static struct dentry *ireg_debugfs;
 
 union ireg_ucmd_buffer {
@@ -119,17 +129,23 @@ int ireg_ucmd_respond(struct ireg_ucmd *ucmd, size_t cmd_len)
 /*
  * VFIO asks every registered backend about an extension number and takes
  * the first positive answer, newest backend first, with no iommu_data.
- * Answer only for our own number then, never for type1's, so a program
- * that selects type1 still gets type1.  Once selected, also report the
- * type1 extensions whose ioctls we implement.
+ * Answer for our own number; for type1's only in the drop-in mode, or a
+ * program that selects type1 would not get type1.  Once selected, report
+ * the type1 extensions whose ioctls we implement; a container opened as
+ * type1 answers for both type1 numbers, as type1 does whatever its mode.
  */
 static long ireg_check_extension(struct ireg_container *c, unsigned long arg)
 {
 	switch (arg) {
 	case VFIO_IOMMU_REG:
 		return 1;
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+		if (c)
+			return c->vfio_type != VFIO_IOMMU_REG;
+		return ireg_type1_compat;
 	case VFIO_UNMAP_ALL:
-		return !!c;
+		return c || ireg_type1_compat;
 	default:
 		return 0;
 	}

@@ -19,7 +19,9 @@
  *    alive without a registration reference.
  *
  * Mappings are unmapped whole: a range that cuts one fails and changes
- * nothing.  All functions here run under the container lock.
+ * nothing (in a type1 v1 container, VFIO_IOMMU_UNMAP_DMA follows type1
+ * v1 instead: see ireg_mapping_unmap_range()).  All functions here run
+ * under the container lock.
  */
 #include <linux/debugfs.h>
 #include <linux/iommu.h>
@@ -300,32 +302,47 @@ struct ireg_mapping *ireg_mapping_find_auto(struct ireg_region *r, u32 prot,
 }
 
 /**
- * ireg_mapping_unmap_range - unmap every mapping inside [start, last]
+ * ireg_mapping_unmap_range - unmap the mappings in [start, last]
  * @c: container, locked
  * @start: first IOVA
  * @last: last IOVA (inclusive)
+ * @type1_v1: type1 v1 semantics (below) rather than whole mappings only
  * @unmapped: out: bytes unmapped
  * @to_free: receives regions left unused, for destruction after unlocking
  *
+ * By default every mapping must lie wholly inside the range.  With
+ * @type1_v1, as type1 does for a container opened as VFIO_TYPE1_IOMMU
+ * (vfio_dma_do_unmap() in Linux 6.1): a range that starts inside a
+ * mapping unmaps nothing and succeeds; otherwise every mapping that
+ * starts inside the range is unmapped whole, even where it extends past
+ * @last.
+ *
  * Return: 0, or -EINVAL when a mapping lies only partly inside the range
- * (nothing is unmapped then).
+ * without @type1_v1 (nothing is unmapped then).
  */
 int ireg_mapping_unmap_range(struct ireg_container *c, u64 start, u64 last,
-			     u64 *unmapped, struct list_head *to_free)
+			     bool type1_v1, u64 *unmapped,
+			     struct list_head *to_free)
 {
 	struct interval_tree_node *node, *next;
 
 	lockdep_assert_held(&c->lock);
 
 	*unmapped = 0;
-	for (node = interval_tree_iter_first(&c->mapping_tree, start, last);
-	     node; node = interval_tree_iter_next(node, start, last)) {
-		if (node->start < start || node->last > last)
-			return -EINVAL;
-		cond_resched();
+	node = interval_tree_iter_first(&c->mapping_tree, start, last);
+	if (type1_v1) {
+		/* Mappings never overlap: only the first can start before. */
+		if (node && node->start < start)
+			return 0;
+	} else {
+		for (; node; node = interval_tree_iter_next(node, start, last)) {
+			if (node->start < start || node->last > last)
+				return -EINVAL;
+			cond_resched();
+		}
+		node = interval_tree_iter_first(&c->mapping_tree, start, last);
 	}
 
-	node = interval_tree_iter_first(&c->mapping_tree, start, last);
 	while (node) {
 		struct ireg_mapping *m = container_of(node, struct ireg_mapping,
 						      node);
@@ -488,7 +505,7 @@ int ireg_mapping_unmap(struct ireg_ucmd *ucmd)
 	}
 
 	mutex_lock(&c->lock);
-	ret = ireg_mapping_unmap_range(c, cmd->iova, last, &unmapped,
+	ret = ireg_mapping_unmap_range(c, cmd->iova, last, false, &unmapped,
 				       &to_free);
 	mutex_unlock(&c->lock);
 	ireg_region_destroy_list(&to_free);

@@ -137,6 +137,7 @@ static int ireg_nl_fill_container(struct sk_buff *msg,
 	if (!hdr)
 		return -EMSGSIZE;
 	if (ireg_nl_put_owner(msg, c) ||
+	    nla_put_u32(msg, IOMMU_REG_A_IOMMU_TYPE, c->vfio_type) ||
 	    nla_put_u32(msg, IOMMU_REG_A_NR_REGIONS, c->nr_regions) ||
 	    nla_put_u64_64bit(msg, IOMMU_REG_A_NR_MAPPINGS, c->nr_mappings,
 			      IOMMU_REG_A_PAD) ||

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * type1 compatibility: VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA and
- * VFIO_IOMMU_UNMAP_DMA with the semantics type1 (v2) documents, so that a
- * program written for type1 runs unchanged on this backend.
+ * VFIO_IOMMU_UNMAP_DMA with the semantics type1 documents, so that a
+ * program written for type1 runs unchanged on this backend.  A container
+ * selected as VFIO_TYPE1_IOMMU (the drop-in mode, see the type1_compat
+ * parameter) gets type1 v1's unmap; every other gets type1 v2's.
  *
  * MAP_DMA of memory that lies inside a region the caller pre-registered
  * maps that region's pinned pages: nothing is pinned again.  Otherwise it
@@ -171,10 +173,30 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * Dirty tracking is never on (VFIO_IOMMU_DIRTY_PAGES is not offered), so
+ * type1 refuses every GET_DIRTY_BITMAP unmap with EINVAL, but only after
+ * reading the struct vfio_bitmap that follows: EFAULT when it cannot.
+ */
+static long ireg_type1_unmap_dirty(const struct vfio_iommu_type1_dma_unmap *unmap,
+				   void __user *arg, size_t minsz)
+{
+	struct vfio_bitmap bitmap;
+
+	if (unmap->flags & ~VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP ||
+	    unmap->argsz < minsz + sizeof(bitmap))
+		return -EINVAL;
+	if (copy_from_user(&bitmap, arg + minsz, sizeof(bitmap)))
+		return -EFAULT;
+	return -EINVAL;
+}
+
 static long ireg_type1_unmap_dma(struct ireg_container *c, void __user *arg)
 {
 	const size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
 					 size);
+	const u32 mask = VFIO_DMA_UNMAP_FLAG_ALL |
+			 VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
 	struct vfio_iommu_type1_dma_unmap unmap;
 	LIST_HEAD(to_free);
 	u64 last, unmapped;
@@ -182,8 +204,10 @@ static long ireg_type1_unmap_dma(struct ireg_container *c, void __user *arg)
 
 	if (copy_from_user(&unmap, arg, minsz))
 		return -EFAULT;
-	if (unmap.argsz < minsz || unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
+	if (unmap.argsz < minsz || unmap.flags & ~mask)
 		return -EINVAL;
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
+		return ireg_type1_unmap_dirty(&unmap, arg, minsz);
 
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
 		if (unmap.iova || unmap.size)
@@ -198,8 +222,9 @@ static long ireg_type1_unmap_dma(struct ireg_container *c, void __user *arg)
 	}
 
 	mutex_lock(&c->lock);
-	ret = ireg_mapping_unmap_range(c, unmap.iova, last, &unmapped,
-				       &to_free);
+	ret = ireg_mapping_unmap_range(c, unmap.iova, last,
+				       c->vfio_type == VFIO_TYPE1_IOMMU,
+				       &unmapped, &to_free);
 	mutex_unlock(&c->lock);
 	ireg_region_destroy_list(&to_free);
 	if (ret)

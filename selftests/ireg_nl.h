@@ -201,4 +201,49 @@ static inline struct nlattr *attr(struct nlmsghdr *nlh, uint16_t type)
 #define ATTR_U32(nlh, t)	(*(uint32_t *)((char *)attr(nlh, t) + NLA_HDRLEN))
 #define ATTR_U64(nlh, t)	(*(uint64_t *)((char *)attr(nlh, t) + NLA_HDRLEN))
 
+/* The containers of one process in the admin view, as a dump shows them. */
+struct nl_containers {
+	int nr;
+	uint32_t id[8];
+	uint32_t iommu_type[8];	/* 0: the attribute was missing */
+};
+
+static inline void nl_containers_cb(struct nlmsghdr *nlh, void *arg)
+{
+	struct nl_containers *cs = arg;
+
+	if (!attr(nlh, IOMMU_REG_A_CONTAINER_ID))
+		return;
+	if (cs->nr < 8) {
+		cs->id[cs->nr] = ATTR_U32(nlh, IOMMU_REG_A_CONTAINER_ID);
+		cs->iommu_type[cs->nr] = attr(nlh, IOMMU_REG_A_IOMMU_TYPE) ?
+			ATTR_U32(nlh, IOMMU_REG_A_IOMMU_TYPE) : 0;
+	}
+	cs->nr++;
+}
+
+/* Dump the containers of @pid; 0 or -1 with nl->err. */
+static inline int nl_dump_containers(struct nl *nl, uint32_t pid,
+				     struct nl_containers *cs)
+{
+	char buf[256];
+	struct nlmsghdr *nlh = msg_start(nl, buf, nl->family, NLM_F_DUMP,
+					 IOMMU_REG_CMD_CONTAINER_GET);
+
+	memset(cs, 0, sizeof(*cs));
+	nla_put(nlh, IOMMU_REG_A_PID, &pid, sizeof(pid));
+	return nl_request(nl, nlh, nl_containers_cb, cs);
+}
+
+/* How many of @cs were opened with @iommu_type. */
+static inline int nl_containers_of_type(const struct nl_containers *cs,
+					uint32_t iommu_type)
+{
+	int i, n = 0;
+
+	for (i = 0; i < cs->nr && i < 8; i++)
+		n += cs->iommu_type[i] == iommu_type;
+	return n;
+}
+
 #endif /* IREG_NL_H */

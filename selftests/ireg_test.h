@@ -115,7 +115,9 @@ static inline int ireg_container_setup(int container, int group,
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/mman.h>
 
@@ -665,6 +667,48 @@ static inline int ireg_param_set(const char *name, long long value)
 	n = write(fd, val, len);
 	close(fd);
 	return n == len ? 0 : -1;
+}
+
+/*
+ * The module file the VM runner installed (or $IREG_MODULE), for tests
+ * that unload it and load it again, with other parameters.
+ */
+static inline const char *ireg_module_path(void)
+{
+	static char path[PATH_MAX];
+	struct utsname uts;
+
+	if (getenv("IREG_MODULE"))
+		return getenv("IREG_MODULE");
+	if (uname(&uts))
+		return NULL;
+	snprintf(path, sizeof(path), "/lib/modules/%s/extra/iommu_reg.ko",
+		 uts.release);
+	return path;
+}
+
+/* Unload iommu_reg; refused (EWOULDBLOCK) while in use, never forced. */
+static inline int ireg_module_unload(void)
+{
+	return syscall(__NR_delete_module, "iommu_reg", O_NONBLOCK);
+}
+
+/* Load iommu_reg with @params ("name=value ..."); 0 or -1 with errno. */
+static inline int ireg_module_load(const char *params)
+{
+	const char *path = ireg_module_path();
+	int fd, ret;
+
+	if (!path) {
+		errno = ENOENT;
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = syscall(__NR_finit_module, fd, params, 0);
+	close(fd);
+	return ret;
 }
 
 #define IREG_AUDIT_PATH	"/sys/kernel/debug/iommu_reg/audit"

@@ -7,44 +7,8 @@
  * The module is reloaded from IREG_MODULE, by default where the VM runner
  * installs it: /lib/modules/$(uname -r)/extra/iommu_reg.ko.
  */
-#include <sys/syscall.h>
-#include <sys/utsname.h>
 #include "ireg_test.h"
 #include "kselftest_harness.h"
-
-static int delete_module(const char *name)
-{
-	return syscall(__NR_delete_module, name, O_NONBLOCK);
-}
-
-static const char *module_path(void)
-{
-	static char path[PATH_MAX];
-	struct utsname uts;
-
-	if (getenv("IREG_MODULE"))
-		return getenv("IREG_MODULE");
-	if (uname(&uts))
-		return NULL;
-	snprintf(path, sizeof(path), "/lib/modules/%s/extra/iommu_reg.ko",
-		 uts.release);
-	return path;
-}
-
-static int load_module(void)
-{
-	const char *path = module_path();
-	int fd, ret;
-
-	if (!path)
-		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = syscall(__NR_finit_module, fd, "", 0);
-	close(fd);
-	return ret;
-}
 
 static int backend_available(void)
 {
@@ -95,7 +59,7 @@ FIXTURE_SETUP(module)
 
 	if (!bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (!module_path() || access(module_path(), R_OK))
+	if (!ireg_module_path() || access(ireg_module_path(), R_OK))
 		SETUP_SKIP("no iommu_reg.ko to reload (set IREG_MODULE)");
 	ASSERT_EQ(1, backend_available());
 
@@ -113,7 +77,7 @@ FIXTURE_TEARDOWN(module)
 {
 	/* Leave the module loaded for whatever runs next. */
 	if (backend_available() != 1)
-		load_module();
+		ireg_module_load("");
 }
 
 /*
@@ -139,10 +103,10 @@ TEST_F(module, unload_after_close)
 	for (i = 0; i < 3; i++) {
 		if (open[0] || open[1]) {
 			/* In use: refused, not forced. */
-			EXPECT_EQ(-1, delete_module("iommu_reg"));
+			EXPECT_EQ(-1, ireg_module_unload());
 			EXPECT_EQ(EWOULDBLOCK, errno);
 		} else if (!unloaded) {
-			ASSERT_EQ(0, delete_module("iommu_reg"));
+			ASSERT_EQ(0, ireg_module_unload());
 			unloaded = true;
 		}
 		ASSERT_EQ(0, close(self->fds[order[i]]));
@@ -150,12 +114,12 @@ TEST_F(module, unload_after_close)
 	}
 
 	if (!unloaded)
-		ASSERT_EQ(0, delete_module("iommu_reg"));
+		ASSERT_EQ(0, ireg_module_unload());
 	EXPECT_EQ(0, backend_available());
-	EXPECT_EQ(-1, delete_module("iommu_reg"));
+	EXPECT_EQ(-1, ireg_module_unload());
 	EXPECT_EQ(ENOENT, errno);
 
-	ASSERT_EQ(0, load_module());
+	ASSERT_EQ(0, ireg_module_load(""));
 	EXPECT_EQ(1, backend_available());
 }
 

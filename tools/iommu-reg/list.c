@@ -78,6 +78,23 @@ static void print_owner(struct nlattr **tb)
 			  nla_get_string(tb[IOMMU_REG_A_COMM]));
 }
 
+/* The VFIO_SET_IOMMU number a container was opened with, by name. */
+static const char *backend_name(struct nlattr **tb)
+{
+	if (!tb[IOMMU_REG_A_IOMMU_TYPE])
+		return "?";
+	switch (nla_get_u32(tb[IOMMU_REG_A_IOMMU_TYPE])) {
+	case VFIO_IOMMU_REG:
+		return "iommu_reg";
+	case VFIO_TYPE1_IOMMU:
+		return "type1";
+	case VFIO_TYPE1v2_IOMMU:
+		return "type1v2";
+	default:
+		return "?";
+	}
+}
+
 static int container_print(struct nlattr **tb, uint8_t cmd __attribute__((unused)),
 			void *arg __attribute__((unused)))
 {
@@ -90,6 +107,7 @@ static int container_print(struct nlattr **tb, uint8_t cmd __attribute__((unused
 	print_owner(tb);
 	if (tb[IOMMU_REG_A_UID])
 		print_uint("uid", "uid %llu", nla_get_u32(tb[IOMMU_REG_A_UID]));
+	print_str("backend", "backend %s", backend_name(tb));
 	print_open_array("groups");
 	if (tb[IOMMU_REG_A_GROUPS])
 		nla_for_each_nested(a, tb[IOMMU_REG_A_GROUPS], rem)

@@ -40,6 +40,7 @@ static struct nla_policy ireg_nl_policy[IOMMU_REG_A_MAX + 1] = {
 	[IOMMU_REG_A_MAPPINGS] = { .type = NLA_NESTED },
 	[IOMMU_REG_A_REASON] = { .type = NLA_U32 },
 	[IOMMU_REG_A_GENERATION] = { .type = NLA_U32 },
+	[IOMMU_REG_A_IOMMU_TYPE] = { .type = NLA_U32 },
 };
 
 int ireg_nl_open(struct ireg_nl *nl)

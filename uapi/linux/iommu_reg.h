@@ -25,6 +25,14 @@
  * cannot collide with them.  The backend answers VFIO_CHECK_EXTENSION with
  * 1 for this number only, and 0 for every other, so that it never captures
  * a VFIO_SET_IOMMU meant for type1.
+ *
+ * In the drop-in mode (module parameter type1_compat=1, loaded after
+ * vfio_iommu_type1) it also answers 1 for VFIO_TYPE1_IOMMU and
+ * VFIO_TYPE1v2_IOMMU and opens containers selected with them: an
+ * unmodified type1 program then runs on this backend, with type1 v1 or
+ * v2 unmap semantics as it asked, and every IOMMU_REG_* ioctl works on its
+ * container too.  The admin view reports the number a container was
+ * opened with (IOMMU_REG_A_IOMMU_TYPE).
  */
 #define VFIO_IOMMU_REG			0x4952
 

@@ -22,7 +22,10 @@
  * IOMMU_REG_CMD_CONTAINER_GET (dump): one message per container: id, the
  * owner's pid, comm and uid, its IOMMU groups (IOMMU_REG_A_GROUPS, nested
  * IOMMU_REG_A_GROUP u32) and their devices (IOMMU_REG_A_DEVICES, nested
- * IOMMU_REG_A_DEVICE strings), region and mapping counts.
+ * IOMMU_REG_A_DEVICE strings), region and mapping counts, and the
+ * VFIO_SET_IOMMU number it was opened with (IOMMU_REG_A_IOMMU_TYPE), which
+ * tells a type1 program's container in the drop-in mode from one that
+ * selected this backend by its own number.
  *
  * IOMMU_REG_CMD_REGION_GET (dump): one message per region: container id,
  * pid, handle, vaddr, size, flags, refs, stale, pinned pages, the number
@@ -88,6 +91,10 @@ enum iommu_reg_cmd {
  * @IOMMU_REG_A_PROT: u32, IOMMU_REG_PROT_*
  * @IOMMU_REG_A_REASON: u32, IOMMU_REG_REASON_*
  * @IOMMU_REG_A_GENERATION: u32
+ * @IOMMU_REG_A_IOMMU_TYPE: u32, the VFIO_SET_IOMMU number a container was
+ *	opened with: VFIO_IOMMU_REG, or VFIO_TYPE1_IOMMU (type1 v1 unmap
+ *	semantics) or VFIO_TYPE1v2_IOMMU in the drop-in mode (the module's
+ *	type1_compat parameter)
  * @__IOMMU_REG_A_MAX: one past the last
  * @IOMMU_REG_A_MAX: the last
  */
@@ -119,6 +126,7 @@ enum iommu_reg_attr {
 	IOMMU_REG_A_PROT,
 	IOMMU_REG_A_REASON,
 	IOMMU_REG_A_GENERATION,
+	IOMMU_REG_A_IOMMU_TYPE,
 
 	__IOMMU_REG_A_MAX,
 	IOMMU_REG_A_MAX = __IOMMU_REG_A_MAX - 1

@@ -17,7 +17,7 @@ check() { name=$1; shift; if "$@"; then ok "$name"; else nok "$name" "failed: $*
 set -- $IREG_EDU_BDFS
 BDF=$1
 echo "TAP version 13"
-echo "1..18"
+echo "1..19"
 
 # stats: text and JSON with every counter.
 "$TOOL" stats >"$TMP/stats" 2>&1
@@ -49,6 +49,8 @@ check "list shows its mapping at the registered IOVA" \
 	grep -q "\"iova\":\"$(sed -n 's/.*"iova":"\(0x[0-9a-f]*\)".*/\1/p' "$TMP/held")\",\"length\":131072,\"prot\":\"rw\"" "$TMP/list"
 "$TOOL" -j list containers pid "$PID" >"$TMP/containers"
 check "list containers shows the device" grep -q "\"devices\":\\[\"$BDF\"\\]" "$TMP/containers"
+check "list containers shows the backend it was selected as" \
+	grep -q '"backend":"iommu_reg"' "$TMP/containers"
 "$TOOL" list >"$TMP/list.txt"
 check "list text names the region" grep -q "handle $HANDLE vaddr 0x" "$TMP/list.txt"
 kill -TERM "$PID"; wait "$PID"
