@@ -295,30 +295,6 @@ FIXTURE_TEARDOWN(type1)
 	ireg_buf_free(&self->buf);
 }
 
-static int type1_map(int fd, void *vaddr, uint64_t size, uint64_t iova)
-{
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &map);
-}
-
-static int type1_unmap(int fd, uint64_t iova, uint64_t size)
-{
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
-}
-
 /*
  * MAP_DMA as a type1 program uses it, of plain memory and of part of a
  * pre-registered region: the device reaches the right pages either way,
@@ -330,13 +306,14 @@ TEST_F(type1, round_trip)
 	uint32_t handle;
 	int kmsg;
 
-	ASSERT_EQ(0, type1_map(self->container, mem, BUF_SIZE, FIXED_IOVA));
+	ASSERT_EQ(0, ireg_type1_map(self->container, mem, BUF_SIZE, FIXED_IOVA,
+				    IREG_T1_RW));
 	fill(mem + SRC_OFF, EDU_DMA_MAX, 9);
 	poison(mem + DST_OFF, EDU_DMA_MAX);
 	ASSERT_EQ(0, edu_dma_copy(&self->edu, FIXED_IOVA + SRC_OFF,
 				  FIXED_IOVA + DST_OFF, EDU_DMA_MAX));
 	EXPECT_EQ(0, memcmp(mem + SRC_OFF, mem + DST_OFF, EDU_DMA_MAX));
-	ASSERT_EQ(0, type1_unmap(self->container, FIXED_IOVA, BUF_SIZE));
+	ASSERT_EQ(0, ireg_type1_unmap(self->container, FIXED_IOVA, BUF_SIZE, 0, NULL));
 
 	poison(mem + DST_OFF, EDU_DMA_MAX);
 	kmsg = edu_expect_fault_begin();
@@ -347,15 +324,15 @@ TEST_F(type1, round_trip)
 
 	/* The second half of a registered buffer, at IOVA 0. */
 	test_prereg(mem, BUF_SIZE, 0, &handle, NULL);
-	ASSERT_EQ(0, type1_map(self->container, mem + BUF_SIZE / 2,
-			       BUF_SIZE / 2, 0));
+	ASSERT_EQ(0, ireg_type1_map(self->container, mem + BUF_SIZE / 2,
+				    BUF_SIZE / 2, 0, IREG_T1_RW));
 	fill(mem + DST_OFF + PAGE_SIZE, EDU_DMA_MAX, 10);
 	ASSERT_EQ(0, edu_dma_copy(&self->edu, DST_OFF + PAGE_SIZE -
 				  BUF_SIZE / 2, DST_OFF - BUF_SIZE / 2,
 				  EDU_DMA_MAX));
 	EXPECT_EQ(0, memcmp(mem + DST_OFF + PAGE_SIZE, mem + DST_OFF,
 			    EDU_DMA_MAX));
-	ASSERT_EQ(0, type1_unmap(self->container, 0, BUF_SIZE / 2));
+	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0, BUF_SIZE / 2, 0, NULL));
 	test_unreg(handle, 0);
 }
 

@@ -211,6 +211,43 @@ static inline int _test_unmap(int fd, uint64_t iova, uint64_t length,
 	return 0;
 }
 
+/* VFIO_IOMMU_MAP_DMA as a type1 program issues it. */
+#define IREG_T1_RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+
+static inline int ireg_type1_map(int fd, const void *vaddr, uint64_t size,
+				 uint64_t iova, uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = flags,
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+/*
+ * VFIO_IOMMU_UNMAP_DMA.  @unmapped: out, the size the backend reports, ~0
+ * on failure; may be NULL.
+ */
+static inline int ireg_type1_unmap(int fd, uint64_t iova, uint64_t size,
+				   uint32_t flags, uint64_t *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.flags = flags,
+		.iova = iova,
+		.size = size,
+	};
+	int ret = ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+
+	if (unmapped)
+		*unmapped = ret ? ~0ULL : unmap.size;
+	return ret;
+}
+
 static inline int _test_unreg(int fd, uint32_t handle, uint32_t flags)
 {
 	struct iommu_reg_unreg cmd = {

@@ -215,23 +215,11 @@ static int op_map_dma(struct worker *w, uint8_t *vaddr, uint64_t size)
 {
 	uint64_t iova = DMA_IOVA_BASE + ((uint64_t)w->id << 30) +
 			(uint64_t)(vaddr - w->area);
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = iova,
-		.size = size,
-	};
-	int ret = ioctl(w->container, VFIO_IOMMU_MAP_DMA, &map);
+	int ret = ireg_type1_map(w->container, vaddr, size, iova, IREG_T1_RW);
 
 	/* The implicit region took a handle too: the next guess is past it. */
 	if (!ret && wrnd(w) % 2)
-		ioctl(w->container, VFIO_IOMMU_UNMAP_DMA, &unmap);
+		ireg_type1_unmap(w->container, iova, size, 0, NULL);
 	return ret;
 }
 

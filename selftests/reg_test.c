@@ -1450,37 +1450,6 @@ TEST_F(reg, type1_get_info)
 	}
 }
 
-static int type1_map(int fd, void *vaddr, uint64_t size, uint64_t iova,
-		     uint32_t flags)
-{
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = flags,
-		.vaddr = (uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &map);
-}
-
-static int type1_unmap(int fd, uint64_t iova, uint64_t size, uint32_t flags,
-		       uint64_t *unmapped)
-{
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.flags = flags,
-		.iova = iova,
-		.size = size,
-	};
-	int ret = ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
-
-	if (!ret && unmapped)
-		*unmapped = unmap.size;
-	return ret;
-}
-
-#define T1_RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
 /* The flow of a type1 v2 program, on our container. */
 TEST_F(reg, type1_map_unmap)
@@ -1493,59 +1462,59 @@ TEST_F(reg, type1_map_unmap)
 	/* What a type1 program asks before using VFIO_DMA_UNMAP_FLAG_ALL. */
 	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
 			   VFIO_UNMAP_ALL));
-	ASSERT_EQ(0, type1_map(self->container, self->mem, 16 * PAGE_SIZE,
-			       0x100000, T1_RW));
+	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem, 16 * PAGE_SIZE,
+				    0x100000, IREG_T1_RW));
 	/* Overlaps, whether through type1 or through MAP. */
-	EXPECT_ERRNO(EEXIST, type1_map(self->container, self->mem,
-				       PAGE_SIZE, 0x100000 + PAGE_SIZE,
-				       T1_RW));
-	EXPECT_ERRNO(EEXIST, type1_map(self->container, self->mem,
-				       16 * PAGE_SIZE, 0x100000 - PAGE_SIZE,
-				       VFIO_DMA_MAP_FLAG_READ));
+	EXPECT_ERRNO(EEXIST, ireg_type1_map(self->container, self->mem,
+					    PAGE_SIZE, 0x100000 + PAGE_SIZE,
+					    IREG_T1_RW));
+	EXPECT_ERRNO(EEXIST, ireg_type1_map(self->container, self->mem,
+					    16 * PAGE_SIZE, 0x100000 - PAGE_SIZE,
+					    VFIO_DMA_MAP_FLAG_READ));
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
 	test_err_map(EEXIST, handle, 0, PAGE_SIZE, IREG_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, 0x100000 + 15 * PAGE_SIZE);
 	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
-	EXPECT_ERRNO(EEXIST, type1_map(self->container, self->mem,
-				       PAGE_SIZE, FIXED_IOVA + PAGE_SIZE,
-				       T1_RW));
+	EXPECT_ERRNO(EEXIST, ireg_type1_map(self->container, self->mem,
+					    PAGE_SIZE, FIXED_IOVA + PAGE_SIZE,
+					    IREG_T1_RW));
 
 	/* Bad input as type1 refuses it. */
-	EXPECT_ERRNO(EINVAL, type1_map(self->container, self->mem, PAGE_SIZE,
-				       0x200000, 0));
-	EXPECT_ERRNO(EINVAL, type1_map(self->container, self->mem + 1,
-				       PAGE_SIZE, 0x200000, T1_RW));
-	EXPECT_ERRNO(EINVAL, type1_map(self->container, self->mem, 0,
-				       0x200000, T1_RW));
+	EXPECT_ERRNO(EINVAL, ireg_type1_map(self->container, self->mem, PAGE_SIZE,
+					    0x200000, 0));
+	EXPECT_ERRNO(EINVAL, ireg_type1_map(self->container, self->mem + 1,
+					    PAGE_SIZE, 0x200000, IREG_T1_RW));
+	EXPECT_ERRNO(EINVAL, ireg_type1_map(self->container, self->mem, 0,
+					    0x200000, IREG_T1_RW));
 
 	/* v2: an unmap may not cut a mapping. */
-	EXPECT_ERRNO(EINVAL, type1_unmap(self->container, 0x100000,
-					 PAGE_SIZE, 0, NULL));
-	EXPECT_ERRNO(EINVAL, type1_unmap(self->container,
-					 0x100000 + PAGE_SIZE,
-					 15 * PAGE_SIZE, 0, NULL));
-	ASSERT_EQ(0, type1_unmap(self->container, 0x100000, 16 * PAGE_SIZE,
-				 0, &unmapped));
+	EXPECT_ERRNO(EINVAL, ireg_type1_unmap(self->container, 0x100000,
+					      PAGE_SIZE, 0, NULL));
+	EXPECT_ERRNO(EINVAL, ireg_type1_unmap(self->container,
+					      0x100000 + PAGE_SIZE,
+					      15 * PAGE_SIZE, 0, NULL));
+	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0x100000, 16 * PAGE_SIZE,
+				      0, &unmapped));
 	EXPECT_EQ(16 * PAGE_SIZE, unmapped);
 
 	/* UNMAP_ALL takes no range, then takes everything. */
 	test_unmap(FIXED_IOVA, 4 * PAGE_SIZE, 0, &unmapped);
 	EXPECT_EQ(4 * PAGE_SIZE, unmapped);
-	ASSERT_EQ(0, type1_map(self->container, self->mem, 8 * PAGE_SIZE,
-			       0x100000, T1_RW));
-	ASSERT_EQ(0, type1_map(self->container, self->mem + 8 * PAGE_SIZE,
-			       8 * PAGE_SIZE, 0x800000, VFIO_DMA_MAP_FLAG_READ));
-	EXPECT_ERRNO(EINVAL, type1_unmap(self->container, 0x100000, 0,
-					 VFIO_DMA_UNMAP_FLAG_ALL, NULL));
-	EXPECT_ERRNO(EINVAL, type1_unmap(self->container, 0, 8 * PAGE_SIZE,
-					 VFIO_DMA_UNMAP_FLAG_ALL, NULL));
-	ASSERT_EQ(0, type1_unmap(self->container, 0, 0,
-				 VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
+	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem, 8 * PAGE_SIZE,
+				    0x100000, IREG_T1_RW));
+	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem + 8 * PAGE_SIZE,
+				    8 * PAGE_SIZE, 0x800000, VFIO_DMA_MAP_FLAG_READ));
+	EXPECT_ERRNO(EINVAL, ireg_type1_unmap(self->container, 0x100000, 0,
+					      VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	EXPECT_ERRNO(EINVAL, ireg_type1_unmap(self->container, 0, 8 * PAGE_SIZE,
+					      VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0, 0,
+				      VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
 	EXPECT_EQ(16 * PAGE_SIZE, unmapped);
 	/* type1 answers an empty range with success and size 0. */
-	ASSERT_EQ(0, type1_unmap(self->container, 0x100000, 8 * PAGE_SIZE, 0,
-				 &unmapped));
+	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0x100000, 8 * PAGE_SIZE, 0,
+				      &unmapped));
 	EXPECT_EQ(0, unmapped);
 	test_unreg(handle, 0);
 	test_counts(0, 0, 0);
@@ -1565,25 +1534,25 @@ TEST_F(reg, type1_map_prereg_no_pin)
 	EXPECT_EQ(16, pinned);
 	pins = ireg_foll_pins();
 
-	ASSERT_EQ(0, type1_map(self->container, self->mem + 4 * PAGE_SIZE,
-			       8 * PAGE_SIZE, 0x200000, T1_RW));
+	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem + 4 * PAGE_SIZE,
+				    8 * PAGE_SIZE, 0x200000, IREG_T1_RW));
 	test_info(&info);
 	EXPECT_EQ(pinned, info.pinned_pages);
 	EXPECT_EQ(pins, ireg_foll_pins());
 
 	/* Memory outside every region is pinned by MAP_DMA itself. */
-	ASSERT_EQ(0, type1_map(self->container, self->mem + 32 * PAGE_SIZE,
-			       8 * PAGE_SIZE, 0x400000, T1_RW));
+	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem + 32 * PAGE_SIZE,
+				    8 * PAGE_SIZE, 0x400000, IREG_T1_RW));
 	test_info(&info);
 	EXPECT_EQ(pinned + 8, info.pinned_pages);
 	EXPECT_EQ(pins + 8, ireg_foll_pins());
 
-	ASSERT_EQ(0, type1_unmap(self->container, 0x400000, 8 * PAGE_SIZE, 0,
-				 &unmapped));
+	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0x400000, 8 * PAGE_SIZE, 0,
+				      &unmapped));
 	EXPECT_EQ(8 * PAGE_SIZE, unmapped);
 	EXPECT_EQ(pins, ireg_foll_pins());
-	ASSERT_EQ(0, type1_unmap(self->container, 0x200000, 8 * PAGE_SIZE, 0,
-				 &unmapped));
+	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0x200000, 8 * PAGE_SIZE, 0,
+				      &unmapped));
 	EXPECT_EQ(8 * PAGE_SIZE, unmapped);
 	test_info(&info);
 	EXPECT_EQ(pinned, info.pinned_pages);

@@ -43,48 +43,18 @@ static int compat_load(bool on)
 	return ireg_param_get(COMPAT_PARAM) == on ? 0 : -1;
 }
 
-static int t1_map(int fd, void *vaddr, uint64_t size, uint64_t iova)
-{
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &map);
-}
-
-/* @unmapped: out, the size type1 reports; set to ~0 on failure. */
-static int t1_unmap(int fd, uint64_t iova, uint64_t size, uint32_t flags,
-		    uint64_t *unmapped)
-{
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.flags = flags,
-		.iova = iova,
-		.size = size,
-	};
-	int ret = ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
-
-	if (unmapped)
-		*unmapped = ret ? ~0ULL : unmap.size;
-	return ret;
-}
-
 /* Unmap that must succeed and report @expected bytes. */
 #define test_t1_unmap(iova, size, expected)				\
 	({								\
 		uint64_t __done;					\
-		ASSERT_EQ(0, t1_unmap(self->container, iova, size, 0,	\
-				      &__done));			\
+		ASSERT_EQ(0, ireg_type1_unmap(self->container, iova, size, 0,	\
+					      &__done));			\
 		EXPECT_EQ((uint64_t)(expected), __done);		\
 	})
 
 #define test_err_t1_unmap(_errno, iova, size, flags)			\
-	EXPECT_ERRNO(_errno, t1_unmap(self->container, iova, size,	\
-				      flags, NULL))
+	EXPECT_ERRNO(_errno, ireg_type1_unmap(self->container, iova, size,	\
+					      flags, NULL))
 
 /* --- The parameter ------------------------------------------------------ */
 
@@ -263,7 +233,8 @@ TEST_F(compat, check_extension_selected)
  */
 TEST_F(compat, unmap_first_iova)
 {
-	ASSERT_EQ(0, t1_map(self->container, self->buf.addr, SZ_2M, IOVA));
+	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
+				    IREG_T1_RW));
 	if (variant->v1) {
 		test_t1_unmap(IOVA, PAGE_SIZE, SZ_2M);
 		EXPECT_TRUE(pins_at_baseline(self));
@@ -285,7 +256,8 @@ TEST_F(compat, unmap_inside)
 {
 	uint64_t mid = IOVA + SZ_2M / 2;
 
-	ASSERT_EQ(0, t1_map(self->container, self->buf.addr, SZ_2M, IOVA));
+	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
+				    IREG_T1_RW));
 	if (variant->v1)
 		test_t1_unmap(mid, PAGE_SIZE, 0);
 	else
@@ -311,10 +283,12 @@ TEST_F(compat, unmap_several)
 	int round;
 
 	for (round = 0; round < 3; round++) {
-		ASSERT_EQ(0, t1_map(self->container, mem, PAGE_SIZE, a));
-		ASSERT_EQ(0, t1_map(self->container, mem + (b - IOVA),
-				    4 * PAGE_SIZE, b));
-		ASSERT_EQ(0, t1_map(self->container, mem + SZ_2M, SZ_2M, c));
+		ASSERT_EQ(0, ireg_type1_map(self->container, mem, PAGE_SIZE, a,
+					    IREG_T1_RW));
+		ASSERT_EQ(0, ireg_type1_map(self->container, mem + (b - IOVA),
+					    4 * PAGE_SIZE, b, IREG_T1_RW));
+		ASSERT_EQ(0, ireg_type1_map(self->container, mem + SZ_2M, SZ_2M, c,
+					    IREG_T1_RW));
 		switch (round) {
 		case 0:
 			test_t1_unmap(a, BUF_SIZE, sum);
@@ -348,11 +322,12 @@ TEST_F(compat, unmap_all)
 {
 	uint64_t done;
 
-	ASSERT_EQ(0, t1_map(self->container, self->buf.addr, SZ_2M, IOVA));
-	ASSERT_EQ(0, t1_map(self->container, self->buf.addr + SZ_2M,
-			    PAGE_SIZE, IOVA + 2 * SZ_2M));
-	ASSERT_EQ(0, t1_unmap(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
-			      &done));
+	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
+				    IREG_T1_RW));
+	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr + SZ_2M,
+				    PAGE_SIZE, IOVA + 2 * SZ_2M, IREG_T1_RW));
+	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+				      &done));
 	EXPECT_EQ(SZ_2M + PAGE_SIZE, done);
 	EXPECT_TRUE(pins_at_baseline(self));
 }
@@ -368,10 +343,11 @@ TEST_F(compat, dpdk_external_mem)
 	uint64_t off, done;
 	int failed = 0, wrong = 0;
 
-	ASSERT_EQ(0, t1_map(self->container, self->buf.addr, SZ_2M, IOVA));
+	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
+				    IREG_T1_RW));
 	for (off = 0; off < SZ_2M; off += PAGE_SIZE) {
-		if (t1_unmap(self->container, IOVA + off, PAGE_SIZE, 0,
-			     &done)) {
+		if (ireg_type1_unmap(self->container, IOVA + off, PAGE_SIZE, 0,
+				     &done)) {
 			failed += errno == EINVAL;
 			continue;
 		}
@@ -403,7 +379,8 @@ TEST_F(compat, unmap_bad_input)
 	struct vfio_bitmap *bitmap;
 	uint8_t *pages;
 
-	ASSERT_EQ(0, t1_map(self->container, self->buf.addr, SZ_2M, IOVA));
+	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
+				    IREG_T1_RW));
 
 	test_err_t1_unmap(EINVAL, IOVA, SZ_2M, 1U << 7);
 	test_err_t1_unmap(EINVAL, IOVA, 0, 0);

@@ -109,36 +109,6 @@ static int pci_addr(const char *bdf, uint32_t *domain, uint32_t *rid)
 	return 0;
 }
 
-static int t1_map(int fd, const void *vaddr, uint64_t iova, uint64_t size)
-{
-	struct vfio_iommu_type1_dma_map c = {
-		.argsz = sizeof(c),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &c);
-}
-
-/* @unmapped: out, bytes unmapped; may be NULL. */
-static int t1_unmap(int fd, uint64_t iova, uint64_t size, uint32_t flags,
-		    uint64_t *unmapped)
-{
-	struct vfio_iommu_type1_dma_unmap c = {
-		.argsz = sizeof(c),
-		.flags = flags,
-		.iova = iova,
-		.size = size,
-	};
-	int ret = ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &c);
-
-	if (!ret && unmapped)
-		*unmapped = c.size;
-	return ret;
-}
-
 /* The errno of a call that must fail, or 0 when it succeeded. */
 static int err_of(int ret)
 {
@@ -384,9 +354,10 @@ TEST_F(unpriv, every_ioctl_valid)
 		ASSERT_EQ(0, ioctl(container, VFIO_IOMMU_GET_INFO, t1));
 		EXPECT_TRUE(t1->flags & VFIO_IOMMU_INFO_PGSIZES);
 		EXPECT_NE(0, t1->iova_pgsizes & PAGE);
-		ASSERT_EQ(0, t1_map(container, self->mem, T1_IOVA, 16 * 1024));
-		ASSERT_EQ(0, t1_unmap(container, T1_IOVA, 16 * 1024, 0,
-				      &unmapped));
+		ASSERT_EQ(0, ireg_type1_map(container, self->mem, 16 * 1024, T1_IOVA,
+					    IREG_T1_RW));
+		ASSERT_EQ(0, ireg_type1_unmap(container, T1_IOVA, 16 * 1024, 0,
+					      &unmapped));
 		EXPECT_EQ(16 * 1024, unmapped);
 
 		test_counts(0, 0, 0);
@@ -466,7 +437,8 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 		TH_LOG("PREREG of 256 MiB over a 64 KiB limit: %.3f s",
 		       (ireg_now_us() - t0) / 1e6);
 		test_err_register(ENOMEM, p, big, 0, IREG_PROT_RW, 0);
-		EXPECT_ERRNO(ENOMEM, t1_map(self->container, p, T1_IOVA, big));
+		EXPECT_ERRNO(ENOMEM, ireg_type1_map(self->container, p, big, T1_IOVA,
+						    IREG_T1_RW));
 		test_counts(0, 0, 0);
 		EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
 		EXPECT_EQ(0, vmpin);
@@ -519,10 +491,11 @@ TEST_F(unpriv, over_limit_pins_nothing)
 				IOMMU_REG_REGION_READONLY);
 		test_err_register(ENOMEM, p + 64 * 1024, 32 * 1024, 0,
 				  IREG_PROT_RW, 0);
-		EXPECT_ERRNO(ENOMEM, t1_map(self->container, p + 64 * 1024,
-					    T1_IOVA, 32 * 1024));
+		EXPECT_ERRNO(ENOMEM, ireg_type1_map(self->container, p + 64 * 1024, 32 * 1024,
+						    T1_IOVA, IREG_T1_RW));
 		/* Inside the pre-registered region: nothing new to charge. */
-		EXPECT_EQ(0, t1_map(self->container, p, T1_IOVA, 16 * 1024));
+		EXPECT_EQ(0, ireg_type1_map(self->container, p, 16 * 1024, T1_IOVA,
+					    IREG_T1_RW));
 		test_counts(1, 1, 12);
 		EXPECT_EQ(vmpin + 48 * 1024, ireg_status_bytes("VmPin"));
 		signal_fd(up[1]);
@@ -580,9 +553,9 @@ TEST_F(unpriv, huge_sizes_fail_cleanly)
 					       (unsigned long long)vaddrs[j],
 					       (unsigned long long)sizes[i],
 					       e ? strerror(e) : "success");
-				e = err_of(t1_map(self->container,
-						  (void *)(uintptr_t)vaddrs[j],
-						  T1_IOVA, sizes[i]));
+				e = err_of(ireg_type1_map(self->container,
+							  (void *)(uintptr_t)vaddrs[j], sizes[i],
+							  T1_IOVA, IREG_T1_RW));
 				EXPECT_TRUE(e == ENOMEM || e == EINVAL ||
 					    e == EOVERFLOW || e == EFAULT)
 					TH_LOG("MAP_DMA %#llx+%#llx: %s",
@@ -796,14 +769,18 @@ TEST_F(unpriv, misaligned_and_zero)
 		test_err_unmap(EINVAL, iova, PAGE / 2, 0);
 		/* UNMAP_ALL takes no range. */
 		test_err_unmap(EINVAL, iova, PAGE, IOMMU_REG_UNMAP_ALL);
-		EXPECT_ERRNO(EINVAL, t1_map(fd, p + 1, T1_IOVA, PAGE));
-		EXPECT_ERRNO(EINVAL, t1_map(fd, p, T1_IOVA + 1, PAGE));
-		EXPECT_ERRNO(EINVAL, t1_map(fd, p, T1_IOVA, 0));
-		EXPECT_ERRNO(EINVAL, t1_map(fd, p, T1_IOVA, 100));
-		EXPECT_ERRNO(EINVAL, t1_unmap(fd, T1_IOVA, 0, 0, NULL));
-		EXPECT_ERRNO(EINVAL, t1_unmap(fd, T1_IOVA + 1, PAGE, 0, NULL));
-		EXPECT_ERRNO(EINVAL, t1_unmap(fd, T1_IOVA, PAGE,
-					      VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+		EXPECT_ERRNO(EINVAL, ireg_type1_map(fd, p + 1, PAGE, T1_IOVA,
+						    IREG_T1_RW));
+		EXPECT_ERRNO(EINVAL, ireg_type1_map(fd, p, PAGE, T1_IOVA + 1,
+						    IREG_T1_RW));
+		EXPECT_ERRNO(EINVAL, ireg_type1_map(fd, p, 0, T1_IOVA,
+						    IREG_T1_RW));
+		EXPECT_ERRNO(EINVAL, ireg_type1_map(fd, p, 100, T1_IOVA,
+						    IREG_T1_RW));
+		EXPECT_ERRNO(EINVAL, ireg_type1_unmap(fd, T1_IOVA, 0, 0, NULL));
+		EXPECT_ERRNO(EINVAL, ireg_type1_unmap(fd, T1_IOVA + 1, PAGE, 0, NULL));
+		EXPECT_ERRNO(EINVAL, ireg_type1_unmap(fd, T1_IOVA, PAGE,
+						      VFIO_DMA_UNMAP_FLAG_ALL, NULL));
 		test_counts(1, 1, 4);
 		user_exit();
 	}
@@ -831,10 +808,11 @@ TEST_F(unpriv, overflowing_ranges)
 				  0, IREG_PROT_RW, 0);
 		test_err_map(EOVERFLOW, h, top, 2 * PAGE, IREG_PROT_RW, 0, 0);
 		test_err_unmap(EOVERFLOW, top, 2 * PAGE, 0);
-		EXPECT_ERRNO(EINVAL, t1_map(fd, (void *)(uintptr_t)top,
-					    T1_IOVA, 2 * PAGE));
-		EXPECT_ERRNO(EINVAL, t1_map(fd, p, top, 2 * PAGE));
-		EXPECT_ERRNO(EINVAL, t1_unmap(fd, top, 2 * PAGE, 0, NULL));
+		EXPECT_ERRNO(EINVAL, ireg_type1_map(fd, (void *)(uintptr_t)top, 2 * PAGE,
+						    T1_IOVA, IREG_T1_RW));
+		EXPECT_ERRNO(EINVAL, ireg_type1_map(fd, p, 2 * PAGE, top,
+						    IREG_T1_RW));
+		EXPECT_ERRNO(EINVAL, ireg_type1_unmap(fd, top, 2 * PAGE, 0, NULL));
 		/* A fixed IOVA whose end wraps. */
 		test_err_map(EOVERFLOW, h, 0, 2 * PAGE, IREG_PROT_RW,
 			     IOMMU_REG_MAP_IOVA_FIXED, top);
@@ -873,7 +851,8 @@ TEST_F(unpriv, unmapped_memory_efault)
 		test_err_prereg(EFAULT, p + 2 * PAGE, PAGE, 0);
 		test_err_prereg(EFAULT, p, 4 * PAGE, 0);
 		test_err_register(EFAULT, p, PAGE, 0, IREG_PROT_RW, 0);
-		EXPECT_ERRNO(EFAULT, t1_map(fd, p, T1_IOVA, PAGE));
+		EXPECT_ERRNO(EFAULT, ireg_type1_map(fd, p, PAGE, T1_IOVA,
+						    IREG_T1_RW));
 		EXPECT_ERRNO(EFAULT, ioctl(fd, IOMMU_REG_INFO, &info));
 		/* Read-only memory pinned read-only is fine. */
 		EXPECT_EQ(0, _test_prereg(fd, p + 2 * PAGE, PAGE,
@@ -911,7 +890,8 @@ TEST_F(unpriv, foreign_handles)
 		/* The other container's handle 1 and its mapping. */
 		ASSERT_EQ(0, _test_register(other, p, 2 * PAGE, 0,
 					    IREG_PROT_RW, &h, &iova));
-		ASSERT_EQ(0, t1_map(other, p + 4 * PAGE, T1_IOVA, PAGE));
+		ASSERT_EQ(0, ireg_type1_map(other, p + 4 * PAGE, PAGE, T1_IOVA,
+					    IREG_T1_RW));
 
 		test_err_unreg(ENOENT, h, 0);
 		test_err_unreg(ENOENT, h, IOMMU_REG_UNREG_UNMAP);
@@ -919,11 +899,11 @@ TEST_F(unpriv, foreign_handles)
 		test_err_unmap(ENOENT, iova, 2 * PAGE, 0);
 		test_unmap(0, 0, IOMMU_REG_UNMAP_ALL, &unmapped);
 		EXPECT_EQ(0, unmapped);
-		ASSERT_EQ(0, t1_unmap(self->container, T1_IOVA, PAGE, 0,
-				      &unmapped));
+		ASSERT_EQ(0, ireg_type1_unmap(self->container, T1_IOVA, PAGE, 0,
+					      &unmapped));
 		EXPECT_EQ(0, unmapped);
-		ASSERT_EQ(0, t1_unmap(self->container, 0, 0,
-				      VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
+		ASSERT_EQ(0, ireg_type1_unmap(self->container, 0, 0,
+					      VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
 		EXPECT_EQ(0, unmapped);
 		test_counts(0, 0, 0);
 
@@ -964,13 +944,14 @@ TEST_F(unpriv, double_unreg_unmap)
 		test_unreg(h2, 0);
 		test_err_unreg(ENOENT, h2, 0);
 
-		ASSERT_EQ(0, t1_map(self->container, p, T1_IOVA, PAGE));
-		ASSERT_EQ(0, t1_unmap(self->container, T1_IOVA, PAGE, 0,
-				      &unmapped));
+		ASSERT_EQ(0, ireg_type1_map(self->container, p, PAGE, T1_IOVA,
+					    IREG_T1_RW));
+		ASSERT_EQ(0, ireg_type1_unmap(self->container, T1_IOVA, PAGE, 0,
+					      &unmapped));
 		EXPECT_EQ(PAGE, unmapped);
 		/* type1 answers an unmap of nothing with success, size 0. */
-		ASSERT_EQ(0, t1_unmap(self->container, T1_IOVA, PAGE, 0,
-				      &unmapped));
+		ASSERT_EQ(0, ireg_type1_unmap(self->container, T1_IOVA, PAGE, 0,
+					      &unmapped));
 		EXPECT_EQ(0, unmapped);
 		test_counts(0, 0, 0);
 		user_exit();
@@ -1293,7 +1274,8 @@ TEST_F(unpriv, register_once_with_type1)
 		uint32_t h1, h2, refs;
 
 		user_container(0);
-		ASSERT_EQ(0, t1_map(self->container, p, T1_IOVA, 4 * PAGE));
+		ASSERT_EQ(0, ireg_type1_map(self->container, p, 4 * PAGE, T1_IOVA,
+					    IREG_T1_RW));
 		test_prereg(p, 4 * PAGE, 0, &h1, NULL);
 		test_prereg(p, 4 * PAGE, 0, &h2, &refs);
 		EXPECT_EQ(h1, h2);
@@ -1420,9 +1402,10 @@ TEST_F(unpriv, unmap_all_reaches_top)
 	test_unmap(0, 0, IOMMU_REG_UNMAP_ALL, &unmapped);
 	EXPECT_EQ(PAGE, unmapped);
 	test_counts(1, 0, 1);
-	ASSERT_EQ(0, t1_map(self->container, self->mem, -PAGE, PAGE));
-	ASSERT_EQ(0, t1_unmap(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
-			      &unmapped));
+	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem, PAGE, -PAGE,
+				    IREG_T1_RW));
+	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+				      &unmapped));
 	EXPECT_EQ(PAGE, unmapped);
 	test_counts(1, 0, 1);
 }
