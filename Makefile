@@ -4,6 +4,7 @@
 #
 #   make              build everything
 #   make check        host unit tests + kselftests in the QEMU VM
+#   make check-clients  unmodified DPDK in the VM, type1 then ours
 #   make demo         build, boot the VM, show what the project does
 #   make vm-shell     boot the VM with everything loaded, interactive
 #   make bench        benchmarks (VM + host), CSV, table, plots in build/bench/
@@ -173,6 +174,12 @@ check-matrix:
 check-debug: all debug-module
 	KERNEL=debug tools/testing/check
 
+# Unmodified real clients (Debian's DPDK, fetched into a cache) in the VM,
+# on type1 and then on our backend in type1 drop-in mode.  Not part of
+# make check.
+check-clients: all
+	KDIR=$(KDIR) KVER=$(KVER) tools/testing/clients
+
 demo-debug: all debug-module
 	KERNEL=debug tools/testing/demo
 
@@ -229,7 +236,7 @@ clean:
 	$(MAKE) -C tools/bench clean
 	rm -rf $(BUILD)
 
-.PHONY: check-matrix all ksrc kdir-check ksrc-check probes module lib tool selftests bench-progs bench bench-vm \
+.PHONY: check-clients check-matrix all ksrc kdir-check ksrc-check probes module lib tool selftests bench-progs bench bench-vm \
 	kernelrelease check check-debug demo-debug debug-kernel debug-module \
 	demo vm-shell checkpatch sparse install install-module install-lib \
 	install-tool deps clean
