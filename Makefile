@@ -176,7 +176,7 @@ check-debug: all debug-module
 
 # Unmodified real clients (Debian's DPDK, fetched into a cache) in the VM,
 # on type1 and then on our backend in type1 drop-in mode.  Not part of
-# make check.
+# make check; .ci/run runs it on 6.1 and 6.12.
 check-clients: all
 	KDIR=$(KDIR) KVER=$(KVER) tools/testing/clients
 
