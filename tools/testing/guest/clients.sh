@@ -72,7 +72,8 @@ check_clean() {	# NAME
 # Milliseconds since boot (/proc/uptime: 10 ms steps).
 now_ms() {
 	read -r up _ </proc/uptime
-	echo $(((${up%.*} * 100 + ${up#*.}) * 10))
+	# "1$frac - 100": the hundredths without a leading 0 read as octal.
+	echo $(((${up%.*} * 100 + 1${up#*.} - 100) * 10))
 }
 
 # The VFIO_IOMMU_MAP_DMA and VFIO_IOMMU_UNMAP_DMA ioctls a program issues,
@@ -107,5 +108,6 @@ median_spread() {
 	sort -n | awk '{ v[NR] = $1 } END {
 		if (NR == 0) { print "0 0"; exit }
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%g %.1f\n", m, m > 0 ? 100 * (v[NR] - v[1]) / m : 0 }'
+		spread = m > 0 ? 100 * (v[NR] - v[1]) / m : 0
+		printf "%g %.1f\n", m, spread }'
 }
