@@ -14,8 +14,12 @@
  * need, so they run near the end, before module_test; the last one leaves
  * the module loaded as the VM loaded it (parameter off).
  */
+#include <pthread.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <grp.h>
 #include "ireg_nl.h"
 #include "edu.h"
 #include "kselftest_harness.h"
@@ -432,6 +436,207 @@ TEST_F(compat, unmap_bad_input)
 }
 
 /* --- Several containers in the admin view ------------------------------- */
+
+/*
+ * Racing a type1 program's own calls against each other and against the
+ * container going away: two threads map and unmap 4 KiB pages of the
+ * buffer (one page, or the whole range at once) on their own dup of the
+ * container; on ours a third pre-registers and unregisters the same
+ * memory through IOMMU_REG_PREREG/UNREG on the same fd.  After 150 ms
+ * the test closes the device and the group (the last group leaves: VFIO
+ * releases the backend under the threads) and the container fd; the
+ * threads go on on their dups for 100 ms more, then close them.  Every
+ * call must succeed or fail with an errno the caller can act on, no pin
+ * may stay behind, and the kernel log must stay clean (vm-run checks).
+ */
+struct race_arg {
+	int fd;
+	uint8_t *addr;
+	bool prereg;
+	unsigned int seed;
+	volatile bool *stop;
+	unsigned long calls;
+	unsigned long odd;	/* calls that failed with another errno */
+	int odd_errno;
+};
+
+static void race_note(struct race_arg *a, int ret)
+{
+	a->calls++;
+	if (!ret)
+		return;
+	switch (errno) {
+	case EEXIST:	/* mapped already (by the other thread) */
+	case EINVAL:	/* v2 bisect; no backend left after the last group */
+	case ENOENT:	/* that handle is gone */
+	case EBUSY:	/* the registration is mapped */
+	case ENOTTY:	/* no backend: IOMMU_REG_* on a bare container */
+	case ENODEV:	/* the container was released under the call */
+		return;
+	}
+	a->odd++;
+	a->odd_errno = errno;
+}
+
+static void *race_mapper(void *p)
+{
+	struct race_arg *a = p;
+	unsigned int i = a->seed;
+	uint32_t handle = 0;
+
+	while (!*a->stop) {
+		uint64_t off = (uint64_t)((i * 2654435761u) %
+					  (BUF_SIZE / PAGE_SIZE)) * PAGE_SIZE;
+
+		i++;
+		if (a->prereg) {
+			if (_test_prereg(a->fd, a->addr, BUF_SIZE, 0, &handle,
+					 NULL)) {
+				race_note(a, -1);
+				continue;
+			}
+			race_note(a, 0);
+			race_note(a, _test_unreg(a->fd, handle, 0));
+			continue;
+		}
+		race_note(a, ireg_type1_map(a->fd, a->addr + off, PAGE_SIZE,
+					    IOVA + off, IREG_T1_RW));
+		if (i % 8 == 0)
+			race_note(a, ireg_type1_unmap(a->fd, IOVA, BUF_SIZE, 0,
+						      NULL));
+		else
+			race_note(a, ireg_type1_unmap(a->fd, IOVA + off,
+						      PAGE_SIZE, 0, NULL));
+	}
+	return NULL;
+}
+
+TEST_F(compat, race_against_detach_and_close)
+{
+	struct race_arg args[3];
+	pthread_t threads[3];
+	volatile bool stop = false;
+	unsigned long calls = 0;
+	int n = 3;
+	int i;
+
+	/*
+	 * Not on the kernel's type1: VFIO's legacy container passes MAP and
+	 * UNMAP to the backend without container->group_lock (6.1 and
+	 * 6.12, vfio_fops_unl_ioctl()), while the last group's detach
+	 * releases the backend under it, and type1 frees its vfio_iommu and
+	 * every vfio_dma there.  Run here, the type1v2 reference died:
+	 * WARN in __put_task_struct from vfio_remove_dma() in an UNMAP,
+	 * then mm refcount underflow and a dead guest.  This backend looks
+	 * its container up by a cookie under RCU and survives it.
+	 */
+	if (!variant->ours)
+		SKIP(return, "the kernel's type1 does not survive this race");
+	memset(args, 0, sizeof(args));
+	for (i = 0; i < n; i++) {
+		args[i].fd = dup(self->container);
+		ASSERT_LE(0, args[i].fd);
+		args[i].addr = self->buf.addr;
+		args[i].prereg = i == 2;	/* IOMMU_REG_* on the same fd */
+		args[i].seed = i * 1000;
+		args[i].stop = &stop;
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, race_mapper,
+					    &args[i]));
+	}
+	usleep(150000);
+	container_close(self);
+	usleep(100000);
+	stop = true;
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, pthread_join(threads[i], NULL));
+		close(args[i].fd);
+		calls += args[i].calls;
+		if (args[i].odd)
+			TH_LOG("thread %d: %lu calls failed with %s", i,
+			       args[i].odd, strerror(args[i].odd_errno));
+		EXPECT_EQ(0, args[i].odd);
+	}
+	TH_LOG("%lu calls in 250 ms", calls);
+	EXPECT_LT(100, calls);
+	EXPECT_TRUE(pins_at_baseline(self));
+}
+
+/*
+ * A type1 program run by an ordinary user, as DPDK runs with its groups
+ * handed over by udev: the group node is given to USER_ID and a child
+ * that is USER_ID with no capability and a 64 KiB RLIMIT_MEMLOCK maps
+ * and unmaps.  Within the limit it works; past it MAP_DMA fails with
+ * ENOMEM and pins nothing; a v1 unmap of the whole range reports what it
+ * removed.  The results must be type1's.
+ */
+#define T1_USER		65534
+#define T1_MEMLOCK	(64 * 1024)
+
+static int unpriv_child(const char *bdf, unsigned long type, uint8_t *buf)
+{
+	struct rlimit rl = { .rlim_cur = T1_MEMLOCK, .rlim_max = T1_MEMLOCK };
+	struct edu_dev edu;
+	uint64_t unmapped;
+	int container;
+
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgroups(0, NULL) ||
+	    setresgid(T1_USER, T1_USER, T1_USER) ||
+	    setresuid(T1_USER, T1_USER, T1_USER))
+		return 10;
+	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (container < 0)
+		return 11;
+	if (edu_open(&edu, container, bdf, type))
+		return 12;
+	/* 32 KiB: within the limit. */
+	if (ireg_type1_map(container, buf, 32768, IOVA, IREG_T1_RW))
+		return 13;
+	/* 2 MiB more: past it. */
+	if (!ireg_type1_map(container, buf + SZ_2M, SZ_2M, IOVA + SZ_2M,
+			    IREG_T1_RW) || errno != ENOMEM)
+		return 14;
+	if (ireg_type1_unmap(container, 0, 1ULL << 47, 0, &unmapped) ||
+	    unmapped != 32768)
+		return 15;
+	/* The limit is free again: 48 KiB would not fit beside 32. */
+	if (ireg_type1_map(container, buf, 49152, IOVA, IREG_T1_RW))
+		return 16;
+	edu_close(&edu);
+	close(container);
+	return 0;
+}
+
+TEST_F(compat, unprivileged_type1_program)
+{
+	const char *bdf = ireg_edu_bdf(0);
+	char node[64];
+	struct stat st;
+	int status;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root to hand the group node to uid %d",
+		     T1_USER);
+	/* The child opens the group itself. */
+	container_close(self);
+	snprintf(node, sizeof(node), "/dev/vfio/%d", ireg_group_of(bdf));
+	ASSERT_EQ(0, stat(node, &st));
+	ASSERT_EQ(0, chown(node, T1_USER, T1_USER));
+	/* Child and parent share self->buf (anonymous, private): the child
+	 * maps its copy-on-write view, touched already. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(unpriv_child(bdf, variant->type, self->buf.addr));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, chown(node, st.st_uid, st.st_gid));
+	ASSERT_TRUE(WIFEXITED(status));
+	if (WEXITSTATUS(status))
+		TH_LOG("uid %d: step %d failed", T1_USER,
+		       WEXITSTATUS(status) - 10);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_TRUE(pins_at_baseline(self));
+}
 
 FIXTURE(admin) {
 	struct nl nl;

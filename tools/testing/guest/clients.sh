@@ -79,28 +79,36 @@ now_ms() {
 # The VFIO_IOMMU_MAP_DMA and VFIO_IOMMU_UNMAP_DMA ioctls a program issues,
 # counted the same way on both backends: a kprobe on VFIO's container
 # ioctl entry, filtered on the two numbers (_IO(';', 113) and 114).
+# Enabling or disabling a trace event patches kernel text, and under
+# multi-threaded TCG a patch made while another vCPU runs hot code can
+# hang the guest (a testpmd run stalled in text_poke_bp's IPI, an RCU
+# stall, when the event was disabled after each run).  So the event is
+# enabled once, before any client runs, and each count only switches the
+# ring buffer (tracing_on), which patches nothing.
 TRACING=/sys/kernel/debug/tracing
-vfio_ioctl_count_start() {
+vfio_ioctl_count_setup() {
 	[ -e $TRACING/kprobe_events ] || return 1
 	echo 0 >$TRACING/tracing_on
 	echo 16384 >$TRACING/buffer_size_kb
-	[ -d $TRACING/events/kprobes/ireg_vfio_ioctl ] ||
-		echo 'p:ireg_vfio_ioctl vfio_fops_unl_ioctl cmd=%si:u32' >>$TRACING/kprobe_events ||
+	echo 'p:ireg_vfio_ioctl vfio_fops_unl_ioctl cmd=%si:u32' >>$TRACING/kprobe_events ||
 		return 1
 	echo 'cmd == 15217 || cmd == 15218' >$TRACING/events/kprobes/ireg_vfio_ioctl/filter
 	echo 1 >$TRACING/events/kprobes/ireg_vfio_ioctl/enable
+}
+
+vfio_ioctl_count_start() {
+	[ -d $TRACING/events/kprobes/ireg_vfio_ioctl ] || return 1
+	echo 0 >$TRACING/tracing_on
 	: >$TRACING/trace
 	echo 1 >$TRACING/tracing_on
 }
 
 # Sets maps and unmaps; lost counts the events the buffer dropped.
 vfio_ioctl_count_stop() {
-	echo 0 >$TRACING/tracing_on
-	echo 0 >$TRACING/events/kprobes/ireg_vfio_ioctl/enable
-	maps=$(grep -c 'cmd=15217' $TRACING/trace)
-	unmaps=$(grep -c 'cmd=15218' $TRACING/trace)
-	lost=$(cat $TRACING/per_cpu/cpu*/stats | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
-	: >$TRACING/trace
+	echo 0 >$TRACING/tracing_on 2>/dev/null
+	maps=$(grep -c 'cmd=15217' $TRACING/trace 2>/dev/null)
+	unmaps=$(grep -c 'cmd=15218' $TRACING/trace 2>/dev/null)
+	lost=$(cat $TRACING/per_cpu/cpu*/stats 2>/dev/null | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
 }
 
 # median and spread (100 * (max - min) / median) of numbers on stdin.
