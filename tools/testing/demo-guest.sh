@@ -52,14 +52,13 @@ wait "$mon"
 # shellcheck disable=SC2086
 set -- $IREG_VFIO_BDFS
 step "unmodified DPDK (dpdk-testpmd) forwarding through iommu_reg in type1 drop-in mode"
-rmmod iommu_reg
-insmod "/lib/modules/$(uname -r)/extra/iommu_reg.ko" type1_compat=1
-echo "iommu_reg reloaded with type1_compat=$(cat /sys/module/iommu_reg/parameters/type1_compat):" \
+# load_backend, eal_prepare: the helpers of make check-clients' guests.
+# shellcheck source=tools/testing/guest/clients.sh
+. /usr/lib/iommu-reg-tests/clients.sh
+load_backend ours
+echo "iommu_reg reloaded with type1_compat=$(cat $PARAM):" \
 	"it answers VFIO_TYPE1_IOMMU, which DPDK asks for"
-# EAL refuses a world-writable / and keeps its runtime files in /var/run.
-chmod 755 /
-mkdir -p /var
-[ -e /var/run ] || ln -s /run /var/run
+eal_prepare
 lib=/usr/lib/x86_64-linux-gnu
 rm -f /tmp/tp.in
 mkfifo /tmp/tp.in

@@ -69,6 +69,14 @@ check_clean() {	# NAME
 	result $st "$1: back to 0 after exit" "admin view: ${c:-no container}; ${held:-counters at 0}; hugepages free:$hp"
 }
 
+# What DPDK's EAL needs of the initramfs root: it refuses a world-writable
+# / and keeps its runtime directory in /var/run.
+eal_prepare() {
+	chmod 755 /
+	mkdir -p /var
+	[ -e /var/run ] || ln -s /run /var/run
+}
+
 # Milliseconds since boot (/proc/uptime: 10 ms steps).
 now_ms() {
 	read -r up _ </proc/uptime
@@ -109,6 +117,39 @@ vfio_ioctl_count_stop() {
 	maps=$(grep -c 'cmd=15217' $TRACING/trace 2>/dev/null)
 	unmaps=$(grep -c 'cmd=15218' $TRACING/trace 2>/dev/null)
 	lost=$(cat $TRACING/per_cpu/cpu*/stats 2>/dev/null | awk '/^overrun:/ { s += $2 } END { print s + 0 }')
+}
+
+# bench_rounds FN: CLIENTS_BENCH rounds (make bench), each running
+# "FN BACKEND ROUND" for both backends, type1 first in odd rounds and ours
+# first in even ones, so that neither always runs second.  FN prints its
+# TAP result and appends its figures to $LOGDIR/rounds as
+# "BACKEND FIELD...".
+bench_rounds() {
+	echo "1..$((CLIENTS_BENCH * 2))"
+	r=1
+	while [ $r -le "$CLIENTS_BENCH" ]; do
+		order="type1 ours"
+		[ $((r % 2)) = 0 ] && order="ours type1"
+		for be in $order; do
+			if load_backend "$be"; then
+				"$1" "$be" "$r"
+			else
+				not_ok "round $r $be: iommu_reg could not be loaded"
+			fi
+		done
+		r=$((r + 1))
+	done
+}
+
+# bench_csv PARAMETER N UNIT: for each backend, the median and spread of
+# field N of $LOGDIR/rounds as a "csv: " diagnostic, a row of make bench's
+# results.csv (experiment,parameter,series,median,spread_pct,unit).
+bench_csv() {
+	for b in type1 ours; do
+		# shellcheck disable=SC2046
+		set -- "$1" "$2" "$3" $(awk -v b=$b -v f="$2" '$1 == b { print $f }' "$LOGDIR/rounds" | median_spread)
+		diag "csv: clients,$1,$b,$4,$5,$3"
+	done
 }
 
 # median and spread (100 * (max - min) / median) of numbers on stdin.
