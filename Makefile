@@ -22,6 +22,21 @@
 # KERNEL=debug, W=1 (extra kernel warnings), WERROR=1 (warnings are errors
 # everywhere), PREFIX, DESTDIR, V=1.
 
+# The goals that build and boot: install what a fresh machine lacks first
+# (tools/testing/install-deps: only dpkg-query when everything is there;
+# apt-get as root, through sudo only when not root).  Once per top-level
+# make; IREG_NO_DEPS=1 skips it.
+DEPS_GOALS	:= check check-debug check-matrix check-clients demo demo-debug \
+		   bench bench-vm vm-shell
+ifneq ($(filter $(DEPS_GOALS),$(MAKECMDGOALS)),)
+ifeq ($(IREG_NO_DEPS)$(MAKELEVEL),0)
+DEPS_OUT	:= $(shell tools/testing/install-deps >&2)
+ifneq ($(.SHELLSTATUS),0)
+$(error tools/testing/install-deps failed: see above)
+endif
+endif
+endif
+
 # KVER=<line>: that Debian kernel line's cached tree and source files,
 # fetched on first use (tools/testing/kernels; cached afterwards).
 ifneq ($(KVER),)
