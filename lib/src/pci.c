@@ -220,6 +220,16 @@ int __ireg_vfio_group_path(char *path, int group)
 	return path_fmt(path, "%s/vfio/%d", dev_root, group);
 }
 
+int __ireg_parse_ulong(const char *s, int base, unsigned long max,
+		       unsigned long *val)
+{
+	char *end;
+
+	errno = 0;
+	*val = strtoul(s, &end, base);
+	return errno || end == s || *end || *val > max ? -EINVAL : 0;
+}
+
 /* Read a small attribute, without its trailing newline. */
 int __ireg_sysfs_read(const char *path, char *buf, size_t size)
 {
@@ -347,7 +357,7 @@ static int driver_of(const char *bdf, char *drv, size_t size)
 
 static int group_of(const char *bdf)
 {
-	char path[PATH_MAX], name[NAME_MAX + 1], *end;
+	char path[PATH_MAX], name[NAME_MAX + 1];
 	unsigned long group;
 	int ret;
 
@@ -356,39 +366,35 @@ static int group_of(const char *bdf)
 		ret = link_name(path, name, sizeof(name));
 	if (ret == -ENOENT)
 		return -ENODEV;
-	if (ret)
-		return ret;
-	errno = 0;
-	group = strtoul(name, &end, 10);
-	if (errno || end == name || *end || group > INT_MAX)
-		return -EINVAL;
-	return group;
+	if (!ret)
+		ret = __ireg_parse_ulong(name, 10, INT_MAX, &group);
+	return ret ? ret : (int)group;
+}
+
+/* bdf_norm() for the functions that give no message. */
+static int bdf_norm_quiet(const char *str, char bdf[IREG_PCI_BDF_SIZE])
+{
+	struct msgbuf none = { 0 };
+
+	return bdf_norm(str, bdf, &none);
 }
 
 int ireg_pci_driver(const char *bdf, char *driver, size_t size)
 {
 	char norm[IREG_PCI_BDF_SIZE];
-	struct msgbuf none = { 0 };
-	int ret;
+	int ret = bdf_norm_quiet(bdf, norm);
 
-	ret = bdf_norm(bdf, norm, &none);
-	if (ret)
-		return ret;
-	if (!size)
-		return -ERANGE;
-	return driver_of(norm, driver, size);
+	if (!ret && !size)
+		ret = -ERANGE;
+	return ret ? ret : driver_of(norm, driver, size);
 }
 
 int ireg_pci_iommu_group(const char *bdf)
 {
 	char norm[IREG_PCI_BDF_SIZE];
-	struct msgbuf none = { 0 };
-	int ret;
+	int ret = bdf_norm_quiet(bdf, norm);
 
-	ret = bdf_norm(bdf, norm, &none);
-	if (ret)
-		return ret;
-	return group_of(norm);
+	return ret ? ret : group_of(norm);
 }
 
 /* ---- vfio-pci ---- */

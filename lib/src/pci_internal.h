@@ -21,6 +21,10 @@ int __ireg_pci_bus_path(char *path, const char *attr);
 /* <dev root>/vfio/<group> */
 int __ireg_vfio_group_path(char *path, int group);
 
+/* The whole of @s as a number in @base up to @max; 0 or -EINVAL. */
+int __ireg_parse_ulong(const char *s, int base, unsigned long max,
+		       unsigned long *val);
+
 /* A small file without its trailing newline and blanks; 0 or -errno. */
 int __ireg_sysfs_read(const char *path, char *buf, size_t size);
 

@@ -32,6 +32,12 @@ static const char *backend_name(struct nlattr **tb)
 	}
 }
 
+static const struct nl_field counts[] = {
+	NL_FIELD(IOMMU_REG_A_NR_REGIONS, "regions", NL_FIELD_ZERO),
+	NL_FIELD(IOMMU_REG_A_NR_MAPPINGS, "mappings", NL_FIELD_ZERO),
+	NL_FIELD(IOMMU_REG_A_PINNED_PAGES, "pinned_pages", NL_FIELD_ZERO),
+};
+
 static int container_print(struct nlattr **tb,
 			   uint8_t cmd __attribute__((unused)),
 			   void *arg __attribute__((unused)))
@@ -42,9 +48,8 @@ static int container_print(struct nlattr **tb,
 	if (!tb[IOMMU_REG_A_CONTAINER_ID] || !tb[IOMMU_REG_A_PID])
 		return 0;
 	print_open_obj(NULL);
-	print_owner(tb);
-	if (tb[IOMMU_REG_A_UID])
-		print_uint("uid", "uid %llu", nla_get_u32(tb[IOMMU_REG_A_UID]));
+	print_owner(tb, false);
+	print_attr(tb, IOMMU_REG_A_UID, "uid", 0);
 	print_str("backend", "backend %s", backend_name(tb));
 	print_open_array("groups");
 	if (tb[IOMMU_REG_A_GROUPS])
@@ -57,21 +62,13 @@ static int container_print(struct nlattr **tb,
 			print_str("device", "device %s", nla_get_string(a));
 	print_close();
 	print_br();
-	print_uint("regions", "regions %llu",
-		   tb[IOMMU_REG_A_NR_REGIONS] ?
-		   nla_get_u32(tb[IOMMU_REG_A_NR_REGIONS]) : 0);
-	print_uint("mappings", "mappings %llu",
-		   tb[IOMMU_REG_A_NR_MAPPINGS] ?
-		   nla_get_u64(tb[IOMMU_REG_A_NR_MAPPINGS]) : 0);
-	print_uint("pinned_pages", "pinned_pages %llu",
-		   tb[IOMMU_REG_A_PINNED_PAGES] ?
-		   nla_get_u64(tb[IOMMU_REG_A_PINNED_PAGES]) : 0);
+	print_fields(tb, counts, ARRAY_SIZE(counts));
 	print_nl();
 	print_close();
 	return 0;
 }
 
-int container_show(struct tool *t)
+static int container_show(struct tool *t)
 {
 	return nl_show(t, IOMMU_REG_CMD_CONTAINER_GET, container_print, false);
 }

@@ -179,7 +179,7 @@ static int dev_list(void)
 	return ret;
 }
 
-int dev_show(struct tool *t)
+static int dev_show(struct tool *t)
 {
 	struct pci_dev dev;
 	int ret;
@@ -346,7 +346,7 @@ static void bind_print(const struct pci_dev *dev, const char *prev,
 	print_nl();
 }
 
-int dev_bind(struct tool *t)
+static int dev_bind(struct tool *t)
 {
 	char orig[IREG_PCI_DRIVER_SIZE], node[PATH_MAX], msg[1024];
 	const char *bdf;
@@ -393,7 +393,7 @@ int dev_bind(struct tool *t)
 	return EXIT_OK;
 }
 
-int dev_unbind(struct tool *t)
+static int dev_unbind(struct tool *t)
 {
 	char saved[IREG_PCI_DRIVER_SIZE], msg[1024];
 	const char *bdf;

@@ -43,9 +43,22 @@ static const char *cmd_prefix(const struct tool *t)
 	return t->cmd_path[0] ? " " : "";
 }
 
+/* " (show, bind, ...)": an object's verbs, from its table. */
+static void cmd_verbs_list(const struct cmd *verbs, char *buf, size_t size)
+{
+	const struct cmd *v;
+	size_t len = 0;
+
+	for (v = verbs; v->name && len < size; v++)
+		len += snprintf(buf + len, size - len, "%s%s",
+				v == verbs ? " (" : ", ", v->name);
+	if (len < size)
+		snprintf(buf + len, size - len, ")");
+}
+
 static void cmd_help_table(const struct tool *t, const struct cmd *cmds)
 {
-	const struct cmd *c;
+	const struct cmd *c, *v;
 	bool aliases = false;
 
 	printf("Usage: iommu-reg [OPTIONS]%s%s %s [ARGS]\n\n",
@@ -53,23 +66,32 @@ static void cmd_help_table(const struct tool *t, const struct cmd *cmds)
 	       t->cmd_path[0] ? "VERB" : "OBJECT [VERB]");
 	printf("%s:\n", t->cmd_path[0] ? "Verbs" : "Objects");
 	for (c = cmds; c->name; c++) {
-		char synopsis[64];
+		char synopsis[64], verbs[64] = "";
 
 		if (c->alias) {
 			aliases = true;
 			continue;
 		}
+		if (c->verbs)
+			cmd_verbs_list(c->verbs, verbs, sizeof(verbs));
 		snprintf(synopsis, sizeof(synopsis), "%s%s%s", c->name,
-			 c->args[0] ? " " : "", c->args);
-		printf("  %-18s %s%s\n", synopsis, c->help,
+			 c->args && c->args[0] ? " " : "",
+			 c->args ? c->args : "");
+		printf("  %-18s %s%s%s\n", synopsis, c->help, verbs,
 		       c == cmds ? " (default)" : "");
 	}
 	printf("  %-18s %s\n", "help", "print this help");
 	if (aliases) {
 		printf("\nDeprecated aliases (to be removed in the next release):\n");
-		for (c = cmds; c->name; c++)
-			if (c->alias)
-				printf("  %-18s %s\n", c->name, c->help);
+		for (c = cmds; c->name; c++) {
+			if (!c->alias)
+				continue;
+			printf("  %-18s %s", c->name, c->alias);
+			for (v = c->verbs; v && v->name; v++)
+				printf("; %s %s: %s", c->name, v->name,
+				       v->alias);
+			printf("\n");
+		}
 	}
 	if (!t->cmd_path[0])
 		printf("\n%s", global_options);
@@ -83,6 +105,46 @@ static bool cmd_matches(const struct cmd *c, const char *word)
 	if (c->alias)
 		return !strcmp(c->name, word);
 	return len && !strncmp(c->name, word, len);
+}
+
+static const struct cmd *cmd_find(const struct cmd *cmds, const char *word)
+{
+	const struct cmd *c;
+
+	for (c = cmds; word && c->name; c++)
+		if (cmd_matches(c, word))
+			return c;
+	return NULL;
+}
+
+/*
+ * Run the deprecated alias @c, its word taken: put the words it stands
+ * for in its place and start again from the objects.
+ */
+static int cmd_alias(struct tool *t, const struct cmd *c)
+{
+	const struct cmd *sub = c->verbs ? cmd_find(c->verbs, arg_peek(t)) :
+				NULL;
+	char words[64], *w, *save, **argv;
+	int n = 0;
+
+	if (sub) {
+		arg_next(t);
+		c = sub;
+	}
+	argv = calloc(t->argc + ARRAY_SIZE(words) / 2 + 1, sizeof(*argv));
+	if (!argv) {
+		print_err(ENOMEM, "%s", c->name);
+		return EXIT_ERROR;
+	}
+	snprintf(words, sizeof(words), "%s", c->alias);
+	for (w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		argv[n++] = strdup(w);
+	memcpy(argv + n, t->argv, t->argc * sizeof(*argv));
+	t->argv = argv;
+	t->argc += n;
+	t->cmd_path[0] = '\0';
+	return cmd_exec(t, t->top, "command");
 }
 
 static bool cmd_want_help(const struct tool *t)
@@ -112,13 +174,13 @@ int cmd_exec(struct tool *t, const struct cmd *cmds, const char *what)
 		return EXIT_OK;
 	}
 	if (word) {
-		for (c = cmds; c->name; c++)
-			if (cmd_matches(c, word))
-				break;
-		if (!c->name)
+		c = cmd_find(cmds, word);
+		if (!c)
 			return cmd_usage_error(t, "unknown %s '%s'", what,
 					       word);
 		arg_next(t);
+		if (c->alias)
+			return cmd_alias(t, c);
 	}
 
 	len = strlen(t->cmd_path);
@@ -272,25 +334,27 @@ static int version_show(struct tool *t)
 	return EXIT_OK;
 }
 
+/* The alias list: "list [regions|containers] [FILTERS]". */
+static const struct cmd list_aliases[] = {
+	CMD_ALIAS("regions", "region show"),
+	CMD_ALIAS("containers", "container show"),
+	{ NULL }
+};
+
 static const struct cmd top_cmds[] = {
-	CMD_OBJECT("dev", dev_cmds, "[show|bind|unbind|sva] ...",
-		  "PCI devices: show, move to vfio-pci and back, SVA report"),
-	CMD_OBJECT("region", region_cmds, "[show|add] ...",
-		  "registered buffers: show them, register one"),
-	CMD_OBJECT("container", container_cmds, "[show] [pid PID]",
-		  "VFIO containers of the iommu_reg backend"),
-	CMD_OBJECT("stats", stats_cmds, "[show]", "the module's counters"),
+	CMD_OBJECT("dev", dev_cmds, "PCI devices"),
+	CMD_OBJECT("region", region_cmds, "registered buffers"),
+	CMD_OBJECT("container", container_cmds, "VFIO containers"),
+	CMD_OBJECT("stats", stats_cmds, "the module's counters"),
 	CMD_VERB("monitor", monitor_run, "[count N]",
-		 "print register, unregister and invalidate events as they happen"),
+		 "print register, unregister and invalidate events"),
 	CMD_VERB("version", version_show, "", "print the version"),
-	CMD_ALIAS("devices", dev_show, "[BDF]", "dev show [BDF]"),
-	CMD_ALIAS("sva", dev_sva, "BDF [BDF...]", "dev sva BDF [BDF...]"),
-	CMD_ALIAS("bind", dev_bind, "BDF", "dev bind BDF"),
-	CMD_ALIAS("unbind", dev_unbind, "BDF", "dev unbind BDF"),
-	CMD_ALIAS("register", region_add, "BDF [OPTIONS]",
-		  "region add BDF [OPTIONS]"),
-	CMD_ALIAS("list", region_list, "[regions|containers] [FILTERS]",
-		  "region show [FILTERS]; list containers: container show"),
+	CMD_ALIAS("devices", "dev show"),
+	CMD_ALIAS("sva", "dev sva"),
+	CMD_ALIAS("bind", "dev bind"),
+	CMD_ALIAS("unbind", "dev unbind"),
+	CMD_ALIAS("register", "region add"),
+	{ .name = "list", .alias = "region show", .verbs = list_aliases },
 	{ NULL }
 };
 
@@ -305,6 +369,7 @@ int main(int argc, char **argv)
 	};
 	const char *state_dir = getenv("IREG_STATE_DIR");
 	struct tool t = {
+		.top = top_cmds,
 		.state_dir = state_dir && state_dir[0] ? state_dir :
 			     "/run/iommu-reg",
 	};

@@ -51,26 +51,12 @@ static int event_print(struct nlattr **tb, uint8_t cmd, void *arg)
 		return 0;
 	print_open_obj(NULL);
 	print_str("event", "%s", name);
-	print_uint("container", "container %llu",
-		   nla_get_u32(tb[IOMMU_REG_A_CONTAINER_ID]));
-	if (tb[IOMMU_REG_A_PID])
-		print_uint("pid", "pid %llu", nla_get_u32(tb[IOMMU_REG_A_PID]));
-	if (tb[IOMMU_REG_A_COMM])
-		print_str("comm", "comm %s",
-			  nla_get_string(tb[IOMMU_REG_A_COMM]));
-	print_uint("handle", "handle %llu", nla_get_u32(tb[IOMMU_REG_A_HANDLE]));
-	if (tb[IOMMU_REG_A_VADDR])
-		print_hex("vaddr", "vaddr %s",
-			  nla_get_u64(tb[IOMMU_REG_A_VADDR]));
-	if (tb[IOMMU_REG_A_SIZE])
-		print_uint("size", "size %llu", nla_get_u64(tb[IOMMU_REG_A_SIZE]));
+	print_owner(tb, true);
 	if (tb[IOMMU_REG_A_REASON])
 		print_str("reason", "reason %s",
 			  name_of(reason_names, ARRAY_SIZE(reason_names),
 				  nla_get_u32(tb[IOMMU_REG_A_REASON]), "other"));
-	if (tb[IOMMU_REG_A_GENERATION])
-		print_uint("generation", "generation %llu",
-			   nla_get_u32(tb[IOMMU_REG_A_GENERATION]));
+	print_attr(tb, IOMMU_REG_A_GENERATION, "generation", 0);
 	print_nl();
 	print_close();
 	fflush(stdout);

@@ -39,6 +39,9 @@ static struct nla_policy nl_policy[IOMMU_REG_A_MAX + 1] = {
 	[IOMMU_REG_A_STALE] = { .type = NLA_U8 },
 	[IOMMU_REG_A_PINNED_PAGES] = { .type = NLA_U64 },
 	[IOMMU_REG_A_MAPPINGS] = { .type = NLA_NESTED },
+	[IOMMU_REG_A_IOVA] = { .type = NLA_U64 },
+	[IOMMU_REG_A_LENGTH] = { .type = NLA_U64 },
+	[IOMMU_REG_A_PROT] = { .type = NLA_U32 },
 	[IOMMU_REG_A_REASON] = { .type = NLA_U32 },
 	[IOMMU_REG_A_GENERATION] = { .type = NLA_U32 },
 	[IOMMU_REG_A_IOMMU_TYPE] = { .type = NLA_U32 },
@@ -226,14 +229,64 @@ int nl_conn_listen(struct nl_conn *nl, nl_conn_cb cb, void *arg)
 
 /* ---- show verbs ---- */
 
-void print_owner(struct nlattr **tb)
+void print_field(struct nlattr **tb, const struct nl_field *f)
 {
-	print_uint("container", "container %llu",
-		   nla_get_u32(tb[IOMMU_REG_A_CONTAINER_ID]));
-	print_uint("pid", "pid %llu", nla_get_u32(tb[IOMMU_REG_A_PID]));
-	if (tb[IOMMU_REG_A_COMM])
-		print_str("comm", "comm %s",
-			  nla_get_string(tb[IOMMU_REG_A_COMM]));
+	const struct nlattr *a = tb[f->attr];
+	int type = nl_policy[f->attr].type;
+	bool text = type == NLA_STRING || (f->flags & NL_FIELD_HEX);
+	uint64_t val = 0;
+	char fmt[48];
+
+	if (!a && !(f->flags & NL_FIELD_ZERO))
+		return;
+	snprintf(fmt, sizeof(fmt), "%s %s", f->label ? f->label : f->key,
+		 text ? "%s" : "%llu");
+	if (type == NLA_STRING) {
+		print_str(f->key, fmt, nla_get_string((struct nlattr *)a));
+		return;
+	}
+	if (a)
+		val = type == NLA_U8 ? nla_get_u8((struct nlattr *)a) :
+		      type == NLA_U32 ? nla_get_u32((struct nlattr *)a) :
+		      nla_get_u64((struct nlattr *)a);
+	if (f->flags & NL_FIELD_HEX)
+		print_hex(f->key, fmt, val);
+	else
+		print_uint(f->key, fmt, val);
+}
+
+void print_fields(struct nlattr **tb, const struct nl_field *f, size_t n)
+{
+	while (n--)
+		print_field(tb, f++);
+}
+
+void print_attr(struct nlattr **tb, int attr, const char *key,
+		unsigned int flags)
+{
+	const struct nl_field f = NL_FIELD(attr, key, flags);
+
+	print_field(tb, &f);
+}
+
+/* As the kernel puts them: a container's owner, then a region. */
+static const struct nl_field owner_fields[] = {
+	NL_FIELD(IOMMU_REG_A_CONTAINER_ID, "container", 0),
+	NL_FIELD(IOMMU_REG_A_PID, "pid", 0),
+	NL_FIELD(IOMMU_REG_A_COMM, "comm", 0),
+};
+
+static const struct nl_field region_fields[] = {
+	NL_FIELD(IOMMU_REG_A_HANDLE, "handle", 0),
+	NL_FIELD(IOMMU_REG_A_VADDR, "vaddr", NL_FIELD_HEX),
+	NL_FIELD(IOMMU_REG_A_SIZE, "size", 0),
+};
+
+void print_owner(struct nlattr **tb, bool region)
+{
+	print_fields(tb, owner_fields, ARRAY_SIZE(owner_fields));
+	if (region)
+		print_fields(tb, region_fields, ARRAY_SIZE(region_fields));
 }
 
 int nl_show(struct tool *t, uint8_t cmd, nl_conn_cb cb, bool by_container)

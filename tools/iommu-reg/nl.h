@@ -6,6 +6,7 @@
 #define NL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <netlink/attr.h>
 #include <linux/iommu_reg_netlink.h>
@@ -49,7 +50,28 @@ int nl_conn_listen(struct nl_conn *nl, nl_conn_cb cb, void *arg);
  */
 int nl_show(struct tool *t, uint8_t cmd, nl_conn_cb cb, bool by_container);
 
-/* The container, pid and comm an object belongs to. */
-void print_owner(struct nlattr **tb);
+/*
+ * An attribute as a value of the output: @key in JSON, @label (or @key)
+ * and the value in text; how to read it is nl.c's policy for @attr.
+ */
+struct nl_field {
+	int attr;
+	const char *key;
+	unsigned int flags;
+	const char *label;
+};
+
+#define NL_FIELD(a, k, f)	{ .attr = (a), .key = (k), .flags = (f) }
+#define NL_FIELD_ZERO	(1U << 0)	/* absent: print 0, not nothing */
+#define NL_FIELD_HEX	(1U << 1)	/* print as 0x... */
+
+void print_field(struct nlattr **tb, const struct nl_field *f);
+void print_fields(struct nlattr **tb, const struct nl_field *f, size_t n);
+/* print_field() of NL_FIELD(@attr, @key, @flags). */
+void print_attr(struct nlattr **tb, int attr, const char *key,
+		unsigned int flags);
+/* The container, pid and comm an object belongs to; the region's handle,
+ * vaddr and size when @region. */
+void print_owner(struct nlattr **tb, bool region);
 
 #endif /* NL_H */

@@ -50,19 +50,16 @@ static const struct {
 
 static int sysfs_read_hex(const char *path, unsigned int *val)
 {
-	char buf[32], *end;
 	unsigned long v;
+	char buf[32];
 	int ret;
 
 	ret = __ireg_sysfs_read(path, buf, sizeof(buf));
-	if (ret)
-		return ret;
-	errno = 0;
-	v = strtoul(buf, &end, 16);
-	if (errno || end == buf || *end || v > UINT_MAX)
-		return -EINVAL;
-	*val = v;
-	return 0;
+	if (!ret)
+		ret = __ireg_parse_ulong(buf, 16, UINT_MAX, &v);
+	if (!ret)
+		*val = v;
+	return ret;
 }
 
 /* ---- config space ---- */

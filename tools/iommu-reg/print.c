@@ -311,40 +311,42 @@ void print_str(const char *key, const char *fmt, const char *val)
 	}
 }
 
-void print_uint(const char *key, const char *fmt, unsigned long long val)
+/*
+ * A value that is @json as it stands in JSON; in text, @fmt's one
+ * conversion takes the argument after @json.
+ */
+static void value(const char *key, const char *fmt, const char *json, ...)
 {
+	va_list ap;
+
 	if (!wanted(key, fmt))
 		return;
 	if (pr.json) {
 		json_member(key);
-		printf("%llu", val);
-	} else {
-		text(fmt, val);
+		fputs(json, stdout);
+		return;
 	}
+	va_start(ap, json);
+	text_field(fmt, ap);
+	va_end(ap);
+}
+
+void print_uint(const char *key, const char *fmt, unsigned long long val)
+{
+	char json[24];
+
+	snprintf(json, sizeof(json), "%llu", val);
+	value(key, fmt, json, val);
 }
 
 void print_bool(const char *key, const char *fmt, bool val)
 {
-	if (!wanted(key, fmt))
-		return;
-	if (pr.json) {
-		json_member(key);
-		fputs(val ? "true" : "false", stdout);
-	} else {
-		text(fmt, val ? "yes" : "no");
-	}
+	value(key, fmt, val ? "true" : "false", val ? "yes" : "no");
 }
 
 void print_null(const char *key, const char *fmt, const char *txt)
 {
-	if (!wanted(key, fmt))
-		return;
-	if (pr.json) {
-		json_member(key);
-		fputs("null", stdout);
-	} else {
-		text(fmt, txt);
-	}
+	value(key, fmt, "null", txt);
 }
 
 void print_hex(const char *key, const char *fmt, uint64_t val)

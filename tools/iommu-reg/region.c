@@ -36,6 +36,11 @@
 
 /* ---- show ---- */
 
+static const struct nl_field mapping_fields[] = {
+	NL_FIELD(IOMMU_REG_A_IOVA, "iova", NL_FIELD_HEX),
+	NL_FIELD(IOMMU_REG_A_LENGTH, "length", 0),
+};
+
 static int region_print(struct nlattr **tb,
 			uint8_t cmd __attribute__((unused)),
 			void *arg __attribute__((unused)))
@@ -49,19 +54,16 @@ static int region_print(struct nlattr **tb,
 		return 0;
 	flags = tb[IOMMU_REG_A_FLAGS] ? nla_get_u32(tb[IOMMU_REG_A_FLAGS]) : 0;
 	print_open_obj(NULL);
-	print_owner(tb);
-	print_uint("handle", "handle %llu", nla_get_u32(tb[IOMMU_REG_A_HANDLE]));
-	print_hex("vaddr", "vaddr %s", nla_get_u64(tb[IOMMU_REG_A_VADDR]));
-	print_uint("size", "size %llu", nla_get_u64(tb[IOMMU_REG_A_SIZE]));
+	print_owner(tb, true);
 	print_bool("readonly", "readonly %s",
 		   flags & IOMMU_REG_REGION_READONLY);
-	print_uint("refs", "refs %llu",
-		   tb[IOMMU_REG_A_REFS] ? nla_get_u32(tb[IOMMU_REG_A_REFS]) : 0);
+	print_attr(tb, IOMMU_REG_A_REFS, "refs", NL_FIELD_ZERO);
 	print_bool("stale", "stale %s",
 		   tb[IOMMU_REG_A_STALE] && nla_get_u8(tb[IOMMU_REG_A_STALE]));
-	print_uint("pinned_pages", "pinned %llu",
-		   tb[IOMMU_REG_A_PINNED_PAGES] ?
-		   nla_get_u64(tb[IOMMU_REG_A_PINNED_PAGES]) : 0);
+	print_field(tb, &(struct nl_field){ .attr = IOMMU_REG_A_PINNED_PAGES,
+					    .key = "pinned_pages",
+					    .flags = NL_FIELD_ZERO,
+					    .label = "pinned" });
 	print_open_array("mappings");
 	if (tb[IOMMU_REG_A_MAPPINGS]) {
 		nla_for_each_nested(m, tb[IOMMU_REG_A_MAPPINGS], rem) {
@@ -70,10 +72,8 @@ static int region_print(struct nlattr **tb,
 				continue;
 			print_br();
 			print_open_obj(NULL);
-			print_hex("iova", "iova %s",
-				  nla_get_u64(mt[IOMMU_REG_A_IOVA]));
-			print_uint("length", "length %llu",
-				   nla_get_u64(mt[IOMMU_REG_A_LENGTH]));
+			print_fields(mt, mapping_fields,
+				     ARRAY_SIZE(mapping_fields));
 			print_str("prot", "prot %s",
 				  !mt[IOMMU_REG_A_PROT] ? "?" :
 				  nla_get_u32(mt[IOMMU_REG_A_PROT]) ==
@@ -197,7 +197,7 @@ static int wait_signal(long seconds)
 	return sigtimedwait(&set, NULL, &ts);
 }
 
-int region_add(struct tool *t)
+static int region_add(struct tool *t)
 {
 	struct ireg_region region;
 	struct reg_opts o;
@@ -287,22 +287,3 @@ const struct cmd region_cmds[] = {
 		 "register a buffer with a device (held until a signal with hold)"),
 	{ NULL }
 };
-
-/* ---- the alias "list" ---- */
-
-static const struct cmd list_cmds[] = {
-	CMD_VERB("regions", region_show, "[pid PID] [container ID]",
-		 "region show"),
-	CMD_VERB("containers", container_show, "[pid PID]",
-		 "container show"),
-	{ NULL }
-};
-
-int region_list(struct tool *t)
-{
-	/* Filters right after "list" apply to the default, regions. */
-	if (arg_peek(t) && (!strcmp(arg_peek(t), "pid") ||
-			    !strcmp(arg_peek(t), "container")))
-		return region_show(t);
-	return cmd_exec(t, list_cmds, "list object");
-}

@@ -39,31 +39,34 @@ struct tool {
 	bool json;			/* -j */
 	bool pretty;			/* -p */
 	const char *state_dir;		/* $IREG_STATE_DIR or /run/iommu-reg */
+	const struct cmd *top;		/* the table of objects */
 	const struct cmd *cmd;		/* command being run, for its help */
 	char cmd_path[64];		/* words matched so far, for messages */
 };
 
 /*
- * One entry of a command table.  The first entry of a table is also the
+ * One entry of a command table: an object (its table of verbs), a verb
+ * (its handler), or an alias.  The first entry of a table is also the
  * command run when no word is left.  A word selects the first entry whose
  * name it begins (as rdma(8) matches: "d" is "dev"); an alias, one of
- * the flat commands of the previous release, only by its whole name.
- * "help" is handled by cmd_exec(), after an object (its table) and after
- * a verb (its synopsis).
+ * the flat commands of the previous release, only by its whole name.  An
+ * alias stands for the words of @alias, put in its place on the command
+ * line; one with @verbs of its own (list) first looks the next word up
+ * there.  "help" is handled by cmd_exec(), after an object (its table)
+ * and after a verb (its synopsis).
  */
 struct cmd {
 	const char *name;
-	int (*func)(struct tool *t);	/* a verb, or */
-	const struct cmd *verbs;	/* an object's table of verbs */
-	const char *args;		/* synopsis of the arguments, or "" */
-	const char *help;		/* one line; an alias: what it is now */
-	bool alias;			/* deprecated: listed apart, not abbreviated */
+	int (*func)(struct tool *t);	/* a verb, */
+	const struct cmd *verbs;	/* an object's table of verbs, */
+	const char *alias;		/* or what a deprecated name stands for */
+	const char *args;		/* a verb's synopsis of its arguments */
+	const char *help;		/* one line */
 };
 
 #define CMD_VERB(n, f, a, h)	{ .name = n, .func = f, .args = a, .help = h }
-#define CMD_OBJECT(n, v, a, h)	{ .name = n, .verbs = v, .args = a, .help = h }
-#define CMD_ALIAS(n, f, a, h)	{ .name = n, .func = f, .args = a, .help = h, \
-				  .alias = true }
+#define CMD_OBJECT(n, v, h)	{ .name = n, .verbs = v, .help = h }
+#define CMD_ALIAS(n, to)	{ .name = n, .alias = to }
 
 int cmd_exec(struct tool *t, const struct cmd *cmds, const char *what);
 __printf(2, 3)
@@ -107,17 +110,11 @@ struct ireg_ctx;
  */
 int ctx_open(struct ireg_ctx **ctxp, char *const *bdfs, int n);
 
-/* The objects, one file each: their verbs, and the aliases' handlers. */
+/* The objects' tables of verbs, one file each. */
 extern const struct cmd dev_cmds[];		/* dev.c */
-int dev_show(struct tool *t);
-int dev_bind(struct tool *t);
-int dev_unbind(struct tool *t);
-int dev_sva(struct tool *t);			/* sva.c */
+int dev_sva(struct tool *t);			/* sva.c, in dev_cmds */
 extern const struct cmd region_cmds[];		/* region.c */
-int region_add(struct tool *t);
-int region_list(struct tool *t);		/* the alias "list" */
 extern const struct cmd container_cmds[];	/* container.c */
-int container_show(struct tool *t);
 extern const struct cmd stats_cmds[];		/* stats.c */
 int monitor_run(struct tool *t);		/* monitor.c */
 

@@ -23,6 +23,7 @@
 
 #define SZ_64K	(64UL << 10)
 #define SZ_2M	(2UL << 20)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum backing { BACKING_4K, BACKING_THP, BACKING_HUGETLB };
 
@@ -101,6 +102,27 @@ out_put:
 	return why;
 }
 
+/* @bdf as a DMA engine in a context of its own: 0, or -1 with a reason. */
+static int edu_open(const char *bdf, struct ireg_ctx **ctx,
+		    struct edu_dev *edu, char *why, size_t whylen)
+{
+	int fd, ret;
+
+	ret = ireg_ctx_open(ctx, 0);
+	if (ret) {
+		snprintf(why, whylen, "opening the container: %s",
+			 strerror(-ret));
+		return -1;
+	}
+	fd = ireg_device_open(*ctx, bdf);
+	if (fd >= 0 && !edu_init(edu, fd))
+		return 0;
+	snprintf(why, whylen, "%s: %s", bdf,
+		 fd < 0 ? ireg_ctx_errmsg(*ctx) : strerror(errno));
+	ireg_ctx_close(*ctx);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct edu_dev edu = { .group = -1 };
@@ -108,27 +130,18 @@ int main(int argc, char **argv)
 	const char *dev = argc > 1 ? argv[1] : getenv("IREG_EDU_BDFS");
 	struct ireg_ctx *ctx;
 	unsigned int b, failed = 0;
-	int fd, ret;
 
 	printf("TAP version 13\n");
 	if (!dev || sscanf(dev, "%23s", bdf) != 1) {
 		printf("1..0 # SKIP no edu device (IREG_EDU_BDFS)\n");
 		return 4;
 	}
-	printf("1..%zu\n", sizeof(cases) / sizeof(cases[0]));
-	ret = ireg_ctx_open(&ctx, 0);
-	if (ret) {
-		printf("Bail out! opening the container: %s\n", strerror(-ret));
+	printf("1..%zu\n", ARRAY_SIZE(cases));
+	if (edu_open(bdf, &ctx, &edu, why, sizeof(why))) {
+		printf("Bail out! %s\n", why);
 		return 1;
 	}
-	fd = ireg_device_open(ctx, bdf);
-	if (fd < 0 || edu_init(&edu, fd)) {
-		printf("Bail out! %s: %s\n", bdf, fd < 0 ?
-		       ireg_ctx_errmsg(ctx) : strerror(errno));
-		ireg_ctx_close(ctx);
-		return 1;
-	}
-	for (b = 0; b < sizeof(cases) / sizeof(cases[0]); b++) {
+	for (b = 0; b < ARRAY_SIZE(cases); b++) {
 		dma_check(ctx, &edu, b, why, sizeof(why));
 		failed += !!why[0];
 		printf("%sok %u dma_check_%s_%s\n", why[0] ? "not " : "", b + 1,
