@@ -125,7 +125,8 @@ static int cmd_alias(struct tool *t, const struct cmd *c)
 {
 	const struct cmd *sub = c->verbs ? cmd_find(c->verbs, arg_peek(t)) :
 				NULL;
-	char words[64], *w, *save, **argv;
+	static char words[64];	/* the new words point into it */
+	char *w, *save, **argv;
 	int n = 0;
 
 	if (sub) {
@@ -139,7 +140,7 @@ static int cmd_alias(struct tool *t, const struct cmd *c)
 	}
 	snprintf(words, sizeof(words), "%s", c->alias);
 	for (w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
-		argv[n++] = strdup(w);
+		argv[n++] = w;
 	memcpy(argv + n, t->argv, t->argc * sizeof(*argv));
 	t->argv = argv;
 	t->argc += n;
