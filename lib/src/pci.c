@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "iommureg/pci.h"
+#include "pci_internal.h"
 
 #define __printf(a, b)		__attribute__((format(printf, a, b)))
 
@@ -201,8 +202,36 @@ static int bus_path(char *path, const char *attr)
 	return path_fmt(path, "%s/bus/pci/%s", sysfs_root, attr);
 }
 
+int __ireg_pci_dev_path(char *path, const char *bdf, const char *attr)
+{
+	roots_init();
+	return dev_path(path, bdf, attr);
+}
+
+int __ireg_pci_bus_path(char *path, const char *attr)
+{
+	roots_init();
+	return bus_path(path, attr);
+}
+
+int __ireg_vfio_group_path(char *path, int group)
+{
+	roots_init();
+	return path_fmt(path, "%s/vfio/%d", dev_root, group);
+}
+
+int __ireg_parse_ulong(const char *s, int base, unsigned long max,
+		       unsigned long *val)
+{
+	char *end;
+
+	errno = 0;
+	*val = strtoul(s, &end, base);
+	return errno || end == s || *end || *val > max ? -EINVAL : 0;
+}
+
 /* Read a small attribute, without its trailing newline. */
-static int sysfs_read(const char *path, char *buf, size_t size)
+int __ireg_sysfs_read(const char *path, char *buf, size_t size)
 {
 	ssize_t n;
 	int fd;
@@ -261,14 +290,13 @@ static int link_name(const char *path, char *name, size_t size)
 	return 0;
 }
 
-/* Write @val to the device's @attr; a message on failure. */
-static int dev_write(const char *bdf, const char *attr, const char *val,
-		     struct msgbuf *mb)
+/*
+ * Write @val to @path, which @ret says was built (0) or not; a message on
+ * failure.  ENOENT means the device went away.
+ */
+static int attr_write(int ret, const char *path, const char *val,
+		      struct msgbuf *mb)
 {
-	char path[PATH_MAX];
-	int ret;
-
-	ret = dev_path(path, bdf, attr);
 	if (!ret)
 		ret = sysfs_write(path, val);
 	if (!ret)
@@ -277,18 +305,20 @@ static int dev_write(const char *bdf, const char *attr, const char *val,
 	return ret == -ENOENT ? -ENODEV : ret;
 }
 
+/* Write @val to the device's @attr. */
+static int dev_write(const char *bdf, const char *attr, const char *val,
+		     struct msgbuf *mb)
+{
+	char path[PATH_MAX];
+
+	return attr_write(dev_path(path, bdf, attr), path, val, mb);
+}
+
 static int drivers_probe(const char *bdf, struct msgbuf *mb)
 {
 	char path[PATH_MAX];
-	int ret;
 
-	ret = bus_path(path, "drivers_probe");
-	if (!ret)
-		ret = sysfs_write(path, bdf);
-	if (!ret)
-		return 0;
-	msg_fail(mb, -ret, "%s: %s", path, strerror(-ret));
-	return ret == -ENOENT ? -ENODEV : ret;
+	return attr_write(bus_path(path, "drivers_probe"), path, bdf, mb);
 }
 
 /* ---- devices ---- */
@@ -327,7 +357,7 @@ static int driver_of(const char *bdf, char *drv, size_t size)
 
 static int group_of(const char *bdf)
 {
-	char path[PATH_MAX], name[NAME_MAX + 1], *end;
+	char path[PATH_MAX], name[NAME_MAX + 1];
 	unsigned long group;
 	int ret;
 
@@ -336,39 +366,35 @@ static int group_of(const char *bdf)
 		ret = link_name(path, name, sizeof(name));
 	if (ret == -ENOENT)
 		return -ENODEV;
-	if (ret)
-		return ret;
-	errno = 0;
-	group = strtoul(name, &end, 10);
-	if (errno || end == name || *end || group > INT_MAX)
-		return -EINVAL;
-	return group;
+	if (!ret)
+		ret = __ireg_parse_ulong(name, 10, INT_MAX, &group);
+	return ret ? ret : (int)group;
+}
+
+/* bdf_norm() for the functions that give no message. */
+static int bdf_norm_quiet(const char *str, char bdf[IREG_PCI_BDF_SIZE])
+{
+	struct msgbuf none = { 0 };
+
+	return bdf_norm(str, bdf, &none);
 }
 
 int ireg_pci_driver(const char *bdf, char *driver, size_t size)
 {
 	char norm[IREG_PCI_BDF_SIZE];
-	struct msgbuf none = { 0 };
-	int ret;
+	int ret = bdf_norm_quiet(bdf, norm);
 
-	ret = bdf_norm(bdf, norm, &none);
-	if (ret)
-		return ret;
-	if (!size)
-		return -ERANGE;
-	return driver_of(norm, driver, size);
+	if (!ret && !size)
+		ret = -ERANGE;
+	return ret ? ret : driver_of(norm, driver, size);
 }
 
 int ireg_pci_iommu_group(const char *bdf)
 {
 	char norm[IREG_PCI_BDF_SIZE];
-	struct msgbuf none = { 0 };
-	int ret;
+	int ret = bdf_norm_quiet(bdf, norm);
 
-	ret = bdf_norm(bdf, norm, &none);
-	if (ret)
-		return ret;
-	return group_of(norm);
+	return ret ? ret : group_of(norm);
 }
 
 /* ---- vfio-pci ---- */
@@ -389,7 +415,7 @@ static int vfio_node_wait(int group, struct msgbuf *mb)
 	char path[PATH_MAX];
 	int waited, err;
 
-	if (path_fmt(path, "%s/vfio/%d", dev_root, group))
+	if (__ireg_vfio_group_path(path, group))
 		return msg_fail(mb, ENAMETOOLONG, "%s: %s", dev_root,
 				strerror(ENAMETOOLONG));
 	for (waited = 0; ; waited += VFIO_NODE_POLL_MS) {
@@ -502,7 +528,7 @@ static int restore(const char *bdf, const char *orig, struct msgbuf *mb)
 	/* Clear driver_override only if it is ours. */
 	ret = dev_path(path, bdf, "driver_override");
 	if (!ret)
-		ret = sysfs_read(path, override, sizeof(override));
+		ret = __ireg_sysfs_read(path, override, sizeof(override));
 	if (ret && ret != -ENOENT)
 		return msg_fail(mb, -ret, "%s: %s", path, strerror(-ret));
 	if (!ret && !strcmp(override, VFIO_PCI)) {

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * PCI devices: list them with what matters to VFIO and iommu-reg, and
- * hand them to vfio-pci and back.
+ * dev: PCI devices; show them with what matters to VFIO and iommu-reg,
+ * and hand them to vfio-pci and back (dev sva is in sva.c).
+ *
+ *	iommu-reg dev [show [BDF]]
+ *	iommu-reg dev bind BDF
+ *	iommu-reg dev unbind BDF
  *
  * The moving is libiommureg's (ireg_pci_bind_vfio(), ireg_pci_restore():
  * driver_override, unbind, drivers_probe, rollback); what the tool adds
@@ -10,8 +14,9 @@
  * ireg_pci_bind_check() said the move can be made and before anything
  * changes, so that a bind interrupted half way can still be undone.
  * unbind gives the device back to the saved driver and removes the file.
- * The state file exists while a device bound by "bind" has not been given
- * back; "unbind" without one leaves the device without a driver.
+ * The state file exists while a device bound by "dev bind" has not been
+ * given back; "dev unbind" without one leaves the device without a
+ * driver.  The sysfs and /dev trees are libiommureg's (pci_internal.h).
  *
  * Unbinding from vfio-pci blocks in the kernel while a process still
  * holds the device open.
@@ -25,7 +30,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ireg.h"
+#include "pci_internal.h"
+#include "tool.h"
 #include "pci.h"
 #include "print.h"
 
@@ -106,34 +112,30 @@ static void dev_print(const struct pci_dev *dev)
 	print_nl();
 }
 
-/* Take the one BDF argument; 0 or an exit code. */
-static int take_bdf(struct ireg *ir, char bdf[IREG_PCI_BDF_SIZE])
+/* Read @bdf into @dev; 0 or an exit code. */
+static int dev_lookup(const char *bdf, struct pci_dev *dev)
 {
-	const char *arg = arg_next(ir);
+	int ret = pci_dev_read(bdf, dev);
 
-	if (!arg)
-		return cmd_usage_error(ir, "missing BDF");
-	if (ireg_pci_bdf_parse(arg, bdf, IREG_PCI_BDF_SIZE))
-		return cmd_usage_error(ir,
-				       "invalid BDF '%s' (want dddd:bb:dd.f)",
-				       arg);
-	if (!arg_none(ir))
-		return cmd_usage_error(ir, "unexpected argument '%s'",
-				       arg_peek(ir));
+	if (ret) {
+		print_err(-ret, "%s", bdf);
+		return EXIT_ERROR;
+	}
 	return 0;
 }
 
-/* Read @bdf into @dev; 0 or an exit code. */
-static int dev_lookup(const struct ireg *ir, const char *bdf,
-		      struct pci_dev *dev)
+/* The one BDF of a command, and what sysfs says of it; 0 or an exit code. */
+static int dev_arg(struct tool *t, struct pci_dev *dev)
 {
-	int ret = pci_dev_read(ir, bdf, dev);
+	char bdf[IREG_PCI_BDF_SIZE];
+	int ret;
 
-	if (ret) {
-		ireg_err(bdf, -ret);
-		return IREG_EXIT_ERROR;
-	}
-	return 0;
+	ret = arg_bdf(t, bdf);
+	if (!ret)
+		ret = arg_end(t);
+	if (!ret)
+		ret = dev_lookup(bdf, dev);
+	return ret;
 }
 
 static int not_hidden(const struct dirent *d)
@@ -141,34 +143,34 @@ static int not_hidden(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-static int dev_list(const struct ireg *ir)
+static int dev_list(void)
 {
 	struct dirent **names;
 	char path[PATH_MAX];
-	int ret = IREG_EXIT_OK;
+	int ret = EXIT_OK;
 	int i, n;
 
-	if (pci_bus_path(ir, path, "devices")) {
-		ireg_err(ir->sysfs_root, ENAMETOOLONG);
-		return IREG_EXIT_ERROR;
+	if (__ireg_pci_bus_path(path, "devices")) {
+		print_err(ENAMETOOLONG, "sysfs root");
+		return EXIT_ERROR;
 	}
 	/* alphasort: in the C locale, BDF order. */
 	n = scandir(path, &names, not_hidden, alphasort);
 	if (n < 0) {
-		ireg_err(path, errno);
-		return IREG_EXIT_ERROR;
+		print_err(errno, "%s", path);
+		return EXIT_ERROR;
 	}
 
 	print_open_array(NULL);
 	for (i = 0; i < n; i++) {
 		struct pci_dev dev;
-		int err = pci_dev_read(ir, names[i]->d_name, &dev);
+		int err = pci_dev_read(names[i]->d_name, &dev);
 
 		if (!err) {
 			dev_print(&dev);
 		} else if (err != -ENODEV) {	/* ENODEV: just removed */
-			ireg_err(names[i]->d_name, -err);
-			ret = IREG_EXIT_ERROR;
+			print_err(-err, "%s", names[i]->d_name);
+			ret = EXIT_ERROR;
 		}
 		free(names[i]);
 	}
@@ -177,27 +179,20 @@ static int dev_list(const struct ireg *ir)
 	return ret;
 }
 
-int cmd_devices(struct ireg *ir)
+static int dev_show(struct tool *t)
 {
-	char bdf[IREG_PCI_BDF_SIZE];
 	struct pci_dev dev;
 	int ret;
 
-	if (cmd_want_help(ir))
-		return cmd_help_leaf(ir);
-	if (arg_none(ir))
-		return dev_list(ir);
-
-	ret = take_bdf(ir, bdf);
-	if (ret)
-		return ret;
-	ret = dev_lookup(ir, bdf, &dev);
+	if (arg_none(t))
+		return dev_list();
+	ret = dev_arg(t, &dev);
 	if (ret)
 		return ret;
 	print_open_array(NULL);
 	dev_print(&dev);
 	print_close();
-	return IREG_EXIT_OK;
+	return EXIT_OK;
 }
 
 /* ---- bind, unbind ---- */
@@ -206,13 +201,13 @@ int cmd_devices(struct ireg *ir)
 static void need_root_hint(int err)
 {
 	if (err == EACCES || err == EPERM)
-		ireg_errx("bind and unbind need root (CAP_SYS_ADMIN)");
+		print_err(0, "bind and unbind need root (CAP_SYS_ADMIN)");
 }
 
 /* Report a failed change to the system. */
 static int sys_err(const char *what, int err)
 {
-	ireg_err(what, err);
+	print_err(err, "%s", what);
 	need_root_hint(err);
 	return -err;
 }
@@ -232,7 +227,7 @@ static void lib_err(const char *what, const char *msg, int err)
 	}
 	for (;;) {
 		nl = strchr(msg, '\n');
-		ireg_errx("%.*s", nl ? (int)(nl - msg) : (int)strlen(msg), msg);
+		print_err(0, "%.*s", nl ? (int)(nl - msg) : (int)strlen(msg), msg);
 		need_root_hint(err);
 		if (!nl)
 			return;
@@ -241,10 +236,10 @@ static void lib_err(const char *what, const char *msg, int err)
 	}
 }
 
-static int state_path(const struct ireg *ir, char *path, const char *bdf,
+static int state_path(const struct tool *t, char *path, const char *bdf,
 		      const char *suffix)
 {
-	int n = snprintf(path, PATH_MAX, "%s/%s.driver%s", ir->state_dir,
+	int n = snprintf(path, PATH_MAX, "%s/%s.driver%s", t->state_dir,
 			 bdf, suffix);
 
 	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
@@ -274,17 +269,17 @@ static int mkdir_parents(const char *dir)
 }
 
 /* Save @drv ("" for none) as the driver to give @bdf back to. */
-static int state_save(const struct ireg *ir, const char *bdf, const char *drv)
+static int state_save(const struct tool *t, const char *bdf, const char *drv)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	FILE *f;
 	int ret;
 
-	ret = mkdir_parents(ir->state_dir);
+	ret = mkdir_parents(t->state_dir);
 	if (ret)
 		return ret;
-	if (state_path(ir, path, bdf, "") || state_path(ir, tmp, bdf, ".tmp"))
-		return sys_err(ir->state_dir, ENAMETOOLONG);
+	if (state_path(t, path, bdf, "") || state_path(t, tmp, bdf, ".tmp"))
+		return sys_err(t->state_dir, ENAMETOOLONG);
 
 	/* Write and rename: a crash leaves the old file or the new one. */
 	f = fopen(tmp, "we");
@@ -307,27 +302,27 @@ static int state_save(const struct ireg *ir, const char *bdf, const char *drv)
 }
 
 /* 0 with the saved driver in @drv, -ENOENT if none is saved, or -errno. */
-static int state_load(const struct ireg *ir, const char *bdf,
+static int state_load(const struct tool *t, const char *bdf,
 		      char drv[IREG_PCI_DRIVER_SIZE])
 {
 	char path[PATH_MAX];
 	int ret;
 
 	drv[0] = '\0';
-	ret = state_path(ir, path, bdf, "");
+	ret = state_path(t, path, bdf, "");
 	if (!ret)
-		ret = sysfs_read(path, drv, IREG_PCI_DRIVER_SIZE);
+		ret = __ireg_sysfs_read(path, drv, IREG_PCI_DRIVER_SIZE);
 	if (ret && ret != -ENOENT)
-		ireg_err(path, -ret);
+		print_err(-ret, "%s", path);
 	return ret;
 }
 
-static void state_remove(const struct ireg *ir, const char *bdf)
+static void state_remove(const struct tool *t, const char *bdf)
 {
 	char path[PATH_MAX];
 
-	if (!state_path(ir, path, bdf, "") && unlink(path) && errno != ENOENT)
-		ireg_warnx("%s: %s", path, strerror(errno));
+	if (!state_path(t, path, bdf, "") && unlink(path) && errno != ENOENT)
+		print_warn("%s: %s", path, strerror(errno));
 }
 
 static bool on_vfio_pci(const char *bdf)
@@ -351,21 +346,17 @@ static void bind_print(const struct pci_dev *dev, const char *prev,
 	print_nl();
 }
 
-int cmd_bind(struct ireg *ir)
+static int dev_bind(struct tool *t)
 {
-	char bdf[IREG_PCI_BDF_SIZE], orig[IREG_PCI_DRIVER_SIZE];
-	char node[PATH_MAX], msg[1024];
+	char orig[IREG_PCI_DRIVER_SIZE], node[PATH_MAX], msg[1024];
+	const char *bdf;
 	struct pci_dev dev;
 	int bound, ret;
 
-	if (cmd_want_help(ir))
-		return cmd_help_leaf(ir);
-	ret = take_bdf(ir, bdf);
+	ret = dev_arg(t, &dev);
 	if (ret)
 		return ret;
-	ret = dev_lookup(ir, bdf, &dev);
-	if (ret)
-		return ret;
+	bdf = dev.bdf;
 
 	/* Refusals come before the state file: nothing to clean up. */
 	bound = ireg_pci_bind_check(bdf, msg, sizeof(msg));
@@ -373,15 +364,15 @@ int cmd_bind(struct ireg *ir)
 		lib_err(bdf, msg, -bound);
 		/* vfio-pci not loaded, no IOMMU group */
 		return bound == -ENOENT || bound == -ENODEV ?
-		       IREG_EXIT_UNSUPPORTED : IREG_EXIT_ERROR;
+		       EXIT_UNSUPPORTED : EXIT_ERROR;
 	}
 	if (bound) {
 		/* Already there: report what an earlier bind saved. */
-		state_load(ir, bdf, orig);
+		state_load(t, bdf, orig);
 	} else {
 		strcpy(orig, dev.driver);
-		if (state_save(ir, bdf, orig))
-			return IREG_EXIT_ERROR;
+		if (state_save(t, bdf, orig))
+			return EXIT_ERROR;
 	}
 
 	ret = ireg_pci_bind_vfio(bdf, NULL, 0, msg, sizeof(msg));
@@ -392,47 +383,55 @@ int cmd_bind(struct ireg *ir)
 		 * (no /dev/vfio/<group>): then unbind needs the state file.
 		 */
 		if (!bound && !on_vfio_pci(bdf))
-			state_remove(ir, bdf);
-		return IREG_EXIT_ERROR;
+			state_remove(t, bdf);
+		return EXIT_ERROR;
 	}
 
 	strcpy(dev.driver, VFIO_PCI);
-	snprintf(node, sizeof(node), "%s/vfio/%u", ir->dev_root,
-		 dev.iommu_group);
+	__ireg_vfio_group_path(node, dev.iommu_group);
 	bind_print(&dev, orig, node);
-	return IREG_EXIT_OK;
+	return EXIT_OK;
 }
 
-int cmd_unbind(struct ireg *ir)
+static int dev_unbind(struct tool *t)
 {
-	char bdf[IREG_PCI_BDF_SIZE], saved[IREG_PCI_DRIVER_SIZE], msg[1024];
+	char saved[IREG_PCI_DRIVER_SIZE], msg[1024];
+	const char *bdf;
 	struct pci_dev dev;
 	int ret;
 
-	if (cmd_want_help(ir))
-		return cmd_help_leaf(ir);
-	ret = take_bdf(ir, bdf);
+	ret = dev_arg(t, &dev);
 	if (ret)
 		return ret;
-	ret = dev_lookup(ir, bdf, &dev);
-	if (ret)
-		return ret;
-	ret = state_load(ir, bdf, saved);
+	bdf = dev.bdf;
+	ret = state_load(t, bdf, saved);
 	if (ret && ret != -ENOENT)
-		return IREG_EXIT_ERROR;
+		return EXIT_ERROR;
 
 	/* On failure keep the state file: unbind can be run again. */
 	ret = ireg_pci_restore(bdf, saved, msg, sizeof(msg));
 	if (ret) {
 		lib_err(bdf, msg, -ret);
-		return IREG_EXIT_ERROR;
+		return EXIT_ERROR;
 	}
-	state_remove(ir, bdf);
+	state_remove(t, bdf);
 
 	print_open_obj(NULL);
 	print_str("bdf", "%s", dev.bdf);
 	print_driver("driver", "driver %s", saved);
 	print_close();
 	print_nl();
-	return IREG_EXIT_OK;
+	return EXIT_OK;
 }
+
+const struct cmd dev_cmds[] = {
+	CMD_VERB("show", dev_show, "[BDF]",
+		 "show PCI devices: driver, IOMMU group, PCIe caps"),
+	CMD_VERB("bind", dev_bind, "BDF",
+		 "bind a device to vfio-pci, remembering its driver"),
+	CMD_VERB("unbind", dev_unbind, "BDF",
+		 "unbind a device from vfio-pci, restoring its driver"),
+	CMD_VERB("sva", dev_sva, "BDF [BDF...]",
+		 "show the kernel's SVA report of devices (opens them)"),
+	{ NULL }
+};

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * iommu-reg: global options and command dispatch.
+ * iommu-reg: global options, command dispatch and argument parsing.
  *
- *   iommu-reg [OPTIONS] [COMMAND [ARGS]]
+ *   iommu-reg [OPTIONS] [OBJECT [VERB [ARGS]]]
  *
- * Options come before the command, as in ip(8) and rdma(8).  A command
- * table's first entry runs when no word is left, and every table answers
- * "help".  Objects add their commands to top_cmds[]; an object with
- * several commands of its own gives its handler a table of its own and
- * calls cmd_exec() on it.
+ * Options come before the object, as in ip(8) and rdma(8).  A command
+ * table's first entry runs when no word is left, every table and every
+ * verb answers "help", and a word may be shortened to any beginning of a
+ * name (the first match in table order wins, as rdma's matches()).  An
+ * object's entry points at the table of its verbs.
+ * The flat commands of the previous release stay, for one release, as
+ * deprecated aliases of the object verbs; they must be spelt in full.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,12 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ireg.h"
+#include "iommureg.h"
+#include "tool.h"
 #include "print.h"
 
 #ifndef IREG_VERSION
 #define IREG_VERSION "unknown"
 #endif
+
+#define SZ_4K	4096ULL
 
 static const char *const global_options =
 	"Options:\n"
@@ -31,163 +36,328 @@ static const char *const global_options =
 	"  -V, --version   print the version and exit\n"
 	"  -h, --help      print this help and exit\n";
 
-/* ---- diagnostics ---- */
-
-void ireg_err(const char *what, int err)
-{
-	fprintf(stderr, "iommu-reg: %s: %s\n", what, strerror(err));
-}
-
-void ireg_errx(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("iommu-reg: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void ireg_warnx(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("iommu-reg: warning: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* ---- dispatch ---- */
 
-static const char *cmd_prefix(const struct ireg *ir)
+static const char *cmd_prefix(const struct tool *t)
 {
-	return ir->cmd_path[0] ? " " : "";
+	return t->cmd_path[0] ? " " : "";
 }
 
-static void cmd_help_table(const struct ireg *ir, const struct cmd *cmds)
+/* " (show, bind, ...)": an object's verbs, from its table. */
+static void cmd_verbs_list(const struct cmd *verbs, char *buf, size_t size)
 {
-	const struct cmd *c;
+	const struct cmd *v;
+	size_t len = 0;
 
-	printf("Usage: iommu-reg [OPTIONS]%s%s COMMAND [ARGS]\n\n",
-	       cmd_prefix(ir), ir->cmd_path);
-	printf("Commands:\n");
+	for (v = verbs; v->name && len < size; v++)
+		len += snprintf(buf + len, size - len, "%s%s",
+				v == verbs ? " (" : ", ", v->name);
+	if (len < size)
+		snprintf(buf + len, size - len, ")");
+}
+
+static void cmd_help_table(const struct tool *t, const struct cmd *cmds)
+{
+	const struct cmd *c, *v;
+	bool aliases = false;
+
+	printf("Usage: iommu-reg [OPTIONS]%s%s %s [ARGS]\n\n",
+	       cmd_prefix(t), t->cmd_path,
+	       t->cmd_path[0] ? "VERB" : "OBJECT [VERB]");
+	printf("%s:\n", t->cmd_path[0] ? "Verbs" : "Objects");
 	for (c = cmds; c->name; c++) {
-		char synopsis[64];
+		char synopsis[64], verbs[64] = "";
 
+		if (c->alias) {
+			aliases = true;
+			continue;
+		}
+		if (c->verbs)
+			cmd_verbs_list(c->verbs, verbs, sizeof(verbs));
 		snprintf(synopsis, sizeof(synopsis), "%s%s%s", c->name,
-			 c->args[0] ? " " : "", c->args);
-		printf("  %-18s %s%s\n", synopsis, c->help,
+			 c->args && c->args[0] ? " " : "",
+			 c->args ? c->args : "");
+		printf("  %-18s %s%s%s\n", synopsis, c->help, verbs,
 		       c == cmds ? " (default)" : "");
 	}
 	printf("  %-18s %s\n", "help", "print this help");
-	if (!ir->cmd_path[0])
+	if (aliases) {
+		printf("\nDeprecated aliases (to be removed in the next release):\n");
+		for (c = cmds; c->name; c++) {
+			if (!c->alias)
+				continue;
+			printf("  %-18s %s", c->name, c->alias);
+			for (v = c->verbs; v && v->name; v++)
+				printf("; %s %s: %s", c->name, v->name,
+				       v->alias);
+			printf("\n");
+		}
+	}
+	if (!t->cmd_path[0])
 		printf("\n%s", global_options);
 }
 
-int cmd_exec(struct ireg *ir, const struct cmd *cmds, const char *what)
+/* rdma's matches(): @word is @c's name or, but for an alias, its start. */
+static bool cmd_matches(const struct cmd *c, const char *word)
 {
-	const char *word = arg_peek(ir);
-	const struct cmd *c = cmds;
-	size_t len;
+	size_t len = strlen(word);
 
-	if (cmd_want_help(ir)) {
-		cmd_help_table(ir, cmds);
-		return IREG_EXIT_OK;
-	}
-	if (word) {
-		for (c = cmds; c->name; c++)
-			if (!strcmp(c->name, word))
-				break;
-		if (!c->name)
-			return cmd_usage_error(ir, "unknown %s '%s'", what,
-					       word);
-		arg_next(ir);
-	}
-
-	len = strlen(ir->cmd_path);
-	snprintf(ir->cmd_path + len, sizeof(ir->cmd_path) - len, "%s%s",
-		 len ? " " : "", c->name);
-	ir->cmd = c;
-	return c->func(ir);
+	if (c->alias)
+		return !strcmp(c->name, word);
+	return len && !strncmp(c->name, word, len);
 }
 
-bool cmd_want_help(const struct ireg *ir)
+static const struct cmd *cmd_find(const struct cmd *cmds, const char *word)
 {
-	const char *word = arg_peek(ir);
+	const struct cmd *c;
+
+	for (c = cmds; word && c->name; c++)
+		if (cmd_matches(c, word))
+			return c;
+	return NULL;
+}
+
+/*
+ * Run the deprecated alias @c, its word taken: put the words it stands
+ * for in its place and start again from the objects.
+ */
+static int cmd_alias(struct tool *t, const struct cmd *c)
+{
+	const struct cmd *sub = c->verbs ? cmd_find(c->verbs, arg_peek(t)) :
+				NULL;
+	static char words[64];	/* the new words point into it */
+	char *w, *save, **argv;
+	int n = 0;
+
+	if (sub) {
+		arg_next(t);
+		c = sub;
+	}
+	argv = calloc(t->argc + ARRAY_SIZE(words) / 2 + 1, sizeof(*argv));
+	if (!argv) {
+		print_err(ENOMEM, "%s", c->name);
+		return EXIT_ERROR;
+	}
+	snprintf(words, sizeof(words), "%s", c->alias);
+	for (w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		argv[n++] = w;
+	memcpy(argv + n, t->argv, t->argc * sizeof(*argv));
+	t->argv = argv;
+	t->argc += n;
+	t->cmd_path[0] = '\0';
+	return cmd_exec(t, t->top, "command");
+}
+
+static bool cmd_want_help(const struct tool *t)
+{
+	const char *word = arg_peek(t);
 
 	return word && !strcmp(word, "help");
 }
 
-int cmd_help_leaf(const struct ireg *ir)
+static int cmd_help_leaf(const struct tool *t)
 {
-	const struct cmd *c = ir->cmd;
+	const struct cmd *c = t->cmd;
 
-	printf("Usage: iommu-reg [OPTIONS] %s%s%s\n\n%s\n", ir->cmd_path,
+	printf("Usage: iommu-reg [OPTIONS] %s%s%s\n\n%s\n", t->cmd_path,
 	       c->args[0] ? " " : "", c->args, c->help);
-	return IREG_EXIT_OK;
+	return EXIT_OK;
 }
 
-int cmd_usage_error(const struct ireg *ir, const char *fmt, ...)
+int cmd_exec(struct tool *t, const struct cmd *cmds, const char *what)
+{
+	const char *word = arg_peek(t);
+	const struct cmd *c = cmds;
+	size_t len;
+
+	if (cmd_want_help(t)) {
+		cmd_help_table(t, cmds);
+		return EXIT_OK;
+	}
+	if (word) {
+		c = cmd_find(cmds, word);
+		if (!c)
+			return cmd_usage_error(t, "unknown %s '%s'", what,
+					       word);
+		arg_next(t);
+		if (c->alias)
+			return cmd_alias(t, c);
+	}
+
+	len = strlen(t->cmd_path);
+	snprintf(t->cmd_path + len, sizeof(t->cmd_path) - len, "%s%s",
+		 len ? " " : "", c->name);
+	t->cmd = c;
+	if (c->verbs)
+		return cmd_exec(t, c->verbs, "verb");
+	if (cmd_want_help(t))
+		return cmd_help_leaf(t);
+	return c->func(t);
+}
+
+int cmd_usage_error(const struct tool *t, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("iommu-reg: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_verr("", 0, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'iommu-reg%s%s help'.\n", cmd_prefix(ir),
-		ir->cmd_path);
-	return IREG_EXIT_USAGE;
+	fprintf(stderr, "Try 'iommu-reg%s%s help'.\n", cmd_prefix(t),
+		t->cmd_path);
+	return EXIT_USAGE;
+}
+
+/* ---- arguments ---- */
+
+/* A number, with a K, M or G suffix when @suffix; 0 or -EINVAL. */
+static int parse_number(const char *s, bool suffix, unsigned long long *val)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || s[strspn(s, " \t")] == '-')
+		return -EINVAL;
+	if (suffix && *end) {
+		const char *units = strchr("kmg", end[0] | 0x20);
+
+		if (!units)
+			return -EINVAL;
+		shift = 10 * (units - "kmg" + 1);
+		end++;
+	}
+	if (*end || (shift && v > ~0ULL >> shift))
+		return -EINVAL;
+	*val = v << shift;
+	return 0;
+}
+
+/* The word after @word, or NULL with a usage error. */
+static const char *arg_value(struct tool *t, const char *word,
+			     const char *what)
+{
+	const char *s = arg_next(t);
+
+	if (!s)
+		cmd_usage_error(t, "'%s' needs %s", word, what);
+	return s;
+}
+
+int arg_number(struct tool *t, const char *word, unsigned long long min,
+	       unsigned long long max, unsigned long long *val)
+{
+	const char *s = arg_value(t, word, "a number");
+
+	if (!s)
+		return EXIT_USAGE;
+	if (parse_number(s, false, val) || *val < min || *val > max)
+		return cmd_usage_error(t, "bad %s '%s'", word, s);
+	return EXIT_OK;
+}
+
+int arg_size(struct tool *t, const char *word, size_t *size)
+{
+	const char *s = arg_value(t, word, "a size");
+	unsigned long long v;
+
+	if (!s)
+		return EXIT_USAGE;
+	if (parse_number(s, true, &v) || !v || v & (SZ_4K - 1) ||
+	    v > SIZE_MAX)
+		return cmd_usage_error(t,
+				       "bad %s '%s' (a multiple of 4K, e.g. 64K, 2M)",
+				       word, s);
+	*size = v;
+	return EXIT_OK;
+}
+
+int arg_bdf(struct tool *t, char *bdf)
+{
+	const char *s = arg_next(t);
+
+	if (!s)
+		return cmd_usage_error(t, "missing BDF");
+	if (ireg_pci_bdf_parse(s, bdf, IREG_PCI_BDF_SIZE))
+		return cmd_usage_error(t,
+				       "invalid BDF '%s' (want dddd:bb:dd.f)",
+				       s);
+	return EXIT_OK;
+}
+
+int arg_end(const struct tool *t)
+{
+	if (arg_none(t))
+		return EXIT_OK;
+	return cmd_usage_error(t, "unexpected argument '%s'", arg_peek(t));
+}
+
+/* ---- libiommureg ---- */
+
+int ctx_open(struct ireg_ctx **ctxp, char *const *bdfs, int n)
+{
+	int i, ret;
+
+	ret = ireg_ctx_open(ctxp, 0);
+	if (ret == -ENOENT || ret == -ENODEV) {
+		print_err(0, "%s", ret == -ENOENT ?
+			  "/dev/vfio/vfio missing: load vfio (modprobe vfio-pci)" :
+			  "the iommu_reg module is not loaded");
+		return EXIT_UNSUPPORTED;
+	}
+	if (ret) {
+		print_err(-ret, "opening the VFIO container");
+		return EXIT_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		ret = ireg_device_open(*ctxp, bdfs[i]);
+		if (ret < 0) {
+			print_err(0, "%s", ireg_ctx_errmsg(*ctxp));
+			ireg_ctx_close(*ctxp);
+			*ctxp = NULL;
+			return ret == -ENODEV ? EXIT_UNSUPPORTED : EXIT_ERROR;
+		}
+	}
+	return EXIT_OK;
 }
 
 /* ---- top level ---- */
 
-static int cmd_version(struct ireg *ir)
+static int version_show(struct tool *t)
 {
-	if (cmd_want_help(ir))
-		return cmd_help_leaf(ir);
-	if (!arg_none(ir))
-		return cmd_usage_error(ir, "unexpected argument '%s'",
-				       arg_peek(ir));
+	if (arg_end(t))
+		return EXIT_USAGE;
 	print_open_obj(NULL);
 	print_str("version", "iommu-reg %s", IREG_VERSION);
 	print_close();
 	print_nl();
-	return IREG_EXIT_OK;
+	return EXIT_OK;
 }
 
-static const struct cmd top_cmds[] = {
-	{ "devices", cmd_devices, "[BDF]",
-	  "show PCI devices: driver, IOMMU group, PCIe caps" },
-	{ "sva", cmd_sva, "BDF [BDF...]",
-	  "show the kernel's SVA report of devices (opens them)" },
-	{ "bind", cmd_bind, "BDF",
-	  "bind a device to vfio-pci, remembering its driver" },
-	{ "unbind", cmd_unbind, "BDF",
-	  "unbind a device from vfio-pci, restoring its driver" },
-	{ "register", cmd_register,
-	  "BDF [size S] [mem M] [readonly] [hold] [invalidate-after S]",
-	  "register a buffer with a device and check it by DMA" },
-	{ "list", cmd_list, "[regions|containers] [pid PID] [container ID]",
-	  "show registrations (or containers) from the kernel" },
-	{ "stats", cmd_stats, "", "show the module's counters" },
-	{ "monitor", cmd_monitor, "[count N]",
-	  "print register, unregister and invalidate events as they happen" },
-	{ "bench", cmd_bench, "OURS_BDF TYPE1_BDF [size SIZE]...",
-	  "per-I/O mapping cost beside VFIO type1's" },
-	{ "version", cmd_version, "", "print the version" },
+/* The alias list: "list [regions|containers] [FILTERS]". */
+static const struct cmd list_aliases[] = {
+	CMD_ALIAS("regions", "region show"),
+	CMD_ALIAS("containers", "container show"),
 	{ NULL }
 };
 
-static const char *env_or(const char *name, const char *dflt)
-{
-	const char *val = getenv(name);
-
-	return val && val[0] ? val : dflt;
-}
+static const struct cmd top_cmds[] = {
+	CMD_OBJECT("dev", dev_cmds, "PCI devices"),
+	CMD_OBJECT("region", region_cmds, "registered buffers"),
+	CMD_OBJECT("container", container_cmds, "VFIO containers"),
+	CMD_OBJECT("stats", stats_cmds, "the module's counters"),
+	CMD_VERB("monitor", monitor_run, "[count N]",
+		 "print register, unregister and invalidate events"),
+	CMD_VERB("version", version_show, "", "print the version"),
+	CMD_ALIAS("devices", "dev show"),
+	CMD_ALIAS("sva", "dev sva"),
+	CMD_ALIAS("bind", "dev bind"),
+	CMD_ALIAS("unbind", "dev unbind"),
+	CMD_ALIAS("register", "region add"),
+	{ .name = "list", .alias = "region show", .verbs = list_aliases },
+	{ NULL }
+};
 
 int main(int argc, char **argv)
 {
@@ -198,10 +368,11 @@ int main(int argc, char **argv)
 		{ "help",	no_argument,	NULL, 'h' },
 		{ NULL }
 	};
-	struct ireg ir = {
-		.sysfs_root = env_or("IREG_SYSFS_ROOT", "/sys"),
-		.dev_root = env_or("IREG_DEV_ROOT", "/dev"),
-		.state_dir = env_or("IREG_STATE_DIR", "/run/iommu-reg"),
+	const char *state_dir = getenv("IREG_STATE_DIR");
+	struct tool t = {
+		.top = top_cmds,
+		.state_dir = state_dir && state_dir[0] ? state_dir :
+			     "/run/iommu-reg",
 	};
 	bool help = false, version = false;
 	int opt, ret, err;
@@ -210,10 +381,10 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "+jpVh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
-			ir.json = true;
+			t.json = true;
 			break;
 		case 'p':
-			ir.pretty = true;
+			t.pretty = true;
 			break;
 		case 'V':
 			version = true;
@@ -223,31 +394,31 @@ int main(int argc, char **argv)
 			break;
 		default:
 			if (optopt)
-				return cmd_usage_error(&ir,
+				return cmd_usage_error(&t,
 						       "unknown option '-%c'",
 						       optopt);
-			return cmd_usage_error(&ir, "unknown option '%s'",
+			return cmd_usage_error(&t, "unknown option '%s'",
 					       argv[optind - 1]);
 		}
 	}
-	ir.argc = argc - optind;
-	ir.argv = argv + optind;
+	t.argc = argc - optind;
+	t.argv = argv + optind;
 
-	print_init(ir.json, ir.pretty);
+	print_init(t.json, t.pretty);
 	if (help) {
-		cmd_help_table(&ir, top_cmds);
-		ret = IREG_EXIT_OK;
+		cmd_help_table(&t, top_cmds);
+		ret = EXIT_OK;
 	} else if (version) {
-		ir.argc = 0;
-		ret = cmd_version(&ir);
+		t.argc = 0;
+		ret = version_show(&t);
 	} else {
-		ret = cmd_exec(&ir, top_cmds, "command");
+		ret = cmd_exec(&t, top_cmds, "command");
 	}
 
 	err = print_finish();
 	if (err) {
-		ireg_err("stdout", -err);
-		return IREG_EXIT_ERROR;
+		print_err(-err, "stdout");
+		return EXIT_ERROR;
 	}
 	return ret;
 }

@@ -8,12 +8,12 @@
  * Needs CAP_SYS_ADMIN.  With count, exits after N events.
  */
 #include <errno.h>
-#include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ireg.h"
+#include "tool.h"
 #include <linux/iommu_reg.h>
 #include "nl.h"
 #include "print.h"
@@ -22,65 +22,41 @@ struct monitor {
 	unsigned long left;	/* 0: forever */
 };
 
-static const char *event_name(uint8_t cmd)
-{
-	switch (cmd) {
-	case IOMMU_REG_CMD_EVENT_REGISTER:
-		return "register";
-	case IOMMU_REG_CMD_EVENT_UNREGISTER:
-		return "unregister";
-	case IOMMU_REG_CMD_EVENT_INVALIDATE:
-		return "invalidate";
-	default:
-		return NULL;
-	}
-}
+static const char *const event_names[] = {
+	[IOMMU_REG_CMD_EVENT_REGISTER] = "register",
+	[IOMMU_REG_CMD_EVENT_UNREGISTER] = "unregister",
+	[IOMMU_REG_CMD_EVENT_INVALIDATE] = "invalidate",
+};
 
-static const char *reason_name(uint32_t reason)
+static const char *const reason_names[] = {
+	[IOMMU_REG_REASON_UNMAP] = "unmap",
+	[IOMMU_REG_REASON_CLEAR] = "clear",
+	[IOMMU_REG_REASON_EXIT] = "exit",
+};
+
+/* @names[@i], or @dflt where there is none. */
+static const char *name_of(const char *const *names, size_t n, uint32_t i,
+			   const char *dflt)
 {
-	switch (reason) {
-	case IOMMU_REG_REASON_UNMAP:
-		return "unmap";
-	case IOMMU_REG_REASON_CLEAR:
-		return "clear";
-	case IOMMU_REG_REASON_EXIT:
-		return "exit";
-	default:
-		return "other";
-	}
+	return i < n && names[i] ? names[i] : dflt;
 }
 
 static int event_print(struct nlattr **tb, uint8_t cmd, void *arg)
 {
 	struct monitor *mon = arg;
-	const char *name = event_name(cmd);
-	char vaddr[24];
+	const char *name = name_of(event_names, ARRAY_SIZE(event_names), cmd,
+				   NULL);
 
 	if (!name || !tb[IOMMU_REG_A_CONTAINER_ID] || !tb[IOMMU_REG_A_HANDLE])
 		return 0;
 	print_open_obj(NULL);
 	print_str("event", "%s", name);
-	print_uint("container", "container %llu",
-		   nla_get_u32(tb[IOMMU_REG_A_CONTAINER_ID]));
-	if (tb[IOMMU_REG_A_PID])
-		print_uint("pid", "pid %llu", nla_get_u32(tb[IOMMU_REG_A_PID]));
-	if (tb[IOMMU_REG_A_COMM])
-		print_str("comm", "comm %s",
-			  nla_get_string(tb[IOMMU_REG_A_COMM]));
-	print_uint("handle", "handle %llu", nla_get_u32(tb[IOMMU_REG_A_HANDLE]));
-	if (tb[IOMMU_REG_A_VADDR]) {
-		snprintf(vaddr, sizeof(vaddr), "0x%" PRIx64,
-			 (uint64_t)nla_get_u64(tb[IOMMU_REG_A_VADDR]));
-		print_str("vaddr", "vaddr %s", vaddr);
-	}
-	if (tb[IOMMU_REG_A_SIZE])
-		print_uint("size", "size %llu", nla_get_u64(tb[IOMMU_REG_A_SIZE]));
+	print_owner(tb, true);
 	if (tb[IOMMU_REG_A_REASON])
 		print_str("reason", "reason %s",
-			  reason_name(nla_get_u32(tb[IOMMU_REG_A_REASON])));
-	if (tb[IOMMU_REG_A_GENERATION])
-		print_uint("generation", "generation %llu",
-			   nla_get_u32(tb[IOMMU_REG_A_GENERATION]));
+			  name_of(reason_names, ARRAY_SIZE(reason_names),
+				  nla_get_u32(tb[IOMMU_REG_A_REASON]), "other"));
+	print_attr(tb, IOMMU_REG_A_GENERATION, "generation", 0);
 	print_nl();
 	print_close();
 	fflush(stdout);
@@ -89,33 +65,26 @@ static int event_print(struct nlattr **tb, uint8_t cmd, void *arg)
 	return 0;
 }
 
-int cmd_monitor(struct ireg *ir)
+int monitor_run(struct tool *t)
 {
+	unsigned long long count = 0;
 	struct monitor mon = { 0 };
-	struct ireg_nl nl;
+	struct nl_conn nl;
 	const char *w;
 	int ret;
 
-	if (cmd_want_help(ir))
-		return cmd_help_leaf(ir);
-	while ((w = arg_next(ir))) {
-		const char *n;
-		char *end;
-
+	while ((w = arg_next(t))) {
 		if (strcmp(w, "count"))
-			return cmd_usage_error(ir, "unknown argument '%s'", w);
-		n = arg_next(ir);
-		if (!n)
-			return cmd_usage_error(ir, "'count' needs a number");
-		errno = 0;
-		mon.left = strtoul(n, &end, 10);
-		if (errno || *end || !mon.left)
-			return cmd_usage_error(ir, "bad count '%s'", n);
+			return cmd_usage_error(t, "unknown argument '%s'", w);
+		ret = arg_number(t, w, 1, ULONG_MAX, &count);
+		if (ret)
+			return ret;
+		mon.left = count;
 	}
-	ret = ireg_nl_open(&nl);
+	ret = nl_conn_open(&nl);
 	if (ret)
 		return ret;
-	ret = ireg_nl_listen(&nl, event_print, &mon);
-	ireg_nl_close(&nl);
+	ret = nl_conn_listen(&nl, event_print, &mon);
+	nl_conn_close(&nl);
 	return ret;
 }

@@ -15,12 +15,13 @@
 #include <sys/socket.h>
 #include <linux/netlink.h>
 
-#include "ireg.h"
+#include "tool.h"
+#include "print.h"
 #include "nl.h"
 
 /* Attribute types for nla_parse (lengths are checked by the kernel's
  * policy for requests; replies come from the kernel). */
-static struct nla_policy ireg_nl_policy[IOMMU_REG_A_MAX + 1] = {
+static struct nla_policy nl_policy[IOMMU_REG_A_MAX + 1] = {
 	[IOMMU_REG_A_STATS] = { .type = NLA_NESTED },
 	[IOMMU_REG_A_CONTAINER_ID] = { .type = NLA_U32 },
 	[IOMMU_REG_A_PID] = { .type = NLA_U32 },
@@ -38,24 +39,27 @@ static struct nla_policy ireg_nl_policy[IOMMU_REG_A_MAX + 1] = {
 	[IOMMU_REG_A_STALE] = { .type = NLA_U8 },
 	[IOMMU_REG_A_PINNED_PAGES] = { .type = NLA_U64 },
 	[IOMMU_REG_A_MAPPINGS] = { .type = NLA_NESTED },
+	[IOMMU_REG_A_IOVA] = { .type = NLA_U64 },
+	[IOMMU_REG_A_LENGTH] = { .type = NLA_U64 },
+	[IOMMU_REG_A_PROT] = { .type = NLA_U32 },
 	[IOMMU_REG_A_REASON] = { .type = NLA_U32 },
 	[IOMMU_REG_A_GENERATION] = { .type = NLA_U32 },
 	[IOMMU_REG_A_IOMMU_TYPE] = { .type = NLA_U32 },
 };
 
-int ireg_nl_open(struct ireg_nl *nl)
+int nl_conn_open(struct nl_conn *nl)
 {
 	int err;
 
 	memset(nl, 0, sizeof(*nl));
 	nl->sock = nl_socket_alloc();
 	if (!nl->sock) {
-		fprintf(stderr, "iommu-reg: netlink: out of memory\n");
-		return IREG_EXIT_ERROR;
+		print_err(ENOMEM, "netlink");
+		return EXIT_ERROR;
 	}
 	err = genl_connect(nl->sock);
 	if (err) {
-		fprintf(stderr, "iommu-reg: netlink: %s\n", nl_geterror(err));
+		print_err(0, "netlink: %s", nl_geterror(err));
 		goto err_free;
 	}
 	/* Ask for the kernel's explanation with every error. */
@@ -63,54 +67,53 @@ int ireg_nl_open(struct ireg_nl *nl)
 		   &(int){ 1 }, sizeof(int));
 	nl->family = genl_ctrl_resolve(nl->sock, IOMMU_REG_GENL_NAME);
 	if (nl->family < 0) {
-		fprintf(stderr,
-			"iommu-reg: no netlink family '%s': the iommu_reg module is not loaded (insmod iommu_reg.ko)\n",
-			IOMMU_REG_GENL_NAME);
+		print_err(0, "no netlink family '%s': the iommu_reg module is not loaded (insmod iommu_reg.ko)",
+			  IOMMU_REG_GENL_NAME);
 		nl_socket_free(nl->sock);
 		nl->sock = NULL;
-		return IREG_EXIT_UNSUPPORTED;
+		return EXIT_UNSUPPORTED;
 	}
-	return IREG_EXIT_OK;
+	return EXIT_OK;
 
 err_free:
 	nl_socket_free(nl->sock);
 	nl->sock = NULL;
-	return IREG_EXIT_ERROR;
+	return EXIT_ERROR;
 }
 
-void ireg_nl_close(struct ireg_nl *nl)
+void nl_conn_close(struct nl_conn *nl)
 {
 	if (nl->sock)
 		nl_socket_free(nl->sock);
 	nl->sock = NULL;
 }
 
-struct ireg_nl_call {
-	struct ireg_nl *nl;
-	ireg_nl_cb cb;
+struct nl_call {
+	struct nl_conn *nl;
+	nl_conn_cb cb;
 	void *arg;
 	int cb_ret;
 };
 
-static int ireg_nl_valid(struct nl_msg *msg, void *arg)
+static int nl_valid(struct nl_msg *msg, void *arg)
 {
-	struct ireg_nl_call *call = arg;
+	struct nl_call *call = arg;
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
 	struct nlattr *tb[IOMMU_REG_A_MAX + 1];
 
 	if (nla_parse(tb, IOMMU_REG_A_MAX, genlmsg_attrdata(gh, 0),
-		      genlmsg_attrlen(gh, 0), ireg_nl_policy))
+		      genlmsg_attrlen(gh, 0), nl_policy))
 		return NL_SKIP;
 	call->cb_ret = call->cb(tb, gh->cmd, call->arg);
 	return call->cb_ret ? NL_STOP : NL_OK;
 }
 
 /* The kernel's errno and, when it sent one, its extended-ack message. */
-static int ireg_nl_error(struct sockaddr_nl *nla __attribute__((unused)),
+static int nl_error(struct sockaddr_nl *nla __attribute__((unused)),
 			 struct nlmsgerr *e,
 			 void *arg)
 {
-	struct ireg_nl *nl = arg;
+	struct nl_conn *nl = arg;
 	struct nlmsghdr *nlh = (struct nlmsghdr *)e - 1;
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = {};
 	size_t skip = sizeof(*e);
@@ -131,54 +134,54 @@ static int ireg_nl_error(struct sockaddr_nl *nla __attribute__((unused)),
 	return NL_STOP;
 }
 
-static int ireg_nl_report(struct ireg_nl *nl, const char *what)
+static int nl_report(struct nl_conn *nl, const char *what)
 {
-	fprintf(stderr, "iommu-reg: %s: %s%s%s\n", what, strerror(nl->err),
-		nl->errmsg[0] ? ": " : "", nl->errmsg);
-	return IREG_EXIT_ERROR;
+	print_err(0, "%s: %s%s%s", what, strerror(nl->err),
+		  nl->errmsg[0] ? ": " : "", nl->errmsg);
+	return EXIT_ERROR;
 }
 
-static int ireg_nl_no_seq_check(struct nl_msg *msg __attribute__((unused)),
+static int nl_no_seq_check(struct nl_msg *msg __attribute__((unused)),
 				void *arg __attribute__((unused)))
 {
 	return NL_OK;
 }
 
-static int ireg_nl_run(struct ireg_nl *nl, struct ireg_nl_call *call,
+static int nl_run(struct nl_conn *nl, struct nl_call *call,
 		       const char *what, bool events)
 {
 	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
 	int err;
 
 	if (!cb)
-		return IREG_EXIT_ERROR;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ireg_nl_valid, call);
+		return EXIT_ERROR;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, nl_valid, call);
 	/* Events are not replies: they carry no sequence number of ours. */
 	if (events)
 		nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM,
-			  ireg_nl_no_seq_check, NULL);
-	nl_cb_err(cb, NL_CB_CUSTOM, ireg_nl_error, nl);
+			  nl_no_seq_check, NULL);
+	nl_cb_err(cb, NL_CB_CUSTOM, nl_error, nl);
 	err = nl_recvmsgs(nl->sock, cb);
 	nl_cb_put(cb);
 	if (nl->err)
-		return ireg_nl_report(nl, what);
+		return nl_report(nl, what);
 	if (err < 0 && !call->cb_ret) {
-		fprintf(stderr, "iommu-reg: %s: %s\n", what, nl_geterror(err));
-		return IREG_EXIT_ERROR;
+		print_err(0, "%s: %s", what, nl_geterror(err));
+		return EXIT_ERROR;
 	}
-	return call->cb_ret > 0 ? IREG_EXIT_OK : call->cb_ret < 0 ?
-	       -call->cb_ret : IREG_EXIT_OK;
+	return call->cb_ret > 0 ? EXIT_OK : call->cb_ret < 0 ?
+	       -call->cb_ret : EXIT_OK;
 }
 
-int ireg_nl_request(struct ireg_nl *nl, uint8_t cmd, bool dump,
-		    uint32_t container, uint32_t pid, ireg_nl_cb cb, void *arg)
+int nl_conn_request(struct nl_conn *nl, uint8_t cmd, bool dump,
+		    uint32_t container, uint32_t pid, nl_conn_cb cb, void *arg)
 {
-	struct ireg_nl_call call = { .nl = nl, .cb = cb, .arg = arg };
+	struct nl_call call = { .nl = nl, .cb = cb, .arg = arg };
 	struct nl_msg *msg = nlmsg_alloc();
 	int err;
 
 	if (!msg)
-		return IREG_EXIT_ERROR;
+		return EXIT_ERROR;
 	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
 			 dump ? NLM_F_DUMP : NLM_F_ACK, cmd,
 			 IOMMU_REG_GENL_VERSION) ||
@@ -186,42 +189,129 @@ int ireg_nl_request(struct ireg_nl *nl, uint8_t cmd, bool dump,
 				      container)) ||
 	    (pid && nla_put_u32(msg, IOMMU_REG_A_PID, pid))) {
 		nlmsg_free(msg);
-		return IREG_EXIT_ERROR;
+		return EXIT_ERROR;
 	}
 	err = nl_send_auto(nl->sock, msg);
 	nlmsg_free(msg);
 	if (err < 0) {
-		fprintf(stderr, "iommu-reg: netlink send: %s\n",
-			nl_geterror(err));
-		return IREG_EXIT_ERROR;
+		print_err(0, "netlink send: %s", nl_geterror(err));
+		return EXIT_ERROR;
 	}
-	return ireg_nl_run(nl, &call, "netlink request", false);
+	return nl_run(nl, &call, "netlink request", false);
 }
 
-int ireg_nl_listen(struct ireg_nl *nl, ireg_nl_cb cb, void *arg)
+int nl_conn_listen(struct nl_conn *nl, nl_conn_cb cb, void *arg)
 {
-	struct ireg_nl_call call = { .nl = nl, .cb = cb, .arg = arg };
+	struct nl_call call = { .nl = nl, .cb = cb, .arg = arg };
 	int grp, err;
 
 	grp = genl_ctrl_resolve_grp(nl->sock, IOMMU_REG_GENL_NAME,
 				    IOMMU_REG_GENL_MCGRP_EVENTS);
 	if (grp < 0) {
-		fprintf(stderr, "iommu-reg: no '%s' group: %s\n",
-			IOMMU_REG_GENL_MCGRP_EVENTS, nl_geterror(grp));
-		return IREG_EXIT_UNSUPPORTED;
+		print_err(0, "no '%s' group: %s", IOMMU_REG_GENL_MCGRP_EVENTS,
+			  nl_geterror(grp));
+		return EXIT_UNSUPPORTED;
 	}
 	err = nl_socket_add_membership(nl->sock, grp);
 	if (err) {
-		fprintf(stderr,
-			"iommu-reg: joining the events group: %s (needs CAP_SYS_ADMIN)\n",
-			nl_geterror(err));
-		return IREG_EXIT_ERROR;
+		print_err(0, "joining the events group: %s (needs CAP_SYS_ADMIN)",
+			  nl_geterror(err));
+		return EXIT_ERROR;
 	}
 	while (!call.cb_ret) {
-		int ret = ireg_nl_run(nl, &call, "netlink events", true);
+		int ret = nl_run(nl, &call, "netlink events", true);
 
 		if (ret)
 			return ret;
 	}
-	return call.cb_ret > 0 ? IREG_EXIT_OK : -call.cb_ret;
+	return call.cb_ret > 0 ? EXIT_OK : -call.cb_ret;
+}
+
+/* ---- show verbs ---- */
+
+void print_field(struct nlattr **tb, const struct nl_field *f)
+{
+	const struct nlattr *a = tb[f->attr];
+	int type = nl_policy[f->attr].type;
+	bool text = type == NLA_STRING || (f->flags & NL_FIELD_HEX);
+	uint64_t val = 0;
+	char fmt[48];
+
+	if (!a && !(f->flags & NL_FIELD_ZERO))
+		return;
+	snprintf(fmt, sizeof(fmt), "%s %s", f->label ? f->label : f->key,
+		 text ? "%s" : "%llu");
+	if (type == NLA_STRING) {
+		print_str(f->key, fmt, nla_get_string((struct nlattr *)a));
+		return;
+	}
+	if (a)
+		val = type == NLA_U8 ? nla_get_u8((struct nlattr *)a) :
+		      type == NLA_U32 ? nla_get_u32((struct nlattr *)a) :
+		      nla_get_u64((struct nlattr *)a);
+	if (f->flags & NL_FIELD_HEX)
+		print_hex(f->key, fmt, val);
+	else
+		print_uint(f->key, fmt, val);
+}
+
+void print_fields(struct nlattr **tb, const struct nl_field *f, size_t n)
+{
+	while (n--)
+		print_field(tb, f++);
+}
+
+void print_attr(struct nlattr **tb, int attr, const char *key,
+		unsigned int flags)
+{
+	const struct nl_field f = NL_FIELD(attr, key, flags);
+
+	print_field(tb, &f);
+}
+
+/* As the kernel puts them: a container's owner, then a region. */
+static const struct nl_field owner_fields[] = {
+	NL_FIELD(IOMMU_REG_A_CONTAINER_ID, "container", 0),
+	NL_FIELD(IOMMU_REG_A_PID, "pid", 0),
+	NL_FIELD(IOMMU_REG_A_COMM, "comm", 0),
+};
+
+static const struct nl_field region_fields[] = {
+	NL_FIELD(IOMMU_REG_A_HANDLE, "handle", 0),
+	NL_FIELD(IOMMU_REG_A_VADDR, "vaddr", NL_FIELD_HEX),
+	NL_FIELD(IOMMU_REG_A_SIZE, "size", 0),
+};
+
+void print_owner(struct nlattr **tb, bool region)
+{
+	print_fields(tb, owner_fields, ARRAY_SIZE(owner_fields));
+	if (region)
+		print_fields(tb, region_fields, ARRAY_SIZE(region_fields));
+}
+
+int nl_show(struct tool *t, uint8_t cmd, nl_conn_cb cb, bool by_container)
+{
+	unsigned long long pid = 0, container = 0;
+	struct nl_conn nl;
+	const char *w;
+	int ret;
+
+	while ((w = arg_next(t))) {
+		if (!strcmp(w, "pid"))
+			ret = arg_number(t, w, 1, UINT32_MAX, &pid);
+		else if (by_container && !strcmp(w, "container"))
+			ret = arg_number(t, w, 1, UINT32_MAX, &container);
+		else
+			return cmd_usage_error(t, "unknown argument '%s'", w);
+		if (ret)
+			return ret;
+	}
+	ret = nl_conn_open(&nl);
+	if (ret)
+		return ret;
+	print_open_array(NULL);
+	ret = nl_conn_request(&nl, cmd, true, container, pid, cb, NULL);
+	print_close();
+	nl_conn_close(&nl);
+	return ret;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * PCI devices through sysfs (<root>/bus/pci/devices/<BDF>/...).
+ * PCI devices through sysfs (<root>/bus/pci/devices/<BDF>/...), the
+ * tree libiommureg reads: its paths and its sysfs reader.
  *
  * A BDF here is always the normalised sysfs name, "dddd:bb:dd.f" in
  * lower case, as ireg_pci_bdf_parse() returns it.  Since that only
@@ -15,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +24,9 @@
 
 #include <linux/pci_regs.h>
 
+#include "pci_internal.h"
 #include "pci.h"
+#include "print.h"
 
 #ifndef PCI_PASID_CAP_WIDTH
 #define PCI_PASID_CAP_WIDTH	0x1f00
@@ -46,65 +48,18 @@ static const struct {
 
 /* ---- sysfs ---- */
 
-static __printf(2, 3) int path_fmt(char *path, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(path, PATH_MAX, fmt, ap);
-	va_end(ap);
-	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
-}
-
-int pci_dev_path(const struct ireg *ir, char *path, const char *bdf,
-		 const char *attr)
-{
-	return path_fmt(path, "%s/bus/pci/devices/%s%s%s", ir->sysfs_root, bdf,
-			attr ? "/" : "", attr ? attr : "");
-}
-
-int pci_bus_path(const struct ireg *ir, char *path, const char *attr)
-{
-	return path_fmt(path, "%s/bus/pci/%s", ir->sysfs_root, attr);
-}
-
-int sysfs_read(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		return n;
-	}
-	close(fd);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
-	return 0;
-}
-
 static int sysfs_read_hex(const char *path, unsigned int *val)
 {
-	char buf[32], *end;
 	unsigned long v;
+	char buf[32];
 	int ret;
 
-	ret = sysfs_read(path, buf, sizeof(buf));
-	if (ret)
-		return ret;
-	errno = 0;
-	v = strtoul(buf, &end, 16);
-	if (errno || end == buf || *end || v > UINT_MAX)
-		return -EINVAL;
-	*val = v;
-	return 0;
+	ret = __ireg_sysfs_read(path, buf, sizeof(buf));
+	if (!ret)
+		ret = __ireg_parse_ulong(buf, 16, UINT_MAX, &v);
+	if (!ret)
+		*val = v;
+	return ret;
 }
 
 /* ---- config space ---- */
@@ -297,13 +252,13 @@ out_close:
 
 /* ---- devices ---- */
 
-static int pci_dev_attr_hex(const struct ireg *ir, const char *bdf,
-			    const char *attr, unsigned int *val)
+static int pci_dev_attr_hex(const char *bdf, const char *attr,
+			    unsigned int *val)
 {
 	char path[PATH_MAX];
 	int ret;
 
-	ret = pci_dev_path(ir, path, bdf, attr);
+	ret = __ireg_pci_dev_path(path, bdf, attr);
 	if (ret)
 		return ret;
 	return sysfs_read_hex(path, val);
@@ -326,7 +281,7 @@ static int pci_dev_group(struct pci_dev *dev)
  * Fill @dev for @bdf.  -ENODEV if there is no such device; problems with
  * the config space only leave the capabilities unknown, with a warning.
  */
-int pci_dev_read(const struct ireg *ir, const char *bdf, struct pci_dev *dev)
+int pci_dev_read(const char *bdf, struct pci_dev *dev)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -336,17 +291,17 @@ int pci_dev_read(const struct ireg *ir, const char *bdf, struct pci_dev *dev)
 	memset(dev, 0, sizeof(*dev));
 	snprintf(dev->bdf, sizeof(dev->bdf), "%s", bdf);
 
-	ret = pci_dev_path(ir, path, bdf, NULL);
+	ret = __ireg_pci_dev_path(path, bdf, NULL);
 	if (ret)
 		return ret;
 	if (stat(path, &st))
 		return errno == ENOENT ? -ENODEV : -errno;
 
-	ret = pci_dev_attr_hex(ir, bdf, "vendor", &dev->vendor);
+	ret = pci_dev_attr_hex(bdf, "vendor", &dev->vendor);
 	if (!ret)
-		ret = pci_dev_attr_hex(ir, bdf, "device", &dev->device);
+		ret = pci_dev_attr_hex(bdf, "device", &dev->device);
 	if (!ret)
-		ret = pci_dev_attr_hex(ir, bdf, "class", &dev->class);
+		ret = pci_dev_attr_hex(bdf, "class", &dev->class);
 	if (ret)	/* the device went away while we looked */
 		return ret == -ENOENT ? -ENODEV : ret;
 
@@ -362,14 +317,14 @@ int pci_dev_read(const struct ireg *ir, const char *bdf, struct pci_dev *dev)
 	if (ret)
 		return ret;
 
-	ret = pci_dev_path(ir, path, bdf, "config");
+	ret = __ireg_pci_dev_path(path, bdf, "config");
 	if (!ret)
 		ret = pci_config_read(path, &dev->caps);
 	if (ret) {
 		pci_caps_parse(NULL, 0, 0, &dev->caps);
-		ireg_warnx("%s: %s", path, strerror(-ret));
+		print_warn("%s: %s", path, strerror(-ret));
 	} else if (dev->caps.problem) {
-		ireg_warnx("%s: %s at 0x%x", bdf, dev->caps.problem,
+		print_warn("%s: %s at 0x%x", bdf, dev->caps.problem,
 			   dev->caps.problem_pos);
 	}
 	return 0;

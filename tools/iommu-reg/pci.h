@@ -4,8 +4,8 @@
  * in the config space file.  BDF names, the driver and iommu_group links
  * and moving devices between drivers are libiommureg's (iommureg/pci.h).
  */
-#ifndef IREG_PCI_H
-#define IREG_PCI_H
+#ifndef PCI_H
+#define PCI_H
 
 #include <limits.h>
 #include <stdbool.h>
@@ -14,7 +14,7 @@
 
 #include <iommureg/pci.h>
 
-#include "ireg.h"
+#include "tool.h"
 
 /*
  * What the config space says about a capability.  UNKNOWN is not ABSENT:
@@ -56,17 +56,11 @@ struct pci_dev {
 void pci_caps_parse(const uint8_t *cfg, size_t len, size_t size,
 		    struct pci_caps *caps);
 
-int pci_dev_read(const struct ireg *ir, const char *bdf, struct pci_dev *dev);
-
 /*
- * Paths under the sysfs root.  All return 0 or -ENAMETOOLONG; @path must
- * hold PATH_MAX bytes.
+ * Fill @dev for @bdf (normalised).  -ENODEV if there is no such device;
+ * problems with the config space only leave the capabilities unknown,
+ * with a warning.
  */
-int pci_dev_path(const struct ireg *ir, char *path, const char *bdf,
-		 const char *attr);
-int pci_bus_path(const struct ireg *ir, char *path, const char *attr);
+int pci_dev_read(const char *bdf, struct pci_dev *dev);
 
-/* A small file without its trailing newline; 0 or -errno. */
-int sysfs_read(const char *path, char *buf, size_t size);
-
-#endif /* IREG_PCI_H */
+#endif /* PCI_H */

@@ -9,12 +9,12 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ireg.h"
 #include "print.h"
 
 #define JSON_MAX_DEPTH	16
@@ -123,8 +123,8 @@ static void line_reserve(size_t more)
 		return;
 	line.buf = realloc(line.buf, cap);
 	if (!line.buf) {
-		perror("iommu-reg");
-		exit(1);
+		print_err(ENOMEM, "output line");
+		exit(EXIT_ERROR);
 	}
 	line.cap = cap;
 }
@@ -208,49 +208,31 @@ static void json_newline(int depth)
 
 static void json_string(const char *str)
 {
+	/* The short escapes of RFC 8259; other controls are \u00XX. */
+	static const char plain[] = "\"\\\b\f\n\r\t";
+	static const char escaped[] = "\"\\bfnrt";
 	const unsigned char *s = (const unsigned char *)str;
 
 	putchar('"');
 	while (*s) {
-		size_t n;
+		const char *e = strchr(plain, *s);
+		size_t n = 1;
 
-		switch (*s) {
-		case '"':
-			fputs("\\\"", stdout);
-			break;
-		case '\\':
-			fputs("\\\\", stdout);
-			break;
-		case '\b':
-			fputs("\\b", stdout);
-			break;
-		case '\f':
-			fputs("\\f", stdout);
-			break;
-		case '\n':
-			fputs("\\n", stdout);
-			break;
-		case '\r':
-			fputs("\\r", stdout);
-			break;
-		case '\t':
-			fputs("\\t", stdout);
-			break;
-		default:
-			if (*s < 0x20) {
-				printf("\\u%04x", *s);
-				break;
-			}
+		if (e) {
+			putchar('\\');
+			putchar(escaped[e - plain]);
+		} else if (*s < 0x20) {
+			printf("\\u%04x", *s);
+		} else {
 			n = utf8_len(s);
-			if (!n) {
+			if (n) {
+				fwrite(s, 1, n, stdout);
+			} else {	/* not UTF-8: the byte is U+FFFD */
 				fputs("\\ufffd", stdout);
-				break;
+				n = 1;
 			}
-			fwrite(s, 1, n, stdout);
-			s += n;
-			continue;
 		}
-		s++;
+		s += n;
 	}
 	putchar('"');
 }
@@ -329,38 +311,77 @@ void print_str(const char *key, const char *fmt, const char *val)
 	}
 }
 
-void print_uint(const char *key, const char *fmt, unsigned long long val)
+/*
+ * A value that is @json as it stands in JSON; in text, @fmt's one
+ * conversion takes the argument after @json.
+ */
+static void value(const char *key, const char *fmt, const char *json, ...)
 {
+	va_list ap;
+
 	if (!wanted(key, fmt))
 		return;
 	if (pr.json) {
 		json_member(key);
-		printf("%llu", val);
-	} else {
-		text(fmt, val);
+		fputs(json, stdout);
+		return;
 	}
+	va_start(ap, json);
+	text_field(fmt, ap);
+	va_end(ap);
+}
+
+void print_uint(const char *key, const char *fmt, unsigned long long val)
+{
+	char json[24];
+
+	snprintf(json, sizeof(json), "%llu", val);
+	value(key, fmt, json, val);
 }
 
 void print_bool(const char *key, const char *fmt, bool val)
 {
-	if (!wanted(key, fmt))
-		return;
-	if (pr.json) {
-		json_member(key);
-		fputs(val ? "true" : "false", stdout);
-	} else {
-		text(fmt, val ? "yes" : "no");
-	}
+	value(key, fmt, val ? "true" : "false", val ? "yes" : "no");
 }
 
 void print_null(const char *key, const char *fmt, const char *txt)
 {
-	if (!wanted(key, fmt))
-		return;
-	if (pr.json) {
-		json_member(key);
-		fputs("null", stdout);
-	} else {
-		text(fmt, txt);
-	}
+	value(key, fmt, "null", txt);
+}
+
+void print_hex(const char *key, const char *fmt, uint64_t val)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, val);
+	print_str(key, fmt, buf);
+}
+
+/* ---- errors ---- */
+
+void print_verr(const char *prefix, int errnum, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "iommu-reg: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	if (errnum)
+		fprintf(stderr, ": %s", strerror(errnum));
+	fputc('\n', stderr);
+}
+
+void print_err(int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_verr("", errnum, fmt, ap);
+	va_end(ap);
+}
+
+void print_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	print_verr("warning: ", 0, fmt, ap);
+	va_end(ap);
 }

@@ -18,10 +18,14 @@
  * line with -p), print_nl() ends the line.  Trailing blanks from padded
  * formats are trimmed.  JSON output is compact, or indented with -p.
  */
-#ifndef IREG_PRINT_H
-#define IREG_PRINT_H
+#ifndef PRINT_H
+#define PRINT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "tool.h"
 
 void print_init(bool json, bool pretty);
 /* Flush stdout; 0, or -errno if writing it failed. */
@@ -38,7 +42,21 @@ void print_bool(const char *key, const char *fmt, bool val);
 /* JSON null; text prints @text through @fmt ("none", "unknown"). */
 void print_null(const char *key, const char *fmt, const char *text);
 
+/* A 64-bit value as "0x..." (addresses, IOVAs). */
+void print_hex(const char *key, const char *fmt, uint64_t val);
+
 void print_br(void);
 void print_nl(void);
 
-#endif /* IREG_PRINT_H */
+/*
+ * The one error path: "iommu-reg: <@prefix><message>[: <strerror(@errnum)>]"
+ * on stderr; no strerror() when @errnum is 0.
+ */
+__printf(3, 0)
+void print_verr(const char *prefix, int errnum, const char *fmt, va_list ap);
+/* print_verr() without a prefix. */
+__printf(2, 3) void print_err(int errnum, const char *fmt, ...);
+/* print_verr() with the prefix "warning: ". */
+__printf(1, 2) void print_warn(const char *fmt, ...);
+
+#endif /* PRINT_H */

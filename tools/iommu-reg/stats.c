@@ -1,35 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * stats: the module's global counters, from the netlink family.
+ *
+ *	iommu-reg stats [show]
  */
 #include <stdio.h>
 
-#include "ireg.h"
+#include "tool.h"
 #include <linux/iommu_reg.h>
 #include "nl.h"
 #include "print.h"
 
-static const struct {
-	int attr;
-	const char *key;
-	const char *fmt;
-} ireg_stats[] = {
-	{ IOMMU_REG_STAT_CONTAINERS, "containers", "containers %llu" },
-	{ IOMMU_REG_STAT_GROUPS, "groups", "groups %llu" },
-	{ IOMMU_REG_STAT_REGIONS, "regions", "regions %llu" },
-	{ IOMMU_REG_STAT_MAPPINGS, "mappings", "mappings %llu" },
-	{ IOMMU_REG_STAT_PINNED_PAGES, "pinned_pages", "pinned_pages %llu" },
-	{ IOMMU_REG_STAT_MAPPED_BYTES, "mapped_bytes", "mapped_bytes %llu" },
-	{ IOMMU_REG_STAT_INVALIDATIONS, "invalidations", "invalidations %llu" },
-	{ IOMMU_REG_STAT_FAIL_NOMEM, "fail_nomem", "fail_nomem %llu" },
-	{ IOMMU_REG_STAT_FAIL_FAULT, "fail_fault", "fail_fault %llu" },
-	{ IOMMU_REG_STAT_FAIL_NOSPC, "fail_nospc", "fail_nospc %llu" },
-	{ IOMMU_REG_STAT_FAIL_INVAL, "fail_inval", "fail_inval %llu" },
-	{ IOMMU_REG_STAT_FAIL_OTHER, "fail_other", "fail_other %llu" },
+/* JSON keys (and text labels), in attribute order from the first. */
+#define STAT_FIRST	IOMMU_REG_STAT_CONTAINERS
+static const char *const stat_keys[] = {
+	"containers", "groups", "regions", "mappings", "pinned_pages",
+	"mapped_bytes", "invalidations", "fail_nomem", "fail_fault",
+	"fail_nospc", "fail_inval", "fail_other",
 };
+_Static_assert(ARRAY_SIZE(stat_keys) == IOMMU_REG_STAT_MAX - STAT_FIRST + 1,
+	       "a counter without a key");
 
-static int stats_print(struct nlattr **tb, uint8_t cmd __attribute__((unused)),
-			void *arg __attribute__((unused)))
+static int stats_print(struct nlattr **tb,
+		       uint8_t cmd __attribute__((unused)),
+		       void *arg __attribute__((unused)))
 {
 	struct nlattr *st[IOMMU_REG_STAT_MAX + 1];
 	unsigned int i;
@@ -37,15 +31,17 @@ static int stats_print(struct nlattr **tb, uint8_t cmd __attribute__((unused)),
 	if (!tb[IOMMU_REG_A_STATS] ||
 	    nla_parse_nested(st, IOMMU_REG_STAT_MAX, tb[IOMMU_REG_A_STATS],
 			     NULL))
-		return -IREG_EXIT_ERROR;
+		return -EXIT_ERROR;
 	print_open_obj(NULL);
-	for (i = 0; i < ARRAY_SIZE(ireg_stats); i++) {
-		if (!st[ireg_stats[i].attr])
+	for (i = 0; i < ARRAY_SIZE(stat_keys); i++) {
+		char fmt[32];
+
+		if (!st[STAT_FIRST + i])
 			continue;
-		print_uint(ireg_stats[i].key, ireg_stats[i].fmt,
-			   nla_get_u64(st[ireg_stats[i].attr]));
+		snprintf(fmt, sizeof(fmt), "%s %%llu", stat_keys[i]);
+		print_uint(stat_keys[i], fmt, nla_get_u64(st[STAT_FIRST + i]));
 		/* Gauges on the first line, failure counts on the second. */
-		if (ireg_stats[i].attr == IOMMU_REG_STAT_INVALIDATIONS)
+		if (STAT_FIRST + i == IOMMU_REG_STAT_INVALIDATIONS)
 			print_nl();
 	}
 	print_nl();
@@ -53,20 +49,24 @@ static int stats_print(struct nlattr **tb, uint8_t cmd __attribute__((unused)),
 	return 1;
 }
 
-int cmd_stats(struct ireg *ir)
+static int stats_show(struct tool *t)
 {
-	struct ireg_nl nl;
+	struct nl_conn nl;
 	int ret;
 
-	if (cmd_want_help(ir))
-		return cmd_help_leaf(ir);
-	if (!arg_none(ir))
-		return cmd_usage_error(ir, "unexpected '%s'", arg_peek(ir));
-	ret = ireg_nl_open(&nl);
+	ret = arg_end(t);
 	if (ret)
 		return ret;
-	ret = ireg_nl_request(&nl, IOMMU_REG_CMD_STATS_GET, false, 0, 0,
+	ret = nl_conn_open(&nl);
+	if (ret)
+		return ret;
+	ret = nl_conn_request(&nl, IOMMU_REG_CMD_STATS_GET, false, 0, 0,
 			      stats_print, NULL);
-	ireg_nl_close(&nl);
+	nl_conn_close(&nl);
 	return ret;
 }
+
+const struct cmd stats_cmds[] = {
+	CMD_VERB("show", stats_show, "", "show the module's counters"),
+	{ NULL }
+};

@@ -3,9 +3,9 @@
  * sva: what the kernel reports about SVA (shared virtual addressing) for
  * devices, through IOMMU_REG_SVA_INFO.
  *
- *	iommu-reg sva BDF [BDF...]
+ *	iommu-reg dev sva BDF [BDF...]
  *
- * "devices" reads PCIe capabilities from config space and needs no
+ * "dev show" reads PCIe capabilities from config space and needs no
  * container.  The kernel's report also says whether the path's ACS and
  * TLP prefixes allow PASID, whether the IOMMU driver implements SVA, and
  * what enabling the IOPF and SVA features really returned: that needs
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "iommureg.h"
-#include "ireg.h"
+#include "tool.h"
 #include "print.h"
 
 #define SVA_MAX_DEVS	64
@@ -89,46 +89,33 @@ static void print_sva_dev(const struct iommu_reg_sva_device *d)
 	print_nl();
 }
 
-int cmd_sva(struct ireg *ir)
+int dev_sva(struct tool *t)
 {
 	struct iommu_reg_sva_device devs[SVA_MAX_DEVS];
-	char bdf[IREG_PCI_BDF_SIZE];
+	char bdfs[SVA_MAX_DEVS][IREG_PCI_BDF_SIZE];
+	char *names[SVA_MAX_DEVS];
 	struct ireg_ctx *ctx;
-	const char *w;
-	int i, n, ret, fd;
+	int i, n, ret;
 
-	if (cmd_want_help(ir))
-		return cmd_help_leaf(ir);
-	if (arg_none(ir))
-		return cmd_usage_error(ir, "missing BDF");
-	for (i = 0; i < ir->argc; i++)
-		if (ireg_pci_bdf_parse(ir->argv[i], bdf, sizeof(bdf)))
-			return cmd_usage_error(ir, "invalid BDF '%s'",
-					       ir->argv[i]);
+	if (arg_none(t))
+		return cmd_usage_error(t, "missing BDF");
+	for (n = 0; !arg_none(t); n++) {
+		if (n == SVA_MAX_DEVS)
+			return cmd_usage_error(t, "more than %d devices",
+					       SVA_MAX_DEVS);
+		ret = arg_bdf(t, bdfs[n]);
+		if (ret)
+			return ret;
+		names[n] = bdfs[n];
+	}
 
-	ret = ireg_ctx_open(&ctx, 0);
-	if (ret) {
-		ireg_errx("%s",
-			  ret == -ENOENT ? "/dev/vfio/vfio missing: load vfio (modprobe vfio-pci)" :
-			  ret == -ENODEV ? "the iommu_reg module is not loaded" :
-			  strerror(-ret));
-		return ret == -ENOENT || ret == -ENODEV ?
-		       IREG_EXIT_UNSUPPORTED : IREG_EXIT_ERROR;
-	}
-	while ((w = arg_next(ir))) {
-		ireg_pci_bdf_parse(w, bdf, sizeof(bdf));
-		fd = ireg_device_open(ctx, bdf);
-		if (fd < 0) {
-			ireg_errx("%s", ireg_ctx_errmsg(ctx));
-			ret = fd == -ENODEV ? IREG_EXIT_UNSUPPORTED :
-			      IREG_EXIT_ERROR;
-			goto out;
-		}
-	}
+	ret = ctx_open(&ctx, names, n);
+	if (ret)
+		return ret;
 	n = ireg_sva_info(ctx, NULL, devs, SVA_MAX_DEVS);
 	if (n < 0) {
-		ireg_errx("%s", ireg_ctx_errmsg(ctx));
-		ret = n == -ENOTTY ? IREG_EXIT_UNSUPPORTED : IREG_EXIT_ERROR;
+		print_err(0, "%s", ireg_ctx_errmsg(ctx));
+		ret = n == -ENOTTY ? EXIT_UNSUPPORTED : EXIT_ERROR;
 		goto out;
 	}
 	if (n > SVA_MAX_DEVS)
@@ -138,7 +125,7 @@ int cmd_sva(struct ireg *ir)
 	for (i = 0; i < n; i++)
 		print_sva_dev(&devs[i]);
 	print_close();
-	ret = IREG_EXIT_OK;
+	ret = EXIT_OK;
 out:
 	ireg_ctx_close(ctx);
 	return ret;

@@ -267,12 +267,28 @@ def expect(res, rc, err=None):
     return out
 
 
+def expect_refused(fs, args, rc, err, bdf, driver):
+    """The tool refuses with @rc and @err, and @bdf stays on @driver."""
+    res = run(fs, *args)
+    expect(res, rc, err)
+    check(fs.driver_of(bdf) == driver, "driver changed")
+    return res
+
+
 def devices_json(fs, *args):
-    out = expect(run(fs, "-j", "devices", *args), EXIT_OK)
+    out = expect(run(fs, "-j", "dev", "show", *args), EXIT_OK)
     try:
         return {d["bdf"]: d for d in json.loads(out)}
     except ValueError as e:
         raise AssertionError("invalid JSON (%s): %r" % (e, out))
+
+
+def one_device(fs, bdf, caps=("pcie", "ats", "pri", "acs", "pasid")):
+    """dev show BDF in JSON: the device's @caps, and stderr."""
+    rc, out, err = run(fs, "-j", "dev", "show", bdf)
+    check(rc == EXIT_OK, "exit %d" % rc)
+    d = json.loads(out)[0]
+    return {k: d[k] for k in caps}, err
 
 
 TESTS = []
@@ -292,7 +308,7 @@ KEYS = {"bdf", "vendor", "device", "class", "name", "driver", "iommu_group",
 @test
 def devices_json_parses_and_is_sorted(top):
     fs = devices_tree(top)
-    out = expect(run(fs, "-j", "devices"), EXIT_OK)
+    out = expect(run(fs, "-j", "dev", "show"), EXIT_OK)
     devs = json.loads(out)
     check(isinstance(devs, list), "not a list")
     check([d["bdf"] for d in devs] ==
@@ -329,41 +345,33 @@ def devices_short_config_is_unknown(top):
     check(d["driver"] == "virtio-pci", "driver %r" % d["driver"])
 
 
-@test
-def devices_looping_lists_terminate(top):
-    fs = devices_tree(top)
-    rc, out, err = run(fs, "-j", "devices", "0000:00:04.0")
-    check(rc == EXIT_OK, "exit %d" % rc)
-    d = json.loads(out)[0]
-    got = {k: d[k] for k in ("pcie", "ats", "pri", "acs", "pasid")}
-    check(got == {"pcie": True, "ats": True, "pri": True, "acs": False,
-                  "pasid": False}, "got %r" % got)
-    check("0000:00:04.0: capability list loops at 0x40" in err,
-          "no loop warning: %r" % err)
+# Malformed capability lists: what is found before the fault, and the
+# warning, one test each.
+CAPS_CASES = (
+    ("devices_looping_lists_terminate", "0000:00:04.0",
+     {"pcie": True, "ats": True, "pri": True, "acs": False, "pasid": False},
+     "0000:00:04.0: capability list loops at 0x40"),
+    ("devices_bad_pointers_stop", "0000:00:05.0",
+     {"pcie": False, "ats": False, "pri": False, "acs": True,
+      "pasid": False},
+     "capability pointer out of range at 0x20"),
+    ("devices_truncated_pasid", "0000:00:06.0",
+     {"pasid": {"width": 5, "exec": False, "priv": True}},
+     "PASID capability truncated at 0xffc"),
+)
 
 
-@test
-def devices_bad_pointers_stop(top):
-    fs = devices_tree(top)
-    rc, out, err = run(fs, "-j", "devices", "0000:00:05.0")
-    check(rc == EXIT_OK, "exit %d" % rc)
-    d = json.loads(out)[0]
-    got = {k: d[k] for k in ("pcie", "ats", "pri", "acs", "pasid")}
-    check(got == {"pcie": False, "ats": False, "pri": False, "acs": True,
-                  "pasid": False}, "got %r" % got)
-    check("capability pointer out of range at 0x20" in err,
-          "no warning: %r" % err)
+def caps_test(name, bdf, want, warning):
+    def fn(top):
+        got, err = one_device(devices_tree(top), bdf, tuple(want))
+        check(got == want, "got %r" % got)
+        check(warning in err, "no warning %r: %r" % (warning, err))
+    fn.__name__ = name
+    return test(fn)
 
 
-@test
-def devices_truncated_pasid(top):
-    fs = devices_tree(top)
-    rc, out, err = run(fs, "-j", "devices", "0000:00:06.0")
-    check(rc == EXIT_OK, "exit %d" % rc)
-    d = json.loads(out)[0]
-    check(d["pasid"] == {"width": 5, "exec": False, "priv": True},
-          "pasid %r" % d["pasid"])
-    check("PASID capability truncated at 0xffc" in err, "stderr %r" % err)
+for case in CAPS_CASES:
+    caps_test(*case)
 
 
 @test
@@ -384,8 +392,8 @@ def devices_json_escapes_strings(top):
 @test
 def devices_pretty_json_same_data(top):
     fs = devices_tree(top)
-    compact = expect(run(fs, "-j", "devices"), EXIT_OK)
-    pretty = expect(run(fs, "-j", "-p", "devices"), EXIT_OK)
+    compact = expect(run(fs, "-j", "dev", "show"), EXIT_OK)
+    pretty = expect(run(fs, "-j", "-p", "dev", "show"), EXIT_OK)
     check(json.loads(compact) == json.loads(pretty), "data differs")
     check(len(compact.splitlines()) == 1, "compact JSON is not one line")
     check(pretty.splitlines()[1].startswith("    {"), "not indented")
@@ -394,7 +402,7 @@ def devices_pretty_json_same_data(top):
 @test
 def devices_text(top):
     fs = devices_tree(top)
-    out = expect(run(fs, "devices"), EXIT_OK)
+    out = expect(run(fs, "dev", "show"), EXIT_OK)
     lines = out.splitlines()
     check(len(lines) == 7, "%d lines" % len(lines))
     check(lines[0] == "0000:00:01.0 8086:10d3 class 020000 driver e1000e"
@@ -412,7 +420,7 @@ def devices_text(top):
 @test
 def devices_pretty_text(top):
     fs = devices_tree(top)
-    out = expect(run(fs, "-p", "devices", "00:02.0"), EXIT_OK)
+    out = expect(run(fs, "-p", "dev", "show", "00:02.0"), EXIT_OK)
     want = ("0000:00:02.0 1234:11e8 class 00ff00\n"
             "\tdriver none       iommu_group 2\n"
             "\tpcie no  ats no  pri no  acs no  pasid no name edu\n")
@@ -424,13 +432,13 @@ def devices_bdf_forms(top):
     fs = devices_tree(top)
     devs = devices_json(fs, "00:01.0")
     check(list(devs) == ["0000:00:01.0"], "got %r" % list(devs))
-    expect(run(fs, "devices", "0000:00:1F.0"), EXIT_ERROR,
+    expect(run(fs, "dev", "show", "0000:00:1F.0"), EXIT_ERROR,
            "iommu-reg: 0000:00:1f.0: No such device")
 
 
 @test
 def devices_unknown_bdf(top):
-    out = expect(run(devices_tree(top), "devices", "0000:00:1f.0"),
+    out = expect(run(devices_tree(top), "dev", "show", "0000:00:1f.0"),
                  EXIT_ERROR, "iommu-reg: 0000:00:1f.0: No such device\n")
     check(out == "", "stdout %r" % out)
 
@@ -440,22 +448,23 @@ def devices_invalid_bdf(top):
     fs = devices_tree(top)
     for bad in ("zz", "0000:00:20.0", "0000:00:01.8", "00:01.0x",
                 "../../x", "0:00:01.0", ""):
-        expect(run(fs, "devices", bad), EXIT_USAGE, "invalid BDF")
+        expect(run(fs, "dev", "show", bad), EXIT_USAGE, "invalid BDF")
 
 
 @test
 def devices_empty_and_missing_bus(top):
     fs = FakeSys(top)
-    check(expect(run(fs, "-j", "devices"), EXIT_OK) == "[]\n", "not []")
+    check(expect(run(fs, "-j", "dev", "show"), EXIT_OK) == "[]\n",
+          "not []")
     shutil.rmtree(fs.devices)
-    expect(run(fs, "devices"), EXIT_ERROR, "No such file or directory")
+    expect(run(fs, "dev", "show"), EXIT_ERROR, "No such file or directory")
 
 
 @test
 def devices_stdout_error(top):
     fs = devices_tree(top)
     with open("/dev/full", "w") as full:
-        expect(run(fs, "-j", "devices", stdout=full), EXIT_ERROR,
+        expect(run(fs, "-j", "dev", "show", stdout=full), EXIT_ERROR,
                "iommu-reg: stdout: No space left on device")
 
 
@@ -468,11 +477,21 @@ def usage_errors(top):
            "iommu-reg: unknown command 'frobnicate'")
     expect(run(fs, "-x"), EXIT_USAGE, "unknown option '-x'")
     expect(run(fs, "--bogus"), EXIT_USAGE, "unknown option '--bogus'")
-    expect(run(fs, "devices", "00:01.0", "extra"), EXIT_USAGE,
+    expect(run(fs, "dev", "show", "00:01.0", "extra"), EXIT_USAGE,
            "unexpected argument 'extra'")
-    for cmd in ("bind", "unbind"):
-        expect(run(fs, cmd), EXIT_USAGE, "missing BDF")
+    for verb in ("bind", "unbind", "sva"):
+        expect(run(fs, "dev", verb), EXIT_USAGE, "missing BDF")
     expect(run(fs, "version", "x"), EXIT_USAGE)
+    expect(run(fs, "dev", "frob"), EXIT_USAGE,
+           "iommu-reg: unknown verb 'frob'\nTry 'iommu-reg dev help'.")
+    expect(run(fs, "stats", "show", "x"), EXIT_USAGE,
+           "unexpected argument 'x'")
+
+
+OBJECTS = {"dev": ("show", "bind", "unbind", "sva"),
+           "region": ("show", "add"), "container": ("show",),
+           "stats": ("show",)}
+ALIASES = ("devices", "sva", "bind", "unbind", "register", "list")
 
 
 @test
@@ -480,30 +499,112 @@ def help_at_every_level(top):
     fs = FakeSys(top)
     for args in (["help"], ["-h"], ["--help"]):
         out = expect(run(fs, *args), EXIT_OK)
-        for word in ("devices", "bind", "unbind", "version", "-j"):
+        for word in list(OBJECTS) + ["monitor", "version", "-j"]:
             check(word in out, "%s: no %r" % (args, word))
-    for cmd in ("devices", "bind", "unbind", "version"):
+    for obj, verbs in OBJECTS.items():
+        out = expect(run(fs, obj, "help"), EXIT_OK)
+        check(out.startswith("Usage: iommu-reg [OPTIONS] %s VERB" % obj),
+              "%s help: %r" % (obj, out))
+        for verb in verbs:
+            check("\n  %s " % verb in out, "%s help: no %s" % (obj, verb))
+            out2 = expect(run(fs, obj, verb, "help"), EXIT_OK)
+            check(out2.startswith("Usage: iommu-reg [OPTIONS] %s %s" %
+                                  (obj, verb)), "%s %s help: %r" %
+                  (obj, verb, out2))
+    for cmd in ("monitor", "version"):
         out = expect(run(fs, cmd, "help"), EXIT_OK)
         check(out.startswith("Usage: iommu-reg [OPTIONS] " + cmd),
               "%s help: %r" % (cmd, out))
 
 
 @test
-def sva_usage(top):
-    fs = FakeSys(top)
-    expect(run(fs, "sva"), EXIT_USAGE, "missing BDF")
-    expect(run(fs, "sva", "00:01.0", "00:01.0.0"), EXIT_USAGE,
-           "invalid BDF '00:01.0.0'")
-    out = expect(run(fs, "sva", "help"), EXIT_OK)
-    check(out.startswith("Usage: iommu-reg [OPTIONS] sva BDF"), repr(out))
-    out = expect(run(fs, "help"), EXIT_OK)
-    check("sva" in out, "help: no sva")
+def help_lists_the_aliases_as_deprecated(top):
+    out = expect(run(FakeSys(top), "help"), EXIT_OK)
+    objects, _, aliases = out.partition("Deprecated aliases")
+    check(aliases, "no deprecated aliases section: %r" % out)
+    for alias in ALIASES:
+        check("\n  %s " % alias in aliases, "alias %s not listed" % alias)
+        check("\n  %s " % alias not in objects,
+              "alias %s listed with the objects" % alias)
+    for alias, now in (("devices", "dev show"), ("register", "region add"),
+                       ("list containers", "container show")):
+        check(alias in aliases and now in aliases,
+              "%s: not said what it is now" % alias)
 
 
 @test
-def default_command_is_devices(top):
+def aliases_do_what_the_verbs_do(top):
+    fs = vfio_tree(top, saved="e1000e")
+    for old, new in ((["devices"], ["dev", "show"]),
+                     (["devices", "00:01.0"], ["dev", "show", "00:01.0"]),
+                     (["bind", "0000:00:09.0"], ["dev", "bind", "0000:00:09.0"]),
+                     (["bind", "0000:00:01.0"], ["dev", "bind", "0000:00:01.0"]),
+                     (["unbind", "0000:00:01.0"],
+                      ["dev", "unbind", "0000:00:01.0"]),
+                     (["unbind", "0000:00:1f.0"],
+                      ["dev", "unbind", "0000:00:1f.0"]),
+                     (["sva"], ["dev", "sva"]),
+                     (["register"], ["region", "add"]),
+                     (["register", "00:01.0", "mem", "x"],
+                      ["region", "add", "00:01.0", "mem", "x"]),
+                     (["list", "pid", "x"], ["region", "show", "pid", "x"]),
+                     (["list", "regions", "pid", "x"],
+                      ["region", "show", "pid", "x"]),
+                     (["list", "containers", "pid", "x"],
+                      ["container", "show", "pid", "x"])):
+        for j in ([], ["-j"]):
+            got, want = run(fs, *(j + old)), run(fs, *(j + new))
+            # Usage errors name the words typed: compare the rest.
+            got = got[:2] + (got[2].split("\nTry")[0],)
+            want = want[:2] + (want[2].split("\nTry")[0],)
+            check(got == want, "%s: %r, %s: %r" % (old, got, new, want))
+
+
+@test
+def aliases_are_not_abbreviated(top):
     fs = devices_tree(top)
-    check(run(fs, "-j") == run(fs, "-j", "devices"), "differs")
+    for word in ("devi", "regis", "lis", "unbin", "bin"):
+        expect(run(fs, word), EXIT_USAGE, "unknown command '%s'" % word)
+
+
+@test
+def objects_and_verbs_abbreviate(top):
+    fs = devices_tree(top)
+    want = run(fs, "-j", "dev", "show", "00:01.0")
+    check(want[0] == EXIT_OK, "dev show: %r" % (want,))
+    for args in (["d", "s", "00:01.0"], ["de", "sh", "00:01.0"],
+                 ["dev", "show", "00:01.0"]):
+        check(run(fs, "-j", *args) == want, "%s differs" % args)
+    # The first match in table order: "s" is stats, not the alias sva.
+    check(run(fs, "s", "help")[1].startswith(
+        "Usage: iommu-reg [OPTIONS] stats VERB"), "s is not stats")
+    check(run(fs, "r", "help")[1].startswith(
+        "Usage: iommu-reg [OPTIONS] region VERB"), "r is not region")
+    expect(run(fs, "dev", "showx"), EXIT_USAGE, "unknown verb 'showx'")
+    expect(run(fs, ""), EXIT_USAGE, "unknown command ''")
+
+
+@test
+def default_verbs(top):
+    fs = devices_tree(top)
+    check(run(fs, "-j") == run(fs, "-j", "dev", "show"), "differs")
+    check(run(fs, "-j", "dev") == run(fs, "-j", "dev", "show"), "differs")
+    for obj in ("region", "container", "stats"):
+        check(run(fs, obj, "x")[2].startswith(
+            "iommu-reg: unknown verb 'x'"), "%s x" % obj)
+
+
+@test
+def sva_usage(top):
+    fs = FakeSys(top)
+    expect(run(fs, "dev", "sva"), EXIT_USAGE, "missing BDF")
+    expect(run(fs, "dev", "sva", "00:01.0", "00:01.0.0"), EXIT_USAGE,
+           "invalid BDF '00:01.0.0'")
+    out = expect(run(fs, "dev", "sva", "help"), EXIT_OK)
+    check(out.startswith("Usage: iommu-reg [OPTIONS] dev sva BDF"),
+          repr(out))
+    out = expect(run(fs, "dev", "help"), EXIT_OK)
+    check("sva" in out, "help: no sva")
 
 
 @test
@@ -516,6 +617,12 @@ def version(top):
                                          EXIT_OK)), "no JSON version")
 
 
+@test
+def bench_left_the_tool(top):
+    expect(run(FakeSys(top), "bench", "00:01.0", "00:02.0"), EXIT_USAGE,
+           "unknown command 'bench'")
+
+
 # ---- bind, unbind ----
 
 class Skip(Exception):
@@ -525,7 +632,7 @@ class Skip(Exception):
 @test
 def bind_needs_vfio_pci(top):
     fs = bind_tree(top, vfio=False)
-    expect(run(fs, "bind", "0000:00:01.0"), EXIT_UNSUPPORTED,
+    expect(run(fs, "dev", "bind", "0000:00:01.0"), EXIT_UNSUPPORTED,
            "iommu-reg: vfio-pci: driver not loaded (run 'modprobe "
            "vfio-pci')")
     check(fs.attr("0000:00:01.0", "driver_override") == "(null)\n",
@@ -536,19 +643,18 @@ def bind_needs_vfio_pci(top):
 @test
 def bind_unknown_bdf(top):
     fs = bind_tree(top)
-    expect(run(fs, "bind", "0000:00:1f.0"), EXIT_ERROR,
+    expect(run(fs, "dev", "bind", "0000:00:1f.0"), EXIT_ERROR,
            "iommu-reg: 0000:00:1f.0: No such device")
-    expect(run(fs, "unbind", "0000:00:1f.0"), EXIT_ERROR,
+    expect(run(fs, "dev", "unbind", "0000:00:1f.0"), EXIT_ERROR,
            "iommu-reg: 0000:00:1f.0: No such device")
-    expect(run(fs, "bind", "1f.0"), EXIT_USAGE, "invalid BDF")
+    expect(run(fs, "dev", "bind", "1f.0"), EXIT_USAGE, "invalid BDF")
 
 
 @test
 def bind_needs_iommu_group(top):
-    fs = bind_tree(top)
-    expect(run(fs, "bind", "0000:00:03.0"), EXIT_UNSUPPORTED,
-           "no IOMMU group")
-    check(fs.driver_of("0000:00:03.0") == "virtio-pci", "driver changed")
+    expect_refused(bind_tree(top), ("dev", "bind", "0000:00:03.0"),
+                   EXIT_UNSUPPORTED, "no IOMMU group", "0000:00:03.0",
+                   "virtio-pci")
 
 
 @test
@@ -564,7 +670,7 @@ def bind_not_permitted(top):
         tool = shutil.copy(TOOL, os.path.join(top, "iommu-reg"))
     os.makedirs(fs.state, mode=0o555)
     os.chmod(fs.state, 0o555)
-    res = run(fs, "bind", "0000:00:01.0", tool=tool, user=user)
+    res = run(fs, "dev", "bind", "0000:00:01.0", tool=tool, user=user)
     expect(res, EXIT_ERROR, "Permission denied")
     check("need root" in res[2], "no hint: %r" % res[2])
     check(fs.driver_of("0000:00:01.0") == "e1000e", "driver changed")
@@ -589,7 +695,7 @@ def vfio_tree(top, node=True, saved=None):
 @test
 def bind_rolls_back_when_vfio_pci_does_not_bind(top):
     fs = bind_tree(top)
-    res = run(fs, "bind", "0000:00:01.0")
+    res = run(fs, "dev", "bind", "0000:00:01.0")
     expect(res, EXIT_ERROR,
            "iommu-reg: 0000:00:01.0: vfio-pci did not bind (see dmesg)\n")
     check(res[2].count("\n") == 1, "more than the failure: %r" % res[2])
@@ -603,7 +709,7 @@ def bind_rolls_back_when_vfio_pci_does_not_bind(top):
 @test
 def bind_when_bound_reports_saved_driver(top):
     fs = vfio_tree(top, saved="e1000e")
-    out = expect(run(fs, "-j", "bind", "0000:00:09.0"), EXIT_OK)
+    out = expect(run(fs, "-j", "dev", "bind", "0000:00:09.0"), EXIT_OK)
     got = json.loads(out)
     check(got["previous_driver"] == "e1000e" and
           got["driver"] == "vfio-pci" and got["iommu_group"] == 9 and
@@ -615,16 +721,16 @@ def bind_when_bound_reports_saved_driver(top):
 @test
 def bind_needs_vfio_node(top):
     fs = vfio_tree(top, node=False)
-    expect(run(fs, "bind", "0000:00:09.0"), EXIT_ERROR,
+    expect(run(fs, "dev", "bind", "0000:00:09.0"), EXIT_ERROR,
            "iommu-reg: %s/vfio/9: No such file or directory" % fs.dev)
 
 
 @test
 def unbind_refuses_other_driver(top):
-    fs = bind_tree(top)
-    expect(run(fs, "unbind", "0000:00:01.0"), EXIT_ERROR,
-           "iommu-reg: 0000:00:01.0: bound to e1000e, not to vfio-pci")
-    check(fs.driver_of("0000:00:01.0") == "e1000e", "driver changed")
+    expect_refused(bind_tree(top), ("dev", "unbind", "0000:00:01.0"),
+                   EXIT_ERROR,
+                   "iommu-reg: 0000:00:01.0: bound to e1000e, not to vfio-pci",
+                   "0000:00:01.0", "e1000e")
 
 
 @test
@@ -634,7 +740,7 @@ def unbind_finishes_an_interrupted_one(top):
     fs.write(fs.state_file("0000:00:02.0"), "\n")
     fs.write(os.path.join(fs.devices, "0000:00:02.0", "driver_override"),
              "vfio-pci\n")
-    out = expect(run(fs, "-j", "unbind", "0000:00:02.0"), EXIT_OK)
+    out = expect(run(fs, "-j", "dev", "unbind", "0000:00:02.0"), EXIT_OK)
     check(json.loads(out) == {"bdf": "0000:00:02.0", "driver": None},
           "got %r" % out)
     check(fs.attr("0000:00:02.0", "driver_override") == "\n",
@@ -646,15 +752,18 @@ def unbind_finishes_an_interrupted_one(top):
 @test
 def unbind_still_bound(top):
     fs = vfio_tree(top, saved="e1000e")
-    expect(run(fs, "unbind", "0000:00:09.0"), EXIT_ERROR,
+    expect(run(fs, "dev", "unbind", "0000:00:09.0"), EXIT_ERROR,
            "iommu-reg: 0000:00:09.0: still bound to vfio-pci")
     check(os.path.exists(fs.state_file("0000:00:09.0")),
           "state file removed: unbind could not be run again")
 
 
-# ---- runner ----
-
 # ---- netlink commands without the module ----
+
+NETLINK_COMMANDS = (["stats"], ["stats", "show"], ["region"],
+                    ["region", "show"], ["container", "show"], ["monitor"],
+                    ["list"], ["list", "containers"])
+
 
 @test
 def netlink_commands_need_the_module(top):
@@ -662,7 +771,7 @@ def netlink_commands_need_the_module(top):
     if os.path.exists("/sys/module/iommu_reg"):
         raise Skip("iommu_reg is loaded on this host")
     fs = devices_tree(top)
-    for cmd in (["stats"], ["list"], ["list", "containers"], ["monitor"]):
+    for cmd in NETLINK_COMMANDS:
         expect(run(fs, *cmd), EXIT_UNSUPPORTED,
                "the iommu_reg module is not loaded")
 
@@ -670,17 +779,55 @@ def netlink_commands_need_the_module(top):
 @test
 def netlink_commands_usage(top):
     fs = devices_tree(top)
-    expect(run(fs, "list", "pid"), EXIT_USAGE, "'pid' needs a number")
-    expect(run(fs, "list", "pid", "x"), EXIT_USAGE, "bad pid 'x'")
+    for show in (["region", "show"], ["container", "show"], ["list"]):
+        expect(run(fs, *show, "pid"), EXIT_USAGE, "'pid' needs a number")
+        for bad in ("x", "0", "-1", "4294967296", "1x"):
+            expect(run(fs, *show, "pid", bad), EXIT_USAGE,
+                   "bad pid '%s'" % bad)
+    expect(run(fs, "region", "show", "container", "0"), EXIT_USAGE,
+           "bad container '0'")
+    expect(run(fs, "container", "show", "container", "1"), EXIT_USAGE,
+           "unknown argument 'container'")
     expect(run(fs, "list", "bogus"), EXIT_USAGE, "bogus")
     expect(run(fs, "monitor", "count", "0"), EXIT_USAGE, "bad count")
-    expect(run(fs, "register"), EXIT_USAGE, "which device?")
-    expect(run(fs, "register", "0000:00:01.0", "size", "5"), EXIT_USAGE,
-           "bad size")
-    expect(run(fs, "register", "0000:00:01.0", "mem", "x"), EXIT_USAGE,
-           "bad mem")
-    expect(run(fs, "bench", "0000:00:01.0"), EXIT_USAGE, "two devices")
+    expect(run(fs, "monitor", "count"), EXIT_USAGE, "'count' needs a number")
+    expect(run(fs, "monitor", "forever"), EXIT_USAGE,
+           "unknown argument 'forever'")
 
+
+@test
+def region_add_usage(top):
+    fs = devices_tree(top)
+    expect(run(fs, "region", "add"), EXIT_USAGE, "missing BDF")
+    expect(run(fs, "region", "add", "00:01.0.0"), EXIT_USAGE,
+           "invalid BDF '00:01.0.0'")
+    expect(run(fs, "region", "add", "0000:00:01.0", "mem", "x"),
+           EXIT_USAGE, "bad mem 'x' (4k, thp or hugetlb)")
+    expect(run(fs, "region", "add", "0000:00:01.0", "size"), EXIT_USAGE,
+           "'size' needs a size")
+    expect(run(fs, "region", "add", "0000:00:01.0", "size", "64K"),
+           EXIT_USAGE, "thp needs a multiple of 2M")
+    expect(run(fs, "region", "add", "0000:00:01.0", "invalidate-after",
+               "-1"), EXIT_USAGE, "bad invalidate-after '-1'")
+    expect(run(fs, "region", "add", "0000:00:01.0", "bogus"), EXIT_USAGE,
+           "unknown argument 'bogus'")
+
+
+@test
+def one_size_parser(top):
+    """Sizes in bytes or K/M/G, multiples of 4K; the rest is refused."""
+    fs = devices_tree(top)
+    for bad in ("5", "0", "-4096", "4K5", "1T", "", "K", "4097",
+                "0x1001", "99999999999999999999", "17179869184G"):
+        expect(run(fs, "region", "add", "0000:00:01.0", "mem", "4k",
+                   "size", bad), EXIT_USAGE, "bad size '%s'" % bad)
+    for good in ("4096", "4k", "64K", "2m", "2M", "1G", "0x1000"):
+        rc, _, err = run(fs, "region", "add", "0000:00:1f.0", "mem", "4k",
+                         "size", good)
+        check(rc != EXIT_USAGE, "size %s refused: %r" % (good, err))
+
+
+# ---- runner ----
 
 def main():
     if not os.access(TOOL, os.X_OK):

@@ -7,14 +7,15 @@
 #
 # IREG_EDU_BDFS lists edu devices (1234:11e8) already bound to vfio-pci;
 # when empty, every edu device found in sysfs is used.  For each one:
-# "devices" shows vfio-pci and the IOMMU group of its iommu_group link,
-# -j output has the documented keys, and unbind then bind round-trips
-# (edu has no native driver: after unbind it has none; after bind it is
-# on vfio-pci again with /dev/vfio/<group>).  Then the error paths and
-# their exit codes.  "sva BDF" reports what the kernel says about SVA:
-# edu lacks PASID, PRI and ATS, and enabling IOPF and SVA fails with
-# ENODEV (19).  Plain POSIX sh: runs under busybox, needs no python
-# or jq.  Exit 0 if all passed, 1 if any failed, 4 (skip) if no edu.
+# "dev show" shows vfio-pci and the IOMMU group of its iommu_group link,
+# -j output has the documented keys, and "dev unbind" then "dev bind"
+# round-trips (edu has no native driver: after unbind it has none; after
+# bind it is on vfio-pci again with /dev/vfio/<group>), and so do the
+# deprecated aliases unbind and bind.  Then the error paths and their exit
+# codes.  "dev sva BDF" reports what the kernel says about SVA: edu lacks
+# PASID, PRI and ATS, and enabling IOPF and SVA fails with ENODEV (19).
+# Plain POSIX sh: runs under busybox, needs no python or jq.  Exit 0 if
+# all passed, 1 if any failed, 4 (skip) if no edu.
 #
 # IREG_SYSFS_ROOT and IREG_DEV_ROOT move /sys and /dev for the script as
 # for the tool: the host tests run it on a fake tree.
@@ -53,6 +54,24 @@ contains() {
 	return 1
 }
 
+# lacks OUT WANT...: " no WANT;" for each WANT that OUT does not contain.
+lacks() {
+	o=$1
+	shift
+	for w in "$@"; do
+		contains "$o" "$w" || printf ' no %s;' "$w"
+	done
+}
+
+# json_lacks OUT WANT...: lacks, and " not an array;" unless OUT is one.
+json_lacks() {
+	lacks "$@"
+	case $1 in
+	"["*"]") ;;
+	*) printf ' not an array;' ;;
+	esac
+}
+
 is_number() {
 	case $1 in
 	'' | *[!0-9]*) return 1 ;;
@@ -88,128 +107,125 @@ check_bound() {
 	is_number "$g" || { echo "$bdf: iommu_group link '$g' not numeric"; return; }
 	[ "$drv" = vfio-pci ] || { echo "$bdf: sysfs driver '$drv'"; return; }
 	[ -e "$DEV/vfio/$g" ] || { echo "$DEV/vfio/$g: missing"; return; }
-	run devices "$bdf"
-	[ "$rc" -eq 0 ] || { echo "devices $bdf: exit $rc"; echo "$out"; return; }
-	for want in "$bdf " " driver vfio-pci " " iommu_group $g " "name edu"; do
-		if ! contains "$out" "$want"; then
-			echo "devices $bdf: no '$want'"
-			echo "$out"
-			return
-		fi
-	done
+	run dev show "$bdf"
+	[ "$rc" -eq 0 ] || { echo "dev show $bdf: exit $rc"; echo "$out"; return; }
+	why=$(lacks "$out" "$bdf " " driver vfio-pci " " iommu_group $g " \
+		"name edu")
+	[ -z "$why" ] || { echo "dev show $bdf:$why"; echo "$out"; }
 }
 
 test_devices() {
-	result "devices_shows_vfio_pci_and_group_$1" "$(check_bound "$1")"
+	result "dev_show_shows_vfio_pci_and_group_$1" "$(check_bound "$1")"
 }
 
 test_json() {
 	bdf=$1
 	g=$(link_name "$bdf" iommu_group)
-	why=
-	run -j devices "$bdf"
+	run -j dev show "$bdf"
 	if [ "$rc" -ne 0 ]; then
 		why="exit $rc"
 	else
-		for k in $JSON_KEYS; do
-			contains "$out" "\"$k\":" || why="$why no key $k;"
-		done
-		for kv in "\"bdf\":\"$bdf\"" '"driver":"vfio-pci"' \
-			  "\"iommu_group\":$g," '"name":"edu"'; do
-			contains "$out" "$kv" || why="$why no $kv;"
-		done
-		case $out in
-		"["*"]") ;;
-		*) why="$why not an array;" ;;
-		esac
+		# shellcheck disable=SC2046,SC2086 # one key a word
+		why="$(json_lacks "$out" $(printf '"%s": ' $JSON_KEYS) \
+			"\"bdf\":\"$bdf\"" '"driver":"vfio-pci"' \
+			"\"iommu_group\":$g," '"name":"edu"')"
 	fi
 	[ -z "$why" ] || why="$why
 $out"
 	result "json_keys_$bdf" "$why"
 }
 
-test_unbind() {
-	bdf=$1
-	why=
-	run unbind "$bdf"
+# unbind_why BDF UNBIND_WORDS: why unbinding left a driver, or nothing.
+# shellcheck disable=SC2086 # the command's words
+unbind_why() {
+	run $2 "$1"
 	if [ "$rc" -ne 0 ]; then
-		why="unbind: exit $rc
-$out"
-	elif [ -n "$(link_name "$bdf" driver)" ]; then
-		why="sysfs driver is still $(link_name "$bdf" driver)"
+		printf '%s: exit %s\n%s' "$2" "$rc" "$out"
+	elif [ -n "$(link_name "$1" driver)" ]; then
+		echo "sysfs driver is still $(link_name "$1" driver)"
 	else
-		run devices "$bdf"
-		contains "$out" " driver none " || why="devices: no 'driver none'
-$out"
+		run dev show "$1"
+		contains "$out" " driver none " ||
+			printf 'dev show: no "driver none"\n%s' "$out"
 	fi
-	result "unbind_leaves_no_driver_$bdf" "$why"
+}
+
+# bind_why BDF BIND_WORDS: why binding did not put it back, or nothing.
+# shellcheck disable=SC2086 # the command's words
+bind_why() {
+	run $2 "$1"
+	if [ "$rc" -ne 0 ]; then
+		printf '%s: exit %s\n%s' "$2" "$rc" "$out"
+	else
+		check_bound "$1"
+	fi
+}
+
+test_unbind() {
+	result "unbind_leaves_no_driver_$1" "$(unbind_why "$1" "dev unbind")"
 }
 
 test_bind() {
+	result "bind_restores_vfio_pci_$1" "$(bind_why "$1" "dev bind")"
+}
+
+# The deprecated aliases unbind and bind round-trip the same way, and
+# devices prints what dev show prints.
+test_aliases() {
 	bdf=$1
-	run bind "$bdf"
-	if [ "$rc" -ne 0 ]; then
-		result "bind_restores_vfio_pci_$bdf" "bind: exit $rc
-$out"
-		return
+	why=$(unbind_why "$bdf" unbind)
+	[ -n "$why" ] || why=$(bind_why "$bdf" bind)
+	if [ -z "$why" ]; then
+		run -j dev show "$bdf"
+		new=$out
+		run -j devices "$bdf"
+		[ "$out" = "$new" ] || why="devices: '$out', dev show: '$new'"
 	fi
-	result "bind_restores_vfio_pci_$bdf" "$(check_bound "$bdf")"
+	result "aliases_unbind_bind_devices_$bdf" "$why"
 }
 
 # sva: the kernel's report, in text and JSON (needs the iommu_reg module).
 test_sva() {
 	bdf=$1
-	why=
-	run sva "$bdf"
+	run dev sva "$bdf"
 	if [ "$rc" -ne 0 ]; then
-		why="sva: exit $rc"
+		why="dev sva: exit $rc"
 	else
-		for want in "$bdf missing pasid pri ats" "pasid no pri no ats no" \
-			    "pasid_width 0" "iopf no (No such device)" \
-			    "sva no (No such device)" "bound no"; do
-			contains "$out" "$want" || why="$why no '$want';"
-		done
+		why=$(lacks "$out" "$bdf missing pasid pri ats" \
+			"pasid no pri no ats no" "pasid_width 0" \
+			"iopf no (No such device)" "sva no (No such device)" \
+			"bound no")
+	fi
+	if [ -z "$why" ]; then
+		run -j dev sva "$bdf"
+		why=$(json_lacks "$out" "\"bdf\":\"$bdf\"" \
+			'"missing":["pasid","pri","ats",' \
+			'"pasid":false,"pri":false,"ats":false,' \
+			'"iopf":false,"iopf_errno":19' \
+			'"sva":false,"sva_errno":19' \
+			'"bound":false,"bound_pasid":null')
 	fi
 	[ -z "$why" ] || why="$why
 $out"
-	if [ -z "$why" ]; then
-		run -j sva "$bdf"
-		for kv in "\"bdf\":\"$bdf\"" '"missing":["pasid","pri","ats",' \
-			  '"pasid":false,"pri":false,"ats":false,' \
-			  '"iopf":false,"iopf_errno":19' '"sva":false,"sva_errno":19' \
-			  '"bound":false,"bound_pasid":null'; do
-			contains "$out" "$kv" || why="$why no $kv;"
-		done
-		case $out in
-		"["*"]") ;;
-		*) why="$why not an array;" ;;
-		esac
-		[ -z "$why" ] || why="$why
-$out"
-	fi
 	result "sva_reports_missing_pasid_pri_ats_$bdf" "$why"
 }
 
 test_all_json() {
+	run -j dev show
 	why=
-	run -j devices
 	[ "$rc" -eq 0 ] || why="exit $rc"
-	case $out in
-	"["*"]") ;;
-	*) why="$why not an array" ;;
-	esac
-	for bdf in $BDFS; do
-		contains "$out" "\"bdf\":\"$bdf\"" || why="$why no $bdf"
-	done
-	result "devices_json_lists_all" "$why"
+	# shellcheck disable=SC2046,SC2086 # one BDF a word
+	why="$why$(json_lacks "$out" $(printf '"bdf":"%s" ' $BDFS))"
+	result "dev_show_json_lists_all" "$why"
 }
 
 test_unknown_bdf() {
 	bdf=0000:ff:1f.7
 	[ -e "$SYSFS/$bdf" ] && bdf=0000:fe:1f.7
 	why=
-	for cmd in devices bind unbind; do
-		run "$cmd" "$bdf"
+	for cmd in "dev show" "dev bind" "dev unbind" devices bind unbind; do
+		# shellcheck disable=SC2086 # the command's words
+		run $cmd "$bdf"
 		[ "$rc" -eq 1 ] || why="$why $cmd: exit $rc, want 1;"
 		[ "$out" = "iommu-reg: $bdf: No such device" ] ||
 			why="$why $cmd: message '$out';"
@@ -217,28 +233,33 @@ test_unknown_bdf() {
 	result "unknown_bdf_exit_1" "$why"
 }
 
+# usage_why WANT ARGS...: the tool must exit 2 saying WANT.
+usage_why() {
+	want=$1
+	shift
+	run "$@"
+	[ "$rc" -eq 2 ] || printf ' %s: exit %s;' "$*" "$rc"
+	contains "$out" "$want" || printf " %s: '%s';" "$*" "$out"
+}
+
 test_usage_errors() {
-	why=
-	run devices 00:01.0.0
-	[ "$rc" -eq 2 ] || why="$why invalid BDF: exit $rc;"
-	contains "$out" "invalid BDF" || why="$why invalid BDF: '$out';"
-	run sva
-	[ "$rc" -eq 2 ] || why="$why sva without BDF: exit $rc;"
-	contains "$out" "missing BDF" || why="$why sva without BDF: '$out';"
-	run frobnicate
-	[ "$rc" -eq 2 ] || why="$why unknown command: exit $rc;"
-	contains "$out" "unknown command 'frobnicate'" ||
-		why="$why unknown command: '$out';"
+	why="$(usage_why "invalid BDF" dev show 00:01.0.0)"
+	why="$why$(usage_why "invalid BDF" devices 00:01.0.0)"
+	why="$why$(usage_why "missing BDF" dev sva)"
+	why="$why$(usage_why "missing BDF" sva)"
+	why="$why$(usage_why "unknown command 'frobnicate'" frobnicate)"
+	why="$why$(usage_why "unknown verb 'frob'" dev frob)"
 	result "usage_errors_exit_2" "$why"
 }
 
 test_help() {
-	why=
 	run help
+	why=
 	[ "$rc" -eq 0 ] || why="exit $rc"
-	for w in devices bind unbind; do
-		contains "$out" "$w" || why="$why no $w"
-	done
+	why="$why$(lacks "$out" "dev " "region " "container " "stats " \
+		"monitor " "Deprecated aliases" "devices " "bind " "unbind ")"
+	run dev help
+	why="$why$(lacks "$out" "show " "bind " "unbind " "sva ")"
 	result "help" "$why"
 }
 
@@ -253,7 +274,7 @@ if [ "$count" -eq 0 ]; then
 	echo "1..0 # SKIP no edu device"
 	exit 4
 fi
-echo "1..$((count * 5 + 4))"
+echo "1..$((count * 6 + 4))"
 echo "# tool: $TOOL; edu devices: $BDFS"
 
 for bdf in $BDFS; do
@@ -261,6 +282,7 @@ for bdf in $BDFS; do
 	test_json "$bdf"
 	test_unbind "$bdf"
 	test_bind "$bdf"
+	test_aliases "$bdf"
 	test_sva "$bdf"
 done
 test_all_json

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * region: the registered buffers the kernel knows of, and registering
+ * one from the command line.
+ *
+ *	iommu-reg region show [pid PID] [container ID]
+ *	iommu-reg region add BDF [size SIZE] [mem 4k|thp|hugetlb] [readonly]
+ *			     [hold] [invalidate-after SECONDS]
+ *
+ * show dumps the netlink family's regions; without CAP_SYS_ADMIN the
+ * kernel shows only the caller's own processes' regions.
+ *
+ * add registers a buffer of anonymous memory of the chosen backing in a
+ * container with the device.  hold keeps the registration until SIGINT
+ * or SIGTERM, so that "iommu-reg region show" elsewhere shows it;
+ * invalidate-after unmaps the buffer after a while, to show the kernel
+ * invalidating the registration.  Whether the device really reaches the
+ * buffer is the edu self-check's to prove (tools/testing/edu-check).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "iommureg.h"
+#include "tool.h"
+#include "nl.h"
+#include "print.h"
+
+#define SZ_2M	(2UL << 20)
+
+/* ---- show ---- */
+
+static const struct nl_field mapping_fields[] = {
+	NL_FIELD(IOMMU_REG_A_IOVA, "iova", NL_FIELD_HEX),
+	NL_FIELD(IOMMU_REG_A_LENGTH, "length", 0),
+};
+
+static int region_print(struct nlattr **tb,
+			uint8_t cmd __attribute__((unused)),
+			void *arg __attribute__((unused)))
+{
+	struct nlattr *m, *mt[IOMMU_REG_A_MAX + 1];
+	uint32_t flags;
+	int rem;
+
+	if (!tb[IOMMU_REG_A_CONTAINER_ID] || !tb[IOMMU_REG_A_HANDLE] ||
+	    !tb[IOMMU_REG_A_VADDR] || !tb[IOMMU_REG_A_SIZE])
+		return 0;
+	flags = tb[IOMMU_REG_A_FLAGS] ? nla_get_u32(tb[IOMMU_REG_A_FLAGS]) : 0;
+	print_open_obj(NULL);
+	print_owner(tb, true);
+	print_bool("readonly", "readonly %s",
+		   flags & IOMMU_REG_REGION_READONLY);
+	print_attr(tb, IOMMU_REG_A_REFS, "refs", NL_FIELD_ZERO);
+	print_bool("stale", "stale %s",
+		   tb[IOMMU_REG_A_STALE] && nla_get_u8(tb[IOMMU_REG_A_STALE]));
+	print_field(tb, &(struct nl_field){ .attr = IOMMU_REG_A_PINNED_PAGES,
+					    .key = "pinned_pages",
+					    .flags = NL_FIELD_ZERO,
+					    .label = "pinned" });
+	print_open_array("mappings");
+	if (tb[IOMMU_REG_A_MAPPINGS]) {
+		nla_for_each_nested(m, tb[IOMMU_REG_A_MAPPINGS], rem) {
+			if (nla_parse_nested(mt, IOMMU_REG_A_MAX, m, NULL) ||
+			    !mt[IOMMU_REG_A_IOVA] || !mt[IOMMU_REG_A_LENGTH])
+				continue;
+			print_br();
+			print_open_obj(NULL);
+			print_fields(mt, mapping_fields,
+				     ARRAY_SIZE(mapping_fields));
+			print_str("prot", "prot %s",
+				  !mt[IOMMU_REG_A_PROT] ? "?" :
+				  nla_get_u32(mt[IOMMU_REG_A_PROT]) ==
+				  (IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE) ?
+				  "rw" : nla_get_u32(mt[IOMMU_REG_A_PROT]) ==
+				  IOMMU_REG_PROT_READ ? "r" : "w");
+			print_close();
+		}
+	}
+	print_close();
+	print_nl();
+	print_close();
+	return 0;
+}
+
+/* ---- add ---- */
+
+enum reg_mem { MEM_4K, MEM_THP, MEM_HUGETLB };
+
+static const char *const mem_names[] = {
+	[MEM_4K] = "4k", [MEM_THP] = "thp", [MEM_HUGETLB] = "hugetlb",
+};
+
+struct reg_opts {
+	char bdf[IREG_PCI_BDF_SIZE];
+	size_t size;
+	enum reg_mem mem;
+	bool readonly;
+	bool hold;
+	long long invalidate_after;	/* seconds, -1: never */
+};
+
+static int parse_opts(struct tool *t, struct reg_opts *o)
+{
+	unsigned long long secs;
+	const char *w, *v;
+	unsigned int i;
+	int ret = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->size = SZ_2M;
+	o->mem = MEM_THP;
+	o->invalidate_after = -1;
+	ret = arg_bdf(t, o->bdf);
+	if (ret)
+		return ret;
+
+	while (!ret && (w = arg_next(t))) {
+		if (!strcmp(w, "hold")) {
+			o->hold = true;
+		} else if (!strcmp(w, "readonly")) {
+			o->readonly = true;
+		} else if (!strcmp(w, "size")) {
+			ret = arg_size(t, w, &o->size);
+		} else if (!strcmp(w, "invalidate-after")) {
+			ret = arg_number(t, w, 0, LONG_MAX, &secs);
+			o->invalidate_after = secs;
+		} else if (!strcmp(w, "mem")) {
+			v = arg_next(t);
+			for (i = 0; v && i < ARRAY_SIZE(mem_names); i++)
+				if (!strcmp(v, mem_names[i]))
+					break;
+			if (!v || i == ARRAY_SIZE(mem_names))
+				return cmd_usage_error(t,
+					"bad mem '%s' (4k, thp or hugetlb)",
+					v ? v : "");
+			o->mem = i;
+		} else {
+			return cmd_usage_error(t, "unknown argument '%s'", w);
+		}
+	}
+	if (ret)
+		return ret;
+	if (o->mem != MEM_4K && (o->size & (SZ_2M - 1)))
+		return cmd_usage_error(t, "%s needs a multiple of 2M",
+				       mem_names[o->mem]);
+	return EXIT_OK;
+}
+
+/* Anonymous memory of the asked backing, touched; NULL with errno. */
+static void *buf_alloc(const struct reg_opts *o)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	char *p, *aligned;
+	size_t extra = 0;
+
+	if (o->mem == MEM_HUGETLB)
+		flags |= MAP_HUGETLB;
+	if (o->mem == MEM_THP)
+		extra = SZ_2M;	/* room to align to a huge page */
+	p = mmap(NULL, o->size + extra, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	aligned = p;
+	if (extra) {
+		aligned = (char *)(((uintptr_t)p + SZ_2M - 1) & ~(SZ_2M - 1));
+		if (aligned > p)
+			munmap(p, aligned - p);
+		if (aligned + o->size < p + o->size + extra)
+			munmap(aligned + o->size,
+			       p + o->size + extra - (aligned + o->size));
+		madvise(aligned, o->size, MADV_HUGEPAGE);
+	} else if (o->mem == MEM_4K) {
+		madvise(aligned, o->size, MADV_NOHUGEPAGE);
+	}
+	memset(aligned, 0, o->size);
+	return aligned;
+}
+
+/* Wait for SIGINT/SIGTERM, at most @seconds (-1: forever); the signal. */
+static int wait_signal(long seconds)
+{
+	struct timespec ts = { .tv_sec = seconds };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (seconds < 0)
+		return sigwaitinfo(&set, NULL);
+	return sigtimedwait(&set, NULL, &ts);
+}
+
+static int region_add(struct tool *t)
+{
+	struct ireg_region region;
+	struct reg_opts o;
+	struct ireg_ctx *ctx;
+	char addr[24];
+	sigset_t set;
+	int ret;
+	char *buf;
+
+	ret = parse_opts(t, &o);
+	if (ret)
+		return ret;
+
+	/* Signals are taken with sigwait, never delivered. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	ret = ctx_open(&ctx, (char *const[]){ o.bdf }, 1);
+	if (ret)
+		return ret;
+	buf = buf_alloc(&o);
+	if (!buf) {
+		print_err(errno, "allocating %zu bytes of %s memory%s", o.size,
+			  mem_names[o.mem], o.mem == MEM_HUGETLB ?
+			  " (are hugepages reserved?)" : "");
+		ret = o.mem == MEM_HUGETLB ? EXIT_UNSUPPORTED : EXIT_ERROR;
+		goto out_close;
+	}
+	ret = ireg_region_register(ctx, buf, o.size,
+				   o.readonly ? IOMMU_REG_PROT_READ :
+				   IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE,
+				   o.readonly ? IOMMU_REG_REGION_READONLY : 0,
+				   &region);
+	if (ret) {
+		print_err(0, "%s", ireg_ctx_errmsg(ctx));
+		ret = EXIT_ERROR;
+		goto out_unmap;
+	}
+
+	snprintf(addr, sizeof(addr), "%p", (void *)buf);
+	print_open_obj(NULL);
+	print_str("device", "device %s", o.bdf);
+	print_str("mem", "mem %s", mem_names[o.mem]);
+	print_uint("size", "size %llu", o.size);
+	print_str("vaddr", "vaddr %s", addr);
+	print_hex("iova", "iova %s", region.iova);
+	print_uint("handle", "handle %llu", region.handle);
+	print_nl();
+
+	if (o.invalidate_after >= 0) {
+		if (wait_signal(o.invalidate_after) < 0) {
+			munmap(buf, o.size);
+			buf = NULL;
+		}
+		print_bool("invalidated", "invalidated %s",
+			   !ireg_region_valid(&region));
+		print_nl();
+	}
+	print_close();
+	fflush(stdout);
+	if (o.hold) {
+		print_err(0, "holding the registration; SIGINT or SIGTERM releases it");
+		wait_signal(-1);
+	}
+
+	ireg_region_unregister(ctx, &region);
+out_unmap:
+	if (buf)
+		munmap(buf, o.size);
+out_close:
+	ireg_ctx_close(ctx);
+	return ret;
+}
+
+static int region_show(struct tool *t)
+{
+	return nl_show(t, IOMMU_REG_CMD_REGION_GET, region_print, true);
+}
+
+const struct cmd region_cmds[] = {
+	CMD_VERB("show", region_show, "[pid PID] [container ID]",
+		 "regions with their mappings"),
+	CMD_VERB("add", region_add,
+		 "BDF [size S] [mem M] [readonly] [hold] [invalidate-after S]",
+		 "register a buffer with a device (held until a signal with hold)"),
+	{ NULL }
+};
