@@ -91,7 +91,7 @@ KMAKE		= $(MAKE) -C $(KDIR) M=$(CURDIR) IREG_KSRC=$(KSRC) \
 		  IREG_CONFIG_DIR=$(IREG_CONFIG_DIR) \
 		  $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 
-all: module lib tool selftests bench-progs
+all: module lib tool selftests bench-progs test-progs
 
 ifneq ($(KVER),)
 # tools/testing/kernels extracted them (and left the stamp).
@@ -136,6 +136,10 @@ tool: lib
 
 bench-progs: lib
 	$(MAKE) -C tools/bench
+
+# The test VM's own programs: the edu DMA self-check.
+test-progs: lib
+	$(MAKE) -C tools/testing/edu-check
 
 selftests: $(KSRC_STAMP)
 	$(MAKE) -C selftests KSFT_DIR=$(KSRC)/tools/testing/selftests
@@ -251,7 +255,7 @@ clean:
 	$(MAKE) -C tools/bench clean
 	rm -rf $(BUILD)
 
-.PHONY: check-clients check-matrix all ksrc kdir-check ksrc-check probes module lib tool selftests bench-progs bench bench-vm \
+.PHONY: check-clients check-matrix all ksrc kdir-check ksrc-check probes module lib tool selftests bench-progs test-progs bench bench-vm \
 	kernelrelease check check-debug demo-debug debug-kernel debug-module \
 	demo vm-shell checkpatch sparse install install-module install-lib \
 	install-tool deps clean

@@ -13,8 +13,8 @@ dmesg | grep -m 3 -E 'DMAR: (IOMMU enabled|Intel\(R\) Virtualization)|DMAR-IR: E
 step "modules loaded"
 grep -E '^(vfio|vfio_pci|vfio_iommu_type1|iommu_reg) ' /proc/modules | cut -d' ' -f1,2
 
-step "PCI devices (iommu-reg devices): the edu devices are bound to vfio-pci"
-iommu-reg devices
+step "PCI devices (iommu-reg dev show): the edu devices are bound to vfio-pci"
+iommu-reg dev show
 
 step "open the edu devices through libiommureg: one container, backend iommu_reg"
 # shellcheck disable=SC2086  # one argument per device
@@ -25,18 +25,21 @@ step "register a buffer once and let the device DMA through it"
 set -- $IREG_EDU_BDFS
 edu-dma "$1"
 
-step "iommu-reg register: a 2 MiB THP buffer, checked by the device's DMA"
-iommu-reg register "$1" size 2M mem thp
+step "iommu-reg region add: a 2 MiB THP buffer registered from the command line"
+iommu-reg region add "$1" size 2M mem thp
+
+step "edu-check: a buffer of each backing registered and proven by the device's DMA"
+edu-check "$1"
 
 step "held registrations, seen from another process (netlink admin view)"
-iommu-reg register "$1" size 256K mem 4k hold >/dev/null 2>&1 &
+iommu-reg region add "$1" size 256K mem 4k hold >/dev/null 2>&1 &
 holder=$!
-iommu-reg register "$2" size 4M mem hugetlb hold >/dev/null 2>&1 &
+iommu-reg region add "$2" size 4M mem hugetlb hold >/dev/null 2>&1 &
 holder2=$!
 sleep 1
-iommu-reg list containers
-iommu-reg list
-iommu-reg stats
+iommu-reg container show
+iommu-reg region show
+iommu-reg stats show
 kill -TERM "$holder" "$holder2"
 wait "$holder" "$holder2"
 
@@ -44,7 +47,7 @@ step "memory unmapped under a registration: the kernel says so, live"
 iommu-reg monitor count 3 &
 mon=$!
 sleep 0.5
-iommu-reg register "$1" size 64K mem 4k invalidate-after 0
+iommu-reg region add "$1" size 64K mem 4k invalidate-after 0
 wait "$mon"
 
 # Unmodified DPDK on the type1 drop-in mode: tools/testing/demo passes
@@ -75,8 +78,8 @@ done
 echo "start tx_first" >&5
 sleep 8
 echo "while testpmd forwards, the admin view shows its container, on our backend:"
-iommu-reg list containers
-iommu-reg list | head -n 3
+iommu-reg container show
+iommu-reg region show | head -n 3
 echo "stop" >&5
 sleep 2
 echo "quit" >&5
@@ -88,9 +91,9 @@ awk '/Accumulated forward statistics for all ports/ { a = 1 }
 grep -q 'RX-packets: *[1-9]' /tmp/tp.log
 grep 'Accumulated forward statistics' -A 4 /tmp/tp.log | grep -q 'RX-dropped: 0 '
 echo "after testpmd exits, nothing is left:"
-iommu-reg stats
+iommu-reg stats show
 rm -f /dev/hugepages/* /dev/hugepages-1G/*
-[ -z "$(iommu-reg list containers)" ]
+[ -z "$(iommu-reg container show)" ]
 
 echo
 echo "DEMO OK: iommu_reg is a VFIO IOMMU backend; both edu devices share its"

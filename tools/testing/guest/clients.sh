@@ -56,14 +56,14 @@ hugepages_free() {
 # processes) are removed first: only the clients use them in this guest.
 check_clean() {	# NAME
 	rm -f /dev/hugepages/* /dev/hugepages-1G/* 2>/dev/null
-	c=$(iommu-reg list containers 2>&1)
-	r=$(iommu-reg list 2>&1)
-	s=$(iommu-reg stats 2>&1)
+	c=$(iommu-reg container show 2>&1)
+	r=$(iommu-reg region show 2>&1)
+	s=$(iommu-reg stats show 2>&1)
 	held=$(echo "$s" | tr ' ' '\n' | awk '
 		/^(containers|groups|regions|mappings|pinned_pages|mapped_bytes)$/ { k = $0; next }
 		k != "" { if ($0 != 0) print k "=" $0; k = "" }')
 	st=0
-	echo "$s" | grep -q 'containers [0-9]' || held="iommu-reg stats failed: $s"
+	echo "$s" | grep -q 'containers [0-9]' || held="iommu-reg stats show failed: $s"
 	[ -z "$c" ] && [ -z "$r" ] && [ -z "$held" ] || st=1
 	hugepages_free || st=1
 	result $st "$1: back to 0 after exit" "admin view: ${c:-no container}; ${held:-counters at 0}; hugepages free:$hp"
