@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "iommureg.h"
-#include "../../tools/include/edu.h"
+#include "../../tools/include/edu_lib.h"
 
 #define NR_BUFS		16
 #define BUF_SIZE	4096
@@ -185,26 +185,22 @@ int main(int argc, char **argv)
 	};
 	struct ireg_ring_params rp = { .capacity = NR_BUFS };
 	struct ireg_ring_chan chan __attribute__((aligned(64)));
-	struct edu_dev edu = { .group = -1 };
+	struct edu_dev edu;
 	unsigned int requests = argc > 2 ? atoi(argv[2]) : 64;
-	int to_driver, to_client, chan_fd, fd, ret, status;
+	int to_driver, to_client, chan_fd, ret, status;
 	struct ireg_pool_info info;
 	struct ireg_pool *pool;
 	struct ireg_ctx *ctx;
+	const char *why;
 	pid_t pid;
 
 	if (argc < 2 || !requests) {
 		fprintf(stderr, "usage: %s BDF [requests]\n", argv[0]);
 		return 2;
 	}
-	ret = ireg_ctx_open(&ctx, 0);
-	if (ret) {
-		fprintf(stderr, "driver: %s\n", strerror(-ret));
-		return 1;
-	}
-	fd = ireg_device_open(ctx, argv[1]);
-	if (fd < 0 || edu_init(&edu, fd)) {
-		fprintf(stderr, "driver: %s\n", ireg_ctx_errmsg(ctx));
+	/* A context with the device in it, BAR0 mapped. */
+	if (edu_lib_open(argv[1], &ctx, &edu, &why) < 0) {
+		fprintf(stderr, "driver: %s: %s\n", argv[1], why);
 		return 1;
 	}
 	ret = ireg_pool_create(ctx, &params, &pool);
@@ -242,8 +238,7 @@ int main(int argc, char **argv)
 	}
 	ireg_ring_detach(&chan);
 	ireg_pool_destroy(pool);
-	munmap((void *)edu.bar, EDU_BAR0_SIZE);
-	ireg_ctx_close(ctx);
+	edu_lib_close(ctx, &edu);
 	if (!ret)
 		printf("sddf-edu: ok\n");
 	return ret;
