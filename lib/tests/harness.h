@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What the library's host tests add to kselftest_harness.h (include it
- * after): running only the cases named on the command line.  The 6.1
- * harness has no filter of its own.
+ * after): whether a case has passed so far, whatever the harness's
+ * version, and running only the cases named (the 6.1 harness has no
+ * filter of its own).
  */
 #ifndef LIB_TESTS_HARNESS_H
 #define LIB_TESTS_HARNESS_H
@@ -10,12 +11,23 @@
 #include <string.h>
 
 /*
+ * Whether the case (or a child it forked) has passed so far.  From Linux
+ * 6.9 the harness keeps an exit code instead of @passed; XFAIL_ADD came
+ * with that change.
+ */
+#ifdef XFAIL_ADD
+#define test_passed(m)	__test_passed(m)
+#else
+#define test_passed(m)	((m)->passed)
+#endif
+
+/*
  * Keep only the cases of fixture @f named in @names (@n of them): the
  * others are not run, nor counted in the plan.  Call before
  * test_harness_run().
  */
-static void test_select(struct __fixture_metadata *f, const char *const *names,
-			int n)
+static inline void test_select(struct __fixture_metadata *f,
+			       const char *const *names, int n)
 {
 	struct __test_metadata *t, *next, *head = NULL;
 	int i;
