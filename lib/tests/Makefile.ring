@@ -14,6 +14,7 @@
 RING_TESTS	:= tests/ring_test tests/ring_xproc_test
 RING_BENCH	:= tests/ring_bench
 RING_DEPS	:= libiommureg.a include/iommureg/ring.h tests/harness.h \
+		   ../tools/include/spin.h ../tools/include/xorshift.h \
 		   ../tools/include/clock.h $(KSFT_DIR)/kselftest_harness.h
 RING_TSAN_ITEMS	?= 1000000
 

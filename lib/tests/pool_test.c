@@ -24,6 +24,7 @@
 #include "iommureg.h"
 #include "iommureg/pool.h"
 #include "../../tools/include/clock.h"
+#include "../../tools/include/xorshift.h"
 #include "kselftest_harness.h"
 #include "harness.h"
 
@@ -32,20 +33,12 @@
 
 static uint64_t seed;
 
-/* xorshift64*: reproducible from the seed, per thread when given a state. */
-static uint64_t rnd_r(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dULL;
-}
 
 static uint64_t rnd_state;
 
 static uint64_t rnd(void)
 {
-	return rnd_r(&rnd_state);
+	return xorshift64s(&rnd_state);
 }
 
 /* 2 MiB-aligned, exactly: the area's alignment is what the tests expect. */
@@ -391,7 +384,7 @@ static void *bufs_mt_thread(void *p)
 
 	arg->ok = true;
 	for (it = 0; it < arg->iters; it++) {
-		if (n < 32 && (n == 0 || rnd_r(&s) % 2)) {
+		if (n < 32 && (n == 0 || xorshift64s(&s) % 2)) {
 			b = ireg_pool_buf_alloc(arg->pool);
 			if (!b)
 				continue;	/* others hold everything */
@@ -399,7 +392,7 @@ static void *bufs_mt_thread(void *p)
 			b[1] = ~b[0];
 			hp[n++] = b;
 		} else {
-			unsigned int i = rnd_r(&s) % n;
+			unsigned int i = xorshift64s(&s) % n;
 
 			b = hp[i];
 			hp[i] = hp[--n];
@@ -758,8 +751,8 @@ static void *heap_mt_thread(void *p)
 
 	arg->ok = true;
 	for (it = 0; it < arg->iters; it++) {
-		if (n < 16 && (!n || rnd_r(&s) % 2)) {
-			sz = 1 + rnd_r(&s) % 3000;
+		if (n < 16 && (!n || xorshift64s(&s) % 2)) {
+			sz = 1 + xorshift64s(&s) % 3000;
 			b = ireg_pool_alloc(arg->pool, sz, 0);
 			if (!b)
 				continue;
@@ -767,7 +760,7 @@ static void *heap_mt_thread(void *p)
 			held[n].p = b;
 			held[n++].n = sz;
 		} else {
-			i = rnd_r(&s) % n;
+			i = xorshift64s(&s) % n;
 			b = held[i].p;
 			for (k = 0; k < held[i].n; k++)
 				if (b[k] != 0x40 + arg->id)
@@ -956,12 +949,12 @@ static void *map_reader_thread(void *p)
 
 	r->ok = true;
 	while (!__atomic_load_n(r->stop, __ATOMIC_RELAXED)) {
-		off = rnd_r(&s) % (16 * SZ_2M);
+		off = xorshift64s(&s) % (16 * SZ_2M);
 		if (ireg_map_translate(r->map, VA(stable_va + off)) !=
 		    stable_iova + off)
 			r->ok = false;
-		k = rnd_r(&s) % MAP_CHURN;
-		off = rnd_r(&s) % SZ_2M;
+		k = xorshift64s(&s) % MAP_CHURN;
+		off = xorshift64s(&s) % SZ_2M;
 		got = ireg_map_translate(r->map, VA(churn_addr(k) + off));
 		if (got != IREG_IOVA_INVALID) {
 			r->hits++;

@@ -40,6 +40,8 @@
 
 #include "iommureg/ring.h"
 #include "../../tools/include/clock.h"
+#include "../../tools/include/spin.h"
+#include "../../tools/include/xorshift.h"
 #include "kselftest_harness.h"
 #include "harness.h"
 
@@ -93,37 +95,7 @@ static uint64_t env_u64(const char *name, uint64_t def)
 	return s && *s ? strtoull(s, NULL, 0) : def;
 }
 
-/* xorshift64*: per thread, reproducible from the printed seed. */
-static uint64_t rnd(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
 static uint64_t seed;
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
-
-/* Busy-poll politely: the two threads may share a core. */
-static void backoff(unsigned int *spins)
-{
-	if (++*spins & 255)
-		cpu_relax();
-	else
-		sched_yield();
-}
 
 static void spin(unsigned int n)
 {
@@ -670,7 +642,7 @@ TEST_F(ring, fifo_model)
 
 			ASSERT_TRUE(pair_new(&p, cap, starts[si]) == 0);
 			for (op = 0; op < 20000 && test_passed(_metadata); op++) {
-				uint64_t r = rnd(&state);
+				uint64_t r = xorshift64s(&state);
 				unsigned int n = 1 + (r >> 8) % (cap + 8), got, j;
 				uint64_t used = in - out;
 
@@ -927,7 +899,7 @@ static void *stress_producer(void *arg)
 			batch[0] = seq_desc(s);
 			got = ireg_ring_enqueue(st->prod, batch) == 0;
 		} else {
-			n = 1 + rnd(&state) % st->max_batch;
+			n = 1 + xorshift64s(&state) % st->max_batch;
 			if (n > st->items - s)
 				n = st->items - s;
 			for (i = 0; i < n; i++)
@@ -936,7 +908,7 @@ static void *stress_producer(void *arg)
 		}
 		s += got;
 		if (!got)
-			backoff(&spins);
+			spin_backoff(&spins);
 	}
 	return NULL;
 }
@@ -952,12 +924,12 @@ static void *stress_consumer(void *arg)
 		if (!st->max_batch) {
 			got = ireg_ring_dequeue(st->cons, batch) == 0;
 		} else {
-			unsigned int n = 1 + rnd(&state) % st->max_batch;
+			unsigned int n = 1 + xorshift64s(&state) % st->max_batch;
 
 			got = ireg_ring_dequeue_batch(st->cons, batch, n);
 		}
 		if (!got) {
-			backoff(&spins);
+			spin_backoff(&spins);
 			continue;
 		}
 		for (i = 0; i < got; i++, s++) {
@@ -1051,7 +1023,7 @@ static void *payload_producer(void *arg)
 
 	while (s < ps->items) {
 		if (ireg_ring_dequeue(&ps->prod_end->cons, &d)) {
-			backoff(&spins);
+			spin_backoff(&spins);
 			continue;
 		}
 		uint64_t *buf = ps->bufs[d.offset / sizeof(ps->bufs[0])];
@@ -1077,7 +1049,7 @@ static void *payload_consumer(void *arg)
 
 	while (s < ps->items) {
 		if (ireg_ring_dequeue(&ps->cons_end->cons, &d)) {
-			backoff(&spins);
+			spin_backoff(&spins);
 			continue;
 		}
 		const uint64_t *buf = ps->bufs[d.offset / sizeof(ps->bufs[0])];
@@ -1187,7 +1159,7 @@ static void race_barrier(struct race *r, unsigned int me, uint32_t *gen)
 	/* The other side may already be at the next barrier. */
 	while ((int32_t)(__atomic_load_n(&r->arrive[!me].v, __ATOMIC_ACQUIRE) -
 			 *gen) < 0)
-		backoff(&spins);
+		spin_backoff(&spins);
 }
 
 static void race_delay(unsigned int n)
@@ -1219,9 +1191,9 @@ static void *race_producer(void *arg)
 
 	pin_to(r->cpu[0]);
 	for (;;) {
-		kind = rnd(&state) % 2;
-		jitter[0] = rnd(&state) % 64;
-		jitter[1] = rnd(&state) % 64;
+		kind = xorshift64s(&state) % 2;
+		jitter[0] = xorshift64s(&state) % 64;
+		jitter[1] = xorshift64s(&state) % 64;
 		/*
 		 * The sleeper is side !kind (kind 0: the consumer, side 1).
 		 * skew > 0 holds the sleeper back, < 0 the waker.
@@ -1408,7 +1380,7 @@ static void wakeup_dump(void)
 /* A random pause, mostly none, sometimes long enough to fall asleep. */
 static void random_gap(uint64_t *state)
 {
-	uint64_t r = rnd(state);
+	uint64_t r = xorshift64s(state);
 
 	switch (r % 16) {
 	case 0 ... 7:
@@ -1431,7 +1403,7 @@ static void random_gap(uint64_t *state)
  */
 static unsigned int random_polls(uint64_t *state)
 {
-	uint64_t r = rnd(state);
+	uint64_t r = xorshift64s(state);
 
 	switch (r % 4) {
 	case 0:
@@ -1486,9 +1458,10 @@ static void *wakeup_producer(void *arg)
 	bool end = false;
 
 	while (!end) {
-		if (!(rnd(&state) % 32))
-			limit = rnd(&state) % 4 ? 1 : 1 + rnd(&state) % WAKEUP_BUFS;
-		burst = 1 + rnd(&state) % limit;
+		if (!(xorshift64s(&state) % 32))
+			limit = xorshift64s(&state) % 4 ? 1 :
+				1 + xorshift64s(&state) % WAKEUP_BUFS;
+		burst = 1 + xorshift64s(&state) % limit;
 		for (i = 0; i < burst && !end; i++) {
 			while (!ireg_ring_dequeue(&ch->cons, &d))
 				home++;
@@ -1509,7 +1482,7 @@ static void *wakeup_producer(void *arg)
 			s++;
 			__atomic_store_n(&w->sent, s, __ATOMIC_RELAXED);
 			/* Mostly notify per burst, sometimes per descriptor. */
-			if (!(rnd(&state) % 4) &&
+			if (!(xorshift64s(&state) % 4) &&
 			    ireg_ring_prod_must_notify(&ch->prod) &&
 			    ireg_ring_notify(w->efd_cons))
 				goto fail;
@@ -1626,7 +1599,7 @@ static void *fe_producer(void *arg)
 	for (;;) {
 		bool end = clock_now_ns() > w->deadline;
 
-		n = end ? 1 : 1 + rnd(&state) % 8;
+		n = end ? 1 : 1 + xorshift64s(&state) % 8;
 		for (i = 0; i < n; i++)
 			batch[i] = (struct ireg_ring_desc){
 				.offset = s + i,
@@ -1668,7 +1641,7 @@ static void *fe_consumer(void *arg)
 
 	for (;;) {
 		got = ireg_ring_dequeue_batch(&w->cons_end->cons, batch,
-					      1 + rnd(&state) % 8);
+					      1 + xorshift64s(&state) % 8);
 		if (!got) {
 			spin(random_polls(&state));
 			ret = ireg_ring_wait_avail(&w->cons_end->cons, w->efd_cons);

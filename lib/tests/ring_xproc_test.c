@@ -37,38 +37,12 @@
 
 #include "iommureg/ring.h"
 #include "../../tools/include/clock.h"
+#include "../../tools/include/spin.h"
+#include "../../tools/include/xorshift.h"
 #include "kselftest_harness.h"
 #include "harness.h"
 
-static uint64_t rnd(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
 static uint64_t seed;
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
-
-static void backoff(unsigned int *spins)
-{
-	if (++*spins & 255)
-		cpu_relax();
-	else
-		sched_yield();
-}
 
 /* Buffers: a memfd of NR_BUFS slots of BUF_SIZE bytes. */
 #define NR_BUFS		64
@@ -271,11 +245,11 @@ static int get(struct ireg_ring_cons *cons, int efd, bool sleep,
 
 	if (!sleep) {
 		while (ireg_ring_dequeue(cons, d))
-			backoff(&spins);
+			spin_backoff(&spins);
 		return 0;
 	}
 	/* Poll a random while, often not at all, then sleep. */
-	polls = rnd(state) % 4 ? rnd(state) % 64 : 0;
+	polls = xorshift64s(state) % 4 ? xorshift64s(state) % 64 : 0;
 	for (;;) {
 		if (!ireg_ring_dequeue(cons, d))
 			return 0;
