@@ -39,7 +39,6 @@ int main(int argc, char **argv)
 	struct iommu_reg_unreg unreg = { .argsz = sizeof(unreg) };
 	struct edu_dev edu;
 	struct ireg_ctx *ctx;
-	const char *why;
 	uint8_t *buf;
 	int container, ret, i;
 	const uint32_t len = EDU_DMA_MAX;
@@ -49,10 +48,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* A context with the device in it, BAR0 mapped. */
-	if (edu_lib_open(argv[1], &ctx, &edu, &why) < 0) {
-		fprintf(stderr, "edu-dma: %s: %s\n", argv[1], why);
+	if (edu_lib_open("edu-dma", argv[1], &ctx, &edu) < 0)
 		return 1;
-	}
 	container = ireg_ctx_container_fd(ctx);
 
 	/* 2 MiB aligned, so it can be one huge page and one IOMMU page. */

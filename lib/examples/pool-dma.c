@@ -35,7 +35,6 @@ int main(int argc, char **argv)
 	char *rx, *tx, *b;
 	uint64_t tx_iova, rx_iova;
 	const uint32_t len = 1500;
-	const char *why;
 	double t0, t1;
 	int ret, i;
 
@@ -44,10 +43,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* A context with the device in it, BAR0 mapped. */
-	if (edu_lib_open(argv[1], &ctx, &edu, &why) < 0) {
-		fprintf(stderr, "pool-dma: %s: %s\n", argv[1], why);
+	if (edu_lib_open("pool-dma", argv[1], &ctx, &edu) < 0)
 		return 1;
-	}
 
 	ret = ireg_map_create(&map);
 	if (ret) {

@@ -6,18 +6,16 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "iommureg.h"
 #include "../../tools/include/clock.h"
+#include "../../tools/include/seccomp_util.h"
 #include "kselftest_harness.h"
 #include "edu_test.h"
 
@@ -112,17 +110,7 @@ TEST_F(cache, hit_after_miss)
  */
 TEST_F(cache, hit_makes_no_syscall)
 {
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-	};
-	struct sock_fprog prog = {
-		.len = sizeof(filter) / sizeof(filter[0]),
-		.filter = filter,
-	};
+	static const int exit_only[] = { __NR_exit_group };
 	struct ireg_mr *mr;
 	char *p = anon(8 * PAGE, 2);
 	int status;
@@ -137,8 +125,7 @@ TEST_F(cache, hit_makes_no_syscall)
 	if (!pid) {
 		int i, bad = 0;
 
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-		    syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		if (seccomp_install(exit_only, 1, true))
 			_exit(3);
 		for (i = 0; i < 100000; i++) {
 			if (ireg_cache_reg(self->cache, p + (i % 8) * PAGE,

@@ -41,6 +41,23 @@ static uint64_t rnd(void)
 	return xorshift64s(&rnd_state);
 }
 
+/*
+ * Each case in a child of its own.  The threaded ones take their time on
+ * a loaded machine: no case is given up before POOL_TIMEOUT seconds.
+ */
+#define POOL_TIMEOUT	300
+
+FIXTURE(pool) {
+};
+
+FIXTURE_SETUP(pool)
+{
+}
+
+FIXTURE_TEARDOWN(pool)
+{
+}
+
 /* 2 MiB-aligned, exactly: the area's alignment is what the tests expect. */
 static void *area_alloc(size_t size)
 {
@@ -86,7 +103,7 @@ static struct ireg_pool *heap_over(void *mem, size_t size, uint32_t flags)
 /* Buffer pools                                                      */
 /* ---------------------------------------------------------------- */
 
-TEST(bufs_params)
+TEST_F_TIMEOUT(pool, bufs_params, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = { 0 };
 	struct ireg_pool *pool = (void *)1;
@@ -130,7 +147,7 @@ TEST(bufs_params)
 	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, 4 * SZ_2M, 0, &p, &pool));
 }
 
-TEST(bufs_exhaust)
+TEST_F_TIMEOUT(pool, bufs_exhaust, POOL_TIMEOUT)
 {
 	const size_t size = SZ_2M, bsz = 2048;
 	const unsigned int nr = size / bsz;
@@ -184,7 +201,7 @@ TEST(bufs_exhaust)
 }
 
 /* Random alloc/free against a shadow of which buffers are out. */
-TEST(bufs_random)
+TEST_F_TIMEOUT(pool, bufs_random, POOL_TIMEOUT)
 {
 	const size_t bsz = 1000, size = 1 << 20;
 	struct ireg_pool_stats st;
@@ -245,7 +262,7 @@ TEST(bufs_random)
 }
 
 /* The checked free refuses and changes nothing. */
-TEST(bufs_bad_free)
+TEST_F_TIMEOUT(pool, bufs_bad_free, POOL_TIMEOUT)
 {
 	const size_t size = SZ_2M;
 	struct ireg_pool_stats st;
@@ -280,7 +297,7 @@ TEST(bufs_bad_free)
 }
 
 /* The debug free aborts on what the checked free refuses. */
-TEST(bufs_debug_abort)
+TEST_F_TIMEOUT(pool, bufs_debug_abort, POOL_TIMEOUT)
 {
 	struct ireg_pool *pool;
 	char *mem = area_alloc(SZ_2M), *a;
@@ -314,7 +331,7 @@ TEST(bufs_debug_abort)
 }
 
 /* The shift-and-multiply division, for strides with every shape. */
-TEST(bufs_strides)
+TEST_F_TIMEOUT(pool, bufs_strides, POOL_TIMEOUT)
 {
 	static const size_t sizes[] = {
 		1, 3, 7, 24, 100, 1500, 1536, 2048, 9000, 65537,
@@ -406,7 +423,7 @@ static void *bufs_mt_thread(void *p)
 	return NULL;
 }
 
-TEST(bufs_mt)
+TEST_F_TIMEOUT(pool, bufs_mt, POOL_TIMEOUT)
 {
 	const unsigned int nthreads = 4;
 	struct mt_arg args[4];
@@ -465,7 +482,7 @@ static void *spsc_consumer(void *p)
 	return NULL;
 }
 
-TEST(bufs_spsc)
+TEST_F_TIMEOUT(pool, bufs_spsc, POOL_TIMEOUT)
 {
 	static struct spsc q;
 	struct ireg_pool_stats st;
@@ -512,7 +529,7 @@ static size_t block_bytes(size_t size, size_t align)
 	return b;
 }
 
-TEST(heap_align)
+TEST_F_TIMEOUT(pool, heap_align, POOL_TIMEOUT)
 {
 	const size_t size = 8 << 20;
 	struct ireg_pool_stats st;
@@ -548,7 +565,7 @@ TEST(heap_align)
 	ireg_pool_destroy(pool);
 }
 
-TEST(heap_coalesce)
+TEST_F_TIMEOUT(pool, heap_coalesce, POOL_TIMEOUT)
 {
 	const size_t size = 1 << 20, nr = size / 64;
 	struct ireg_pool_stats st;
@@ -630,7 +647,7 @@ static void random_request(size_t *size, size_t *align)
 }
 
 /* Random sizes and alignments against a shadow owner per 64-byte unit. */
-TEST(heap_random)
+TEST_F_TIMEOUT(pool, heap_random, POOL_TIMEOUT)
 {
 	const size_t size = 16 << 20, units = size / 64;
 	struct ireg_pool_stats st;
@@ -702,7 +719,7 @@ TEST(heap_random)
 	ireg_pool_destroy(pool);
 }
 
-TEST(heap_bad_free)
+TEST_F_TIMEOUT(pool, heap_bad_free, POOL_TIMEOUT)
 {
 	const size_t size = 1 << 20;
 	struct ireg_pool_stats st;
@@ -776,7 +793,7 @@ static void *heap_mt_thread(void *p)
 	return NULL;
 }
 
-TEST(heap_mt)
+TEST_F_TIMEOUT(pool, heap_mt, POOL_TIMEOUT)
 {
 	struct mt_arg args[3];
 	pthread_t th[3];
@@ -809,7 +826,7 @@ TEST(heap_mt)
 
 #define VA(x)	((const void *)(uintptr_t)(x))
 
-TEST(map_basic)
+TEST_F_TIMEOUT(pool, map_basic, POOL_TIMEOUT)
 {
 	const uint64_t va = 0x7f0000000000ULL, iova = 0x1000000ULL;
 	struct ireg_map *map;
@@ -864,7 +881,7 @@ TEST(map_basic)
 	ireg_map_destroy(map);
 }
 
-TEST(map_errors)
+TEST_F_TIMEOUT(pool, map_errors, POOL_TIMEOUT)
 {
 	const uint64_t va = 0x7f0000000000ULL;
 	struct ireg_map *map;
@@ -889,7 +906,7 @@ TEST(map_errors)
 	ireg_map_destroy(map);
 }
 
-TEST(map_translate_len)
+TEST_F_TIMEOUT(pool, map_translate_len, POOL_TIMEOUT)
 {
 	const uint64_t va = 0x7e0000000000ULL, iova = 0x80000000ULL;
 	struct ireg_map *map;
@@ -967,7 +984,7 @@ static void *map_reader_thread(void *p)
 	return NULL;
 }
 
-TEST(map_concurrent)
+TEST_F_TIMEOUT(pool, map_concurrent, POOL_TIMEOUT)
 {
 	struct map_reader readers[2];
 	bool stop = false, failed = false;
@@ -1012,7 +1029,7 @@ TEST(map_concurrent)
 /* Pools with a map, pools with real backings (not registered)       */
 /* ---------------------------------------------------------------- */
 
-TEST(pool_map_entry)
+TEST_F_TIMEOUT(pool, pool_map_entry, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = { .buf_size = 4096 };
 	struct ireg_pool *pool;
@@ -1062,7 +1079,7 @@ static long meminfo(const char *key)
 	return val;
 }
 
-TEST(pool_backings)
+TEST_F_TIMEOUT(pool, pool_backings, POOL_TIMEOUT)
 {
 	static const char *const names[] = {
 		"user", "4K", "THP", "hugetlb 2M", "hugetlb 1G",
@@ -1131,7 +1148,7 @@ TEST(pool_backings)
 }
 
 /* A shared pool, attached by a forked child through its fd. */
-TEST(pool_shared_attach)
+TEST_F_TIMEOUT(pool, pool_shared_attach, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = {
 		.buf_size = 2048, .nr_bufs = 64,
@@ -1202,7 +1219,7 @@ TEST(pool_shared_attach)
 	ireg_pool_destroy(pool);
 }
 
-TEST(pool_shared_thp)
+TEST_F_TIMEOUT(pool, pool_shared_thp, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = {
 		.size = 4 << 20, .flags = IREG_POOL_SHARED | IREG_POOL_THP,
@@ -1237,6 +1254,6 @@ int main(int argc, char **argv)
 	rnd_state = seed;
 	ksft_print_msg("POOL_TEST_SEED=%" PRIu64 "\n", seed);
 	if (only)
-		test_select(&_fixture_global, &only, 1);
+		test_select(&_pool_fixture_object, &only, 1);
 	return test_harness_run(argc, argv);
 }

@@ -271,145 +271,119 @@ TEST_F(ring, init_errors)
 }
 
 /* Mutate a healthy area, expect attach to refuse it with @err. */
-struct corruption {
-	const char *what;
-	void (*apply)(struct ireg_ring_area *hdr, size_t *size);
-	int err;
-};
-
-static void c_zero(struct ireg_ring_area *h, size_t *s)
-{
-	memset(h, 0, *s);
-}
-
-static void c_magic(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	h->magic ^= 1;
-}
-
-static void c_endian(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	h->magic = __builtin_bswap32(h->magic);
-}
-
-static void c_version(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	h->version = IREG_RING_VERSION + 1;
-}
-
-static void c_hdr_size(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	h->hdr_size = 64;
-}
-
-static void c_desc_size(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	h->desc_size = 32;
-}
-
-static void c_cap_npot(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	h->capacity = 12;
-}
-
-static void c_cap_zero(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	h->capacity = 0;
-}
-
-/* Claims a larger capacity than was laid out: slots past the end. */
-static void c_cap_larger(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	h->capacity *= 2;
-}
-
-static void c_flags(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	h->flags = 1;
-}
-
-static void c_area_size(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	h->area_size += 128;
-}
-
-static void c_offset(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	h->ring_offset[IREG_RING_FREE] += 128;
-}
-
-static void c_offset_wild(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	h->ring_offset[IREG_RING_ACTIVE] = 1ULL << 40;
-}
-
-static void c_reserved(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	h->reserved[sizeof(h->reserved) - 1] = 1;
-}
-
 static struct ireg_ring_ctrl *ctrl_of(struct ireg_ring_area *h,
 				      enum ireg_ring_id id)
 {
 	return (struct ireg_ring_ctrl *)((char *)h + h->ring_offset[id]);
 }
 
-/* The peer's index claims more descriptors than the ring can hold. */
-static void c_index_active(struct ireg_ring_area *h, size_t *s)
+/* The ways a peer's area can be wrong, each with what attach says. */
+enum corruption {
+	C_ZERO,
+	C_MAGIC,
+	C_ENDIAN,
+	C_VERSION,
+	C_HDR_SIZE,
+	C_DESC_SIZE,
+	C_CAP_NPOT,
+	C_CAP_ZERO,
+	C_CAP_LARGER,
+	C_FLAGS,
+	C_AREA_SIZE,
+	C_OFFSET,
+	C_OFFSET_WILD,
+	C_RESERVED,
+	C_INDEX_ACTIVE,
+	C_INDEX_FREE,
+	C_SHORT,
+	C_TINY,
+};
+
+static void corrupt(struct ireg_ring_area *h, size_t *s, enum corruption c)
 {
-	(void)s;
-	ctrl_of(h, IREG_RING_ACTIVE)->prod += h->capacity + 1;
+	switch (c) {
+	case C_ZERO:
+		memset(h, 0, *s);
+		break;
+	case C_MAGIC:
+		h->magic ^= 1;
+		break;
+	case C_ENDIAN:
+		h->magic = __builtin_bswap32(h->magic);
+		break;
+	case C_VERSION:
+		h->version = IREG_RING_VERSION + 1;
+		break;
+	case C_HDR_SIZE:
+		h->hdr_size = 64;
+		break;
+	case C_DESC_SIZE:
+		h->desc_size = 32;
+		break;
+	case C_CAP_NPOT:
+		h->capacity = 12;
+		break;
+	case C_CAP_ZERO:
+		h->capacity = 0;
+		break;
+	/* Claims a larger capacity than was laid out: slots past the end. */
+	case C_CAP_LARGER:
+		h->capacity *= 2;
+		break;
+	case C_FLAGS:
+		h->flags = 1;
+		break;
+	case C_AREA_SIZE:
+		h->area_size += 128;
+		break;
+	case C_OFFSET:
+		h->ring_offset[IREG_RING_FREE] += 128;
+		break;
+	case C_OFFSET_WILD:
+		h->ring_offset[IREG_RING_ACTIVE] = 1ULL << 40;
+		break;
+	case C_RESERVED:
+		h->reserved[sizeof(h->reserved) - 1] = 1;
+		break;
+	/* The peer's index claims more descriptors than the ring can hold. */
+	case C_INDEX_ACTIVE:
+		ctrl_of(h, IREG_RING_ACTIVE)->prod += h->capacity + 1;
+		break;
+	case C_INDEX_FREE:
+		ctrl_of(h, IREG_RING_FREE)->cons += 1;
+		break;
+	case C_SHORT:
+		*s = h->area_size - 1;
+		break;
+	case C_TINY:
+		*s = sizeof(*h) - 1;
+		break;
+	}
 }
 
-static void c_index_free(struct ireg_ring_area *h, size_t *s)
-{
-	(void)s;
-	ctrl_of(h, IREG_RING_FREE)->cons += 1;
-}
-
-static void c_short(struct ireg_ring_area *h, size_t *s)
-{
-	*s = h->area_size - 1;
-}
-
-static void c_tiny(struct ireg_ring_area *h, size_t *s)
-{
-	(void)h;
-	*s = sizeof(*h) - 1;
-}
-
-static const struct corruption corruptions[] = {
-	{ "zeroed memory", c_zero, -EBADMSG },
-	{ "bad magic", c_magic, -EBADMSG },
-	{ "other endianness", c_endian, -EBADMSG },
-	{ "unknown version", c_version, -EPROTO },
-	{ "hdr_size", c_hdr_size, -EUCLEAN },
-	{ "desc_size", c_desc_size, -EUCLEAN },
-	{ "capacity not a power of two", c_cap_npot, -EUCLEAN },
-	{ "capacity 0", c_cap_zero, -EUCLEAN },
-	{ "capacity larger than laid out", c_cap_larger, -EUCLEAN },
-	{ "flags", c_flags, -EUCLEAN },
-	{ "area_size", c_area_size, -EUCLEAN },
-	{ "ring_offset", c_offset, -EUCLEAN },
-	{ "ring_offset out of the area", c_offset_wild, -EUCLEAN },
-	{ "reserved", c_reserved, -EUCLEAN },
-	{ "active prod beyond capacity", c_index_active, -EUCLEAN },
-	{ "free cons beyond prod", c_index_free, -EUCLEAN },
-	{ "memory shorter than area_size", c_short, -ENOSPC },
-	{ "memory shorter than the header", c_tiny, -ENOSPC },
+static const struct {
+	const char *what;
+	enum corruption c;
+	int err;
+} corruptions[] = {
+	{ "zeroed memory", C_ZERO, -EBADMSG },
+	{ "bad magic", C_MAGIC, -EBADMSG },
+	{ "other endianness", C_ENDIAN, -EBADMSG },
+	{ "unknown version", C_VERSION, -EPROTO },
+	{ "hdr_size", C_HDR_SIZE, -EUCLEAN },
+	{ "desc_size", C_DESC_SIZE, -EUCLEAN },
+	{ "capacity not a power of two", C_CAP_NPOT, -EUCLEAN },
+	{ "capacity 0", C_CAP_ZERO, -EUCLEAN },
+	{ "capacity larger than laid out", C_CAP_LARGER, -EUCLEAN },
+	{ "flags", C_FLAGS, -EUCLEAN },
+	{ "area_size", C_AREA_SIZE, -EUCLEAN },
+	{ "ring_offset", C_OFFSET, -EUCLEAN },
+	{ "ring_offset out of the area", C_OFFSET_WILD, -EUCLEAN },
+	{ "reserved", C_RESERVED, -EUCLEAN },
+	{ "active prod beyond capacity", C_INDEX_ACTIVE, -EUCLEAN },
+	{ "free cons beyond prod", C_INDEX_FREE, -EUCLEAN },
+	{ "memory shorter than area_size", C_SHORT, -ENOSPC },
+	{ "memory shorter than the header", C_TINY, -ENOSPC },
 };
 
 TEST_F(ring, attach_errors)
@@ -442,7 +416,7 @@ TEST_F(ring, attach_errors)
 
 			size = a.size;
 			ASSERT_TRUE(ireg_ring_init(a.mem, a.size, &params) == 0);
-			corruptions[i].apply(a.mem, &size);
+			corrupt(a.mem, &size, corruptions[i].c);
 			memset(&chan, 0x5a, sizeof(chan));
 			ret = ireg_ring_attach(&chan, a.mem, size, role);
 			EXPECT_EQ(corruptions[i].err, ret)

@@ -6,6 +6,8 @@
 #ifndef TOOLS_EDU_LIB_H
 #define TOOLS_EDU_LIB_H
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -15,12 +17,14 @@
 /*
  * Open a new context, put the device @bdf in it and, unless @edu is NULL,
  * make it ready for DMA (edu_init()).  Returns the device fd; on failure
- * a negative errno with *why saying what went wrong in words (*ctx is then
- * NULL if no context could be opened, else the caller closes it).
+ * a negative errno, after saying on stderr, after @who, what went wrong
+ * (*ctx is then NULL if no context could be opened, else the caller
+ * closes it).
  */
-static inline int edu_lib_open(const char *bdf, struct ireg_ctx **ctx,
-			       struct edu_dev *edu, const char **why)
+static inline int edu_lib_open(const char *who, const char *bdf,
+			       struct ireg_ctx **ctx, struct edu_dev *edu)
 {
+	const char *why;
 	int fd, ret;
 
 	if (edu) {
@@ -30,20 +34,24 @@ static inline int edu_lib_open(const char *bdf, struct ireg_ctx **ctx,
 	ret = ireg_ctx_open(ctx, 0);
 	if (ret) {
 		*ctx = NULL;
-		*why = strerror(-ret);
-		return ret;
+		why = strerror(-ret);
+		goto err;
 	}
-	fd = ireg_device_open(*ctx, bdf);
+	ret = fd = ireg_device_open(*ctx, bdf);
 	if (fd < 0) {
-		*why = ireg_ctx_errmsg(*ctx);
-		return fd;
+		why = ireg_ctx_errmsg(*ctx);
+		goto err;
 	}
 	if (edu && edu_init(edu, fd)) {
 		ret = -errno;
-		*why = "not an edu device, or BAR0 cannot be mapped";
-		return ret;
+		why = "not an edu device, or BAR0 cannot be mapped";
+		goto err;
 	}
 	return fd;
+
+err:
+	fprintf(stderr, "%s: %s: %s\n", who, bdf, why);
+	return ret;
 }
 
 /* Undo edu_lib_open(): unmap BAR0, close the context. */
