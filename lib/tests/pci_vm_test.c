@@ -74,26 +74,36 @@ static const char *sysfs_driver(const char *bdf)
 	return strrchr(name, '/') + 1;
 }
 
+/*
+ * The sysfs file @path into @buf, without its trailing newlines: its
+ * length, or -1 if it cannot be read.
+ */
+static int sysfs_read(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	return n;
+}
+
 static const char *driver_override(const char *bdf)
 {
 	static char buf[64];
 	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path),
 		 "/sys/bus/pci/devices/%s/driver_override", bdf);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return "?";
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return "?";
-	while (n > 0 && buf[n - 1] == '\n')
-		n--;
-	buf[n] = '\0';
-	return buf;
+	return sysfs_read(path, buf, sizeof(buf)) < 0 ? "?" : buf;
 }
 
 /* Wait until /dev/vfio/<group> exists (@want) or not; true if it did. */
@@ -409,18 +419,10 @@ TEST_F(edu, not_root)
 static int module_refcnt(const char *name)
 {
 	char path[PATH_MAX], buf[32];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (sysfs_read(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	return atoi(buf);
 }
 

@@ -988,6 +988,14 @@ struct payload_stress {
 	bool bad;
 };
 
+/* The next descriptor on @cons, polling politely until there is one. */
+static void dequeue_spin(struct ireg_ring_cons *cons, struct ireg_ring_desc *d,
+			 unsigned int *spins)
+{
+	while (ireg_ring_dequeue(cons, d))
+		spin_backoff(spins);
+}
+
 static void *payload_producer(void *arg)
 {
 	struct payload_stress *ps = arg;
@@ -996,10 +1004,7 @@ static void *payload_producer(void *arg)
 	uint64_t s = 0;
 
 	while (s < ps->items) {
-		if (ireg_ring_dequeue(&ps->prod_end->cons, &d)) {
-			spin_backoff(&spins);
-			continue;
-		}
+		dequeue_spin(&ps->prod_end->cons, &d, &spins);
 		uint64_t *buf = ps->bufs[d.offset / sizeof(ps->bufs[0])];
 
 		for (w = 0; w < PAYLOAD_WORDS; w++)
@@ -1022,10 +1027,7 @@ static void *payload_consumer(void *arg)
 	uint64_t s = 0;
 
 	while (s < ps->items) {
-		if (ireg_ring_dequeue(&ps->cons_end->cons, &d)) {
-			spin_backoff(&spins);
-			continue;
-		}
+		dequeue_spin(&ps->cons_end->cons, &d, &spins);
 		const uint64_t *buf = ps->bufs[d.offset / sizeof(ps->bufs[0])];
 		bool ok = d.cookie == (uint32_t)s && d.len == PAYLOAD_WORDS * 8;
 
