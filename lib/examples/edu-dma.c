@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 
 #include "iommureg.h"
-#include "../../tools/include/edu.h"
+#include "../../tools/include/edu_lib.h"
 
 #define BUF_SIZE	(2UL << 20)
 
@@ -37,30 +37,19 @@ int main(int argc, char **argv)
 {
 	struct iommu_reg_register r1, r2;
 	struct iommu_reg_unreg unreg = { .argsz = sizeof(unreg) };
-	struct edu_dev edu = { .group = -1 };
+	struct edu_dev edu;
 	struct ireg_ctx *ctx;
 	uint8_t *buf;
-	int container, fd, ret, i;
+	int container, ret, i;
 	const uint32_t len = EDU_DMA_MAX;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s BDF\n", argv[0]);
 		return 2;
 	}
-	ret = ireg_ctx_open(&ctx, 0);
-	if (ret) {
-		fprintf(stderr, "edu-dma: %s\n", strerror(-ret));
+	/* A context with the device in it, BAR0 mapped. */
+	if (edu_lib_open("edu-dma", argv[1], &ctx, &edu) < 0)
 		return 1;
-	}
-	fd = ireg_device_open(ctx, argv[1]);
-	if (fd < 0) {
-		fprintf(stderr, "edu-dma: %s\n", ireg_ctx_errmsg(ctx));
-		return 1;
-	}
-	if (edu_init(&edu, fd)) {
-		perror("edu-dma: not an edu device");
-		return 1;
-	}
 	container = ireg_ctx_container_fd(ctx);
 
 	/* 2 MiB aligned, so it can be one huge page and one IOMMU page. */
@@ -110,8 +99,7 @@ int main(int argc, char **argv)
 		perror("edu-dma: IOMMU_REG_UNREG");
 		return 1;
 	}
-	munmap((void *)edu.bar, EDU_BAR0_SIZE);
-	ireg_ctx_close(ctx);
+	edu_lib_close(ctx, &edu);
 	free(buf);
 	return 0;
 }

@@ -16,26 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "iommureg.h"
-#include "../../tools/include/edu.h"
-
-static const char *const backing_names[] = {
-	[IREG_POOL_BACKING_USER] = "caller's memory",
-	[IREG_POOL_BACKING_4K] = "4 KiB pages",
-	[IREG_POOL_BACKING_THP] = "transparent huge pages",
-	[IREG_POOL_BACKING_HUGETLB] = "hugetlbfs 2 MiB pages",
-	[IREG_POOL_BACKING_HUGETLB_1G] = "hugetlbfs 1 GiB pages",
-};
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
+#include "../../tools/include/clock.h"
+#include "../../tools/include/edu_lib.h"
 
 int main(int argc, char **argv)
 {
@@ -43,7 +27,7 @@ int main(int argc, char **argv)
 		.buf_size = 2048,
 		.nr_bufs = 4096,	/* 8 MiB */
 	};
-	struct edu_dev edu = { .group = -1 };
+	struct edu_dev edu;
 	struct ireg_pool_info info;
 	struct ireg_pool *pool;
 	struct ireg_map *map;
@@ -52,23 +36,15 @@ int main(int argc, char **argv)
 	uint64_t tx_iova, rx_iova;
 	const uint32_t len = 1500;
 	double t0, t1;
-	int fd, ret, i;
+	int ret, i;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s BDF\n", argv[0]);
 		return 2;
 	}
-	ret = ireg_ctx_open(&ctx, 0);
-	if (ret) {
-		fprintf(stderr, "pool-dma: %s\n", strerror(-ret));
+	/* A context with the device in it, BAR0 mapped. */
+	if (edu_lib_open("pool-dma", argv[1], &ctx, &edu) < 0)
 		return 1;
-	}
-	fd = ireg_device_open(ctx, argv[1]);
-	if (fd < 0 || edu_init(&edu, fd)) {
-		fprintf(stderr, "pool-dma: %s\n",
-			fd < 0 ? ireg_ctx_errmsg(ctx) : "not an edu device");
-		return 1;
-	}
 
 	ret = ireg_map_create(&map);
 	if (ret) {
@@ -82,17 +58,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ireg_pool_info(pool, &info);
-	printf("pool: %u buffers of %zu bytes, %zu MiB of %s at %p, IOVA 0x%" PRIx64 "\n",
+	printf("pool: %u buffers of %zu bytes, %zu MiB in %zu KiB pages at %p, IOVA 0x%" PRIx64 "\n",
 	       info.nr_bufs, info.buf_stride, info.size >> 20,
-	       backing_names[info.backing], info.base, info.iova);
+	       info.page_size >> 10, info.base, info.iova);
 
 	/* The hot path: no system call, no lock. */
-	t0 = now_ns();
+	t0 = clock_now_ns();
 	for (i = 0; i < 1000000; i++) {
 		b = ireg_pool_buf_alloc(pool);
 		ireg_pool_buf_free(pool, b);
 	}
-	t1 = now_ns();
+	t1 = clock_now_ns();
 	printf("buffer alloc + free: %.1f ns a pair\n", (t1 - t0) / 1e6);
 
 	tx = ireg_pool_buf_alloc(pool);
@@ -125,7 +101,6 @@ int main(int argc, char **argv)
 	}
 	ireg_pool_destroy(pool);	/* unregisters, leaves the map */
 	ireg_map_destroy(map);
-	munmap((void *)edu.bar, EDU_BAR0_SIZE);
-	ireg_ctx_close(ctx);
+	edu_lib_close(ctx, &edu);
 	return 0;
 }

@@ -24,20 +24,16 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "iommureg.h"
-#include "../../tools/include/edu.h"
+#include "../../tools/include/edu_lib.h"
+#include "../../tools/include/seccomp_util.h"
 
 #define NR_BUFS		16
 #define BUF_SIZE	4096
@@ -46,24 +42,9 @@
 /* The client may not call ioctl() or open anything: no kernel module. */
 static int client_sandbox(void)
 {
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 3, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-	};
-	struct sock_fprog prog = {
-		.len = sizeof(filter) / sizeof(filter[0]),
-		.filter = filter,
-	};
+	static const int denied[] = { __NR_ioctl, __NR_openat, __NR_open };
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -errno;
-	return syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) ?
-	       -errno : 0;
+	return seccomp_install(denied, 3, false) ? -errno : 0;
 }
 
 static void fill_request(uint8_t *p, uint32_t seq)
@@ -185,9 +166,9 @@ int main(int argc, char **argv)
 	};
 	struct ireg_ring_params rp = { .capacity = NR_BUFS };
 	struct ireg_ring_chan chan __attribute__((aligned(64)));
-	struct edu_dev edu = { .group = -1 };
+	struct edu_dev edu;
 	unsigned int requests = argc > 2 ? atoi(argv[2]) : 64;
-	int to_driver, to_client, chan_fd, fd, ret, status;
+	int to_driver, to_client, chan_fd, ret, status;
 	struct ireg_pool_info info;
 	struct ireg_pool *pool;
 	struct ireg_ctx *ctx;
@@ -197,16 +178,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s BDF [requests]\n", argv[0]);
 		return 2;
 	}
-	ret = ireg_ctx_open(&ctx, 0);
-	if (ret) {
-		fprintf(stderr, "driver: %s\n", strerror(-ret));
+	/* A context with the device in it, BAR0 mapped. */
+	if (edu_lib_open("driver", argv[1], &ctx, &edu) < 0)
 		return 1;
-	}
-	fd = ireg_device_open(ctx, argv[1]);
-	if (fd < 0 || edu_init(&edu, fd)) {
-		fprintf(stderr, "driver: %s\n", ireg_ctx_errmsg(ctx));
-		return 1;
-	}
 	ret = ireg_pool_create(ctx, &params, &pool);
 	if (ret) {
 		fprintf(stderr, "driver: pool: %s\n", ireg_ctx_errmsg(ctx));
@@ -242,8 +216,7 @@ int main(int argc, char **argv)
 	}
 	ireg_ring_detach(&chan);
 	ireg_pool_destroy(pool);
-	munmap((void *)edu.bar, EDU_BAR0_SIZE);
-	ireg_ctx_close(ctx);
+	edu_lib_close(ctx, &edu);
 	if (!ret)
 		printf("sddf-edu: ok\n");
 	return ret;

@@ -3,7 +3,7 @@
 # SPSC descriptor rings: host tests and benchmark.  Included by
 # lib/Makefile; paths are relative to lib/.
 #
-#   RING_TESTS       host tests, TAP on stdout, exit 0 pass / 1 fail
+#   RING_TESTS       host tests (kselftest_harness), TAP on stdout
 #   ring-check       build and run them
 #   ring-tsan        ring_test under ThreadSanitizer: an index published
 #                    or read without release/acquire is a data race on
@@ -13,7 +13,9 @@
 
 RING_TESTS	:= tests/ring_test tests/ring_xproc_test
 RING_BENCH	:= tests/ring_bench
-RING_DEPS	:= libiommureg.a include/iommureg/ring.h
+RING_DEPS	:= libiommureg.a include/iommureg/ring.h tests/harness.h \
+		   ../tools/include/spin.h ../tools/include/xorshift.h \
+		   ../tools/include/clock.h $(KSFT_DIR)/kselftest_harness.h
 RING_TSAN_ITEMS	?= 1000000
 
 BENCHES		+= $(RING_BENCH)
@@ -22,13 +24,13 @@ BENCHES		+= $(RING_BENCH)
 src/ring.o: include/iommureg/ring.h
 
 $(RING_TESTS) $(RING_BENCH): tests/%: tests/%.c $(RING_DEPS)
-	$(CC) $(CFLAGS) -o $@ $< libiommureg.a $(LDFLAGS) -lpthread
+	$(CC) $(TEST_CFLAGS) -o $@ $< libiommureg.a $(LDFLAGS) -lpthread
 
 # Instrumented build of the test with the library's ring.c compiled in.
 # TSan does not model fences (-Wno-tsan); the fences only order the
 # wakeup flags, which are atomics, and signal_race tests them directly.
-tests/ring_test-tsan: tests/ring_test.c src/ring.c include/iommureg/ring.h
-	$(CC) $(CFLAGS) -O1 -fsanitize=thread -Wno-tsan -o $@ \
+tests/ring_test-tsan: tests/ring_test.c src/ring.c $(RING_DEPS)
+	$(CC) $(TEST_CFLAGS) -O1 -fsanitize=thread -Wno-tsan -o $@ \
 		tests/ring_test.c src/ring.c $(LDFLAGS) -lpthread
 
 ring-check: $(RING_TESTS)

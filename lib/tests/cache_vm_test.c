@@ -6,32 +6,20 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "iommureg.h"
-#include "../../tools/include/edu.h"
+#include "../../tools/include/clock.h"
+#include "../../tools/include/seccomp_util.h"
 #include "kselftest_harness.h"
+#include "edu_test.h"
 
 #define PAGE	4096UL
-
-static const char *edu_bdf(void)
-{
-	static char bdf[32];
-	const char *env = getenv("IREG_EDU_BDFS");
-
-	if (!env || sscanf(env, "%31s", bdf) != 1)
-		return NULL;
-	return bdf;
-}
 
 static void *anon(size_t size, int fill)
 {
@@ -44,13 +32,17 @@ static void *anon(size_t size, int fill)
 	return p;
 }
 
-static uint32_t kernel_regions(struct ireg_ctx *ctx)
+/* Register @n pages from @p one by one and let go: cached, unused. */
+static void cache_pages(struct __test_metadata *_metadata,
+			struct ireg_cache *cache, char *p, int n)
 {
-	struct iommu_reg_info info;
+	struct ireg_mr *mr;
+	int i;
 
-	if (ireg_ctx_info(ctx, &info, NULL, 0))
-		return UINT32_MAX;
-	return info.num_regions;
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, ireg_cache_reg(cache, p + i * PAGE, PAGE, &mr));
+		ireg_cache_unreg(cache, mr);
+	}
 }
 
 FIXTURE(cache) {
@@ -69,26 +61,16 @@ FIXTURE_VARIANT_ADD(cache, default) {
 
 FIXTURE_SETUP(cache)
 {
-	const char *bdf = edu_bdf();
 	struct ireg_cache_attr attr = { .max_entries = variant->max_entries };
-	int fd;
 
-	if (!bdf)
-		SKIP(_exit(255), "no edu device in IREG_EDU_BDFS");
-	ASSERT_EQ(0, ireg_ctx_open(&self->ctx, 0));
-	fd = ireg_device_open(self->ctx, bdf);
-	ASSERT_LE(0, fd) TH_LOG("%s", ireg_ctx_errmsg(self->ctx));
-	self->edu.group = -1;
-	ASSERT_EQ(0, edu_init(&self->edu, fd));
+	test_edu_open(_metadata, &self->ctx, &self->edu);
 	ASSERT_EQ(0, ireg_cache_create(self->ctx, &attr, &self->cache));
 }
 
 FIXTURE_TEARDOWN(cache)
 {
 	ireg_cache_destroy(self->cache);
-	if (self->edu.bar)
-		munmap((void *)self->edu.bar, EDU_BAR0_SIZE);
-	ireg_ctx_close(self->ctx);
+	edu_lib_close(self->ctx, &self->edu);
 }
 
 TEST_F(cache, hit_after_miss)
@@ -113,12 +95,12 @@ TEST_F(cache, hit_after_miss)
 	EXPECT_EQ(1, st.misses);
 	EXPECT_EQ(2, st.hits);
 	EXPECT_EQ(1, st.entries);
-	EXPECT_EQ(1, kernel_regions(self->ctx));
+	EXPECT_EQ(1, test_regions(self->ctx));
 	ireg_cache_unreg(self->cache, a);
 	ireg_cache_unreg(self->cache, b);
 	ireg_cache_unreg(self->cache, c);
 	/* Unused but still cached: registered and mapped. */
-	EXPECT_EQ(1, kernel_regions(self->ctx));
+	EXPECT_EQ(1, test_regions(self->ctx));
 	munmap(p, 4 * PAGE);
 }
 
@@ -128,17 +110,7 @@ TEST_F(cache, hit_after_miss)
  */
 TEST_F(cache, hit_makes_no_syscall)
 {
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-	};
-	struct sock_fprog prog = {
-		.len = sizeof(filter) / sizeof(filter[0]),
-		.filter = filter,
-	};
+	static const int exit_only[] = { __NR_exit_group };
 	struct ireg_mr *mr;
 	char *p = anon(8 * PAGE, 2);
 	int status;
@@ -153,8 +125,7 @@ TEST_F(cache, hit_makes_no_syscall)
 	if (!pid) {
 		int i, bad = 0;
 
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-		    syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		if (seccomp_install(exit_only, 1, true))
 			_exit(3);
 		for (i = 0; i < 100000; i++) {
 			if (ireg_cache_reg(self->cache, p + (i % 8) * PAGE,
@@ -227,7 +198,7 @@ TEST_F(cache, replaced_memory_is_registered_again)
 	EXPECT_EQ(1, st.stale);
 	EXPECT_EQ(1, st.entries);
 	/* The stale registration is gone from the kernel too. */
-	EXPECT_EQ(1, kernel_regions(self->ctx));
+	EXPECT_EQ(1, test_regions(self->ctx));
 
 	ASSERT_EQ(0, edu_dma(&self->edu, ireg_mr_iova(new, p + PAGE), len,
 			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
@@ -251,9 +222,9 @@ TEST_F(cache, stale_in_use_is_freed_on_release)
 	EXPECT_FALSE(ireg_region_valid(&old->region));
 	ASSERT_EQ(0, ireg_cache_reg(self->cache, p, PAGE, &new));
 	EXPECT_NE(old, new);
-	EXPECT_EQ(2, kernel_regions(self->ctx));
+	EXPECT_EQ(2, test_regions(self->ctx));
 	ireg_cache_unreg(self->cache, old);
-	EXPECT_EQ(1, kernel_regions(self->ctx));
+	EXPECT_EQ(1, test_regions(self->ctx));
 	ireg_cache_unreg(self->cache, new);
 	munmap(p, PAGE);
 }
@@ -261,16 +232,10 @@ TEST_F(cache, stale_in_use_is_freed_on_release)
 TEST_F(cache, process_events_drops_stale)
 {
 	struct ireg_cache_stats st;
-	struct ireg_mr *mr;
 	char *p = anon(4 * PAGE, 5);
-	int i;
 
 	ASSERT_NE(NULL, p);
-	for (i = 0; i < 4; i++) {
-		ASSERT_EQ(0, ireg_cache_reg(self->cache, p + i * PAGE, PAGE,
-					    &mr));
-		ireg_cache_unreg(self->cache, mr);
-	}
+	cache_pages(_metadata, self->cache, p, 4);
 	ASSERT_EQ(0, fcntl(ireg_ctx_notify_fd(self->ctx), F_SETFL,
 			   O_NONBLOCK));
 	ASSERT_EQ(0, munmap(p, 2 * PAGE));
@@ -278,7 +243,7 @@ TEST_F(cache, process_events_drops_stale)
 	ireg_cache_stats(self->cache, &st);
 	EXPECT_EQ(2, st.entries);
 	EXPECT_EQ(2, st.stale);
-	EXPECT_EQ(2, kernel_regions(self->ctx));
+	EXPECT_EQ(2, test_regions(self->ctx));
 	munmap(p + 2 * PAGE, 2 * PAGE);
 }
 
@@ -294,14 +259,11 @@ TEST_F(cache, limits_evict_unused)
 
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, ireg_cache_create(self->ctx, &attr, &small));
-	for (i = 0; i < 8; i++) {
-		ASSERT_EQ(0, ireg_cache_reg(small, p + i * PAGE, PAGE, &mr[i]));
-		ireg_cache_unreg(small, mr[i]);
-	}
+	cache_pages(_metadata, small, p, 8);
 	ireg_cache_stats(small, &st);
 	EXPECT_EQ(4, st.entries);
 	EXPECT_EQ(4, st.evictions);
-	EXPECT_EQ(4, kernel_regions(self->ctx));
+	EXPECT_EQ(4, test_regions(self->ctx));
 	/* The newest are the ones kept: hits. */
 	for (i = 4; i < 8; i++) {
 		ASSERT_EQ(0, ireg_cache_reg(small, p + i * PAGE, PAGE, &mr[i]));
@@ -316,7 +278,7 @@ TEST_F(cache, limits_evict_unused)
 		ASSERT_EQ(0, ireg_cache_reg(small, p + i * PAGE, PAGE, &mr[i]));
 	ireg_cache_stats(small, &st);
 	EXPECT_EQ(8, st.entries);
-	EXPECT_EQ(8, kernel_regions(self->ctx));
+	EXPECT_EQ(8, test_regions(self->ctx));
 	for (i = 0; i < 8; i++)
 		ireg_cache_unreg(small, mr[i]);
 
@@ -324,7 +286,7 @@ TEST_F(cache, limits_evict_unused)
 	EXPECT_EQ(0, ireg_cache_flush(small));
 	ireg_cache_stats(small, &st);
 	EXPECT_EQ(0, st.entries);
-	EXPECT_EQ(0, kernel_regions(self->ctx));
+	EXPECT_EQ(0, test_regions(self->ctx));
 	ireg_cache_destroy(small);
 	munmap(p, 8 * PAGE);
 }
@@ -349,7 +311,7 @@ TEST_F(cache, byte_limit)
 	EXPECT_GE(16 * PAGE, st.bytes);
 	EXPECT_EQ(4, st.entries);
 	ireg_cache_destroy(small);
-	EXPECT_EQ(0, kernel_regions(self->ctx));
+	EXPECT_EQ(0, test_regions(self->ctx));
 	munmap(p, 40 * PAGE);
 }
 
@@ -368,7 +330,7 @@ TEST_F(cache, bad_input)
 	EXPECT_EQ(-EFAULT, ireg_cache_reg(self->cache, p, PAGE, &mr));
 	ireg_cache_stats(self->cache, &st);
 	EXPECT_EQ(0, st.entries);
-	EXPECT_EQ(0, kernel_regions(self->ctx));
+	EXPECT_EQ(0, test_regions(self->ctx));
 }
 
 /* Many threads hitting at once: nothing lost, nothing serialised away. */
@@ -384,11 +346,10 @@ struct hitter {
 static void *hit_loop(void *arg)
 {
 	struct hitter *h = arg;
-	struct timespec t0, t1;
 	struct ireg_mr *mr;
 	unsigned long i, n = 200000;
+	double t0 = clock_now_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < n; i++) {
 		/* Half on a buffer of our own, half on a shared one. */
 		char *p = h->base + ((i & 1) ? h->index + 1 : 0) * PAGE;
@@ -401,9 +362,7 @@ static void *hit_loop(void *arg)
 		ireg_cache_unreg(h->cache, mr);
 		h->hits++;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	h->ns_per_hit = ((t1.tv_sec - t0.tv_sec) * 1e9 +
-			 (t1.tv_nsec - t0.tv_nsec)) / n;
+	h->ns_per_hit = (clock_now_ns() - t0) / n;
 	return NULL;
 }
 
@@ -411,17 +370,12 @@ TEST_F(cache, threads_hit_concurrently)
 {
 	struct hitter h[4] = {};
 	struct ireg_cache_stats st;
-	struct ireg_mr *mr;
 	pthread_t t[4];
 	char *p = anon(5 * PAGE, 1);
 	int i;
 
 	ASSERT_NE(NULL, p);
-	for (i = 0; i < 5; i++) {
-		ASSERT_EQ(0, ireg_cache_reg(self->cache, p + i * PAGE, PAGE,
-					    &mr));
-		ireg_cache_unreg(self->cache, mr);
-	}
+	cache_pages(_metadata, self->cache, p, 5);
 	for (i = 0; i < 4; i++) {
 		h[i] = (struct hitter){ .cache = self->cache, .base = p,
 					.index = i };

@@ -31,6 +31,7 @@
 
 #include "iommureg.h"
 #include "iommureg/pci.h"
+#include "../../tools/include/vfio_util.h"
 #include "kselftest_harness.h"
 
 #define MAX_EDU		4
@@ -61,61 +62,48 @@ static void edu_read_env(void)
 	}
 }
 
-/* The group number from the iommu_group link, read without the library. */
-static int sysfs_group(const char *bdf)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -1;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	return atoi(base ? base + 1 : target);
-}
-
 /* The driver from the driver link, read without the library; "" none. */
 static const char *sysfs_driver(const char *bdf)
 {
 	static char name[PATH_MAX];
-	char path[PATH_MAX], target[PATH_MAX];
-	const char *base;
-	ssize_t n;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
+	if (!realpath(path, name))
 		return "";
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	strcpy(name, base ? base + 1 : target);
-	return name;
+	return strrchr(name, '/') + 1;
+}
+
+/*
+ * The sysfs file @path into @buf, without its trailing newlines: its
+ * length, or -1 if it cannot be read.
+ */
+static int sysfs_read(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	return n;
 }
 
 static const char *driver_override(const char *bdf)
 {
 	static char buf[64];
 	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path),
 		 "/sys/bus/pci/devices/%s/driver_override", bdf);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return "?";
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return "?";
-	while (n > 0 && buf[n - 1] == '\n')
-		n--;
-	buf[n] = '\0';
-	return buf;
+	return sysfs_read(path, buf, sizeof(buf)) < 0 ? "?" : buf;
 }
 
 /* Wait until /dev/vfio/<group> exists (@want) or not; true if it did. */
@@ -208,7 +196,7 @@ FIXTURE_SETUP(edu)
 	if (!nr_edu)
 		SKIP(return, "no edu device in IREG_EDU_BDFS");
 	self->bdf = edu[0];
-	self->group = sysfs_group(self->bdf);
+	self->group = vfio_group_of(self->bdf);
 	ASSERT_LE(0, self->group);
 	ASSERT_STREQ("vfio-pci", sysfs_driver(self->bdf));
 }
@@ -244,7 +232,7 @@ TEST_F(edu, iommu_group_matches_sysfs)
 	int i;
 
 	for (i = 0; i < nr_edu; i++) {
-		EXPECT_EQ(sysfs_group(edu[i]), ireg_pci_iommu_group(edu[i]));
+		EXPECT_EQ(vfio_group_of(edu[i]), ireg_pci_iommu_group(edu[i]));
 		if (edu_groups[i] >= 0)
 			EXPECT_EQ(edu_groups[i], ireg_pci_iommu_group(edu[i]));
 	}
@@ -393,28 +381,36 @@ TEST_F(edu, invalid_arguments)
 	EXPECT_EQ(-EINVAL, ireg_pci_restore(self->bdf, "..", NULL, 0));
 }
 
-TEST_F(edu, not_root)
+/*
+ * A bind (@bind) or restore of @bdf as nobody is refused, and the message
+ * names the sysfs file (@file) that was.
+ */
+static void as_nobody_refused(struct __test_metadata *_metadata,
+			      const char *bdf, bool bind, const char *file)
 {
+	char denied[64], eperm[64];
 	struct outcome out;
 
-	/* Taking it off vfio-pci. */
-	as_nobody(self->bdf, false, &out);
+	snprintf(denied, sizeof(denied), "%s: Permission denied", file);
+	snprintf(eperm, sizeof(eperm), "%s: Operation not permitted", file);
+	as_nobody(bdf, bind, &out);
 	EXPECT_TRUE(out.ret == -EACCES || out.ret == -EPERM)
-		TH_LOG("restore as nobody: %d (%s)", out.ret, out.err);
-	EXPECT_TRUE(contains(out.err, "/driver/unbind: Permission denied") ||
-		    contains(out.err, "/driver/unbind: Operation not permitted"))
+		TH_LOG("%s as nobody: %d (%s)", bind ? "bind" : "restore",
+		       out.ret, out.err);
+	EXPECT_TRUE(contains(out.err, denied) || contains(out.err, eperm))
 		TH_LOG("message: %s", out.err);
+}
+
+TEST_F(edu, not_root)
+{
+	/* Taking it off vfio-pci. */
+	as_nobody_refused(_metadata, self->bdf, false, "/driver/unbind");
 	EXPECT_STREQ("vfio-pci", sysfs_driver(self->bdf));
 
 	/* Putting it on vfio-pci. */
 	ASSERT_EQ(0, ireg_pci_restore(self->bdf, "", self->err,
 				      sizeof(self->err)));
-	as_nobody(self->bdf, true, &out);
-	EXPECT_TRUE(out.ret == -EACCES || out.ret == -EPERM)
-		TH_LOG("bind as nobody: %d (%s)", out.ret, out.err);
-	EXPECT_TRUE(contains(out.err, "/driver_override: Permission denied") ||
-		    contains(out.err, "/driver_override: Operation not permitted"))
-		TH_LOG("message: %s", out.err);
+	as_nobody_refused(_metadata, self->bdf, true, "/driver_override");
 	EXPECT_STREQ("", sysfs_driver(self->bdf));
 	EXPECT_STREQ("(null)", driver_override(self->bdf));
 }
@@ -423,18 +419,10 @@ TEST_F(edu, not_root)
 static int module_refcnt(const char *name)
 {
 	char path[PATH_MAX], buf[32];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (sysfs_read(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	return atoi(buf);
 }
 
@@ -484,7 +472,7 @@ TEST_F(edu, bind_without_vfio_pci_module)
 			TH_LOG("%s", edu[i]);
 		ASSERT_EQ(0, ireg_pci_driver(edu[i], drv, sizeof(drv)));
 		EXPECT_STREQ("vfio-pci", drv);
-		EXPECT_TRUE(vfio_node_becomes(sysfs_group(edu[i]), true));
+		EXPECT_TRUE(vfio_node_becomes(vfio_group_of(edu[i]), true));
 	}
 }
 

@@ -5,87 +5,57 @@
  * (ireg_pool_create_mem(), or ireg_pool_create() without a context),
  * which is the same code a registered pool runs.
  *
- * TAP output; exit 0 when every case passes, 1 otherwise.  POOL_TEST_SEED
- * in the environment replays a run's random sequences; POOL_TEST_ONLY=name
- * runs one case.
+ * kselftest_harness: each case in a child of its own, TAP output.
+ * POOL_TEST_SEED in the environment replays a run's random sequences;
+ * POOL_TEST_ONLY=name runs one case.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "iommureg.h"
 #include "iommureg/pool.h"
+#include "../../tools/include/clock.h"
+#include "../../tools/include/xorshift.h"
+#include "kselftest_harness.h"
+#include "harness.h"
 
 #define SZ_2M		(2UL << 20)
 #define FAKE_IOVA	0x40000000ULL
 
 static uint64_t seed;
 
-/* xorshift64*: reproducible from the seed, per thread when given a state. */
-static uint64_t rnd_r(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dULL;
-}
 
 static uint64_t rnd_state;
 
 static uint64_t rnd(void)
 {
-	return rnd_r(&rnd_state);
+	return xorshift64s(&rnd_state);
 }
 
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
+/*
+ * Each case in a child of its own.  The threaded ones take their time on
+ * a loaded machine: no case is given up before POOL_TIMEOUT seconds.
+ */
+#define POOL_TIMEOUT	300
 
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
+FIXTURE(pool) {
+};
+
+FIXTURE_SETUP(pool)
+{
 }
 
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		diag("%s:%d: check failed: %s", __FILE__, __LINE__, #cond); \
-		return FAIL;						\
-	}								\
-} while (0)
-
-#define CHECK_EQ(a, b) do {						\
-	long long _a = (long long)(a), _b = (long long)(b);		\
-	if (_a != _b) {							\
-		diag("%s:%d: %s == %lld, expected %s == %lld", __FILE__, \
-		     __LINE__, #a, _a, #b, _b);				\
-		return FAIL;						\
-	}								\
-} while (0)
-
-enum result { PASS, FAIL, SKIP };
-
-static char skip_reason[256];
-
-static enum result skip(const char *fmt, ...)
+FIXTURE_TEARDOWN(pool)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(skip_reason, sizeof(skip_reason), fmt, ap);
-	va_end(ap);
-	return SKIP;
 }
 
 /* 2 MiB-aligned, exactly: the area's alignment is what the tests expect. */
@@ -118,7 +88,7 @@ static struct ireg_pool *bufs_over(void *mem, size_t size, size_t buf_size,
 	int ret = ireg_pool_create_mem(mem, size, FAKE_IOVA, &p, &pool);
 
 	if (ret) {
-		diag("ireg_pool_create_mem: %s", strerror(-ret));
+		ksft_print_msg("ireg_pool_create_mem: %s\n", strerror(-ret));
 		return NULL;
 	}
 	return pool;
@@ -126,67 +96,58 @@ static struct ireg_pool *bufs_over(void *mem, size_t size, size_t buf_size,
 
 static struct ireg_pool *heap_over(void *mem, size_t size, uint32_t flags)
 {
-	struct ireg_pool_params p = { .size = size, .flags = flags };
-	struct ireg_pool *pool;
-	int ret = ireg_pool_create_mem(mem, size, FAKE_IOVA, &p, &pool);
-
-	if (ret) {
-		diag("ireg_pool_create_mem: %s", strerror(-ret));
-		return NULL;
-	}
-	return pool;
+	return bufs_over(mem, size, 0, 0, flags);
 }
 
 /* ---------------------------------------------------------------- */
 /* Buffer pools                                                      */
 /* ---------------------------------------------------------------- */
 
-static enum result bufs_params(void)
+TEST_F_TIMEOUT(pool, bufs_params, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = { 0 };
 	struct ireg_pool *pool = (void *)1;
 	void *mem = area_alloc(SZ_2M);
 
-	CHECK(mem);
+	ASSERT_TRUE(mem);
 	p = (struct ireg_pool_params){ .buf_size = 100, .buf_align = 3,
 				       .nr_bufs = 4 };
-	CHECK_EQ(ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool), -EINVAL);
-	CHECK(pool == NULL);
+	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
+	ASSERT_TRUE(pool == NULL);
 	/* Neither size nor count: only caller's memory gives a size. */
 	p = (struct ireg_pool_params){ .buf_size = 100 };
-	CHECK_EQ(ireg_pool_create(NULL, &p, &pool), -EINVAL);
-	CHECK_EQ(ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool), 0);
-	CHECK_EQ(pool->nr_bufs, SZ_2M / 128);
+	ASSERT_EQ(-EINVAL, ireg_pool_create(NULL, &p, &pool));
+	ASSERT_EQ(0, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
+	ASSERT_EQ(SZ_2M / 128, pool->nr_bufs);
 	ireg_pool_destroy(pool);
 	p = (struct ireg_pool_params){ 0 };
-	CHECK_EQ(ireg_pool_create(NULL, &p, &pool), -EINVAL);
+	ASSERT_EQ(-EINVAL, ireg_pool_create(NULL, &p, &pool));
 	p = (struct ireg_pool_params){ .size = 4096, .buf_align = 64 };
-	CHECK_EQ(ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool), -EINVAL);
+	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
 	p = (struct ireg_pool_params){ .size = 4096, .flags = 1U << 30 };
-	CHECK_EQ(ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool), -EINVAL);
+	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
 	p = (struct ireg_pool_params){ .size = 4096,
 				       .flags = IREG_POOL_SHARED };
-	CHECK_EQ(ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool), -EINVAL);
+	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
 	p = (struct ireg_pool_params){ .size = 4096, .prot = 4 };
-	CHECK_EQ(ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool), -EINVAL);
+	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
 	p = (struct ireg_pool_params){ .buf_size = 4096, .nr_bufs = 1000 };
-	CHECK_EQ(ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool), -EINVAL);
+	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
 	p = (struct ireg_pool_params){ .size = 4096 };
-	CHECK_EQ(ireg_pool_create_mem((char *)mem + 8, SZ_2M, 0, &p, &pool),
-		 -EINVAL);
+	ASSERT_EQ(-EINVAL,
+		  ireg_pool_create_mem((char *)mem + 8, SZ_2M, 0, &p, &pool));
 	p = (struct ireg_pool_params){
 		.size = 4096,
 		.flags = IREG_POOL_HUGETLB | IREG_POOL_THP,
 	};
-	CHECK_EQ(ireg_pool_create(NULL, &p, &pool), -EINVAL);
+	ASSERT_EQ(-EINVAL, ireg_pool_create(NULL, &p, &pool));
 	/* Buffers aligned beyond the area's own alignment cannot be. */
 	p = (struct ireg_pool_params){ .buf_size = 4096, .buf_align = 4 * SZ_2M,
 				       .nr_bufs = 1 };
-	CHECK_EQ(ireg_pool_create_mem(mem, 4 * SZ_2M, 0, &p, &pool), -EINVAL);
-	return PASS;
+	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, 4 * SZ_2M, 0, &p, &pool));
 }
 
-static enum result bufs_exhaust(void)
+TEST_F_TIMEOUT(pool, bufs_exhaust, POOL_TIMEOUT)
 {
 	const size_t size = SZ_2M, bsz = 2048;
 	const unsigned int nr = size / bsz;
@@ -196,52 +157,51 @@ static enum result bufs_exhaust(void)
 	unsigned int i, round;
 	uint64_t off;
 
-	CHECK(mem);
+	ASSERT_TRUE(mem);
 	pool = bufs_over(mem, size, bsz, 0, 0);
-	CHECK(pool);
-	CHECK_EQ(pool->nr_bufs, nr);
+	ASSERT_TRUE(pool);
+	ASSERT_EQ(nr, pool->nr_bufs);
 	got = calloc(nr, sizeof(*got));
-	CHECK(got);
+	ASSERT_TRUE(got);
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < nr; i++) {
 			b = ireg_pool_buf_alloc(pool);
-			CHECK(b);
-			CHECK(ireg_pool_contains(pool, b, bsz));
-			CHECK_EQ(((uintptr_t)b - (uintptr_t)mem) % bsz, 0);
-			CHECK_EQ(ireg_pool_iova(pool, b),
-				 FAKE_IOVA + (b - mem));
+			ASSERT_TRUE(b);
+			ASSERT_TRUE(ireg_pool_contains(pool, b, bsz));
+			ASSERT_EQ(0, ((uintptr_t)b - (uintptr_t)mem) % bsz);
+			ASSERT_EQ(FAKE_IOVA + (b - mem),
+				  ireg_pool_iova(pool, b));
 			off = ireg_pool_offset(pool, b);
-			CHECK_EQ(ireg_pool_offset_iova(pool, off),
-				 ireg_pool_iova(pool, b));
-			CHECK(ireg_pool_ptr(pool, off) == b);
+			ASSERT_EQ(ireg_pool_iova(pool, b),
+				  ireg_pool_offset_iova(pool, off));
+			ASSERT_TRUE(ireg_pool_ptr(pool, off) == b);
 			got[i] = b;
 		}
 		errno = 0;
-		CHECK(ireg_pool_buf_alloc(pool) == NULL);
-		CHECK_EQ(errno, ENOMEM);
-		CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-		CHECK_EQ(st.nr_used, nr);
-		CHECK_EQ(st.nr_free, 0);
-		CHECK_EQ(st.largest_free, 0);
+		ASSERT_TRUE(ireg_pool_buf_alloc(pool) == NULL);
+		ASSERT_EQ(ENOMEM, errno);
+		ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+		ASSERT_EQ(nr, st.nr_used);
+		ASSERT_EQ(0, st.nr_free);
+		ASSERT_EQ(0, st.largest_free);
 		for (i = 0; i < nr; i++)
 			ireg_pool_buf_free(pool, got[nr - 1 - i]);
-		CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-		CHECK_EQ(st.nr_free, nr);
-		CHECK_EQ(st.free_bytes, size);
+		ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+		ASSERT_EQ(nr, st.nr_free);
+		ASSERT_EQ(size, st.free_bytes);
 	}
 	/* Distinct: sorted, they step by the buffer size. */
 	for (i = 0; i < nr; i++)
 		got[i] = ireg_pool_buf_alloc(pool);
 	for (i = 1; i < nr; i++)
-		CHECK_EQ(got[i] - got[i - 1], (long)bsz);
+		ASSERT_EQ((long)bsz, got[i] - got[i - 1]);
 	free(got);
 	ireg_pool_destroy(pool);
 	area_free(mem, size);
-	return PASS;
 }
 
 /* Random alloc/free against a shadow of which buffers are out. */
-static enum result bufs_random(void)
+TEST_F_TIMEOUT(pool, bufs_random, POOL_TIMEOUT)
 {
 	const size_t bsz = 1000, size = 1 << 20;
 	struct ireg_pool_stats st;
@@ -251,25 +211,25 @@ static enum result bufs_random(void)
 	bool *out;
 	char **list;
 
-	CHECK(mem);
+	ASSERT_TRUE(mem);
 	pool = bufs_over(mem, size, bsz, 8, 0);
-	CHECK(pool);
+	ASSERT_TRUE(pool);
 	nr = pool->nr_bufs;
-	CHECK_EQ(nr, size / 1000);
+	ASSERT_EQ(size / 1000, nr);
 	out = calloc(nr, sizeof(*out));
 	list = calloc(nr, sizeof(*list));
-	CHECK(out && list);
+	ASSERT_TRUE(out && list);
 	for (op = 0; op < 400000; op++) {
 		/* Drift between mostly full and mostly empty. */
 		bool fill = (op / 50000) % 2 == 0;
 
 		if (live < nr && (!live || rnd() % 100 < (fill ? 70 : 30))) {
 			b = ireg_pool_buf_alloc(pool);
-			CHECK(b);
-			CHECK_EQ((b - mem) % 1000, 0);
+			ASSERT_TRUE(b);
+			ASSERT_EQ(0, (b - mem) % 1000);
 			idx = (b - mem) / 1000;
-			CHECK(idx < nr);
-			CHECK(!out[idx]);
+			ASSERT_TRUE(idx < nr);
+			ASSERT_TRUE(!out[idx]);
 			out[idx] = true;
 			memset(b, (int)(idx & 0xff), bsz);
 			list[live++] = b;
@@ -278,32 +238,31 @@ static enum result bufs_random(void)
 			b = list[i];
 			list[i] = list[--live];
 			idx = (b - mem) / 1000;
-			CHECK(b[0] == (char)(idx & 0xff) &&
-			      b[bsz - 1] == (char)(idx & 0xff));
+			ASSERT_TRUE(b[0] == (char)(idx & 0xff) &&
+				    b[bsz - 1] == (char)(idx & 0xff));
 			out[idx] = false;
 			if (op & 1)
 				ireg_pool_buf_free(pool, b);
 			else
-				CHECK_EQ(ireg_pool_free(pool, b), 0);
+				ASSERT_EQ(0, ireg_pool_free(pool, b));
 		}
 		if (live == nr) {
 			errno = 0;
-			CHECK(!ireg_pool_buf_alloc(pool) && errno == ENOMEM);
+			ASSERT_TRUE(!ireg_pool_buf_alloc(pool) && errno == ENOMEM);
 		}
 		if (op % 10007 == 0) {
-			CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-			CHECK_EQ(st.nr_used, live);
-			CHECK_EQ(st.nr_free, nr - live);
+			ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+			ASSERT_EQ(live, st.nr_used);
+			ASSERT_EQ(nr - live, st.nr_free);
 		}
 	}
 	free(out);
 	free(list);
 	ireg_pool_destroy(pool);
-	return PASS;
 }
 
 /* The checked free refuses and changes nothing. */
-static enum result bufs_bad_free(void)
+TEST_F_TIMEOUT(pool, bufs_bad_free, POOL_TIMEOUT)
 {
 	const size_t size = SZ_2M;
 	struct ireg_pool_stats st;
@@ -311,46 +270,45 @@ static enum result bufs_bad_free(void)
 	char *mem = area_alloc(2 * size), *a, *b;
 	int foreign;
 
-	CHECK(mem);
+	ASSERT_TRUE(mem);
 	pool = bufs_over(mem, size, 1500, 0, 0);	/* stride 1536 */
-	CHECK(pool);
+	ASSERT_TRUE(pool);
 	a = ireg_pool_buf_alloc(pool);
 	b = ireg_pool_buf_alloc(pool);
-	CHECK(a && b && b - a == 1536);
-	CHECK_EQ(ireg_pool_free(pool, &foreign), -EFAULT);
-	CHECK_EQ(ireg_pool_free(pool, mem + size), -EFAULT);
-	CHECK_EQ(ireg_pool_free(pool, mem - 1536), -EFAULT);
-	CHECK_EQ(ireg_pool_free(pool, a + 1), -EINVAL);
-	CHECK_EQ(ireg_pool_free(pool, a + 768), -EINVAL);
-	CHECK_EQ(ireg_pool_free(pool, a + 1535), -EINVAL);
-	CHECK_EQ(ireg_pool_free(pool, a), 0);
-	CHECK_EQ(ireg_pool_free(pool, a), -EALREADY);
+	ASSERT_TRUE(a && b && b - a == 1536);
+	ASSERT_EQ(-EFAULT, ireg_pool_free(pool, &foreign));
+	ASSERT_EQ(-EFAULT, ireg_pool_free(pool, mem + size));
+	ASSERT_EQ(-EFAULT, ireg_pool_free(pool, mem - 1536));
+	ASSERT_EQ(-EINVAL, ireg_pool_free(pool, a + 1));
+	ASSERT_EQ(-EINVAL, ireg_pool_free(pool, a + 768));
+	ASSERT_EQ(-EINVAL, ireg_pool_free(pool, a + 1535));
+	ASSERT_EQ(0, ireg_pool_free(pool, a));
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, a));
 	/* A buffer never handed out is free: freeing it is a double free. */
-	CHECK_EQ(ireg_pool_free(pool, b + 1536), -EALREADY);
-	CHECK_EQ(ireg_pool_free(pool, NULL), 0);
-	CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-	CHECK_EQ(st.nr_used, 1);
-	CHECK_EQ(st.nr_free, pool->nr_bufs - 1);
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, b + 1536));
+	ASSERT_EQ(0, ireg_pool_free(pool, NULL));
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(1, st.nr_used);
+	ASSERT_EQ(pool->nr_bufs - 1, st.nr_free);
 	/* LIFO: the buffer freed last comes back first, then the rest. */
-	CHECK(ireg_pool_buf_alloc(pool) == a);
-	CHECK(ireg_pool_buf_alloc(pool) == b + 1536);
+	ASSERT_TRUE(ireg_pool_buf_alloc(pool) == a);
+	ASSERT_TRUE(ireg_pool_buf_alloc(pool) == b + 1536);
 	ireg_pool_destroy(pool);
-	return PASS;
 }
 
 /* The debug free aborts on what the checked free refuses. */
-static enum result bufs_debug_abort(void)
+TEST_F_TIMEOUT(pool, bufs_debug_abort, POOL_TIMEOUT)
 {
 	struct ireg_pool *pool;
 	char *mem = area_alloc(SZ_2M), *a;
 	int status;
 	pid_t pid;
 
-	CHECK(mem);
+	ASSERT_TRUE(mem);
 	pool = bufs_over(mem, SZ_2M, 4096, 0, 0);
-	CHECK(pool);
+	ASSERT_TRUE(pool);
 	pid = fork();
-	CHECK(pid >= 0);
+	ASSERT_TRUE(pid >= 0);
 	if (!pid) {
 		freopen("/dev/null", "w", stderr);
 		a = ireg_pool_buf_alloc(pool);
@@ -358,23 +316,22 @@ static enum result bufs_debug_abort(void)
 		ireg_pool_buf_free_debug(pool, a);
 		_exit(0);
 	}
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	ASSERT_TRUE(waitpid(pid, &status, 0) == pid);
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 	pid = fork();
-	CHECK(pid >= 0);
+	ASSERT_TRUE(pid >= 0);
 	if (!pid) {
 		a = ireg_pool_buf_alloc(pool);
 		ireg_pool_buf_free_debug(pool, a);
 		_exit(0);
 	}
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_TRUE(waitpid(pid, &status, 0) == pid);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ireg_pool_destroy(pool);
-	return PASS;
 }
 
 /* The shift-and-multiply division, for strides with every shape. */
-static enum result bufs_strides(void)
+TEST_F_TIMEOUT(pool, bufs_strides, POOL_TIMEOUT)
 {
 	static const size_t sizes[] = {
 		1, 3, 7, 24, 100, 1500, 1536, 2048, 9000, 65537,
@@ -388,25 +345,26 @@ static enum result bufs_strides(void)
 	char **bufs;
 	size_t stride;
 
-	CHECK(mem);
+	ASSERT_TRUE(mem);
 	bufs = calloc(size, sizeof(*bufs));
-	CHECK(bufs);
+	ASSERT_TRUE(bufs);
 	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		for (a = 0; a < sizeof(aligns) / sizeof(aligns[0]); a++) {
 			pool = bufs_over(mem, size, sizes[s], aligns[a], 0);
-			CHECK(pool);
+			ASSERT_TRUE(pool);
 			stride = (sizes[s] + aligns[a] - 1) & ~(aligns[a] - 1);
 			nr = size / stride;
-			CHECK_EQ(pool->nr_bufs, nr);
+			ASSERT_EQ(nr, pool->nr_bufs);
 			for (i = 0; i < nr; i++) {
 				bufs[i] = ireg_pool_buf_alloc(pool);
-				CHECK(bufs[i] == mem + (size_t)i * stride);
-				CHECK_EQ(ireg_pool_buf_index(pool, bufs[i]), i);
+				ASSERT_TRUE(bufs[i] == mem + (size_t)i * stride);
+				ASSERT_EQ(i,
+					  ireg_pool_buf_index(pool, bufs[i]));
 			}
-			CHECK(!ireg_pool_buf_alloc(pool));
+			ASSERT_TRUE(!ireg_pool_buf_alloc(pool));
 			if (stride > 1)
-				CHECK_EQ(ireg_pool_free(pool, bufs[nr / 2] +
-							stride / 2), -EINVAL);
+				ASSERT_EQ(-EINVAL,
+					  ireg_pool_free(pool, bufs[nr / 2] + stride / 2));
 			/* Free in random order through the fast path. */
 			for (i = nr; i > 1; i--) {
 				unsigned int j = rnd() % i;
@@ -417,13 +375,12 @@ static enum result bufs_strides(void)
 			}
 			for (i = 0; i < nr; i++)
 				ireg_pool_buf_free(pool, bufs[i]);
-			CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-			CHECK_EQ(st.nr_free, nr);
+			ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+			ASSERT_EQ(nr, st.nr_free);
 			ireg_pool_destroy(pool);
 		}
 	}
 	free(bufs);
-	return PASS;
 }
 
 struct mt_arg {
@@ -444,7 +401,7 @@ static void *bufs_mt_thread(void *p)
 
 	arg->ok = true;
 	for (it = 0; it < arg->iters; it++) {
-		if (n < 32 && (n == 0 || rnd_r(&s) % 2)) {
+		if (n < 32 && (n == 0 || xorshift64s(&s) % 2)) {
 			b = ireg_pool_buf_alloc(arg->pool);
 			if (!b)
 				continue;	/* others hold everything */
@@ -452,7 +409,7 @@ static void *bufs_mt_thread(void *p)
 			b[1] = ~b[0];
 			hp[n++] = b;
 		} else {
-			unsigned int i = rnd_r(&s) % n;
+			unsigned int i = xorshift64s(&s) % n;
 
 			b = hp[i];
 			hp[i] = hp[--n];
@@ -466,7 +423,7 @@ static void *bufs_mt_thread(void *p)
 	return NULL;
 }
 
-static enum result bufs_mt(void)
+TEST_F_TIMEOUT(pool, bufs_mt, POOL_TIMEOUT)
 {
 	const unsigned int nthreads = 4;
 	struct mt_arg args[4];
@@ -476,24 +433,23 @@ static enum result bufs_mt(void)
 	char *mem = area_alloc(SZ_2M);
 	unsigned int i;
 
-	CHECK(mem);
+	ASSERT_TRUE(mem);
 	/* Fewer buffers than threads can hold: the empty path is hit too. */
 	pool = bufs_over(mem, 96 * 64, 64, 0, IREG_POOL_MT);
-	CHECK(pool);
+	ASSERT_TRUE(pool);
 	for (i = 0; i < nthreads; i++) {
 		args[i] = (struct mt_arg){ .pool = pool, .id = i,
 					   .iters = 1000000 };
-		CHECK(!pthread_create(&th[i], NULL, bufs_mt_thread, &args[i]));
+		ASSERT_TRUE(!pthread_create(&th[i], NULL, bufs_mt_thread, &args[i]));
 	}
 	for (i = 0; i < nthreads; i++) {
 		pthread_join(th[i], NULL);
-		CHECK(args[i].ok);
+		ASSERT_TRUE(args[i].ok);
 	}
-	CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-	CHECK_EQ(st.nr_free, 96);
-	CHECK_EQ(st.nr_used, 0);
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(96, st.nr_free);
+	ASSERT_EQ(0, st.nr_used);
 	ireg_pool_destroy(pool);
-	return PASS;
 }
 
 /* One thread allocates, another frees: the SPSC ring pattern. */
@@ -526,7 +482,7 @@ static void *spsc_consumer(void *p)
 	return NULL;
 }
 
-static enum result bufs_spsc(void)
+TEST_F_TIMEOUT(pool, bufs_spsc, POOL_TIMEOUT)
 {
 	static struct spsc q;
 	struct ireg_pool_stats st;
@@ -535,12 +491,12 @@ static enum result bufs_spsc(void)
 	pthread_t th;
 	uint64_t *b;
 
-	CHECK(mem);
+	ASSERT_TRUE(mem);
 	memset(&q, 0, sizeof(q));
 	q.ok = true;
 	q.pool = bufs_over(mem, 32 * 128, 128, 0, IREG_POOL_MT);
-	CHECK(q.pool);
-	CHECK(!pthread_create(&th, NULL, spsc_consumer, &q));
+	ASSERT_TRUE(q.pool);
+	ASSERT_TRUE(!pthread_create(&th, NULL, spsc_consumer, &q));
 	for (n = 0; n < SPSC_ITEMS; n++) {
 		while (!(b = ireg_pool_buf_alloc(q.pool)))
 			empty++;
@@ -552,12 +508,11 @@ static enum result bufs_spsc(void)
 		__atomic_store_n(&q.head, q.head + 1, __ATOMIC_RELEASE);
 	}
 	pthread_join(th, NULL);
-	diag("spsc: %lu items, pool empty %lu times", SPSC_ITEMS, empty);
-	CHECK(q.ok);
-	CHECK_EQ(ireg_pool_stats(q.pool, &st), 0);
-	CHECK_EQ(st.nr_free, 32);
+	ksft_print_msg("spsc: %lu items, pool empty %lu times\n", SPSC_ITEMS, empty);
+	ASSERT_TRUE(q.ok);
+	ASSERT_EQ(0, ireg_pool_stats(q.pool, &st));
+	ASSERT_EQ(32, st.nr_free);
 	ireg_pool_destroy(q.pool);
-	return PASS;
 }
 
 /* ---------------------------------------------------------------- */
@@ -574,7 +529,7 @@ static size_t block_bytes(size_t size, size_t align)
 	return b;
 }
 
-static enum result heap_align(void)
+TEST_F_TIMEOUT(pool, heap_align, POOL_TIMEOUT)
 {
 	const size_t size = 8 << 20;
 	struct ireg_pool_stats st;
@@ -582,36 +537,35 @@ static enum result heap_align(void)
 	char *mem = area_alloc(size), *p;
 	size_t align;
 
-	CHECK(mem);
+	ASSERT_TRUE(mem);
 	pool = heap_over(mem, size, 0);
-	CHECK(pool);
+	ASSERT_TRUE(pool);
 	/* Every power of two up to the area's alignment (2 MiB). */
 	for (align = 1; align <= SZ_2M; align <<= 1) {
 		p = ireg_pool_alloc(pool, 1 + rnd() % 200, align);
-		CHECK(p);
-		CHECK_EQ((uintptr_t)p % align, 0);
-		CHECK_EQ((uintptr_t)p % 64, 0);
-		CHECK_EQ(ireg_pool_iova(pool, p) % (align > 64 ? align : 64),
-			 0);
+		ASSERT_TRUE(p);
+		ASSERT_EQ(0, (uintptr_t)p % align);
+		ASSERT_EQ(0, (uintptr_t)p % 64);
+		ASSERT_EQ(0,
+			  ireg_pool_iova(pool, p) % (align > 64 ? align : 64));
 	}
 	for (align = 0; align < 100; align++) {
 		p = ireg_pool_alloc(pool, 1 + rnd() % 10000, 0);
-		CHECK(p && (uintptr_t)p % 64 == 0);
+		ASSERT_TRUE(p && (uintptr_t)p % 64 == 0);
 	}
 	errno = 0;
-	CHECK(!ireg_pool_alloc(pool, 64, 2 * SZ_2M) && errno == EINVAL);
+	ASSERT_TRUE(!ireg_pool_alloc(pool, 64, 2 * SZ_2M) && errno == EINVAL);
 	errno = 0;
-	CHECK(!ireg_pool_alloc(pool, 64, 96) && errno == EINVAL);
+	ASSERT_TRUE(!ireg_pool_alloc(pool, 64, 96) && errno == EINVAL);
 	errno = 0;
-	CHECK(!ireg_pool_alloc(pool, 0, 64) && errno == EINVAL);
+	ASSERT_TRUE(!ireg_pool_alloc(pool, 0, 64) && errno == EINVAL);
 	errno = 0;
-	CHECK(!ireg_pool_alloc(pool, size + 1, 0) && errno == ENOMEM);
-	CHECK_EQ(ireg_pool_stats(pool, &st), 0);
+	ASSERT_TRUE(!ireg_pool_alloc(pool, size + 1, 0) && errno == ENOMEM);
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
 	ireg_pool_destroy(pool);
-	return PASS;
 }
 
-static enum result heap_coalesce(void)
+TEST_F_TIMEOUT(pool, heap_coalesce, POOL_TIMEOUT)
 {
 	const size_t size = 1 << 20, nr = size / 64;
 	struct ireg_pool_stats st;
@@ -619,51 +573,50 @@ static enum result heap_coalesce(void)
 	char *mem = area_alloc(size + 192), **blk;
 	size_t i;
 
-	CHECK(mem);
+	ASSERT_TRUE(mem);
 	blk = calloc(nr, sizeof(*blk));
-	CHECK(blk);
+	ASSERT_TRUE(blk);
 	pool = heap_over(mem, size, 0);
-	CHECK(pool);
-	CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-	CHECK_EQ(st.nr_free, 1);
-	CHECK_EQ(st.largest_free, size);
+	ASSERT_TRUE(pool);
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(1, st.nr_free);
+	ASSERT_EQ(size, st.largest_free);
 	for (i = 0; i < nr; i++) {
 		blk[i] = ireg_pool_alloc(pool, 64, 0);
-		CHECK(blk[i]);
+		ASSERT_TRUE(blk[i]);
 	}
 	errno = 0;
-	CHECK(!ireg_pool_alloc(pool, 1, 0) && errno == ENOMEM);
+	ASSERT_TRUE(!ireg_pool_alloc(pool, 1, 0) && errno == ENOMEM);
 	for (i = 0; i < nr; i += 2)
-		CHECK_EQ(ireg_pool_free(pool, blk[i]), 0);
+		ASSERT_EQ(0, ireg_pool_free(pool, blk[i]));
 	/* Fragmented: half the bytes free, nothing above 64 bytes. */
-	CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-	CHECK_EQ(st.nr_free, nr / 2);
-	CHECK_EQ(st.free_bytes, size / 2);
-	CHECK_EQ(st.largest_free, 64);
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(nr / 2, st.nr_free);
+	ASSERT_EQ(size / 2, st.free_bytes);
+	ASSERT_EQ(64, st.largest_free);
 	errno = 0;
-	CHECK(!ireg_pool_alloc(pool, 65, 0) && errno == ENOMEM);
+	ASSERT_TRUE(!ireg_pool_alloc(pool, 65, 0) && errno == ENOMEM);
 	for (i = 1; i < nr; i += 2)
-		CHECK_EQ(ireg_pool_free(pool, blk[i]), 0);
+		ASSERT_EQ(0, ireg_pool_free(pool, blk[i]));
 	/* Every buddy merged back into one block. */
-	CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-	CHECK_EQ(st.nr_free, 1);
-	CHECK_EQ(st.largest_free, size);
-	CHECK(ireg_pool_alloc(pool, size, 0) == mem);
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(1, st.nr_free);
+	ASSERT_EQ(size, st.largest_free);
+	ASSERT_TRUE(ireg_pool_alloc(pool, size, 0) == mem);
 	ireg_pool_destroy(pool);
 
 	/* A size that is no power of two: 1 MiB + 128 + 64. */
 	pool = heap_over(mem, size + 192, 0);
-	CHECK(pool);
-	CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-	CHECK_EQ(st.nr_free, 3);
-	CHECK_EQ(st.largest_free, size);
-	CHECK(ireg_pool_alloc(pool, 100, 0) == mem + size);
-	CHECK(ireg_pool_alloc(pool, 64, 0) == mem + size + 128);
-	CHECK(ireg_pool_alloc(pool, size, 0) == mem);
-	CHECK(!ireg_pool_alloc(pool, 64, 0));
+	ASSERT_TRUE(pool);
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(3, st.nr_free);
+	ASSERT_EQ(size, st.largest_free);
+	ASSERT_TRUE(ireg_pool_alloc(pool, 100, 0) == mem + size);
+	ASSERT_TRUE(ireg_pool_alloc(pool, 64, 0) == mem + size + 128);
+	ASSERT_TRUE(ireg_pool_alloc(pool, size, 0) == mem);
+	ASSERT_TRUE(!ireg_pool_alloc(pool, 64, 0));
 	ireg_pool_destroy(pool);
 	free(blk);
-	return PASS;
 }
 
 struct live {
@@ -694,7 +647,7 @@ static void random_request(size_t *size, size_t *align)
 }
 
 /* Random sizes and alignments against a shadow owner per 64-byte unit. */
-static enum result heap_random(void)
+TEST_F_TIMEOUT(pool, heap_random, POOL_TIMEOUT)
 {
 	const size_t size = 16 << 20, units = size / 64;
 	struct ireg_pool_stats st;
@@ -706,30 +659,31 @@ static enum result heap_random(void)
 	unsigned long op, fails = 0;
 	bool grow;
 
-	CHECK(mem);
+	ASSERT_TRUE(mem);
 	pool = heap_over(mem, size, 0);
-	CHECK(pool);
+	ASSERT_TRUE(pool);
 	owner = calloc(units, sizeof(*owner));
 	live = calloc(units, sizeof(*live));
-	CHECK(owner && live);
+	ASSERT_TRUE(owner && live);
 	for (op = 0; op < 300000; op++) {
 		grow = (op / 30000) % 2 == 0;
 		if (!n || rnd() % 100 < (grow ? 65 : 35)) {
 			random_request(&sz, &al);
 			p = ireg_pool_alloc(pool, sz, al);
 			if (!p) {
-				CHECK_EQ(errno, ENOMEM);
+				ASSERT_EQ(ENOMEM, errno);
 				/* A full walk is slow: check some refusals. */
 				if (fails++ % 64 == 0) {
-					CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-					CHECK(st.largest_free <
-					      block_bytes(sz, al));
+					ASSERT_EQ(0,
+						  ireg_pool_stats(pool, &st));
+					ASSERT_TRUE(st.largest_free <
+						    block_bytes(sz, al));
 				}
 				continue;
 			}
-			CHECK(al <= 1 || (uintptr_t)p % al == 0);
-			CHECK(ireg_pool_contains(pool, p, sz));
-			CHECK(shadow_mark(owner, mem, p, sz, 0, ++id));
+			ASSERT_TRUE(al <= 1 || (uintptr_t)p % al == 0);
+			ASSERT_TRUE(ireg_pool_contains(pool, p, sz));
+			ASSERT_TRUE(shadow_mark(owner, mem, p, sz, 0, ++id));
 			p[0] = (char)id;
 			p[sz - 1] = (char)id;
 			live[n++] = (struct live){ p, sz, block_bytes(sz, al),
@@ -739,34 +693,33 @@ static enum result heap_random(void)
 			i = rnd() % n;
 			l = live[i];
 			live[i] = live[--n];
-			CHECK(l.p[0] == (char)l.id &&
-			      l.p[l.size - 1] == (char)l.id);
-			CHECK(shadow_mark(owner, mem, l.p, l.size, l.id, 0));
-			CHECK_EQ(ireg_pool_free(pool, l.p), 0);
+			ASSERT_TRUE(l.p[0] == (char)l.id &&
+				    l.p[l.size - 1] == (char)l.id);
+			ASSERT_TRUE(shadow_mark(owner, mem, l.p, l.size, l.id, 0));
+			ASSERT_EQ(0, ireg_pool_free(pool, l.p));
 			used -= l.block;
 		}
 		if (op % 5003 == 0) {
-			CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-			CHECK_EQ(st.nr_used, n);
-			CHECK_EQ(st.used_bytes, used);
-			CHECK_EQ(st.free_bytes, size - used);
+			ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+			ASSERT_EQ(n, st.nr_used);
+			ASSERT_EQ(used, st.used_bytes);
+			ASSERT_EQ(size - used, st.free_bytes);
 		}
 	}
-	diag("heap: 300000 operations, %lu allocations refused (ENOMEM)",
-	     fails);
-	CHECK(fails > 0);	/* the sequence did reach exhaustion */
+	ksft_print_msg("heap: 300000 operations, %lu allocations refused (ENOMEM)\n",
+		       fails);
+	ASSERT_TRUE(fails > 0);	/* the sequence did reach exhaustion */
 	while (n)
-		CHECK_EQ(ireg_pool_free(pool, live[--n].p), 0);
-	CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-	CHECK_EQ(st.nr_free, 1);
-	CHECK_EQ(st.largest_free, size);
+		ASSERT_EQ(0, ireg_pool_free(pool, live[--n].p));
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(1, st.nr_free);
+	ASSERT_EQ(size, st.largest_free);
 	free(owner);
 	free(live);
 	ireg_pool_destroy(pool);
-	return PASS;
 }
 
-static enum result heap_bad_free(void)
+TEST_F_TIMEOUT(pool, heap_bad_free, POOL_TIMEOUT)
 {
 	const size_t size = 1 << 20;
 	struct ireg_pool_stats st;
@@ -774,34 +727,33 @@ static enum result heap_bad_free(void)
 	char *mem = area_alloc(2 * size), *a, *b, *c;
 	int foreign;
 
-	CHECK(mem);
+	ASSERT_TRUE(mem);
 	pool = heap_over(mem, size, 0);
-	CHECK(pool);
+	ASSERT_TRUE(pool);
 	a = ireg_pool_alloc(pool, 1000, 0);	/* 1024-byte block */
 	b = ireg_pool_alloc(pool, 64, 0);
 	c = ireg_pool_alloc(pool, 4096, 4096);
-	CHECK(a && b && c);
-	CHECK_EQ(ireg_pool_free(pool, &foreign), -EFAULT);
-	CHECK_EQ(ireg_pool_free(pool, mem + size), -EFAULT);
-	CHECK_EQ(ireg_pool_free(pool, mem - 64), -EFAULT);
-	CHECK_EQ(ireg_pool_free(pool, a + 1), -EINVAL);
-	CHECK_EQ(ireg_pool_free(pool, a + 64), -EINVAL);	/* interior */
-	CHECK_EQ(ireg_pool_free(pool, c + 2048), -EINVAL);
-	CHECK_EQ(ireg_pool_free(pool, b), 0);
-	CHECK_EQ(ireg_pool_free(pool, b), -EALREADY);
+	ASSERT_TRUE(a && b && c);
+	ASSERT_EQ(-EFAULT, ireg_pool_free(pool, &foreign));
+	ASSERT_EQ(-EFAULT, ireg_pool_free(pool, mem + size));
+	ASSERT_EQ(-EFAULT, ireg_pool_free(pool, mem - 64));
+	ASSERT_EQ(-EINVAL, ireg_pool_free(pool, a + 1));
+	ASSERT_EQ(-EINVAL, ireg_pool_free(pool, a + 64));	/* interior */
+	ASSERT_EQ(-EINVAL, ireg_pool_free(pool, c + 2048));
+	ASSERT_EQ(0, ireg_pool_free(pool, b));
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, b));
 	/* Never allocated, inside a free block: also reported as free. */
-	CHECK_EQ(ireg_pool_free(pool, mem + size - 64), -EALREADY);
-	CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-	CHECK_EQ(st.nr_used, 2);
-	CHECK_EQ(st.used_bytes, 1024 + 4096);
-	CHECK_EQ(ireg_pool_free(pool, a), 0);
-	CHECK_EQ(ireg_pool_free(pool, c), 0);
-	CHECK_EQ(ireg_pool_free(pool, a), -EALREADY);	/* after merging */
-	CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-	CHECK_EQ(st.nr_free, 1);
-	CHECK_EQ(st.largest_free, size);
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, mem + size - 64));
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(2, st.nr_used);
+	ASSERT_EQ(1024 + 4096, st.used_bytes);
+	ASSERT_EQ(0, ireg_pool_free(pool, a));
+	ASSERT_EQ(0, ireg_pool_free(pool, c));
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, a));	/* after merging */
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(1, st.nr_free);
+	ASSERT_EQ(size, st.largest_free);
 	ireg_pool_destroy(pool);
-	return PASS;
 }
 
 static void *heap_mt_thread(void *p)
@@ -816,8 +768,8 @@ static void *heap_mt_thread(void *p)
 
 	arg->ok = true;
 	for (it = 0; it < arg->iters; it++) {
-		if (n < 16 && (!n || rnd_r(&s) % 2)) {
-			sz = 1 + rnd_r(&s) % 3000;
+		if (n < 16 && (!n || xorshift64s(&s) % 2)) {
+			sz = 1 + xorshift64s(&s) % 3000;
 			b = ireg_pool_alloc(arg->pool, sz, 0);
 			if (!b)
 				continue;
@@ -825,7 +777,7 @@ static void *heap_mt_thread(void *p)
 			held[n].p = b;
 			held[n++].n = sz;
 		} else {
-			i = rnd_r(&s) % n;
+			i = xorshift64s(&s) % n;
 			b = held[i].p;
 			for (k = 0; k < held[i].n; k++)
 				if (b[k] != 0x40 + arg->id)
@@ -841,7 +793,7 @@ static void *heap_mt_thread(void *p)
 	return NULL;
 }
 
-static enum result heap_mt(void)
+TEST_F_TIMEOUT(pool, heap_mt, POOL_TIMEOUT)
 {
 	struct mt_arg args[3];
 	pthread_t th[3];
@@ -850,23 +802,22 @@ static enum result heap_mt(void)
 	char *mem = area_alloc(SZ_2M);
 	unsigned int i;
 
-	CHECK(mem);
+	ASSERT_TRUE(mem);
 	pool = heap_over(mem, 64 << 10, IREG_POOL_MT);
-	CHECK(pool);
+	ASSERT_TRUE(pool);
 	for (i = 0; i < 3; i++) {
 		args[i] = (struct mt_arg){ .pool = pool, .id = i,
 					   .iters = 200000 };
-		CHECK(!pthread_create(&th[i], NULL, heap_mt_thread, &args[i]));
+		ASSERT_TRUE(!pthread_create(&th[i], NULL, heap_mt_thread, &args[i]));
 	}
 	for (i = 0; i < 3; i++) {
 		pthread_join(th[i], NULL);
-		CHECK(args[i].ok);
+		ASSERT_TRUE(args[i].ok);
 	}
-	CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-	CHECK_EQ(st.nr_used, 0);
-	CHECK_EQ(st.largest_free, 64 << 10);
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(0, st.nr_used);
+	ASSERT_EQ(64 << 10, st.largest_free);
 	ireg_pool_destroy(pool);
-	return PASS;
 }
 
 /* ---------------------------------------------------------------- */
@@ -875,113 +826,111 @@ static enum result heap_mt(void)
 
 #define VA(x)	((const void *)(uintptr_t)(x))
 
-static enum result map_basic(void)
+TEST_F_TIMEOUT(pool, map_basic, POOL_TIMEOUT)
 {
 	const uint64_t va = 0x7f0000000000ULL, iova = 0x1000000ULL;
 	struct ireg_map *map;
 
-	CHECK_EQ(ireg_map_create(&map), 0);
-	CHECK_EQ(ireg_map_translate(map, VA(va)), IREG_IOVA_INVALID);
-	CHECK_EQ(ireg_map_set(map, VA(va), 6 * SZ_2M, iova), 0);
-	CHECK_EQ(ireg_map_translate(map, VA(va)), iova);
-	CHECK_EQ(ireg_map_translate(map, VA(va + 123)), iova + 123);
-	CHECK_EQ(ireg_map_translate(map, VA(va + 5 * SZ_2M + 77)),
-		 iova + 5 * SZ_2M + 77);
-	CHECK_EQ(ireg_map_translate(map, VA(va + 6 * SZ_2M - 1)),
-		 iova + 6 * SZ_2M - 1);
-	CHECK_EQ(ireg_map_translate(map, VA(va - 1)), IREG_IOVA_INVALID);
-	CHECK_EQ(ireg_map_translate(map, VA(va + 6 * SZ_2M)),
-		 IREG_IOVA_INVALID);
-	CHECK_EQ(ireg_map_translate(map, NULL), IREG_IOVA_INVALID);
-	CHECK_EQ(ireg_map_translate(map, VA(1ULL << 48)), IREG_IOVA_INVALID);
-	CHECK_EQ(ireg_map_translate(map, VA(va | 1ULL << 60)),
-		 IREG_IOVA_INVALID);
+	ASSERT_EQ(0, ireg_map_create(&map));
+	ASSERT_EQ(IREG_IOVA_INVALID, ireg_map_translate(map, VA(va)));
+	ASSERT_EQ(0, ireg_map_set(map, VA(va), 6 * SZ_2M, iova));
+	ASSERT_EQ(iova, ireg_map_translate(map, VA(va)));
+	ASSERT_EQ(iova + 123, ireg_map_translate(map, VA(va + 123)));
+	ASSERT_EQ(iova + 5 * SZ_2M + 77,
+		  ireg_map_translate(map, VA(va + 5 * SZ_2M + 77)));
+	ASSERT_EQ(iova + 6 * SZ_2M - 1,
+		  ireg_map_translate(map, VA(va + 6 * SZ_2M - 1)));
+	ASSERT_EQ(IREG_IOVA_INVALID, ireg_map_translate(map, VA(va - 1)));
+	ASSERT_EQ(IREG_IOVA_INVALID,
+		  ireg_map_translate(map, VA(va + 6 * SZ_2M)));
+	ASSERT_EQ(IREG_IOVA_INVALID, ireg_map_translate(map, NULL));
+	ASSERT_EQ(IREG_IOVA_INVALID, ireg_map_translate(map, VA(1ULL << 48)));
+	ASSERT_EQ(IREG_IOVA_INVALID,
+		  ireg_map_translate(map, VA(va | 1ULL << 60)));
 	/* Clear the middle: a hole. */
-	CHECK_EQ(ireg_map_clear(map, VA(va + 2 * SZ_2M), SZ_2M), 0);
-	CHECK_EQ(ireg_map_translate(map, VA(va + 2 * SZ_2M + 5)),
-		 IREG_IOVA_INVALID);
-	CHECK_EQ(ireg_map_translate(map, VA(va + 3 * SZ_2M)),
-		 iova + 3 * SZ_2M);
+	ASSERT_EQ(0, ireg_map_clear(map, VA(va + 2 * SZ_2M), SZ_2M));
+	ASSERT_EQ(IREG_IOVA_INVALID,
+		  ireg_map_translate(map, VA(va + 2 * SZ_2M + 5)));
+	ASSERT_EQ(iova + 3 * SZ_2M,
+		  ireg_map_translate(map, VA(va + 3 * SZ_2M)));
 	/* Set again elsewhere: the last set wins. */
-	CHECK_EQ(ireg_map_set(map, VA(va + 2 * SZ_2M), SZ_2M, 0x5000000000ULL),
-		 0);
-	CHECK_EQ(ireg_map_translate(map, VA(va + 2 * SZ_2M + 5)),
-		 0x5000000000ULL + 5);
+	ASSERT_EQ(0,
+		  ireg_map_set(map, VA(va + 2 * SZ_2M), SZ_2M, 0x5000000000ULL));
+	ASSERT_EQ(0x5000000000ULL + 5,
+		  ireg_map_translate(map, VA(va + 2 * SZ_2M + 5)));
 	/* Identity: delta 0 is a hit, not a miss. */
-	CHECK_EQ(ireg_map_set(map, VA(va + 64 * SZ_2M), SZ_2M, va + 64 * SZ_2M),
-		 0);
-	CHECK_EQ(ireg_map_translate(map, VA(va + 64 * SZ_2M + 9)),
-		 va + 64 * SZ_2M + 9);
+	ASSERT_EQ(0,
+		  ireg_map_set(map, VA(va + 64 * SZ_2M), SZ_2M, va + 64 * SZ_2M));
+	ASSERT_EQ(va + 64 * SZ_2M + 9,
+		  ireg_map_translate(map, VA(va + 64 * SZ_2M + 9)));
 	/* Across a 1 GiB boundary: two second-level arrays. */
-	CHECK_EQ(ireg_map_set(map, VA(0x40000000ULL - SZ_2M), 2 * SZ_2M,
-			      0x200000000ULL), 0);
-	CHECK_EQ(ireg_map_translate(map, VA(0x40000000ULL - 1)),
-		 0x200000000ULL + SZ_2M - 1);
-	CHECK_EQ(ireg_map_translate(map, VA(0x40000000ULL)),
-		 0x200000000ULL + SZ_2M);
+	ASSERT_EQ(0,
+		  ireg_map_set(map, VA(0x40000000ULL - SZ_2M), 2 * SZ_2M, 0x200000000ULL));
+	ASSERT_EQ(0x200000000ULL + SZ_2M - 1,
+		  ireg_map_translate(map, VA(0x40000000ULL - 1)));
+	ASSERT_EQ(0x200000000ULL + SZ_2M,
+		  ireg_map_translate(map, VA(0x40000000ULL)));
 	/* The very top chunk below 2^48. */
-	CHECK_EQ(ireg_map_set(map, VA((1ULL << 48) - SZ_2M), SZ_2M, 0x1000), 0);
-	CHECK_EQ(ireg_map_translate(map, VA((1ULL << 48) - 1)),
-		 0x1000 + SZ_2M - 1);
-	CHECK_EQ(ireg_map_clear(map, VA(va), 6 * SZ_2M), 0);
-	CHECK_EQ(ireg_map_translate(map, VA(va + 3 * SZ_2M)),
-		 IREG_IOVA_INVALID);
+	ASSERT_EQ(0,
+		  ireg_map_set(map, VA((1ULL << 48) - SZ_2M), SZ_2M, 0x1000));
+	ASSERT_EQ(0x1000 + SZ_2M - 1,
+		  ireg_map_translate(map, VA((1ULL << 48) - 1)));
+	ASSERT_EQ(0, ireg_map_clear(map, VA(va), 6 * SZ_2M));
+	ASSERT_EQ(IREG_IOVA_INVALID,
+		  ireg_map_translate(map, VA(va + 3 * SZ_2M)));
 	ireg_map_destroy(map);
-	return PASS;
 }
 
-static enum result map_errors(void)
+TEST_F_TIMEOUT(pool, map_errors, POOL_TIMEOUT)
 {
 	const uint64_t va = 0x7f0000000000ULL;
 	struct ireg_map *map;
 
-	CHECK_EQ(ireg_map_create(&map), 0);
-	CHECK_EQ(ireg_map_set(map, VA(va), SZ_2M, 0x1000000), 0);
-	CHECK_EQ(ireg_map_set(map, VA(va + 4096), SZ_2M, 0), -EINVAL);
-	CHECK_EQ(ireg_map_set(map, VA(va), SZ_2M + 4096, 0), -EINVAL);
-	CHECK_EQ(ireg_map_set(map, VA(va), 0, 0), -EINVAL);
-	CHECK_EQ(ireg_map_set(map, VA(va), SZ_2M, 0x1000001), -EINVAL);
-	CHECK_EQ(ireg_map_set(map, VA((1ULL << 48) - SZ_2M), 2 * SZ_2M, 0),
-		 -ERANGE);
-	CHECK_EQ(ireg_map_set(map, VA(-SZ_2M), 2 * SZ_2M, 0), -EOVERFLOW);
-	CHECK_EQ(ireg_map_set(map, VA(va), 2 * SZ_2M, -SZ_2M), -EOVERFLOW);
-	CHECK_EQ(ireg_map_clear(map, VA(va + 64), SZ_2M), -EINVAL);
-	CHECK_EQ(ireg_map_clear(map, VA(va), 100), -EINVAL);
+	ASSERT_EQ(0, ireg_map_create(&map));
+	ASSERT_EQ(0, ireg_map_set(map, VA(va), SZ_2M, 0x1000000));
+	ASSERT_EQ(-EINVAL, ireg_map_set(map, VA(va + 4096), SZ_2M, 0));
+	ASSERT_EQ(-EINVAL, ireg_map_set(map, VA(va), SZ_2M + 4096, 0));
+	ASSERT_EQ(-EINVAL, ireg_map_set(map, VA(va), 0, 0));
+	ASSERT_EQ(-EINVAL, ireg_map_set(map, VA(va), SZ_2M, 0x1000001));
+	ASSERT_EQ(-ERANGE,
+		  ireg_map_set(map, VA((1ULL << 48) - SZ_2M), 2 * SZ_2M, 0));
+	ASSERT_EQ(-EOVERFLOW, ireg_map_set(map, VA(-SZ_2M), 2 * SZ_2M, 0));
+	ASSERT_EQ(-EOVERFLOW, ireg_map_set(map, VA(va), 2 * SZ_2M, -SZ_2M));
+	ASSERT_EQ(-EINVAL, ireg_map_clear(map, VA(va + 64), SZ_2M));
+	ASSERT_EQ(-EINVAL, ireg_map_clear(map, VA(va), 100));
 	/* Failures changed nothing. */
-	CHECK_EQ(ireg_map_translate(map, VA(va + 1)), 0x1000001);
-	CHECK_EQ(ireg_map_translate(map, VA(va + SZ_2M)), IREG_IOVA_INVALID);
+	ASSERT_EQ(0x1000001, ireg_map_translate(map, VA(va + 1)));
+	ASSERT_EQ(IREG_IOVA_INVALID, ireg_map_translate(map, VA(va + SZ_2M)));
 	/* Clearing what was never set is fine. */
-	CHECK_EQ(ireg_map_clear(map, VA(0x100000000000ULL), 8 * SZ_2M), 0);
+	ASSERT_EQ(0, ireg_map_clear(map, VA(0x100000000000ULL), 8 * SZ_2M));
 	ireg_map_destroy(map);
-	return PASS;
 }
 
-static enum result map_translate_len(void)
+TEST_F_TIMEOUT(pool, map_translate_len, POOL_TIMEOUT)
 {
 	const uint64_t va = 0x7e0000000000ULL, iova = 0x80000000ULL;
 	struct ireg_map *map;
 
-	CHECK_EQ(ireg_map_create(&map), 0);
-	CHECK_EQ(ireg_map_set(map, VA(va), 4 * SZ_2M, iova), 0);
-	CHECK_EQ(ireg_map_set(map, VA(va + 4 * SZ_2M), SZ_2M, 0x10000000ULL),
-		 0);
-	CHECK_EQ(ireg_map_translate_len(map, VA(va + 100), 4000), iova + 100);
-	CHECK_EQ(ireg_map_translate_len(map, VA(va + SZ_2M - 10), 20),
-		 iova + SZ_2M - 10);
-	CHECK_EQ(ireg_map_translate_len(map, VA(va), 4 * SZ_2M), iova);
-	CHECK_EQ(ireg_map_translate_len(map, VA(va + 1), 4 * SZ_2M),
-		 IREG_IOVA_INVALID);	/* into a chunk of another delta */
-	CHECK_EQ(ireg_map_translate_len(map, VA(va), 0), IREG_IOVA_INVALID);
+	ASSERT_EQ(0, ireg_map_create(&map));
+	ASSERT_EQ(0, ireg_map_set(map, VA(va), 4 * SZ_2M, iova));
+	ASSERT_EQ(0,
+		  ireg_map_set(map, VA(va + 4 * SZ_2M), SZ_2M, 0x10000000ULL));
+	ASSERT_EQ(iova + 100, ireg_map_translate_len(map, VA(va + 100), 4000));
+	ASSERT_EQ(iova + SZ_2M - 10,
+		  ireg_map_translate_len(map, VA(va + SZ_2M - 10), 20));
+	ASSERT_EQ(iova, ireg_map_translate_len(map, VA(va), 4 * SZ_2M));
+	ASSERT_EQ(IREG_IOVA_INVALID,
+		  ireg_map_translate_len(map, VA(va + 1), 4 * SZ_2M));	/* into a chunk of another delta */
+	ASSERT_EQ(IREG_IOVA_INVALID, ireg_map_translate_len(map, VA(va), 0));
 	/* A hole in the middle, though first and last would line up. */
-	CHECK_EQ(ireg_map_clear(map, VA(va + SZ_2M), SZ_2M), 0);
-	CHECK_EQ(ireg_map_translate(map, VA(va + 3 * SZ_2M)),
-		 iova + 3 * SZ_2M);
-	CHECK_EQ(ireg_map_translate_len(map, VA(va), 4 * SZ_2M),
-		 IREG_IOVA_INVALID);
-	CHECK_EQ(ireg_map_translate_len(map, VA(va + 2 * SZ_2M), 2 * SZ_2M),
-		 iova + 2 * SZ_2M);
+	ASSERT_EQ(0, ireg_map_clear(map, VA(va + SZ_2M), SZ_2M));
+	ASSERT_EQ(iova + 3 * SZ_2M,
+		  ireg_map_translate(map, VA(va + 3 * SZ_2M)));
+	ASSERT_EQ(IREG_IOVA_INVALID,
+		  ireg_map_translate_len(map, VA(va), 4 * SZ_2M));
+	ASSERT_EQ(iova + 2 * SZ_2M,
+		  ireg_map_translate_len(map, VA(va + 2 * SZ_2M), 2 * SZ_2M));
 	ireg_map_destroy(map);
-	return PASS;
 }
 
 #define MAP_CHURN	64
@@ -1017,12 +966,12 @@ static void *map_reader_thread(void *p)
 
 	r->ok = true;
 	while (!__atomic_load_n(r->stop, __ATOMIC_RELAXED)) {
-		off = rnd_r(&s) % (16 * SZ_2M);
+		off = xorshift64s(&s) % (16 * SZ_2M);
 		if (ireg_map_translate(r->map, VA(stable_va + off)) !=
 		    stable_iova + off)
 			r->ok = false;
-		k = rnd_r(&s) % MAP_CHURN;
-		off = rnd_r(&s) % SZ_2M;
+		k = xorshift64s(&s) % MAP_CHURN;
+		off = xorshift64s(&s) % SZ_2M;
 		got = ireg_map_translate(r->map, VA(churn_addr(k) + off));
 		if (got != IREG_IOVA_INVALID) {
 			r->hits++;
@@ -1035,23 +984,23 @@ static void *map_reader_thread(void *p)
 	return NULL;
 }
 
-static enum result map_concurrent(void)
+TEST_F_TIMEOUT(pool, map_concurrent, POOL_TIMEOUT)
 {
 	struct map_reader readers[2];
 	bool stop = false, failed = false;
 	struct ireg_map *map;
 	pthread_t th[2];
 	unsigned int gen, k, i;
-	struct timespec t0, t;
+	uint64_t end;
 
-	CHECK_EQ(ireg_map_create(&map), 0);
-	CHECK_EQ(ireg_map_set(map, VA(stable_va), 16 * SZ_2M, stable_iova), 0);
+	ASSERT_EQ(0, ireg_map_create(&map));
+	ASSERT_EQ(0, ireg_map_set(map, VA(stable_va), 16 * SZ_2M, stable_iova));
 	for (i = 0; i < 2; i++) {
 		readers[i] = (struct map_reader){ .map = map, .stop = &stop };
-		CHECK(!pthread_create(&th[i], NULL, map_reader_thread,
-				      &readers[i]));
+		ASSERT_TRUE(!pthread_create(&th[i], NULL, map_reader_thread,
+					    &readers[i]));
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	end = clock_now_ms() + 1000;
 	for (gen = 0;; gen++) {
 		for (k = 0; k < MAP_CHURN; k++) {
 			if (ireg_map_set(map, VA(churn_addr(k)), SZ_2M,
@@ -1060,29 +1009,27 @@ static enum result map_concurrent(void)
 			if (gen % 3 == 2)
 				ireg_map_clear(map, VA(churn_addr(k)), SZ_2M);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (failed || t.tv_sec - t0.tv_sec >= 1)
+		if (failed || clock_now_ms() >= end)
 			break;
 	}
 	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 	for (i = 0; i < 2; i++) {
 		pthread_join(th[i], NULL);
-		diag("reader %u: %lu lookups, %lu churn hits", i,
-		     readers[i].lookups, readers[i].hits);
-		CHECK(readers[i].ok);
-		CHECK(readers[i].lookups > 0);
+		ksft_print_msg("reader %u: %lu lookups, %lu churn hits\n", i,
+			       readers[i].lookups, readers[i].hits);
+		ASSERT_TRUE(readers[i].ok);
+		ASSERT_TRUE(readers[i].lookups > 0);
 	}
-	diag("writer: %u generations of %u chunks", gen, MAP_CHURN);
-	CHECK(!failed);
+	ksft_print_msg("writer: %u generations of %u chunks\n", gen, MAP_CHURN);
+	ASSERT_TRUE(!failed);
 	ireg_map_destroy(map);
-	return PASS;
 }
 
 /* ---------------------------------------------------------------- */
 /* Pools with a map, pools with real backings (not registered)       */
 /* ---------------------------------------------------------------- */
 
-static enum result pool_map_entry(void)
+TEST_F_TIMEOUT(pool, pool_map_entry, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = { .buf_size = 4096 };
 	struct ireg_pool *pool;
@@ -1091,30 +1038,29 @@ static enum result pool_map_entry(void)
 	uint64_t iova = FAKE_IOVA + SZ_2M / 2;
 	char *b;
 
-	CHECK(mem);
-	CHECK_EQ(ireg_map_create(&map), 0);
+	ASSERT_TRUE(mem);
+	ASSERT_EQ(0, ireg_map_create(&map));
 	p.map = map;
 	/* Starts 1 MiB into a chunk: only whole chunks enter the map. */
-	CHECK_EQ(ireg_pool_create_mem(mem + SZ_2M / 2, 6 * SZ_2M, iova, &p,
-				      &pool), 0);
-	CHECK_EQ(ireg_map_translate(map, mem + SZ_2M / 2), IREG_IOVA_INVALID);
-	CHECK_EQ(ireg_map_translate(map, mem + SZ_2M - 1), IREG_IOVA_INVALID);
-	CHECK_EQ(ireg_map_translate(map, mem + SZ_2M),
-		 ireg_pool_iova(pool, mem + SZ_2M));
-	CHECK_EQ(ireg_map_translate(map, mem + 6 * SZ_2M - 1),
-		 iova + 5 * SZ_2M + SZ_2M / 2 - 1);
-	CHECK_EQ(ireg_map_translate(map, mem + 6 * SZ_2M), IREG_IOVA_INVALID);
+	ASSERT_EQ(0,
+		  ireg_pool_create_mem(mem + SZ_2M / 2, 6 * SZ_2M, iova, &p, &pool));
+	ASSERT_EQ(IREG_IOVA_INVALID, ireg_map_translate(map, mem + SZ_2M / 2));
+	ASSERT_EQ(IREG_IOVA_INVALID, ireg_map_translate(map, mem + SZ_2M - 1));
+	ASSERT_EQ(ireg_pool_iova(pool, mem + SZ_2M),
+		  ireg_map_translate(map, mem + SZ_2M));
+	ASSERT_EQ(iova + 5 * SZ_2M + SZ_2M / 2 - 1,
+		  ireg_map_translate(map, mem + 6 * SZ_2M - 1));
+	ASSERT_EQ(IREG_IOVA_INVALID, ireg_map_translate(map, mem + 6 * SZ_2M));
 	while ((b = ireg_pool_buf_alloc(pool)))
 		if (b >= mem + SZ_2M && b < mem + 6 * SZ_2M)
-			CHECK_EQ(ireg_map_translate(map, b),
-				 ireg_pool_iova(pool, b));
+			ASSERT_EQ(ireg_pool_iova(pool, b),
+				  ireg_map_translate(map, b));
 	ireg_pool_destroy(pool);
-	CHECK_EQ(ireg_map_translate(map, mem + 3 * SZ_2M), IREG_IOVA_INVALID);
+	ASSERT_EQ(IREG_IOVA_INVALID, ireg_map_translate(map, mem + 3 * SZ_2M));
 	/* Without an IOVA a pool cannot enter a map. */
-	CHECK_EQ(ireg_pool_create_mem(mem, 2 * SZ_2M, IREG_IOVA_INVALID, &p,
-				      &pool), -EINVAL);
+	ASSERT_EQ(-EINVAL,
+		  ireg_pool_create_mem(mem, 2 * SZ_2M, IREG_IOVA_INVALID, &p, &pool));
 	ireg_map_destroy(map);
-	return PASS;
 }
 
 static long meminfo(const char *key)
@@ -1133,7 +1079,7 @@ static long meminfo(const char *key)
 	return val;
 }
 
-static enum result pool_backings(void)
+TEST_F_TIMEOUT(pool, pool_backings, POOL_TIMEOUT)
 {
 	static const char *const names[] = {
 		"user", "4K", "THP", "hugetlb 2M", "hugetlb 1G",
@@ -1145,65 +1091,64 @@ static enum result pool_backings(void)
 	int ret;
 
 	/* Best available; no context: reserved, not registered. */
-	CHECK_EQ(ireg_pool_create(NULL, &p, &pool), 0);
+	ASSERT_EQ(0, ireg_pool_create(NULL, &p, &pool));
 	ireg_pool_info(pool, &info);
-	diag("auto backing: %s, %zu of %zu bytes on huge pages",
-	     names[info.backing], info.huge_bytes, info.size);
-	CHECK(info.backing == IREG_POOL_BACKING_HUGETLB ||
-	      info.backing == IREG_POOL_BACKING_THP ||
-	      info.backing == IREG_POOL_BACKING_4K);
+	ksft_print_msg("auto backing: %s, %zu of %zu bytes on huge pages\n",
+		       names[info.backing], info.huge_bytes, info.size);
+	ASSERT_TRUE(info.backing == IREG_POOL_BACKING_HUGETLB ||
+		    info.backing == IREG_POOL_BACKING_THP ||
+		    info.backing == IREG_POOL_BACKING_4K);
 	if (info.backing != IREG_POOL_BACKING_4K)
-		CHECK_EQ((uintptr_t)info.base % SZ_2M, 0);
-	CHECK_EQ(info.size % info.page_size, 0);
-	CHECK(info.data_size >= p.size);
-	CHECK(!info.registered);
-	CHECK_EQ(info.fd, -1);
-	CHECK_EQ(info.iova, IREG_IOVA_INVALID);
+		ASSERT_EQ(0, (uintptr_t)info.base % SZ_2M);
+	ASSERT_EQ(0, info.size % info.page_size);
+	ASSERT_TRUE(info.data_size >= p.size);
+	ASSERT_TRUE(!info.registered);
+	ASSERT_EQ(-1, info.fd);
+	ASSERT_EQ(IREG_IOVA_INVALID, info.iova);
 	a = ireg_pool_alloc(pool, 2 << 20, 0);
-	CHECK(a == info.base);
+	ASSERT_TRUE(a == info.base);
 	memset(a, 1, 2 << 20);
 	ireg_pool_destroy(pool);
 
 	p.flags = IREG_POOL_4K;
-	CHECK_EQ(ireg_pool_create(NULL, &p, &pool), 0);
+	ASSERT_EQ(0, ireg_pool_create(NULL, &p, &pool));
 	ireg_pool_info(pool, &info);
-	CHECK_EQ(info.backing, IREG_POOL_BACKING_4K);
-	CHECK_EQ(info.page_size, 4096);
-	CHECK_EQ(info.huge_bytes, 0);
+	ASSERT_EQ(IREG_POOL_BACKING_4K, info.backing);
+	ASSERT_EQ(4096, info.page_size);
+	ASSERT_EQ(0, info.huge_bytes);
 	ireg_pool_destroy(pool);
 
 	p.flags = IREG_POOL_THP;
 	ret = ireg_pool_create(NULL, &p, &pool);
 	if (ret) {
-		diag("THP: %s (THP disabled here?)", strerror(-ret));
-		CHECK_EQ(ret, -EOPNOTSUPP);
+		ksft_print_msg("THP: %s (THP disabled here?)\n", strerror(-ret));
+		ASSERT_EQ(-EOPNOTSUPP, ret);
 	} else {
 		ireg_pool_info(pool, &info);
-		CHECK_EQ(info.backing, IREG_POOL_BACKING_THP);
-		CHECK_EQ((uintptr_t)info.base % SZ_2M, 0);
-		CHECK_EQ(info.size, 4 << 20);
-		diag("THP: %zu of %zu bytes on huge pages", info.huge_bytes,
-		     info.size);
+		ASSERT_EQ(IREG_POOL_BACKING_THP, info.backing);
+		ASSERT_EQ(0, (uintptr_t)info.base % SZ_2M);
+		ASSERT_EQ(4 << 20, info.size);
+		ksft_print_msg("THP: %zu of %zu bytes on huge pages\n", info.huge_bytes,
+			       info.size);
 		ireg_pool_destroy(pool);
 	}
 
 	p.flags = IREG_POOL_HUGETLB;
 	ret = ireg_pool_create(NULL, &p, &pool);
 	if (meminfo("HugePages_Free") - meminfo("HugePages_Rsvd") < 2) {
-		diag("hugetlb 2M: no free huge pages here: %s", strerror(-ret));
-		CHECK_EQ(ret, -ENOMEM);
+		ksft_print_msg("hugetlb 2M: no free huge pages here: %s\n", strerror(-ret));
+		ASSERT_EQ(-ENOMEM, ret);
 	} else {
-		CHECK_EQ(ret, 0);
+		ASSERT_EQ(0, ret);
 		ireg_pool_info(pool, &info);
-		CHECK_EQ(info.backing, IREG_POOL_BACKING_HUGETLB);
-		CHECK_EQ(info.huge_bytes, info.size);
+		ASSERT_EQ(IREG_POOL_BACKING_HUGETLB, info.backing);
+		ASSERT_EQ(info.size, info.huge_bytes);
 		ireg_pool_destroy(pool);
 	}
-	return PASS;
 }
 
 /* A shared pool, attached by a forked child through its fd. */
-static enum result pool_shared_attach(void)
+TEST_F_TIMEOUT(pool, pool_shared_attach, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = {
 		.buf_size = 2048, .nr_bufs = 64,
@@ -1216,19 +1161,19 @@ static enum result pool_shared_attach(void)
 	int status, fd;
 	pid_t pid;
 
-	CHECK_EQ(ireg_pool_create(NULL, &p, &pool), 0);
+	ASSERT_EQ(0, ireg_pool_create(NULL, &p, &pool));
 	ireg_pool_info(pool, &info);
-	CHECK(info.fd >= 0);
-	CHECK_EQ(info.nr_bufs, 64);
-	CHECK(info.data_size + 4096 <= info.size);
+	ASSERT_TRUE(info.fd >= 0);
+	ASSERT_EQ(64, info.nr_bufs);
+	ASSERT_TRUE(info.data_size + 4096 <= info.size);
 	b = ireg_pool_buf_alloc(pool);
 	b = ireg_pool_buf_alloc(pool);
-	CHECK(b);
+	ASSERT_TRUE(b);
 	off = ireg_pool_offset(pool, b);
 	memset(b, 0, 2048);
 
 	pid = fork();
-	CHECK(pid >= 0);
+	ASSERT_TRUE(pid >= 0);
 	if (!pid) {
 		/* A fresh mapping through the fd, at another address. */
 		if (ireg_pool_attach(NULL, info.fd, NULL, 0, &view))
@@ -1248,34 +1193,33 @@ static enum result pool_shared_attach(void)
 		ireg_pool_destroy(view);
 		_exit(0);
 	}
-	CHECK(waitpid(pid, &status, 0) == pid);
+	ASSERT_TRUE(waitpid(pid, &status, 0) == pid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		diag("child status 0x%x", status);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	CHECK(!strcmp(b, "written by the child"));
+		ksft_print_msg("child status 0x%x\n", status);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_TRUE(!strcmp(b, "written by the child"));
 
-	CHECK_EQ(ireg_pool_attach(NULL, info.fd, NULL, 1, &view), -EINVAL);
+	ASSERT_EQ(-EINVAL, ireg_pool_attach(NULL, info.fd, NULL, 1, &view));
 	/* A damaged header is refused. */
 	hdr = (char *)info.base + info.size - 4096;
 	memcpy(&saved, hdr + 8, 8);
 	memset(hdr + 8, 0x77, 8);
-	CHECK_EQ(ireg_pool_attach(NULL, info.fd, NULL, 0, &view), -EINVAL);
+	ASSERT_EQ(-EINVAL, ireg_pool_attach(NULL, info.fd, NULL, 0, &view));
 	memcpy(hdr + 8, &saved, 8);
-	CHECK_EQ(ireg_pool_attach(NULL, info.fd, NULL, 0, &view), 0);
-	CHECK_EQ(ireg_pool_stats(view, &(struct ireg_pool_stats){ 0 }),
-		 -EOPNOTSUPP);
+	ASSERT_EQ(0, ireg_pool_attach(NULL, info.fd, NULL, 0, &view));
+	ASSERT_EQ(-EOPNOTSUPP,
+		  ireg_pool_stats(view, &(struct ireg_pool_stats){ 0 }));
 	ireg_pool_destroy(view);
 	/* Memory without a pool header. */
 	fd = memfd_create("not-a-pool", MFD_CLOEXEC);
-	CHECK(fd >= 0);
-	CHECK(!ftruncate(fd, 1 << 20));
-	CHECK_EQ(ireg_pool_attach(NULL, fd, NULL, 0, &view), -EINVAL);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_TRUE(!ftruncate(fd, 1 << 20));
+	ASSERT_EQ(-EINVAL, ireg_pool_attach(NULL, fd, NULL, 0, &view));
 	close(fd);
 	ireg_pool_destroy(pool);
-	return PASS;
 }
 
-static enum result pool_shared_thp(void)
+TEST_F_TIMEOUT(pool, pool_shared_thp, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = {
 		.size = 4 << 20, .flags = IREG_POOL_SHARED | IREG_POOL_THP,
@@ -1286,98 +1230,30 @@ static enum result pool_shared_thp(void)
 
 	if (ret) {
 		/* shmem_enabled [never]: refused, with a reason. */
-		CHECK_EQ(ret, -EOPNOTSUPP);
-		return skip("shmem THP disabled here (refused: %s)",
-			    strerror(-ret));
+		ASSERT_EQ(-EOPNOTSUPP, ret);
+		SKIP(return, "shmem THP disabled here (refused: %s)",
+		     strerror(-ret));
 	}
 	ireg_pool_info(pool, &info);
-	CHECK_EQ(info.backing, IREG_POOL_BACKING_THP);
-	CHECK(info.fd >= 0);
-	diag("shared THP: %zu of %zu bytes on huge pages", info.huge_bytes,
-	     info.size);
+	ASSERT_EQ(IREG_POOL_BACKING_THP, info.backing);
+	ASSERT_TRUE(info.fd >= 0);
+	ksft_print_msg("shared THP: %zu of %zu bytes on huge pages\n", info.huge_bytes,
+		       info.size);
 	ireg_pool_destroy(pool);
-	return PASS;
 }
 
-static const struct {
-	const char *name;
-	enum result (*fn)(void);
-} tests[] = {
-	{ "bufs_params", bufs_params },
-	{ "bufs_exhaust", bufs_exhaust },
-	{ "bufs_random", bufs_random },
-	{ "bufs_bad_free", bufs_bad_free },
-	{ "bufs_debug_abort", bufs_debug_abort },
-	{ "bufs_strides", bufs_strides },
-	{ "bufs_mt", bufs_mt },
-	{ "bufs_spsc", bufs_spsc },
-	{ "heap_align", heap_align },
-	{ "heap_coalesce", heap_coalesce },
-	{ "heap_random", heap_random },
-	{ "heap_bad_free", heap_bad_free },
-	{ "heap_mt", heap_mt },
-	{ "map_basic", map_basic },
-	{ "map_errors", map_errors },
-	{ "map_translate_len", map_translate_len },
-	{ "map_concurrent", map_concurrent },
-	{ "pool_map_entry", pool_map_entry },
-	{ "pool_backings", pool_backings },
-	{ "pool_shared_attach", pool_shared_attach },
-	{ "pool_shared_thp", pool_shared_thp },
-};
-
-/* One case in a child process: a crash fails that case, not the run. */
-static enum result run_case(unsigned int i, const char *name,
-			    enum result (*fn)(void))
+int main(int argc, char **argv)
 {
-	enum result r;
-	int status;
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return FAIL;
-	if (!pid) {
-		rnd_state = seed + i;
-		r = fn();
-		if (r == SKIP)
-			printf("ok %u %s # SKIP %s\n", i + 1, name, skip_reason);
-		else
-			printf("%sok %u %s\n", r == PASS ? "" : "not ", i + 1,
-			       name);
-		fflush(stdout);
-		_exit(r);
-	}
-	if (waitpid(pid, &status, 0) != pid)
-		return FAIL;
-	if (WIFEXITED(status) && WEXITSTATUS(status) <= SKIP)
-		return WEXITSTATUS(status);
-	printf("not ok %u %s # died: %s\n", i + 1, name,
-	       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "bad exit");
-	return FAIL;
-}
-
-int main(void)
-{
-	const unsigned int n = sizeof(tests) / sizeof(tests[0]);
 	const char *env = getenv("POOL_TEST_SEED");
 	const char *only = getenv("POOL_TEST_ONLY");
-	unsigned int i, failed = 0;
 
 	seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
 	if (!seed)
 		seed = 1;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..%u\n", n);
-	diag("POOL_TEST_SEED=%" PRIu64, seed);
-	for (i = 0; i < n; i++) {
-		if (only && strcmp(only, tests[i].name)) {
-			printf("ok %u %s # SKIP not selected\n", i + 1,
-			       tests[i].name);
-			continue;
-		}
-		failed += run_case(i, tests[i].name, tests[i].fn) == FAIL;
-	}
-	return failed ? 1 : 0;
+	/* Every case starts from it: each runs in a child of this process. */
+	rnd_state = seed;
+	ksft_print_msg("POOL_TEST_SEED=%" PRIu64 "\n", seed);
+	if (only)
+		test_select(&_pool_fixture_object, &only, 1);
+	return test_harness_run(argc, argv);
 }

@@ -10,7 +10,8 @@
  * attached by a forked child, which fills a buffer the parent then DMAs
  * through the device.
  *
- * TAP output; exit 0 pass, 1 fail, 4 skip (no edu device).
+ * Each case runs in its own child (kselftest_harness) on a context of
+ * its own; without an edu device (IREG_EDU_BDFS) every case skips.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,79 +23,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 
 #include "iommureg.h"
 #include "iommureg/pool.h"
-#include "../../tools/include/edu.h"
+#include "../../tools/include/seccomp_util.h"
+#include "kselftest_harness.h"
+#include "edu_test.h"
 
 #define SZ_2M		(2UL << 20)
 #define SZ_1G		(1UL << 30)
 #define RW		(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE)
-
-enum result { PASS, FAIL, SKIP };
+/* Seconds per case: the 1 GiB pool's 262144 buffers take a while in TCG. */
+#define POOL_TIMEOUT	300
 
 static struct ireg_ctx *ctx;
-static struct edu_dev edu = { .group = -1 };
-static char skip_reason[256];
+static struct edu_dev edu;
 static unsigned int pattern_seq;
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-static enum result skip(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(skip_reason, sizeof(skip_reason), fmt, ap);
-	va_end(ap);
-	return SKIP;
-}
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		diag("%s:%d: check failed: %s", __FILE__, __LINE__, #cond); \
-		return FAIL;						\
-	}								\
-} while (0)
-
-#define CHECK_EQ(a, b) do {						\
-	unsigned long long _a = (unsigned long long)(a);		\
-	unsigned long long _b = (unsigned long long)(b);		\
-	if (_a != _b) {							\
-		diag("%s:%d: %s == 0x%llx, expected %s == 0x%llx",	\
-		     __FILE__, __LINE__, #a, _a, #b, _b);		\
-		return FAIL;						\
-	}								\
-} while (0)
 
 static const char *const backing_names[] = {
 	"caller's memory", "4 KiB pages", "THP", "hugetlbfs 2 MiB",
 	"hugetlbfs 1 GiB",
 };
-
-static uint32_t nr_regions(void)
-{
-	struct iommu_reg_info info;
-
-	if (ireg_ctx_info(ctx, &info, NULL, 0))
-		return ~0U;
-	return info.num_regions;
-}
 
 static void fill(void *p, uint32_t len, unsigned int seq)
 {
@@ -121,7 +71,7 @@ static bool dma_copy(uint64_t src_iova, uint64_t dst_iova, uint32_t len)
 {
 	if (edu_dma(&edu, src_iova, len, EDU_RAM_TO_DEV, EDU_DMA_TIMEOUT_MS) ||
 	    edu_dma(&edu, dst_iova, len, EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS)) {
-		diag("edu DMA: %s", strerror(errno));
+		ksft_print_msg("edu DMA: %s\n", strerror(errno));
 		return false;
 	}
 	return true;
@@ -138,11 +88,25 @@ static bool dma_round_trip(void *src, uint64_t src_iova, void *dst,
 	if (!dma_copy(src_iova, dst_iova, len))
 		return false;
 	if (!filled(dst, len, seq)) {
-		diag("DMA 0x%" PRIx64 " -> 0x%" PRIx64 " (%u bytes): data differs",
+		ksft_print_msg("DMA 0x%" PRIx64 " -> 0x%" PRIx64 " (%u bytes): data differs\n",
 		     src_iova, dst_iova, len);
 		return false;
 	}
 	return true;
+}
+
+/* The context and device of the case running: the fixture's. */
+FIXTURE(pool) {
+};
+
+FIXTURE_SETUP(pool)
+{
+	test_edu_open(_metadata, &ctx, &edu);
+}
+
+FIXTURE_TEARDOWN(pool)
+{
+	edu_lib_close(ctx, &edu);
 }
 
 /*
@@ -165,9 +129,9 @@ static bool map_agrees(const struct ireg_pool *pool, const struct ireg_map *map,
  * and where the kernel put it, DMA between its first, middle and last
  * buffers, give everything back.
  */
-static enum result backing_case(uint32_t flag, uint32_t backing,
-				uint32_t nr_bufs, size_t buf_size,
-				uint64_t iova_align)
+static void backing_case(struct __test_metadata *_metadata, uint32_t flag,
+			 uint32_t backing, uint32_t nr_bufs, size_t buf_size,
+			 uint64_t iova_align)
 {
 	struct ireg_pool_params p = {
 		.buf_size = buf_size, .nr_bufs = nr_bufs, .flags = flag,
@@ -176,54 +140,54 @@ static enum result backing_case(uint32_t flag, uint32_t backing,
 	struct ireg_pool_info info;
 	struct ireg_pool *pool;
 	struct ireg_map *map;
-	uint32_t regions = nr_regions(), i, n = 0;
+	uint32_t regions = test_regions(ctx), i, n = 0;
 	char *first = NULL, *mid = NULL, *last = NULL, *b, *prev = NULL;
 	uint64_t dst;
 	uint32_t len;
 	int ret;
 
-	CHECK_EQ(ireg_map_create(&map), 0);
+	ASSERT_EQ(0, ireg_map_create(&map));
 	p.map = map;
 	ret = ireg_pool_create(ctx, &p, &pool);
 	if (ret) {
 		ireg_map_destroy(map);
 		if (flag && (ret == -ENOMEM || ret == -EOPNOTSUPP))
-			return skip("%s unavailable: %s", backing_names[backing],
-				    ireg_ctx_errmsg(ctx));
-		diag("ireg_pool_create: %s", ireg_ctx_errmsg(ctx));
-		return FAIL;
+			SKIP(return, "%s unavailable: %s",
+			     backing_names[backing], ireg_ctx_errmsg(ctx));
+		ASSERT_EQ(0, ret) TH_LOG("ireg_pool_create: %s",
+					 ireg_ctx_errmsg(ctx));
 	}
 	ireg_pool_info(pool, &info);
-	diag("%s: %zu bytes at %p, IOVA 0x%" PRIx64 ", %zu bytes on huge pages, %u buffers of %zu",
+	ksft_print_msg("%s: %zu bytes at %p, IOVA 0x%" PRIx64 ", %zu bytes on huge pages, %u buffers of %zu\n",
 	     backing_names[info.backing], info.size, info.base, info.iova,
 	     info.huge_bytes, info.nr_bufs, info.buf_stride);
-	CHECK_EQ(info.backing, backing);
-	CHECK(info.registered && !info.attached);
-	CHECK(ireg_pool_valid(pool));
-	CHECK_EQ(nr_regions(), regions + 1);
-	CHECK_EQ(info.nr_bufs, nr_bufs);
-	CHECK_EQ(info.size % info.page_size, 0);
+	ASSERT_EQ(backing, info.backing);
+	ASSERT_TRUE(info.registered && !info.attached);
+	ASSERT_TRUE(ireg_pool_valid(pool));
+	ASSERT_EQ(regions + 1, test_regions(ctx));
+	ASSERT_EQ(nr_bufs, info.nr_bufs);
+	ASSERT_EQ(0, info.size % info.page_size);
 	/* Huge pages at a congruent IOVA: they can be IOMMU superpages. */
-	CHECK_EQ((uintptr_t)info.base % iova_align, 0);
-	CHECK_EQ(info.iova % iova_align, 0);
+	ASSERT_EQ(0, (uintptr_t)info.base % iova_align);
+	ASSERT_EQ(0, info.iova % iova_align);
 	switch (backing) {
 	case IREG_POOL_BACKING_HUGETLB:
 	case IREG_POOL_BACKING_HUGETLB_1G:
-		CHECK_EQ(info.huge_bytes, info.size);
+		ASSERT_EQ(info.size, info.huge_bytes);
 		break;
 	case IREG_POOL_BACKING_THP:
-		CHECK(info.huge_bytes > 0);
+		ASSERT_TRUE(info.huge_bytes > 0);
 		break;
 	default:
-		CHECK_EQ(info.huge_bytes, 0);
+		ASSERT_EQ(0, info.huge_bytes);
 	}
 
 	while ((b = ireg_pool_buf_alloc(pool))) {
-		CHECK(!prev || b == prev + info.buf_stride);
-		CHECK_EQ(ireg_pool_iova(pool, b),
-			 info.iova + (uint64_t)(b - (char *)info.base));
+		ASSERT_TRUE(!prev || b == prev + info.buf_stride);
+		ASSERT_EQ(info.iova + (uint64_t)(b - (char *)info.base),
+			  ireg_pool_iova(pool, b));
 		if (n % 97 == 0 || n == nr_bufs - 1)
-			CHECK(map_agrees(pool, map, b));
+			ASSERT_TRUE(map_agrees(pool, map, b));
 		if (n == 0)
 			first = b;
 		if (n == nr_bufs / 2)
@@ -232,8 +196,8 @@ static enum result backing_case(uint32_t flag, uint32_t backing,
 		prev = b;
 		n++;
 	}
-	CHECK_EQ(n, nr_bufs);
-	CHECK_EQ(errno, ENOMEM);
+	ASSERT_EQ(nr_bufs, n);
+	ASSERT_EQ(ENOMEM, errno);
 
 	/*
 	 * Source through the pool's one add, destination through the map
@@ -243,57 +207,56 @@ static enum result backing_case(uint32_t flag, uint32_t backing,
 	dst = ireg_map_translate_len(map, last, len);
 	if (dst == IREG_IOVA_INVALID)
 		dst = ireg_pool_iova(pool, last);
-	CHECK(dma_round_trip(first, ireg_pool_iova(pool, first), last, dst,
-			     len));
-	CHECK(dma_round_trip(last, ireg_pool_iova(pool, last), mid,
-			     ireg_pool_iova(pool, mid), len));
+	ASSERT_TRUE(dma_round_trip(first, ireg_pool_iova(pool, first), last,
+				   dst, len));
+	ASSERT_TRUE(dma_round_trip(last, ireg_pool_iova(pool, last), mid,
+				   ireg_pool_iova(pool, mid), len));
 
 	for (b = first, i = 0; i < n; i++, b += info.buf_stride)
-		CHECK_EQ(ireg_pool_free(pool, b), 0);
-	CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-	CHECK_EQ(st.nr_free, nr_bufs);
+		ASSERT_EQ(0, ireg_pool_free(pool, b));
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(nr_bufs, st.nr_free);
 	ireg_pool_destroy(pool);
-	CHECK_EQ(nr_regions(), regions);
-	CHECK_EQ(ireg_map_translate(map, first), IREG_IOVA_INVALID);
+	ASSERT_EQ(regions, test_regions(ctx));
+	ASSERT_EQ(IREG_IOVA_INVALID, ireg_map_translate(map, first));
 	ireg_map_destroy(map);
-	return PASS;
 }
 
-static enum result backing_hugetlb(void)
+TEST_F_TIMEOUT(pool, backing_hugetlb, POOL_TIMEOUT)
 {
-	return backing_case(IREG_POOL_HUGETLB, IREG_POOL_BACKING_HUGETLB,
-			    4096, 2048, SZ_2M);
+	backing_case(_metadata, IREG_POOL_HUGETLB, IREG_POOL_BACKING_HUGETLB,
+		     4096, 2048, SZ_2M);
 }
 
-static enum result backing_hugetlb_1g(void)
+TEST_F_TIMEOUT(pool, backing_hugetlb_1g, POOL_TIMEOUT)
 {
 	if (!getenv("IREG_HUGETLBFS_1G"))
-		return skip("no 1 GiB huge page reserved in this VM");
-	return backing_case(IREG_POOL_HUGETLB_1G, IREG_POOL_BACKING_HUGETLB_1G,
-			    SZ_1G / 4096, 4096, SZ_1G);
+		SKIP(return, "no 1 GiB huge page reserved in this VM");
+	backing_case(_metadata, IREG_POOL_HUGETLB_1G,
+		     IREG_POOL_BACKING_HUGETLB_1G, SZ_1G / 4096, 4096, SZ_1G);
 }
 
-static enum result backing_thp(void)
+TEST_F_TIMEOUT(pool, backing_thp, POOL_TIMEOUT)
 {
-	return backing_case(IREG_POOL_THP, IREG_POOL_BACKING_THP, 2000, 4096,
-			    SZ_2M);
+	backing_case(_metadata, IREG_POOL_THP, IREG_POOL_BACKING_THP, 2000,
+		     4096, SZ_2M);
 }
 
-static enum result backing_4k(void)
+TEST_F_TIMEOUT(pool, backing_4k, POOL_TIMEOUT)
 {
 	/* 300 x 4 KiB: no 2 MiB chunk, the map has nothing of it. */
-	return backing_case(IREG_POOL_4K, IREG_POOL_BACKING_4K, 300, 4096,
-			    4096);
+	backing_case(_metadata, IREG_POOL_4K, IREG_POOL_BACKING_4K, 300, 4096,
+		     4096);
 }
 
 /* No backing flag: hugetlbfs first, and this VM has 2 MiB pages. */
-static enum result backing_auto(void)
+TEST_F_TIMEOUT(pool, backing_auto, POOL_TIMEOUT)
 {
-	return backing_case(0, IREG_POOL_BACKING_HUGETLB, 1000, 9000, SZ_2M);
+	backing_case(_metadata, 0, IREG_POOL_BACKING_HUGETLB, 1000, 9000, SZ_2M);
 }
 
 /* Variable sizes and alignments from a registered heap, DMA between them. */
-static enum result heap_dma(void)
+TEST_F_TIMEOUT(pool, heap_dma, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = { .size = 4 << 20 };
 	struct ireg_pool_stats st;
@@ -302,58 +265,38 @@ static enum result heap_dma(void)
 	char *a, *b, *c;
 	uint64_t ia, ib;
 
-	CHECK_EQ(ireg_map_create(&map), 0);
+	ASSERT_EQ(0, ireg_map_create(&map));
 	p.map = map;
-	if (ireg_pool_create(ctx, &p, &pool)) {
-		diag("ireg_pool_create: %s", ireg_ctx_errmsg(ctx));
-		return FAIL;
-	}
+	ASSERT_EQ(0, ireg_pool_create(ctx, &p, &pool))
+		TH_LOG("ireg_pool_create: %s", ireg_ctx_errmsg(ctx));
 	a = ireg_pool_alloc(pool, 3000, 64);
 	b = ireg_pool_alloc(pool, EDU_DMA_MAX, 4096);
 	c = ireg_pool_alloc(pool, 100, 0);
-	CHECK(a && b && c);
-	CHECK_EQ((uintptr_t)b % 4096, 0);
-	CHECK_EQ(ireg_pool_iova(pool, b) % 4096, 0);
+	ASSERT_TRUE(a && b && c);
+	ASSERT_EQ(0, (uintptr_t)b % 4096);
+	ASSERT_EQ(0, ireg_pool_iova(pool, b) % 4096);
 	ia = ireg_map_translate_len(map, a, 3000);
 	ib = ireg_map_translate_len(map, b, EDU_DMA_MAX);
-	CHECK_EQ(ia, ireg_pool_iova(pool, a));
-	CHECK_EQ(ib, ireg_pool_iova(pool, b));
-	CHECK(dma_round_trip(a, ia, b, ib, 3000));
-	CHECK(dma_round_trip(c, ireg_pool_iova(pool, c), a, ia, 100));
-	CHECK_EQ(ireg_pool_free(pool, b), 0);
-	CHECK_EQ(ireg_pool_free(pool, b), -EALREADY);
-	CHECK_EQ(ireg_pool_free(pool, a), 0);
-	CHECK_EQ(ireg_pool_free(pool, c), 0);
-	CHECK_EQ(ireg_pool_stats(pool, &st), 0);
-	CHECK_EQ(st.nr_used, 0);
+	ASSERT_EQ(ireg_pool_iova(pool, a), ia);
+	ASSERT_EQ(ireg_pool_iova(pool, b), ib);
+	ASSERT_TRUE(dma_round_trip(a, ia, b, ib, 3000));
+	ASSERT_TRUE(dma_round_trip(c, ireg_pool_iova(pool, c), a, ia, 100));
+	ASSERT_EQ(0, ireg_pool_free(pool, b));
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, b));
+	ASSERT_EQ(0, ireg_pool_free(pool, a));
+	ASSERT_EQ(0, ireg_pool_free(pool, c));
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(0, st.nr_used);
 	ireg_pool_destroy(pool);
 	ireg_map_destroy(map);
-	return PASS;
 }
 
 /* Allow exit and exit_group, kill the process on anything else. */
 static int seccomp_exit_only(void)
 {
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {
-		.len = sizeof(filter) / sizeof(filter[0]),
-		.filter = filter,
-	};
+	static const int exits[] = { __NR_exit_group, __NR_exit };
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -1;
-	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+	return seccomp_install(exits, 2, true);
 }
 
 struct nosys_pools {
@@ -421,33 +364,33 @@ static int run_nosys_child(const struct nosys_pools *np, bool make_syscall)
 	return status;
 }
 
-static enum result no_syscalls(void)
+TEST_F_TIMEOUT(pool, no_syscalls, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = { .buf_size = 2048, .nr_bufs = 64 };
 	struct nosys_pools np;
 	int status;
 
-	CHECK_EQ(ireg_map_create(&np.map), 0);
+	ASSERT_EQ(0, ireg_map_create(&np.map));
 	p.map = np.map;
-	CHECK_EQ(ireg_pool_create(ctx, &p, &np.bufs), 0);
+	ASSERT_EQ(0, ireg_pool_create(ctx, &p, &np.bufs));
 	p.flags = IREG_POOL_MT;
-	CHECK_EQ(ireg_pool_create(ctx, &p, &np.bufs_mt), 0);
+	ASSERT_EQ(0, ireg_pool_create(ctx, &p, &np.bufs_mt));
 	p = (struct ireg_pool_params){ .size = 4 << 20, .map = np.map };
-	CHECK_EQ(ireg_pool_create(ctx, &p, &np.heap), 0);
+	ASSERT_EQ(0, ireg_pool_create(ctx, &p, &np.heap));
 	p.flags = IREG_POOL_MT;
-	CHECK_EQ(ireg_pool_create(ctx, &p, &np.heap_mt), 0);
+	ASSERT_EQ(0, ireg_pool_create(ctx, &p, &np.heap_mt));
 
 	/* The filter bites: one getppid() kills the child. */
 	status = run_nosys_child(&np, true);
-	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS);
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS);
 
 	status = run_nosys_child(&np, false);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		diag("child: %s %d", WIFSIGNALED(status) ? "signal" : "exit",
+		ksft_print_msg("child: %s %d\n", WIFSIGNALED(status) ? "signal" : "exit",
 		     WIFSIGNALED(status) ? WTERMSIG(status) :
 					   WEXITSTATUS(status));
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	diag("%u x (buffer alloc+free, MT buffer alloc+checked free, heap alloc+free, MT heap alloc+free, translations): no system call",
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ksft_print_msg("%u x (buffer alloc+free, MT buffer alloc+checked free, heap alloc+free, MT heap alloc+free, translations): no system call\n",
 	     NOSYS_ITERS);
 
 	ireg_pool_destroy(np.heap_mt);
@@ -455,7 +398,6 @@ static enum result no_syscalls(void)
 	ireg_pool_destroy(np.bufs_mt);
 	ireg_pool_destroy(np.bufs);
 	ireg_map_destroy(np.map);
-	return PASS;
 }
 
 /*
@@ -464,7 +406,7 @@ static enum result no_syscalls(void)
  * its view gives for that offset; the parent DMAs the buffer through the
  * device.
  */
-static enum result shared_cross_process(void)
+TEST_F_TIMEOUT(pool, shared_cross_process, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = {
 		.buf_size = 4096, .nr_bufs = 64, .flags = IREG_POOL_SHARED,
@@ -476,20 +418,20 @@ static enum result shared_cross_process(void)
 	char *src, *dst;
 	pid_t pid;
 
-	CHECK_EQ(ireg_pool_create(ctx, &p, &pool), 0);
+	ASSERT_EQ(0, ireg_pool_create(ctx, &p, &pool));
 	ireg_pool_info(pool, &info);
-	diag("shared pool: %s, memfd %d, IOVA 0x%" PRIx64,
+	ksft_print_msg("shared pool: %s, memfd %d, IOVA 0x%" PRIx64 "\n",
 	     backing_names[info.backing], info.fd, info.iova);
-	CHECK(info.fd >= 0);
+	ASSERT_TRUE(info.fd >= 0);
 	src = ireg_pool_buf_alloc(pool);
 	dst = ireg_pool_buf_alloc(pool);
-	CHECK(src && dst);
+	ASSERT_TRUE(src && dst);
 	memset(src, 0, 4096);
 	off = ireg_pool_offset(pool, src);
-	CHECK(!pipe(pfd));
+	ASSERT_TRUE(!pipe(pfd));
 
 	pid = fork();
-	CHECK(pid >= 0);
+	ASSERT_TRUE(pid >= 0);
 	if (!pid) {
 		close(pfd[0]);
 		if (ireg_pool_attach(NULL, info.fd, NULL, 0, &view))
@@ -505,25 +447,25 @@ static enum result shared_cross_process(void)
 		_exit(0);
 	}
 	close(pfd[1]);
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	CHECK(read(pfd[0], &child_iova, sizeof(child_iova)) ==
-	      sizeof(child_iova));
+	ASSERT_TRUE(waitpid(pid, &status, 0) == pid);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_EQ(sizeof(child_iova),
+		  read(pfd[0], &child_iova, sizeof(child_iova)));
 	close(pfd[0]);
 	/* Offsets are the currency: same IOVA from either side. */
-	CHECK_EQ(child_iova, ireg_pool_iova(pool, src));
+	ASSERT_EQ(ireg_pool_iova(pool, src), child_iova);
 	memset(dst, 0, 4096);
-	CHECK(dma_copy(child_iova, ireg_pool_iova(pool, dst), EDU_DMA_MAX));
-	CHECK(filled(dst, EDU_DMA_MAX, 4242));
+	ASSERT_TRUE(dma_copy(child_iova, ireg_pool_iova(pool, dst),
+			     EDU_DMA_MAX));
+	ASSERT_TRUE(filled(dst, EDU_DMA_MAX, 4242));
 	ireg_pool_destroy(pool);
-	return PASS;
 }
 
 /*
  * Attaching with a context registers the second mapping too: the same
  * memory under another IOVA, both reachable by the device.
  */
-static enum result shared_attach_registered(void)
+TEST_F_TIMEOUT(pool, shared_attach_registered, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = {
 		.size = 4 << 20, .flags = IREG_POOL_SHARED,
@@ -531,97 +473,41 @@ static enum result shared_attach_registered(void)
 	struct ireg_pool_info info, vinfo;
 	struct ireg_pool *pool, *view;
 	struct ireg_map *map;
-	uint32_t regions = nr_regions();
+	uint32_t regions = test_regions(ctx);
 	unsigned int seq = ++pattern_seq;
 	char *src, *dst;
 	uint64_t off;
 
-	CHECK_EQ(ireg_map_create(&map), 0);
-	CHECK_EQ(ireg_pool_create(ctx, &p, &pool), 0);
+	ASSERT_EQ(0, ireg_map_create(&map));
+	ASSERT_EQ(0, ireg_pool_create(ctx, &p, &pool));
 	ireg_pool_info(pool, &info);
-	CHECK_EQ(ireg_pool_attach(ctx, info.fd, map, 0, &view), 0);
+	ASSERT_EQ(0, ireg_pool_attach(ctx, info.fd, map, 0, &view));
 	ireg_pool_info(view, &vinfo);
-	diag("creator IOVA 0x%" PRIx64 ", attached view IOVA 0x%" PRIx64 " (%s)",
+	ksft_print_msg("creator IOVA 0x%" PRIx64 ", attached view IOVA 0x%" PRIx64 " (%s)\n",
 	     info.iova, vinfo.iova, backing_names[vinfo.backing]);
-	CHECK(vinfo.attached && vinfo.registered);
-	CHECK_EQ(vinfo.backing, info.backing);
-	CHECK(vinfo.iova != info.iova);
-	CHECK_EQ(nr_regions(), regions + 2);
+	ASSERT_TRUE(vinfo.attached && vinfo.registered);
+	ASSERT_EQ(info.backing, vinfo.backing);
+	ASSERT_TRUE(vinfo.iova != info.iova);
+	ASSERT_EQ(regions + 2, test_regions(ctx));
 	src = ireg_pool_alloc(pool, 4000, 4096);
 	dst = ireg_pool_alloc(pool, 4000, 4096);
-	CHECK(src && dst);
+	ASSERT_TRUE(src && dst);
 	fill(src, EDU_DMA_MAX, seq);
 	memset(dst, 0, EDU_DMA_MAX);
 	/* Out through the view's registration, in through the creator's. */
 	off = ireg_pool_offset(pool, src);
-	CHECK_EQ(ireg_map_translate(map, ireg_pool_ptr(view, off)),
-		 ireg_pool_offset_iova(view, off));
-	CHECK(dma_copy(ireg_pool_offset_iova(view, off),
-		       ireg_pool_iova(pool, dst), EDU_DMA_MAX));
-	CHECK(filled(dst, EDU_DMA_MAX, seq));
-	CHECK(filled(ireg_pool_ptr(view, ireg_pool_offset(pool, dst)),
-		     EDU_DMA_MAX, seq));
+	ASSERT_EQ(ireg_pool_offset_iova(view, off),
+		  ireg_map_translate(map, ireg_pool_ptr(view, off)));
+	ASSERT_TRUE(dma_copy(ireg_pool_offset_iova(view, off),
+			     ireg_pool_iova(pool, dst), EDU_DMA_MAX));
+	ASSERT_TRUE(filled(dst, EDU_DMA_MAX, seq));
+	ASSERT_TRUE(filled(ireg_pool_ptr(view, ireg_pool_offset(pool, dst)),
+			   EDU_DMA_MAX, seq));
 	ireg_pool_destroy(view);
-	CHECK_EQ(nr_regions(), regions + 1);
+	ASSERT_EQ(regions + 1, test_regions(ctx));
 	ireg_pool_destroy(pool);
-	CHECK_EQ(nr_regions(), regions);
+	ASSERT_EQ(regions, test_regions(ctx));
 	ireg_map_destroy(map);
-	return PASS;
 }
 
-static const struct {
-	const char *name;
-	enum result (*fn)(void);
-} tests[] = {
-	{ "backing_hugetlb", backing_hugetlb },
-	{ "backing_hugetlb_1g", backing_hugetlb_1g },
-	{ "backing_thp", backing_thp },
-	{ "backing_4k", backing_4k },
-	{ "backing_auto", backing_auto },
-	{ "heap_dma", heap_dma },
-	{ "no_syscalls", no_syscalls },
-	{ "shared_cross_process", shared_cross_process },
-	{ "shared_attach_registered", shared_attach_registered },
-};
-
-int main(void)
-{
-	const unsigned int n = sizeof(tests) / sizeof(tests[0]);
-	const char *bdfs = getenv("IREG_EDU_BDFS");
-	unsigned int i, failed = 0;
-	char bdf[32];
-	enum result r;
-	int fd, ret;
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n");
-	if (!bdfs || sscanf(bdfs, "%31s", bdf) != 1) {
-		printf("1..0 # SKIP no edu device (IREG_EDU_BDFS): run in the test VM\n");
-		return 4;
-	}
-	ret = ireg_ctx_open(&ctx, 0);
-	if (ret) {
-		printf("1..0 # SKIP ireg_ctx_open: %s\n", strerror(-ret));
-		return 4;
-	}
-	fd = ireg_device_open(ctx, bdf);
-	if (fd < 0 || edu_init(&edu, fd)) {
-		printf("Bail out! %s: %s\n", bdf,
-		       fd < 0 ? ireg_ctx_errmsg(ctx) : strerror(errno));
-		return 1;
-	}
-	printf("1..%u\n", n);
-	for (i = 0; i < n; i++) {
-		r = tests[i].fn();
-		if (r == SKIP)
-			printf("ok %u %s # SKIP %s\n", i + 1, tests[i].name,
-			       skip_reason);
-		else
-			printf("%sok %u %s\n", r == PASS ? "" : "not ", i + 1,
-			       tests[i].name);
-		failed += r == FAIL;
-	}
-	munmap((void *)edu.bar, EDU_BAR0_SIZE);
-	ireg_ctx_close(ctx);
-	return failed ? 1 : 0;
-}
+TEST_HARNESS_MAIN

@@ -10,13 +10,13 @@
  *    of the data memfd, and gives the buffers back on the free ring.
  *  - fork_eventfd: both processes sleep on eventfds inherited over fork,
  *    with few buffers in flight: a lost wakeup deadlocks, and the
- *    watchdog fails the case.
+ *    harness's timeout fails the case.
  *  - scm_rights: the child gets the memfds and eventfds only through a
  *    unix socket (they are made after the fork), as an unrelated process
  *    would.
  *
- * TAP on stdout; exit 0 when every case passed, 1 otherwise.
- * IREG_RING_SEED sets the random seed.
+ * kselftest_harness, TAP on stdout; exit 0 when every case passed, 1
+ * otherwise.  IREG_RING_SEED sets the random seed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,112 +36,13 @@
 #include <sys/wait.h>
 
 #include "iommureg/ring.h"
-
-/* TAP */
-
-static int case_failed;
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			printf("# %s:%d: CHECK(%s) failed\n", __FILE__,	\
-			       __LINE__, #cond);			\
-			case_failed = 1;				\
-		}							\
-	} while (0)
-
-#define CHECK_EQ(a, b)							\
-	do {								\
-		long long a_ = (long long)(a), b_ = (long long)(b);	\
-		if (a_ != b_) {						\
-			printf("# %s:%d: %s == %lld, expected %s == %lld\n", \
-			       __FILE__, __LINE__, #a, a_, #b, b_);	\
-			case_failed = 1;				\
-		}							\
-	} while (0)
-
-#define REQUIRE(cond)							\
-	do {								\
-		CHECK(cond);						\
-		if (case_failed)					\
-			return;						\
-	} while (0)
-
-static const char *watchdog_case;
-static unsigned int watchdog_nr;
-static volatile pid_t watchdog_child;
-
-static void put_str(const char *s)
-{
-	ssize_t ret = write(STDOUT_FILENO, s, strlen(s));
-
-	(void)ret;
-}
-
-static void put_u64(uint64_t v)
-{
-	char buf[24], *p = buf + sizeof(buf);
-
-	*--p = '\0';
-	do {
-		*--p = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	put_str(p);
-}
-
-/* A hang fails the case and takes the child down with it. */
-static void watchdog_fire(int sig)
-{
-	(void)sig;
-	if (watchdog_child > 0)
-		kill(watchdog_child, SIGKILL);
-	put_str("# watchdog: no completion in time, a wakeup was lost or a side is stuck\n");
-	put_str("not ok ");
-	put_u64(watchdog_nr);
-	put_str(" ");
-	put_str(watchdog_case);
-	put_str(" # watchdog\nBail out! watchdog\n");
-	_exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static uint64_t rnd(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
+#include "../../tools/include/clock.h"
+#include "../../tools/include/spin.h"
+#include "../../tools/include/xorshift.h"
+#include "kselftest_harness.h"
+#include "harness.h"
 
 static uint64_t seed;
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
-
-static void backoff(unsigned int *spins)
-{
-	if (++*spins & 255)
-		cpu_relax();
-	else
-		sched_yield();
-}
 
 /* Buffers: a memfd of NR_BUFS slots of BUF_SIZE bytes. */
 #define NR_BUFS		64
@@ -197,11 +98,8 @@ static pid_t spawn(int (*child_fn)(void *), void *arg)
 	pid = fork();
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		signal(SIGALRM, SIG_DFL);
-		alarm(0);
 		exit(child_fn(arg));
 	}
-	watchdog_child = pid;
 	return pid;
 }
 
@@ -211,44 +109,57 @@ static int reap(pid_t pid)
 
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
-	watchdog_child = 0;
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	printf("# child killed by signal %d\n", WTERMSIG(status));
 	return -1;
 }
 
-/* Cases */
+/*
+ * Cases: each in a child of its own (kselftest_harness), whose process
+ * group the harness kills when it runs out of time: a lost wakeup, or a
+ * side stuck, takes the consumer down with it.
+ */
+FIXTURE(ring_xproc) {
+};
 
-static void test_memfd_create(void)
+FIXTURE_SETUP(ring_xproc)
+{
+}
+
+FIXTURE_TEARDOWN(ring_xproc)
+{
+}
+
+TEST_F(ring_xproc, memfd_create)
 {
 	struct ireg_ring_params params = { .capacity = 64 };
 	struct stat st;
 	int fd, seals;
 
 	params.capacity = 63;
-	CHECK_EQ(ireg_ring_memfd_create("x", &params), -EINVAL);
+	EXPECT_EQ(-EINVAL, ireg_ring_memfd_create("x", &params));
 	params.capacity = 64;
 	params.reserved[0] = 1;
-	CHECK_EQ(ireg_ring_memfd_create("x", &params), -EINVAL);
+	EXPECT_EQ(-EINVAL, ireg_ring_memfd_create("x", &params));
 	params.reserved[0] = 0;
-	CHECK_EQ(ireg_ring_memfd_create("x", NULL), -EINVAL);
+	EXPECT_EQ(-EINVAL, ireg_ring_memfd_create("x", NULL));
 	fd = ireg_ring_memfd_create(NULL, &params);
-	REQUIRE(fd >= 0);
-	CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	CHECK(fstat(fd, &st) == 0);
-	CHECK_EQ(st.st_size, ireg_ring_area_size(64));
+	ASSERT_TRUE(fd >= 0);
+	EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_TRUE(fstat(fd, &st) == 0);
+	EXPECT_EQ(ireg_ring_area_size(64), st.st_size);
 	seals = fcntl(fd, F_GET_SEALS);
-	CHECK(seals >= 0);
-	CHECK_EQ(seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
-		 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	EXPECT_TRUE(seals >= 0);
+	EXPECT_EQ(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL,
+		  seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL));
 	/* Nobody, creator included, can shrink it under a mapping. */
-	CHECK(ftruncate(fd, 4096) == -1 && errno == EPERM);
-	CHECK(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) == -1 && errno == EPERM);
+	EXPECT_TRUE(ftruncate(fd, 4096) == -1 && errno == EPERM);
+	EXPECT_TRUE(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) == -1 && errno == EPERM);
 	close(fd);
 }
 
-static void test_memfd_attach(void)
+TEST_F(ring_xproc, memfd_attach)
 {
 	struct ireg_ring_params params = { .capacity = 16 };
 	size_t size = ireg_ring_area_size(16);
@@ -257,46 +168,53 @@ static void test_memfd_attach(void)
 	void *mem;
 
 	fd = ireg_ring_memfd_create("ring", &params);
-	REQUIRE(fd >= 0);
-	CHECK_EQ(ireg_ring_memfd_attach(&chan, fd, IREG_RING_CONSUMER), 0);
-	CHECK(chan.map != NULL);
-	CHECK_EQ(chan.map_size, size);
-	CHECK_EQ(chan.role, IREG_RING_CONSUMER);
+	ASSERT_TRUE(fd >= 0);
+	EXPECT_EQ(0, ireg_ring_memfd_attach(&chan, fd, IREG_RING_CONSUMER));
+	EXPECT_TRUE(chan.map != NULL);
+	EXPECT_EQ(size, chan.map_size);
+	EXPECT_EQ(IREG_RING_CONSUMER, chan.role);
 	ireg_ring_detach(&chan);
-	CHECK(chan.map == NULL);
-	CHECK_EQ(ireg_ring_memfd_attach(&chan, fd, 7), -EINVAL);
-	CHECK_EQ(ireg_ring_memfd_attach(NULL, fd, IREG_RING_PRODUCER), -EINVAL);
-	CHECK_EQ(ireg_ring_memfd_attach(&chan, -1, IREG_RING_PRODUCER), -EBADF);
+	EXPECT_TRUE(chan.map == NULL);
+	EXPECT_EQ(-EINVAL, ireg_ring_memfd_attach(&chan, fd, 7));
+	EXPECT_EQ(-EINVAL,
+		  ireg_ring_memfd_attach(NULL, fd, IREG_RING_PRODUCER));
+	EXPECT_EQ(-EBADF,
+		  ireg_ring_memfd_attach(&chan, -1, IREG_RING_PRODUCER));
 
 	/* A well-formed area its sender could still truncate: refused. */
 	plain = memfd_create("plain", MFD_CLOEXEC);
-	REQUIRE(plain >= 0);
-	REQUIRE(ftruncate(plain, size) == 0);
+	ASSERT_TRUE(plain >= 0);
+	ASSERT_TRUE(ftruncate(plain, size) == 0);
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, plain, 0);
-	REQUIRE(mem != MAP_FAILED);
-	CHECK_EQ(ireg_ring_init(mem, size, &params), 0);
+	ASSERT_TRUE(mem != MAP_FAILED);
+	EXPECT_EQ(0, ireg_ring_init(mem, size, &params));
 	munmap(mem, size);
-	CHECK_EQ(ireg_ring_memfd_attach(&chan, plain, IREG_RING_PRODUCER), -EPERM);
+	EXPECT_EQ(-EPERM,
+		  ireg_ring_memfd_attach(&chan, plain, IREG_RING_PRODUCER));
 
 	/* Sealed, but not a ring. */
 	zeros = memfd_create("zeros", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	REQUIRE(zeros >= 0);
-	REQUIRE(ftruncate(zeros, size) == 0);
-	REQUIRE(fcntl(zeros, F_ADD_SEALS, F_SEAL_SHRINK) == 0);
-	CHECK_EQ(ireg_ring_memfd_attach(&chan, zeros, IREG_RING_PRODUCER), -EBADMSG);
+	ASSERT_TRUE(zeros >= 0);
+	ASSERT_TRUE(ftruncate(zeros, size) == 0);
+	ASSERT_TRUE(fcntl(zeros, F_ADD_SEALS, F_SEAL_SHRINK) == 0);
+	EXPECT_EQ(-EBADMSG,
+		  ireg_ring_memfd_attach(&chan, zeros, IREG_RING_PRODUCER));
 
 	/* Sealed, smaller than a header; and empty. */
 	tiny = memfd_create("tiny", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	REQUIRE(tiny >= 0);
-	REQUIRE(fcntl(tiny, F_ADD_SEALS, F_SEAL_SHRINK) == 0);
-	CHECK_EQ(ireg_ring_memfd_attach(&chan, tiny, IREG_RING_PRODUCER), -ENOSPC);
-	REQUIRE(ftruncate(tiny, 64) == 0);
-	CHECK_EQ(ireg_ring_memfd_attach(&chan, tiny, IREG_RING_PRODUCER), -ENOSPC);
+	ASSERT_TRUE(tiny >= 0);
+	ASSERT_TRUE(fcntl(tiny, F_ADD_SEALS, F_SEAL_SHRINK) == 0);
+	EXPECT_EQ(-ENOSPC,
+		  ireg_ring_memfd_attach(&chan, tiny, IREG_RING_PRODUCER));
+	ASSERT_TRUE(ftruncate(tiny, 64) == 0);
+	EXPECT_EQ(-ENOSPC,
+		  ireg_ring_memfd_attach(&chan, tiny, IREG_RING_PRODUCER));
 
 	/* Not memory at all. */
 	efd = eventfd(0, EFD_CLOEXEC);
-	REQUIRE(efd >= 0);
-	CHECK_EQ(ireg_ring_memfd_attach(&chan, efd, IREG_RING_PRODUCER), -EPERM);
+	ASSERT_TRUE(efd >= 0);
+	EXPECT_EQ(-EPERM,
+		  ireg_ring_memfd_attach(&chan, efd, IREG_RING_PRODUCER));
 	close(efd);
 	close(tiny);
 	close(zeros);
@@ -327,11 +245,11 @@ static int get(struct ireg_ring_cons *cons, int efd, bool sleep,
 
 	if (!sleep) {
 		while (ireg_ring_dequeue(cons, d))
-			backoff(&spins);
+			spin_backoff(&spins);
 		return 0;
 	}
 	/* Poll a random while, often not at all, then sleep. */
-	polls = rnd(state) % 4 ? rnd(state) % 64 : 0;
+	polls = xorshift64s(state) % 4 ? xorshift64s(state) % 64 : 0;
 	for (;;) {
 		if (!ireg_ring_dequeue(cons, d))
 			return 0;
@@ -364,7 +282,7 @@ static int xproc_consumer(void *arg)
 	uint64_t state = seed * 3 + 1, sleeps = 0, s;
 	struct ireg_ring_chan chan;
 	struct ireg_ring_desc d;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_now_ns();
 	char *data;
 	int ret;
 
@@ -395,24 +313,25 @@ static int xproc_consumer(void *arg)
 		}
 	}
 	printf("# child: %" PRIu64 " descriptors in %.2f s, slept %" PRIu64 " times\n",
-	       s, (now_ns() - t0) / 1e9, sleeps);
+	       s, (clock_now_ns() - t0) / 1e9, sleeps);
 	ireg_ring_detach(&chan);
 	fflush(stdout);
 	return 0;
 }
 
-static void xproc_producer(struct xproc *x, pid_t child)
+static void xproc_producer(struct __test_metadata *_metadata,
+			   struct xproc *x, pid_t child)
 {
-	uint64_t state = seed * 5 + 1, sleeps = 0, s, t0 = now_ns();
+	uint64_t state = seed * 5 + 1, sleeps = 0, s, t0 = clock_now_ns();
 	unsigned int home, i;
 	struct ireg_ring_chan chan;
 	struct ireg_ring_desc d;
 	char *data;
 	int ret;
 
-	REQUIRE(ireg_ring_memfd_attach(&chan, x->ring_fd, IREG_RING_PRODUCER) == 0);
+	ASSERT_TRUE(ireg_ring_memfd_attach(&chan, x->ring_fd, IREG_RING_PRODUCER) == 0);
 	data = data_map(x->data_fd);
-	REQUIRE(data);
+	ASSERT_TRUE(data);
 	/* The buffers start home: the producer's, none on a ring. */
 	home = x->max_in_flight;
 	for (s = 0; s < x->items; s++) {
@@ -421,11 +340,9 @@ static void xproc_producer(struct xproc *x, pid_t child)
 		if (!home) {
 			ret = get(&chan.cons, x->efd_prod, x->sleep, &d,
 				  &state, &sleeps);
-			if (ret) {
-				printf("# wait: %s\n", strerror(-ret));
-				case_failed = 1;
+			EXPECT_EQ(0, ret) TH_LOG("wait: %s", strerror(-ret));
+			if (ret)
 				break;
-			}
 			home++;
 		}
 		/* Buffer number: any free one will do; the sequence picks. */
@@ -437,16 +354,16 @@ static void xproc_producer(struct xproc *x, pid_t child)
 			.cookie = (uint32_t)s,
 		};
 		home--;
-		if (put(&chan.prod, x->efd_cons, &d)) {
-			case_failed = 1;
+		ret = put(&chan.prod, x->efd_cons, &d);
+		EXPECT_EQ(0, ret);
+		if (ret)
 			break;
-		}
 	}
-	CHECK_EQ(reap(child), 0);
+	EXPECT_EQ(0, reap(child));
 	printf("# parent: %" PRIu64 " descriptors in %.2f s, slept %" PRIu64 " times\n",
-	       s, (now_ns() - t0) / 1e9, sleeps);
+	       s, (clock_now_ns() - t0) / 1e9, sleeps);
 	if (x->sleep)
-		CHECK(sleeps > 0);
+		EXPECT_TRUE(sleeps > 0);
 	ireg_ring_detach(&chan);
 	munmap(data, NR_BUFS * BUF_SIZE);
 }
@@ -475,7 +392,7 @@ static void xproc_teardown(struct xproc *x)
 	close(x->efd_cons);
 }
 
-static void test_fork_1m(void)
+TEST_F_TIMEOUT(ring_xproc, fork_1m, 60)
 {
 	struct xproc x = {
 		.items = 1000000,
@@ -483,14 +400,14 @@ static void test_fork_1m(void)
 	};
 	pid_t child;
 
-	REQUIRE(xproc_setup(&x, 2 * NR_BUFS) == 0);
+	ASSERT_TRUE(xproc_setup(&x, 2 * NR_BUFS) == 0);
 	child = spawn(xproc_consumer, &x);
-	REQUIRE(child > 0);
-	xproc_producer(&x, child);
+	ASSERT_TRUE(child > 0);
+	xproc_producer(_metadata, &x, child);
 	xproc_teardown(&x);
 }
 
-static void test_fork_eventfd(void)
+TEST_F_TIMEOUT(ring_xproc, fork_eventfd, 60)
 {
 	static const unsigned int in_flight[] = { 1, 2, 4 };
 	unsigned int i;
@@ -505,12 +422,12 @@ static void test_fork_eventfd(void)
 		};
 
 		printf("# %u buffer(s) in flight\n", in_flight[i]);
-		REQUIRE(xproc_setup(&x, 2 * NR_BUFS) == 0);
+		ASSERT_TRUE(xproc_setup(&x, 2 * NR_BUFS) == 0);
 		child = spawn(xproc_consumer, &x);
-		REQUIRE(child > 0);
-		xproc_producer(&x, child);
+		ASSERT_TRUE(child > 0);
+		xproc_producer(_metadata, &x, child);
 		xproc_teardown(&x);
-		if (case_failed)
+		if (!test_passed(_metadata))
 			return;
 	}
 }
@@ -578,7 +495,7 @@ static int scm_consumer(void *arg)
 	return xproc_consumer(&sc->x);
 }
 
-static void test_scm_rights(void)
+TEST_F_TIMEOUT(ring_xproc, scm_rights, 60)
 {
 	struct scm_child sc = {
 		.x = {
@@ -590,56 +507,29 @@ static void test_scm_rights(void)
 	int sv[2], fds[4];
 	pid_t child;
 
-	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+	ASSERT_TRUE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
 	sc.sock = sv[1];
 	child = spawn(scm_consumer, &sc);
-	REQUIRE(child > 0);
+	ASSERT_TRUE(child > 0);
 	close(sv[1]);
 	/* Made after the fork: the child can only have them from the socket. */
-	REQUIRE(xproc_setup(&sc.x, 16) == 0);
+	ASSERT_TRUE(xproc_setup(&sc.x, 16) == 0);
 	fds[0] = sc.x.ring_fd;
 	fds[1] = sc.x.data_fd;
 	fds[2] = sc.x.efd_prod;
 	fds[3] = sc.x.efd_cons;
-	REQUIRE(send_fds(sv[0], fds, 4) == 0);
-	xproc_producer(&sc.x, child);
+	ASSERT_TRUE(send_fds(sv[0], fds, 4) == 0);
+	xproc_producer(_metadata, &sc.x, child);
 	xproc_teardown(&sc.x);
 	close(sv[0]);
 }
 
-struct test_case {
-	const char *name;
-	void (*fn)(void);
-	unsigned int timeout;
-};
-
-int main(void)
+int main(int argc, char **argv)
 {
-	const struct test_case cases[] = {
-		{ "memfd_create", test_memfd_create, 10 },
-		{ "memfd_attach", test_memfd_attach, 10 },
-		{ "fork_1m", test_fork_1m, 60 },
-		{ "fork_eventfd", test_fork_eventfd, 60 },
-		{ "scm_rights", test_scm_rights, 60 },
-	};
-	unsigned int nr = sizeof(cases) / sizeof(cases[0]), i, failed = 0;
 	const char *s = getenv("IREG_RING_SEED");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	seed = s && *s ? strtoull(s, NULL, 0) : now_ns();
-	signal(SIGALRM, watchdog_fire);
-	printf("TAP version 13\n1..%u\n", nr);
+	seed = s && *s ? strtoull(s, NULL, 0) : clock_now_ns();
 	printf("# seed %" PRIu64 " (IREG_RING_SEED)\n", seed);
-	for (i = 0; i < nr; i++) {
-		case_failed = 0;
-		watchdog_case = cases[i].name;
-		watchdog_nr = i + 1;
-		alarm(cases[i].timeout);
-		cases[i].fn();
-		alarm(0);
-		printf("%sok %u %s\n", case_failed ? "not " : "", i + 1,
-		       cases[i].name);
-		failed += case_failed;
-	}
-	return failed ? 1 : 0;
+	return test_harness_run(argc, argv);
 }

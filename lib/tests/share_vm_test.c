@@ -19,37 +19,12 @@
 #include <linux/capability.h>
 
 #include "iommureg.h"
-#include "../../tools/include/edu.h"
+#include "../../tools/include/caps.h"
 #include "kselftest_harness.h"
+#include "edu_test.h"
 
 #define PAGE		4096UL
 #define EDU_REG_INVERT	0x04
-
-static const char *edu_bdf(unsigned int n)
-{
-	static char bdf[4][32];
-	const char *env = getenv("IREG_EDU_BDFS");
-	unsigned int i;
-	int len;
-
-	for (i = 0; env && i <= n && i < 4; i++) {
-		if (sscanf(env, " %31s%n", bdf[i], &len) != 1)
-			return NULL;
-		env += len;
-		if (i == n)
-			return bdf[i];
-	}
-	return NULL;
-}
-
-static uint32_t kernel_regions(struct ireg_ctx *ctx)
-{
-	struct iommu_reg_info info;
-
-	if (ireg_ctx_info(ctx, &info, NULL, 0))
-		return UINT32_MAX;
-	return info.num_regions;
-}
 
 static int pci_addr(const char *bdf, uint32_t *domain, uint32_t *rid)
 {
@@ -62,44 +37,6 @@ static int pci_addr(const char *bdf, uint32_t *domain, uint32_t *rid)
 	return 0;
 }
 
-static int rawio_caps(struct __user_cap_data_struct *data)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-
-	return syscall(SYS_capget, &hdr, data);
-}
-
-/* IOMMU_REG_WC_BAR needs CAP_SYS_RAWIO (effective). */
-static bool have_rawio(void)
-{
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	return !rawio_caps(data) &&
-	       (data[CAP_TO_INDEX(CAP_SYS_RAWIO)].effective &
-		CAP_TO_MASK(CAP_SYS_RAWIO));
-}
-
-/* Lose CAP_SYS_RAWIO for good (bounding set, then the sets). */
-static int drop_rawio(void)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-	unsigned int i = CAP_TO_INDEX(CAP_SYS_RAWIO);
-	uint32_t mask = CAP_TO_MASK(CAP_SYS_RAWIO);
-
-	if (prctl(PR_CAPBSET_DROP, CAP_SYS_RAWIO, 0, 0, 0) ||
-	    rawio_caps(data))
-		return -1;
-	data[i].effective &= ~mask;
-	data[i].permitted &= ~mask;
-	data[i].inheritable &= ~mask;
-	return syscall(SYS_capset, &hdr, data);
-}
-
 FIXTURE(share) {
 	struct ireg_ctx *ctx;
 	const char *bdf;
@@ -109,22 +46,16 @@ FIXTURE(share) {
 
 FIXTURE_SETUP(share)
 {
-	self->bdf = edu_bdf(0);
-	if (!self->bdf)
-		SKIP(_exit(255), "no edu device in IREG_EDU_BDFS");
-	ASSERT_EQ(0, ireg_ctx_open(&self->ctx, 0));
-	self->fd = ireg_device_open(self->ctx, self->bdf);
-	ASSERT_LE(0, self->fd) TH_LOG("%s", ireg_ctx_errmsg(self->ctx));
 	/* BAR0 is mapped through vfio-pci only by tests that DMA. */
 	self->edu.group = -1;
 	self->edu.bar = NULL;
+	self->bdf = test_edu_bdf(0);
+	self->fd = test_edu_open(_metadata, &self->ctx, NULL);
 }
 
 FIXTURE_TEARDOWN(share)
 {
-	if (self->edu.bar)
-		munmap((void *)self->edu.bar, EDU_BAR0_SIZE);
-	ireg_ctx_close(self->ctx);
+	edu_lib_close(self->ctx, &self->edu);
 }
 
 /* Identity, with the reason; the device DMAs at the virtual address. */
@@ -159,7 +90,7 @@ TEST_F(share, identity_dma_at_va)
 	EXPECT_EQ((uintptr_t)p, sh.region.addr);
 	EXPECT_EQ(3 * PAGE, sh.region.size);
 	EXPECT_EQ(sh.region.addr, sh.region.iova);
-	EXPECT_EQ(1, kernel_regions(self->ctx));
+	EXPECT_EQ(1, test_regions(self->ctx));
 
 	ASSERT_EQ(0, edu_init(&self->edu, self->fd));
 	/* IOVA == VA: the pointers are the DMA addresses. */
@@ -170,7 +101,7 @@ TEST_F(share, identity_dma_at_va)
 	ASSERT_EQ(0, ireg_unshare(self->ctx, &sh));
 	EXPECT_EQ(0, sh.mode);
 	/* Unpinned: the kernel holds no region. */
-	EXPECT_EQ(0, kernel_regions(self->ctx));
+	EXPECT_EQ(0, test_regions(self->ctx));
 	EXPECT_EQ(-EINVAL, ireg_unshare(self->ctx, &sh));
 	munmap(p, 4 * PAGE);
 }
@@ -195,13 +126,13 @@ TEST_F(share, flags)
 	EXPECT_EQ(0, edu_dma(&self->edu, (uintptr_t)p, 64, EDU_RAM_TO_DEV,
 			     EDU_DMA_TIMEOUT_MS));
 	ASSERT_EQ(0, ireg_unshare(self->ctx, &sh));
-	EXPECT_EQ(0, kernel_regions(self->ctx));
+	EXPECT_EQ(0, test_regions(self->ctx));
 	munmap(p, 2 * PAGE);
 }
 
 TEST_F(share, errors)
 {
-	const char *bdf2 = edu_bdf(1);
+	const char *bdf2 = test_edu_bdf(1);
 	struct ireg_share sh;
 	char buf[64];
 
@@ -215,13 +146,13 @@ TEST_F(share, errors)
 		EXPECT_EQ(-ENOENT, ireg_share(self->ctx, bdf2, buf, 8, 0, &sh));
 		TH_LOG("%s", ireg_ctx_errmsg(self->ctx));
 	}
-	EXPECT_EQ(0, kernel_regions(self->ctx));
+	EXPECT_EQ(0, test_regions(self->ctx));
 }
 
 /* The SVA wrappers report what the raw ioctls report. */
 TEST_F(share, sva_wrappers_match_raw)
 {
-	const char *bdf2 = edu_bdf(1);
+	const char *bdf2 = test_edu_bdf(1);
 	int cfd = ireg_ctx_container_fd(self->ctx);
 	struct iommu_reg_sva_device lib[4], raw;
 	struct iommu_reg_sva_info info = {
@@ -296,7 +227,7 @@ TEST_F(share, wc_bar_map)
 	struct ireg_wc_bar wc;
 	uint32_t val;
 
-	if (!have_rawio())
+	if (!caps_effective(CAP_SYS_RAWIO))
 		SKIP(return, "needs CAP_SYS_RAWIO (run as root, as the VM does)");
 	ASSERT_EQ(0, ireg_wc_bar_map(self->ctx, self->bdf, 0, 0, 0, &wc))
 		TH_LOG("%s", ireg_ctx_errmsg(self->ctx));
@@ -330,9 +261,9 @@ TEST_F(share, wc_bar_map)
 					   EDU_BAR0_SIZE, 0, &wc));
 	EXPECT_NE(NULL, strstr(ireg_ctx_errmsg(self->ctx), "beyond the BAR"));
 	EXPECT_EQ(-EINVAL, ireg_wc_bar_map(self->ctx, "x", 0, 0, 0, &wc));
-	if (edu_bdf(1))
-		EXPECT_EQ(-ENOENT, ireg_wc_bar_map(self->ctx, edu_bdf(1), 0, 0,
-						   0, &wc));
+	if (test_edu_bdf(1))
+		EXPECT_EQ(-ENOENT, ireg_wc_bar_map(self->ctx, test_edu_bdf(1),
+						   0, 0, 0, &wc));
 }
 
 /* ireg_ctx_close() closes the device: the WC mapping raises SIGBUS. */
@@ -341,7 +272,7 @@ TEST_F(share, wc_bar_revoked_by_ctx_close)
 	int status;
 	pid_t pid;
 
-	if (!have_rawio())
+	if (!caps_effective(CAP_SYS_RAWIO))
 		SKIP(return, "needs CAP_SYS_RAWIO (run as root, as the VM does)");
 	/* The child opens its own context: the fixture's is closed first. */
 	ireg_ctx_close(self->ctx);
@@ -390,7 +321,7 @@ TEST_F(share, wc_bar_map_eperm)
 		struct ireg_wc_bar wc = { .fd = -1 };
 		struct ireg_ctx *ctx;
 
-		if (drop_rawio())
+		if (caps_drop(CAP_SYS_RAWIO))
 			_exit(10);
 		if (ireg_ctx_open(&ctx, 0) ||
 		    ireg_device_open(ctx, self->bdf) < 0)
