@@ -96,6 +96,7 @@ static inline uint64_t ireg_region_iova(const struct ireg_region *region,
 #endif
 
 #include "iommureg/cache.h"
+#include "iommureg/map.h"
 #include "iommureg/pci.h"
 #include "iommureg/pool.h"
 #include "iommureg/ring.h"

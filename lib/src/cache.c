@@ -244,7 +244,7 @@ int ireg_cache_create(struct ireg_ctx *ctx, const struct ireg_cache_attr *attr,
 
 	*cachep = NULL;
 	if (!ctx->gens)
-		return ireg_fail(ctx, ENODEV,
+		return __ireg_fail(ctx, ENODEV,
 				 "no device opened: the backend is not selected");
 	backend.invalidations = (const uint64_t *)&ctx->status->invalidations;
 	backend.notify_fd = ctx->notify_fd;

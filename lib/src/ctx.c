@@ -22,7 +22,7 @@
 #include "iommureg.h"
 #include "internal.h"
 
-int ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
+int __ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -118,13 +118,13 @@ static int ireg_ctx_notify_setup(struct ireg_ctx *ctx)
 	int err;
 
 	if (ioctl(ctx->container_fd, IOMMU_REG_NOTIFY, &cmd))
-		return ireg_fail(ctx, errno, "IOMMU_REG_NOTIFY: %s",
+		return __ireg_fail(ctx, errno, "IOMMU_REG_NOTIFY: %s",
 				 strerror(errno));
 	status = mmap(NULL, cmd.status_size, PROT_READ, MAP_SHARED, cmd.fd, 0);
 	if (status == MAP_FAILED) {
 		err = errno;
 		close(cmd.fd);
-		return ireg_fail(ctx, err, "mapping the status area: %s",
+		return __ireg_fail(ctx, err, "mapping the status area: %s",
 				 strerror(err));
 	}
 	ctx->notify_fd = cmd.fd;
@@ -140,11 +140,11 @@ static int ireg_group_of(struct ireg_ctx *ctx, const char *bdf, int *group)
 	int ret = ireg_pci_iommu_group(bdf);
 
 	if (ret == -ENODEV)
-		return ireg_fail(ctx, ENODEV,
+		return __ireg_fail(ctx, ENODEV,
 				 "%s: no such PCI device, or not behind an IOMMU",
 				 bdf);
 	if (ret < 0)
-		return ireg_fail(ctx, -ret, "%s: %s", bdf, strerror(-ret));
+		return __ireg_fail(ctx, -ret, "%s: %s", bdf, strerror(-ret));
 	*group = ret;
 	return 0;
 }
@@ -166,10 +166,10 @@ static int ireg_group_attach(struct ireg_ctx *ctx, int group)
 	if (fd < 0) {
 		err = errno;
 		if (err == ENOENT)
-			return ireg_fail(ctx, ENODEV,
+			return __ireg_fail(ctx, ENODEV,
 					 "%s missing: device not bound to vfio-pci",
 					 path);
-		return ireg_fail(ctx, err, "open %s: %s", path, strerror(err));
+		return __ireg_fail(ctx, err, "open %s: %s", path, strerror(err));
 	}
 
 	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &status)) {
@@ -178,7 +178,7 @@ static int ireg_group_attach(struct ireg_ctx *ctx, int group)
 	}
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		close(fd);
-		return ireg_fail(ctx, EBUSY,
+		return __ireg_fail(ctx, EBUSY,
 				 "group %d not viable: bind all its devices to vfio-pci",
 				 group);
 	}
@@ -191,7 +191,7 @@ static int ireg_group_attach(struct ireg_ctx *ctx, int group)
 			err = errno;
 			ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
 			close(fd);
-			return ireg_fail(ctx, err,
+			return __ireg_fail(ctx, err,
 					 "VFIO_SET_IOMMU(iommu_reg): %s",
 					 strerror(err));
 		}
@@ -219,7 +219,7 @@ static int ireg_group_attach(struct ireg_ctx *ctx, int group)
 
 err_close:
 	close(fd);
-	return ireg_fail(ctx, err, "group %d: %s", group, strerror(err));
+	return __ireg_fail(ctx, err, "group %d: %s", group, strerror(err));
 }
 
 int ireg_device_open(struct ireg_ctx *ctx, const char *bdf)
@@ -237,7 +237,7 @@ int ireg_device_open(struct ireg_ctx *ctx, const char *bdf)
 	fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (fd < 0) {
 		ret = errno;
-		return ireg_fail(ctx, ret, "%s: VFIO_GROUP_GET_DEVICE_FD: %s",
+		return __ireg_fail(ctx, ret, "%s: VFIO_GROUP_GET_DEVICE_FD: %s",
 				 bdf, strerror(ret));
 	}
 
@@ -263,7 +263,7 @@ int ireg_ctx_info(struct ireg_ctx *ctx, struct iommu_reg_info *info,
 	info->num_iova_ranges = nr_ranges;
 	info->iova_ranges = (uintptr_t)ranges;
 	if (ioctl(ctx->container_fd, IOMMU_REG_INFO, info))
-		return ireg_fail(ctx, errno, "IOMMU_REG_INFO: %s",
+		return __ireg_fail(ctx, errno, "IOMMU_REG_INFO: %s",
 				 strerror(errno));
 	return 0;
 }

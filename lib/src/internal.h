@@ -58,11 +58,11 @@ int ireg_cache_create_backend(const struct ireg_cache_backend *backend,
 			      const struct ireg_cache_attr *attr,
 			      struct ireg_cache **cachep);
 
-int ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
+int __ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* BDF -> PCI domain and bus << 8 | devfn; @norm (24 bytes) may be NULL. */
-int ireg_bdf_rid(struct ireg_ctx *ctx, const char *bdf, char *norm,
+int __ireg_bdf_rid(struct ireg_ctx *ctx, const char *bdf, char *norm,
 		 uint32_t *domain, uint32_t *rid);
 
 #endif /* LIBIOMMUREG_INTERNAL_H */

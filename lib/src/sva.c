@@ -20,7 +20,7 @@
 #include "internal.h"
 
 /* BDF -> the kernel's PCI domain and requester id. */
-int ireg_bdf_rid(struct ireg_ctx *ctx, const char *bdf, char *norm,
+int __ireg_bdf_rid(struct ireg_ctx *ctx, const char *bdf, char *norm,
 		 uint32_t *domain, uint32_t *rid)
 {
 	char buf[IREG_PCI_BDF_SIZE];
@@ -28,7 +28,7 @@ int ireg_bdf_rid(struct ireg_ctx *ctx, const char *bdf, char *norm,
 
 	if (!bdf || ireg_pci_bdf_parse(bdf, buf, sizeof(buf)) ||
 	    sscanf(buf, "%x:%x:%x.%x", &d, &b, &dev, &fn) != 4)
-		return ireg_fail(ctx, EINVAL, "%s: not a PCI address",
+		return __ireg_fail(ctx, EINVAL, "%s: not a PCI address",
 				 bdf ? bdf : "(null)");
 	*domain = d;
 	*rid = IOMMU_REG_PCI_RID(b, dev << 3 | fn);
@@ -49,7 +49,7 @@ int ireg_sva_info(struct ireg_ctx *ctx, const char *bdf,
 	int ret;
 
 	if (bdf) {
-		ret = ireg_bdf_rid(ctx, bdf, NULL, &cmd.pci_domain,
+		ret = __ireg_bdf_rid(ctx, bdf, NULL, &cmd.pci_domain,
 				   &cmd.pci_rid);
 		if (ret)
 			return ret;
@@ -58,10 +58,10 @@ int ireg_sva_info(struct ireg_ctx *ctx, const char *bdf,
 	if (ioctl(ctx->container_fd, IOMMU_REG_SVA_INFO, &cmd)) {
 		ret = errno;
 		if (ret == ENOENT)
-			return ireg_fail(ctx, ret,
+			return __ireg_fail(ctx, ret,
 					 "IOMMU_REG_SVA_INFO %s: device not in the context (ireg_device_open() it first)",
 					 bdf ? bdf : "");
-		return ireg_fail(ctx, ret, "IOMMU_REG_SVA_INFO%s%s: %s",
+		return __ireg_fail(ctx, ret, "IOMMU_REG_SVA_INFO%s%s: %s",
 				 bdf ? " " : "", bdf ? bdf : "", strerror(ret));
 	}
 	return cmd.num_devices;
@@ -72,26 +72,26 @@ int ireg_sva_bind(struct ireg_ctx *ctx, const char *bdf, uint32_t *pasid)
 	struct iommu_reg_sva_bind cmd = { .argsz = sizeof(cmd) };
 	int ret;
 
-	ret = ireg_bdf_rid(ctx, bdf, NULL, &cmd.pci_domain, &cmd.pci_rid);
+	ret = __ireg_bdf_rid(ctx, bdf, NULL, &cmd.pci_domain, &cmd.pci_rid);
 	if (ret)
 		return ret;
 	if (ioctl(ctx->container_fd, IOMMU_REG_SVA_BIND, &cmd)) {
 		ret = errno;
 		switch (ret) {
 		case ENOENT:
-			return ireg_fail(ctx, ret,
+			return __ireg_fail(ctx, ret,
 					 "IOMMU_REG_SVA_BIND %s: device not in the context",
 					 bdf);
 		case EEXIST:
-			return ireg_fail(ctx, ret,
+			return __ireg_fail(ctx, ret,
 					 "IOMMU_REG_SVA_BIND %s: already bound in this context",
 					 bdf);
 		case EOPNOTSUPP:
-			return ireg_fail(ctx, ret,
+			return __ireg_fail(ctx, ret,
 					 "IOMMU_REG_SVA_BIND %s: SVA not supported (see ireg_sva_info(): a missing piece, or the kernel refuses)",
 					 bdf);
 		default:
-			return ireg_fail(ctx, ret, "IOMMU_REG_SVA_BIND %s: %s",
+			return __ireg_fail(ctx, ret, "IOMMU_REG_SVA_BIND %s: %s",
 					 bdf, strerror(ret));
 		}
 	}
@@ -104,12 +104,12 @@ int ireg_sva_unbind(struct ireg_ctx *ctx, const char *bdf)
 	struct iommu_reg_sva_unbind cmd = { .argsz = sizeof(cmd) };
 	int ret;
 
-	ret = ireg_bdf_rid(ctx, bdf, NULL, &cmd.pci_domain, &cmd.pci_rid);
+	ret = __ireg_bdf_rid(ctx, bdf, NULL, &cmd.pci_domain, &cmd.pci_rid);
 	if (ret)
 		return ret;
 	if (ioctl(ctx->container_fd, IOMMU_REG_SVA_UNBIND, &cmd)) {
 		ret = errno;
-		return ireg_fail(ctx, ret, "IOMMU_REG_SVA_UNBIND %s: %s", bdf,
+		return __ireg_fail(ctx, ret, "IOMMU_REG_SVA_UNBIND %s: %s", bdf,
 				 ret == ENOENT ? "not bound, or not in the context" :
 				 strerror(ret));
 	}
@@ -159,7 +159,7 @@ static int share_identity(struct ireg_ctx *ctx, void *addr, size_t len,
 
 	if (!len || __builtin_add_overflow((uintptr_t)addr, len, &end) ||
 	    end > UINTPTR_MAX - page)
-		return ireg_fail(ctx, EINVAL, "ireg_share: bad range %p+%zu",
+		return __ireg_fail(ctx, EINVAL, "ireg_share: bad range %p+%zu",
 				 addr, len);
 	end = (end + page - 1) & ~(uintptr_t)(page - 1);
 	if (flags & IREG_SHARE_READONLY)
@@ -169,12 +169,12 @@ static int share_identity(struct ireg_ctx *ctx, void *addr, size_t len,
 	ret = ireg_region_register(ctx, (void *)start, end - start, prot,
 				   rflags, &share->region);
 	if (ret == -ERANGE)
-		return ireg_fail(ctx, ERANGE,
+		return __ireg_fail(ctx, ERANGE,
 				 "ireg_share %s: identity IOVA %#lx+%#lx is outside the usable IOVA ranges (aperture or a reserved region)",
 				 share->bdf, (unsigned long)start,
 				 (unsigned long)(end - start));
 	if (ret == -EEXIST)
-		return ireg_fail(ctx, EEXIST,
+		return __ireg_fail(ctx, EEXIST,
 				 "ireg_share %s: IOVA %#lx+%#lx already mapped at another address",
 				 share->bdf, (unsigned long)start,
 				 (unsigned long)(end - start));
@@ -194,9 +194,9 @@ int ireg_share(struct ireg_ctx *ctx, const char *bdf, void *addr, size_t len,
 
 	memset(share, 0, sizeof(*share));
 	if (flags & ~(IREG_SHARE_NO_SVA | IREG_SHARE_READONLY))
-		return ireg_fail(ctx, EINVAL, "ireg_share: unknown flags %#x",
+		return __ireg_fail(ctx, EINVAL, "ireg_share: unknown flags %#x",
 				 flags);
-	ret = ireg_bdf_rid(ctx, bdf, share->bdf, &domain, &rid);
+	ret = __ireg_bdf_rid(ctx, bdf, share->bdf, &domain, &rid);
 	if (ret)
 		return ret;
 
@@ -240,7 +240,7 @@ int ireg_unshare(struct ireg_ctx *ctx, struct ireg_share *share)
 		ret = ireg_region_unregister(ctx, &share->region);
 		break;
 	default:
-		return ireg_fail(ctx, EINVAL, "ireg_unshare: not shared");
+		return __ireg_fail(ctx, EINVAL, "ireg_unshare: not shared");
 	}
 	if (!ret)
 		share->mode = 0;

@@ -28,39 +28,39 @@ int ireg_wc_bar_map(struct ireg_ctx *ctx, const char *bdf, unsigned int bar,
 	void *addr;
 	int ret;
 
-	ret = ireg_bdf_rid(ctx, bdf, NULL, &cmd.pci_domain, &cmd.pci_rid);
+	ret = __ireg_bdf_rid(ctx, bdf, NULL, &cmd.pci_domain, &cmd.pci_rid);
 	if (ret)
 		return ret;
 	if (ioctl(ctx->container_fd, IOMMU_REG_WC_BAR, &cmd)) {
 		ret = errno;
 		switch (ret) {
 		case EPERM:
-			return ireg_fail(ctx, ret,
+			return __ireg_fail(ctx, ret,
 					 "IOMMU_REG_WC_BAR %s BAR%u: needs CAP_SYS_RAWIO, as sysfs resource%u_wc does (or the kernel is locked down)",
 					 bdf, bar, bar);
 		case ENOENT:
-			return ireg_fail(ctx, ret,
+			return __ireg_fail(ctx, ret,
 					 "IOMMU_REG_WC_BAR %s BAR%u: device not in the context, or BAR not implemented",
 					 bdf, bar);
 		case ENODEV:
-			return ireg_fail(ctx, ret,
+			return __ireg_fail(ctx, ret,
 					 "IOMMU_REG_WC_BAR %s: device not open (ireg_device_open() it first)",
 					 bdf);
 		case EOPNOTSUPP:
-			return ireg_fail(ctx, ret,
+			return __ireg_fail(ctx, ret,
 					 "IOMMU_REG_WC_BAR %s BAR%u: an I/O port BAR, or not page aligned",
 					 bdf, bar);
 		case ERANGE:
-			return ireg_fail(ctx, ret,
+			return __ireg_fail(ctx, ret,
 					 "IOMMU_REG_WC_BAR %s BAR%u: window %#llx+%#zx beyond the BAR",
 					 bdf, bar, (unsigned long long)offset,
 					 length);
 		case EBUSY:
-			return ireg_fail(ctx, ret,
+			return __ireg_fail(ctx, ret,
 					 "IOMMU_REG_WC_BAR %s BAR%u: PAT refused write-combining (another memory type holds the range)",
 					 bdf, bar);
 		default:
-			return ireg_fail(ctx, ret, "IOMMU_REG_WC_BAR %s BAR%u: %s",
+			return __ireg_fail(ctx, ret, "IOMMU_REG_WC_BAR %s BAR%u: %s",
 					 bdf, bar, strerror(ret));
 		}
 	}
@@ -69,7 +69,7 @@ int ireg_wc_bar_map(struct ireg_ctx *ctx, const char *bdf, unsigned int bar,
 	if (addr == MAP_FAILED) {
 		ret = errno;
 		close(cmd.fd);
-		return ireg_fail(ctx, ret, "mmap of the WC BAR fd: %s",
+		return __ireg_fail(ctx, ret, "mmap of the WC BAR fd: %s",
 				 strerror(ret));
 	}
 	wc->addr = addr;
