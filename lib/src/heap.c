@@ -240,7 +240,7 @@ static bool hbm_consistent(const struct hbm *b, size_t *popcount)
  * allocated or free; no two free buddies (they would have merged).
  */
 int __ireg_heap_check(const struct heap *h,
-			   struct ireg_pool_stats *st)
+		      struct ireg_pool_stats *st)
 {
 	size_t u = 0, v, bits = 0, n, free_blocks = 0, used = 0, nr_used = 0;
 	unsigned int k, found;

@@ -96,7 +96,7 @@ static void pool_set_iova(struct ireg_pool *pool, uint64_t iova)
 
 /* Enter the 2 MiB chunks the pool covers entirely into @map. */
 static int pool_enter_map(struct ireg_ctx *ctx, struct ireg_pool *pool,
-			       struct ireg_map *map)
+			  struct ireg_map *map)
 {
 	uintptr_t base = (uintptr_t)pool->base;
 	uintptr_t start = round_up(base, IREG_MAP_CHUNK_SIZE);
@@ -107,7 +107,7 @@ static int pool_enter_map(struct ireg_ctx *ctx, struct ireg_pool *pool,
 		return 0;
 	if (pool->iova == IREG_IOVA_INVALID)
 		return __ireg_fail(ctx, EINVAL,
-				 "pool: a map needs a registered pool (an IOVA)");
+				   "pool: a map needs a registered pool (an IOVA)");
 	/* No whole chunk: the pool translates with ireg_pool_iova() only. */
 	if (start >= end)
 		return 0;
@@ -115,7 +115,7 @@ static int pool_enter_map(struct ireg_ctx *ctx, struct ireg_pool *pool,
 			   ireg_pool_iova(pool, (void *)start));
 	if (ret)
 		return __ireg_fail(ctx, -ret, "pool: entering the map: %s",
-				 strerror(-ret));
+				   strerror(-ret));
 	pool->priv->map = map;
 	pool->priv->map_start = start;
 	pool->priv->map_end = end;
@@ -161,7 +161,7 @@ static void pool_teardown(struct ireg_pool *pool)
 
 /* Register (with @ctx), enter @map, finish: the common tail of creation. */
 static int pool_finish(struct ireg_ctx *ctx, struct ireg_pool *pool,
-			    uint32_t prot, struct ireg_map *map)
+		       uint32_t prot, struct ireg_map *map)
 {
 	int ret;
 
@@ -209,12 +209,12 @@ int ireg_pool_create(struct ireg_ctx *ctx,
 		uint32_t backing = n == 1 ? want : fallback[i];
 
 		ret = __ireg_pool_layout(ctx, params,
-				       __ireg_backing_page_size(backing), hdr, 0,
-				       &lay);
+					 __ireg_backing_page_size(backing), hdr, 0,
+					 &lay);
 		if (ret)
 			goto err_free;
 		ret = __ireg_pool_reserve(pool, backing, shared, lay.size,
-					why[i], sizeof(why[i]));
+					  why[i], sizeof(why[i]));
 		if (!ret)
 			break;
 	}
@@ -223,7 +223,7 @@ int ireg_pool_create(struct ireg_ctx *ctx,
 			__ireg_fail(ctx, -ret, "pool: %s", why[0]);
 		else
 			__ireg_fail(ctx, -ret, "pool: no backing: %s; %s; %s",
-				  why[0], why[1], why[2]);
+				    why[0], why[1], why[2]);
 		goto err_free;
 	}
 
@@ -231,7 +231,7 @@ int ireg_pool_create(struct ireg_ctx *ctx,
 	ret = __ireg_pool_init_allocator(pool, params->buf_align);
 	if (ret) {
 		__ireg_fail(ctx, -ret, "pool: allocator state: %s",
-			  strerror(-ret));
+			    strerror(-ret));
 		goto err_teardown;
 	}
 	ret = pool_finish(ctx, pool, params->prot, params->map);
@@ -295,7 +295,7 @@ int ireg_pool_create_mem(void *addr, size_t size, uint64_t iova,
 
 /* Nothing in a header written by another process is trusted unchecked. */
 static int pool_hdr_check(const struct pool_shm_hdr *hdr,
-			       size_t size, struct pool_layout *lay)
+			  size_t size, struct pool_layout *lay)
 {
 	memset(lay, 0, sizeof(*lay));
 	if (__atomic_load_n(&hdr->magic, __ATOMIC_ACQUIRE) !=
@@ -337,25 +337,25 @@ int ireg_pool_attach(struct ireg_ctx *ctx, int fd, struct ireg_map *map,
 		return __ireg_fail(ctx, EINVAL, "pool attach: flags must be 0");
 	if (fstat(fd, &st) || fstatfs(fd, &sfs))
 		return __ireg_fail(ctx, errno, "pool attach: fd %d: %s", fd,
-				 strerror(errno));
+				   strerror(errno));
 	size = st.st_size;
 	if (size < POOL_HDR_SIZE || size & (SZ_4K - 1))
 		return __ireg_fail(ctx, EINVAL,
-				 "pool attach: %zu bytes is no shared pool",
-				 size);
+				   "pool attach: %zu bytes is no shared pool",
+				   size);
 	hugetlb = sfs.f_type == HUGETLBFS_MAGIC;
 	addr = __ireg_mmap_aligned(size, hugetlb || size < SZ_2M ? SZ_4K : SZ_2M,
-				 MAP_SHARED | (hugetlb ? MAP_POPULATE : 0), fd);
+				   MAP_SHARED | (hugetlb ? MAP_POPULATE : 0), fd);
 	if (addr == MAP_FAILED)
 		return __ireg_fail(ctx, errno, "pool attach: mmap: %s",
-				 strerror(errno));
+				   strerror(errno));
 	memcpy(&hdr, addr + size - POOL_HDR_SIZE, sizeof(hdr));
 	ret = pool_hdr_check(&hdr, size, &lay);
 	if (ret) {
 		munmap(addr, size);
 		return __ireg_fail(ctx, -ret,
-				 "pool attach: no valid pool header in fd %d",
-				 fd);
+				   "pool attach: no valid pool header in fd %d",
+				   fd);
 	}
 	/* The creator's advice, before the pages are mapped in. */
 	if (!hugetlb) {
@@ -382,7 +382,7 @@ int ireg_pool_attach(struct ireg_ctx *ctx, int fd, struct ireg_map *map,
 	else
 		pool->priv->huge_bytes =
 			__ireg_smaps_huge_bytes((uintptr_t)addr,
-					      (uintptr_t)addr + size);
+						(uintptr_t)addr + size);
 	__ireg_pool_set_geometry(pool, &lay);
 	/* Without a context, the creator's IOVAs: for its devices. */
 	pool_set_iova(pool, hdr.iova);

@@ -106,8 +106,7 @@ void ireg_pool_buf_free_debug(struct ireg_pool *pool, void *buf)
 }
 
 /* Walk the free list: no cycle, no index twice, busy + free == all. */
-static int buf_check(const struct ireg_pool *pool,
-			       struct ireg_pool_stats *st)
+static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 {
 	uint32_t idx = (uint32_t)pool->free_head;
 	uint64_t nr_free = 0, nr_busy = 0, i;

@@ -72,9 +72,9 @@ static bool thp_available(bool shared)
 
 	if (shared)
 		return thp_knob("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
-				     shmem_ok);
+				shmem_ok);
 	return thp_knob("/sys/kernel/mm/transparent_hugepage/enabled",
-			     anon_ok);
+			anon_ok);
 }
 
 /*
@@ -177,7 +177,7 @@ size_t __ireg_backing_page_size(uint32_t backing)
  * @why saying what failed, otherwise.
  */
 int __ireg_pool_reserve(struct ireg_pool *pool, uint32_t backing,
-			     bool shared, size_t len, char *why, size_t whylen)
+			bool shared, size_t len, char *why, size_t whylen)
 {
 	bool hugetlb = backing == IREG_POOL_BACKING_HUGETLB ||
 		       backing == IREG_POOL_BACKING_HUGETLB_1G;
@@ -227,8 +227,8 @@ int __ireg_pool_reserve(struct ireg_pool *pool, uint32_t backing,
 			    flags | MAP_POPULATE, fd, 0);
 	else
 		addr = __ireg_mmap_aligned(len,
-					 backing == IREG_POOL_BACKING_THP ?
-					 SZ_2M : SZ_4K, flags, fd);
+					   backing == IREG_POOL_BACKING_THP ?
+					   SZ_2M : SZ_4K, flags, fd);
 	if (addr == MAP_FAILED) {
 		err = errno;
 		snprintf(why, whylen, "mmap(%zu bytes, %s): %s%s", len,
@@ -266,7 +266,7 @@ int __ireg_pool_reserve(struct ireg_pool *pool, uint32_t backing,
 	else
 		pool->priv->huge_bytes =
 			__ireg_smaps_huge_bytes((uintptr_t)addr,
-					      (uintptr_t)addr + len);
+						(uintptr_t)addr + len);
 	return 0;
 }
 

@@ -33,20 +33,20 @@ static uint64_t inverse_odd(uint64_t a)
  * and nr_bufs may be 0.
  */
 int __ireg_pool_check_params(struct ireg_ctx *ctx,
-				  const struct ireg_pool_params *p, bool sized)
+			     const struct ireg_pool_params *p, bool sized)
 {
 	uint32_t backing = p->flags & IREG_POOL_BACKING_FLAGS;
 
 	if (p->flags & ~(IREG_POOL_BACKING_FLAGS | IREG_POOL_SHARED |
 			 IREG_POOL_MT))
 		return __ireg_fail(ctx, EINVAL, "pool: unknown flags 0x%x",
-				 p->flags);
+				   p->flags);
 	if (backing & (backing - 1))
 		return __ireg_fail(ctx, EINVAL,
-				 "pool: more than one backing flag");
+				   "pool: more than one backing flag");
 	if (p->prot & ~(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE))
 		return __ireg_fail(ctx, EINVAL, "pool: unknown prot 0x%x",
-				 p->prot);
+				   p->prot);
 	if (!p->buf_size) {
 		if (p->buf_align || p->nr_bufs)
 			return __ireg_fail(ctx, EINVAL,
@@ -57,16 +57,16 @@ int __ireg_pool_check_params(struct ireg_ctx *ctx,
 	}
 	if (p->buf_align && !is_pow2(p->buf_align))
 		return __ireg_fail(ctx, EINVAL,
-				 "pool: buf_align %zu is not a power of two",
-				 p->buf_align);
+				   "pool: buf_align %zu is not a power of two",
+				   p->buf_align);
 	if (p->buf_size > SIZE_MAX / 2 || p->buf_align > SIZE_MAX / 2)
 		return __ireg_fail(ctx, EOVERFLOW, "pool: buffer size too large");
 	if (!p->nr_bufs && !p->size && !sized)
 		return __ireg_fail(ctx, EINVAL,
-				 "pool: neither size nor nr_bufs given");
+				   "pool: neither size nor nr_bufs given");
 	if (p->nr_bufs > IREG_POOL_MAX_BUFS)
 		return __ireg_fail(ctx, EINVAL, "pool: more than %u buffers",
-				 IREG_POOL_MAX_BUFS);
+				   IREG_POOL_MAX_BUFS);
 	return 0;
 }
 
@@ -75,9 +75,9 @@ int __ireg_pool_check_params(struct ireg_ctx *ctx,
  * @page_size, in as many pages as it needs plus a header of @hdr bytes.
  */
 int __ireg_pool_layout(struct ireg_ctx *ctx,
-			    const struct ireg_pool_params *p, size_t page_size,
-			    size_t hdr, size_t avail,
-			    struct pool_layout *lay)
+		       const struct ireg_pool_params *p, size_t page_size,
+		       size_t hdr, size_t avail,
+		       struct pool_layout *lay)
 {
 	size_t align = p->buf_align ? p->buf_align : 64;
 	size_t need, nr;
@@ -93,8 +93,8 @@ int __ireg_pool_layout(struct ireg_ctx *ctx,
 		if (p->nr_bufs) {
 			if (lay->buf_stride > SIZE_MAX / p->nr_bufs)
 				return __ireg_fail(ctx, EOVERFLOW,
-						 "pool: %u buffers of %zu bytes overflow",
-						 p->nr_bufs, lay->buf_stride);
+						   "pool: %u buffers of %zu bytes overflow",
+						   p->nr_bufs, lay->buf_stride);
 			need = lay->buf_stride * p->nr_bufs;
 			if (p->size > need)
 				need = p->size;
@@ -110,23 +110,23 @@ int __ireg_pool_layout(struct ireg_ctx *ctx,
 	} else {
 		if (need > avail)
 			return __ireg_fail(ctx, EINVAL,
-					 "pool: %zu bytes needed, %zu given",
-					 need, avail);
+					   "pool: %zu bytes needed, %zu given",
+					   need, avail);
 		lay->size = avail;
 	}
 	if (lay->kind == IREG_POOL_KIND_HEAP) {
 		lay->data_size = avail & ~(HEAP_UNIT - 1);
 		if (!lay->data_size)
 			return __ireg_fail(ctx, EINVAL,
-					 "pool: a heap needs at least %lu bytes",
-					 HEAP_UNIT);
+					   "pool: a heap needs at least %lu bytes",
+					   HEAP_UNIT);
 		return 0;
 	}
 	nr = p->nr_bufs ? p->nr_bufs : avail / lay->buf_stride;
 	if (!nr)
 		return __ireg_fail(ctx, EINVAL,
-				 "pool: %zu bytes hold no %zu-byte buffer",
-				 avail, lay->buf_stride);
+				   "pool: %zu bytes hold no %zu-byte buffer",
+				   avail, lay->buf_stride);
 	if (nr > IREG_POOL_MAX_BUFS)
 		nr = IREG_POOL_MAX_BUFS;
 	lay->nr_bufs = nr;
@@ -136,7 +136,7 @@ int __ireg_pool_layout(struct ireg_ctx *ctx,
 
 /* Buffer geometry, for pools that allocate and for attached views. */
 void __ireg_pool_set_geometry(struct ireg_pool *pool,
-				   const struct pool_layout *lay)
+			      const struct pool_layout *lay)
 {
 	pool->kind = lay->kind;
 	pool->data_size = lay->data_size;
@@ -157,7 +157,7 @@ int __ireg_pool_init_allocator(struct ireg_pool *pool, size_t buf_align)
 
 	if (pool->kind == IREG_POOL_KIND_HEAP)
 		return __ireg_heap_init(&pool->priv->heap, base,
-				      pool->data_size);
+					pool->data_size);
 	if (buf_align && base & (buf_align - 1))
 		return -EINVAL;
 	pool->buf_link = malloc((size_t)pool->nr_bufs * sizeof(uint32_t));
