@@ -128,17 +128,20 @@ static void pool_write_hdr(struct ireg_pool *pool)
 		(void *)(pool->base + pool->size - POOL_HDR_SIZE);
 
 	memset(hdr, 0, POOL_HDR_SIZE);
-	hdr->version = POOL_SHM_VERSION;
-	hdr->size = pool->size;
-	hdr->data_size = pool->data_size;
-	hdr->iova = pool->iova;
-	hdr->buf_size = pool->priv->buf_size;
-	hdr->buf_stride = pool->buf_stride;
-	hdr->nr_bufs = pool->nr_bufs;
-	hdr->kind = pool->kind;
-	hdr->backing = pool->priv->backing;
-	hdr->flags = pool->flags;
-	hdr->page_size = pool->priv->page_size;
+	/* Magic 0 until the rest is written. */
+	*hdr = (struct pool_shm_hdr){
+		.version = POOL_SHM_VERSION,
+		.size = pool->size,
+		.data_size = pool->data_size,
+		.iova = pool->iova,
+		.buf_size = pool->priv->buf_size,
+		.buf_stride = pool->buf_stride,
+		.nr_bufs = pool->nr_bufs,
+		.kind = pool->kind,
+		.backing = pool->priv->backing,
+		.flags = pool->flags,
+		.page_size = pool->priv->page_size,
+	};
 	__atomic_store_n(&hdr->magic, POOL_SHM_MAGIC, __ATOMIC_RELEASE);
 }
 
@@ -370,19 +373,9 @@ int ireg_pool_attach(struct ireg_ctx *ctx, int fd, struct ireg_map *map,
 		munmap(addr, size);
 		return __ireg_fail(ctx, -ret, "pool attach: out of memory");
 	}
-	pool->base = addr;
-	pool->size = size;
 	pool->flags = hdr.flags & (IREG_POOL_BACKING_FLAGS | IREG_POOL_SHARED);
 	pool->priv->attached = true;
-	pool->priv->owns_memory = true;
-	pool->priv->backing = hdr.backing;
-	pool->priv->page_size = __ireg_backing_page_size(hdr.backing);
-	if (hugetlb)
-		pool->priv->huge_bytes = size;
-	else
-		pool->priv->huge_bytes =
-			__ireg_smaps_huge_bytes((uintptr_t)addr,
-						(uintptr_t)addr + size);
+	__ireg_pool_own(pool, addr, size, hdr.backing, hugetlb);
 	__ireg_pool_set_geometry(pool, &lay);
 	/* Without a context, the creator's IOVAs: for its devices. */
 	pool_set_iova(pool, hdr.iova);
@@ -405,21 +398,22 @@ void ireg_pool_info(const struct ireg_pool *pool, struct ireg_pool_info *info)
 {
 	const struct ireg_pool_priv *priv = pool->priv;
 
-	memset(info, 0, sizeof(*info));
-	info->base = pool->base;
-	info->size = pool->size;
-	info->data_size = pool->data_size;
-	info->iova = pool->iova;
-	info->backing = priv->backing;
-	info->kind = pool->kind;
-	info->flags = pool->flags;
-	info->page_size = priv->page_size;
-	info->huge_bytes = priv->huge_bytes;
-	info->fd = priv->fd;
-	info->nr_bufs = pool->nr_bufs;
-	info->buf_size = priv->buf_size;
-	info->buf_stride = pool->buf_stride;
-	info->handle = pool->region.handle;
-	info->registered = pool->region.genp != NULL;
-	info->attached = priv->attached;
+	*info = (struct ireg_pool_info){
+		.base = pool->base,
+		.size = pool->size,
+		.data_size = pool->data_size,
+		.iova = pool->iova,
+		.backing = priv->backing,
+		.kind = pool->kind,
+		.flags = pool->flags,
+		.page_size = priv->page_size,
+		.huge_bytes = priv->huge_bytes,
+		.fd = priv->fd,
+		.nr_bufs = pool->nr_bufs,
+		.buf_size = priv->buf_size,
+		.buf_stride = pool->buf_stride,
+		.handle = pool->region.handle,
+		.registered = pool->region.genp != NULL,
+		.attached = priv->attached,
+	};
 }

@@ -16,6 +16,19 @@
 
 #include "pool_priv.h"
 
+/* The heap of an IREG_POOL_MT pool is under its mutex; others, the caller's. */
+static void heap_lock(struct ireg_pool *pool)
+{
+	if (pool->flags & IREG_POOL_MT)
+		pthread_mutex_lock(&pool->priv->lock);
+}
+
+static void heap_unlock(struct ireg_pool *pool)
+{
+	if (pool->flags & IREG_POOL_MT)
+		pthread_mutex_unlock(&pool->priv->lock);
+}
+
 void *ireg_pool_alloc(struct ireg_pool *pool, size_t size, size_t align)
 {
 	size_t buf_align;
@@ -40,11 +53,9 @@ void *ireg_pool_alloc(struct ireg_pool *pool, size_t size, size_t align)
 		}
 		return ireg_pool_buf_alloc(pool);
 	}
-	if (pool->flags & IREG_POOL_MT)
-		pthread_mutex_lock(&pool->priv->lock);
+	heap_lock(pool);
 	unit = __ireg_heap_alloc(&pool->priv->heap, size, align);
-	if (pool->flags & IREG_POOL_MT)
-		pthread_mutex_unlock(&pool->priv->lock);
+	heap_unlock(pool);
 	if (unit < 0) {
 		errno = -unit;
 		return NULL;
@@ -86,11 +97,9 @@ int ireg_pool_free(struct ireg_pool *pool, void *ptr)
 		return buf_free_checked(pool, ptr);
 	if (off >= pool->data_size)
 		return -EFAULT;
-	if (pool->flags & IREG_POOL_MT)
-		pthread_mutex_lock(&pool->priv->lock);
+	heap_lock(pool);
 	ret = __ireg_heap_free(&pool->priv->heap, off);
-	if (pool->flags & IREG_POOL_MT)
-		pthread_mutex_unlock(&pool->priv->lock);
+	heap_unlock(pool);
 	return ret;
 }
 
@@ -153,10 +162,8 @@ int ireg_pool_stats(struct ireg_pool *pool, struct ireg_pool_stats *stats)
 		return -EOPNOTSUPP;
 	if (pool->kind == IREG_POOL_KIND_BUFS)
 		return buf_check(pool, stats);
-	if (pool->flags & IREG_POOL_MT)
-		pthread_mutex_lock(&pool->priv->lock);
+	heap_lock(pool);
 	ret = __ireg_heap_check(&pool->priv->heap, stats);
-	if (pool->flags & IREG_POOL_MT)
-		pthread_mutex_unlock(&pool->priv->lock);
+	heap_unlock(pool);
 	return ret;
 }

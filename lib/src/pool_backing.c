@@ -125,7 +125,7 @@ void __ireg_populate(char *addr, size_t len)
  * (AnonHugePages, ShmemPmdMapped).  A VMA reaching beyond the range counts
  * whole, so the result is clamped to the range.
  */
-size_t __ireg_smaps_huge_bytes(uintptr_t start, uintptr_t end)
+static size_t smaps_huge_bytes(uintptr_t start, uintptr_t end)
 {
 	unsigned long lo, hi, kb;
 	char line[512];
@@ -254,20 +254,26 @@ int __ireg_pool_reserve(struct ireg_pool *pool, uint32_t backing,
 	if (!hugetlb)
 		__ireg_populate(addr, len);
 
+	pool->priv->fd = fd;
+	__ireg_pool_own(pool, addr, len, backing, hugetlb);
+	return 0;
+}
+
+/*
+ * The pool owns [@addr, @addr + @len), mapped with @backing: record it
+ * and measure what the backing gave (hugetlbfs: all of it).
+ */
+void __ireg_pool_own(struct ireg_pool *pool, char *addr, size_t len,
+		     uint32_t backing, bool hugetlb)
+{
 	pool->base = addr;
 	pool->size = len;
-	pool->priv->fd = fd;
 	pool->priv->owns_memory = true;
 	pool->priv->backing = backing;
 	pool->priv->page_size = __ireg_backing_page_size(backing);
 	/* Measured for 4 KiB too: it shows whether MADV_NOHUGEPAGE held. */
-	if (hugetlb)
-		pool->priv->huge_bytes = len;
-	else
-		pool->priv->huge_bytes =
-			__ireg_smaps_huge_bytes((uintptr_t)addr,
-						(uintptr_t)addr + len);
-	return 0;
+	pool->priv->huge_bytes = hugetlb ? len :
+		smaps_huge_bytes((uintptr_t)addr, (uintptr_t)addr + len);
 }
 
 uint32_t __ireg_flag_backing(uint32_t flags)

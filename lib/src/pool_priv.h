@@ -96,6 +96,7 @@ int __ireg_pool_reserve(struct ireg_pool *pool, uint32_t backing, bool shared,
 			size_t len, char *why, size_t whylen);
 void *__ireg_mmap_aligned(size_t len, size_t align, int flags, int fd);
 void __ireg_populate(char *addr, size_t len);
-size_t __ireg_smaps_huge_bytes(uintptr_t start, uintptr_t end);
+void __ireg_pool_own(struct ireg_pool *pool, char *addr, size_t len,
+		     uint32_t backing, bool hugetlb);
 
 #endif /* LIBIOMMUREG_POOL_PRIV_H */

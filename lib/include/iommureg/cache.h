@@ -27,6 +27,9 @@
 #ifndef LIBIOMMUREG_CACHE_H
 #define LIBIOMMUREG_CACHE_H
 
+/* struct ireg_region; a no-op inside <iommureg.h>. */
+#include "../iommureg.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -12,18 +12,12 @@
 #ifndef LIBIOMMUREG_SHARE_H
 #define LIBIOMMUREG_SHARE_H
 
-#ifndef LIBIOMMUREG_H
+/* struct ireg_region, struct ireg_ctx; a no-op inside <iommureg.h>. */
 #include "../iommureg.h"
-#endif
-
-#include <stddef.h>
-#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-struct ireg_ctx;
 
 /* ireg_share.mode */
 #define IREG_SHARE_SVA		1	/* bound: every address, PASID-tagged */
