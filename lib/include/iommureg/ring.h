@@ -325,7 +325,7 @@ int ireg_ring_wait_space(struct ireg_ring_prod *prod, int efd);
 
 /* Free slots when the producer is at @prod and the consumer at @cons. */
 static inline uint32_t __ireg_ring_space(uint32_t mask, uint32_t prod,
-					uint32_t cons)
+					 uint32_t cons)
 {
 	uint32_t used = prod - cons;
 
