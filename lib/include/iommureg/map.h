@@ -29,11 +29,11 @@ struct ireg_map_priv;
 /*
  * Pointer -> IOVA for any registered memory, at 2 MiB granularity.  A
  * two-level table indexed by the virtual address, as in SPDK's mem map:
- * the top level (in struct ireg_map itself, so it costs no
- * load to find) by bits 47..30, a second-level array of 512 entries by
- * bits 29..21.  An entry holds IOVA - virtual address of the registration
- * that covers that 2 MiB chunk entirely, so a translation is two dependent
- * loads and an add.  Chunks covered only in part are not in the map: a
+ * the top level (in struct ireg_map itself, so it costs no load to find)
+ * by bits 47..30, a second-level array of 512 entries by bits 29..21.  An
+ * entry holds IOVA - virtual address of the registration that covers
+ * that 2 MiB chunk entirely, so a translation is two dependent loads and
+ * an add.  Chunks covered only in part are not in the map: a
  * lookup there is a miss (IREG_IOVA_INVALID), to be resolved by the
  * registration cache or the owner of the memory.
  *
