@@ -96,9 +96,12 @@ static inline uint64_t ireg_region_iova(const struct ireg_region *region,
 #endif
 
 #include "iommureg/cache.h"
+#include "iommureg/map.h"
 #include "iommureg/pci.h"
 #include "iommureg/pool.h"
 #include "iommureg/ring.h"
+#include "iommureg/share.h"
 #include "iommureg/sva.h"
+#include "iommureg/wcbar.h"
 
 #endif /* LIBIOMMUREG_H */

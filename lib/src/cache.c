@@ -9,21 +9,25 @@
  * block do not make a long chain.  A lookup scans the bucket of its start
  * address at each granularity (a probe of an empty bucket is one load).
  *
- * The buckets are read under a "big reader" lock.  Each thread has a slot
- * of its own, on its own cache line; a reader announces itself there and
- * checks that no writer is active, so a hit writes no cache line another
- * thread's hit writes (the entry's reference count aside, when two threads
- * hit the same buffer).  Writers (misses linking an entry, eviction and
- * sweeping unlinking one) are rare and serialised by miss_lock: a writer
- * raises the writer flag and waits for every announced reader to leave.
- * Threads beyond IREG_NR_READERS slots read under a plain rwlock, which
- * writers take too.
+ * The buckets are read under a "big reader" lock.  Each thread has a
+ * *reader* of its own (a struct cache_reader, found by an index handed
+ * out per thread; CACHE_NR_READERS = 128 of them), on its own cache line;
+ * a thread announces itself in its reader and checks that no writer is
+ * active, so a hit writes no cache line another thread's hit writes (the
+ * entry's reference count aside, when two threads hit the same buffer).
+ * Writers (misses linking an entry, eviction and sweeping unlinking one)
+ * are rare and serialised by miss_lock: a writer raises the writer flag
+ * and waits for every announced reader to leave.  Threads beyond the 128
+ * readers read under a plain rwlock, which writers take too.
  *
- * The ordering argument: a reader stores its slot, then (full barrier)
- * loads the writer flag; a writer stores the flag, then (full barrier)
- * loads every slot.  Store-buffer ordering (Dekker) guarantees at least
- * one of them sees the other's store: the reader backs off or the writer
- * waits for it.
+ * (A *slot* is something else: the status area's generation slot a
+ * registration's validity is read from, or a ring's descriptor slot.)
+ *
+ * The ordering argument: a reader stores its active flag, then (full
+ * barrier) loads the writer flag; a writer stores the flag, then (full
+ * barrier) loads every reader's.  Store-buffer ordering (Dekker)
+ * guarantees at least one of them sees the other's store: the reader
+ * backs off or the writer waits for it.
  *
  * References: a linked entry holds one reference of its own (the cache's)
  * plus one per ireg_cache_reg() not yet given back.  An entry is unlinked
@@ -46,20 +50,20 @@
 #include "iommureg.h"
 #include "internal.h"
 
-#define IREG_PAGE_SHIFT		12	/* chunks of entries up to 64 KiB */
-#define IREG_SMALL_SHIFT	16	/* chunks of entries under 2 MiB */
-#define IREG_LARGE_SHIFT	21	/* chunks of the others */
-#define IREG_NR_SHIFTS		3
-#define IREG_BUCKET_BITS	12
-#define IREG_NR_BUCKETS		(1U << IREG_BUCKET_BITS)
-#define IREG_NR_READERS		128U
-#define IREG_PAGE_SIZE		4096UL
+#define CACHE_PAGE_SHIFT	12	/* chunks of entries up to 64 KiB */
+#define CACHE_SMALL_SHIFT	16	/* chunks of entries under 2 MiB */
+#define CACHE_LARGE_SHIFT	21	/* chunks of the others */
+#define CACHE_NR_SHIFTS		3
+#define CACHE_BUCKET_BITS	12
+#define CACHE_NR_BUCKETS	(1U << CACHE_BUCKET_BITS)
+#define CACHE_NR_READERS	128U
+#define CACHE_PAGE_SIZE		4096UL
 
-struct ireg_cache_entry;
+struct cache_entry;
 
-struct ireg_cache_link {
-	struct ireg_cache_link *next;
-	struct ireg_cache_entry *entry;
+struct bucket_link {
+	struct bucket_link *next;
+	struct cache_entry *entry;
 };
 
 /*
@@ -68,80 +72,80 @@ struct ireg_cache_link {
  * line written by one core and read by another bounces between them, and
  * adjacent-line prefetchers work on pairs of 64-byte lines.
  */
-struct ireg_cache_entry {
+struct cache_entry {
 	struct ireg_mr mr;		/* what the caller sees; first */
-	struct ireg_cache_entry *prev;	/* ring of all linked entries */
-	struct ireg_cache_entry *next;
+	struct cache_entry *prev;	/* ring of all linked entries */
+	struct cache_entry *next;
 	size_t nr_links;
 	bool linked;			/* under miss_lock */
 	/* Written by hits. */
 	uint32_t refs __attribute__((aligned(128)));	/* atomic */
 	uint8_t referenced;		/* CLOCK bit, set by hits (relaxed) */
 	/* Read by every lookup that scans the bucket. */
-	struct ireg_cache_link links[] __attribute__((aligned(128)));
+	struct bucket_link links[] __attribute__((aligned(128)));
 };
 
-/* A reader's slot: written by its thread (and read by writers) only. */
-struct ireg_cache_reader {
+/* A reader: written by its thread (and read by writers) only. */
+struct cache_reader {
 	uint32_t active;
 	uint64_t hits;
 } __attribute__((aligned(128)));
 
 /*
- * Reader slots are handed out per thread, process wide, and recycled when
- * a thread exits; every cache has an array of them.
+ * Reader indexes are handed out per thread, process wide, and recycled
+ * when a thread exits; every cache has an array of readers they index.
  */
-static pthread_mutex_t ireg_slot_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint8_t ireg_slot_used[IREG_NR_READERS];
-static pthread_key_t ireg_slot_key;
-static pthread_once_t ireg_slot_once = PTHREAD_ONCE_INIT;
-static __thread int ireg_slot = -1;
+static pthread_mutex_t reader_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t reader_used[CACHE_NR_READERS];
+static pthread_key_t reader_key;
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+static __thread int my_reader_idx = -1;
 
-static void ireg_slot_release(void *arg)
+static void reader_release(void *arg)
 {
-	pthread_mutex_lock(&ireg_slot_lock);
-	ireg_slot_used[(uintptr_t)arg - 1] = 0;
-	pthread_mutex_unlock(&ireg_slot_lock);
+	pthread_mutex_lock(&reader_lock);
+	reader_used[(uintptr_t)arg - 1] = 0;
+	pthread_mutex_unlock(&reader_lock);
 }
 
-static void ireg_slot_init(void)
+static void reader_key_init(void)
 {
-	pthread_key_create(&ireg_slot_key, ireg_slot_release);
+	pthread_key_create(&reader_key, reader_release);
 }
 
-/* This thread's slot, or IREG_NR_READERS when all are taken. */
-static int ireg_my_slot(void)
+/* This thread's reader index, or CACHE_NR_READERS when all are taken. */
+static int my_reader(void)
 {
 	unsigned int i;
 
-	if (ireg_slot >= 0)
-		return ireg_slot;
-	pthread_once(&ireg_slot_once, ireg_slot_init);
-	pthread_mutex_lock(&ireg_slot_lock);
-	for (i = 0; i < IREG_NR_READERS && ireg_slot_used[i]; i++)
+	if (my_reader_idx >= 0)
+		return my_reader_idx;
+	pthread_once(&reader_once, reader_key_init);
+	pthread_mutex_lock(&reader_lock);
+	for (i = 0; i < CACHE_NR_READERS && reader_used[i]; i++)
 		;
-	if (i < IREG_NR_READERS)
-		ireg_slot_used[i] = 1;
-	pthread_mutex_unlock(&ireg_slot_lock);
-	if (i < IREG_NR_READERS)
-		pthread_setspecific(ireg_slot_key, (void *)(uintptr_t)(i + 1));
-	ireg_slot = i;
+	if (i < CACHE_NR_READERS)
+		reader_used[i] = 1;
+	pthread_mutex_unlock(&reader_lock);
+	if (i < CACHE_NR_READERS)
+		pthread_setspecific(reader_key, (void *)(uintptr_t)(i + 1));
+	my_reader_idx = i;
 	return i;
 }
 
 struct ireg_cache {
-	struct ireg_cache_backend backend;
+	struct cache_backend backend;
 	size_t max_entries;
 	size_t max_bytes;
 	uint32_t prot;
-	struct ireg_cache_reader readers[IREG_NR_READERS];
+	struct cache_reader readers[CACHE_NR_READERS];
 	uint32_t writer __attribute__((aligned(128)));	/* a writer is active */
-	pthread_rwlock_t overflow;	/* readers without a slot, and writers */
+	pthread_rwlock_t overflow;	/* threads without a reader, writers */
 	uint64_t overflow_hits;		/* atomic, relaxed */
-	struct ireg_cache_link *buckets[IREG_NR_BUCKETS];
+	struct bucket_link *buckets[CACHE_NR_BUCKETS];
 
 	pthread_mutex_t miss_lock;	/* protects what follows */
-	struct ireg_cache_entry *hand;	/* CLOCK hand into the ring */
+	struct cache_entry *hand;	/* CLOCK hand into the ring */
 	size_t nr_entries;
 	size_t bytes;
 	uint64_t misses;
@@ -151,41 +155,41 @@ struct ireg_cache {
 };
 
 /* The bucket of chunk @chunk at granularity @shift. */
-static unsigned int ireg_bucket(uintptr_t chunk, unsigned int shift)
+static unsigned int bucket_of(uintptr_t chunk, unsigned int shift)
 {
 	/* The granularity in the low bits: equal chunk numbers differ. */
-	uint64_t key = (uint64_t)chunk << 2 | (shift == IREG_SMALL_SHIFT) |
-		       (shift == IREG_LARGE_SHIFT) << 1;
+	uint64_t key = (uint64_t)chunk << 2 | (shift == CACHE_SMALL_SHIFT) |
+		       (shift == CACHE_LARGE_SHIFT) << 1;
 
 	return (unsigned int)((key * 0x9e3779b97f4a7c15ULL) >>
-			      (64 - IREG_BUCKET_BITS));
+			      (64 - CACHE_BUCKET_BITS));
 }
 
 /* The granularity an entry of @size bytes is indexed at. */
-static unsigned int ireg_entry_shift(size_t size)
+static unsigned int entry_shift(size_t size)
 {
-	if (size <= 16UL << IREG_PAGE_SHIFT)
-		return IREG_PAGE_SHIFT;
-	return size < (1UL << IREG_LARGE_SHIFT) ? IREG_SMALL_SHIFT :
-						  IREG_LARGE_SHIFT;
+	if (size <= 16UL << CACHE_PAGE_SHIFT)
+		return CACHE_PAGE_SHIFT;
+	return size < (1UL << CACHE_LARGE_SHIFT) ? CACHE_SMALL_SHIFT :
+						  CACHE_LARGE_SHIFT;
 }
 
-static int ireg_read_lock(struct ireg_cache *cache)
+static int read_lock(struct ireg_cache *cache)
 {
-	int slot = ireg_my_slot();
-	struct ireg_cache_reader *r;
+	int rd = my_reader();
+	struct cache_reader *r;
 
-	if (slot == IREG_NR_READERS) {
+	if (rd == CACHE_NR_READERS) {
 		pthread_rwlock_rdlock(&cache->overflow);
-		return slot;
+		return rd;
 	}
-	r = &cache->readers[slot];
+	r = &cache->readers[rd];
 	for (;;) {
 		/* Announce, then look for a writer (full barrier between). */
 		__atomic_store_n(&r->active, 1, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&cache->writer, __ATOMIC_ACQUIRE))
-			return slot;
+			return rd;
 		/* A writer is at work: step aside until it is done. */
 		__atomic_store_n(&r->active, 0, __ATOMIC_RELEASE);
 		while (__atomic_load_n(&cache->writer, __ATOMIC_RELAXED))
@@ -193,42 +197,42 @@ static int ireg_read_lock(struct ireg_cache *cache)
 	}
 }
 
-static void ireg_read_unlock(struct ireg_cache *cache, int slot)
+static void read_unlock(struct ireg_cache *cache, int rd)
 {
-	if (slot == IREG_NR_READERS)
+	if (rd == CACHE_NR_READERS)
 		pthread_rwlock_unlock(&cache->overflow);
 	else	/* Release: our reads of the buckets happen before. */
-		__atomic_store_n(&cache->readers[slot].active, 0,
+		__atomic_store_n(&cache->readers[rd].active, 0,
 				 __ATOMIC_RELEASE);
 }
 
 /* miss_lock held: only one writer at a time. */
-static void ireg_write_lock(struct ireg_cache *cache)
+static void write_lock(struct ireg_cache *cache)
 {
 	unsigned int i;
 
 	pthread_rwlock_wrlock(&cache->overflow);
 	__atomic_store_n(&cache->writer, 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	for (i = 0; i < IREG_NR_READERS; i++)
+	for (i = 0; i < CACHE_NR_READERS; i++)
 		while (__atomic_load_n(&cache->readers[i].active,
 				       __ATOMIC_ACQUIRE))
 			__builtin_ia32_pause();
 }
 
-static void ireg_write_unlock(struct ireg_cache *cache)
+static void write_unlock(struct ireg_cache *cache)
 {
 	__atomic_store_n(&cache->writer, 0, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&cache->overflow);
 }
 
-static int ireg_cache_ctx_reg(void *priv, void *addr, size_t size,
-			      uint32_t prot, struct ireg_region *region)
+static int ctx_backend_reg(void *priv, void *addr, size_t size,
+			   uint32_t prot, struct ireg_region *region)
 {
 	return ireg_region_register(priv, addr, size, prot, 0, region);
 }
 
-static int ireg_cache_ctx_unreg(void *priv, const struct ireg_region *region)
+static int ctx_backend_unreg(void *priv, const struct ireg_region *region)
 {
 	return ireg_region_unregister(priv, region);
 }
@@ -236,28 +240,28 @@ static int ireg_cache_ctx_unreg(void *priv, const struct ireg_region *region)
 int ireg_cache_create(struct ireg_ctx *ctx, const struct ireg_cache_attr *attr,
 		      struct ireg_cache **cachep)
 {
-	struct ireg_cache_backend backend = {
+	struct cache_backend backend = {
 		.priv = ctx,
-		.reg = ireg_cache_ctx_reg,
-		.unreg = ireg_cache_ctx_unreg,
+		.reg = ctx_backend_reg,
+		.unreg = ctx_backend_unreg,
 	};
 
 	*cachep = NULL;
 	if (!ctx->gens)
-		return ireg_fail(ctx, ENODEV,
-				 "no device opened: the backend is not selected");
+		return __ireg_fail(ctx, ENODEV,
+				   "no device opened: the backend is not selected");
 	backend.invalidations = (const uint64_t *)&ctx->status->invalidations;
 	backend.notify_fd = ctx->notify_fd;
-	return ireg_cache_create_backend(&backend, attr, cachep);
+	return __ireg_cache_create_backend(&backend, attr, cachep);
 }
 
 /*
  * A cache over any registration backend.  The library's own is the kernel
  * (above); the host unit tests use one that runs in the process.
  */
-int ireg_cache_create_backend(const struct ireg_cache_backend *backend,
-			      const struct ireg_cache_attr *attr,
-			      struct ireg_cache **cachep)
+int __ireg_cache_create_backend(const struct cache_backend *backend,
+				const struct ireg_cache_attr *attr,
+				struct ireg_cache **cachep)
 {
 	struct ireg_cache *cache;
 
@@ -285,23 +289,22 @@ int ireg_cache_create_backend(const struct ireg_cache_backend *backend,
 }
 
 /* Hit path: an entry containing [start, end) that is still valid. */
-static struct ireg_cache_entry *ireg_cache_lookup(struct ireg_cache *cache,
-						  uintptr_t start,
-						  uintptr_t end)
+static struct cache_entry *cache_lookup(struct ireg_cache *cache,
+					uintptr_t start, uintptr_t end)
 {
-	static const unsigned int shifts[IREG_NR_SHIFTS] = {
-		IREG_PAGE_SHIFT, IREG_SMALL_SHIFT, IREG_LARGE_SHIFT,
+	static const unsigned int shifts[CACHE_NR_SHIFTS] = {
+		CACHE_PAGE_SHIFT, CACHE_SMALL_SHIFT, CACHE_LARGE_SHIFT,
 	};
-	struct ireg_cache_entry *found = NULL;
-	struct ireg_cache_link *link;
-	int slot = ireg_read_lock(cache);
+	struct cache_entry *found = NULL;
+	struct bucket_link *link;
+	int rd = read_lock(cache);
 	unsigned int k;
 
-	for (k = 0; k < IREG_NR_SHIFTS && !found; k++) {
-		unsigned int bucket = ireg_bucket(start >> shifts[k], shifts[k]);
+	for (k = 0; k < CACHE_NR_SHIFTS && !found; k++) {
+		unsigned int bucket = bucket_of(start >> shifts[k], shifts[k]);
 
 		for (link = cache->buckets[bucket]; link; link = link->next) {
-			struct ireg_cache_entry *e = link->entry;
+			struct cache_entry *e = link->entry;
 			const struct ireg_region *r = &e->mr.region;
 
 			if (start < r->addr || end > r->addr + r->size)
@@ -317,33 +320,33 @@ static struct ireg_cache_entry *ireg_cache_lookup(struct ireg_cache *cache,
 			break;
 		}
 	}
-	if (found && slot < (int)IREG_NR_READERS)
-		__atomic_store_n(&cache->readers[slot].hits,
-				 cache->readers[slot].hits + 1,
+	if (found && rd < (int)CACHE_NR_READERS)
+		__atomic_store_n(&cache->readers[rd].hits,
+				 cache->readers[rd].hits + 1,
 				 __ATOMIC_RELAXED);
 	else if (found)
 		__atomic_add_fetch(&cache->overflow_hits, 1, __ATOMIC_RELAXED);
-	ireg_read_unlock(cache, slot);
+	read_unlock(cache, rd);
 	return found;
 }
 
 /* Link an entry into its buckets and the ring; miss_lock held. */
-static void ireg_cache_link(struct ireg_cache *cache,
-			    struct ireg_cache_entry *e)
+static void cache_link(struct ireg_cache *cache,
+		       struct cache_entry *e)
 {
 	size_t i;
 
-	ireg_write_lock(cache);
+	write_lock(cache);
 	for (i = 0; i < e->nr_links; i++) {
-		unsigned int shift = ireg_entry_shift(e->mr.region.size);
+		unsigned int shift = entry_shift(e->mr.region.size);
 		uintptr_t chunk = (e->mr.region.addr >> shift) + i;
-		unsigned int bucket = ireg_bucket(chunk, shift);
+		unsigned int bucket = bucket_of(chunk, shift);
 
 		e->links[i].entry = e;
 		e->links[i].next = cache->buckets[bucket];
 		cache->buckets[bucket] = &e->links[i];
 	}
-	ireg_write_unlock(cache);
+	write_unlock(cache);
 
 	if (cache->hand) {
 		e->next = cache->hand;
@@ -361,8 +364,8 @@ static void ireg_cache_link(struct ireg_cache *cache,
 }
 
 /* Unregister and free an entry nothing references any more. */
-static void ireg_cache_free(struct ireg_cache *cache,
-			    struct ireg_cache_entry *e)
+static void cache_entry_free(struct ireg_cache *cache,
+			     struct cache_entry *e)
 {
 	cache->backend.unreg(cache->backend.priv, &e->mr.region);
 	free(e);
@@ -373,27 +376,27 @@ static void ireg_cache_free(struct ireg_cache *cache,
  * but the cache holds it, and drop the cache's reference.  Returns whether
  * it was unlinked.
  */
-static bool ireg_cache_unlink(struct ireg_cache *cache,
-			      struct ireg_cache_entry *e, bool only_unused)
+static bool cache_unlink(struct ireg_cache *cache,
+			 struct cache_entry *e, bool only_unused)
 {
 	size_t i;
 
-	ireg_write_lock(cache);
+	write_lock(cache);
 	if (only_unused && __atomic_load_n(&e->refs, __ATOMIC_ACQUIRE) != 1) {
-		ireg_write_unlock(cache);
+		write_unlock(cache);
 		return false;
 	}
 	for (i = 0; i < e->nr_links; i++) {
-		unsigned int shift = ireg_entry_shift(e->mr.region.size);
+		unsigned int shift = entry_shift(e->mr.region.size);
 		uintptr_t chunk = (e->mr.region.addr >> shift) + i;
-		struct ireg_cache_link **pp =
-			&cache->buckets[ireg_bucket(chunk, shift)];
+		struct bucket_link **pp =
+			&cache->buckets[bucket_of(chunk, shift)];
 
 		while (*pp != &e->links[i])
 			pp = &(*pp)->next;
 		*pp = e->links[i].next;
 	}
-	ireg_write_unlock(cache);
+	write_unlock(cache);
 
 	if (e->next == e) {
 		cache->hand = NULL;
@@ -408,7 +411,7 @@ static bool ireg_cache_unlink(struct ireg_cache *cache,
 	cache->bytes -= e->mr.region.size;
 
 	if (!__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL))
-		ireg_cache_free(cache, e);
+		cache_entry_free(cache, e);
 	return true;
 }
 
@@ -417,9 +420,9 @@ static bool ireg_cache_unlink(struct ireg_cache *cache,
  * invalidation counter moved since the last sweep: a miss must not cost
  * a walk of every entry.
  */
-static void ireg_cache_sweep_stale(struct ireg_cache *cache)
+static void cache_sweep_stale(struct ireg_cache *cache)
 {
-	struct ireg_cache_entry *e = cache->hand, *next;
+	struct cache_entry *e = cache->hand, *next;
 	size_t n = cache->nr_entries;
 	uint64_t inval;
 
@@ -433,7 +436,7 @@ static void ireg_cache_sweep_stale(struct ireg_cache *cache)
 		next = e->next;
 		if (!ireg_region_valid(&e->mr.region)) {
 			cache->stale++;
-			ireg_cache_unlink(cache, e, false);
+			cache_unlink(cache, e, false);
 		}
 		e = next;
 	}
@@ -443,12 +446,12 @@ static void ireg_cache_sweep_stale(struct ireg_cache *cache)
  * CLOCK: drop unused entries, oldest first, until both limits hold or only
  * entries in use are left; miss_lock held.
  */
-static void ireg_cache_evict(struct ireg_cache *cache, bool all)
+static void cache_evict(struct ireg_cache *cache, bool all)
 {
 	size_t budget = 2 * cache->nr_entries;
 
 	while (cache->hand && budget--) {
-		struct ireg_cache_entry *e = cache->hand;
+		struct cache_entry *e = cache->hand;
 
 		if (!all && cache->nr_entries <= cache->max_entries &&
 		    cache->bytes <= cache->max_bytes)
@@ -459,7 +462,7 @@ static void ireg_cache_evict(struct ireg_cache *cache, bool all)
 			continue;
 		}
 		cache->hand = e->next;
-		if (ireg_cache_unlink(cache, e, true))
+		if (cache_unlink(cache, e, true))
 			cache->evictions++;
 	}
 }
@@ -469,7 +472,7 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 {
 	uintptr_t start = (uintptr_t)ptr, end = start + len;
 	uintptr_t first, last, nr_chunks;
-	struct ireg_cache_entry *e;
+	struct cache_entry *e;
 	unsigned int shift;
 	size_t size;
 	int ret;
@@ -479,7 +482,7 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 	if (end < start)
 		return -EOVERFLOW;
 
-	e = ireg_cache_lookup(cache, start, end);
+	e = cache_lookup(cache, start, end);
 	if (e) {
 		*mrp = &e->mr;
 		return 0;
@@ -487,15 +490,15 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 
 	pthread_mutex_lock(&cache->miss_lock);
 	/* Another thread may have registered it meanwhile. */
-	e = ireg_cache_lookup(cache, start, end);
+	e = cache_lookup(cache, start, end);
 	if (e)
 		goto out_found;
 
-	ireg_cache_sweep_stale(cache);
+	cache_sweep_stale(cache);
 
-	first = start & ~(IREG_PAGE_SIZE - 1);
-	last = (end - 1) | (IREG_PAGE_SIZE - 1);
-	shift = ireg_entry_shift(last - first + 1);
+	first = start & ~(CACHE_PAGE_SIZE - 1);
+	last = (end - 1) | (CACHE_PAGE_SIZE - 1);
+	shift = entry_shift(last - first + 1);
 	nr_chunks = (last >> shift) - (first >> shift) + 1;
 	/* Own cache lines: hits on neighbours must not share one. */
 	size = sizeof(*e) + nr_chunks * sizeof(e->links[0]);
@@ -515,8 +518,8 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 	}
 	e->refs = 2;		/* the cache's and the caller's */
 	cache->misses++;
-	ireg_cache_link(cache, e);
-	ireg_cache_evict(cache, false);
+	cache_link(cache, e);
+	cache_evict(cache, false);
 out_found:
 	*mrp = &e->mr;
 	ret = 0;
@@ -527,21 +530,21 @@ out_unlock:
 
 void ireg_cache_unreg(struct ireg_cache *cache, struct ireg_mr *mr)
 {
-	struct ireg_cache_entry *e = (struct ireg_cache_entry *)mr;
+	struct cache_entry *e = (struct cache_entry *)mr;
 
 	/* Only an unlinked entry can reach zero here. */
 	if (__atomic_sub_fetch(&e->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	pthread_mutex_lock(&cache->miss_lock);
-	ireg_cache_free(cache, e);
+	cache_entry_free(cache, e);
 	pthread_mutex_unlock(&cache->miss_lock);
 }
 
 int ireg_cache_flush(struct ireg_cache *cache)
 {
 	pthread_mutex_lock(&cache->miss_lock);
-	ireg_cache_sweep_stale(cache);
-	ireg_cache_evict(cache, true);
+	cache_sweep_stale(cache);
+	cache_evict(cache, true);
 	pthread_mutex_unlock(&cache->miss_lock);
 	return 0;
 }
@@ -561,7 +564,7 @@ int ireg_cache_process_events(struct ireg_cache *cache)
 
 	/* ...the status area says what. */
 	pthread_mutex_lock(&cache->miss_lock);
-	ireg_cache_sweep_stale(cache);
+	cache_sweep_stale(cache);
 	pthread_mutex_unlock(&cache->miss_lock);
 	return count;
 }
@@ -571,7 +574,7 @@ void ireg_cache_stats(struct ireg_cache *cache, struct ireg_cache_stats *stats)
 	unsigned int i;
 
 	memset(stats, 0, sizeof(*stats));
-	for (i = 0; i < IREG_NR_READERS; i++)
+	for (i = 0; i < CACHE_NR_READERS; i++)
 		stats->hits += __atomic_load_n(&cache->readers[i].hits,
 					       __ATOMIC_RELAXED);
 	stats->hits += __atomic_load_n(&cache->overflow_hits, __ATOMIC_RELAXED);
@@ -590,16 +593,15 @@ void ireg_cache_stats(struct ireg_cache *cache, struct ireg_cache_stats *stats)
  */
 void ireg_cache_destroy(struct ireg_cache *cache)
 {
-
 	if (!cache)
 		return;
 	pthread_mutex_lock(&cache->miss_lock);
 	while (cache->hand) {
-		struct ireg_cache_entry *e = cache->hand;
+		struct cache_entry *e = cache->hand;
 
 		/* Leave one reference so the unlink frees it now. */
 		__atomic_store_n(&e->refs, 1, __ATOMIC_RELAXED);
-		ireg_cache_unlink(cache, e, false);
+		cache_unlink(cache, e, false);
 	}
 	pthread_mutex_unlock(&cache->miss_lock);
 	pthread_rwlock_destroy(&cache->overflow);

@@ -22,7 +22,7 @@
 #include "iommureg.h"
 #include "internal.h"
 
-int ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
+int __ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -32,6 +32,55 @@ int ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -err;
+}
+
+/* BDF -> the kernel's PCI domain and requester id. */
+int __ireg_bdf_rid(struct ireg_ctx *ctx, const char *bdf, char *norm,
+		   uint32_t *domain, uint32_t *rid)
+{
+	char buf[IREG_PCI_BDF_SIZE];
+	unsigned int d, b, dev, fn;
+
+	if (!bdf || ireg_pci_bdf_parse(bdf, buf, sizeof(buf)) ||
+	    sscanf(buf, "%x:%x:%x.%x", &d, &b, &dev, &fn) != 4)
+		return __ireg_fail(ctx, EINVAL, "%s: not a PCI address",
+				   bdf ? bdf : "(null)");
+	*domain = d;
+	*rid = IOMMU_REG_PCI_RID(b, dev << 3 | fn);
+	if (norm)
+		snprintf(norm, IREG_PCI_BDF_SIZE, "%s", buf);
+	return 0;
+}
+
+/*
+ * ioctl(@req, @cmd) on the container for the device @bdf: its PCI domain
+ * and requester id go into *@domain and *@rid (fields of @cmd) first,
+ * unless @domain is NULL.  On failure -errno, the message "what: why",
+ * "what" from @fmt, "why" from @whys (ending with err 0) or strerror().
+ */
+int __ireg_dev_ioctl(struct ireg_ctx *ctx, const char *bdf, unsigned long req,
+		     void *cmd, uint32_t *domain, uint32_t *rid,
+		     const struct errno_why *whys, const char *fmt, ...)
+{
+	char what[128];
+	va_list ap;
+	int ret;
+
+	if (domain) {
+		ret = __ireg_bdf_rid(ctx, bdf, NULL, domain, rid);
+		if (ret)
+			return ret;
+	}
+	if (!ioctl(ctx->container_fd, req, cmd))
+		return 0;
+	ret = errno;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	for (; whys->err; whys++)
+		if (whys->err == ret)
+			return __ireg_fail(ctx, ret, "%s: %s", what, whys->why);
+	return __ireg_fail(ctx, ret, "%s: %s", what, strerror(ret));
 }
 
 int ireg_ctx_open(struct ireg_ctx **ctxp, unsigned int flags)
@@ -111,21 +160,21 @@ int ireg_ctx_notify_fd(const struct ireg_ctx *ctx)
  * Once the backend is selected: open the notify fd and map the status
  * area, which every registration's validity check reads.
  */
-static int ireg_ctx_notify_setup(struct ireg_ctx *ctx)
+static int notify_setup(struct ireg_ctx *ctx)
 {
 	struct iommu_reg_notify cmd = { .argsz = sizeof(cmd) };
 	void *status;
 	int err;
 
 	if (ioctl(ctx->container_fd, IOMMU_REG_NOTIFY, &cmd))
-		return ireg_fail(ctx, errno, "IOMMU_REG_NOTIFY: %s",
-				 strerror(errno));
+		return __ireg_fail(ctx, errno, "IOMMU_REG_NOTIFY: %s",
+				   strerror(errno));
 	status = mmap(NULL, cmd.status_size, PROT_READ, MAP_SHARED, cmd.fd, 0);
 	if (status == MAP_FAILED) {
 		err = errno;
 		close(cmd.fd);
-		return ireg_fail(ctx, err, "mapping the status area: %s",
-				 strerror(err));
+		return __ireg_fail(ctx, err, "mapping the status area: %s",
+				   strerror(err));
 	}
 	ctx->notify_fd = cmd.fd;
 	ctx->status = status;
@@ -135,27 +184,27 @@ static int ireg_ctx_notify_setup(struct ireg_ctx *ctx)
 	return 0;
 }
 
-static int ireg_group_of(struct ireg_ctx *ctx, const char *bdf, int *group)
+static int group_of(struct ireg_ctx *ctx, const char *bdf, int *group)
 {
 	int ret = ireg_pci_iommu_group(bdf);
 
 	if (ret == -ENODEV)
-		return ireg_fail(ctx, ENODEV,
-				 "%s: no such PCI device, or not behind an IOMMU",
-				 bdf);
+		return __ireg_fail(ctx, ENODEV,
+				   "%s: no such PCI device, or not behind an IOMMU",
+				   bdf);
 	if (ret < 0)
-		return ireg_fail(ctx, -ret, "%s: %s", bdf, strerror(-ret));
+		return __ireg_fail(ctx, -ret, "%s: %s", bdf, strerror(-ret));
 	*group = ret;
 	return 0;
 }
 
-static int ireg_group_attach(struct ireg_ctx *ctx, int group)
+static int group_attach(struct ireg_ctx *ctx, int group)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
-	struct ireg_group *groups;
+	struct ctx_group *groups;
 	char path[64];
 	unsigned int i;
-	int fd, err;
+	int fd, err, ret;
 
 	for (i = 0; i < ctx->nr_groups; i++)
 		if (ctx->groups[i].id == group)
@@ -166,10 +215,10 @@ static int ireg_group_attach(struct ireg_ctx *ctx, int group)
 	if (fd < 0) {
 		err = errno;
 		if (err == ENOENT)
-			return ireg_fail(ctx, ENODEV,
-					 "%s missing: device not bound to vfio-pci",
-					 path);
-		return ireg_fail(ctx, err, "open %s: %s", path, strerror(err));
+			return __ireg_fail(ctx, ENODEV,
+					   "%s missing: device not bound to vfio-pci",
+					   path);
+		return __ireg_fail(ctx, err, "open %s: %s", path, strerror(err));
 	}
 
 	if (ioctl(fd, VFIO_GROUP_GET_STATUS, &status)) {
@@ -178,9 +227,9 @@ static int ireg_group_attach(struct ireg_ctx *ctx, int group)
 	}
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		close(fd);
-		return ireg_fail(ctx, EBUSY,
-				 "group %d not viable: bind all its devices to vfio-pci",
-				 group);
+		return __ireg_fail(ctx, EBUSY,
+				   "group %d not viable: bind all its devices to vfio-pci",
+				   group);
 	}
 	if (ioctl(fd, VFIO_GROUP_SET_CONTAINER, &ctx->container_fd)) {
 		err = errno;
@@ -189,27 +238,22 @@ static int ireg_group_attach(struct ireg_ctx *ctx, int group)
 	if (!ctx->backend_set) {
 		if (ioctl(ctx->container_fd, VFIO_SET_IOMMU, VFIO_IOMMU_REG)) {
 			err = errno;
-			ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
-			close(fd);
-			return ireg_fail(ctx, err,
-					 "VFIO_SET_IOMMU(iommu_reg): %s",
-					 strerror(err));
+			ret = __ireg_fail(ctx, err, "VFIO_SET_IOMMU(iommu_reg): %s",
+					  strerror(err));
+			goto err_unset;
 		}
 		ctx->backend_set = 1;
-		err = ireg_ctx_notify_setup(ctx);
-		if (err) {
+		ret = notify_setup(ctx);
+		if (ret) {
 			ctx->backend_set = 0;
-			ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
-			close(fd);
-			return err;
+			goto err_unset;
 		}
 	}
 
 	groups = realloc(ctx->groups, (ctx->nr_groups + 1) * sizeof(*groups));
 	if (!groups) {
-		ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
-		close(fd);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto err_unset;
 	}
 	ctx->groups = groups;
 	ctx->groups[ctx->nr_groups].id = group;
@@ -217,28 +261,32 @@ static int ireg_group_attach(struct ireg_ctx *ctx, int group)
 	ctx->nr_groups++;
 	return fd;
 
+err_unset:
+	ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
+	close(fd);
+	return ret;
 err_close:
 	close(fd);
-	return ireg_fail(ctx, err, "group %d: %s", group, strerror(err));
+	return __ireg_fail(ctx, err, "group %d: %s", group, strerror(err));
 }
 
 int ireg_device_open(struct ireg_ctx *ctx, const char *bdf)
 {
-	struct ireg_device *devices;
+	struct ctx_device *devices;
 	int group = -1, group_fd, fd, ret;
 
-	ret = ireg_group_of(ctx, bdf, &group);
+	ret = group_of(ctx, bdf, &group);
 	if (ret)
 		return ret;
-	group_fd = ireg_group_attach(ctx, group);
+	group_fd = group_attach(ctx, group);
 	if (group_fd < 0)
 		return group_fd;
 
 	fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (fd < 0) {
 		ret = errno;
-		return ireg_fail(ctx, ret, "%s: VFIO_GROUP_GET_DEVICE_FD: %s",
-				 bdf, strerror(ret));
+		return __ireg_fail(ctx, ret, "%s: VFIO_GROUP_GET_DEVICE_FD: %s",
+				   bdf, strerror(ret));
 	}
 
 	devices = realloc(ctx->devices,
@@ -263,7 +311,7 @@ int ireg_ctx_info(struct ireg_ctx *ctx, struct iommu_reg_info *info,
 	info->num_iova_ranges = nr_ranges;
 	info->iova_ranges = (uintptr_t)ranges;
 	if (ioctl(ctx->container_fd, IOMMU_REG_INFO, info))
-		return ireg_fail(ctx, errno, "IOMMU_REG_INFO: %s",
-				 strerror(errno));
+		return __ireg_fail(ctx, errno, "IOMMU_REG_INFO: %s",
+				   strerror(errno));
 	return 0;
 }

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
-/* Private state of libiommureg objects. */
+/*
+ * Private state of libiommureg objects, and the functions lib/src files
+ * share.  Naming: ireg_ is the public API only (lib/include); functions
+ * one file gives others are __ireg_ (as liburing's __io_uring_); private
+ * structs and file-local functions have no ireg_ prefix.
+ */
 #ifndef LIBIOMMUREG_INTERNAL_H
 #define LIBIOMMUREG_INTERNAL_H
 
@@ -8,12 +13,14 @@
 #include <stdint.h>
 #include <linux/iommu_reg.h>
 
-struct ireg_group {
+/* A VFIO group in the context's container (ctx.c). */
+struct ctx_group {
 	int id;
 	int fd;
 };
 
-struct ireg_device {
+/* A device opened through its group (ireg_device_open()). */
+struct ctx_device {
 	int fd;
 	char bdf[32];
 };
@@ -24,10 +31,10 @@ struct ireg_ctx {
 	int notify_fd;
 	const struct iommu_reg_status *status;
 	size_t status_size;
-	const uint32_t *gens;
-	struct ireg_group *groups;
+	const uint32_t *gens;		/* the status area's generation slots */
+	struct ctx_group *groups;
 	unsigned int nr_groups;
-	struct ireg_device *devices;
+	struct ctx_device *devices;
 	unsigned int nr_devices;
 	char errmsg[256];
 };
@@ -37,7 +44,7 @@ struct ireg_cache;
 struct ireg_cache_attr;
 
 /**
- * struct ireg_cache_backend - where a cache registers memory
+ * struct cache_backend - where a cache registers memory
  * @priv: passed to @reg and @unreg
  * @reg: register [addr, addr + size) and fill the region (its @genp must
  *	point at a generation that moves on when the region is invalidated)
@@ -45,7 +52,7 @@ struct ireg_cache_attr;
  * @invalidations: a counter that moves whenever a region is invalidated
  * @notify_fd: drained by ireg_cache_process_events(), or -1
  */
-struct ireg_cache_backend {
+struct cache_backend {
 	void *priv;
 	int (*reg)(void *priv, void *addr, size_t size, uint32_t prot,
 		   struct ireg_region *region);
@@ -54,15 +61,33 @@ struct ireg_cache_backend {
 	int notify_fd;
 };
 
-int ireg_cache_create_backend(const struct ireg_cache_backend *backend,
-			      const struct ireg_cache_attr *attr,
-			      struct ireg_cache **cachep);
+int __ireg_cache_create_backend(const struct cache_backend *backend,
+				const struct ireg_cache_attr *attr,
+				struct ireg_cache **cachep);
 
-int ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
+/*
+ * The old names, which lib/tests/cache_test.c and cache_bench.c still
+ * use: to go once they use the ones above.
+ */
+#define ireg_cache_backend		cache_backend
+#define ireg_cache_create_backend	__ireg_cache_create_backend
+
+int __ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* BDF -> PCI domain and bus << 8 | devfn; @norm (24 bytes) may be NULL. */
-int ireg_bdf_rid(struct ireg_ctx *ctx, const char *bdf, char *norm,
-		 uint32_t *domain, uint32_t *rid);
+int __ireg_bdf_rid(struct ireg_ctx *ctx, const char *bdf, char *norm,
+		   uint32_t *domain, uint32_t *rid);
+
+/* What an errno of a device ioctl means, in words; tables end with 0. */
+struct errno_why {
+	int err;
+	const char *why;
+};
+
+int __ireg_dev_ioctl(struct ireg_ctx *ctx, const char *bdf, unsigned long req,
+		     void *cmd, uint32_t *domain, uint32_t *rid,
+		     const struct errno_why *whys, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
 
 #endif /* LIBIOMMUREG_INTERNAL_H */

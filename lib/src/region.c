@@ -24,13 +24,13 @@ int ireg_region_register(struct ireg_ctx *ctx, void *addr, size_t size,
 	};
 
 	if (!ctx->gens)
-		return ireg_fail(ctx, ENODEV,
-				 "no device opened: the backend is not selected");
+		return __ireg_fail(ctx, ENODEV,
+				   "no device opened: the backend is not selected");
 	if (flags & IOMMU_REG_MAP_IOVA_FIXED)
 		cmd.iova = region->iova;
 	if (ioctl(ctx->container_fd, IOMMU_REG_REGISTER, &cmd))
-		return ireg_fail(ctx, errno, "IOMMU_REG_REGISTER %p+%zu: %s",
-				 addr, size, strerror(errno));
+		return __ireg_fail(ctx, errno, "IOMMU_REG_REGISTER %p+%zu: %s",
+				   addr, size, strerror(errno));
 	region->addr = (uintptr_t)addr;
 	region->size = size;
 	region->iova = cmd.iova;
@@ -50,7 +50,7 @@ int ireg_region_unregister(struct ireg_ctx *ctx,
 	};
 
 	if (ioctl(ctx->container_fd, IOMMU_REG_UNREG, &cmd))
-		return ireg_fail(ctx, errno, "IOMMU_REG_UNREG %u: %s",
-				 region->handle, strerror(errno));
+		return __ireg_fail(ctx, errno, "IOMMU_REG_UNREG %u: %s",
+				   region->handle, strerror(errno));
 	return 0;
 }

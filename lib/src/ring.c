@@ -343,51 +343,43 @@ int ireg_ring_notify(int efd)
 	return n < 0 ? -errno : -EIO;
 }
 
-int ireg_ring_wait_avail(struct ireg_ring_cons *c, int efd)
+/*
+ * Sleep on @efd until the consumer @c has descriptors (@p NULL) or the
+ * producer @p has space (@c NULL): C1-C4 of the wakeup protocol in
+ * <iommureg/ring.h>, for either end.  A spurious wakeup, or a failed
+ * wait, may leave our request standing: withdraw it before returning.
+ */
+static int wait_ready(struct ireg_ring_cons *c, struct ireg_ring_prod *p,
+		      int efd)
 {
 	bool slept = false;
-	unsigned int n;
 	int ret;
 
 	for (;;) {
-		n = ireg_ring_avail(c);
-		if (n) {
-			/* A spurious wakeup may leave our request standing. */
-			if (slept)
-				ireg_ring_cons_cancel_wait(c);
-			return n;
-		}
-		if (!ireg_ring_cons_prepare_wait(c))
+		ret = c ? ireg_ring_avail(c) : ireg_ring_space(p);
+		if (ret)
+			break;
+		if (!(c ? ireg_ring_cons_prepare_wait(c) :
+			  ireg_ring_prod_prepare_wait(p)))
 			continue;
-		ret = ireg_ring_wait(efd);
-		if (ret) {
-			ireg_ring_cons_cancel_wait(c);
-			return ret;
-		}
 		slept = true;
+		ret = ireg_ring_wait(efd);
+		if (ret)
+			break;
 	}
+	if (slept && c)
+		ireg_ring_cons_cancel_wait(c);
+	else if (slept)
+		ireg_ring_prod_cancel_wait(p);
+	return ret;
+}
+
+int ireg_ring_wait_avail(struct ireg_ring_cons *c, int efd)
+{
+	return wait_ready(c, NULL, efd);
 }
 
 int ireg_ring_wait_space(struct ireg_ring_prod *p, int efd)
 {
-	bool slept = false;
-	unsigned int n;
-	int ret;
-
-	for (;;) {
-		n = ireg_ring_space(p);
-		if (n) {
-			if (slept)
-				ireg_ring_prod_cancel_wait(p);
-			return n;
-		}
-		if (!ireg_ring_prod_prepare_wait(p))
-			continue;
-		ret = ireg_ring_wait(efd);
-		if (ret) {
-			ireg_ring_prod_cancel_wait(p);
-			return ret;
-		}
-		slept = true;
-	}
+	return wait_ready(NULL, p, efd);
 }

@@ -1,119 +1,71 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * Shared virtual addressing: wrappers of IOMMU_REG_SVA_INFO, _BIND and
- * _UNBIND, and ireg_share(), which picks SVA or an identity-mapped
- * registration.
- *
- * ireg_share() asks the kernel's capability report first and binds only
- * when it lists nothing missing; a bind the kernel still refuses (Debian's
- * Linux 6.1 refuses every SVA bind on x86 with EOPNOTSUPP) falls back to
- * identity too.  The reason is kept in the share, so the caller sees what
- * it got and why.
+ * _UNBIND, through the device ioctl of src/ctx.c (BDF to the kernel's PCI
+ * domain and requester id, an errno to words).  ireg_share(), which picks
+ * SVA or an identity mapping, is in src/share.c.
  */
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/ioctl.h>
+#include <stddef.h>
 
 #include "iommureg.h"
 #include "internal.h"
 
-/* BDF -> the kernel's PCI domain and requester id. */
-int ireg_bdf_rid(struct ireg_ctx *ctx, const char *bdf, char *norm,
-		 uint32_t *domain, uint32_t *rid)
-{
-	char buf[IREG_PCI_BDF_SIZE];
-	unsigned int d, b, dev, fn;
-
-	if (!bdf || ireg_pci_bdf_parse(bdf, buf, sizeof(buf)) ||
-	    sscanf(buf, "%x:%x:%x.%x", &d, &b, &dev, &fn) != 4)
-		return ireg_fail(ctx, EINVAL, "%s: not a PCI address",
-				 bdf ? bdf : "(null)");
-	*domain = d;
-	*rid = IOMMU_REG_PCI_RID(b, dev << 3 | fn);
-	if (norm)
-		snprintf(norm, IREG_PCI_BDF_SIZE, "%s", buf);
-	return 0;
-}
-
 int ireg_sva_info(struct ireg_ctx *ctx, const char *bdf,
 		  struct iommu_reg_sva_device *devs, unsigned int nr_devs)
 {
+	static const struct errno_why whys[] = {
+		{ ENOENT, "device not in the context (ireg_device_open() it first)" },
+		{ 0 }
+	};
 	struct iommu_reg_sva_info cmd = {
 		.argsz = sizeof(cmd),
+		.flags = bdf ? IOMMU_REG_SVA_INFO_DEVICE : 0,
 		.num_devices = nr_devs,
 		.entry_size = sizeof(*devs),
 		.devices = (uintptr_t)devs,
 	};
 	int ret;
 
-	if (bdf) {
-		ret = ireg_bdf_rid(ctx, bdf, NULL, &cmd.pci_domain,
-				   &cmd.pci_rid);
-		if (ret)
-			return ret;
-		cmd.flags = IOMMU_REG_SVA_INFO_DEVICE;
-	}
-	if (ioctl(ctx->container_fd, IOMMU_REG_SVA_INFO, &cmd)) {
-		ret = errno;
-		if (ret == ENOENT)
-			return ireg_fail(ctx, ret,
-					 "IOMMU_REG_SVA_INFO %s: device not in the context (ireg_device_open() it first)",
-					 bdf ? bdf : "");
-		return ireg_fail(ctx, ret, "IOMMU_REG_SVA_INFO%s%s: %s",
-				 bdf ? " " : "", bdf ? bdf : "", strerror(ret));
-	}
-	return cmd.num_devices;
+	/* Without @bdf: every device of the container, no BDF to parse. */
+	ret = __ireg_dev_ioctl(ctx, bdf, IOMMU_REG_SVA_INFO, &cmd,
+			       bdf ? &cmd.pci_domain : NULL, &cmd.pci_rid, whys,
+			       "IOMMU_REG_SVA_INFO%s%s", bdf ? " " : "",
+			       bdf ? bdf : "");
+	return ret ? ret : (int)cmd.num_devices;
 }
 
 int ireg_sva_bind(struct ireg_ctx *ctx, const char *bdf, uint32_t *pasid)
 {
+	static const struct errno_why whys[] = {
+		{ ENOENT, "device not in the context" },
+		{ EEXIST, "already bound in this context" },
+		{ EOPNOTSUPP,
+		  "SVA not supported (see ireg_sva_info(): a missing piece, or the kernel refuses)" },
+		{ 0 }
+	};
 	struct iommu_reg_sva_bind cmd = { .argsz = sizeof(cmd) };
 	int ret;
 
-	ret = ireg_bdf_rid(ctx, bdf, NULL, &cmd.pci_domain, &cmd.pci_rid);
-	if (ret)
-		return ret;
-	if (ioctl(ctx->container_fd, IOMMU_REG_SVA_BIND, &cmd)) {
-		ret = errno;
-		switch (ret) {
-		case ENOENT:
-			return ireg_fail(ctx, ret,
-					 "IOMMU_REG_SVA_BIND %s: device not in the context",
-					 bdf);
-		case EEXIST:
-			return ireg_fail(ctx, ret,
-					 "IOMMU_REG_SVA_BIND %s: already bound in this context",
-					 bdf);
-		case EOPNOTSUPP:
-			return ireg_fail(ctx, ret,
-					 "IOMMU_REG_SVA_BIND %s: SVA not supported (see ireg_sva_info(): a missing piece, or the kernel refuses)",
-					 bdf);
-		default:
-			return ireg_fail(ctx, ret, "IOMMU_REG_SVA_BIND %s: %s",
-					 bdf, strerror(ret));
-		}
-	}
-	*pasid = cmd.pasid;
-	return 0;
+	ret = __ireg_dev_ioctl(ctx, bdf, IOMMU_REG_SVA_BIND, &cmd,
+			       &cmd.pci_domain, &cmd.pci_rid, whys,
+			       "IOMMU_REG_SVA_BIND %s", bdf);
+	if (!ret)
+		*pasid = cmd.pasid;
+	return ret;
 }
 
 int ireg_sva_unbind(struct ireg_ctx *ctx, const char *bdf)
 {
+	static const struct errno_why whys[] = {
+		{ ENOENT, "not bound, or not in the context" },
+		{ 0 }
+	};
 	struct iommu_reg_sva_unbind cmd = { .argsz = sizeof(cmd) };
-	int ret;
 
-	ret = ireg_bdf_rid(ctx, bdf, NULL, &cmd.pci_domain, &cmd.pci_rid);
-	if (ret)
-		return ret;
-	if (ioctl(ctx->container_fd, IOMMU_REG_SVA_UNBIND, &cmd)) {
-		ret = errno;
-		return ireg_fail(ctx, ret, "IOMMU_REG_SVA_UNBIND %s: %s", bdf,
-				 ret == ENOENT ? "not bound, or not in the context" :
-				 strerror(ret));
-	}
-	return 0;
+	return __ireg_dev_ioctl(ctx, bdf, IOMMU_REG_SVA_UNBIND, &cmd,
+				&cmd.pci_domain, &cmd.pci_rid, whys,
+				"IOMMU_REG_SVA_UNBIND %s", bdf);
 }
 
 const char *ireg_sva_cap_name(uint32_t cap)
@@ -132,117 +84,3 @@ const char *ireg_sva_cap_name(uint32_t cap)
 	}
 }
 
-/* "pasid pri ats" for the bits of @caps that have names. */
-static void cap_names(uint32_t caps, char *buf, size_t size)
-{
-	size_t n = 0;
-	uint32_t bit;
-
-	buf[0] = '\0';
-	for (bit = 1; bit && n < size; bit <<= 1) {
-		const char *name = (caps & bit) ? ireg_sva_cap_name(bit) : NULL;
-
-		if (name)
-			n += snprintf(buf + n, size - n, "%s%s", n ? " " : "",
-				      name);
-	}
-}
-
-static int share_identity(struct ireg_ctx *ctx, void *addr, size_t len,
-			  unsigned int flags, struct ireg_share *share)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	uintptr_t start = (uintptr_t)addr & ~(uintptr_t)(page - 1);
-	uintptr_t end;
-	uint32_t prot = IOMMU_REG_PROT_READ, rflags = IOMMU_REG_MAP_IOVA_IDENTITY;
-	int ret;
-
-	if (!len || __builtin_add_overflow((uintptr_t)addr, len, &end) ||
-	    end > UINTPTR_MAX - page)
-		return ireg_fail(ctx, EINVAL, "ireg_share: bad range %p+%zu",
-				 addr, len);
-	end = (end + page - 1) & ~(uintptr_t)(page - 1);
-	if (flags & IREG_SHARE_READONLY)
-		rflags |= IOMMU_REG_REGION_READONLY;
-	else
-		prot |= IOMMU_REG_PROT_WRITE;
-	ret = ireg_region_register(ctx, (void *)start, end - start, prot,
-				   rflags, &share->region);
-	if (ret == -ERANGE)
-		return ireg_fail(ctx, ERANGE,
-				 "ireg_share %s: identity IOVA %#lx+%#lx is outside the usable IOVA ranges (aperture or a reserved region)",
-				 share->bdf, (unsigned long)start,
-				 (unsigned long)(end - start));
-	if (ret == -EEXIST)
-		return ireg_fail(ctx, EEXIST,
-				 "ireg_share %s: IOVA %#lx+%#lx already mapped at another address",
-				 share->bdf, (unsigned long)start,
-				 (unsigned long)(end - start));
-	if (ret)
-		return ret;
-	share->mode = IREG_SHARE_IDENTITY;
-	return 0;
-}
-
-int ireg_share(struct ireg_ctx *ctx, const char *bdf, void *addr, size_t len,
-	       unsigned int flags, struct ireg_share *share)
-{
-	struct iommu_reg_sva_device dev;
-	char names[96];
-	uint32_t domain, rid;
-	int ret;
-
-	memset(share, 0, sizeof(*share));
-	if (flags & ~(IREG_SHARE_NO_SVA | IREG_SHARE_READONLY))
-		return ireg_fail(ctx, EINVAL, "ireg_share: unknown flags %#x",
-				 flags);
-	ret = ireg_bdf_rid(ctx, bdf, share->bdf, &domain, &rid);
-	if (ret)
-		return ret;
-
-	ret = ireg_sva_info(ctx, share->bdf, &dev, 1);
-	if (ret < 0)
-		return ret;
-	share->sva_missing = dev.missing;
-
-	if (flags & IREG_SHARE_NO_SVA) {
-		snprintf(share->reason, sizeof(share->reason),
-			 "SVA not asked for (IREG_SHARE_NO_SVA)");
-	} else if (dev.missing) {
-		cap_names(dev.missing, names, sizeof(names));
-		snprintf(share->reason, sizeof(share->reason),
-			 "no SVA: missing %s (IOPF: %s; SVA: %s)", names,
-			 dev.iopf_errno ? strerror(dev.iopf_errno) : "enabled",
-			 dev.sva_errno ? strerror(dev.sva_errno) : "enabled");
-	} else {
-		ret = ireg_sva_bind(ctx, share->bdf, &share->pasid);
-		if (!ret) {
-			share->mode = IREG_SHARE_SVA;
-			return 0;
-		}
-		/* Nothing the kernel reports kept the bind from being tried. */
-		share->sva_errno = -ret;
-		snprintf(share->reason, sizeof(share->reason),
-			 "no SVA: bind failed: %s", strerror(-ret));
-	}
-	return share_identity(ctx, addr, len, flags, share);
-}
-
-int ireg_unshare(struct ireg_ctx *ctx, struct ireg_share *share)
-{
-	int ret = 0;
-
-	switch (share->mode) {
-	case IREG_SHARE_SVA:
-		ret = ireg_sva_unbind(ctx, share->bdf);
-		break;
-	case IREG_SHARE_IDENTITY:
-		ret = ireg_region_unregister(ctx, &share->region);
-		break;
-	default:
-		return ireg_fail(ctx, EINVAL, "ireg_unshare: not shared");
-	}
-	if (!ret)
-		share->mode = 0;
-	return ret;
-}

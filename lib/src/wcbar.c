@@ -10,11 +10,20 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "iommureg.h"
 #include "internal.h"
+
+static const struct errno_why wc_bar_whys[] = {
+	{ EPERM, "needs CAP_SYS_RAWIO, as sysfs resourceN_wc does (or the kernel is locked down)" },
+	{ ENOENT, "device not in the context, or BAR not implemented" },
+	{ ENODEV, "device not open (ireg_device_open() it first)" },
+	{ EOPNOTSUPP, "an I/O port BAR, or not page aligned" },
+	{ ERANGE, "beyond the BAR" },
+	{ EBUSY, "PAT refused write-combining (another memory type holds the range)" },
+	{ 0 }
+};
 
 int ireg_wc_bar_map(struct ireg_ctx *ctx, const char *bdf, unsigned int bar,
 		    uint64_t offset, size_t length, struct ireg_wc_bar *wc)
@@ -28,49 +37,19 @@ int ireg_wc_bar_map(struct ireg_ctx *ctx, const char *bdf, unsigned int bar,
 	void *addr;
 	int ret;
 
-	ret = ireg_bdf_rid(ctx, bdf, NULL, &cmd.pci_domain, &cmd.pci_rid);
+	ret = __ireg_dev_ioctl(ctx, bdf, IOMMU_REG_WC_BAR, &cmd,
+			       &cmd.pci_domain, &cmd.pci_rid, wc_bar_whys,
+			       "IOMMU_REG_WC_BAR %s BAR%u window %#llx+%#zx",
+			       bdf, bar, (unsigned long long)offset, length);
 	if (ret)
 		return ret;
-	if (ioctl(ctx->container_fd, IOMMU_REG_WC_BAR, &cmd)) {
-		ret = errno;
-		switch (ret) {
-		case EPERM:
-			return ireg_fail(ctx, ret,
-					 "IOMMU_REG_WC_BAR %s BAR%u: needs CAP_SYS_RAWIO, as sysfs resource%u_wc does (or the kernel is locked down)",
-					 bdf, bar, bar);
-		case ENOENT:
-			return ireg_fail(ctx, ret,
-					 "IOMMU_REG_WC_BAR %s BAR%u: device not in the context, or BAR not implemented",
-					 bdf, bar);
-		case ENODEV:
-			return ireg_fail(ctx, ret,
-					 "IOMMU_REG_WC_BAR %s: device not open (ireg_device_open() it first)",
-					 bdf);
-		case EOPNOTSUPP:
-			return ireg_fail(ctx, ret,
-					 "IOMMU_REG_WC_BAR %s BAR%u: an I/O port BAR, or not page aligned",
-					 bdf, bar);
-		case ERANGE:
-			return ireg_fail(ctx, ret,
-					 "IOMMU_REG_WC_BAR %s BAR%u: window %#llx+%#zx beyond the BAR",
-					 bdf, bar, (unsigned long long)offset,
-					 length);
-		case EBUSY:
-			return ireg_fail(ctx, ret,
-					 "IOMMU_REG_WC_BAR %s BAR%u: PAT refused write-combining (another memory type holds the range)",
-					 bdf, bar);
-		default:
-			return ireg_fail(ctx, ret, "IOMMU_REG_WC_BAR %s BAR%u: %s",
-					 bdf, bar, strerror(ret));
-		}
-	}
 	addr = mmap(NULL, cmd.length, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    cmd.fd, 0);
 	if (addr == MAP_FAILED) {
 		ret = errno;
 		close(cmd.fd);
-		return ireg_fail(ctx, ret, "mmap of the WC BAR fd: %s",
-				 strerror(ret));
+		return __ireg_fail(ctx, ret, "mmap of the WC BAR fd: %s",
+				   strerror(ret));
 	}
 	wc->addr = addr;
 	wc->length = cmd.length;

@@ -16,14 +16,19 @@
  *
  * Thread safety: ireg_cache_reg(), ireg_cache_unreg(), ireg_mr_iova(),
  * ireg_cache_flush(), ireg_cache_process_events() and ireg_cache_stats()
- * may be called from any number of threads at once.  Hits on different
- * buffers take different locks (64 stripes), in read mode.
+ * may be called from any number of threads at once.  A hit writes only
+ * the calling thread's own reader (one of 128 per cache, each on its own
+ * cache line) and the entry's reference count; threads beyond 128 read
+ * under a shared rwlock.
  * ireg_cache_create() and ireg_cache_destroy() must not race with anything
  * else on the same cache.  The context must not be used by another thread
  * while a miss registers (the cache serialises its own misses).
  */
 #ifndef LIBIOMMUREG_CACHE_H
 #define LIBIOMMUREG_CACHE_H
+
+/* struct ireg_region; a no-op inside <iommureg.h>. */
+#include "../iommureg.h"
 
 #include <stdbool.h>
 #include <stddef.h>

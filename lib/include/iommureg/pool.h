@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
 /*
- * Registered pools and pointer -> IOVA translation.
+ * Registered pools.  The translation map a pool can enter itself into is
+ * in <iommureg/map.h>, included here.
  *
  * A *pool* is one large piece of memory, reserved (hugetlbfs, THP or
  * 4 KiB pages) and registered with the kernel once; chunks of it are then
@@ -40,10 +41,6 @@
  *   buffer pool may be allocated from by one thread and freed to by
  *   another, as with a pair of SPSC rings.
  * - ireg_pool_stats() walks the allocator: no concurrent alloc or free.
- * - ireg_map_translate() and ireg_map_translate_len(): any thread, any
- *   time, lock-free, also while the map is updated.  ireg_map_set() and
- *   ireg_map_clear() may be called from any thread (a mutex serialises
- *   them).  ireg_map_destroy() must not race with anything on the map.
  */
 #ifndef LIBIOMMUREG_POOL_H
 #define LIBIOMMUREG_POOL_H
@@ -57,18 +54,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "map.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 struct ireg_ctx;
-struct ireg_map;
-struct ireg_map_priv;
-
-/* What a translation returns when there is no IOVA for the address. */
-#ifndef IREG_IOVA_INVALID
-#define IREG_IOVA_INVALID	(~0ULL)
-#endif
 
 /*
  * Flags for ireg_pool_create().  At most one backing flag; with none the
@@ -399,95 +391,6 @@ static inline void ireg_pool_buf_free(struct ireg_pool *pool, void *buf)
 					      true, __ATOMIC_RELEASE,
 					      __ATOMIC_RELAXED));
 #endif
-}
-
-/*
- * Translation map: pointer -> IOVA for any registered memory, at 2 MiB
- * granularity.  A two-level table indexed by the virtual address, as in
- * SPDK's mem map: the top level (in struct ireg_map itself, so it costs no
- * load to find) by bits 47..30, a second-level array of 512 entries by
- * bits 29..21.  An entry holds IOVA - virtual address of the registration
- * that covers that 2 MiB chunk entirely, so a translation is two dependent
- * loads and an add.  Chunks covered only in part are not in the map: a
- * lookup there is a miss (IREG_IOVA_INVALID), to be resolved by the
- * registration cache or the owner of the memory.
- *
- * Second-level arrays are allocated on first use and kept until
- * ireg_map_destroy(), so a reader never follows a freed pointer; entries
- * are written with release stores and read with acquire loads.
- */
-#define IREG_MAP_CHUNK_SHIFT	21
-#define IREG_MAP_CHUNK_SIZE	(1ULL << IREG_MAP_CHUNK_SHIFT)
-#define IREG_MAP_L2_BITS	9
-#define IREG_MAP_L1_SHIFT	(IREG_MAP_CHUNK_SHIFT + IREG_MAP_L2_BITS)
-#define IREG_MAP_L1_BITS	18
-#define IREG_MAP_VA_BITS	(IREG_MAP_L1_SHIFT + IREG_MAP_L1_BITS)
-
-/**
- * struct ireg_map - a translation map; read-only for the caller
- * @priv: private state (the update mutex)
- * @l1: second-level arrays by virtual address bits 47..30, NULL where no
- *	chunk was ever set
- */
-struct ireg_map {
-	struct ireg_map_priv *priv;
-	uint64_t *l1[1U << IREG_MAP_L1_BITS];
-};
-
-int ireg_map_create(struct ireg_map **mapp);
-void ireg_map_destroy(struct ireg_map *map);
-int ireg_map_set(struct ireg_map *map, const void *addr, size_t size,
-		 uint64_t iova);
-int ireg_map_clear(struct ireg_map *map, const void *addr, size_t size);
-
-/*
- * IOVA of @ptr, or IREG_IOVA_INVALID when its 2 MiB chunk is not in the
- * map (or @ptr lies above 2^48).  Two dependent loads and an add.
- */
-static inline uint64_t ireg_map_translate(const struct ireg_map *map,
-					  const void *ptr)
-{
-	uint64_t va = (uintptr_t)ptr;
-	const uint64_t *l2;
-	uint64_t delta;
-
-	if (va >> IREG_MAP_VA_BITS)
-		return IREG_IOVA_INVALID;
-	l2 = __atomic_load_n(&map->l1[va >> IREG_MAP_L1_SHIFT],
-			     __ATOMIC_ACQUIRE);
-	if (!l2)
-		return IREG_IOVA_INVALID;
-	delta = __atomic_load_n(&l2[(va >> IREG_MAP_CHUNK_SHIFT) &
-				    ((1U << IREG_MAP_L2_BITS) - 1)],
-				__ATOMIC_ACQUIRE);
-	if (delta == IREG_IOVA_INVALID)
-		return IREG_IOVA_INVALID;
-	return va + delta;
-}
-
-/*
- * IOVA of the @len bytes at @ptr, or IREG_IOVA_INVALID unless every 2 MiB
- * chunk they touch is in the map with the same IOVA - virtual address
- * delta, i.e. the bytes are contiguous in IOVA space.  @len 0 is a miss.
- * Two loads per chunk touched; a buffer inside one chunk costs two
- * lookups at most.
- */
-static inline uint64_t ireg_map_translate_len(const struct ireg_map *map,
-					      const void *ptr, size_t len)
-{
-	uint64_t va = (uintptr_t)ptr;
-	uint64_t iova = ireg_map_translate(map, ptr);
-	uint64_t last, chunk;
-
-	if (iova == IREG_IOVA_INVALID || !len || va + len - 1 < va)
-		return IREG_IOVA_INVALID;
-	last = va + len - 1;
-	for (chunk = (va | (IREG_MAP_CHUNK_SIZE - 1)) + 1;
-	     chunk && chunk <= last; chunk += IREG_MAP_CHUNK_SIZE)
-		if (ireg_map_translate(map, (const void *)(uintptr_t)chunk) !=
-		    iova + (chunk - va))
-			return IREG_IOVA_INVALID;
-	return iova;
 }
 
 #ifdef __cplusplus

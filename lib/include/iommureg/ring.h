@@ -324,8 +324,8 @@ int ireg_ring_wait_avail(struct ireg_ring_cons *cons, int efd);
 int ireg_ring_wait_space(struct ireg_ring_prod *prod, int efd);
 
 /* Free slots when the producer is at @prod and the consumer at @cons. */
-static inline uint32_t ireg_ring__space(uint32_t mask, uint32_t prod,
-					uint32_t cons)
+static inline uint32_t __ireg_ring_space(uint32_t mask, uint32_t prod,
+					 uint32_t cons)
 {
 	uint32_t used = prod - cons;
 
@@ -365,14 +365,14 @@ ireg_ring_enqueue_batch(struct ireg_ring_prod *p,
 			const struct ireg_ring_desc *descs, unsigned int n)
 {
 	uint32_t prod = p->prod;
-	uint32_t space = ireg_ring__space(p->mask, prod, p->cons_cache);
+	uint32_t space = __ireg_ring_space(p->mask, prod, p->cons_cache);
 	unsigned int i;
 
 	if (space < n) {
 		/* [cache] too short for the batch: [observe]. */
 		p->cons_cache = __atomic_load_n(&p->ctrl->cons,
 						__ATOMIC_ACQUIRE);
-		space = ireg_ring__space(p->mask, prod, p->cons_cache);
+		space = __ireg_ring_space(p->mask, prod, p->cons_cache);
 		if (space < n)
 			n = space;
 	}
@@ -453,16 +453,54 @@ static inline unsigned int ireg_ring_avail(struct ireg_ring_cons *c)
 static inline unsigned int ireg_ring_space(struct ireg_ring_prod *p)
 {
 	p->cons_cache = __atomic_load_n(&p->ctrl->cons, __ATOMIC_ACQUIRE);
-	return ireg_ring__space(p->mask, p->prod, p->cons_cache);
+	return __ireg_ring_space(p->mask, p->prod, p->cons_cache);
+}
+
+/*
+ * The wakeup protocol's three moves on a wants_signal flag, the same for
+ * both ends (the steps are those of the consumer; the producer waiting
+ * for space is the mirror).  Internal: the ireg_ring_* calls below are
+ * the API.
+ */
+
+/* C1-C3: ask for a signal, then load the other end's index. */
+static inline uint32_t __ireg_ring_ask_signal(uint32_t *flag,
+					      const uint32_t *index)
+{
+	__atomic_store_n(flag, 1, __ATOMIC_RELAXED);
+	/*
+	 * C2: the flag store must be visible before the index load below
+	 * reads.  Store->load order needs a full fence, also on x86.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* C3, [observe]. */
+	return __atomic_load_n(index, __ATOMIC_ACQUIRE);
+}
+
+/* Withdraw a request made by __ireg_ring_ask_signal(). */
+static inline void __ireg_ring_cancel_signal(uint32_t *flag)
+{
+	/* Relaxed: a late cancel only costs the other end one spare write. */
+	if (__atomic_load_n(flag, __ATOMIC_RELAXED))
+		__atomic_store_n(flag, 0, __ATOMIC_RELAXED);
+}
+
+/* P2-P3, after our index store: was a signal asked for?  Consumes it. */
+static inline bool __ireg_ring_take_signal(uint32_t *flag)
+{
+	/* P2: our index store must be visible before the flag load reads. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* Load first: the common answer, no, leaves the line shared. */
+	if (!__atomic_load_n(flag, __ATOMIC_RELAXED))
+		return false;
+	/* 0 here: the other end cancelled in between, it is awake. */
+	return __atomic_exchange_n(flag, 0, __ATOMIC_RELAXED);
 }
 
 /* Withdraw a request made by ireg_ring_cons_prepare_wait(). */
 static inline void ireg_ring_cons_cancel_wait(struct ireg_ring_cons *c)
 {
-	/* Relaxed: a late cancel only costs the producer one spare write. */
-	if (__atomic_load_n(&c->ctrl->cons_wants_signal, __ATOMIC_RELAXED))
-		__atomic_store_n(&c->ctrl->cons_wants_signal, 0,
-				 __ATOMIC_RELAXED);
+	__ireg_ring_cancel_signal(&c->ctrl->cons_wants_signal);
 }
 
 /*
@@ -473,14 +511,8 @@ static inline void ireg_ring_cons_cancel_wait(struct ireg_ring_cons *c)
  */
 static inline bool ireg_ring_cons_prepare_wait(struct ireg_ring_cons *c)
 {
-	__atomic_store_n(&c->ctrl->cons_wants_signal, 1, __ATOMIC_RELAXED);
-	/*
-	 * C2: the flag store must be visible before the index load below
-	 * reads.  Store->load order needs a full fence, also on x86.
-	 */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	/* C3, [observe]. */
-	c->prod_cache = __atomic_load_n(&c->ctrl->prod, __ATOMIC_ACQUIRE);
+	c->prod_cache = __ireg_ring_ask_signal(&c->ctrl->cons_wants_signal,
+					       &c->ctrl->prod);
 	if (c->prod_cache != c->cons) {
 		ireg_ring_cons_cancel_wait(c);
 		return false;
@@ -496,22 +528,13 @@ static inline bool ireg_ring_cons_prepare_wait(struct ireg_ring_cons *c)
  */
 static inline bool ireg_ring_prod_must_notify(struct ireg_ring_prod *p)
 {
-	/* P2: our index store must be visible before the flag load reads. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	/* Load first: the common answer, no, leaves the line shared. */
-	if (!__atomic_load_n(&p->ctrl->cons_wants_signal, __ATOMIC_RELAXED))
-		return false;
-	/* 0 here: the consumer cancelled in between, it is awake. */
-	return __atomic_exchange_n(&p->ctrl->cons_wants_signal, 0,
-				   __ATOMIC_RELAXED);
+	return __ireg_ring_take_signal(&p->ctrl->cons_wants_signal);
 }
 
 /* Withdraw a request made by ireg_ring_prod_prepare_wait(). */
 static inline void ireg_ring_prod_cancel_wait(struct ireg_ring_prod *p)
 {
-	if (__atomic_load_n(&p->ctrl->prod_wants_signal, __ATOMIC_RELAXED))
-		__atomic_store_n(&p->ctrl->prod_wants_signal, 0,
-				 __ATOMIC_RELAXED);
+	__ireg_ring_cancel_signal(&p->ctrl->prod_wants_signal);
 }
 
 /*
@@ -521,12 +544,9 @@ static inline void ireg_ring_prod_cancel_wait(struct ireg_ring_prod *p)
  */
 static inline bool ireg_ring_prod_prepare_wait(struct ireg_ring_prod *p)
 {
-	__atomic_store_n(&p->ctrl->prod_wants_signal, 1, __ATOMIC_RELAXED);
-	/* Flag store before index load: full fence, as in C2. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	/* [observe] */
-	p->cons_cache = __atomic_load_n(&p->ctrl->cons, __ATOMIC_ACQUIRE);
-	if (ireg_ring__space(p->mask, p->prod, p->cons_cache)) {
+	p->cons_cache = __ireg_ring_ask_signal(&p->ctrl->prod_wants_signal,
+					       &p->ctrl->cons);
+	if (__ireg_ring_space(p->mask, p->prod, p->cons_cache)) {
 		ireg_ring_prod_cancel_wait(p);
 		return false;
 	}
@@ -540,12 +560,7 @@ static inline bool ireg_ring_prod_prepare_wait(struct ireg_ring_prod *p)
  */
 static inline bool ireg_ring_cons_must_notify(struct ireg_ring_cons *c)
 {
-	/* Our index store visible before the flag load: full fence. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&c->ctrl->prod_wants_signal, __ATOMIC_RELAXED))
-		return false;
-	return __atomic_exchange_n(&c->ctrl->prod_wants_signal, 0,
-				   __ATOMIC_RELAXED);
+	return __ireg_ring_take_signal(&c->ctrl->prod_wants_signal);
 }
 
 #ifdef __cplusplus
