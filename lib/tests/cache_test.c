@@ -155,7 +155,7 @@ static bool be_covers(struct backend *be, uintptr_t start, uintptr_t end)
 
 static struct ireg_cache *make_cache(struct backend *be, size_t max_entries)
 {
-	struct ireg_cache_backend ops = {
+	struct cache_backend ops = {
 		.priv = be,
 		.reg = be_reg,
 		.unreg = be_unreg,
@@ -167,7 +167,7 @@ static struct ireg_cache *make_cache(struct backend *be, size_t max_entries)
 
 	pthread_mutex_init(&be->lock, NULL);
 	be->next_iova = 1UL << 32;
-	if (ireg_cache_create_backend(&ops, &attr, &cache))
+	if (__ireg_cache_create_backend(&ops, &attr, &cache))
 		return NULL;
 	return cache;
 }
