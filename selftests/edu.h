@@ -13,7 +13,7 @@
 #define IREG_EDU_H
 
 #include <poll.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "../tools/include/edu.h"
 
 #define EDU_FAULT_BEGIN		"ireg-test: expect dmar-fault begin"
@@ -32,7 +32,7 @@ static inline int edu_open(struct edu_dev *edu, int container,
 	memset(edu, 0, sizeof(*edu));
 	edu->bdf = bdf;
 	edu->fd = -1;
-	edu->group = ireg_open_group(bdf);
+	edu->group = vfio_group_open(bdf);
 	if (edu->group < 0)
 		return -1;
 	if (ioctl(edu->group, VFIO_GROUP_SET_CONTAINER, &container))
@@ -93,7 +93,7 @@ static inline int edu_expect_fault_begin(void)
 
 static inline bool edu_expect_fault_end(int kmsg, uint64_t iova, int wait_ms)
 {
-	uint64_t end = ireg_now_us() + wait_ms * 1000ULL;
+	uint64_t end = clock_now_us() + wait_ms * 1000ULL;
 	struct pollfd pfd = { .fd = kmsg, .events = POLLIN };
 	char rec[1024], addr[32];
 	bool seen = false;
@@ -101,7 +101,7 @@ static inline bool edu_expect_fault_end(int kmsg, uint64_t iova, int wait_ms)
 
 	snprintf(addr, sizeof(addr), "fault addr 0x%llx",
 		 (unsigned long long)iova & ~0xfffULL);
-	while (kmsg >= 0 && !seen && ireg_now_us() < end) {
+	while (kmsg >= 0 && !seen && clock_now_us() < end) {
 		n = read(kmsg, rec, sizeof(rec) - 1);
 		if (n < 0 && errno == EAGAIN) {
 			poll(&pfd, 1, 20);

@@ -209,7 +209,7 @@ static int run_sequence(struct seq *s, struct nl *nl)
 	s->err = 0;
 	VFIO_STEP("open container", container = open("/dev/vfio/vfio",
 						O_RDWR | O_CLOEXEC));
-	VFIO_STEP("open group", group = ireg_open_group(s->bdf[0]));
+	VFIO_STEP("open group", group = vfio_group_open(s->bdf[0]));
 	VFIO_STEP("set container", ioctl(group, VFIO_GROUP_SET_CONTAINER,
 				    &container));
 	STEP("set iommu", ioctl(container, VFIO_SET_IOMMU, VFIO_IOMMU_REG));
@@ -235,7 +235,7 @@ static int run_sequence(struct seq *s, struct nl *nl)
 					IREG_PROT_RW, &handle2, NULL));
 	STEP("type1 map", ioctl(container, VFIO_IOMMU_MAP_DMA, &dma_map));
 	if (s->bdf[1]) {
-		VFIO_STEP("open group 2", group2 = ireg_open_group(s->bdf[1]));
+		VFIO_STEP("open group 2", group2 = vfio_group_open(s->bdf[1]));
 		STEP("attach group 2", ioctl(group2, VFIO_GROUP_SET_CONTAINER,
 					     &container));
 		left = fail_nth_pause();
@@ -295,10 +295,10 @@ out:
 /* The pin count and VmPin once they have stopped moving. */
 static bool wait_baseline(long long pins, long long vmpin)
 {
-	uint64_t end = ireg_now_us() + RELEASE_MS * 1000ULL;
+	uint64_t end = clock_now_us() + RELEASE_MS * 1000ULL;
 
 	while (ireg_foll_pins() != pins || ireg_status_bytes("VmPin") != vmpin) {
-		if (ireg_now_us() > end)
+		if (clock_now_us() > end)
 			return false;
 		usleep(20000);
 	}
@@ -362,7 +362,7 @@ TEST_F_TIMEOUT(fail_nth, sweep, 3600)
 	long long pins = ireg_foll_pins(), vmpin = ireg_status_bytes("VmPin");
 	unsigned int nth, points = 0, failed_runs = 0, recovered = 0;
 	struct nl *nl = self->have_nl ? &self->nl : NULL;
-	uint64_t t0 = ireg_now_us();
+	uint64_t t0 = clock_now_us();
 	char msg[128];
 
 	ASSERT_LE(0, pins);
@@ -421,7 +421,7 @@ TEST_F_TIMEOUT(fail_nth, sweep, 3600)
 	ASSERT_GE(MAX_NTH, nth);
 	TH_LOG("%u injection points: %u runs failed cleanly, %u recovered; %.1f s",
 	       points, failed_runs, recovered,
-	       (ireg_now_us() - t0) / 1e6);
+	       (clock_now_us() - t0) / 1e6);
 	EXPECT_LT(0, points);
 }
 

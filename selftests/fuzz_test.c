@@ -19,7 +19,7 @@
  *   IREG_FUZZ_SECONDS   time bound (default 30)
  */
 #include <sys/mman.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
 
 #define PAGE		IREG_PAGE_SIZE
@@ -596,11 +596,11 @@ FIXTURE_TEARDOWN(fuzz)
 TEST_F_TIMEOUT(fuzz, random_ops, 600)
 {
 	struct fuzz *f = &self->f;
-	uint64_t seed = env_u64("IREG_FUZZ_SEED", ireg_now_us() ^ getpid());
+	uint64_t seed = env_u64("IREG_FUZZ_SEED", clock_now_us() ^ getpid());
 	uint64_t ops = env_u64("IREG_FUZZ_OPS", 20000);
 	uint64_t secs = env_u64("IREG_FUZZ_SECONDS", 30);
 	long long pins = ireg_foll_pins(), vmpin = ireg_status_bytes("VmPin");
-	uint64_t t0 = ireg_now_us(), n;
+	uint64_t t0 = clock_now_us(), n;
 	unsigned int i;
 	char msg[128];
 
@@ -617,7 +617,7 @@ TEST_F_TIMEOUT(fuzz, random_ops, 600)
 	for (n = 0; n < ops; n++) {
 		enum op op = pick_op();
 
-		if (!(n & 255) && ireg_now_us() - t0 > secs * 1000000ULL)
+		if (!(n & 255) && clock_now_us() - t0 > secs * 1000000ULL)
 			break;
 		if (f->container < 0 && op != OP_MEM) {
 			ASSERT_EQ(0, container_open(f));
@@ -629,15 +629,15 @@ TEST_F_TIMEOUT(fuzz, random_ops, 600)
 		       f->results[i][0], f->results[i][1]);
 	TH_LOG("seed %llu: %llu ops in %.1f s",
 	       (unsigned long long)seed, (unsigned long long)n,
-	       (ireg_now_us() - t0) / 1e6);
+	       (clock_now_us() - t0) / 1e6);
 
 	container_close(f);
 	{
-		uint64_t end = ireg_now_us() + RELEASE_MS * 1000ULL;
+		uint64_t end = clock_now_us() + RELEASE_MS * 1000ULL;
 
 		while ((ireg_foll_pins() != pins ||
 			ireg_status_bytes("VmPin") != vmpin) &&
-		       ireg_now_us() < end)
+		       clock_now_us() < end)
 			usleep(20000);
 	}
 	EXPECT_EQ(pins, ireg_foll_pins());

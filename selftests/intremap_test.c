@@ -11,7 +11,7 @@
  * refuse.  Each case compares our answer with type1's on the same group,
  * in the same boot.
  */
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
 
 /* Whether the guest was booted with interrupt remapping off. */
@@ -40,12 +40,12 @@ static int attach_errno(unsigned long type)
 	container = open("/dev/vfio/vfio", O_RDWR);
 	if (container < 0)
 		return -1;
-	group = ireg_open_group(bdf);
+	group = vfio_group_open(bdf);
 	if (group < 0) {
 		close(container);
 		return -1;
 	}
-	if (ireg_container_setup(container, group, type))
+	if (vfio_container_attach(container, group, type))
 		ret = errno;
 	close(group);
 	close(container);

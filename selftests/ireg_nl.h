@@ -11,7 +11,7 @@
 #include <linux/iommu_reg_netlink.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 
 #define BUFSZ	65536
 

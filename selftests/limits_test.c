@@ -11,7 +11,7 @@
  * after a process's exit are waited for, briefly.
  */
 #include <grp.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
 #include "ireg_harness.h"
 
@@ -37,21 +37,21 @@ static long long settled_pins(void)
 /* Poll until the pin count is @want; the last count seen. */
 static long long wait_pins(long long want, int timeout_ms)
 {
-	uint64_t end = ireg_now_us() + timeout_ms * 1000ULL;
+	uint64_t end = clock_now_us() + timeout_ms * 1000ULL;
 	long long now;
 
-	while ((now = ireg_foll_pins()) != want && ireg_now_us() < end)
+	while ((now = ireg_foll_pins()) != want && clock_now_us() < end)
 		usleep(20000);
 	return now;
 }
 
 static long long wait_vmpin(long long want, int timeout_ms)
 {
-	uint64_t end = ireg_now_us() + timeout_ms * 1000ULL;
+	uint64_t end = clock_now_us() + timeout_ms * 1000ULL;
 	long long now;
 
 	while ((now = ireg_status_bytes("VmPin")) != want &&
-	       ireg_now_us() < end)
+	       clock_now_us() < end)
 		usleep(20000);
 	return now;
 }
@@ -498,7 +498,7 @@ TEST_F_TIMEOUT(limits, scale, 600)
 	ASSERT_NE(MAP_FAILED, mem);
 	madvise(mem, (size_t)(span + 1) * PAGE_SIZE, MADV_NOHUGEPAGE);
 
-	t0 = ireg_now_us();
+	t0 = clock_now_us();
 	for (i = 0; i < nr; i++) {
 		unsigned int len = 1 + (i / span) % 2;
 		uint32_t flags = i / (2 * span) ? IOMMU_REG_REGION_READONLY : 0;
@@ -511,7 +511,7 @@ TEST_F_TIMEOUT(limits, scale, 600)
 		not_new += refs != 1;
 		pages += len;
 	}
-	t_prereg = ireg_now_us() - t0;
+	t_prereg = clock_now_us() - t0;
 	EXPECT_EQ(0, not_new);
 	test_counts(nr, 0, pages);
 	EXPECT_EQ(self->pins + pages, ireg_foll_pins());
@@ -525,13 +525,13 @@ TEST_F_TIMEOUT(limits, scale, 600)
 		dups += handles[i] == handles[i - 1];
 	EXPECT_EQ(0, dups);
 
-	t0 = ireg_now_us();
+	t0 = clock_now_us();
 	close(self->group);
 	close(self->container);
 	self->group = -1;
 	self->container = -1;
 	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
-	t_close = ireg_now_us() - t0;
+	t_close = clock_now_us() - t0;
 	ksft_print_msg("scale: %u PREREG in %.2f s (%.1f us each), "
 		       "close and release in %.2f s\n", nr, t_prereg / 1e6,
 		       (double)t_prereg / nr, t_close / 1e6);

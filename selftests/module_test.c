@@ -7,7 +7,7 @@
  * The module is reloaded from IREG_MODULE, by default where the VM runner
  * installs it: /lib/modules/$(uname -r)/extra/iommu_reg.ko.
  */
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
 
 static int backend_available(void)
@@ -65,9 +65,9 @@ FIXTURE_SETUP(module)
 
 	self->fds[2] = open("/dev/vfio/vfio", O_RDWR);
 	ASSERT_LE(0, self->fds[2]);
-	self->fds[1] = ireg_open_group(bdf);
+	self->fds[1] = vfio_group_open(bdf);
 	ASSERT_LE(0, self->fds[1]);
-	ASSERT_EQ(0, ireg_container_setup(self->fds[2], self->fds[1],
+	ASSERT_EQ(0, vfio_container_attach(self->fds[2], self->fds[1],
 					  VFIO_IOMMU_REG));
 	self->fds[0] = ioctl(self->fds[1], VFIO_GROUP_GET_DEVICE_FD, bdf);
 	ASSERT_LE(0, self->fds[0]);

@@ -64,9 +64,9 @@ FIXTURE_SETUP(netlink)
 		return;
 	self->container = open("/dev/vfio/vfio", O_RDWR);
 	ASSERT_LE(0, self->container);
-	self->group = ireg_open_group(bdf);
+	self->group = vfio_group_open(bdf);
 	ASSERT_LE(0, self->group);
-	ASSERT_EQ(0, ireg_container_setup(self->container, self->group,
+	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
 					  VFIO_IOMMU_REG));
 }
 
@@ -512,7 +512,7 @@ static int two_owners_start(struct __test_metadata *_metadata,
 	close(self->container);
 	self->group = self->container = -1;
 
-	o->u_group_nr = ireg_group_of(bdf1);
+	o->u_group_nr = vfio_group_of(bdf1);
 	snprintf(path, sizeof(path), "/dev/vfio/%d", o->u_group_nr);
 	if (o->u_group_nr < 0 || chown(path, IREG_NL_NOBODY, IREG_NL_NOBODY)) {
 		TH_LOG("chown %s: %s", path, strerror(errno));
@@ -968,11 +968,11 @@ static void *busy_register(void *arg)
 {
 	struct busy *b = arg;
 
-	b->reg_start_us = ireg_now_us();
+	b->reg_start_us = clock_now_us();
 	b->reg_ret = _test_register(b->container, b->buf, IREG_NL_BUSY_SIZE,
 				    0, IREG_PROT_RW, NULL, NULL);
 	b->reg_errno = errno;
-	b->reg_end_us = ireg_now_us();
+	b->reg_end_us = clock_now_us();
 	__atomic_store_n(&b->reg_done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
@@ -1073,17 +1073,17 @@ static void busy_container(struct __test_metadata *_metadata,
 	while (!__atomic_load_n(&b.x_started, __ATOMIC_SEQ_CST))
 		usleep(1000);
 	ASSERT_EQ(0, pthread_create(&reg, NULL, busy_register, &b));
-	t0 = ireg_now_us();
+	t0 = clock_now_us();
 	while (!__atomic_load_n(&b.reg_done, __ATOMIC_SEQ_CST) &&
-	       ireg_now_us() - t0 < 60000000) {
+	       clock_now_us() - t0 < 60000000) {
 		if (asleep_in_dump(b.x_tid)) {
-			seen_us = ireg_now_us();
+			seen_us = clock_now_us();
 			break;
 		}
 		usleep(200);
 	}
 	done_before = __atomic_load_n(&b.reg_done, __ATOMIC_SEQ_CST);
-	probe_us = ireg_now_us();
+	probe_us = clock_now_us();
 	if (probe == PROBE_DUMP_OTHER) {
 		EXPECT_EQ(0, dump_tally(nl, IOMMU_REG_CMD_CONTAINER_GET,
 					IOMMU_REG_A_CONTAINER_ID, y_id, &t));
@@ -1092,7 +1092,7 @@ static void busy_container(struct __test_metadata *_metadata,
 		y = ireg_container_open(ireg_edu_bdf(1), &y_group);
 		EXPECT_LE(0, y) TH_LOG("a new container: %s", strerror(errno));
 	}
-	probe_us = ireg_now_us() - probe_us;
+	probe_us = clock_now_us() - probe_us;
 	done_after = __atomic_load_n(&b.reg_done, __ATOMIC_SEQ_CST);
 
 	pthread_join(reg, NULL);

@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/falloc.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "edu.h"
 #include "kselftest_harness.h"
 
@@ -60,9 +60,9 @@ FIXTURE_SETUP(notify)
 		SKIP(return, "no edu device in IREG_EDU_BDFS");
 	self->container = open("/dev/vfio/vfio", O_RDWR);
 	ASSERT_LE(0, self->container);
-	self->group = ireg_open_group(bdf);
+	self->group = vfio_group_open(bdf);
 	ASSERT_LE(0, self->group);
-	ASSERT_EQ(0, ireg_container_setup(self->container, self->group,
+	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
 					  VFIO_IOMMU_REG));
 	ASSERT_EQ(0, notify_open(self->container, 0, &self->fd,
 				 &self->status_size));
@@ -804,13 +804,8 @@ static char *thp_alloc(void **raw, const char **why)
 	return p;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+/* Milliseconds of clock_now_ns(), fractional. */
+#define now_ms()	(clock_now_ns() / 1e6)
 
 /*
  * Re-validation of events raised by kernel threads is asynchronous: wait

@@ -43,7 +43,7 @@
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "ireg_watch.h"
 #include "kselftest_harness.h"
 
@@ -569,7 +569,7 @@ FIXTURE_SETUP(race)
 	self->sh = mmap(NULL, sizeof(*self->sh), PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->sh);
-	self->seed = env_u64("IREG_RACE_SEED", ireg_now_us() ^ getpid());
+	self->seed = env_u64("IREG_RACE_SEED", clock_now_us() ^ getpid());
 	self->seconds = env_u64("IREG_RACE_SECONDS", 10);
 	/* The seed first, so that even a crash tells it. */
 	printf("# seed %llu (IREG_RACE_SEED=%llu reproduces), %u s\n",
@@ -599,14 +599,14 @@ static int reattach(int container, int *group, const char *bdf)
 
 	close(*group);
 	for (i = 0; i < 1000; i++) {
-		*group = ireg_open_group(bdf);
+		*group = vfio_group_open(bdf);
 		if (*group >= 0 || errno != EBUSY)
 			break;
 		usleep(1000);
 	}
 	if (*group < 0)
 		return -1;
-	return ireg_container_setup(container, *group, VFIO_IOMMU_REG);
+	return vfio_container_attach(container, *group, VFIO_IOMMU_REG);
 }
 
 struct race_cfg {
@@ -627,7 +627,7 @@ static void __attribute__((noreturn))
 racer(struct race_shared *sh, const char *bdf, const struct race_cfg *cfg,
       uint64_t seed, unsigned int seconds)
 {
-	uint64_t end = ireg_now_us() + seconds * 1000000ULL;
+	uint64_t end = clock_now_us() + seconds * 1000000ULL;
 	uint64_t rng = seed | 1;
 	struct worker w[MAX_WORKERS];
 	pid_t pids[4] = { 0 };
@@ -647,10 +647,10 @@ racer(struct race_shared *sh, const char *bdf, const struct race_cfg *cfg,
 	if (workers_start(w, cfg->threads, cfg->creators, sh, container, 0,
 			  seed, cfg->stalls))
 		_exit(3);
-	while (ireg_now_us() < end && !sh->stop) {
+	while (clock_now_us() < end && !sh->stop) {
 		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
 		usleep(cfg->closes ? 100000 + (rng >> 33) % 400000 : 100000);
-		if (cfg->closes && ireg_now_us() < end && !sh->stop) {
+		if (cfg->closes && clock_now_us() < end && !sh->stop) {
 			if (reattach(container, &group, bdf))
 				_exit(3);
 			count(sh, OP_CLOSE, 0);
@@ -676,7 +676,7 @@ racer(struct race_shared *sh, const char *bdf, const struct race_cfg *cfg,
 static void run_race(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(race) *self, const struct race_cfg *cfg)
 {
-	uint64_t start = ireg_now_us();
+	uint64_t start = clock_now_us();
 	uint64_t deadline = start + (self->seconds + 60) * 1000000ULL;
 	struct race_shared *sh = self->sh;
 	char splat[256] = "";
@@ -697,9 +697,9 @@ static void run_race(struct __test_metadata *_metadata,
 		if (splats && !sh->stop) {
 			/* Stop at once; a racer the oops left stuck is given up. */
 			sh->stop = 1;
-			deadline = ireg_now_us() + 10000000ULL;
+			deadline = clock_now_us() + 10000000ULL;
 		}
-		if (!done && ireg_now_us() > deadline)
+		if (!done && clock_now_us() > deadline)
 			break;
 	}
 
@@ -711,7 +711,7 @@ static void run_race(struct __test_metadata *_metadata,
 			       "-");
 	TH_LOG("seed %llu: %u threads, %u processes, %.1f s",
 	       (unsigned long long)self->seed, cfg->threads, cfg->procs,
-	       (ireg_now_us() - start) / 1e6);
+	       (clock_now_us() - start) / 1e6);
 	EXPECT_EQ(0, splats) TH_LOG("kernel: %s", splat);
 	ASSERT_EQ(pid, done)
 		TH_LOG("the racer is stuck in the kernel (deadlock, or an oops left a lock held); given up");
@@ -724,10 +724,10 @@ static void run_race(struct __test_metadata *_metadata,
 	EXPECT_LT(0, sh->ok[OP_PREREG] + sh->ok[OP_REGISTER]);
 
 	/* The container is closed: pins, VmPin, the module's gauges back. */
-	deadline = ireg_now_us() + RELEASE_MS * 1000ULL;
+	deadline = clock_now_us() + RELEASE_MS * 1000ULL;
 	while ((ireg_foll_pins() != self->pins ||
 		ireg_status_bytes("VmPin") != self->vmpin) &&
-	       ireg_now_us() < deadline)
+	       clock_now_us() < deadline)
 		usleep(20000);
 	EXPECT_EQ(self->pins, ireg_foll_pins());
 	EXPECT_EQ(self->vmpin, ireg_status_bytes("VmPin"));

@@ -15,7 +15,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
 
 #define PAGE		IREG_PAGE_SIZE
@@ -150,11 +150,11 @@ static int open_container(const char *bdf, int *group)
 
 static long long wait_pins(long long pins, long long vmpin)
 {
-	uint64_t end = ireg_now_us() + RELEASE_MS * 1000ULL;
+	uint64_t end = clock_now_us() + RELEASE_MS * 1000ULL;
 	long long now;
 
 	while (((now = ireg_foll_pins()) != pins ||
-		ireg_status_bytes("VmPin") != vmpin) && ireg_now_us() < end)
+		ireg_status_bytes("VmPin") != vmpin) && clock_now_us() < end)
 		usleep(20000);
 	return now;
 }
@@ -256,7 +256,7 @@ TEST_F_TIMEOUT(stress, close_and_kill, 600)
 {
 	const char *bdf[2] = { ireg_edu_bdf(0), ireg_edu_bdf(1) };
 	long long pins = ireg_foll_pins(), vmpin = ireg_status_bytes("VmPin");
-	uint64_t end = ireg_now_us() + stress_seconds() / 2 * 1000000ULL;
+	uint64_t end = clock_now_us() + stress_seconds() / 2 * 1000000ULL;
 	unsigned int seed = getpid(), kills = 0, i;
 	pid_t child[2] = { 0, 0 };
 	int status;
@@ -265,7 +265,7 @@ TEST_F_TIMEOUT(stress, close_and_kill, 600)
 		SKIP(return, "no edu device in IREG_EDU_BDFS");
 	if (!bdf[1])
 		bdf[1] = bdf[0];
-	while (ireg_now_us() < end) {
+	while (clock_now_us() < end) {
 		for (i = 0; i < 2; i++) {
 			if (child[i])
 				continue;

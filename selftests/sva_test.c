@@ -17,7 +17,7 @@
  * nothing is missing (Intel DSA/IAA behind VT-d in scalable mode, or a
  * PRI-capable device behind an Arm SMMUv3) and skips here with a reason.
  */
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
 
 #define BIG(type)	struct { type cmd; uint64_t tail; }
@@ -220,7 +220,7 @@ TEST_F(sva, report_two_devices)
 	if (!bdf2)
 		SKIP(return, "needs two edu devices");
 	ASSERT_EQ(0, sva_pci_addr(bdf2, &domain2, &rid2));
-	group2 = ireg_open_group(bdf2);
+	group2 = vfio_group_open(bdf2);
 	ASSERT_LE(0, group2);
 	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER, &self->container));
 

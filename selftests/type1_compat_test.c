@@ -619,7 +619,7 @@ TEST_F(compat, unprivileged_type1_program)
 		     T1_USER);
 	/* The child opens the group itself. */
 	container_close(self);
-	snprintf(node, sizeof(node), "/dev/vfio/%d", ireg_group_of(bdf));
+	snprintf(node, sizeof(node), "/dev/vfio/%d", vfio_group_of(bdf));
 	ASSERT_EQ(0, stat(node, &st));
 	ASSERT_EQ(0, chown(node, T1_USER, T1_USER));
 	/* Child and parent share self->buf (anonymous, private): the child
@@ -661,7 +661,7 @@ FIXTURE_SETUP(admin)
 	for (i = 0; i < 2; i++) {
 		self->container[i] = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, self->container[i]);
-		self->group[i] = ireg_open_group(ireg_edu_bdf(i));
+		self->group[i] = vfio_group_open(ireg_edu_bdf(i));
 		ASSERT_LE(0, self->group[i]);
 	}
 }
@@ -687,13 +687,13 @@ TEST_F(admin, type1_containers_listed)
 {
 	struct nl_containers cs;
 
-	ASSERT_EQ(0, ireg_container_setup(self->container[0], self->group[0],
+	ASSERT_EQ(0, vfio_container_attach(self->container[0], self->group[0],
 					  VFIO_TYPE1_IOMMU));
 	ASSERT_EQ(0, nl_dump_containers(&self->nl, getpid(), &cs));
 	EXPECT_EQ(1, cs.nr);
 	EXPECT_EQ(1, nl_containers_of_type(&cs, VFIO_TYPE1_IOMMU));
 
-	ASSERT_EQ(0, ireg_container_setup(self->container[1], self->group[1],
+	ASSERT_EQ(0, vfio_container_attach(self->container[1], self->group[1],
 					  VFIO_TYPE1v2_IOMMU));
 	ASSERT_EQ(0, nl_dump_containers(&self->nl, getpid(), &cs));
 	EXPECT_EQ(2, cs.nr);

@@ -26,7 +26,7 @@
 #include <grp.h>
 #include <stdarg.h>
 #include <sys/stat.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "ireg_watch.h"
 #include "kselftest_harness.h"
 #include "ireg_harness.h"
@@ -90,10 +90,10 @@ static long long pins_acquired(void)
 
 static long long wait_pins(long long want)
 {
-	uint64_t end = ireg_now_us() + RELEASE_MS * 1000ULL;
+	uint64_t end = clock_now_us() + RELEASE_MS * 1000ULL;
 	long long now;
 
-	while ((now = ireg_foll_pins()) != want && ireg_now_us() < end)
+	while ((now = ireg_foll_pins()) != want && clock_now_us() < end)
 		usleep(20000);
 	return now;
 }
@@ -178,7 +178,7 @@ FIXTURE_SETUP(unpriv)
 	/* What an admin does for a user-space driver: own the group nodes. */
 	for (i = 0; i < 2 && self->bdf[i]; i++) {
 		snprintf(self->node[i], sizeof(self->node[i]), "/dev/vfio/%d",
-			 ireg_group_of(self->bdf[i]));
+			 vfio_group_of(self->bdf[i]));
 		ASSERT_EQ(0, stat(self->node[i], &self->saved[i]));
 		ASSERT_EQ(0, chown(self->node[i], USER_ID, USER_ID));
 		self->chowned[i] = true;
@@ -293,9 +293,9 @@ TEST_F(unpriv, every_ioctl_valid)
 		ASSERT_LE(0, container);
 		EXPECT_EQ(1, ioctl(container, VFIO_CHECK_EXTENSION,
 				   VFIO_IOMMU_REG));
-		group = ireg_open_group(self->bdf[0]);
+		group = vfio_group_open(self->bdf[0]);
 		ASSERT_LE(0, group);
-		ASSERT_EQ(0, ireg_container_setup(container, group,
+		ASSERT_EQ(0, vfio_container_attach(container, group,
 						  VFIO_IOMMU_REG));
 		self->container = container;
 		self->group = group;
@@ -432,10 +432,10 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 		signal_fd(up[1]);
 		ASSERT_TRUE(wait_fd(down[0]));
 
-		t0 = ireg_now_us();
+		t0 = clock_now_us();
 		test_err_prereg(ENOMEM, p, big, 0);
 		TH_LOG("PREREG of 256 MiB over a 64 KiB limit: %.3f s",
-		       (ireg_now_us() - t0) / 1e6);
+		       (clock_now_us() - t0) / 1e6);
 		test_err_register(ENOMEM, p, big, 0, IREG_PROT_RW, 0);
 		EXPECT_ERRNO(ENOMEM, ireg_type1_map(self->container, p, big, T1_IOVA,
 						    IREG_T1_RW));
@@ -1088,14 +1088,14 @@ TEST_F_TIMEOUT(unpriv, stall_other_container, 120)
 		signal_fd(p2_up[1]);
 		ASSERT_TRUE(wait_fd(go[0]));
 
-		t0 = ireg_now_us();
+		t0 = clock_now_us();
 		close(self->group);
 		close(self->container);
 		self->group = self->container = -1;
-		t_close = ireg_now_us() - t0;
-		t0 = ireg_now_us();
+		t_close = clock_now_us() - t0;
+		t0 = clock_now_us();
 		user_container(1);
-		t_open = ireg_now_us() - t0;
+		t_open = clock_now_us() - t0;
 		TH_LOG("while another process's ioctl is parked: close %.3f s, open and VFIO_SET_IOMMU %.3f s",
 		       t_close / 1e6, t_open / 1e6);
 		EXPECT_GT(1000000, t_close);
@@ -1126,14 +1126,14 @@ TEST_F_TIMEOUT(unpriv, stall_other_container, 120)
 		t->vaddr = (uintptr_t)self->mem;
 		t->size = PAGE;
 		u.hold = true;
-		t0 = ireg_now_us();
+		t0 = clock_now_us();
 		r.u = &u;
 		r.fd = p1_up[1];
 		ASSERT_EQ(0, pthread_create(&th, NULL, release_later, &r));
 		ret = ioctl(self->container, IOMMU_REG_PREREG, u.area);
 		pthread_join(th, NULL);
 		TH_LOG("the parked PREREG returned %d after %.1f s", ret,
-		       (ireg_now_us() - t0) / 1e6);
+		       (clock_now_us() - t0) / 1e6);
 		ireg_uffd_destroy(&u);
 		user_exit();
 	}
@@ -1240,14 +1240,14 @@ TEST_F_TIMEOUT(unpriv, stall_set_iommu, 120)
 	if (!p2) {
 		uint64_t t0, t_open, t_close;
 
-		t0 = ireg_now_us();
+		t0 = clock_now_us();
 		user_container(1);
-		t_open = ireg_now_us() - t0;
-		t0 = ireg_now_us();
+		t_open = clock_now_us() - t0;
+		t0 = clock_now_us();
 		close(self->group);
 		close(self->container);
 		self->group = self->container = -1;
-		t_close = ireg_now_us() - t0;
+		t_close = clock_now_us() - t0;
 		TH_LOG("while another user's INFO is parked: open and VFIO_SET_IOMMU %.3f s, close %.3f s",
 		       t_open / 1e6, t_close / 1e6);
 		EXPECT_GT(1000000, t_open);

@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 #include <linux/pci_regs.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
 
 #define BIG(type)	struct { type cmd; uint64_t tail; }
@@ -338,7 +338,7 @@ static void wc_child(struct __test_metadata *_metadata, const char *bdf,
 		if (container < 0)
 			_exit(10);
 		if (strcmp(bdf, bdf0)) {
-			group2 = ireg_open_group(bdf);
+			group2 = vfio_group_open(bdf);
 			if (group2 < 0 ||
 			    ioctl(group2, VFIO_GROUP_SET_CONTAINER, &container))
 				_exit(11);
@@ -613,7 +613,7 @@ static void wc_unpriv_child(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, wc_pci_addr(bdf, &domain, &rid));
 	ASSERT_NE(0, phys);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", ireg_group_of(bdf));
+	snprintf(path, sizeof(path), "/dev/vfio/%d", vfio_group_of(bdf));
 	/* The group node is root's, mode 0600: hand it to nobody. */
 	if (who == WC_NOBODY)
 		ASSERT_EQ(0, chown(path, WC_NOBODY_ID, WC_NOBODY_ID));

@@ -1,101 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Shared helpers for the iommu_reg kselftests.  They run inside the test
- * VM, where the runner has bound every edu device to vfio-pci and listed
- * them in IREG_EDU_BDFS.
- */
-#ifndef IREG_TEST_H
-#define IREG_TEST_H
-
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/ioctl.h>
-#include <linux/vfio.h>
-#include <linux/iommu_reg.h>
-
-#define IREG_MAX_EDU	4
-
-#ifndef offsetofend
-#define offsetofend(type, member) \
-	(offsetof(type, member) + sizeof(((type *)0)->member))
-#endif
-
-/* The n-th edu device from IREG_EDU_BDFS, or NULL. */
-static inline const char *ireg_edu_bdf(unsigned int n)
-{
-	static char bdfs[IREG_MAX_EDU][32];
-	const char *env = getenv("IREG_EDU_BDFS");
-	unsigned int i = 0;
-	int len;
-
-	while (env && *env) {
-		while (*env == ' ')
-			env++;
-		if (!*env)
-			break;
-		if (sscanf(env, "%31s%n", bdfs[i], &len) != 1)
-			break;
-		if (i == n)
-			return bdfs[i];
-		env += len;
-		if (++i == IREG_MAX_EDU)
-			break;
-	}
-	return NULL;
-}
-
-/* IOMMU group number of a PCI device, or -1. */
-static inline int ireg_group_of(const char *bdf)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -1;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	return atoi(base ? base + 1 : target);
-}
-
-/* Open /dev/vfio/<group> of a device; -1 with errno on failure. */
-static inline int ireg_open_group(const char *bdf)
-{
-	char path[64];
-	int group = ireg_group_of(bdf);
-
-	if (group < 0) {
-		errno = ENODEV;
-		return -1;
-	}
-	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-/* Put a group in a container and select a backend; 0 or -1 with errno. */
-static inline int ireg_container_setup(int container, int group,
-				       unsigned long type)
-{
-	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container))
-		return -1;
-	return ioctl(container, VFIO_SET_IOMMU, type);
-}
-
-#endif /* IREG_TEST_H */
-
-/*
- * Everything below is shared by reg_test, dma_test and limits_test: the
+ * Helpers for the kselftests that drive a container: the
  * IOMMU_REG_* helper trio, buffers of each memory type, and readers for
  * the counters the tests compare (INFO, /proc, the module's parameters
  * and its debugfs audit).
@@ -106,8 +11,8 @@ static inline int ireg_container_setup(int container, int group,
  * asserts that the call fails with ERRNO.  The macros need the harness
  * (kselftest_harness.h) included after this file.
  */
-#ifndef IREG_TEST_REG_HELPERS
-#define IREG_TEST_REG_HELPERS
+#ifndef REG_HELPERS_H
+#define REG_HELPERS_H
 
 #include <dirent.h>
 #include <signal.h>
@@ -120,6 +25,7 @@ static inline int ireg_container_setup(int container, int group,
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/mman.h>
+#include "test_env.h"
 
 #define IREG_PAGE_SIZE		4096UL
 #define IREG_SZ_2M		(2UL << 20)
@@ -337,27 +243,14 @@ static inline int _test_register(int fd, const void *vaddr, uint64_t size,
 		EXPECT_EQ(pages, __info.pinned_pages);			\
 	})
 
-/* Open the container, put @bdf's group in it and select our backend. */
+/*
+ * A container holding @bdf's group, with our backend selected; *group is
+ * -1 on failure, when nothing stays open.
+ */
 static inline int ireg_container_open(const char *bdf, int *group)
 {
-	int container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	int saved;
-
 	*group = -1;
-	if (container < 0)
-		return -1;
-	*group = ireg_open_group(bdf);
-	if (*group < 0 ||
-	    ireg_container_setup(container, *group, VFIO_IOMMU_REG)) {
-		saved = errno;
-		if (*group >= 0)
-			close(*group);
-		close(container);
-		*group = -1;
-		errno = saved;
-		return -1;
-	}
-	return container;
+	return vfio_container_open(bdf, VFIO_IOMMU_REG, group);
 }
 
 /* The container's usable IOVA ranges (at most @max); their number or -1. */
@@ -798,12 +691,4 @@ static inline void ireg_kmsg(const char *msg)
 	close(fd);
 }
 
-static inline uint64_t ireg_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
-
-#endif /* IREG_TEST_REG_HELPERS */
+#endif /* REG_HELPERS_H */
