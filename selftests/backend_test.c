@@ -20,7 +20,7 @@ FIXTURE(backend) {
 
 FIXTURE_SETUP(backend)
 {
-	self->bdf = ireg_edu_bdf(0);
+	self->bdf = st_edu_bdf(0);
 	if (!self->bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	self->container = open("/dev/vfio/vfio", O_RDWR);
@@ -53,7 +53,7 @@ TEST_F(backend, check_extension_unset)
 TEST_F(backend, check_extension_selected)
 {
 	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
-					  VFIO_IOMMU_REG));
+					   VFIO_IOMMU_REG));
 	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
 			   VFIO_IOMMU_REG));
 	EXPECT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION,
@@ -74,7 +74,7 @@ TEST_F(backend, set_iommu_selects_ours)
 	EXPECT_FALSE(status.flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
 
 	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
-					  VFIO_IOMMU_REG));
+					   VFIO_IOMMU_REG));
 	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_GET_STATUS, &status));
 	EXPECT_TRUE(status.flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
 
@@ -93,7 +93,7 @@ TEST_F(backend, set_iommu_type1_not_captured)
 	struct iommu_reg_info info = { .argsz = sizeof(info) };
 
 	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
-					  VFIO_TYPE1v2_IOMMU));
+					   VFIO_TYPE1v2_IOMMU));
 	EXPECT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION,
 			   VFIO_IOMMU_REG));
 	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_INFO, &info));
@@ -122,7 +122,7 @@ TEST_F(backend, group_attach)
 	unsigned int i;
 
 	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
-					  VFIO_IOMMU_REG));
+					   VFIO_IOMMU_REG));
 	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_INFO, &info));
 	EXPECT_EQ(1, info.num_groups);
 
@@ -163,7 +163,7 @@ TEST_F(backend, group_attach)
 TEST_F(backend, group_attach_second)
 {
 	struct iommu_reg_info info = { .argsz = sizeof(info) };
-	const char *bdf2 = ireg_edu_bdf(1);
+	const char *bdf2 = st_edu_bdf(1);
 	int group2;
 
 	if (!bdf2)
@@ -171,7 +171,7 @@ TEST_F(backend, group_attach_second)
 	ASSERT_NE(vfio_group_of(self->bdf), vfio_group_of(bdf2));
 
 	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
-					  VFIO_IOMMU_REG));
+					   VFIO_IOMMU_REG));
 	group2 = vfio_group_open(bdf2);
 	ASSERT_LE(0, group2);
 	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER, &self->container));
@@ -238,7 +238,7 @@ TEST_F(backend, device_outlives_group_fd)
 	int dev;
 
 	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
-					  VFIO_IOMMU_REG));
+					   VFIO_IOMMU_REG));
 	dev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
 	ASSERT_LE(0, dev);
 	close(self->group);
@@ -259,7 +259,7 @@ TEST_F(backend, info_argsz)
 		     sizeof(big.info.iova_ranges);
 
 	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
-					  VFIO_IOMMU_REG));
+					   VFIO_IOMMU_REG));
 
 	big.info.argsz = min - 1;
 	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_INFO, &big));
@@ -291,7 +291,7 @@ TEST_F(backend, info_bad_input)
 	struct iommu_reg_info info = { .argsz = sizeof(info) };
 
 	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
-					  VFIO_IOMMU_REG));
+					   VFIO_IOMMU_REG));
 
 	info.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_INFO, &info));

@@ -14,8 +14,8 @@
 #include "edu.h"
 #include "kselftest_harness.h"
 
-#define PAGE_SIZE	IREG_PAGE_SIZE
-#define BUF_SIZE	IREG_SZ_2M
+#define PAGE_SIZE	ST_PAGE_SIZE
+#define BUF_SIZE	ST_SZ_2M
 #define FIXED_IOVA	0x40000000ULL
 #define POISON		0x5a
 /* VT-d reports a fault within milliseconds of the transfer's end. */
@@ -54,12 +54,12 @@ static bool is_poisoned(const uint8_t *p, size_t len)
 FIXTURE(dma) {
 	int container;
 	struct edu_dev edu;
-	struct ireg_buf buf;
+	struct st_buf buf;
 	uint8_t *mem;
 };
 
 FIXTURE_VARIANT(dma) {
-	enum ireg_mem mem;
+	enum st_mem mem;
 	uint32_t placement;	/* 0 (kernel-chosen), FIXED or IDENTITY */
 };
 
@@ -76,20 +76,20 @@ FIXTURE_VARIANT(dma) {
 		.placement = IOMMU_REG_MAP_IOVA_IDENTITY,		\
 	}
 
-DMA_VARIANT(anon_4k, IREG_MEM_ANON_4K);
-DMA_VARIANT(thp, IREG_MEM_THP);
-DMA_VARIANT(hugetlb_2m, IREG_MEM_HUGETLB_2M);
-DMA_VARIANT(memfd, IREG_MEM_MEMFD);
+DMA_VARIANT(anon_4k, ST_MEM_ANON_4K);
+DMA_VARIANT(thp, ST_MEM_THP);
+DMA_VARIANT(hugetlb_2m, ST_MEM_HUGETLB_2M);
+DMA_VARIANT(memfd, ST_MEM_MEMFD);
 
 FIXTURE_SETUP(dma)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 
 	self->container = -1;
 	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
 	if (!bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (ireg_buf_alloc(&self->buf, variant->mem, BUF_SIZE)) {
+	if (st_buf_alloc(&self->buf, variant->mem, BUF_SIZE)) {
 		if (self->buf.skip)
 			SETUP_SKIP("%s", self->buf.skip);
 		ASSERT_TRUE(false) TH_LOG("buffer: %s", strerror(errno));
@@ -106,7 +106,7 @@ FIXTURE_TEARDOWN(dma)
 	edu_close(&self->edu);
 	if (self->container >= 0)
 		close(self->container);
-	ireg_buf_free(&self->buf);
+	st_buf_free(&self->buf);
 }
 
 /* The IOVA a placement must give the whole buffer. */
@@ -120,8 +120,8 @@ static bool placement_ok(const FIXTURE_VARIANT(dma) *variant, int container,
 		return iova == (uintptr_t)vaddr;
 	default:
 		/* Congruent modulo 2 MiB: the buffer is 2 MiB. */
-		return iova % IREG_SZ_2M == (uintptr_t)vaddr % IREG_SZ_2M &&
-		       ireg_iova_usable(container, iova, BUF_SIZE);
+		return iova % ST_SZ_2M == (uintptr_t)vaddr % ST_SZ_2M &&
+		       st_iova_usable(container, iova, BUF_SIZE);
 	}
 }
 
@@ -131,7 +131,7 @@ TEST_F(dma, round_trip)
 	uint64_t iova = FIXED_IOVA;
 	uint32_t handle;
 
-	test_register(self->mem, BUF_SIZE, variant->placement, IREG_PROT_RW,
+	test_register(self->mem, BUF_SIZE, variant->placement, ST_PROT_RW,
 		      &handle, &iova);
 	ASSERT_TRUE(placement_ok(variant, self->container, self->mem, iova))
 		TH_LOG("IOVA 0x%llx for buffer %p", (unsigned long long)iova,
@@ -165,7 +165,7 @@ TEST_F(dma, unmap_faults)
 	int kmsg;
 
 	test_prereg(self->mem, BUF_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, BUF_SIZE, IREG_PROT_RW, variant->placement,
+	test_map(handle, 0, BUF_SIZE, ST_PROT_RW, variant->placement,
 		 &iova);
 	ASSERT_TRUE(placement_ok(variant, self->container, self->mem, iova));
 
@@ -189,7 +189,7 @@ TEST_F(dma, unmap_faults)
 	EXPECT_TRUE(is_poisoned(self->mem + DST_OFF, EDU_DMA_MAX + 1));
 
 	/* The region is still registered and maps again. */
-	test_map(handle, 0, BUF_SIZE, IREG_PROT_RW, variant->placement,
+	test_map(handle, 0, BUF_SIZE, ST_PROT_RW, variant->placement,
 		 &iova);
 	ASSERT_EQ(0, edu_dma(&self->edu, iova + DST_OFF, EDU_DMA_MAX,
 			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
@@ -202,12 +202,12 @@ TEST_F(dma, unmap_faults)
 TEST_F(dma, readonly_faults)
 {
 	uint64_t iova = FIXED_IOVA, scratch_iova;
-	struct ireg_buf scratch;
+	struct st_buf scratch;
 	uint32_t handle, scratch_handle;
 	int kmsg;
 
-	ASSERT_EQ(0, ireg_buf_alloc(&scratch, IREG_MEM_ANON_4K, PAGE_SIZE));
-	test_register(scratch.addr, PAGE_SIZE, 0, IREG_PROT_RW,
+	ASSERT_EQ(0, st_buf_alloc(&scratch, ST_MEM_ANON_4K, PAGE_SIZE));
+	test_register(scratch.addr, PAGE_SIZE, 0, ST_PROT_RW,
 		      &scratch_handle, &scratch_iova);
 	test_register(self->mem, BUF_SIZE, variant->placement,
 		      IOMMU_REG_PROT_READ, &handle, &iova);
@@ -237,7 +237,7 @@ TEST_F(dma, readonly_faults)
 
 	test_unreg(handle, 0);
 	test_unreg(scratch_handle, 0);
-	ireg_buf_free(&scratch);
+	st_buf_free(&scratch);
 }
 
 /* --- type1 compatibility ------------------------------------------------- */
@@ -245,38 +245,38 @@ TEST_F(dma, readonly_faults)
 FIXTURE(type1) {
 	int container;
 	struct edu_dev edu;
-	struct ireg_buf buf;
+	struct st_buf buf;
 };
 
 FIXTURE_VARIANT(type1) {
-	enum ireg_mem mem;
+	enum st_mem mem;
 };
 
 FIXTURE_VARIANT_ADD(type1, anon_4k) {
-	.mem = IREG_MEM_ANON_4K,
+	.mem = ST_MEM_ANON_4K,
 };
 
 FIXTURE_VARIANT_ADD(type1, thp) {
-	.mem = IREG_MEM_THP,
+	.mem = ST_MEM_THP,
 };
 
 FIXTURE_VARIANT_ADD(type1, hugetlb_2m) {
-	.mem = IREG_MEM_HUGETLB_2M,
+	.mem = ST_MEM_HUGETLB_2M,
 };
 
 FIXTURE_VARIANT_ADD(type1, memfd) {
-	.mem = IREG_MEM_MEMFD,
+	.mem = ST_MEM_MEMFD,
 };
 
 FIXTURE_SETUP(type1)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 
 	self->container = -1;
 	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
 	if (!bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (ireg_buf_alloc(&self->buf, variant->mem, BUF_SIZE)) {
+	if (st_buf_alloc(&self->buf, variant->mem, BUF_SIZE)) {
 		if (self->buf.skip)
 			SETUP_SKIP("%s", self->buf.skip);
 		ASSERT_TRUE(false) TH_LOG("buffer: %s", strerror(errno));
@@ -292,7 +292,7 @@ FIXTURE_TEARDOWN(type1)
 	edu_close(&self->edu);
 	if (self->container >= 0)
 		close(self->container);
-	ireg_buf_free(&self->buf);
+	st_buf_free(&self->buf);
 }
 
 /*
@@ -306,14 +306,14 @@ TEST_F(type1, round_trip)
 	uint32_t handle;
 	int kmsg;
 
-	ASSERT_EQ(0, ireg_type1_map(self->container, mem, BUF_SIZE, FIXED_IOVA,
-				    IREG_T1_RW));
+	ASSERT_EQ(0, _test_type1_map(self->container, mem, BUF_SIZE, FIXED_IOVA,
+				     ST_T1_RW));
 	fill(mem + SRC_OFF, EDU_DMA_MAX, 9);
 	poison(mem + DST_OFF, EDU_DMA_MAX);
 	ASSERT_EQ(0, edu_dma_copy(&self->edu, FIXED_IOVA + SRC_OFF,
 				  FIXED_IOVA + DST_OFF, EDU_DMA_MAX));
 	EXPECT_EQ(0, memcmp(mem + SRC_OFF, mem + DST_OFF, EDU_DMA_MAX));
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, FIXED_IOVA, BUF_SIZE, 0, NULL));
+	ASSERT_EQ(0, _test_type1_unmap(self->container, FIXED_IOVA, BUF_SIZE, 0, NULL));
 
 	poison(mem + DST_OFF, EDU_DMA_MAX);
 	kmsg = edu_expect_fault_begin();
@@ -324,15 +324,15 @@ TEST_F(type1, round_trip)
 
 	/* The second half of a registered buffer, at IOVA 0. */
 	test_prereg(mem, BUF_SIZE, 0, &handle, NULL);
-	ASSERT_EQ(0, ireg_type1_map(self->container, mem + BUF_SIZE / 2,
-				    BUF_SIZE / 2, 0, IREG_T1_RW));
+	ASSERT_EQ(0, _test_type1_map(self->container, mem + BUF_SIZE / 2,
+				     BUF_SIZE / 2, 0, ST_T1_RW));
 	fill(mem + DST_OFF + PAGE_SIZE, EDU_DMA_MAX, 10);
 	ASSERT_EQ(0, edu_dma_copy(&self->edu, DST_OFF + PAGE_SIZE -
 				  BUF_SIZE / 2, DST_OFF - BUF_SIZE / 2,
 				  EDU_DMA_MAX));
 	EXPECT_EQ(0, memcmp(mem + DST_OFF + PAGE_SIZE, mem + DST_OFF,
 			    EDU_DMA_MAX));
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0, BUF_SIZE / 2, 0, NULL));
+	ASSERT_EQ(0, _test_type1_unmap(self->container, 0, BUF_SIZE / 2, 0, NULL));
 	test_unreg(handle, 0);
 }
 
@@ -341,12 +341,12 @@ TEST_F(type1, round_trip)
 FIXTURE(dma2) {
 	int container;
 	struct edu_dev edu[2];
-	struct ireg_buf buf;
+	struct st_buf buf;
 };
 
 FIXTURE_SETUP(dma2)
 {
-	const char *bdf0 = ireg_edu_bdf(0), *bdf1 = ireg_edu_bdf(1);
+	const char *bdf0 = st_edu_bdf(0), *bdf1 = st_edu_bdf(1);
 
 	self->container = -1;
 	self->edu[0] = (struct edu_dev){ .group = -1, .fd = -1 };
@@ -358,7 +358,7 @@ FIXTURE_SETUP(dma2)
 	ASSERT_EQ(0, edu_open(&self->edu[0], self->container, bdf0,
 			      VFIO_IOMMU_REG));
 	ASSERT_EQ(0, edu_open(&self->edu[1], self->container, bdf1, 0));
-	ASSERT_EQ(0, ireg_buf_alloc(&self->buf, IREG_MEM_ANON_4K, BUF_SIZE));
+	ASSERT_EQ(0, st_buf_alloc(&self->buf, ST_MEM_ANON_4K, BUF_SIZE));
 }
 
 FIXTURE_TEARDOWN(dma2)
@@ -367,7 +367,7 @@ FIXTURE_TEARDOWN(dma2)
 	edu_close(&self->edu[0]);
 	if (self->container >= 0)
 		close(self->container);
-	ireg_buf_free(&self->buf);
+	st_buf_free(&self->buf);
 }
 
 /* One registration, one IOVA, reachable by every device of the container. */
@@ -378,7 +378,7 @@ TEST_F(dma2, two_devices)
 	uint32_t handle;
 	int kmsg, i;
 
-	test_register(mem, BUF_SIZE, 0, IREG_PROT_RW, &handle, &iova);
+	test_register(mem, BUF_SIZE, 0, ST_PROT_RW, &handle, &iova);
 	fill(mem + a, EDU_DMA_MAX, 5);
 	poison(mem + b, EDU_DMA_MAX);
 	poison(mem + c, EDU_DMA_MAX);
@@ -423,40 +423,40 @@ TEST_F(dma2, two_devices)
 FIXTURE(fork) {
 	int container;
 	struct edu_dev edu;
-	struct ireg_buf buf;
+	struct st_buf buf;
 };
 
 FIXTURE_VARIANT(fork) {
-	enum ireg_mem mem;
+	enum st_mem mem;
 	bool shared;
 };
 
 FIXTURE_VARIANT_ADD(fork, anon_4k) {
-	.mem = IREG_MEM_ANON_4K,
+	.mem = ST_MEM_ANON_4K,
 };
 
 FIXTURE_VARIANT_ADD(fork, thp) {
-	.mem = IREG_MEM_THP,
+	.mem = ST_MEM_THP,
 };
 
 FIXTURE_VARIANT_ADD(fork, hugetlb_2m) {
-	.mem = IREG_MEM_HUGETLB_2M,
+	.mem = ST_MEM_HUGETLB_2M,
 };
 
 FIXTURE_VARIANT_ADD(fork, memfd) {
-	.mem = IREG_MEM_MEMFD,
+	.mem = ST_MEM_MEMFD,
 	.shared = true,
 };
 
 FIXTURE_SETUP(fork)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 
 	self->container = -1;
 	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
 	if (!bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (ireg_buf_alloc(&self->buf, variant->mem, BUF_SIZE)) {
+	if (st_buf_alloc(&self->buf, variant->mem, BUF_SIZE)) {
 		if (self->buf.skip)
 			SETUP_SKIP("%s", self->buf.skip);
 		ASSERT_TRUE(false) TH_LOG("buffer: %s", strerror(errno));
@@ -472,7 +472,7 @@ FIXTURE_TEARDOWN(fork)
 	edu_close(&self->edu);
 	if (self->container >= 0)
 		close(self->container);
-	ireg_buf_free(&self->buf);
+	st_buf_free(&self->buf);
 }
 
 /*
@@ -499,7 +499,7 @@ TEST_F(fork, registration_stays)
 
 	want = malloc(EDU_DMA_MAX);
 	ASSERT_NE(NULL, want);
-	test_register(mem, BUF_SIZE, 0, IREG_PROT_RW, &handle, &iova);
+	test_register(mem, BUF_SIZE, 0, ST_PROT_RW, &handle, &iova);
 	fill(mem + SRC_OFF, EDU_DMA_MAX, 6);
 	memcpy(want, mem + SRC_OFF, EDU_DMA_MAX);
 

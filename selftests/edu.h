@@ -9,8 +9,8 @@
  * purpose wrap the transfer in edu_expect_fault_begin() / _end(), which
  * the VM's log scanner (tools/testing/vm/scan-klog) honours.
  */
-#ifndef IREG_EDU_H
-#define IREG_EDU_H
+#ifndef ST_EDU_H
+#define ST_EDU_H
 
 #include <poll.h>
 #include "reg_helpers.h"
@@ -87,7 +87,7 @@ static inline int edu_expect_fault_begin(void)
 
 	if (fd >= 0)
 		lseek(fd, 0, SEEK_END);
-	ireg_kmsg(EDU_FAULT_BEGIN);
+	st_kmsg(EDU_FAULT_BEGIN);
 	return fd;
 }
 
@@ -119,10 +119,10 @@ static inline bool edu_expect_fault_end(int kmsg, uint64_t iova, int wait_ms)
 	 * reach the log; when nothing was seen it may still be on its way.
 	 */
 	usleep(seen ? 20000 : 100000);
-	ireg_kmsg(EDU_FAULT_END);
+	st_kmsg(EDU_FAULT_END);
 	if (kmsg >= 0)
 		close(kmsg);
 	return seen;
 }
 
-#endif /* IREG_EDU_H */
+#endif /* ST_EDU_H */

@@ -34,7 +34,7 @@ static bool intremap_off(void)
 /* Attach the first edu's group under @type: 0 or the errno. */
 static int attach_errno(unsigned long type)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 	int container, group, ret = 0;
 
 	container = open("/dev/vfio/vfio", O_RDWR);
@@ -74,16 +74,16 @@ FIXTURE(intremap) {
 
 FIXTURE_SETUP(intremap)
 {
-	if (!ireg_edu_bdf(0))
+	if (!st_edu_bdf(0))
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	/* Neither opt-out set: the checks are in force. */
-	ASSERT_NE(1, ireg_param_get("allow_unsafe_interrupts"));
+	ASSERT_NE(1, st_param_get("allow_unsafe_interrupts"));
 	ASSERT_EQ(0, type1_param("allow_unsafe_interrupts"));
 }
 
 FIXTURE_TEARDOWN(intremap)
 {
-	ireg_param_set("allow_unsafe_interrupts", 0);
+	st_param_set("allow_unsafe_interrupts", 0);
 }
 
 /* The rig does what it says: type1 refuses exactly when remapping is off. */
@@ -113,9 +113,9 @@ TEST_F(intremap, allow_unsafe_interrupts)
 {
 	if (!intremap_off())
 		SKIP(return, "interrupt remapping is on: nothing to opt out of");
-	ASSERT_EQ(0, ireg_param_set("allow_unsafe_interrupts", 1));
+	ASSERT_EQ(0, st_param_set("allow_unsafe_interrupts", 1));
 	EXPECT_EQ(0, attach_errno(VFIO_IOMMU_REG));
-	ASSERT_EQ(0, ireg_param_set("allow_unsafe_interrupts", 0));
+	ASSERT_EQ(0, st_param_set("allow_unsafe_interrupts", 0));
 	EXPECT_EQ(EPERM, attach_errno(VFIO_IOMMU_REG));
 }
 

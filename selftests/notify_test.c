@@ -52,7 +52,7 @@ static int notify_open(int container, uint32_t queue_len, int *fd,
 
 FIXTURE_SETUP(notify)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 	void *p;
 
 	self->fd = -1;
@@ -63,7 +63,7 @@ FIXTURE_SETUP(notify)
 	self->group = vfio_group_open(bdf);
 	ASSERT_LE(0, self->group);
 	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
-					  VFIO_IOMMU_REG));
+					   VFIO_IOMMU_REG));
 	ASSERT_EQ(0, notify_open(self->container, 0, &self->fd,
 				 &self->status_size));
 	p = mmap(NULL, self->status_size, PROT_READ, MAP_SHARED, self->fd, 0);
@@ -651,7 +651,7 @@ TEST_F(notify, dma_lands_in_new_memory)
 	uint8_t *p, pattern[2048];
 	int dev;
 
-	dev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, ireg_edu_bdf(0));
+	dev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, st_edu_bdf(0));
 	ASSERT_LE(0, dev);
 	ASSERT_EQ(0, edu_init(&edu, dev));
 

@@ -44,10 +44,10 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include "reg_helpers.h"
-#include "ireg_watch.h"
+#include "watch_helpers.h"
 #include "kselftest_harness.h"
 
-#define PAGE		IREG_PAGE_SIZE
+#define PAGE		ST_PAGE_SIZE
 #define AREA_PAGES	256		/* each creator's memory: 1 MiB */
 #define UFFD_PAGES	16
 #define MAX_WORKERS	16
@@ -92,7 +92,7 @@ struct worker {
 	uint64_t rng;
 	uint8_t *area;			/* ROLE_CREATE: AREA_PAGES, populated */
 	uint32_t own[8];		/* handles it created, to map and drop */
-	struct ireg_uffd uffd;
+	struct st_uffd uffd;
 };
 
 static uint64_t wrnd(struct worker *w)	/* xorshift64* */
@@ -195,7 +195,7 @@ static int op_register(struct worker *w, uint8_t *vaddr, uint64_t size)
 		.argsz = sizeof(c),
 		.vaddr = (uintptr_t)vaddr,
 		.size = size,
-		.prot = IREG_PROT_RW,
+		.prot = ST_PROT_RW,
 	};
 	int ret = ioctl(w->container, IOMMU_REG_REGISTER, &c);
 
@@ -215,11 +215,11 @@ static int op_map_dma(struct worker *w, uint8_t *vaddr, uint64_t size)
 {
 	uint64_t iova = DMA_IOVA_BASE + ((uint64_t)w->id << 30) +
 			(uint64_t)(vaddr - w->area);
-	int ret = ireg_type1_map(w->container, vaddr, size, iova, IREG_T1_RW);
+	int ret = _test_type1_map(w->container, vaddr, size, iova, ST_T1_RW);
 
 	/* The implicit region took a handle too: the next guess is past it. */
 	if (!ret && wrnd(w) % 2)
-		ireg_type1_unmap(w->container, iova, size, 0, NULL);
+		_test_type1_unmap(w->container, iova, size, 0, NULL);
 	return ret;
 }
 
@@ -254,7 +254,7 @@ static int op_prereg_huge(struct worker *w)
 			.argsz = sizeof(r),
 			.vaddr = c.vaddr,
 			.size = c.size,
-			.prot = IREG_PROT_RW,
+			.prot = ST_PROT_RW,
 		};
 
 		ret = ioctl(w->container, IOMMU_REG_REGISTER, &r);
@@ -283,7 +283,7 @@ static int op_stall_arg(struct worker *w)
 	int ret;
 
 	pick_range(w, &vaddr, &size);
-	ireg_uffd_rearm(&w->uffd, w->uffd.area + page * PAGE);
+	st_uffd_rearm(&w->uffd, w->uffd.area + page * PAGE);
 	t = (void *)(w->uffd.tmpl + page * PAGE + off);
 	c = (void *)(w->uffd.area + page * PAGE + off);
 	w->uffd.delay_us = wrnd(w) % 20000;
@@ -294,7 +294,7 @@ static int op_stall_arg(struct worker *w)
 		rt->argsz = sizeof(*rt);
 		rt->vaddr = (uintptr_t)vaddr;
 		rt->size = size;
-		rt->prot = IREG_PROT_RW;
+		rt->prot = ST_PROT_RW;
 		ret = ioctl(w->container, IOMMU_REG_REGISTER, rc);
 		if (!ret) {
 			if (!rc->handle)
@@ -330,7 +330,7 @@ static int op_stall_out(struct worker *w)
 		.iova_ranges = (uintptr_t)(w->uffd.area + page * PAGE),
 	};
 
-	ireg_uffd_rearm(&w->uffd, w->uffd.area + page * PAGE);
+	st_uffd_rearm(&w->uffd, w->uffd.area + page * PAGE);
 	w->uffd.delay_us = wrnd(w) % 20000;
 	return ioctl(w->container, IOMMU_REG_INFO, &info);
 }
@@ -368,7 +368,7 @@ static void creator_round(struct worker *w)
 	} else if (r < 72) {
 		op = OP_MAP;
 		ret = _test_map(w->container, w->own[wrnd(w) % 8], 0, PAGE,
-				IREG_PROT_RW, 0, NULL);
+				ST_PROT_RW, 0, NULL);
 	} else if (r < 84) {
 		op = OP_UNREG_OWN;
 		ret = _test_unreg(w->container, w->own[wrnd(w) % 8],
@@ -468,14 +468,14 @@ static int worker_init(struct worker *w, struct race_shared *sh, int fd,
 	if (w->area == MAP_FAILED)
 		return -1;
 	memset(w->area, id, AREA_PAGES * PAGE);
-	w->uffd_ok = stalls && !ireg_uffd_create(&w->uffd, UFFD_PAGES * PAGE, 0);
+	w->uffd_ok = stalls && !st_uffd_create(&w->uffd, UFFD_PAGES * PAGE, 0);
 	return 0;
 }
 
 static void worker_fini(struct worker *w)
 {
 	if (w->uffd_ok)
-		ireg_uffd_destroy(&w->uffd);
+		st_uffd_destroy(&w->uffd);
 	if (w->area && w->area != MAP_FAILED)
 		munmap(w->area, AREA_PAGES * PAGE);
 }
@@ -548,7 +548,7 @@ FIXTURE(race) {
 	unsigned int seconds;
 	int klog;
 	long long pins, vmpin;
-	struct ireg_stats stats;
+	struct st_stats stats;
 	bool have_stats;
 };
 
@@ -557,7 +557,7 @@ FIXTURE_SETUP(race)
 	char msg[128];
 
 	self->klog = -1;
-	self->bdf = ireg_edu_bdf(0);
+	self->bdf = st_edu_bdf(0);
 	if (!self->bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	if (getenv("IREG_RACE_ONLY") &&
@@ -578,12 +578,12 @@ FIXTURE_SETUP(race)
 	fflush(stdout);
 	snprintf(msg, sizeof(msg), "ireg-test: race seed %llu\n",
 		 (unsigned long long)self->seed);
-	ireg_kmsg(msg);
+	st_kmsg(msg);
 
-	self->pins = ireg_foll_pins();
-	self->vmpin = ireg_status_bytes("VmPin");
-	self->have_stats = !ireg_stats_read(&self->stats);
-	self->klog = ireg_klog_open();
+	self->pins = st_foll_pins();
+	self->vmpin = st_status_bytes("VmPin");
+	self->have_stats = !st_stats_read(&self->stats);
+	self->klog = st_klog_open();
 }
 
 FIXTURE_TEARDOWN(race)
@@ -634,7 +634,7 @@ racer(struct race_shared *sh, const char *bdf, const struct race_cfg *cfg,
 	int container, group, status, rc = 0;
 	unsigned int i;
 
-	container = ireg_container_open(bdf, &group);
+	container = st_container_open(bdf, &group);
 	if (container < 0 || cfg->threads > MAX_WORKERS)
 		_exit(3);
 	/* Processes first: fork() before this process has threads. */
@@ -680,7 +680,7 @@ static void run_race(struct __test_metadata *_metadata,
 	uint64_t deadline = start + (self->seconds + 60) * 1000000ULL;
 	struct race_shared *sh = self->sh;
 	char splat[256] = "";
-	struct ireg_stats now;
+	struct st_stats now;
 	int status = 0, splats = 0;
 	unsigned int i;
 	pid_t pid, done = 0;
@@ -693,7 +693,7 @@ static void run_race(struct __test_metadata *_metadata,
 		usleep(100000);
 		done = waitpid(pid, &status, WNOHANG);
 		ASSERT_LE(0, done);
-		splats += ireg_klog_poll(self->klog, splat, sizeof(splat));
+		splats += st_klog_poll(self->klog, splat, sizeof(splat));
 		if (splats && !sh->stop) {
 			/* Stop at once; a racer the oops left stuck is given up. */
 			sh->stop = 1;
@@ -725,13 +725,13 @@ static void run_race(struct __test_metadata *_metadata,
 
 	/* The container is closed: pins, VmPin, the module's gauges back. */
 	deadline = clock_now_us() + RELEASE_MS * 1000ULL;
-	while ((ireg_foll_pins() != self->pins ||
-		ireg_status_bytes("VmPin") != self->vmpin) &&
+	while ((st_foll_pins() != self->pins ||
+		st_status_bytes("VmPin") != self->vmpin) &&
 	       clock_now_us() < deadline)
 		usleep(20000);
-	EXPECT_EQ(self->pins, ireg_foll_pins());
-	EXPECT_EQ(self->vmpin, ireg_status_bytes("VmPin"));
-	if (self->have_stats && !ireg_stats_read(&now)) {
+	EXPECT_EQ(self->pins, st_foll_pins());
+	EXPECT_EQ(self->vmpin, st_status_bytes("VmPin"));
+	if (self->have_stats && !st_stats_read(&now)) {
 		static const int gauges[] = {
 			IOMMU_REG_STAT_CONTAINERS, IOMMU_REG_STAT_GROUPS,
 			IOMMU_REG_STAT_REGIONS, IOMMU_REG_STAT_MAPPINGS,
@@ -747,7 +747,7 @@ static void run_race(struct __test_metadata *_metadata,
 	/* The group is free again and a new container starts empty. */
 	{
 		struct iommu_reg_info info;
-		int group, fd = ireg_container_open(self->bdf, &group);
+		int group, fd = st_container_open(self->bdf, &group);
 
 		ASSERT_LE(0, fd);
 		ASSERT_EQ(0, _test_info(fd, &info));
@@ -758,7 +758,7 @@ static void run_race(struct __test_metadata *_metadata,
 		close(fd);
 	}
 	splat[0] = '\0';
-	EXPECT_EQ(0, ireg_klog_poll(self->klog, splat, sizeof(splat)))
+	EXPECT_EQ(0, st_klog_poll(self->klog, splat, sizeof(splat)))
 		TH_LOG("kernel, after the race: %s", splat);
 }
 

@@ -27,12 +27,12 @@
 #include <linux/mman.h>
 #include "test_env.h"
 
-#define IREG_PAGE_SIZE		4096UL
-#define IREG_SZ_2M		(2UL << 20)
-#define IREG_SZ_1G		(1UL << 30)
-#define IREG_MSI_START		0xfee00000ULL
-#define IREG_MSI_LAST		0xfeefffffULL
-#define IREG_PROT_RW		(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE)
+#define ST_PAGE_SIZE		4096UL
+#define ST_SZ_2M		(2UL << 20)
+#define ST_SZ_1G		(1UL << 30)
+#define ST_MSI_START		0xfee00000ULL
+#define ST_MSI_LAST		0xfeefffffULL
+#define ST_PROT_RW		(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE)
 
 /*
  * SKIP() for a FIXTURE_SETUP.  The 6.1 harness still runs the test body
@@ -118,10 +118,10 @@ static inline int _test_unmap(int fd, uint64_t iova, uint64_t length,
 }
 
 /* VFIO_IOMMU_MAP_DMA as a type1 program issues it. */
-#define IREG_T1_RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+#define ST_T1_RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
-static inline int ireg_type1_map(int fd, const void *vaddr, uint64_t size,
-				 uint64_t iova, uint32_t flags)
+static inline int _test_type1_map(int fd, const void *vaddr, uint64_t size,
+				  uint64_t iova, uint32_t flags)
 {
 	struct vfio_iommu_type1_dma_map map = {
 		.argsz = sizeof(map),
@@ -138,8 +138,8 @@ static inline int ireg_type1_map(int fd, const void *vaddr, uint64_t size,
  * VFIO_IOMMU_UNMAP_DMA.  @unmapped: out, the size the backend reports, ~0
  * on failure; may be NULL.
  */
-static inline int ireg_type1_unmap(int fd, uint64_t iova, uint64_t size,
-				   uint32_t flags, uint64_t *unmapped)
+static inline int _test_type1_unmap(int fd, uint64_t iova, uint64_t size,
+				    uint32_t flags, uint64_t *unmapped)
 {
 	struct vfio_iommu_type1_dma_unmap unmap = {
 		.argsz = sizeof(unmap),
@@ -247,15 +247,15 @@ static inline int _test_register(int fd, const void *vaddr, uint64_t size,
  * A container holding @bdf's group, with our backend selected; *group is
  * -1 on failure, when nothing stays open.
  */
-static inline int ireg_container_open(const char *bdf, int *group)
+static inline int st_container_open(const char *bdf, int *group)
 {
 	*group = -1;
 	return vfio_container_open(bdf, VFIO_IOMMU_REG, group);
 }
 
 /* The container's usable IOVA ranges (at most @max); their number or -1. */
-static inline int ireg_iova_ranges(int fd, struct iommu_reg_iova_range *ranges,
-				   unsigned int max)
+static inline int st_iova_ranges(int fd, struct iommu_reg_iova_range *ranges,
+				 unsigned int max)
 {
 	struct iommu_reg_info info = {
 		.argsz = sizeof(info),
@@ -269,10 +269,10 @@ static inline int ireg_iova_ranges(int fd, struct iommu_reg_iova_range *ranges,
 }
 
 /* True when [iova, iova + length) lies inside one usable IOVA range. */
-static inline bool ireg_iova_usable(int fd, uint64_t iova, uint64_t length)
+static inline bool st_iova_usable(int fd, uint64_t iova, uint64_t length)
 {
 	struct iommu_reg_iova_range ranges[32];
-	int i, n = ireg_iova_ranges(fd, ranges, 32);
+	int i, n = st_iova_ranges(fd, ranges, 32);
 
 	if (!length || iova + length - 1 < iova)
 		return false;
@@ -284,7 +284,7 @@ static inline bool ireg_iova_usable(int fd, uint64_t iova, uint64_t length)
 }
 
 /* The largest page size of @pgsize_bitmap not above @length, or 0. */
-static inline uint64_t ireg_pgsize_for(uint64_t pgsize_bitmap, uint64_t length)
+static inline uint64_t st_pgsize_for(uint64_t pgsize_bitmap, uint64_t length)
 {
 	int bit;
 
@@ -296,13 +296,13 @@ static inline uint64_t ireg_pgsize_for(uint64_t pgsize_bitmap, uint64_t length)
 
 /* --- Memory of each type ----------------------------------------------- */
 
-enum ireg_mem {
-	IREG_MEM_ANON_4K,	/* anonymous, MADV_NOHUGEPAGE */
-	IREG_MEM_THP,		/* anonymous, MADV_HUGEPAGE, checked THP */
-	IREG_MEM_HUGETLB_2M,	/* MAP_HUGETLB | MAP_HUGE_2MB */
-	IREG_MEM_HUGETLB_1G,	/* MAP_HUGETLB | MAP_HUGE_1GB */
-	IREG_MEM_MEMFD,		/* memfd (shmem), MAP_SHARED */
-	IREG_MEM_HUGETLBFS,	/* a file on $IREG_HUGETLBFS_2M, MAP_SHARED */
+enum st_mem {
+	ST_MEM_ANON_4K,	/* anonymous, MADV_NOHUGEPAGE */
+	ST_MEM_THP,		/* anonymous, MADV_HUGEPAGE, checked THP */
+	ST_MEM_HUGETLB_2M,	/* MAP_HUGETLB | MAP_HUGE_2MB */
+	ST_MEM_HUGETLB_1G,	/* MAP_HUGETLB | MAP_HUGE_1GB */
+	ST_MEM_MEMFD,		/* memfd (shmem), MAP_SHARED */
+	ST_MEM_HUGETLBFS,	/* a file on $IREG_HUGETLBFS_2M, MAP_SHARED */
 };
 
 /*
@@ -310,7 +310,7 @@ enum ireg_mem {
  * address, populated.  @skip says why it could not be had when that is
  * the machine's doing (no THP, no huge pages).
  */
-struct ireg_buf {
+struct st_buf {
 	uint8_t *addr;
 	size_t size;
 	void *map;
@@ -319,7 +319,7 @@ struct ireg_buf {
 };
 
 /* kB of @key ("AnonHugePages:") in the smaps entry containing @addr. */
-static inline long ireg_smaps_kb(const void *addr, const char *key)
+static inline long st_smaps_kb(const void *addr, const char *key)
 {
 	unsigned long start, end, a = (uintptr_t)addr;
 	bool inside = false;
@@ -344,21 +344,21 @@ static inline long ireg_smaps_kb(const void *addr, const char *key)
 	return kb;
 }
 
-static inline void ireg_touch(uint8_t *addr, size_t size)
+static inline void st_touch(uint8_t *addr, size_t size)
 {
 	size_t i;
 
-	for (i = 0; i < size; i += IREG_PAGE_SIZE)
+	for (i = 0; i < size; i += ST_PAGE_SIZE)
 		addr[i] = (uint8_t)(i >> 12);
 }
 
-static inline void ireg_buf_free(struct ireg_buf *buf);
+static inline void st_buf_free(struct st_buf *buf);
 
-static inline int ireg_buf_alloc(struct ireg_buf *buf, enum ireg_mem type,
-				 size_t size)
+static inline int st_buf_alloc(struct st_buf *buf, enum st_mem type,
+			       size_t size)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
-	size_t align = IREG_SZ_2M;
+	size_t align = ST_SZ_2M;
 	char path[PATH_MAX];
 	const char *dir;
 	uintptr_t a;
@@ -367,10 +367,10 @@ static inline int ireg_buf_alloc(struct ireg_buf *buf, enum ireg_mem type,
 	memset(buf, 0, sizeof(*buf));
 	buf->size = size;
 	switch (type) {
-	case IREG_MEM_HUGETLB_1G:
-	case IREG_MEM_HUGETLB_2M:
-		if (type == IREG_MEM_HUGETLB_1G) {
-			align = IREG_SZ_1G;
+	case ST_MEM_HUGETLB_1G:
+	case ST_MEM_HUGETLB_2M:
+		if (type == ST_MEM_HUGETLB_1G) {
+			align = ST_SZ_1G;
 			flags |= MAP_HUGETLB | MAP_HUGE_1GB;
 		} else {
 			flags |= MAP_HUGETLB | MAP_HUGE_2MB;
@@ -386,9 +386,9 @@ static inline int ireg_buf_alloc(struct ireg_buf *buf, enum ireg_mem type,
 		buf->map_size = size;
 		buf->addr = buf->map;
 		break;
-	case IREG_MEM_MEMFD:
-	case IREG_MEM_HUGETLBFS:
-		if (type == IREG_MEM_MEMFD) {
+	case ST_MEM_MEMFD:
+	case ST_MEM_HUGETLBFS:
+		if (type == ST_MEM_MEMFD) {
 			fd = memfd_create("ireg-test", MFD_CLOEXEC);
 		} else {
 			dir = getenv("IREG_HUGETLBFS_2M");
@@ -402,7 +402,7 @@ static inline int ireg_buf_alloc(struct ireg_buf *buf, enum ireg_mem type,
 				  0600);
 			if (fd >= 0)
 				unlink(path);
-			size = (size + IREG_SZ_2M - 1) & ~(IREG_SZ_2M - 1);
+			size = (size + ST_SZ_2M - 1) & ~(ST_SZ_2M - 1);
 		}
 		if (fd < 0)
 			return -1;
@@ -422,13 +422,13 @@ static inline int ireg_buf_alloc(struct ireg_buf *buf, enum ireg_mem type,
 		close(fd);
 		if (buf->addr == MAP_FAILED) {
 			buf->addr = NULL;
-			if (type == IREG_MEM_HUGETLBFS)
+			if (type == ST_MEM_HUGETLBFS)
 				buf->skip = "no free 2M hugetlb pages";
 			goto err;
 		}
 		break;
-	case IREG_MEM_ANON_4K:
-	case IREG_MEM_THP:
+	case ST_MEM_ANON_4K:
+	case ST_MEM_THP:
 		buf->map_size = size + align;
 		buf->map = mmap(NULL, buf->map_size, PROT_READ | PROT_WRITE,
 				flags, -1, 0);
@@ -438,30 +438,30 @@ static inline int ireg_buf_alloc(struct ireg_buf *buf, enum ireg_mem type,
 		}
 		a = ((uintptr_t)buf->map + align - 1) & ~(align - 1);
 		buf->addr = (uint8_t *)a;
-		if (madvise(buf->addr, size, type == IREG_MEM_THP ?
+		if (madvise(buf->addr, size, type == ST_MEM_THP ?
 			    MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
-			if (type == IREG_MEM_THP)
+			if (type == ST_MEM_THP)
 				buf->skip = "MADV_HUGEPAGE refused (no THP)";
 			goto err;
 		}
 		break;
 	}
-	ireg_touch(buf->addr, buf->size);
-	if (type == IREG_MEM_THP &&
-	    ireg_smaps_kb(buf->addr, "AnonHugePages:") * 1024L <
-	    (long)(buf->size & ~(IREG_SZ_2M - 1))) {
+	st_touch(buf->addr, buf->size);
+	if (type == ST_MEM_THP &&
+	    st_smaps_kb(buf->addr, "AnonHugePages:") * 1024L <
+	    (long)(buf->size & ~(ST_SZ_2M - 1))) {
 		buf->skip = "the kernel gave no transparent huge page";
 		goto err;
 	}
 	return 0;
 
 err:
-	ireg_buf_free(buf);
+	st_buf_free(buf);
 	return -1;
 }
 
 /* The buffer always lies inside its reservation: one munmap() frees it. */
-static inline void ireg_buf_free(struct ireg_buf *buf)
+static inline void st_buf_free(struct st_buf *buf)
 {
 	if (buf->map)
 		munmap(buf->map, buf->map_size);
@@ -470,7 +470,7 @@ static inline void ireg_buf_free(struct ireg_buf *buf)
 }
 
 /* PFN backing @addr from /proc/self/pagemap (root only), or 0. */
-static inline uint64_t ireg_pfn(const void *addr)
+static inline uint64_t st_pfn(const void *addr)
 {
 	uint64_t ent = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
@@ -478,7 +478,7 @@ static inline uint64_t ireg_pfn(const void *addr)
 	if (fd < 0)
 		return 0;
 	if (pread(fd, &ent, sizeof(ent),
-		  (uintptr_t)addr / IREG_PAGE_SIZE * sizeof(ent)) != sizeof(ent))
+		  (uintptr_t)addr / ST_PAGE_SIZE * sizeof(ent)) != sizeof(ent))
 		ent = 0;
 	close(fd);
 	if (!(ent & (1ULL << 63)))
@@ -487,16 +487,16 @@ static inline uint64_t ireg_pfn(const void *addr)
 }
 
 /* True when [addr, addr + size) is one physically contiguous run. */
-static inline bool ireg_phys_contiguous(const void *addr, size_t size)
+static inline bool st_phys_contiguous(const void *addr, size_t size)
 {
-	uint64_t first = ireg_pfn(addr);
+	uint64_t first = st_pfn(addr);
 	size_t i;
 
 	if (!first)
 		return false;
-	for (i = IREG_PAGE_SIZE; i < size; i += IREG_PAGE_SIZE)
-		if (ireg_pfn((const uint8_t *)addr + i) !=
-		    first + i / IREG_PAGE_SIZE)
+	for (i = ST_PAGE_SIZE; i < size; i += ST_PAGE_SIZE)
+		if (st_pfn((const uint8_t *)addr + i) !=
+		    first + i / ST_PAGE_SIZE)
 			return false;
 	return true;
 }
@@ -504,7 +504,7 @@ static inline bool ireg_phys_contiguous(const void *addr, size_t size)
 /* --- Counters ---------------------------------------------------------- */
 
 /* A "Key:  N kB" value of /proc/self/status in bytes, or -1. */
-static inline long long ireg_status_bytes(const char *key)
+static inline long long st_status_bytes(const char *key)
 {
 	size_t len = strlen(key);
 	long long kb = -1;
@@ -523,7 +523,7 @@ static inline long long ireg_status_bytes(const char *key)
 }
 
 /* A /proc/vmstat value, or -1. */
-static inline long long ireg_vmstat(const char *key)
+static inline long long st_vmstat(const char *key)
 {
 	size_t len = strlen(key);
 	long long val = -1;
@@ -545,7 +545,7 @@ static inline long long ireg_vmstat(const char *key)
  * Pages held by FOLL_PIN in the whole system.  The per-CPU vmstat deltas
  * are folded first (root only), so the difference is exact.
  */
-static inline long long ireg_foll_pins(void)
+static inline long long st_foll_pins(void)
 {
 	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
 
@@ -555,20 +555,20 @@ static inline long long ireg_foll_pins(void)
 		}
 		close(fd);
 	}
-	return ireg_vmstat("nr_foll_pin_acquired") -
-	       ireg_vmstat("nr_foll_pin_released");
+	return st_vmstat("nr_foll_pin_acquired") -
+	       st_vmstat("nr_foll_pin_released");
 }
 
-#define IREG_PARAM_DIR	"/sys/module/iommu_reg/parameters/"
+#define ST_PARAM_DIR	"/sys/module/iommu_reg/parameters/"
 
 /* A module parameter as an unsigned number, or -1 with errno. */
-static inline long long ireg_param_get(const char *name)
+static inline long long st_param_get(const char *name)
 {
 	char path[128], val[32] = "";
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), IREG_PARAM_DIR "%s", name);
+	snprintf(path, sizeof(path), ST_PARAM_DIR "%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -583,13 +583,13 @@ static inline long long ireg_param_get(const char *name)
 	return strtoll(val, NULL, 10);
 }
 
-static inline int ireg_param_set(const char *name, long long value)
+static inline int st_param_set(const char *name, long long value)
 {
 	char path[128], val[32];
 	int fd, len;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), IREG_PARAM_DIR "%s", name);
+	snprintf(path, sizeof(path), ST_PARAM_DIR "%s", name);
 	len = snprintf(val, sizeof(val), "%lld", value);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -603,7 +603,7 @@ static inline int ireg_param_set(const char *name, long long value)
  * The module file the VM runner installed (or $IREG_MODULE), for tests
  * that unload it and load it again, with other parameters.
  */
-static inline const char *ireg_module_path(void)
+static inline const char *st_module_path(void)
 {
 	static char path[PATH_MAX];
 	struct utsname uts;
@@ -618,15 +618,15 @@ static inline const char *ireg_module_path(void)
 }
 
 /* Unload iommu_reg; refused (EWOULDBLOCK) while in use, never forced. */
-static inline int ireg_module_unload(void)
+static inline int st_module_unload(void)
 {
 	return syscall(__NR_delete_module, "iommu_reg", O_NONBLOCK);
 }
 
 /* Load iommu_reg with @params ("name=value ..."); 0 or -1 with errno. */
-static inline int ireg_module_load(const char *params)
+static inline int st_module_load(const char *params)
 {
-	const char *path = ireg_module_path();
+	const char *path = st_module_path();
 	int fd, ret;
 
 	if (!path) {
@@ -641,21 +641,21 @@ static inline int ireg_module_load(const char *params)
 	return ret;
 }
 
-#define IREG_AUDIT_PATH	"/sys/kernel/debug/iommu_reg/audit"
+#define ST_AUDIT_PATH	"/sys/kernel/debug/iommu_reg/audit"
 
 /* Leaf IOMMU pages removed so far (audit_unmap=1), by size. */
-struct ireg_audit {
+struct st_audit {
 	uint64_t pages_4k;
 	uint64_t pages_2m;
 	uint64_t pages_1g;
 };
 
-static inline int ireg_audit_read(struct ireg_audit *audit)
+static inline int st_audit_read(struct st_audit *audit)
 {
 	char size[8], line[128];
 	unsigned long long n;
 	int found = 0;
-	FILE *f = fopen(IREG_AUDIT_PATH, "r");
+	FILE *f = fopen(ST_AUDIT_PATH, "r");
 
 	memset(audit, 0, sizeof(*audit));
 	if (!f)
@@ -679,7 +679,7 @@ static inline int ireg_audit_read(struct ireg_audit *audit)
 }
 
 /* Write a line to the kernel log (the VM's markers, scan-klog). */
-static inline void ireg_kmsg(const char *msg)
+static inline void st_kmsg(const char *msg)
 {
 	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 

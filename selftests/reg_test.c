@@ -12,9 +12,9 @@
 #include "edu.h"
 #include "kselftest_harness.h"
 
-#define PAGE_SIZE	IREG_PAGE_SIZE
+#define PAGE_SIZE	ST_PAGE_SIZE
 #define FIXED_IOVA	0x40000000ULL	/* 1 GiB: usable, 1 GiB aligned */
-#define BUF_SIZE	IREG_SZ_2M
+#define BUF_SIZE	ST_SZ_2M
 
 /* A command followed by a tail this module does not know. */
 #define BIG(type)	struct { type cmd; uint64_t tail; }
@@ -22,13 +22,13 @@
 FIXTURE(reg) {
 	int container;
 	struct edu_dev edu;
-	struct ireg_buf buf;	/* 2 MiB of 4 KiB anonymous pages */
+	struct st_buf buf;	/* 2 MiB of 4 KiB anonymous pages */
 	uint8_t *mem;
 };
 
 FIXTURE_SETUP(reg)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 
 	self->container = -1;
 	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
@@ -38,7 +38,7 @@ FIXTURE_SETUP(reg)
 	ASSERT_LE(0, self->container);
 	ASSERT_EQ(0, edu_open(&self->edu, self->container, bdf,
 			      VFIO_IOMMU_REG));
-	ASSERT_EQ(0, ireg_buf_alloc(&self->buf, IREG_MEM_ANON_4K, BUF_SIZE));
+	ASSERT_EQ(0, st_buf_alloc(&self->buf, ST_MEM_ANON_4K, BUF_SIZE));
 	self->mem = self->buf.addr;
 }
 
@@ -47,7 +47,7 @@ FIXTURE_TEARDOWN(reg)
 	edu_close(&self->edu);
 	if (self->container >= 0)
 		close(self->container);
-	ireg_buf_free(&self->buf);
+	st_buf_free(&self->buf);
 }
 
 /* --- The length contract, per ioctl ------------------------------------ */
@@ -91,7 +91,7 @@ TEST_F(reg, map_argsz)
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
 	big.cmd.handle = handle;
-	big.cmd.prot = IREG_PROT_RW;
+	big.cmd.prot = ST_PROT_RW;
 	big.cmd.length = PAGE_SIZE;
 
 	big.cmd.argsz = sizeof(big.cmd) - 1;
@@ -121,7 +121,7 @@ TEST_F(reg, unmap_argsz)
 	uint32_t handle;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	big.cmd.iova = FIXED_IOVA;
 	big.cmd.length = 2 * PAGE_SIZE;
@@ -141,7 +141,7 @@ TEST_F(reg, unmap_argsz)
 	EXPECT_EQ(0, big.tail);
 	test_counts(1, 0, 4);
 
-	test_map(handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	big.cmd.argsz = sizeof(big.cmd);
 	big.cmd.length = 2 * PAGE_SIZE;
@@ -184,7 +184,7 @@ TEST_F(reg, register_argsz)
 
 	big.cmd.vaddr = (uintptr_t)self->mem;
 	big.cmd.size = 2 * PAGE_SIZE;
-	big.cmd.prot = IREG_PROT_RW;
+	big.cmd.prot = ST_PROT_RW;
 
 	/* One byte short of the first published struct (up to iova). */
 	big.cmd.argsz = offsetof(struct iommu_reg_register, slot) - 1;
@@ -237,7 +237,7 @@ TEST_F(reg, prereg_output_fault)
 		.vaddr = (uintptr_t)self->mem,
 		.size = 4 * PAGE_SIZE,
 	};
-	long long pins = ireg_foll_pins();
+	long long pins = st_foll_pins();
 	uint32_t refs;
 	void *arg;
 
@@ -245,7 +245,7 @@ TEST_F(reg, prereg_output_fault)
 	ASSERT_NE(NULL, arg);
 	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_PREREG, arg));
 	test_counts(0, 0, 0);
-	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(pins, st_foll_pins());
 
 	/* An existing region: its references do not move either. */
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, &refs);
@@ -259,7 +259,7 @@ TEST_F(reg, map_output_fault)
 {
 	struct iommu_reg_map cmd = {
 		.argsz = sizeof(cmd),
-		.prot = IREG_PROT_RW,
+		.prot = ST_PROT_RW,
 		.length = 4 * PAGE_SIZE,
 	};
 	void *arg;
@@ -284,7 +284,7 @@ TEST_F(reg, unmap_output_fault)
 	void *arg;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	arg = readonly_arg(&cmd, sizeof(cmd));
 	ASSERT_NE(NULL, arg);
@@ -299,16 +299,16 @@ TEST_F(reg, register_output_fault)
 		.argsz = sizeof(cmd),
 		.vaddr = (uintptr_t)self->mem,
 		.size = 4 * PAGE_SIZE,
-		.prot = IREG_PROT_RW,
+		.prot = ST_PROT_RW,
 	};
-	long long pins = ireg_foll_pins();
+	long long pins = st_foll_pins();
 	void *arg;
 
 	arg = readonly_arg(&cmd, sizeof(cmd));
 	ASSERT_NE(NULL, arg);
 	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_REGISTER, arg));
 	test_counts(0, 0, 0);
-	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(pins, st_foll_pins());
 	munmap(arg, PAGE_SIZE);
 }
 
@@ -341,7 +341,7 @@ TEST_F(reg, prereg_bad_range)
 
 TEST_F(reg, prereg_unmapped)
 {
-	long long pins = ireg_foll_pins();
+	long long pins = st_foll_pins();
 	uint8_t *p;
 
 	p = mmap(NULL, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE,
@@ -358,13 +358,13 @@ TEST_F(reg, prereg_unmapped)
 	test_err_prereg(EFAULT, NULL, PAGE_SIZE, 0);
 	test_counts(0, 0, 0);
 	/* The two good pages were not left pinned by the failures. */
-	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(pins, st_foll_pins());
 	munmap(p, 2 * PAGE_SIZE);
 }
 
 TEST_F(reg, prereg_prot_none)
 {
-	long long pins = ireg_foll_pins();
+	long long pins = st_foll_pins();
 	uint8_t *p;
 
 	p = mmap(NULL, 2 * PAGE_SIZE, PROT_NONE,
@@ -380,7 +380,7 @@ TEST_F(reg, prereg_prot_none)
 	test_err_prereg(EFAULT, self->mem, 2 * PAGE_SIZE,
 			IOMMU_REG_REGION_READONLY);
 	test_counts(0, 0, 0);
-	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(pins, st_foll_pins());
 }
 
 TEST_F(reg, prereg_readonly_memory)
@@ -422,21 +422,21 @@ TEST_F(reg, prereg_pfnmap)
 /* Same range and flags: same region, one more reference, no new pin. */
 TEST_F(reg, prereg_once)
 {
-	long long pins = ireg_foll_pins();
+	long long pins = st_foll_pins();
 	uint32_t h1, h2, h3, h4, refs;
 	long long vmpin;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &h1, &refs);
 	EXPECT_EQ(1, refs);
-	vmpin = ireg_status_bytes("VmPin");
-	EXPECT_EQ(pins + 4, ireg_foll_pins());
+	vmpin = st_status_bytes("VmPin");
+	EXPECT_EQ(pins + 4, st_foll_pins());
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &h2, &refs);
 	EXPECT_EQ(h1, h2);
 	EXPECT_EQ(2, refs);
 	test_counts(1, 0, 4);
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
-	EXPECT_EQ(pins + 4, ireg_foll_pins());
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
+	EXPECT_EQ(pins + 4, st_foll_pins());
 
 	/* Other flags, or another range: another region. */
 	test_prereg(self->mem, 4 * PAGE_SIZE, IOMMU_REG_REGION_READONLY,
@@ -467,12 +467,12 @@ TEST_F(reg, prereg_refs)
 	for (i = 0; i < 2; i++) {
 		test_unreg(handle, 0);
 		test_counts(1, 0, 2);
-		test_map(handle, 0, PAGE_SIZE, IREG_PROT_RW, 0, &iova);
+		test_map(handle, 0, PAGE_SIZE, ST_PROT_RW, 0, &iova);
 		test_unmap(iova, PAGE_SIZE, 0, NULL);
 	}
 	test_unreg(handle, 0);
 	test_counts(0, 0, 0);
-	test_err_map(ENOENT, handle, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_map(ENOENT, handle, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
 	test_err_unreg(ENOENT, handle, 0);
 
 	/* A new registration of the range starts from one again. */
@@ -487,9 +487,9 @@ TEST_F(reg, map_bad_flags)
 	uint32_t handle;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW, 1U << 31, 0);
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW, 1U << 10, 0);
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, ST_PROT_RW, 1U << 31, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, ST_PROT_RW, 1U << 10, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED | IOMMU_REG_MAP_IOVA_IDENTITY,
 		     FIXED_IOVA);
 	test_counts(1, 0, 4);
@@ -503,7 +503,7 @@ TEST_F(reg, map_bad_prot)
 	test_err_map(EINVAL, handle, 0, PAGE_SIZE, 0, 0, 0);
 	test_err_map(EINVAL, handle, 0, PAGE_SIZE, 1U << 2, 0, 0);
 	test_err_map(EINVAL, handle, 0, PAGE_SIZE,
-		     IREG_PROT_RW | (1U << 31), 0, 0);
+		     ST_PROT_RW | (1U << 31), 0, 0);
 	test_counts(1, 0, 4);
 }
 
@@ -512,28 +512,28 @@ TEST_F(reg, map_bad_range)
 	uint32_t handle;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_err_map(EINVAL, handle, 0, 0, IREG_PROT_RW, 0, 0);
-	test_err_map(EINVAL, handle, 1, PAGE_SIZE, IREG_PROT_RW, 0, 0);
-	test_err_map(EINVAL, handle, PAGE_SIZE / 2, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EINVAL, handle, 0, 0, ST_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 1, PAGE_SIZE, ST_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, PAGE_SIZE / 2, PAGE_SIZE, ST_PROT_RW,
 		     0, 0);
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE + 1, IREG_PROT_RW, 0, 0);
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE / 2, IREG_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE + 1, ST_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE / 2, ST_PROT_RW, 0, 0);
 	/* Beyond the region. */
-	test_err_map(EINVAL, handle, 0, 5 * PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 0, 5 * PAGE_SIZE, ST_PROT_RW, 0, 0);
 	test_err_map(EINVAL, handle, 3 * PAGE_SIZE, 2 * PAGE_SIZE,
-		     IREG_PROT_RW, 0, 0);
-	test_err_map(EINVAL, handle, 4 * PAGE_SIZE, PAGE_SIZE, IREG_PROT_RW,
+		     ST_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 4 * PAGE_SIZE, PAGE_SIZE, ST_PROT_RW,
 		     0, 0);
 	/* offset + length wraps. */
 	test_err_map(EOVERFLOW, handle, -PAGE_SIZE, 2 * PAGE_SIZE,
-		     IREG_PROT_RW, 0, 0);
+		     ST_PROT_RW, 0, 0);
 	/* A fixed IOVA that is not page aligned. */
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA + 1);
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA + PAGE_SIZE / 2);
 	/* A fixed IOVA + length that wraps. */
-	test_err_map(EOVERFLOW, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EOVERFLOW, handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, -PAGE_SIZE);
 	test_counts(1, 0, 4);
 }
@@ -546,29 +546,29 @@ TEST_F(reg, map_bad_handle)
 	test_unreg(stale, 0);
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
 	if (stale != handle)
-		test_err_map(ENOENT, stale, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
-	test_err_map(ENOENT, handle + 1, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+		test_err_map(ENOENT, stale, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
+	test_err_map(ENOENT, handle + 1, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
 	test_err_map(ENOENT, handle ^ 0x80000000U, 0, PAGE_SIZE,
-		     IREG_PROT_RW, 0, 0);
-	test_err_map(ENOENT, ~0U, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+		     ST_PROT_RW, 0, 0);
+	test_err_map(ENOENT, ~0U, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
 	test_counts(1, 0, 4);
 
 	/* A stale handle while no other region could have taken it. */
 	test_unreg(handle, 0);
-	test_err_map(ENOENT, handle, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_map(ENOENT, handle, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
 	test_counts(0, 0, 0);
 }
 
 /* A handle names a region of its own container only. */
 TEST_F(reg, foreign_handle)
 {
-	const char *bdf1 = ireg_edu_bdf(1);
+	const char *bdf1 = st_edu_bdf(1);
 	uint32_t mine, theirs[2], foreign;
 	int other, group;
 
 	if (!bdf1)
 		SKIP(return, "needs a second edu device for a second container");
-	other = ireg_container_open(bdf1, &group);
+	other = st_container_open(bdf1, &group);
 	ASSERT_LE(0, other);
 
 	test_prereg(self->mem, PAGE_SIZE, 0, &mine, NULL);
@@ -579,7 +579,7 @@ TEST_F(reg, foreign_handle)
 	ASSERT_NE(theirs[0], theirs[1]);
 	foreign = theirs[0] != mine ? theirs[0] : theirs[1];
 
-	test_err_map(ENOENT, foreign, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_map(ENOENT, foreign, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
 	test_err_unreg(ENOENT, foreign, 0);
 	test_counts(1, 0, 1);
 	if (mine != theirs[0] && mine != theirs[1])
@@ -598,20 +598,20 @@ TEST_F(reg, map_fixed)
 	uint32_t handle;
 
 	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	EXPECT_EQ(FIXED_IOVA, iova);
 
 	/* The same IOVA, overlapping either end, or enclosing it. */
 	test_err_map(EEXIST, handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE,
-		     IREG_PROT_RW, IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA);
-	test_err_map(EEXIST, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+		     ST_PROT_RW, IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA);
+	test_err_map(EEXIST, handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA - PAGE_SIZE);
-	test_err_map(EEXIST, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EEXIST, handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA + 3 * PAGE_SIZE);
-	test_err_map(EEXIST, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EEXIST, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA + PAGE_SIZE);
-	test_err_map(EEXIST, handle, 0, 8 * PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EEXIST, handle, 0, 8 * PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA - 2 * PAGE_SIZE);
 	test_counts(1, 1, 16);
 
@@ -637,41 +637,41 @@ TEST_F(reg, map_fixed_range)
 	test_info(&info);
 	ASSERT_EQ((1ULL << 48) - 1, info.aperture_last);
 	/* The test's idea of the MSI window matches the kernel's. */
-	ASSERT_TRUE(ireg_iova_usable(self->container, IREG_MSI_START -
+	ASSERT_TRUE(st_iova_usable(self->container, ST_MSI_START -
 				     PAGE_SIZE, PAGE_SIZE));
-	ASSERT_FALSE(ireg_iova_usable(self->container, IREG_MSI_START,
-				      PAGE_SIZE));
-	ASSERT_FALSE(ireg_iova_usable(self->container, IREG_MSI_LAST + 1 -
+	ASSERT_FALSE(st_iova_usable(self->container, ST_MSI_START,
+				    PAGE_SIZE));
+	ASSERT_FALSE(st_iova_usable(self->container, ST_MSI_LAST + 1 -
 				      PAGE_SIZE, PAGE_SIZE));
-	ASSERT_TRUE(ireg_iova_usable(self->container, IREG_MSI_LAST + 1,
-				     PAGE_SIZE));
+	ASSERT_TRUE(st_iova_usable(self->container, ST_MSI_LAST + 1,
+				   PAGE_SIZE));
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_err_map(ERANGE, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(ERANGE, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, 1ULL << 48);
-	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, (1ULL << 48) - PAGE_SIZE);
-	test_err_map(ERANGE, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(ERANGE, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, 1ULL << 63);
-	test_err_map(ERANGE, handle, 0, PAGE_SIZE, IREG_PROT_RW,
-		     IOMMU_REG_MAP_IOVA_FIXED, IREG_MSI_START);
-	test_err_map(ERANGE, handle, 0, PAGE_SIZE, IREG_PROT_RW,
-		     IOMMU_REG_MAP_IOVA_FIXED, IREG_MSI_START + 0x80000);
-	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
-		     IOMMU_REG_MAP_IOVA_FIXED, IREG_MSI_START - PAGE_SIZE);
-	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
-		     IOMMU_REG_MAP_IOVA_FIXED, IREG_MSI_LAST + 1 - PAGE_SIZE);
+	test_err_map(ERANGE, handle, 0, PAGE_SIZE, ST_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, ST_MSI_START);
+	test_err_map(ERANGE, handle, 0, PAGE_SIZE, ST_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, ST_MSI_START + 0x80000);
+	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, ST_MSI_START - PAGE_SIZE);
+	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, ST_MSI_LAST + 1 - PAGE_SIZE);
 	test_counts(1, 0, 4);
 
 	/* Either side of the window, and the top of the aperture, work. */
-	iova = IREG_MSI_START - PAGE_SIZE;
-	test_map(handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	iova = ST_MSI_START - PAGE_SIZE;
+	test_map(handle, 0, PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
-	iova = IREG_MSI_LAST + 1;
-	test_map(handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	iova = ST_MSI_LAST + 1;
+	test_map(handle, 0, PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	iova = (1ULL << 48) - PAGE_SIZE;
-	test_map(handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	EXPECT_EQ((1ULL << 48) - PAGE_SIZE, iova);
 	test_counts(1, 3, 4);
@@ -684,27 +684,27 @@ TEST_F(reg, map_identity)
 	uint32_t handle;
 
 	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_IDENTITY, &iova);
 	EXPECT_EQ(vaddr, iova);
-	test_map(handle, 8 * PAGE_SIZE, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 8 * PAGE_SIZE, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_IDENTITY, &iova);
 	EXPECT_EQ(vaddr + 8 * PAGE_SIZE, iova);
 	test_counts(1, 2, 16);
 
 	/* Identity again, or fixed at the same address: taken. */
-	test_err_map(EEXIST, handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EEXIST, handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_IDENTITY, 0);
 	test_err_map(EEXIST, handle, 2 * PAGE_SIZE, 8 * PAGE_SIZE,
-		     IREG_PROT_RW, IOMMU_REG_MAP_IOVA_IDENTITY, 0);
-	test_err_map(EEXIST, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		     ST_PROT_RW, IOMMU_REG_MAP_IOVA_IDENTITY, 0);
+	test_err_map(EEXIST, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, vaddr + 3 * PAGE_SIZE);
 	test_err_register(EEXIST, self->mem, 2 * PAGE_SIZE,
-			  IOMMU_REG_MAP_IOVA_IDENTITY, IREG_PROT_RW, 0);
+			  IOMMU_REG_MAP_IOVA_IDENTITY, ST_PROT_RW, 0);
 	test_counts(1, 2, 16);
 
 	/* The hole between them is free. */
-	test_map(handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_IDENTITY, &iova);
 	EXPECT_EQ(vaddr + 4 * PAGE_SIZE, iova);
 	test_counts(1, 3, 16);
@@ -718,8 +718,8 @@ TEST_F(reg, map_readonly_region)
 	test_prereg(self->mem, 4 * PAGE_SIZE, IOMMU_REG_REGION_READONLY,
 		    &handle, NULL);
 	test_err_map(EPERM, handle, 0, PAGE_SIZE, IOMMU_REG_PROT_WRITE, 0, 0);
-	test_err_map(EPERM, handle, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
-	test_err_map(EPERM, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EPERM, handle, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
+	test_err_map(EPERM, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA);
 	test_counts(1, 0, 4);
 	test_map(handle, 0, PAGE_SIZE, IOMMU_REG_PROT_READ, 0, &iova);
@@ -731,17 +731,17 @@ TEST_F(reg, map_kernel_iova)
 {
 	static const uint64_t offsets[] = { 0, PAGE_SIZE, 0, PAGE_SIZE };
 	static const uint64_t lengths[] = {
-		PAGE_SIZE, 2 * PAGE_SIZE, IREG_SZ_2M, IREG_SZ_2M + PAGE_SIZE,
+		PAGE_SIZE, 2 * PAGE_SIZE, ST_SZ_2M, ST_SZ_2M + PAGE_SIZE,
 	};
 	uint64_t iova[2 * ARRAY_SIZE(lengths)], align;
 	uint64_t len[2 * ARRAY_SIZE(lengths)], vaddr;
 	struct iommu_reg_info info;
-	struct ireg_buf big;
+	struct st_buf big;
 	uint32_t handle;
 	unsigned int i, j, n = 0;
 
-	ASSERT_EQ(0, ireg_buf_alloc(&big, IREG_MEM_ANON_4K, 2 * IREG_SZ_2M));
-	test_prereg(big.addr, 2 * IREG_SZ_2M, 0, &handle, NULL);
+	ASSERT_EQ(0, st_buf_alloc(&big, ST_MEM_ANON_4K, 2 * ST_SZ_2M));
+	test_prereg(big.addr, 2 * ST_SZ_2M, 0, &handle, NULL);
 	test_info(&info);
 	for (i = 0; i < ARRAY_SIZE(lengths); i++) {
 		for (j = 0; j < 2; j++, n++) {
@@ -749,20 +749,20 @@ TEST_F(reg, map_kernel_iova)
 			uint64_t off = offsets[i] + j * PAGE_SIZE;
 
 			len[n] = lengths[i];
-			test_map(handle, off, len[n], IREG_PROT_RW, 0, &iova[n]);
+			test_map(handle, off, len[n], ST_PROT_RW, 0, &iova[n]);
 			vaddr = (uintptr_t)big.addr + off;
-			align = ireg_pgsize_for(info.pgsize_bitmap, len[n]);
+			align = st_pgsize_for(info.pgsize_bitmap, len[n]);
 			EXPECT_EQ(vaddr % align, iova[n] % align);
-			EXPECT_TRUE(ireg_iova_usable(self->container, iova[n],
-						     len[n]));
+			EXPECT_TRUE(st_iova_usable(self->container, iova[n],
+						   len[n]));
 		}
 	}
 	for (i = 0; i < n; i++)
 		for (j = 0; j < i; j++)
 			EXPECT_TRUE(iova[i] + len[i] <= iova[j] ||
 				    iova[j] + len[j] <= iova[i]);
-	test_counts(1, n, 2 * IREG_SZ_2M / PAGE_SIZE);
-	ireg_buf_free(&big);
+	test_counts(1, n, 2 * ST_SZ_2M / PAGE_SIZE);
+	st_buf_free(&big);
 }
 
 /* --- IOMMU_REG_UNMAP ---------------------------------------------------- */
@@ -773,7 +773,7 @@ TEST_F(reg, unmap_bad_input)
 	uint32_t handle;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 
 	test_err_unmap(EINVAL, FIXED_IOVA, 4 * PAGE_SIZE, 1U << 1);
@@ -798,7 +798,7 @@ TEST_F(reg, unmap_empty)
 
 	test_err_unmap(ENOENT, FIXED_IOVA, 4 * PAGE_SIZE, 0);
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	/* Just before and just after the mapping. */
 	test_err_unmap(ENOENT, FIXED_IOVA - 4 * PAGE_SIZE, 4 * PAGE_SIZE, 0);
@@ -818,9 +818,9 @@ TEST_F(reg, unmap_bisect)
 	uint32_t handle;
 
 	test_prereg(self->mem, 8 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &a);
-	test_map(handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &b);
 
 	test_err_unmap(EINVAL, a, 2 * PAGE_SIZE, 0);
@@ -852,7 +852,7 @@ TEST_F(reg, unmap_several)
 	for (i = 0; i < 3; i++) {
 		iova = FIXED_IOVA + i * 8 * PAGE_SIZE;
 		test_map(handle, i * PAGE_SIZE, (i + 1) * PAGE_SIZE,
-			 IREG_PROT_RW, IOMMU_REG_MAP_IOVA_FIXED, &iova);
+			 ST_PROT_RW, IOMMU_REG_MAP_IOVA_FIXED, &iova);
 		total += (i + 1) * PAGE_SIZE;
 	}
 	test_counts(1, 3, 16);
@@ -871,15 +871,15 @@ TEST_F(reg, unmap_all)
 	test_prereg(self->mem + 16 * PAGE_SIZE, 4 * PAGE_SIZE, 0, &handle2,
 		    NULL);
 	for (i = 0; i < 3; i++) {
-		test_map(handle, 0, (i + 1) * PAGE_SIZE, IREG_PROT_RW, 0,
+		test_map(handle, 0, (i + 1) * PAGE_SIZE, ST_PROT_RW, 0,
 			 &iova);
 		total += (i + 1) * PAGE_SIZE;
 	}
 	iova = FIXED_IOVA;
-	test_map(handle2, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle2, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	total += 4 * PAGE_SIZE;
-	test_map(handle2, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle2, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_IDENTITY, &iova);
 	total += 4 * PAGE_SIZE;
 	test_counts(2, 5, 20);
@@ -916,7 +916,7 @@ TEST_F(reg, unreg_bad_input)
 
 TEST_F(reg, unreg_twice)
 {
-	long long vmpin = ireg_status_bytes("VmPin");
+	long long vmpin = st_status_bytes("VmPin");
 	uint32_t handle;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
@@ -924,7 +924,7 @@ TEST_F(reg, unreg_twice)
 	test_err_unreg(ENOENT, handle, 0);
 	test_err_unreg(ENOENT, handle, IOMMU_REG_UNREG_UNMAP);
 	test_counts(0, 0, 0);
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 }
 
 /* The last reference cannot go while MAP's mappings remain. */
@@ -935,16 +935,16 @@ TEST_F(reg, unreg_busy)
 	uint32_t handle;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW, 0, &iova[0]);
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW, 0, &iova[0]);
 	test_map(handle, PAGE_SIZE, PAGE_SIZE, IOMMU_REG_PROT_READ, 0,
 		 &iova[1]);
-	pins = ireg_foll_pins();
-	vmpin = ireg_status_bytes("VmPin");
+	pins = st_foll_pins();
+	vmpin = st_status_bytes("VmPin");
 
 	test_err_unreg(EBUSY, handle, 0);
 	test_counts(1, 2, 4);
-	EXPECT_EQ(pins, ireg_foll_pins());
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(pins, st_foll_pins());
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 	/* Still registered: another reference can be taken and dropped. */
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, NULL);
 	test_unreg(handle, 0);
@@ -958,9 +958,9 @@ TEST_F(reg, unreg_busy)
 
 	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
 	test_counts(0, 0, 0);
-	EXPECT_EQ(pins - 4, ireg_foll_pins());
+	EXPECT_EQ(pins - 4, st_foll_pins());
 	EXPECT_EQ(vmpin - 4 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmPin"));
+		  st_status_bytes("VmPin"));
 	test_err_unmap(ENOENT, iova[0], 4 * PAGE_SIZE, 0);
 }
 
@@ -972,7 +972,7 @@ TEST_F(reg, unreg_unmap_not_last)
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW, 0, &iova);
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW, 0, &iova);
 	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
 	test_counts(1, 1, 4);
 	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
@@ -983,42 +983,42 @@ TEST_F(reg, unreg_unmap_not_last)
 
 TEST_F(reg, register_bad_input)
 {
-	long long pins = ireg_foll_pins();
+	long long pins = st_foll_pins();
 	uint8_t *ro;
 
 	test_err_register(EINVAL, self->mem, PAGE_SIZE, 1U << 1,
-			  IREG_PROT_RW, 0);
+			  ST_PROT_RW, 0);
 	test_err_register(EINVAL, self->mem, PAGE_SIZE, 1U << 31,
-			  IREG_PROT_RW, 0);
+			  ST_PROT_RW, 0);
 	test_err_register(EINVAL, self->mem, PAGE_SIZE,
 			  IOMMU_REG_MAP_IOVA_FIXED |
-			  IOMMU_REG_MAP_IOVA_IDENTITY, IREG_PROT_RW,
+			  IOMMU_REG_MAP_IOVA_IDENTITY, ST_PROT_RW,
 			  FIXED_IOVA);
 	test_err_register(EINVAL, self->mem, PAGE_SIZE, 0, 0, 0);
 	test_err_register(EINVAL, self->mem, PAGE_SIZE, 0, 1U << 2, 0);
-	test_err_register(EINVAL, self->mem, 0, 0, IREG_PROT_RW, 0);
-	test_err_register(EINVAL, self->mem + 1, PAGE_SIZE, 0, IREG_PROT_RW,
+	test_err_register(EINVAL, self->mem, 0, 0, ST_PROT_RW, 0);
+	test_err_register(EINVAL, self->mem + 1, PAGE_SIZE, 0, ST_PROT_RW,
 			  0);
-	test_err_register(EINVAL, self->mem, PAGE_SIZE - 1, 0, IREG_PROT_RW,
+	test_err_register(EINVAL, self->mem, PAGE_SIZE - 1, 0, ST_PROT_RW,
 			  0);
 	test_err_register(EINVAL, self->mem, PAGE_SIZE, IOMMU_REG_MAP_IOVA_FIXED,
-			  IREG_PROT_RW, FIXED_IOVA + 1);
+			  ST_PROT_RW, FIXED_IOVA + 1);
 	test_err_register(EOVERFLOW, (void *)(uintptr_t)-PAGE_SIZE,
-			  2 * PAGE_SIZE, 0, IREG_PROT_RW, 0);
-	test_err_register(EFAULT, NULL, PAGE_SIZE, 0, IREG_PROT_RW, 0);
+			  2 * PAGE_SIZE, 0, ST_PROT_RW, 0);
+	test_err_register(EFAULT, NULL, PAGE_SIZE, 0, ST_PROT_RW, 0);
 	test_err_register(EFAULT, (void *)self->edu.bar, PAGE_SIZE, 0,
-			  IREG_PROT_RW, 0);
+			  ST_PROT_RW, 0);
 
 	/* Read-only region or memory against a device-writable mapping. */
 	test_err_register(EPERM, self->mem, PAGE_SIZE,
-			  IOMMU_REG_REGION_READONLY, IREG_PROT_RW, 0);
+			  IOMMU_REG_REGION_READONLY, ST_PROT_RW, 0);
 	ro = mmap(NULL, PAGE_SIZE, PROT_READ,
 		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, ro);
 	test_err_register(EFAULT, ro, PAGE_SIZE, 0, IOMMU_REG_PROT_READ, 0);
 
 	test_counts(0, 0, 0);
-	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(pins, st_foll_pins());
 	munmap(ro, PAGE_SIZE);
 }
 
@@ -1030,22 +1030,22 @@ TEST_F(reg, register_iova_conflict)
 	uint32_t handle;
 
 	test_register(self->mem, 4 * PAGE_SIZE, IOMMU_REG_MAP_IOVA_FIXED,
-		      IREG_PROT_RW, &handle, &iova);
+		      ST_PROT_RW, &handle, &iova);
 	EXPECT_EQ(FIXED_IOVA, iova);
-	pins = ireg_foll_pins();
-	vmpin = ireg_status_bytes("VmPin");
+	pins = st_foll_pins();
+	vmpin = st_status_bytes("VmPin");
 
 	test_err_register(EEXIST, self->mem + 8 * PAGE_SIZE, 4 * PAGE_SIZE,
-			  IOMMU_REG_MAP_IOVA_FIXED, IREG_PROT_RW,
+			  IOMMU_REG_MAP_IOVA_FIXED, ST_PROT_RW,
 			  FIXED_IOVA + 2 * PAGE_SIZE);
 	test_err_register(ERANGE, self->mem + 8 * PAGE_SIZE, 4 * PAGE_SIZE,
-			  IOMMU_REG_MAP_IOVA_FIXED, IREG_PROT_RW,
-			  IREG_MSI_START);
+			  IOMMU_REG_MAP_IOVA_FIXED, ST_PROT_RW,
+			  ST_MSI_START);
 	test_err_register(ERANGE, self->mem + 8 * PAGE_SIZE, 4 * PAGE_SIZE,
-			  IOMMU_REG_MAP_IOVA_FIXED, IREG_PROT_RW, 1ULL << 48);
+			  IOMMU_REG_MAP_IOVA_FIXED, ST_PROT_RW, 1ULL << 48);
 	test_counts(1, 1, 4);
-	EXPECT_EQ(pins, ireg_foll_pins());
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(pins, st_foll_pins());
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 
 	test_unreg(handle, 0);
 	test_counts(0, 0, 0);
@@ -1057,7 +1057,7 @@ TEST_F(reg, register_twice)
 	static const uint32_t placements[] = {
 		0, IOMMU_REG_MAP_IOVA_FIXED, IOMMU_REG_MAP_IOVA_IDENTITY,
 	};
-	long long pins = ireg_foll_pins();
+	long long pins = st_foll_pins();
 	unsigned int i;
 	uint32_t h1, h2;
 	uint64_t i1, i2;
@@ -1065,16 +1065,16 @@ TEST_F(reg, register_twice)
 	for (i = 0; i < ARRAY_SIZE(placements); i++) {
 		i1 = FIXED_IOVA;
 		test_register(self->mem, 8 * PAGE_SIZE, placements[i],
-			      IREG_PROT_RW, &h1, &i1);
-		EXPECT_TRUE(ireg_iova_usable(self->container, i1,
-					     8 * PAGE_SIZE));
+			      ST_PROT_RW, &h1, &i1);
+		EXPECT_TRUE(st_iova_usable(self->container, i1,
+					   8 * PAGE_SIZE));
 		i2 = FIXED_IOVA;
 		test_register(self->mem, 8 * PAGE_SIZE, placements[i],
-			      IREG_PROT_RW, &h2, &i2);
+			      ST_PROT_RW, &h2, &i2);
 		EXPECT_EQ(h1, h2);
 		EXPECT_EQ(i1, i2);
 		test_counts(1, 1, 8);
-		EXPECT_EQ(pins + 8, ireg_foll_pins());
+		EXPECT_EQ(pins + 8, st_foll_pins());
 
 		/* The mapping goes with the last reference, without EBUSY. */
 		test_unreg(h1, 0);
@@ -1083,7 +1083,7 @@ TEST_F(reg, register_twice)
 		test_counts(0, 0, 0);
 		test_err_unreg(ENOENT, h1, 0);
 		test_err_unmap(ENOENT, i1, 8 * PAGE_SIZE, 0);
-		EXPECT_EQ(pins, ireg_foll_pins());
+		EXPECT_EQ(pins, st_foll_pins());
 	}
 }
 
@@ -1094,17 +1094,17 @@ TEST_F(reg, register_placement)
 	uint32_t handle;
 
 	test_register(self->mem, 4 * PAGE_SIZE, IOMMU_REG_MAP_IOVA_FIXED,
-		      IREG_PROT_RW, &handle, &iova);
+		      ST_PROT_RW, &handle, &iova);
 	EXPECT_EQ(FIXED_IOVA, iova);
 	test_register(self->mem + 4 * PAGE_SIZE, 4 * PAGE_SIZE,
-		      IOMMU_REG_MAP_IOVA_IDENTITY, IREG_PROT_RW, &handle,
+		      IOMMU_REG_MAP_IOVA_IDENTITY, ST_PROT_RW, &handle,
 		      &iova);
 	EXPECT_EQ(vaddr + 4 * PAGE_SIZE, iova);
 	/* Kernel-chosen for 2 MiB at a 2 MiB aligned address: aligned. */
-	test_register(self->mem, BUF_SIZE, 0, IREG_PROT_RW, &handle, &iova);
+	test_register(self->mem, BUF_SIZE, 0, ST_PROT_RW, &handle, &iova);
 	test_info(&info);
-	EXPECT_EQ(0, iova % ireg_pgsize_for(info.pgsize_bitmap, BUF_SIZE));
-	EXPECT_TRUE(ireg_iova_usable(self->container, iova, BUF_SIZE));
+	EXPECT_EQ(0, iova % st_pgsize_for(info.pgsize_bitmap, BUF_SIZE));
+	EXPECT_TRUE(st_iova_usable(self->container, iova, BUF_SIZE));
 	test_counts(3, 3, 4 + 4 + BUF_SIZE / PAGE_SIZE);
 }
 
@@ -1114,7 +1114,7 @@ TEST_F(reg, register_then_map)
 	uint64_t iova, iova2;
 	uint32_t handle;
 
-	test_register(self->mem, 4 * PAGE_SIZE, 0, IREG_PROT_RW, &handle,
+	test_register(self->mem, 4 * PAGE_SIZE, 0, ST_PROT_RW, &handle,
 		      &iova);
 	test_map(handle, 0, 2 * PAGE_SIZE, IOMMU_REG_PROT_READ, 0, &iova2);
 	EXPECT_NE(iova, iova2);
@@ -1135,16 +1135,16 @@ TEST_F(reg, info_counts)
 
 	test_counts(0, 0, 0);
 	test_info(&info);
-	EXPECT_EQ(ireg_param_get("max_regions"), info.max_regions);
+	EXPECT_EQ(st_param_get("max_regions"), info.max_regions);
 	test_prereg(self->mem, 8 * PAGE_SIZE, 0, &h1, NULL);
 	test_counts(1, 0, 8);
 	test_prereg(self->mem + 8 * PAGE_SIZE, 2 * PAGE_SIZE, 0, &h2, NULL);
 	test_counts(2, 0, 10);
-	test_map(h1, 0, 8 * PAGE_SIZE, IREG_PROT_RW, 0, &iova);
-	test_map(h1, 0, PAGE_SIZE, IREG_PROT_RW, 0, NULL);
+	test_map(h1, 0, 8 * PAGE_SIZE, ST_PROT_RW, 0, &iova);
+	test_map(h1, 0, PAGE_SIZE, ST_PROT_RW, 0, NULL);
 	test_counts(2, 2, 10);
 	test_register(self->mem + 16 * PAGE_SIZE, 4 * PAGE_SIZE, 0,
-		      IREG_PROT_RW, &h3, NULL);
+		      ST_PROT_RW, &h3, NULL);
 	test_counts(3, 3, 14);
 	test_unmap(iova, 8 * PAGE_SIZE, 0, NULL);
 	test_counts(3, 2, 14);
@@ -1164,48 +1164,48 @@ TEST_F(reg, info_counts)
  */
 TEST_F(reg, vmpin)
 {
-	long long base = ireg_status_bytes("VmPin");
+	long long base = st_status_bytes("VmPin");
 	uint32_t h1, h2;
 
 	ASSERT_LE(0, base);
 	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &h1, NULL);
 	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmPin"));
+		  st_status_bytes("VmPin"));
 	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &h1, NULL);
-	test_map(h1, 0, 16 * PAGE_SIZE, IREG_PROT_RW, 0, NULL);
+	test_map(h1, 0, 16 * PAGE_SIZE, ST_PROT_RW, 0, NULL);
 	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmPin"));
+		  st_status_bytes("VmPin"));
 	test_register(self->mem + 16 * PAGE_SIZE, 4 * PAGE_SIZE, 0,
-		      IREG_PROT_RW, &h2, NULL);
+		      ST_PROT_RW, &h2, NULL);
 	EXPECT_EQ(base + 20 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmPin"));
+		  st_status_bytes("VmPin"));
 
 	test_unreg(h2, 0);
 	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmPin"));
+		  st_status_bytes("VmPin"));
 	test_unreg(h1, 0);
 	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmPin"));
+		  st_status_bytes("VmPin"));
 	test_unreg(h1, IOMMU_REG_UNREG_UNMAP);
-	EXPECT_EQ(base, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(base, st_status_bytes("VmPin"));
 }
 
 /* Pre-registration pins; mapping and unmapping never touch the pins. */
 TEST_F(reg, pins_once)
 {
-	long long base = ireg_foll_pins();
+	long long base = st_foll_pins();
 	uint64_t iova;
 	uint32_t handle;
 
 	test_prereg(self->mem, 32 * PAGE_SIZE, 0, &handle, NULL);
-	EXPECT_EQ(base + 32, ireg_foll_pins());
-	test_map(handle, 0, 32 * PAGE_SIZE, IREG_PROT_RW, 0, &iova);
-	test_map(handle, 0, 16 * PAGE_SIZE, IREG_PROT_RW, 0, NULL);
-	EXPECT_EQ(base + 32, ireg_foll_pins());
+	EXPECT_EQ(base + 32, st_foll_pins());
+	test_map(handle, 0, 32 * PAGE_SIZE, ST_PROT_RW, 0, &iova);
+	test_map(handle, 0, 16 * PAGE_SIZE, ST_PROT_RW, 0, NULL);
+	EXPECT_EQ(base + 32, st_foll_pins());
 	test_unmap(iova, 32 * PAGE_SIZE, 0, NULL);
-	EXPECT_EQ(base + 32, ireg_foll_pins());
+	EXPECT_EQ(base + 32, st_foll_pins());
 	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
-	EXPECT_EQ(base, ireg_foll_pins());
+	EXPECT_EQ(base, st_foll_pins());
 }
 
 /* --- Memory types and huge IOMMU pages ---------------------------------- */
@@ -1213,55 +1213,55 @@ TEST_F(reg, pins_once)
 FIXTURE(mem) {
 	int container;
 	struct edu_dev edu;
-	struct ireg_buf buf;
+	struct st_buf buf;
 	long long audit_saved;
 };
 
 FIXTURE_VARIANT(mem) {
-	enum ireg_mem type;
+	enum st_mem type;
 	size_t size;
 };
 
 FIXTURE_VARIANT_ADD(mem, anon_4k) {
-	.type = IREG_MEM_ANON_4K,
-	.size = IREG_SZ_2M,
+	.type = ST_MEM_ANON_4K,
+	.size = ST_SZ_2M,
 };
 
 FIXTURE_VARIANT_ADD(mem, thp) {
-	.type = IREG_MEM_THP,
-	.size = IREG_SZ_2M,
+	.type = ST_MEM_THP,
+	.size = ST_SZ_2M,
 };
 
 FIXTURE_VARIANT_ADD(mem, hugetlb_2m) {
-	.type = IREG_MEM_HUGETLB_2M,
-	.size = 2 * IREG_SZ_2M,
+	.type = ST_MEM_HUGETLB_2M,
+	.size = 2 * ST_SZ_2M,
 };
 
 FIXTURE_VARIANT_ADD(mem, hugetlb_1g) {
-	.type = IREG_MEM_HUGETLB_1G,
-	.size = IREG_SZ_1G,
+	.type = ST_MEM_HUGETLB_1G,
+	.size = ST_SZ_1G,
 };
 
 FIXTURE_VARIANT_ADD(mem, memfd) {
-	.type = IREG_MEM_MEMFD,
-	.size = IREG_SZ_2M,
+	.type = ST_MEM_MEMFD,
+	.size = ST_SZ_2M,
 };
 
 FIXTURE_VARIANT_ADD(mem, hugetlbfs) {
-	.type = IREG_MEM_HUGETLBFS,
-	.size = IREG_SZ_2M,
+	.type = ST_MEM_HUGETLBFS,
+	.size = ST_SZ_2M,
 };
 
 FIXTURE_SETUP(mem)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 
 	self->container = -1;
 	self->audit_saved = -1;
 	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
 	if (!bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (ireg_buf_alloc(&self->buf, variant->type, variant->size)) {
+	if (st_buf_alloc(&self->buf, variant->type, variant->size)) {
 		if (self->buf.skip)
 			SETUP_SKIP("%s", self->buf.skip);
 		ASSERT_TRUE(false) TH_LOG("buffer: %s", strerror(errno));
@@ -1275,11 +1275,11 @@ FIXTURE_SETUP(mem)
 FIXTURE_TEARDOWN(mem)
 {
 	if (self->audit_saved >= 0)
-		ireg_param_set("audit_unmap", self->audit_saved);
+		st_param_set("audit_unmap", self->audit_saved);
 	edu_close(&self->edu);
 	if (self->container >= 0)
 		close(self->container);
-	ireg_buf_free(&self->buf);
+	st_buf_free(&self->buf);
 }
 
 /*
@@ -1289,8 +1289,8 @@ FIXTURE_TEARDOWN(mem)
 TEST_F_TIMEOUT(mem, register, 600)
 {
 	uint64_t npages = variant->size / PAGE_SIZE, iova, unmapped, align;
-	long long vmpin = ireg_status_bytes("VmPin");
-	long long pins = ireg_foll_pins();
+	long long vmpin = st_status_bytes("VmPin");
+	long long pins = st_foll_pins();
 	struct iommu_reg_info info;
 	uint32_t handle, refs;
 
@@ -1298,20 +1298,20 @@ TEST_F_TIMEOUT(mem, register, 600)
 	EXPECT_EQ(1, refs);
 	test_counts(1, 0, npages);
 	EXPECT_EQ(vmpin + (long long)variant->size,
-		  ireg_status_bytes("VmPin"));
-	EXPECT_EQ(pins + (long long)npages, ireg_foll_pins());
+		  st_status_bytes("VmPin"));
+	EXPECT_EQ(pins + (long long)npages, st_foll_pins());
 
-	test_map(handle, 0, variant->size, IREG_PROT_RW, 0, &iova);
+	test_map(handle, 0, variant->size, ST_PROT_RW, 0, &iova);
 	test_info(&info);
-	align = ireg_pgsize_for(info.pgsize_bitmap, variant->size);
+	align = st_pgsize_for(info.pgsize_bitmap, variant->size);
 	EXPECT_EQ((uintptr_t)self->buf.addr % align, iova % align);
 	test_unmap(iova, variant->size, 0, &unmapped);
 	EXPECT_EQ(variant->size, unmapped);
 
 	test_unreg(handle, 0);
 	test_counts(0, 0, 0);
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
-	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
+	EXPECT_EQ(pins, st_foll_pins());
 }
 
 /*
@@ -1325,36 +1325,36 @@ TEST_F_TIMEOUT(mem, register, 600)
 TEST_F_TIMEOUT(mem, audit_unmap, 600)
 {
 	uint64_t size = variant->size, iova, unmapped, off;
-	struct ireg_audit before, after;
+	struct st_audit before, after;
 	uint64_t want_4k = 0, want_2m = 0, want_1g = 0, pfn;
 	uint32_t handle;
 
-	self->audit_saved = ireg_param_get("audit_unmap");
-	if (self->audit_saved < 0 || access(IREG_AUDIT_PATH, R_OK))
-		SKIP(return, "no audit_unmap parameter or " IREG_AUDIT_PATH);
-	ASSERT_EQ(0, ireg_param_set("audit_unmap", 1));
+	self->audit_saved = st_param_get("audit_unmap");
+	if (self->audit_saved < 0 || access(ST_AUDIT_PATH, R_OK))
+		SKIP(return, "no audit_unmap parameter or " ST_AUDIT_PATH);
+	ASSERT_EQ(0, st_param_set("audit_unmap", 1));
 
-	if (size >= IREG_SZ_1G && ireg_phys_contiguous(self->buf.addr, size) &&
-	    ireg_pfn(self->buf.addr) % (IREG_SZ_1G / PAGE_SIZE) == 0) {
-		want_1g = size / IREG_SZ_1G;
+	if (size >= ST_SZ_1G && st_phys_contiguous(self->buf.addr, size) &&
+	    st_pfn(self->buf.addr) % (ST_SZ_1G / PAGE_SIZE) == 0) {
+		want_1g = size / ST_SZ_1G;
 	} else {
-		for (off = 0; off < size; off += IREG_SZ_2M) {
-			pfn = ireg_pfn(self->buf.addr + off);
-			if (pfn && pfn % (IREG_SZ_2M / PAGE_SIZE) == 0 &&
-			    ireg_phys_contiguous(self->buf.addr + off,
-						 IREG_SZ_2M))
+		for (off = 0; off < size; off += ST_SZ_2M) {
+			pfn = st_pfn(self->buf.addr + off);
+			if (pfn && pfn % (ST_SZ_2M / PAGE_SIZE) == 0 &&
+			    st_phys_contiguous(self->buf.addr + off,
+					       ST_SZ_2M))
 				want_2m++;
 			else
-				want_4k += IREG_SZ_2M / PAGE_SIZE;
+				want_4k += ST_SZ_2M / PAGE_SIZE;
 		}
 	}
 	switch (variant->type) {
-	case IREG_MEM_THP:
-	case IREG_MEM_HUGETLB_2M:
-	case IREG_MEM_HUGETLBFS:
-		ASSERT_EQ(size / IREG_SZ_2M, want_2m);
+	case ST_MEM_THP:
+	case ST_MEM_HUGETLB_2M:
+	case ST_MEM_HUGETLBFS:
+		ASSERT_EQ(size / ST_SZ_2M, want_2m);
 		break;
-	case IREG_MEM_HUGETLB_1G:
+	case ST_MEM_HUGETLB_1G:
 		ASSERT_EQ(1, want_1g);
 		break;
 	default:
@@ -1363,22 +1363,22 @@ TEST_F_TIMEOUT(mem, audit_unmap, 600)
 	}
 
 	test_prereg(self->buf.addr, size, 0, &handle, NULL);
-	test_map(handle, 0, size, IREG_PROT_RW, 0, &iova);
-	ASSERT_EQ(0, ireg_audit_read(&before));
+	test_map(handle, 0, size, ST_PROT_RW, 0, &iova);
+	ASSERT_EQ(0, st_audit_read(&before));
 	test_unmap(iova, size, 0, &unmapped);
-	ASSERT_EQ(0, ireg_audit_read(&after));
+	ASSERT_EQ(0, st_audit_read(&after));
 	EXPECT_EQ(size, unmapped);
 	EXPECT_EQ(want_4k, after.pages_4k - before.pages_4k);
 	EXPECT_EQ(want_2m, after.pages_2m - before.pages_2m);
 	EXPECT_EQ(want_1g, after.pages_1g - before.pages_1g);
 
 	/* A mapping at a 4 KiB offset from its congruence cannot use them. */
-	if (size == IREG_SZ_2M) {
-		test_map(handle, PAGE_SIZE, size - PAGE_SIZE, IREG_PROT_RW, 0,
+	if (size == ST_SZ_2M) {
+		test_map(handle, PAGE_SIZE, size - PAGE_SIZE, ST_PROT_RW, 0,
 			 &iova);
-		ASSERT_EQ(0, ireg_audit_read(&before));
+		ASSERT_EQ(0, st_audit_read(&before));
 		test_unmap(iova, size - PAGE_SIZE, 0, NULL);
-		ASSERT_EQ(0, ireg_audit_read(&after));
+		ASSERT_EQ(0, st_audit_read(&after));
 		EXPECT_EQ(size / PAGE_SIZE - 1,
 			  after.pages_4k - before.pages_4k);
 		EXPECT_EQ(0, after.pages_2m - before.pages_2m);
@@ -1415,7 +1415,7 @@ TEST_F(reg, type1_get_info)
 	int n;
 
 	test_info(&ours);
-	n = ireg_iova_ranges(self->container, ranges, 32);
+	n = st_iova_ranges(self->container, ranges, 32);
 	ASSERT_LT(0, n);
 
 	/* Too short for iova_pgsizes. */
@@ -1445,8 +1445,8 @@ TEST_F(reg, type1_get_info)
 	for (i = 0; i < cap->nr_iovas; i++) {
 		EXPECT_EQ(ranges[i].start, cap->iova_ranges[i].start);
 		EXPECT_EQ(ranges[i].last, cap->iova_ranges[i].end);
-		EXPECT_TRUE(cap->iova_ranges[i].end < IREG_MSI_START ||
-			    cap->iova_ranges[i].start > IREG_MSI_LAST);
+		EXPECT_TRUE(cap->iova_ranges[i].end < ST_MSI_START ||
+			    cap->iova_ranges[i].start > ST_MSI_LAST);
 	}
 }
 
@@ -1462,59 +1462,59 @@ TEST_F(reg, type1_map_unmap)
 	/* What a type1 program asks before using VFIO_DMA_UNMAP_FLAG_ALL. */
 	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
 			   VFIO_UNMAP_ALL));
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem, 16 * PAGE_SIZE,
-				    0x100000, IREG_T1_RW));
+	ASSERT_EQ(0, _test_type1_map(self->container, self->mem, 16 * PAGE_SIZE,
+				     0x100000, ST_T1_RW));
 	/* Overlaps, whether through type1 or through MAP. */
-	EXPECT_ERRNO(EEXIST, ireg_type1_map(self->container, self->mem,
-					    PAGE_SIZE, 0x100000 + PAGE_SIZE,
-					    IREG_T1_RW));
-	EXPECT_ERRNO(EEXIST, ireg_type1_map(self->container, self->mem,
-					    16 * PAGE_SIZE, 0x100000 - PAGE_SIZE,
+	EXPECT_ERRNO(EEXIST, _test_type1_map(self->container, self->mem,
+					     PAGE_SIZE, 0x100000 + PAGE_SIZE,
+					    ST_T1_RW));
+	EXPECT_ERRNO(EEXIST, _test_type1_map(self->container, self->mem,
+					     16 * PAGE_SIZE, 0x100000 - PAGE_SIZE,
 					    VFIO_DMA_MAP_FLAG_READ));
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_err_map(EEXIST, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EEXIST, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, 0x100000 + 15 * PAGE_SIZE);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
-	EXPECT_ERRNO(EEXIST, ireg_type1_map(self->container, self->mem,
-					    PAGE_SIZE, FIXED_IOVA + PAGE_SIZE,
-					    IREG_T1_RW));
+	EXPECT_ERRNO(EEXIST, _test_type1_map(self->container, self->mem,
+					     PAGE_SIZE, FIXED_IOVA + PAGE_SIZE,
+					    ST_T1_RW));
 
 	/* Bad input as type1 refuses it. */
-	EXPECT_ERRNO(EINVAL, ireg_type1_map(self->container, self->mem, PAGE_SIZE,
-					    0x200000, 0));
-	EXPECT_ERRNO(EINVAL, ireg_type1_map(self->container, self->mem + 1,
-					    PAGE_SIZE, 0x200000, IREG_T1_RW));
-	EXPECT_ERRNO(EINVAL, ireg_type1_map(self->container, self->mem, 0,
-					    0x200000, IREG_T1_RW));
+	EXPECT_ERRNO(EINVAL, _test_type1_map(self->container, self->mem, PAGE_SIZE,
+					     0x200000, 0));
+	EXPECT_ERRNO(EINVAL, _test_type1_map(self->container, self->mem + 1,
+					     PAGE_SIZE, 0x200000, ST_T1_RW));
+	EXPECT_ERRNO(EINVAL, _test_type1_map(self->container, self->mem, 0,
+					     0x200000, ST_T1_RW));
 
 	/* v2: an unmap may not cut a mapping. */
-	EXPECT_ERRNO(EINVAL, ireg_type1_unmap(self->container, 0x100000,
-					      PAGE_SIZE, 0, NULL));
-	EXPECT_ERRNO(EINVAL, ireg_type1_unmap(self->container,
-					      0x100000 + PAGE_SIZE,
+	EXPECT_ERRNO(EINVAL, _test_type1_unmap(self->container, 0x100000,
+					       PAGE_SIZE, 0, NULL));
+	EXPECT_ERRNO(EINVAL, _test_type1_unmap(self->container,
+					       0x100000 + PAGE_SIZE,
 					      15 * PAGE_SIZE, 0, NULL));
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0x100000, 16 * PAGE_SIZE,
-				      0, &unmapped));
+	ASSERT_EQ(0, _test_type1_unmap(self->container, 0x100000, 16 * PAGE_SIZE,
+				       0, &unmapped));
 	EXPECT_EQ(16 * PAGE_SIZE, unmapped);
 
 	/* UNMAP_ALL takes no range, then takes everything. */
 	test_unmap(FIXED_IOVA, 4 * PAGE_SIZE, 0, &unmapped);
 	EXPECT_EQ(4 * PAGE_SIZE, unmapped);
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem, 8 * PAGE_SIZE,
-				    0x100000, IREG_T1_RW));
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem + 8 * PAGE_SIZE,
-				    8 * PAGE_SIZE, 0x800000, VFIO_DMA_MAP_FLAG_READ));
-	EXPECT_ERRNO(EINVAL, ireg_type1_unmap(self->container, 0x100000, 0,
-					      VFIO_DMA_UNMAP_FLAG_ALL, NULL));
-	EXPECT_ERRNO(EINVAL, ireg_type1_unmap(self->container, 0, 8 * PAGE_SIZE,
-					      VFIO_DMA_UNMAP_FLAG_ALL, NULL));
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0, 0,
-				      VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
+	ASSERT_EQ(0, _test_type1_map(self->container, self->mem, 8 * PAGE_SIZE,
+				     0x100000, ST_T1_RW));
+	ASSERT_EQ(0, _test_type1_map(self->container, self->mem + 8 * PAGE_SIZE,
+				     8 * PAGE_SIZE, 0x800000, VFIO_DMA_MAP_FLAG_READ));
+	EXPECT_ERRNO(EINVAL, _test_type1_unmap(self->container, 0x100000, 0,
+					       VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	EXPECT_ERRNO(EINVAL, _test_type1_unmap(self->container, 0, 8 * PAGE_SIZE,
+					       VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	ASSERT_EQ(0, _test_type1_unmap(self->container, 0, 0,
+				       VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
 	EXPECT_EQ(16 * PAGE_SIZE, unmapped);
 	/* type1 answers an empty range with success and size 0. */
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0x100000, 8 * PAGE_SIZE, 0,
-				      &unmapped));
+	ASSERT_EQ(0, _test_type1_unmap(self->container, 0x100000, 8 * PAGE_SIZE, 0,
+				       &unmapped));
 	EXPECT_EQ(0, unmapped);
 	test_unreg(handle, 0);
 	test_counts(0, 0, 0);
@@ -1532,31 +1532,31 @@ TEST_F(reg, type1_map_prereg_no_pin)
 	test_info(&info);
 	pinned = info.pinned_pages;
 	EXPECT_EQ(16, pinned);
-	pins = ireg_foll_pins();
+	pins = st_foll_pins();
 
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem + 4 * PAGE_SIZE,
-				    8 * PAGE_SIZE, 0x200000, IREG_T1_RW));
+	ASSERT_EQ(0, _test_type1_map(self->container, self->mem + 4 * PAGE_SIZE,
+				     8 * PAGE_SIZE, 0x200000, ST_T1_RW));
 	test_info(&info);
 	EXPECT_EQ(pinned, info.pinned_pages);
-	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(pins, st_foll_pins());
 
 	/* Memory outside every region is pinned by MAP_DMA itself. */
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem + 32 * PAGE_SIZE,
-				    8 * PAGE_SIZE, 0x400000, IREG_T1_RW));
+	ASSERT_EQ(0, _test_type1_map(self->container, self->mem + 32 * PAGE_SIZE,
+				     8 * PAGE_SIZE, 0x400000, ST_T1_RW));
 	test_info(&info);
 	EXPECT_EQ(pinned + 8, info.pinned_pages);
-	EXPECT_EQ(pins + 8, ireg_foll_pins());
+	EXPECT_EQ(pins + 8, st_foll_pins());
 
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0x400000, 8 * PAGE_SIZE, 0,
-				      &unmapped));
+	ASSERT_EQ(0, _test_type1_unmap(self->container, 0x400000, 8 * PAGE_SIZE, 0,
+				       &unmapped));
 	EXPECT_EQ(8 * PAGE_SIZE, unmapped);
-	EXPECT_EQ(pins, ireg_foll_pins());
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0x200000, 8 * PAGE_SIZE, 0,
-				      &unmapped));
+	EXPECT_EQ(pins, st_foll_pins());
+	ASSERT_EQ(0, _test_type1_unmap(self->container, 0x200000, 8 * PAGE_SIZE, 0,
+				       &unmapped));
 	EXPECT_EQ(8 * PAGE_SIZE, unmapped);
 	test_info(&info);
 	EXPECT_EQ(pinned, info.pinned_pages);
-	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(pins, st_foll_pins());
 	test_unreg(handle, 0);
 	test_counts(0, 0, 0);
 }

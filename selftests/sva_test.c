@@ -108,11 +108,11 @@ FIXTURE_SETUP(sva)
 	/* A real SVA device, on hardware that has one; else an edu. */
 	self->bdf = getenv("IREG_SVA_BDF");
 	if (!self->bdf)
-		self->bdf = ireg_edu_bdf(0);
+		self->bdf = st_edu_bdf(0);
 	if (!self->bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	ASSERT_EQ(0, sva_pci_addr(self->bdf, &self->domain, &self->rid));
-	self->container = ireg_container_open(self->bdf, &self->group);
+	self->container = st_container_open(self->bdf, &self->group);
 	ASSERT_LE(0, self->container);
 	/* Only a device opened through VFIO is probed or bound. */
 	self->device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
@@ -213,7 +213,7 @@ TEST_F(sva, report_one)
 TEST_F(sva, report_two_devices)
 {
 	struct iommu_reg_sva_device recs[2];
-	const char *bdf2 = ireg_edu_bdf(1);
+	const char *bdf2 = st_edu_bdf(1);
 	uint32_t domain2, rid2, num = 2;
 	int group2, dev2;
 

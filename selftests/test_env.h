@@ -24,7 +24,7 @@
 #include "../tools/include/clock.h"
 #include "../tools/include/vfio_util.h"
 
-#define IREG_MAX_EDU	4
+#define ST_MAX_EDU	4
 
 #ifndef offsetofend
 #define offsetofend(type, member) \
@@ -32,9 +32,9 @@
 #endif
 
 /* The n-th edu device from IREG_EDU_BDFS, or NULL. */
-static inline const char *ireg_edu_bdf(unsigned int n)
+static inline const char *st_edu_bdf(unsigned int n)
 {
-	static char bdfs[IREG_MAX_EDU][32];
+	static char bdfs[ST_MAX_EDU][32];
 	const char *env = getenv("IREG_EDU_BDFS");
 	unsigned int i = 0;
 	int len;
@@ -49,7 +49,7 @@ static inline const char *ireg_edu_bdf(unsigned int n)
 		if (i == n)
 			return bdfs[i];
 		env += len;
-		if (++i == IREG_MAX_EDU)
+		if (++i == ST_MAX_EDU)
 			break;
 	}
 	return NULL;

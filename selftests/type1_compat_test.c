@@ -20,12 +20,12 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <grp.h>
-#include "ireg_nl.h"
+#include "nl_helpers.h"
 #include "edu.h"
 #include "kselftest_harness.h"
 
-#define PAGE_SIZE	IREG_PAGE_SIZE
-#define SZ_2M		IREG_SZ_2M
+#define PAGE_SIZE	ST_PAGE_SIZE
+#define SZ_2M		ST_SZ_2M
 #define BUF_SIZE	(2 * SZ_2M)
 #define IOVA		0x40000000ULL
 #define COMPAT_PARAM	"type1_compat"
@@ -38,26 +38,26 @@
  */
 static int compat_load(bool on)
 {
-	if (ireg_param_get(COMPAT_PARAM) == on)
+	if (st_param_get(COMPAT_PARAM) == on)
 		return 0;
-	if (ireg_module_unload() && errno != ENOENT)
+	if (st_module_unload() && errno != ENOENT)
 		return -1;
-	if (ireg_module_load(on ? COMPAT_PARAM "=1" : ""))
+	if (st_module_load(on ? COMPAT_PARAM "=1" : ""))
 		return -1;
-	return ireg_param_get(COMPAT_PARAM) == on ? 0 : -1;
+	return st_param_get(COMPAT_PARAM) == on ? 0 : -1;
 }
 
 /* Unmap that must succeed and report @expected bytes. */
 #define test_t1_unmap(iova, size, expected)				\
 	({								\
 		uint64_t __done;					\
-		ASSERT_EQ(0, ireg_type1_unmap(self->container, iova, size, 0,	\
+		ASSERT_EQ(0, _test_type1_unmap(self->container, iova, size, 0,	\
 					      &__done));			\
 		EXPECT_EQ((uint64_t)(expected), __done);		\
 	})
 
 #define test_err_t1_unmap(_errno, iova, size, flags)			\
-	EXPECT_ERRNO(_errno, ireg_type1_unmap(self->container, iova, size,	\
+	EXPECT_ERRNO(_errno, _test_type1_unmap(self->container, iova, size,	\
 					      flags, NULL))
 
 /* --- The parameter ------------------------------------------------------ */
@@ -68,7 +68,7 @@ FIXTURE(param) {
 
 FIXTURE_SETUP(param)
 {
-	if (!ireg_module_path() || access(ireg_module_path(), R_OK))
+	if (!st_module_path() || access(st_module_path(), R_OK))
 		SETUP_SKIP("no iommu_reg.ko to reload (set IREG_MODULE)");
 	ASSERT_EQ(0, compat_load(false));
 }
@@ -82,11 +82,11 @@ TEST_F(param, read_only_off_by_default)
 {
 	struct stat st;
 
-	ASSERT_EQ(0, stat(IREG_PARAM_DIR COMPAT_PARAM, &st));
+	ASSERT_EQ(0, stat(ST_PARAM_DIR COMPAT_PARAM, &st));
 	EXPECT_EQ(0444, st.st_mode & 07777);
-	EXPECT_EQ(0, ireg_param_get(COMPAT_PARAM));
-	EXPECT_EQ(-1, ireg_param_set(COMPAT_PARAM, 1));
-	EXPECT_EQ(0, ireg_param_get(COMPAT_PARAM));
+	EXPECT_EQ(0, st_param_get(COMPAT_PARAM));
+	EXPECT_EQ(-1, st_param_set(COMPAT_PARAM, 1));
+	EXPECT_EQ(0, st_param_get(COMPAT_PARAM));
 }
 
 /* --- One container, by the number it is selected with ------------------- */
@@ -94,7 +94,7 @@ TEST_F(param, read_only_off_by_default)
 FIXTURE(compat) {
 	int container;
 	struct edu_dev edu;
-	struct ireg_buf buf;
+	struct st_buf buf;
 	struct nl nl;
 	long long pins;		/* FOLL_PIN pages before the test */
 	long long vmpin;	/* VmPin before the test */
@@ -131,7 +131,7 @@ FIXTURE_VARIANT_ADD(compat, iommu_reg) {
 
 FIXTURE_SETUP(compat)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 	struct nl_containers cs;
 
 	self->container = -1;
@@ -139,13 +139,13 @@ FIXTURE_SETUP(compat)
 	self->edu.group = -1;
 	if (!bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (!ireg_module_path() || access(ireg_module_path(), R_OK))
+	if (!st_module_path() || access(st_module_path(), R_OK))
 		SETUP_SKIP("no iommu_reg.ko to reload (set IREG_MODULE)");
 	ASSERT_EQ(0, compat_load(variant->compat));
 	ASSERT_EQ(0, nl_open(&self->nl));
-	ASSERT_EQ(0, ireg_buf_alloc(&self->buf, IREG_MEM_ANON_4K, BUF_SIZE));
-	self->pins = ireg_foll_pins();
-	self->vmpin = ireg_status_bytes("VmPin");
+	ASSERT_EQ(0, st_buf_alloc(&self->buf, ST_MEM_ANON_4K, BUF_SIZE));
+	self->pins = st_foll_pins();
+	self->vmpin = st_status_bytes("VmPin");
 	ASSERT_LE(0, self->pins);
 
 	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
@@ -170,7 +170,7 @@ FIXTURE_TEARDOWN(compat)
 	edu_close(&self->edu);
 	if (self->container >= 0)
 		close(self->container);
-	ireg_buf_free(&self->buf);
+	st_buf_free(&self->buf);
 	close(self->nl.fd);
 }
 
@@ -184,8 +184,8 @@ static void container_close(FIXTURE_DATA(compat) *self)
 
 static bool pins_at_baseline(FIXTURE_DATA(compat) *self)
 {
-	return ireg_foll_pins() == self->pins &&
-	       ireg_status_bytes("VmPin") == self->vmpin;
+	return st_foll_pins() == self->pins &&
+	       st_status_bytes("VmPin") == self->vmpin;
 }
 
 /* A copy by the device from @src to @dst, both IOVAs of self->buf at IOVA. */
@@ -237,8 +237,8 @@ TEST_F(compat, check_extension_selected)
  */
 TEST_F(compat, unmap_first_iova)
 {
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
-				    IREG_T1_RW));
+	ASSERT_EQ(0, _test_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
+				     ST_T1_RW));
 	if (variant->v1) {
 		test_t1_unmap(IOVA, PAGE_SIZE, SZ_2M);
 		EXPECT_TRUE(pins_at_baseline(self));
@@ -260,8 +260,8 @@ TEST_F(compat, unmap_inside)
 {
 	uint64_t mid = IOVA + SZ_2M / 2;
 
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
-				    IREG_T1_RW));
+	ASSERT_EQ(0, _test_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
+				     ST_T1_RW));
 	if (variant->v1)
 		test_t1_unmap(mid, PAGE_SIZE, 0);
 	else
@@ -287,12 +287,12 @@ TEST_F(compat, unmap_several)
 	int round;
 
 	for (round = 0; round < 3; round++) {
-		ASSERT_EQ(0, ireg_type1_map(self->container, mem, PAGE_SIZE, a,
-					    IREG_T1_RW));
-		ASSERT_EQ(0, ireg_type1_map(self->container, mem + (b - IOVA),
-					    4 * PAGE_SIZE, b, IREG_T1_RW));
-		ASSERT_EQ(0, ireg_type1_map(self->container, mem + SZ_2M, SZ_2M, c,
-					    IREG_T1_RW));
+		ASSERT_EQ(0, _test_type1_map(self->container, mem, PAGE_SIZE, a,
+					     ST_T1_RW));
+		ASSERT_EQ(0, _test_type1_map(self->container, mem + (b - IOVA),
+					     4 * PAGE_SIZE, b, ST_T1_RW));
+		ASSERT_EQ(0, _test_type1_map(self->container, mem + SZ_2M, SZ_2M, c,
+					     ST_T1_RW));
 		switch (round) {
 		case 0:
 			test_t1_unmap(a, BUF_SIZE, sum);
@@ -326,12 +326,12 @@ TEST_F(compat, unmap_all)
 {
 	uint64_t done;
 
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
-				    IREG_T1_RW));
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr + SZ_2M,
-				    PAGE_SIZE, IOVA + 2 * SZ_2M, IREG_T1_RW));
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
-				      &done));
+	ASSERT_EQ(0, _test_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
+				     ST_T1_RW));
+	ASSERT_EQ(0, _test_type1_map(self->container, self->buf.addr + SZ_2M,
+				     PAGE_SIZE, IOVA + 2 * SZ_2M, ST_T1_RW));
+	ASSERT_EQ(0, _test_type1_unmap(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+				       &done));
 	EXPECT_EQ(SZ_2M + PAGE_SIZE, done);
 	EXPECT_TRUE(pins_at_baseline(self));
 }
@@ -347,11 +347,11 @@ TEST_F(compat, dpdk_external_mem)
 	uint64_t off, done;
 	int failed = 0, wrong = 0;
 
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
-				    IREG_T1_RW));
+	ASSERT_EQ(0, _test_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
+				     ST_T1_RW));
 	for (off = 0; off < SZ_2M; off += PAGE_SIZE) {
-		if (ireg_type1_unmap(self->container, IOVA + off, PAGE_SIZE, 0,
-				     &done)) {
+		if (_test_type1_unmap(self->container, IOVA + off, PAGE_SIZE, 0,
+				      &done)) {
 			failed += errno == EINVAL;
 			continue;
 		}
@@ -383,8 +383,8 @@ TEST_F(compat, unmap_bad_input)
 	struct vfio_bitmap *bitmap;
 	uint8_t *pages;
 
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
-				    IREG_T1_RW));
+	ASSERT_EQ(0, _test_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
+				     ST_T1_RW));
 
 	test_err_t1_unmap(EINVAL, IOVA, SZ_2M, 1U << 7);
 	test_err_t1_unmap(EINVAL, IOVA, 0, 0);
@@ -499,14 +499,14 @@ static void *race_mapper(void *p)
 			race_note(a, _test_unreg(a->fd, handle, 0));
 			continue;
 		}
-		race_note(a, ireg_type1_map(a->fd, a->addr + off, PAGE_SIZE,
-					    IOVA + off, IREG_T1_RW));
+		race_note(a, _test_type1_map(a->fd, a->addr + off, PAGE_SIZE,
+					     IOVA + off, ST_T1_RW));
 		if (i % 8 == 0)
-			race_note(a, ireg_type1_unmap(a->fd, IOVA, BUF_SIZE, 0,
-						      NULL));
+			race_note(a, _test_type1_unmap(a->fd, IOVA, BUF_SIZE, 0,
+						       NULL));
 		else
-			race_note(a, ireg_type1_unmap(a->fd, IOVA + off,
-						      PAGE_SIZE, 0, NULL));
+			race_note(a, _test_type1_unmap(a->fd, IOVA + off,
+						       PAGE_SIZE, 0, NULL));
 	}
 	return NULL;
 }
@@ -589,17 +589,17 @@ static int unpriv_child(const char *bdf, unsigned long type, uint8_t *buf)
 	if (edu_open(&edu, container, bdf, type))
 		return 12;
 	/* 32 KiB: within the limit. */
-	if (ireg_type1_map(container, buf, 32768, IOVA, IREG_T1_RW))
+	if (_test_type1_map(container, buf, 32768, IOVA, ST_T1_RW))
 		return 13;
 	/* 2 MiB more: past it. */
-	if (!ireg_type1_map(container, buf + SZ_2M, SZ_2M, IOVA + SZ_2M,
-			    IREG_T1_RW) || errno != ENOMEM)
+	if (!_test_type1_map(container, buf + SZ_2M, SZ_2M, IOVA + SZ_2M,
+			     ST_T1_RW) || errno != ENOMEM)
 		return 14;
-	if (ireg_type1_unmap(container, 0, 1ULL << 47, 0, &unmapped) ||
+	if (_test_type1_unmap(container, 0, 1ULL << 47, 0, &unmapped) ||
 	    unmapped != 32768)
 		return 15;
 	/* The limit is free again: 48 KiB would not fit beside 32. */
-	if (ireg_type1_map(container, buf, 49152, IOVA, IREG_T1_RW))
+	if (_test_type1_map(container, buf, 49152, IOVA, ST_T1_RW))
 		return 16;
 	edu_close(&edu);
 	close(container);
@@ -608,7 +608,7 @@ static int unpriv_child(const char *bdf, unsigned long type, uint8_t *buf)
 
 TEST_F(compat, unprivileged_type1_program)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 	char node[64];
 	struct stat st;
 	int status;
@@ -652,16 +652,16 @@ FIXTURE_SETUP(admin)
 		self->container[i] = -1;
 		self->group[i] = -1;
 	}
-	if (!ireg_edu_bdf(1))
+	if (!st_edu_bdf(1))
 		SETUP_SKIP("two edu devices (two groups) needed");
-	if (!ireg_module_path() || access(ireg_module_path(), R_OK))
+	if (!st_module_path() || access(st_module_path(), R_OK))
 		SETUP_SKIP("no iommu_reg.ko to reload (set IREG_MODULE)");
 	ASSERT_EQ(0, compat_load(true));
 	ASSERT_EQ(0, nl_open(&self->nl));
 	for (i = 0; i < 2; i++) {
 		self->container[i] = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, self->container[i]);
-		self->group[i] = vfio_group_open(ireg_edu_bdf(i));
+		self->group[i] = vfio_group_open(st_edu_bdf(i));
 		ASSERT_LE(0, self->group[i]);
 	}
 }
@@ -688,13 +688,13 @@ TEST_F(admin, type1_containers_listed)
 	struct nl_containers cs;
 
 	ASSERT_EQ(0, vfio_container_attach(self->container[0], self->group[0],
-					  VFIO_TYPE1_IOMMU));
+					   VFIO_TYPE1_IOMMU));
 	ASSERT_EQ(0, nl_dump_containers(&self->nl, getpid(), &cs));
 	EXPECT_EQ(1, cs.nr);
 	EXPECT_EQ(1, nl_containers_of_type(&cs, VFIO_TYPE1_IOMMU));
 
 	ASSERT_EQ(0, vfio_container_attach(self->container[1], self->group[1],
-					  VFIO_TYPE1v2_IOMMU));
+					   VFIO_TYPE1v2_IOMMU));
 	ASSERT_EQ(0, nl_dump_containers(&self->nl, getpid(), &cs));
 	EXPECT_EQ(2, cs.nr);
 	EXPECT_EQ(1, nl_containers_of_type(&cs, VFIO_TYPE1_IOMMU));
@@ -717,7 +717,7 @@ FIXTURE(restore) {
 
 FIXTURE_SETUP(restore)
 {
-	if (!ireg_module_path() || access(ireg_module_path(), R_OK))
+	if (!st_module_path() || access(st_module_path(), R_OK))
 		SETUP_SKIP("no iommu_reg.ko to reload (set IREG_MODULE)");
 }
 

@@ -27,11 +27,11 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 #include "reg_helpers.h"
-#include "ireg_watch.h"
+#include "watch_helpers.h"
 #include "kselftest_harness.h"
-#include "ireg_harness.h"
+#include "harness_compat.h"
 
-#define PAGE		IREG_PAGE_SIZE
+#define PAGE		ST_PAGE_SIZE
 #define USER_ID		65534		/* nobody: no passwd entry needed */
 #define SMALL_LIMIT	(64 * 1024)
 #define RELEASE_MS	5000
@@ -84,8 +84,8 @@ static bool wait_fd(int fd)
 /* FOLL_PIN acquisitions ever (folded, so exact; root only). */
 static long long pins_acquired(void)
 {
-	ireg_foll_pins();	/* folds the per-CPU counters */
-	return ireg_vmstat("nr_foll_pin_acquired");
+	st_foll_pins();	/* folds the per-CPU counters */
+	return st_vmstat("nr_foll_pin_acquired");
 }
 
 static long long wait_pins(long long want)
@@ -93,7 +93,7 @@ static long long wait_pins(long long want)
 	uint64_t end = clock_now_us() + RELEASE_MS * 1000ULL;
 	long long now;
 
-	while ((now = ireg_foll_pins()) != want && clock_now_us() < end)
+	while ((now = st_foll_pins()) != want && clock_now_us() < end)
 		usleep(20000);
 	return now;
 }
@@ -165,8 +165,8 @@ FIXTURE_SETUP(unpriv)
 
 	self->container = self->group = self->klog = -1;
 	self->max_regions_saved = self->uffd_sysctl_saved = -1;
-	self->bdf[0] = ireg_edu_bdf(0);
-	self->bdf[1] = ireg_edu_bdf(1);
+	self->bdf[0] = st_edu_bdf(0);
+	self->bdf[1] = st_edu_bdf(1);
 	if (!self->bdf[0])
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	if (geteuid())
@@ -183,14 +183,14 @@ FIXTURE_SETUP(unpriv)
 		ASSERT_EQ(0, chown(self->node[i], USER_ID, USER_ID));
 		self->chowned[i] = true;
 	}
-	self->mem_size = 4 * IREG_SZ_2M;
+	self->mem_size = 4 * ST_SZ_2M;
 	self->mem = mmap(NULL, self->mem_size, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->mem);
 	madvise(self->mem, self->mem_size, MADV_NOHUGEPAGE);
 	memset(self->mem, 0x5a, self->mem_size);
-	self->pins = ireg_foll_pins();
-	self->klog = ireg_klog_open();
+	self->pins = st_foll_pins();
+	self->klog = st_klog_open();
 }
 
 FIXTURE_TEARDOWN(unpriv)
@@ -209,7 +209,7 @@ FIXTURE_TEARDOWN(unpriv)
 			/* not root: the parent restores it */
 		}
 	if (self->max_regions_saved >= 0)
-		ireg_param_set("max_regions", self->max_regions_saved);
+		st_param_set("max_regions", self->max_regions_saved);
 	if (self->uffd_sysctl_saved >= 0)
 		write_sysctl(UFFD_SYSCTL, self->uffd_sysctl_saved);
 	if (self->klog >= 0)
@@ -231,7 +231,7 @@ FIXTURE_TEARDOWN(unpriv)
 	})
 
 /* The child's end: its EXPECT results become its exit status. */
-#define user_exit()	_exit(ireg_test_passed(_metadata) ? 0 : 1)
+#define user_exit()	_exit(st_test_passed(_metadata) ? 0 : 1)
 
 /* In the parent: the child passed. */
 #define user_wait(pid)							\
@@ -247,7 +247,7 @@ FIXTURE_TEARDOWN(unpriv)
 #define klog_clean()							\
 	({								\
 		char __splat[256] = "";					\
-		EXPECT_EQ(0, ireg_klog_poll(self->klog, __splat,	\
+		EXPECT_EQ(0, st_klog_poll(self->klog, __splat,	\
 					    sizeof(__splat)))		\
 			TH_LOG("kernel: %s", __splat);			\
 	})
@@ -255,7 +255,7 @@ FIXTURE_TEARDOWN(unpriv)
 /* In the child: open a container on edu @n as the user. */
 #define user_container(n)						\
 	({								\
-		self->container = ireg_container_open(self->bdf[n],	\
+		self->container = st_container_open(self->bdf[n],	\
 						      &self->group);	\
 		ASSERT_LE(0, self->container)				\
 			TH_LOG("uid %d cannot open the container: %s",	\
@@ -282,7 +282,7 @@ TEST_F(unpriv, every_ioctl_valid)
 		struct vfio_iommu_type1_info *t1 = (void *)t1buf;
 		struct iommu_reg_info info;
 		int dev;
-		long long vmpin = ireg_status_bytes("VmPin");
+		long long vmpin = st_status_bytes("VmPin");
 		uint64_t iova, unmapped;
 		uint32_t h, refs;
 		int container, group;
@@ -296,7 +296,7 @@ TEST_F(unpriv, every_ioctl_valid)
 		group = vfio_group_open(self->bdf[0]);
 		ASSERT_LE(0, group);
 		ASSERT_EQ(0, vfio_container_attach(container, group,
-						  VFIO_IOMMU_REG));
+						   VFIO_IOMMU_REG));
 		self->container = container;
 		self->group = group;
 		EXPECT_EQ(1, ioctl(container, VFIO_CHECK_EXTENSION,
@@ -312,13 +312,13 @@ TEST_F(unpriv, every_ioctl_valid)
 
 		test_prereg(self->mem, 16 * 1024, 0, &h, &refs);
 		EXPECT_EQ(1, refs);
-		EXPECT_EQ(vmpin + 16 * 1024, ireg_status_bytes("VmPin"));
-		test_map(h, 0, 16 * 1024, IREG_PROT_RW, 0, &iova);
+		EXPECT_EQ(vmpin + 16 * 1024, st_status_bytes("VmPin"));
+		test_map(h, 0, 16 * 1024, ST_PROT_RW, 0, &iova);
 		test_unmap(iova, 16 * 1024, 0, &unmapped);
 		EXPECT_EQ(16 * 1024, unmapped);
 		test_unreg(h, 0);
 
-		test_register(self->mem, 16 * 1024, 0, IREG_PROT_RW, &h, &iova);
+		test_register(self->mem, 16 * 1024, 0, ST_PROT_RW, &h, &iova);
 		test_counts(1, 1, 4);
 		test_unreg(h, 0);
 
@@ -354,14 +354,14 @@ TEST_F(unpriv, every_ioctl_valid)
 		ASSERT_EQ(0, ioctl(container, VFIO_IOMMU_GET_INFO, t1));
 		EXPECT_TRUE(t1->flags & VFIO_IOMMU_INFO_PGSIZES);
 		EXPECT_NE(0, t1->iova_pgsizes & PAGE);
-		ASSERT_EQ(0, ireg_type1_map(container, self->mem, 16 * 1024, T1_IOVA,
-					    IREG_T1_RW));
-		ASSERT_EQ(0, ireg_type1_unmap(container, T1_IOVA, 16 * 1024, 0,
-					      &unmapped));
+		ASSERT_EQ(0, _test_type1_map(container, self->mem, 16 * 1024, T1_IOVA,
+					     ST_T1_RW));
+		ASSERT_EQ(0, _test_type1_unmap(container, T1_IOVA, 16 * 1024, 0,
+					       &unmapped));
 		EXPECT_EQ(16 * 1024, unmapped);
 
 		test_counts(0, 0, 0);
-		EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+		EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 		user_exit();
 	}
 	user_wait(pid);
@@ -427,8 +427,8 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 		close(down[1]);
 		ASSERT_NE(MAP_FAILED, p);
 		user_container(0);
-		rss = ireg_status_bytes("VmRSS");
-		vmpin = ireg_status_bytes("VmPin");
+		rss = st_status_bytes("VmRSS");
+		vmpin = st_status_bytes("VmPin");
 		signal_fd(up[1]);
 		ASSERT_TRUE(wait_fd(down[0]));
 
@@ -436,16 +436,16 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 		test_err_prereg(ENOMEM, p, big, 0);
 		TH_LOG("PREREG of 256 MiB over a 64 KiB limit: %.3f s",
 		       (clock_now_us() - t0) / 1e6);
-		test_err_register(ENOMEM, p, big, 0, IREG_PROT_RW, 0);
-		EXPECT_ERRNO(ENOMEM, ireg_type1_map(self->container, p, big, T1_IOVA,
-						    IREG_T1_RW));
+		test_err_register(ENOMEM, p, big, 0, ST_PROT_RW, 0);
+		EXPECT_ERRNO(ENOMEM, _test_type1_map(self->container, p, big, T1_IOVA,
+						     ST_T1_RW));
 		test_counts(0, 0, 0);
-		EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+		EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 		EXPECT_EQ(0, vmpin);
 		/* Nothing was faulted in to be pinned either. */
-		EXPECT_GT(rss + (4 << 20), ireg_status_bytes("VmRSS"))
+		EXPECT_GT(rss + (4 << 20), st_status_bytes("VmRSS"))
 			TH_LOG("VmRSS grew by %lld KiB",
-			       (ireg_status_bytes("VmRSS") - rss) >> 10);
+			       (st_status_bytes("VmRSS") - rss) >> 10);
 		signal_fd(up[1]);
 		ASSERT_TRUE(wait_fd(down[0]));
 		user_exit();
@@ -479,7 +479,7 @@ TEST_F(unpriv, over_limit_pins_nothing)
 	pid = user_fork(SMALL_LIMIT);
 	if (!pid) {
 		uint8_t *p = self->mem;
-		long long vmpin = ireg_status_bytes("VmPin");
+		long long vmpin = st_status_bytes("VmPin");
 		uint32_t h;
 
 		close(up[0]);
@@ -490,14 +490,14 @@ TEST_F(unpriv, over_limit_pins_nothing)
 		test_err_prereg(ENOMEM, p + 64 * 1024, 32 * 1024,
 				IOMMU_REG_REGION_READONLY);
 		test_err_register(ENOMEM, p + 64 * 1024, 32 * 1024, 0,
-				  IREG_PROT_RW, 0);
-		EXPECT_ERRNO(ENOMEM, ireg_type1_map(self->container, p + 64 * 1024, 32 * 1024,
-						    T1_IOVA, IREG_T1_RW));
+				  ST_PROT_RW, 0);
+		EXPECT_ERRNO(ENOMEM, _test_type1_map(self->container, p + 64 * 1024, 32 * 1024,
+						     T1_IOVA, ST_T1_RW));
 		/* Inside the pre-registered region: nothing new to charge. */
-		EXPECT_EQ(0, ireg_type1_map(self->container, p, 16 * 1024, T1_IOVA,
-					    IREG_T1_RW));
+		EXPECT_EQ(0, _test_type1_map(self->container, p, 16 * 1024, T1_IOVA,
+					     ST_T1_RW));
 		test_counts(1, 1, 12);
-		EXPECT_EQ(vmpin + 48 * 1024, ireg_status_bytes("VmPin"));
+		EXPECT_EQ(vmpin + 48 * 1024, st_status_bytes("VmPin"));
 		signal_fd(up[1]);
 		ASSERT_TRUE(wait_fd(down[0]));
 		user_exit();
@@ -505,7 +505,7 @@ TEST_F(unpriv, over_limit_pins_nothing)
 	close(up[1]);
 	close(down[0]);
 	if (wait_fd(up[0]))
-		EXPECT_EQ(self->pins + 12, ireg_foll_pins());
+		EXPECT_EQ(self->pins + 12, st_foll_pins());
 	signal_fd(down[1]);
 	user_wait(pid);
 	EXPECT_EQ(self->pins, wait_pins(self->pins));
@@ -527,7 +527,7 @@ TEST_F(unpriv, huge_sizes_fail_cleanly)
 
 	if (!pid) {
 		uint64_t vaddrs[2] = { (uintptr_t)self->mem, 0 };
-		long long vmpin = ireg_status_bytes("VmPin");
+		long long vmpin = st_status_bytes("VmPin");
 		unsigned int i, j;
 		int e;
 
@@ -535,7 +535,7 @@ TEST_F(unpriv, huge_sizes_fail_cleanly)
 		for (i = 0; i < 4; i++) {
 			for (j = 0; j < 2; j++) {
 				e = err_of(_test_prereg(self->container,
-						(void *)(uintptr_t)vaddrs[j],
+							(void *)(uintptr_t)vaddrs[j],
 						sizes[i], 0, NULL, NULL));
 				EXPECT_TRUE(e == ENOMEM || e == EINVAL ||
 					    e == EOVERFLOW || e == EFAULT)
@@ -544,8 +544,8 @@ TEST_F(unpriv, huge_sizes_fail_cleanly)
 					       (unsigned long long)sizes[i],
 					       e ? strerror(e) : "success");
 				e = err_of(_test_register(self->container,
-						(void *)(uintptr_t)vaddrs[j],
-						sizes[i], 0, IREG_PROT_RW,
+							  (void *)(uintptr_t)vaddrs[j],
+						sizes[i], 0, ST_PROT_RW,
 						NULL, NULL));
 				EXPECT_TRUE(e == ENOMEM || e == EINVAL ||
 					    e == EOVERFLOW || e == EFAULT)
@@ -553,9 +553,9 @@ TEST_F(unpriv, huge_sizes_fail_cleanly)
 					       (unsigned long long)vaddrs[j],
 					       (unsigned long long)sizes[i],
 					       e ? strerror(e) : "success");
-				e = err_of(ireg_type1_map(self->container,
-							  (void *)(uintptr_t)vaddrs[j], sizes[i],
-							  T1_IOVA, IREG_T1_RW));
+				e = err_of(_test_type1_map(self->container,
+							   (void *)(uintptr_t)vaddrs[j], sizes[i],
+							  T1_IOVA, ST_T1_RW));
 				EXPECT_TRUE(e == ENOMEM || e == EINVAL ||
 					    e == EOVERFLOW || e == EFAULT)
 					TH_LOG("MAP_DMA %#llx+%#llx: %s",
@@ -565,7 +565,7 @@ TEST_F(unpriv, huge_sizes_fail_cleanly)
 			}
 		}
 		test_counts(0, 0, 0);
-		EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+		EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 		user_exit();
 	}
 	user_wait(pid);
@@ -687,11 +687,11 @@ TEST_F(unpriv, unknown_flags)
 			EXPECT_ERRNO(EINVAL, _test_prereg(fd, p + PAGE, PAGE,
 							  f, NULL, NULL));
 			EXPECT_ERRNO(EINVAL, _test_map(fd, h, 0, PAGE,
-						       IREG_PROT_RW, f, NULL));
+						       ST_PROT_RW, f, NULL));
 			EXPECT_ERRNO(EINVAL, _test_unmap(fd, 0, PAGE, f, NULL));
 			EXPECT_ERRNO(EINVAL, _test_unreg(fd, h, f));
 			EXPECT_ERRNO(EINVAL, _test_register(fd, p + PAGE, PAGE,
-							    f, IREG_PROT_RW,
+							    f, ST_PROT_RW,
 							    NULL, NULL));
 			EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_NOTIFY, &n));
 			EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_SVA_INFO, &si));
@@ -725,7 +725,7 @@ TEST_F(unpriv, unknown_flags)
 						       NULL));
 			/* Both placements at once. */
 			EXPECT_ERRNO(EINVAL, _test_map(fd, h, 0, PAGE,
-					IREG_PROT_RW,
+						       ST_PROT_RW,
 					IOMMU_REG_MAP_IOVA_FIXED |
 					IOMMU_REG_MAP_IOVA_IDENTITY, NULL));
 		}
@@ -750,37 +750,37 @@ TEST_F(unpriv, misaligned_and_zero)
 		user_container(0);
 		fd = self->container;
 		test_prereg(p, 4 * PAGE, 0, &h, NULL);
-		test_map(h, 0, PAGE, IREG_PROT_RW, 0, &iova);
+		test_map(h, 0, PAGE, ST_PROT_RW, 0, &iova);
 
 		test_err_prereg(EINVAL, p + 1, PAGE, 0);
 		test_err_prereg(EINVAL, p, 100, 0);
 		test_err_prereg(EINVAL, p, 0, 0);
-		test_err_register(EINVAL, p + 8, PAGE, 0, IREG_PROT_RW, 0);
-		test_err_register(EINVAL, p, 0, 0, IREG_PROT_RW, 0);
-		test_err_map(EINVAL, h, 1, PAGE, IREG_PROT_RW, 0, 0);
-		test_err_map(EINVAL, h, 0, PAGE + 1, IREG_PROT_RW, 0, 0);
-		test_err_map(EINVAL, h, 0, 0, IREG_PROT_RW, 0, 0);
-		test_err_map(EINVAL, h, 0, 5 * PAGE, IREG_PROT_RW, 0, 0);
-		test_err_map(EINVAL, h, 4 * PAGE, PAGE, IREG_PROT_RW, 0, 0);
-		test_err_map(EINVAL, h, 0, PAGE, IREG_PROT_RW,
+		test_err_register(EINVAL, p + 8, PAGE, 0, ST_PROT_RW, 0);
+		test_err_register(EINVAL, p, 0, 0, ST_PROT_RW, 0);
+		test_err_map(EINVAL, h, 1, PAGE, ST_PROT_RW, 0, 0);
+		test_err_map(EINVAL, h, 0, PAGE + 1, ST_PROT_RW, 0, 0);
+		test_err_map(EINVAL, h, 0, 0, ST_PROT_RW, 0, 0);
+		test_err_map(EINVAL, h, 0, 5 * PAGE, ST_PROT_RW, 0, 0);
+		test_err_map(EINVAL, h, 4 * PAGE, PAGE, ST_PROT_RW, 0, 0);
+		test_err_map(EINVAL, h, 0, PAGE, ST_PROT_RW,
 			     IOMMU_REG_MAP_IOVA_FIXED, T1_IOVA + 8);
 		test_err_unmap(EINVAL, iova + 1, PAGE, 0);
 		test_err_unmap(EINVAL, iova, 0, 0);
 		test_err_unmap(EINVAL, iova, PAGE / 2, 0);
 		/* UNMAP_ALL takes no range. */
 		test_err_unmap(EINVAL, iova, PAGE, IOMMU_REG_UNMAP_ALL);
-		EXPECT_ERRNO(EINVAL, ireg_type1_map(fd, p + 1, PAGE, T1_IOVA,
-						    IREG_T1_RW));
-		EXPECT_ERRNO(EINVAL, ireg_type1_map(fd, p, PAGE, T1_IOVA + 1,
-						    IREG_T1_RW));
-		EXPECT_ERRNO(EINVAL, ireg_type1_map(fd, p, 0, T1_IOVA,
-						    IREG_T1_RW));
-		EXPECT_ERRNO(EINVAL, ireg_type1_map(fd, p, 100, T1_IOVA,
-						    IREG_T1_RW));
-		EXPECT_ERRNO(EINVAL, ireg_type1_unmap(fd, T1_IOVA, 0, 0, NULL));
-		EXPECT_ERRNO(EINVAL, ireg_type1_unmap(fd, T1_IOVA + 1, PAGE, 0, NULL));
-		EXPECT_ERRNO(EINVAL, ireg_type1_unmap(fd, T1_IOVA, PAGE,
-						      VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+		EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p + 1, PAGE, T1_IOVA,
+						     ST_T1_RW));
+		EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p, PAGE, T1_IOVA + 1,
+						     ST_T1_RW));
+		EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p, 0, T1_IOVA,
+						     ST_T1_RW));
+		EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p, 100, T1_IOVA,
+						     ST_T1_RW));
+		EXPECT_ERRNO(EINVAL, _test_type1_unmap(fd, T1_IOVA, 0, 0, NULL));
+		EXPECT_ERRNO(EINVAL, _test_type1_unmap(fd, T1_IOVA + 1, PAGE, 0, NULL));
+		EXPECT_ERRNO(EINVAL, _test_type1_unmap(fd, T1_IOVA, PAGE,
+						       VFIO_DMA_UNMAP_FLAG_ALL, NULL));
 		test_counts(1, 1, 4);
 		user_exit();
 	}
@@ -805,16 +805,16 @@ TEST_F(unpriv, overflowing_ranges)
 
 		test_err_prereg(EOVERFLOW, (void *)(uintptr_t)top, 2 * PAGE, 0);
 		test_err_register(EOVERFLOW, (void *)(uintptr_t)top, 2 * PAGE,
-				  0, IREG_PROT_RW, 0);
-		test_err_map(EOVERFLOW, h, top, 2 * PAGE, IREG_PROT_RW, 0, 0);
+				  0, ST_PROT_RW, 0);
+		test_err_map(EOVERFLOW, h, top, 2 * PAGE, ST_PROT_RW, 0, 0);
 		test_err_unmap(EOVERFLOW, top, 2 * PAGE, 0);
-		EXPECT_ERRNO(EINVAL, ireg_type1_map(fd, (void *)(uintptr_t)top, 2 * PAGE,
-						    T1_IOVA, IREG_T1_RW));
-		EXPECT_ERRNO(EINVAL, ireg_type1_map(fd, p, 2 * PAGE, top,
-						    IREG_T1_RW));
-		EXPECT_ERRNO(EINVAL, ireg_type1_unmap(fd, top, 2 * PAGE, 0, NULL));
+		EXPECT_ERRNO(EINVAL, _test_type1_map(fd, (void *)(uintptr_t)top, 2 * PAGE,
+						     T1_IOVA, ST_T1_RW));
+		EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p, 2 * PAGE, top,
+						     ST_T1_RW));
+		EXPECT_ERRNO(EINVAL, _test_type1_unmap(fd, top, 2 * PAGE, 0, NULL));
 		/* A fixed IOVA whose end wraps. */
-		test_err_map(EOVERFLOW, h, 0, 2 * PAGE, IREG_PROT_RW,
+		test_err_map(EOVERFLOW, h, 0, 2 * PAGE, ST_PROT_RW,
 			     IOMMU_REG_MAP_IOVA_FIXED, top);
 		test_counts(1, 0, 4);
 		user_exit();
@@ -850,9 +850,9 @@ TEST_F(unpriv, unmapped_memory_efault)
 		test_err_prereg(EFAULT, p + PAGE, PAGE, 0);
 		test_err_prereg(EFAULT, p + 2 * PAGE, PAGE, 0);
 		test_err_prereg(EFAULT, p, 4 * PAGE, 0);
-		test_err_register(EFAULT, p, PAGE, 0, IREG_PROT_RW, 0);
-		EXPECT_ERRNO(EFAULT, ireg_type1_map(fd, p, PAGE, T1_IOVA,
-						    IREG_T1_RW));
+		test_err_register(EFAULT, p, PAGE, 0, ST_PROT_RW, 0);
+		EXPECT_ERRNO(EFAULT, _test_type1_map(fd, p, PAGE, T1_IOVA,
+						     ST_T1_RW));
 		EXPECT_ERRNO(EFAULT, ioctl(fd, IOMMU_REG_INFO, &info));
 		/* Read-only memory pinned read-only is fine. */
 		EXPECT_EQ(0, _test_prereg(fd, p + 2 * PAGE, PAGE,
@@ -885,25 +885,25 @@ TEST_F(unpriv, foreign_handles)
 		uint32_t h;
 
 		user_container(0);
-		other = ireg_container_open(self->bdf[1], &group);
+		other = st_container_open(self->bdf[1], &group);
 		ASSERT_LE(0, other);
 		/* The other container's handle 1 and its mapping. */
 		ASSERT_EQ(0, _test_register(other, p, 2 * PAGE, 0,
-					    IREG_PROT_RW, &h, &iova));
-		ASSERT_EQ(0, ireg_type1_map(other, p + 4 * PAGE, PAGE, T1_IOVA,
-					    IREG_T1_RW));
+					    ST_PROT_RW, &h, &iova));
+		ASSERT_EQ(0, _test_type1_map(other, p + 4 * PAGE, PAGE, T1_IOVA,
+					     ST_T1_RW));
 
 		test_err_unreg(ENOENT, h, 0);
 		test_err_unreg(ENOENT, h, IOMMU_REG_UNREG_UNMAP);
-		test_err_map(ENOENT, h, 0, PAGE, IREG_PROT_RW, 0, 0);
+		test_err_map(ENOENT, h, 0, PAGE, ST_PROT_RW, 0, 0);
 		test_err_unmap(ENOENT, iova, 2 * PAGE, 0);
 		test_unmap(0, 0, IOMMU_REG_UNMAP_ALL, &unmapped);
 		EXPECT_EQ(0, unmapped);
-		ASSERT_EQ(0, ireg_type1_unmap(self->container, T1_IOVA, PAGE, 0,
-					      &unmapped));
+		ASSERT_EQ(0, _test_type1_unmap(self->container, T1_IOVA, PAGE, 0,
+					       &unmapped));
 		EXPECT_EQ(0, unmapped);
-		ASSERT_EQ(0, ireg_type1_unmap(self->container, 0, 0,
-					      VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
+		ASSERT_EQ(0, _test_type1_unmap(self->container, 0, 0,
+					       VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
 		EXPECT_EQ(0, unmapped);
 		test_counts(0, 0, 0);
 
@@ -933,25 +933,25 @@ TEST_F(unpriv, double_unreg_unmap)
 
 		user_container(0);
 		test_prereg(p, 2 * PAGE, 0, &h, NULL);
-		test_map(h, 0, 2 * PAGE, IREG_PROT_RW, 0, &iova);
+		test_map(h, 0, 2 * PAGE, ST_PROT_RW, 0, &iova);
 		test_unmap(iova, 2 * PAGE, 0, &unmapped);
 		test_err_unmap(ENOENT, iova, 2 * PAGE, 0);
 		test_unreg(h, 0);
 		test_err_unreg(ENOENT, h, 0);
 		test_err_unreg(ENOENT, h, IOMMU_REG_UNREG_UNMAP);
 
-		test_register(p, 2 * PAGE, 0, IREG_PROT_RW, &h2, NULL);
+		test_register(p, 2 * PAGE, 0, ST_PROT_RW, &h2, NULL);
 		test_unreg(h2, 0);
 		test_err_unreg(ENOENT, h2, 0);
 
-		ASSERT_EQ(0, ireg_type1_map(self->container, p, PAGE, T1_IOVA,
-					    IREG_T1_RW));
-		ASSERT_EQ(0, ireg_type1_unmap(self->container, T1_IOVA, PAGE, 0,
-					      &unmapped));
+		ASSERT_EQ(0, _test_type1_map(self->container, p, PAGE, T1_IOVA,
+					     ST_T1_RW));
+		ASSERT_EQ(0, _test_type1_unmap(self->container, T1_IOVA, PAGE, 0,
+					       &unmapped));
 		EXPECT_EQ(PAGE, unmapped);
 		/* type1 answers an unmap of nothing with success, size 0. */
-		ASSERT_EQ(0, ireg_type1_unmap(self->container, T1_IOVA, PAGE, 0,
-					      &unmapped));
+		ASSERT_EQ(0, _test_type1_unmap(self->container, T1_IOVA, PAGE, 0,
+					       &unmapped));
 		EXPECT_EQ(0, unmapped);
 		test_counts(0, 0, 0);
 		user_exit();
@@ -1024,12 +1024,12 @@ TEST_F(unpriv, accounting_survives_exit)
 	close(up[1]);
 	close(down[0]);
 	if (wait_fd(up[0]))
-		EXPECT_EQ(self->pins + 256, ireg_foll_pins());
+		EXPECT_EQ(self->pins + 256, st_foll_pins());
 	signal_fd(down[1]);
 	if (wait_fd(up[0]))
-		EXPECT_GE(self->pins + 256, ireg_foll_pins())
+		EXPECT_GE(self->pins + 256, st_foll_pins())
 			TH_LOG("uid %d holds %lld pages pinned with a 256-page limit",
-			       USER_ID, ireg_foll_pins() - self->pins);
+			       USER_ID, st_foll_pins() - self->pins);
 	signal_fd(down[1]);
 	user_wait(pid);
 	EXPECT_EQ(self->pins, wait_pins(self->pins));
@@ -1037,7 +1037,7 @@ TEST_F(unpriv, accounting_survives_exit)
 }
 
 struct parked {
-	struct ireg_uffd *u;
+	struct st_uffd *u;
 	int fd;
 };
 
@@ -1107,7 +1107,7 @@ TEST_F_TIMEOUT(unpriv, stall_other_container, 120)
 	p1 = user_fork(SMALL_LIMIT);
 	if (!p1) {
 		struct parked r;
-		struct ireg_uffd u;
+		struct st_uffd u;
 		struct iommu_reg_prereg *t;
 		pthread_t th;
 		uint64_t t0;
@@ -1119,7 +1119,7 @@ TEST_F_TIMEOUT(unpriv, stall_other_container, 120)
 		close(p2_up[1]);
 		close(p1_up[0]);
 		user_container(0);
-		ASSERT_EQ(0, ireg_uffd_create(&u, PAGE, 0))
+		ASSERT_EQ(0, st_uffd_create(&u, PAGE, 0))
 			TH_LOG("userfaultfd: %s", strerror(errno));
 		t = (void *)u.tmpl;
 		t->argsz = sizeof(*t);
@@ -1134,7 +1134,7 @@ TEST_F_TIMEOUT(unpriv, stall_other_container, 120)
 		pthread_join(th, NULL);
 		TH_LOG("the parked PREREG returned %d after %.1f s", ret,
 		       (clock_now_us() - t0) / 1e6);
-		ireg_uffd_destroy(&u);
+		st_uffd_destroy(&u);
 		user_exit();
 	}
 
@@ -1151,7 +1151,7 @@ TEST_F_TIMEOUT(unpriv, stall_other_container, 120)
 
 struct parked_info {
 	int container;
-	struct ireg_uffd *u;
+	struct st_uffd *u;
 	int ret;
 };
 
@@ -1208,12 +1208,12 @@ TEST_F_TIMEOUT(unpriv, stall_set_iommu, 120)
 	p1 = user_fork(SMALL_LIMIT);
 	if (!p1) {
 		struct parked_info x = { .ret = -2 };
-		struct ireg_uffd u;
+		struct st_uffd u;
 		pthread_t info_th, dump_th;
 
 		close(p1_up[0]);
 		user_container(0);
-		ASSERT_EQ(0, ireg_uffd_create(&u, PAGE, 0))
+		ASSERT_EQ(0, st_uffd_create(&u, PAGE, 0))
 			TH_LOG("userfaultfd: %s", strerror(errno));
 		u.hold = true;
 		x.container = self->container;
@@ -1230,7 +1230,7 @@ TEST_F_TIMEOUT(unpriv, stall_set_iommu, 120)
 		pthread_join(info_th, NULL);
 		pthread_join(dump_th, NULL);
 		EXPECT_EQ(0, x.ret);
-		ireg_uffd_destroy(&u);
+		st_uffd_destroy(&u);
 		user_exit();
 	}
 	close(p1_up[1]);
@@ -1274,8 +1274,8 @@ TEST_F(unpriv, register_once_with_type1)
 		uint32_t h1, h2, refs;
 
 		user_container(0);
-		ASSERT_EQ(0, ireg_type1_map(self->container, p, 4 * PAGE, T1_IOVA,
-					    IREG_T1_RW));
+		ASSERT_EQ(0, _test_type1_map(self->container, p, 4 * PAGE, T1_IOVA,
+					     ST_T1_RW));
 		test_prereg(p, 4 * PAGE, 0, &h1, NULL);
 		test_prereg(p, 4 * PAGE, 0, &h2, &refs);
 		EXPECT_EQ(h1, h2);
@@ -1359,13 +1359,13 @@ TEST_F(unpriv, dma_avail_no_underflow)
 	uint8_t *p = self->mem;
 	unsigned int i;
 
-	self->max_regions_saved = ireg_param_get("max_regions");
+	self->max_regions_saved = st_param_get("max_regions");
 	ASSERT_LT(0, self->max_regions_saved);
-	self->container = ireg_container_open(self->bdf[0], &self->group);
+	self->container = st_container_open(self->bdf[0], &self->group);
 	ASSERT_LE(0, self->container);
 	for (i = 0; i < 3; i++)
 		test_prereg(p + i * PAGE, PAGE, 0, NULL, NULL);
-	ASSERT_EQ(0, ireg_param_set("max_regions", 1));
+	ASSERT_EQ(0, st_param_set("max_regions", 1));
 
 	info->argsz = sizeof(buf);
 	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
@@ -1390,22 +1390,22 @@ TEST_F(unpriv, unmap_all_reaches_top)
 	uint64_t iova = -PAGE, unmapped;
 	uint32_t h;
 
-	self->container = ireg_container_open(self->bdf[0], &self->group);
+	self->container = st_container_open(self->bdf[0], &self->group);
 	ASSERT_LE(0, self->container);
 	test_info(&info);
 	if (info.aperture_last != UINT64_MAX ||
-	    !ireg_iova_usable(self->container, iova, PAGE))
+	    !st_iova_usable(self->container, iova, PAGE))
 		SKIP(return, "the aperture ends at %#llx (VT-d aw-bits): no mapping can end at 2^64 - 1",
 		     (unsigned long long)info.aperture_last);
 	test_prereg(self->mem, PAGE, 0, &h, NULL);
-	test_map(h, 0, PAGE, IREG_PROT_RW, IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	test_map(h, 0, PAGE, ST_PROT_RW, IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	test_unmap(0, 0, IOMMU_REG_UNMAP_ALL, &unmapped);
 	EXPECT_EQ(PAGE, unmapped);
 	test_counts(1, 0, 1);
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem, PAGE, -PAGE,
-				    IREG_T1_RW));
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
-				      &unmapped));
+	ASSERT_EQ(0, _test_type1_map(self->container, self->mem, PAGE, -PAGE,
+				     ST_T1_RW));
+	ASSERT_EQ(0, _test_type1_unmap(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+				       &unmapped));
 	EXPECT_EQ(PAGE, unmapped);
 	test_counts(1, 0, 1);
 }

@@ -121,11 +121,11 @@ FIXTURE_SETUP(wcbar)
 	self->container = -1;
 	self->group = -1;
 	self->device = -1;
-	self->bdf = ireg_edu_bdf(0);
+	self->bdf = st_edu_bdf(0);
 	if (!self->bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	ASSERT_EQ(0, wc_pci_addr(self->bdf, &self->domain, &self->rid));
-	self->container = ireg_container_open(self->bdf, &self->group);
+	self->container = st_container_open(self->bdf, &self->group);
 	ASSERT_LE(0, self->container);
 	/* vfio-pci enables memory decoding when the device is opened. */
 	self->device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
@@ -211,7 +211,7 @@ TEST_F(wcbar, pat_memtype)
 
 TEST_F(wcbar, bad_requests)
 {
-	const char *bdf2 = ireg_edu_bdf(1);
+	const char *bdf2 = st_edu_bdf(1);
 	uint32_t domain2, rid2;
 
 	/* BAR index out of range; a BAR edu does not implement. */
@@ -323,7 +323,7 @@ static void *wc_close_thread(void *arg)
 static void wc_child(struct __test_metadata *_metadata, const char *bdf,
 		     enum wc_leave leave, unsigned int touch)
 {
-	const char *bdf0 = ireg_edu_bdf(0);
+	const char *bdf0 = st_edu_bdf(0);
 	uint32_t domain, rid;
 	volatile uint32_t *regs;
 	struct iommu_reg_wc_bar out;
@@ -334,7 +334,7 @@ static void wc_child(struct __test_metadata *_metadata, const char *bdf,
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		container = ireg_container_open(bdf0, &group);
+		container = st_container_open(bdf0, &group);
 		if (container < 0)
 			_exit(10);
 		if (strcmp(bdf, bdf0)) {
@@ -414,20 +414,20 @@ static void wc_close_fixture(int *device, int *group, int *container)
 TEST_F(wcbar, container_release_revokes)
 {
 	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_ALL, PAGE_SZ);
+	wc_child(_metadata, st_edu_bdf(0), WC_CLOSE_ALL, PAGE_SZ);
 }
 
 /* Revocation zaps pages already present, not only future faults. */
 TEST_F(wcbar, revoke_zaps_present_pages)
 {
 	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_ALL, EDU_REG_INVERT);
+	wc_child(_metadata, st_edu_bdf(0), WC_CLOSE_ALL, EDU_REG_INVERT);
 }
 
 /* The device's group leaves the container while mapped: SIGBUS too. */
 TEST_F(wcbar, group_detach_revokes)
 {
-	const char *bdf2 = ireg_edu_bdf(1);
+	const char *bdf2 = st_edu_bdf(1);
 
 	if (!bdf2)
 		SKIP(return, "needs two edu devices");
@@ -443,20 +443,20 @@ TEST_F(wcbar, group_detach_revokes)
 TEST_F(wcbar, device_close_revokes)
 {
 	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_DEVICE, EDU_REG_INVERT);
+	wc_child(_metadata, st_edu_bdf(0), WC_CLOSE_DEVICE, EDU_REG_INVERT);
 }
 
 TEST_F(wcbar, device_close_revokes_untouched)
 {
 	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_DEVICE, PAGE_SZ);
+	wc_child(_metadata, st_edu_bdf(0), WC_CLOSE_DEVICE, PAGE_SZ);
 }
 
 /* Another thread of the process closes the device fd: SIGBUS too. */
 TEST_F(wcbar, device_close_other_thread_revokes)
 {
 	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_DEVICE_THREAD,
+	wc_child(_metadata, st_edu_bdf(0), WC_CLOSE_DEVICE_THREAD,
 		 EDU_REG_INVERT);
 }
 
@@ -628,7 +628,7 @@ static void wc_unpriv_child(struct __test_metadata *_metadata,
 		     setresgid(WC_NOBODY_ID, WC_NOBODY_ID, WC_NOBODY_ID) ||
 		     setresuid(WC_NOBODY_ID, WC_NOBODY_ID, WC_NOBODY_ID)))
 			_exit(21);
-		container = ireg_container_open(bdf, &group);
+		container = st_container_open(bdf, &group);
 		if (container < 0)
 			_exit(22);
 		device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);

@@ -4,8 +4,8 @@
  * resolve the family, send hand-built requests, collect replies and the
  * extended ack.  Shared by netlink_test and fail_nth_test.
  */
-#ifndef IREG_NL_H
-#define IREG_NL_H
+#ifndef NL_HELPERS_H
+#define NL_HELPERS_H
 
 #include <linux/genetlink.h>
 #include <linux/iommu_reg_netlink.h>
@@ -26,7 +26,7 @@ struct nl {
 };
 
 static inline struct nlattr *nla_put(struct nlmsghdr *nlh, uint16_t type,
-			      const void *data, uint16_t len)
+				     const void *data, uint16_t len)
 {
 	struct nlattr *a = (struct nlattr *)((char *)nlh +
 					     NLMSG_ALIGN(nlh->nlmsg_len));
@@ -39,7 +39,7 @@ static inline struct nlattr *nla_put(struct nlmsghdr *nlh, uint16_t type,
 }
 
 static inline struct nlmsghdr *msg_start(struct nl *nl, char *buf,
-					  uint16_t type,
+					 uint16_t type,
 					  uint16_t flags, uint8_t cmd)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
@@ -246,4 +246,4 @@ static inline int nl_containers_of_type(const struct nl_containers *cs,
 	return n;
 }
 
-#endif /* IREG_NL_H */
+#endif /* NL_HELPERS_H */
