@@ -17,39 +17,10 @@
 #define PAGE_SIZE	ST_PAGE_SIZE
 #define BUF_SIZE	ST_SZ_2M
 #define FIXED_IOVA	0x40000000ULL
-#define POISON		0x5a
-/* VT-d reports a fault within milliseconds of the transfer's end. */
-#define FAULT_WAIT_MS	300
 
 /* Offsets in the buffer of a transfer's source and destination. */
 #define SRC_OFF		0
 #define DST_OFF		(BUF_SIZE / 2 + PAGE_SIZE)
-
-static void fill(uint8_t *p, size_t len, uint32_t seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		seed = seed * 1103515245 + 12345;
-		p[i] = seed >> 16;
-	}
-}
-
-/* Poison @len bytes and the one after them. */
-static void poison(uint8_t *p, size_t len)
-{
-	memset(p, POISON, len + 1);
-}
-
-static bool is_poisoned(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != POISON)
-			return false;
-	return true;
-}
 
 FIXTURE(dma) {
 	int container;
@@ -83,30 +54,13 @@ DMA_VARIANT(memfd, ST_MEM_MEMFD);
 
 FIXTURE_SETUP(dma)
 {
-	const char *bdf = st_edu_bdf(0);
-
-	self->container = -1;
-	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
-	if (!bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (st_buf_alloc(&self->buf, variant->mem, BUF_SIZE)) {
-		if (self->buf.skip)
-			SETUP_SKIP("%s", self->buf.skip);
-		ASSERT_TRUE(false) TH_LOG("buffer: %s", strerror(errno));
-	}
+	edu_fixture_setup(variant->mem, BUF_SIZE);
 	self->mem = self->buf.addr;
-	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, edu_open(&self->edu, self->container, bdf,
-			      VFIO_IOMMU_REG));
 }
 
 FIXTURE_TEARDOWN(dma)
 {
-	edu_close(&self->edu);
-	if (self->container >= 0)
-		close(self->container);
-	st_buf_free(&self->buf);
+	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
 }
 
 /* The IOVA a placement must give the whole buffer. */
@@ -137,22 +91,22 @@ TEST_F(dma, round_trip)
 		TH_LOG("IOVA 0x%llx for buffer %p", (unsigned long long)iova,
 		       self->mem);
 
-	fill(self->mem + SRC_OFF, EDU_DMA_MAX, 1);
-	poison(self->mem + DST_OFF, EDU_DMA_MAX);
+	edu_fill(self->mem + SRC_OFF, EDU_DMA_MAX, 1);
+	edu_poison(self->mem + DST_OFF, EDU_DMA_MAX);
 	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + SRC_OFF, iova + DST_OFF,
 				  EDU_DMA_MAX));
 	EXPECT_EQ(0, memcmp(self->mem + SRC_OFF, self->mem + DST_OFF,
 			    EDU_DMA_MAX));
-	EXPECT_EQ(POISON, self->mem[DST_OFF + EDU_DMA_MAX]);
+	EXPECT_EQ(EDU_POISON, self->mem[DST_OFF + EDU_DMA_MAX]);
 
 	/* The buffer's last page to its second: both ends of the mapping. */
-	fill(self->mem + BUF_SIZE - PAGE_SIZE, EDU_DMA_MAX, 2);
-	poison(self->mem + PAGE_SIZE, EDU_DMA_MAX);
+	edu_fill(self->mem + BUF_SIZE - PAGE_SIZE, EDU_DMA_MAX, 2);
+	edu_poison(self->mem + PAGE_SIZE, EDU_DMA_MAX);
 	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + BUF_SIZE - PAGE_SIZE,
 				  iova + PAGE_SIZE, EDU_DMA_MAX));
 	EXPECT_EQ(0, memcmp(self->mem + BUF_SIZE - PAGE_SIZE,
 			    self->mem + PAGE_SIZE, EDU_DMA_MAX));
-	EXPECT_EQ(POISON, self->mem[PAGE_SIZE + EDU_DMA_MAX]);
+	EXPECT_EQ(EDU_POISON, self->mem[PAGE_SIZE + EDU_DMA_MAX]);
 
 	test_unreg(handle, 0);
 }
@@ -170,23 +124,23 @@ TEST_F(dma, unmap_faults)
 	ASSERT_TRUE(placement_ok(variant, self->container, self->mem, iova));
 
 	/* Mapped, the transfer works: the device holds the pattern. */
-	fill(self->mem + SRC_OFF, EDU_DMA_MAX, 3);
-	poison(self->mem + DST_OFF, EDU_DMA_MAX);
+	edu_fill(self->mem + SRC_OFF, EDU_DMA_MAX, 3);
+	edu_poison(self->mem + DST_OFF, EDU_DMA_MAX);
 	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + SRC_OFF, iova + DST_OFF,
 				  EDU_DMA_MAX));
 	ASSERT_EQ(0, memcmp(self->mem + SRC_OFF, self->mem + DST_OFF,
 			    EDU_DMA_MAX));
 
-	poison(self->mem + DST_OFF, EDU_DMA_MAX);
+	edu_poison(self->mem + DST_OFF, EDU_DMA_MAX);
 	test_unmap(iova, BUF_SIZE, 0, &unmapped);
 	ASSERT_EQ(BUF_SIZE, unmapped);
 
 	kmsg = edu_expect_fault_begin();
 	EXPECT_EQ(0, edu_dma(&self->edu, iova + DST_OFF, EDU_DMA_MAX,
 			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
-	if (!edu_expect_fault_end(kmsg, iova + DST_OFF, FAULT_WAIT_MS))
+	if (!edu_expect_fault_end(kmsg, iova + DST_OFF, EDU_FAULT_WAIT_MS))
 		TH_LOG("no DMAR fault report seen (rate limited?)");
-	EXPECT_TRUE(is_poisoned(self->mem + DST_OFF, EDU_DMA_MAX + 1));
+	EXPECT_TRUE(edu_is_poisoned(self->mem + DST_OFF, EDU_DMA_MAX + 1));
 
 	/* The region is still registered and maps again. */
 	test_map(handle, 0, BUF_SIZE, ST_PROT_RW, variant->placement,
@@ -213,8 +167,8 @@ TEST_F(dma, readonly_faults)
 		      IOMMU_REG_PROT_READ, &handle, &iova);
 	ASSERT_TRUE(placement_ok(variant, self->container, self->mem, iova));
 
-	fill(self->mem + SRC_OFF, EDU_DMA_MAX, 4);
-	poison(self->mem + DST_OFF, EDU_DMA_MAX);
+	edu_fill(self->mem + SRC_OFF, EDU_DMA_MAX, 4);
+	edu_poison(self->mem + DST_OFF, EDU_DMA_MAX);
 	ASSERT_EQ(0, edu_dma(&self->edu, iova + SRC_OFF, EDU_DMA_MAX,
 			     EDU_RAM_TO_DEV, EDU_DMA_TIMEOUT_MS));
 
@@ -226,11 +180,11 @@ TEST_F(dma, readonly_faults)
 	 * read has cached (a whole 2 MiB one for huge pages) without raising
 	 * a fault.  The write is dropped all the same.
 	 */
-	edu_expect_fault_end(kmsg, iova + DST_OFF, FAULT_WAIT_MS);
-	EXPECT_TRUE(is_poisoned(self->mem + DST_OFF, EDU_DMA_MAX + 1));
+	edu_expect_fault_end(kmsg, iova + DST_OFF, EDU_FAULT_WAIT_MS);
+	EXPECT_TRUE(edu_is_poisoned(self->mem + DST_OFF, EDU_DMA_MAX + 1));
 
 	/* The read did happen: the device had the pattern to write. */
-	poison(scratch.addr, EDU_DMA_MAX);
+	edu_poison(scratch.addr, EDU_DMA_MAX);
 	ASSERT_EQ(0, edu_dma(&self->edu, scratch_iova, EDU_DMA_MAX,
 			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
 	EXPECT_EQ(0, memcmp(self->mem + SRC_OFF, scratch.addr, EDU_DMA_MAX));
@@ -238,102 +192,6 @@ TEST_F(dma, readonly_faults)
 	test_unreg(handle, 0);
 	test_unreg(scratch_handle, 0);
 	st_buf_free(&scratch);
-}
-
-/* --- type1 compatibility ------------------------------------------------- */
-
-FIXTURE(type1) {
-	int container;
-	struct edu_dev edu;
-	struct st_buf buf;
-};
-
-FIXTURE_VARIANT(type1) {
-	enum st_mem mem;
-};
-
-FIXTURE_VARIANT_ADD(type1, anon_4k) {
-	.mem = ST_MEM_ANON_4K,
-};
-
-FIXTURE_VARIANT_ADD(type1, thp) {
-	.mem = ST_MEM_THP,
-};
-
-FIXTURE_VARIANT_ADD(type1, hugetlb_2m) {
-	.mem = ST_MEM_HUGETLB_2M,
-};
-
-FIXTURE_VARIANT_ADD(type1, memfd) {
-	.mem = ST_MEM_MEMFD,
-};
-
-FIXTURE_SETUP(type1)
-{
-	const char *bdf = st_edu_bdf(0);
-
-	self->container = -1;
-	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
-	if (!bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (st_buf_alloc(&self->buf, variant->mem, BUF_SIZE)) {
-		if (self->buf.skip)
-			SETUP_SKIP("%s", self->buf.skip);
-		ASSERT_TRUE(false) TH_LOG("buffer: %s", strerror(errno));
-	}
-	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, edu_open(&self->edu, self->container, bdf,
-			      VFIO_IOMMU_REG));
-}
-
-FIXTURE_TEARDOWN(type1)
-{
-	edu_close(&self->edu);
-	if (self->container >= 0)
-		close(self->container);
-	st_buf_free(&self->buf);
-}
-
-/*
- * MAP_DMA as a type1 program uses it, of plain memory and of part of a
- * pre-registered region: the device reaches the right pages either way,
- * and not after UNMAP_DMA.
- */
-TEST_F(type1, round_trip)
-{
-	uint8_t *mem = self->buf.addr;
-	uint32_t handle;
-	int kmsg;
-
-	ASSERT_EQ(0, _test_type1_map(self->container, mem, BUF_SIZE, FIXED_IOVA,
-				     ST_T1_RW));
-	fill(mem + SRC_OFF, EDU_DMA_MAX, 9);
-	poison(mem + DST_OFF, EDU_DMA_MAX);
-	ASSERT_EQ(0, edu_dma_copy(&self->edu, FIXED_IOVA + SRC_OFF,
-				  FIXED_IOVA + DST_OFF, EDU_DMA_MAX));
-	EXPECT_EQ(0, memcmp(mem + SRC_OFF, mem + DST_OFF, EDU_DMA_MAX));
-	ASSERT_EQ(0, _test_type1_unmap(self->container, FIXED_IOVA, BUF_SIZE, 0, NULL));
-
-	poison(mem + DST_OFF, EDU_DMA_MAX);
-	kmsg = edu_expect_fault_begin();
-	EXPECT_EQ(0, edu_dma(&self->edu, FIXED_IOVA + DST_OFF, EDU_DMA_MAX,
-			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
-	edu_expect_fault_end(kmsg, FIXED_IOVA + DST_OFF, FAULT_WAIT_MS);
-	EXPECT_TRUE(is_poisoned(mem + DST_OFF, EDU_DMA_MAX + 1));
-
-	/* The second half of a registered buffer, at IOVA 0. */
-	test_prereg(mem, BUF_SIZE, 0, &handle, NULL);
-	ASSERT_EQ(0, _test_type1_map(self->container, mem + BUF_SIZE / 2,
-				     BUF_SIZE / 2, 0, ST_T1_RW));
-	fill(mem + DST_OFF + PAGE_SIZE, EDU_DMA_MAX, 10);
-	ASSERT_EQ(0, edu_dma_copy(&self->edu, DST_OFF + PAGE_SIZE -
-				  BUF_SIZE / 2, DST_OFF - BUF_SIZE / 2,
-				  EDU_DMA_MAX));
-	EXPECT_EQ(0, memcmp(mem + DST_OFF + PAGE_SIZE, mem + DST_OFF,
-			    EDU_DMA_MAX));
-	ASSERT_EQ(0, _test_type1_unmap(self->container, 0, BUF_SIZE / 2, 0, NULL));
-	test_unreg(handle, 0);
 }
 
 /* --- Two devices, fork ---------------------------------------------------- */
@@ -379,9 +237,9 @@ TEST_F(dma2, two_devices)
 	int kmsg, i;
 
 	test_register(mem, BUF_SIZE, 0, ST_PROT_RW, &handle, &iova);
-	fill(mem + a, EDU_DMA_MAX, 5);
-	poison(mem + b, EDU_DMA_MAX);
-	poison(mem + c, EDU_DMA_MAX);
+	edu_fill(mem + a, EDU_DMA_MAX, 5);
+	edu_poison(mem + b, EDU_DMA_MAX);
+	edu_poison(mem + c, EDU_DMA_MAX);
 
 	/* edu0: a -> b, then edu1: b -> c. */
 	ASSERT_EQ(0, edu_dma_copy(&self->edu[0], iova + a, iova + b,
@@ -392,8 +250,8 @@ TEST_F(dma2, two_devices)
 	EXPECT_EQ(0, memcmp(mem + a, mem + c, EDU_DMA_MAX));
 
 	/* Both at once, into different pages. */
-	poison(mem + b, EDU_DMA_MAX);
-	poison(mem + c, EDU_DMA_MAX);
+	edu_poison(mem + b, EDU_DMA_MAX);
+	edu_poison(mem + c, EDU_DMA_MAX);
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, edu_dma_wait(&self->edu[i], EDU_DMA_TIMEOUT_MS));
 		edu_write64(&self->edu[i], EDU_REG_DMA_SRC, EDU_DMA_BUF);
@@ -410,14 +268,14 @@ TEST_F(dma2, two_devices)
 
 	/* Gone for both once the registration goes. */
 	test_unreg(handle, 0);
-	poison(mem + b, EDU_DMA_MAX);
+	edu_poison(mem + b, EDU_DMA_MAX);
 	for (i = 0; i < 2; i++) {
 		kmsg = edu_expect_fault_begin();
 		EXPECT_EQ(0, edu_dma(&self->edu[i], iova + b, EDU_DMA_MAX,
 				     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
-		edu_expect_fault_end(kmsg, iova + b, FAULT_WAIT_MS);
+		edu_expect_fault_end(kmsg, iova + b, EDU_FAULT_WAIT_MS);
 	}
-	EXPECT_TRUE(is_poisoned(mem + b, EDU_DMA_MAX + 1));
+	EXPECT_TRUE(edu_is_poisoned(mem + b, EDU_DMA_MAX + 1));
 }
 
 FIXTURE(fork) {
@@ -450,29 +308,12 @@ FIXTURE_VARIANT_ADD(fork, memfd) {
 
 FIXTURE_SETUP(fork)
 {
-	const char *bdf = st_edu_bdf(0);
-
-	self->container = -1;
-	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
-	if (!bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (st_buf_alloc(&self->buf, variant->mem, BUF_SIZE)) {
-		if (self->buf.skip)
-			SETUP_SKIP("%s", self->buf.skip);
-		ASSERT_TRUE(false) TH_LOG("buffer: %s", strerror(errno));
-	}
-	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, edu_open(&self->edu, self->container, bdf,
-			      VFIO_IOMMU_REG));
+	edu_fixture_setup(variant->mem, BUF_SIZE);
 }
 
 FIXTURE_TEARDOWN(fork)
 {
-	edu_close(&self->edu);
-	if (self->container >= 0)
-		close(self->container);
-	st_buf_free(&self->buf);
+	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
 }
 
 /*
@@ -500,7 +341,7 @@ TEST_F(fork, registration_stays)
 	want = malloc(EDU_DMA_MAX);
 	ASSERT_NE(NULL, want);
 	test_register(mem, BUF_SIZE, 0, ST_PROT_RW, &handle, &iova);
-	fill(mem + SRC_OFF, EDU_DMA_MAX, 6);
+	edu_fill(mem + SRC_OFF, EDU_DMA_MAX, 6);
 	memcpy(want, mem + SRC_OFF, EDU_DMA_MAX);
 
 	pid = fork();
@@ -509,30 +350,30 @@ TEST_F(fork, registration_stays)
 		/* The parent's data, then the child's own. */
 		if (memcmp(mem + SRC_OFF, want, EDU_DMA_MAX))
 			_exit(1);
-		fill(mem + SRC_OFF, EDU_DMA_MAX, 7);
-		poison(mem + DST_OFF, EDU_DMA_MAX);
+		edu_fill(mem + SRC_OFF, EDU_DMA_MAX, 7);
+		edu_poison(mem + DST_OFF, EDU_DMA_MAX);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 	if (variant->shared)
-		fill(want, EDU_DMA_MAX, 7);
+		edu_fill(want, EDU_DMA_MAX, 7);
 	EXPECT_EQ(0, memcmp(mem + SRC_OFF, want, EDU_DMA_MAX));
 
 	/* What the device reads is what the parent sees. */
-	poison(mem + DST_OFF, EDU_DMA_MAX);
+	edu_poison(mem + DST_OFF, EDU_DMA_MAX);
 	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + SRC_OFF, iova + DST_OFF,
 				  EDU_DMA_MAX));
 	EXPECT_EQ(0, memcmp(want, mem + DST_OFF, EDU_DMA_MAX));
 
 	/* The parent's writes after fork() reach the pinned pages. */
-	fill(mem + SRC_OFF, EDU_DMA_MAX, 8);
-	poison(mem + DST_OFF, EDU_DMA_MAX);
+	edu_fill(mem + SRC_OFF, EDU_DMA_MAX, 8);
+	edu_poison(mem + DST_OFF, EDU_DMA_MAX);
 	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + SRC_OFF, iova + DST_OFF,
 				  EDU_DMA_MAX));
 	EXPECT_EQ(0, memcmp(mem + SRC_OFF, mem + DST_OFF, EDU_DMA_MAX));
-	EXPECT_EQ(POISON, mem[DST_OFF + EDU_DMA_MAX]);
+	EXPECT_EQ(EDU_POISON, mem[DST_OFF + EDU_DMA_MAX]);
 
 	test_unreg(handle, 0);
 	free(want);

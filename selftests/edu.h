@@ -73,6 +73,76 @@ static inline void edu_close(struct edu_dev *edu)
 	edu->group = -1;
 }
 
+/* VT-d reports a fault within milliseconds of the transfer's end. */
+#define EDU_FAULT_WAIT_MS	300
+#define EDU_POISON		0x5a
+
+/* A pseudo-random pattern of @len bytes, different for each @seed. */
+static inline void edu_fill(uint8_t *p, size_t len, uint32_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		seed = seed * 1103515245 + 12345;
+		p[i] = seed >> 16;
+	}
+}
+
+/*
+ * Poison @len bytes and the one after them, so that an overlong device
+ * write shows.
+ */
+static inline void edu_poison(uint8_t *p, size_t len)
+{
+	memset(p, EDU_POISON, len + 1);
+}
+
+static inline bool edu_is_poisoned(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != EDU_POISON)
+			return false;
+	return true;
+}
+
+/*
+ * The setup of the fixtures around one edu device doing DMA: self->buf
+ * of @size bytes of memory @mem, and the first edu device in a new
+ * container of ours (self->container), open in self->edu.  Skips the test
+ * when the VM has no edu device or the machine cannot give that memory.
+ * The fixture's teardown is edu_fixture_teardown().
+ */
+#define edu_fixture_setup(mem, size)					\
+	({								\
+		const char *__bdf = st_edu_bdf(0);			\
+									\
+		self->container = -1;					\
+		self->edu = (struct edu_dev){ .group = -1, .fd = -1 };	\
+		if (!__bdf)						\
+			SETUP_SKIP("no edu device in IREG_EDU_BDFS");	\
+		if (st_buf_alloc(&self->buf, mem, size)) {		\
+			if (self->buf.skip)				\
+				SETUP_SKIP("%s", self->buf.skip);	\
+			ASSERT_TRUE(false)				\
+				TH_LOG("buffer: %s", strerror(errno));	\
+		}							\
+		self->container = open("/dev/vfio/vfio",		\
+				       O_RDWR | O_CLOEXEC);		\
+		ASSERT_LE(0, self->container);				\
+		ASSERT_EQ(0, edu_open(&self->edu, self->container,	\
+				      __bdf, VFIO_IOMMU_REG));		\
+	})
+
+static inline void edu_fixture_teardown(int *container, struct edu_dev *edu,
+					struct st_buf *buf)
+{
+	edu_close(edu);
+	st_close(container);
+	st_buf_free(buf);
+}
+
 /*
  * The kernel log around a DMA that is meant to fault.  begin() opens
  * /dev/kmsg at its end and writes the begin marker; end() waits up to

@@ -63,14 +63,8 @@ FIXTURE_SETUP(module)
 		SETUP_SKIP("no iommu_reg.ko to reload (set IREG_MODULE)");
 	ASSERT_EQ(1, backend_available());
 
-	self->fds[2] = open("/dev/vfio/vfio", O_RDWR);
-	ASSERT_LE(0, self->fds[2]);
-	self->fds[1] = vfio_group_open(bdf);
-	ASSERT_LE(0, self->fds[1]);
-	ASSERT_EQ(0, vfio_container_attach(self->fds[2], self->fds[1],
-					   VFIO_IOMMU_REG));
-	self->fds[0] = ioctl(self->fds[1], VFIO_GROUP_GET_DEVICE_FD, bdf);
-	ASSERT_LE(0, self->fds[0]);
+	ASSERT_EQ(0, st_device_open(bdf, &self->fds[2], &self->fds[1],
+				    &self->fds[0]));
 }
 
 FIXTURE_TEARDOWN(module)

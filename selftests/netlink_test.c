@@ -62,21 +62,15 @@ FIXTURE_SETUP(netlink)
 	ASSERT_EQ(0, nl_open(&self->nl));
 	if (!bdf)
 		return;
-	self->container = open("/dev/vfio/vfio", O_RDWR);
+	self->container = st_container_open(bdf, &self->group);
 	ASSERT_LE(0, self->container);
-	self->group = vfio_group_open(bdf);
-	ASSERT_LE(0, self->group);
-	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
-					   VFIO_IOMMU_REG));
 }
 
 FIXTURE_TEARDOWN(netlink)
 {
 	close(self->nl.fd);
-	if (self->group >= 0)
-		close(self->group);
-	if (self->container >= 0)
-		close(self->container);
+	st_close(&self->group);
+	st_close(&self->container);
 }
 
 TEST_F(netlink, stats)

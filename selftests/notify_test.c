@@ -58,12 +58,8 @@ FIXTURE_SETUP(notify)
 	self->fd = -1;
 	if (!bdf)
 		SKIP(return, "no edu device in IREG_EDU_BDFS");
-	self->container = open("/dev/vfio/vfio", O_RDWR);
+	self->container = st_container_open(bdf, &self->group);
 	ASSERT_LE(0, self->container);
-	self->group = vfio_group_open(bdf);
-	ASSERT_LE(0, self->group);
-	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
-					   VFIO_IOMMU_REG));
 	ASSERT_EQ(0, notify_open(self->container, 0, &self->fd,
 				 &self->status_size));
 	p = mmap(NULL, self->status_size, PROT_READ, MAP_SHARED, self->fd, 0);

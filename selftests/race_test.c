@@ -45,6 +45,7 @@
 #include <sys/wait.h>
 #include "reg_helpers.h"
 #include "watch_helpers.h"
+#include "type1_helpers.h"
 #include "kselftest_harness.h"
 
 #define PAGE		ST_PAGE_SIZE

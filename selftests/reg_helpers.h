@@ -117,43 +117,6 @@ static inline int _test_unmap(int fd, uint64_t iova, uint64_t length,
 	return 0;
 }
 
-/* VFIO_IOMMU_MAP_DMA as a type1 program issues it. */
-#define ST_T1_RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
-
-static inline int _test_type1_map(int fd, const void *vaddr, uint64_t size,
-				  uint64_t iova, uint32_t flags)
-{
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = flags,
-		.vaddr = (uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &map);
-}
-
-/*
- * VFIO_IOMMU_UNMAP_DMA.  @unmapped: out, the size the backend reports, ~0
- * on failure; may be NULL.
- */
-static inline int _test_type1_unmap(int fd, uint64_t iova, uint64_t size,
-				    uint32_t flags, uint64_t *unmapped)
-{
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.flags = flags,
-		.iova = iova,
-		.size = size,
-	};
-	int ret = ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
-
-	if (unmapped)
-		*unmapped = ret ? ~0ULL : unmap.size;
-	return ret;
-}
-
 static inline int _test_unreg(int fd, uint32_t handle, uint32_t flags)
 {
 	struct iommu_reg_unreg cmd = {
@@ -243,6 +206,14 @@ static inline int _test_register(int fd, const void *vaddr, uint64_t size,
 		EXPECT_EQ(pages, __info.pinned_pages);			\
 	})
 
+/* Close *fd unless it is -1, and make it -1: for teardowns. */
+static inline void st_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 /*
  * A container holding @bdf's group, with our backend selected; *group is
  * -1 on failure, when nothing stays open.
@@ -251,6 +222,43 @@ static inline int st_container_open(const char *bdf, int *group)
 {
 	*group = -1;
 	return vfio_container_open(bdf, VFIO_IOMMU_REG, group);
+}
+
+/*
+ * @bdf's group in a new container of ours and the device opened through
+ * VFIO: the setup of the fixtures that need a device but no DMA.  0, or
+ * -1 with errno and the three fds -1.
+ */
+static inline int st_device_open(const char *bdf, int *container,
+				 int *group, int *device)
+{
+	int saved;
+
+	*device = -1;
+	*container = st_container_open(bdf, group);
+	if (*container < 0)
+		return -1;
+	*device = vfio_device_open(*group, bdf);
+	if (*device >= 0)
+		return 0;
+	saved = errno;
+	st_close(group);
+	st_close(container);
+	errno = saved;
+	return -1;
+}
+
+/* PCI domain and requester id of "dddd:bb:dd.f". */
+static inline int st_pci_addr(const char *bdf, uint32_t *domain,
+			      uint32_t *rid)
+{
+	unsigned int d, b, dev, fn;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &d, &b, &dev, &fn) != 4)
+		return -1;
+	*domain = d;
+	*rid = IOMMU_REG_PCI_RID(b, dev << 3 | fn);
+	return 0;
 }
 
 /* The container's usable IOVA ranges (at most @max); their number or -1. */

@@ -28,26 +28,13 @@ FIXTURE(reg) {
 
 FIXTURE_SETUP(reg)
 {
-	const char *bdf = st_edu_bdf(0);
-
-	self->container = -1;
-	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
-	if (!bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, edu_open(&self->edu, self->container, bdf,
-			      VFIO_IOMMU_REG));
-	ASSERT_EQ(0, st_buf_alloc(&self->buf, ST_MEM_ANON_4K, BUF_SIZE));
+	edu_fixture_setup(ST_MEM_ANON_4K, BUF_SIZE);
 	self->mem = self->buf.addr;
 }
 
 FIXTURE_TEARDOWN(reg)
 {
-	edu_close(&self->edu);
-	if (self->container >= 0)
-		close(self->container);
-	st_buf_free(&self->buf);
+	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
 }
 
 /* --- The length contract, per ioctl ------------------------------------ */
@@ -1254,32 +1241,15 @@ FIXTURE_VARIANT_ADD(mem, hugetlbfs) {
 
 FIXTURE_SETUP(mem)
 {
-	const char *bdf = st_edu_bdf(0);
-
-	self->container = -1;
 	self->audit_saved = -1;
-	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
-	if (!bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (st_buf_alloc(&self->buf, variant->type, variant->size)) {
-		if (self->buf.skip)
-			SETUP_SKIP("%s", self->buf.skip);
-		ASSERT_TRUE(false) TH_LOG("buffer: %s", strerror(errno));
-	}
-	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, edu_open(&self->edu, self->container, bdf,
-			      VFIO_IOMMU_REG));
+	edu_fixture_setup(variant->type, variant->size);
 }
 
 FIXTURE_TEARDOWN(mem)
 {
 	if (self->audit_saved >= 0)
 		st_param_set("audit_unmap", self->audit_saved);
-	edu_close(&self->edu);
-	if (self->container >= 0)
-		close(self->container);
-	st_buf_free(&self->buf);
+	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
 }
 
 /*
@@ -1384,181 +1354,6 @@ TEST_F_TIMEOUT(mem, audit_unmap, 600)
 		EXPECT_EQ(0, after.pages_2m - before.pages_2m);
 	}
 	test_unreg(handle, 0);
-}
-
-/* --- type1 compatibility ------------------------------------------------- */
-
-static struct vfio_info_cap_header *
-type1_cap(struct vfio_iommu_type1_info *info, uint16_t id)
-{
-	struct vfio_info_cap_header *hdr;
-	uint32_t off = info->cap_offset;
-	int hops = 0;
-
-	while (off && off < info->argsz && hops++ < 16) {
-		hdr = (void *)((uint8_t *)info + off);
-		if (hdr->id == id)
-			return hdr;
-		off = hdr->next;
-	}
-	return NULL;
-}
-
-TEST_F(reg, type1_get_info)
-{
-	struct iommu_reg_iova_range ranges[32];
-	struct vfio_iommu_type1_info_cap_iova_range *cap;
-	struct vfio_iommu_type1_info *info;
-	struct iommu_reg_info ours;
-	uint8_t buf[4096] = {};
-	uint32_t i, need;
-	int n;
-
-	test_info(&ours);
-	n = st_iova_ranges(self->container, ranges, 32);
-	ASSERT_LT(0, n);
-
-	/* Too short for iova_pgsizes. */
-	info = (void *)buf;
-	info->argsz = offsetof(struct vfio_iommu_type1_info, iova_pgsizes);
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, VFIO_IOMMU_GET_INFO,
-				   info));
-
-	/* Without room for capabilities: the size they need comes back. */
-	info->argsz = sizeof(*info);
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
-	EXPECT_TRUE(info->flags & VFIO_IOMMU_INFO_PGSIZES);
-	EXPECT_EQ(ours.pgsize_bitmap, info->iova_pgsizes);
-	EXPECT_TRUE(info->iova_pgsizes & PAGE_SIZE);
-	ASSERT_TRUE(info->flags & VFIO_IOMMU_INFO_CAPS);
-	need = info->argsz;
-	ASSERT_LT(sizeof(*info), need);
-	ASSERT_GE(sizeof(buf), need);
-
-	memset(buf, 0, sizeof(buf));
-	info->argsz = need;
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
-	ASSERT_LE(sizeof(*info), info->cap_offset);
-	cap = (void *)type1_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
-	ASSERT_NE(NULL, cap);
-	ASSERT_EQ(n, cap->nr_iovas);
-	for (i = 0; i < cap->nr_iovas; i++) {
-		EXPECT_EQ(ranges[i].start, cap->iova_ranges[i].start);
-		EXPECT_EQ(ranges[i].last, cap->iova_ranges[i].end);
-		EXPECT_TRUE(cap->iova_ranges[i].end < ST_MSI_START ||
-			    cap->iova_ranges[i].start > ST_MSI_LAST);
-	}
-}
-
-
-/* The flow of a type1 v2 program, on our container. */
-TEST_F(reg, type1_map_unmap)
-{
-	uint64_t unmapped, iova = FIXED_IOVA;
-	uint32_t handle;
-
-	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
-			   VFIO_IOMMU_REG));
-	/* What a type1 program asks before using VFIO_DMA_UNMAP_FLAG_ALL. */
-	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
-			   VFIO_UNMAP_ALL));
-	ASSERT_EQ(0, _test_type1_map(self->container, self->mem, 16 * PAGE_SIZE,
-				     0x100000, ST_T1_RW));
-	/* Overlaps, whether through type1 or through MAP. */
-	EXPECT_ERRNO(EEXIST, _test_type1_map(self->container, self->mem,
-					     PAGE_SIZE, 0x100000 + PAGE_SIZE,
-					    ST_T1_RW));
-	EXPECT_ERRNO(EEXIST, _test_type1_map(self->container, self->mem,
-					     16 * PAGE_SIZE, 0x100000 - PAGE_SIZE,
-					    VFIO_DMA_MAP_FLAG_READ));
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_err_map(EEXIST, handle, 0, PAGE_SIZE, ST_PROT_RW,
-		     IOMMU_REG_MAP_IOVA_FIXED, 0x100000 + 15 * PAGE_SIZE);
-	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
-		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
-	EXPECT_ERRNO(EEXIST, _test_type1_map(self->container, self->mem,
-					     PAGE_SIZE, FIXED_IOVA + PAGE_SIZE,
-					    ST_T1_RW));
-
-	/* Bad input as type1 refuses it. */
-	EXPECT_ERRNO(EINVAL, _test_type1_map(self->container, self->mem, PAGE_SIZE,
-					     0x200000, 0));
-	EXPECT_ERRNO(EINVAL, _test_type1_map(self->container, self->mem + 1,
-					     PAGE_SIZE, 0x200000, ST_T1_RW));
-	EXPECT_ERRNO(EINVAL, _test_type1_map(self->container, self->mem, 0,
-					     0x200000, ST_T1_RW));
-
-	/* v2: an unmap may not cut a mapping. */
-	EXPECT_ERRNO(EINVAL, _test_type1_unmap(self->container, 0x100000,
-					       PAGE_SIZE, 0, NULL));
-	EXPECT_ERRNO(EINVAL, _test_type1_unmap(self->container,
-					       0x100000 + PAGE_SIZE,
-					      15 * PAGE_SIZE, 0, NULL));
-	ASSERT_EQ(0, _test_type1_unmap(self->container, 0x100000, 16 * PAGE_SIZE,
-				       0, &unmapped));
-	EXPECT_EQ(16 * PAGE_SIZE, unmapped);
-
-	/* UNMAP_ALL takes no range, then takes everything. */
-	test_unmap(FIXED_IOVA, 4 * PAGE_SIZE, 0, &unmapped);
-	EXPECT_EQ(4 * PAGE_SIZE, unmapped);
-	ASSERT_EQ(0, _test_type1_map(self->container, self->mem, 8 * PAGE_SIZE,
-				     0x100000, ST_T1_RW));
-	ASSERT_EQ(0, _test_type1_map(self->container, self->mem + 8 * PAGE_SIZE,
-				     8 * PAGE_SIZE, 0x800000, VFIO_DMA_MAP_FLAG_READ));
-	EXPECT_ERRNO(EINVAL, _test_type1_unmap(self->container, 0x100000, 0,
-					       VFIO_DMA_UNMAP_FLAG_ALL, NULL));
-	EXPECT_ERRNO(EINVAL, _test_type1_unmap(self->container, 0, 8 * PAGE_SIZE,
-					       VFIO_DMA_UNMAP_FLAG_ALL, NULL));
-	ASSERT_EQ(0, _test_type1_unmap(self->container, 0, 0,
-				       VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
-	EXPECT_EQ(16 * PAGE_SIZE, unmapped);
-	/* type1 answers an empty range with success and size 0. */
-	ASSERT_EQ(0, _test_type1_unmap(self->container, 0x100000, 8 * PAGE_SIZE, 0,
-				       &unmapped));
-	EXPECT_EQ(0, unmapped);
-	test_unreg(handle, 0);
-	test_counts(0, 0, 0);
-}
-
-/* MAP_DMA of pre-registered memory reuses its pins; other memory pins. */
-TEST_F(reg, type1_map_prereg_no_pin)
-{
-	struct iommu_reg_info info;
-	long long pins, pinned;
-	uint64_t unmapped;
-	uint32_t handle;
-
-	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &handle, NULL);
-	test_info(&info);
-	pinned = info.pinned_pages;
-	EXPECT_EQ(16, pinned);
-	pins = st_foll_pins();
-
-	ASSERT_EQ(0, _test_type1_map(self->container, self->mem + 4 * PAGE_SIZE,
-				     8 * PAGE_SIZE, 0x200000, ST_T1_RW));
-	test_info(&info);
-	EXPECT_EQ(pinned, info.pinned_pages);
-	EXPECT_EQ(pins, st_foll_pins());
-
-	/* Memory outside every region is pinned by MAP_DMA itself. */
-	ASSERT_EQ(0, _test_type1_map(self->container, self->mem + 32 * PAGE_SIZE,
-				     8 * PAGE_SIZE, 0x400000, ST_T1_RW));
-	test_info(&info);
-	EXPECT_EQ(pinned + 8, info.pinned_pages);
-	EXPECT_EQ(pins + 8, st_foll_pins());
-
-	ASSERT_EQ(0, _test_type1_unmap(self->container, 0x400000, 8 * PAGE_SIZE, 0,
-				       &unmapped));
-	EXPECT_EQ(8 * PAGE_SIZE, unmapped);
-	EXPECT_EQ(pins, st_foll_pins());
-	ASSERT_EQ(0, _test_type1_unmap(self->container, 0x200000, 8 * PAGE_SIZE, 0,
-				       &unmapped));
-	EXPECT_EQ(8 * PAGE_SIZE, unmapped);
-	test_info(&info);
-	EXPECT_EQ(pinned, info.pinned_pages);
-	EXPECT_EQ(pins, st_foll_pins());
-	test_unreg(handle, 0);
-	test_counts(0, 0, 0);
 }
 
 TEST_HARNESS_MAIN

@@ -26,18 +26,6 @@
 			 IOMMU_REG_SVA_CAP_ATS | IOMMU_REG_SVA_CAP_IOMMU_SVA | \
 			 IOMMU_REG_SVA_CAP_IOPF | IOMMU_REG_SVA_CAP_SVA)
 
-/* PCI domain and requester id of "dddd:bb:dd.f". */
-static int sva_pci_addr(const char *bdf, uint32_t *domain, uint32_t *rid)
-{
-	unsigned int d, b, dev, fn;
-
-	if (sscanf(bdf, "%x:%x:%x.%x", &d, &b, &dev, &fn) != 4)
-		return -1;
-	*domain = d;
-	*rid = IOMMU_REG_PCI_RID(b, dev << 3 | fn);
-	return 0;
-}
-
 static bool sva_scalable(void)
 {
 	const char *mode = getenv("IREG_VTD_MODE");
@@ -102,31 +90,24 @@ FIXTURE(sva) {
 
 FIXTURE_SETUP(sva)
 {
-	self->container = -1;
-	self->group = -1;
-	self->device = -1;
+	self->container = self->group = self->device = -1;
 	/* A real SVA device, on hardware that has one; else an edu. */
 	self->bdf = getenv("IREG_SVA_BDF");
 	if (!self->bdf)
 		self->bdf = st_edu_bdf(0);
 	if (!self->bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	ASSERT_EQ(0, sva_pci_addr(self->bdf, &self->domain, &self->rid));
-	self->container = st_container_open(self->bdf, &self->group);
-	ASSERT_LE(0, self->container);
+	ASSERT_EQ(0, st_pci_addr(self->bdf, &self->domain, &self->rid));
 	/* Only a device opened through VFIO is probed or bound. */
-	self->device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
-	ASSERT_LE(0, self->device);
+	ASSERT_EQ(0, st_device_open(self->bdf, &self->container, &self->group,
+				    &self->device));
 }
 
 FIXTURE_TEARDOWN(sva)
 {
-	if (self->device >= 0)
-		close(self->device);
-	if (self->group >= 0)
-		close(self->group);
-	if (self->container >= 0)
-		close(self->container);
+	st_close(&self->device);
+	st_close(&self->group);
+	st_close(&self->container);
 }
 
 /* One device's report, with the flag; asserts success. */
@@ -219,7 +200,7 @@ TEST_F(sva, report_two_devices)
 
 	if (!bdf2)
 		SKIP(return, "needs two edu devices");
-	ASSERT_EQ(0, sva_pci_addr(bdf2, &domain2, &rid2));
+	ASSERT_EQ(0, st_pci_addr(bdf2, &domain2, &rid2));
 	group2 = vfio_group_open(bdf2);
 	ASSERT_LE(0, group2);
 	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER, &self->container));

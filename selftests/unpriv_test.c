@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include "reg_helpers.h"
 #include "watch_helpers.h"
+#include "type1_helpers.h"
 #include "kselftest_harness.h"
 #include "harness_compat.h"
 
@@ -96,17 +97,6 @@ static long long wait_pins(long long want)
 	while ((now = st_foll_pins()) != want && clock_now_us() < end)
 		usleep(20000);
 	return now;
-}
-
-static int pci_addr(const char *bdf, uint32_t *domain, uint32_t *rid)
-{
-	unsigned int d, b, dev, fn;
-
-	if (sscanf(bdf, "%x:%x:%x.%x", &d, &b, &dev, &fn) != 4)
-		return -1;
-	*domain = d;
-	*rid = IOMMU_REG_PCI_RID(b, dev << 3 | fn);
-	return 0;
 }
 
 /* The errno of a call that must fail, or 0 when it succeeded. */
@@ -333,7 +323,7 @@ TEST_F(unpriv, every_ioctl_valid)
 
 		ASSERT_EQ(0, ioctl(container, IOMMU_REG_SVA_INFO, &sva));
 		EXPECT_EQ(1, sva.num_devices);
-		ASSERT_EQ(0, pci_addr(self->bdf[0], &bind.pci_domain,
+		ASSERT_EQ(0, st_pci_addr(self->bdf[0], &bind.pci_domain,
 				      &bind.pci_rid));
 		/* Not opened through VFIO: not the caller's to bind. */
 		EXPECT_ERRNO(ENODEV,
@@ -386,7 +376,7 @@ TEST_F(unpriv, wc_bar_needs_cap_sys_rawio)
 		device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD,
 			       self->bdf[0]);
 		ASSERT_LE(0, device);
-		ASSERT_EQ(0, pci_addr(self->bdf[0], &wc.pci_domain,
+		ASSERT_EQ(0, st_pci_addr(self->bdf[0], &wc.pci_domain,
 				      &wc.pci_rid));
 		wc.bar = 0;
 		ret = ioctl(self->container, IOMMU_REG_WC_BAR, &wc);
@@ -437,8 +427,7 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 		TH_LOG("PREREG of 256 MiB over a 64 KiB limit: %.3f s",
 		       (clock_now_us() - t0) / 1e6);
 		test_err_register(ENOMEM, p, big, 0, ST_PROT_RW, 0);
-		EXPECT_ERRNO(ENOMEM, _test_type1_map(self->container, p, big, T1_IOVA,
-						     ST_T1_RW));
+		test_err_type1_map(ENOMEM, p, big, T1_IOVA, ST_T1_RW);
 		test_counts(0, 0, 0);
 		EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 		EXPECT_EQ(0, vmpin);
@@ -491,8 +480,8 @@ TEST_F(unpriv, over_limit_pins_nothing)
 				IOMMU_REG_REGION_READONLY);
 		test_err_register(ENOMEM, p + 64 * 1024, 32 * 1024, 0,
 				  ST_PROT_RW, 0);
-		EXPECT_ERRNO(ENOMEM, _test_type1_map(self->container, p + 64 * 1024, 32 * 1024,
-						     T1_IOVA, ST_T1_RW));
+		test_err_type1_map(ENOMEM, p + 64 * 1024, 32 * 1024, T1_IOVA,
+				   ST_T1_RW);
 		/* Inside the pre-registered region: nothing new to charge. */
 		EXPECT_EQ(0, _test_type1_map(self->container, p, 16 * 1024, T1_IOVA,
 					     ST_T1_RW));
@@ -899,12 +888,8 @@ TEST_F(unpriv, foreign_handles)
 		test_err_unmap(ENOENT, iova, 2 * PAGE, 0);
 		test_unmap(0, 0, IOMMU_REG_UNMAP_ALL, &unmapped);
 		EXPECT_EQ(0, unmapped);
-		ASSERT_EQ(0, _test_type1_unmap(self->container, T1_IOVA, PAGE, 0,
-					       &unmapped));
-		EXPECT_EQ(0, unmapped);
-		ASSERT_EQ(0, _test_type1_unmap(self->container, 0, 0,
-					       VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
-		EXPECT_EQ(0, unmapped);
+		test_type1_unmap(T1_IOVA, PAGE, 0, 0);
+		test_type1_unmap(0, 0, VFIO_DMA_UNMAP_FLAG_ALL, 0);
 		test_counts(0, 0, 0);
 
 		/* The other container still has everything. */
@@ -944,15 +929,10 @@ TEST_F(unpriv, double_unreg_unmap)
 		test_unreg(h2, 0);
 		test_err_unreg(ENOENT, h2, 0);
 
-		ASSERT_EQ(0, _test_type1_map(self->container, p, PAGE, T1_IOVA,
-					     ST_T1_RW));
-		ASSERT_EQ(0, _test_type1_unmap(self->container, T1_IOVA, PAGE, 0,
-					       &unmapped));
-		EXPECT_EQ(PAGE, unmapped);
+		test_type1_map(p, PAGE, T1_IOVA, ST_T1_RW);
+		test_type1_unmap(T1_IOVA, PAGE, 0, PAGE);
 		/* type1 answers an unmap of nothing with success, size 0. */
-		ASSERT_EQ(0, _test_type1_unmap(self->container, T1_IOVA, PAGE, 0,
-					       &unmapped));
-		EXPECT_EQ(0, unmapped);
+		test_type1_unmap(T1_IOVA, PAGE, 0, 0);
 		test_counts(0, 0, 0);
 		user_exit();
 	}
@@ -1274,8 +1254,7 @@ TEST_F(unpriv, register_once_with_type1)
 		uint32_t h1, h2, refs;
 
 		user_container(0);
-		ASSERT_EQ(0, _test_type1_map(self->container, p, 4 * PAGE, T1_IOVA,
-					     ST_T1_RW));
+		test_type1_map(p, 4 * PAGE, T1_IOVA, ST_T1_RW);
 		test_prereg(p, 4 * PAGE, 0, &h1, NULL);
 		test_prereg(p, 4 * PAGE, 0, &h2, &refs);
 		EXPECT_EQ(h1, h2);
@@ -1327,26 +1306,6 @@ TEST_F(unpriv, get_info_respects_argsz)
 	klog_clean();
 }
 
-/* Walk a type1 info's capability chain for @id; NULL when absent. */
-static struct vfio_info_cap_header *t1_cap(uint8_t *buf, size_t size,
-					   uint16_t id)
-{
-	struct vfio_iommu_type1_info *info = (void *)buf;
-	uint32_t off = info->flags & VFIO_IOMMU_INFO_CAPS ?
-		       info->cap_offset : 0;
-
-	while (off && off + sizeof(struct vfio_info_cap_header) <= size) {
-		struct vfio_info_cap_header *h = (void *)(buf + off);
-
-		if (h->id == id)
-			return h;
-		if (h->next <= off)
-			break;
-		off = h->next;
-	}
-	return NULL;
-}
-
 /*
  * The DMA_AVAIL capability with max_regions lowered below the regions
  * a container already has: none are available (0), not 2^32 - n.
@@ -1369,7 +1328,7 @@ TEST_F(unpriv, dma_avail_no_underflow)
 
 	info->argsz = sizeof(buf);
 	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
-	avail = (void *)t1_cap(buf, sizeof(buf),
+	avail = (void *)type1_info_cap(buf, sizeof(buf),
 			       VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
 	ASSERT_NE(NULL, avail);
 	EXPECT_EQ(0, avail->avail)
@@ -1402,11 +1361,8 @@ TEST_F(unpriv, unmap_all_reaches_top)
 	test_unmap(0, 0, IOMMU_REG_UNMAP_ALL, &unmapped);
 	EXPECT_EQ(PAGE, unmapped);
 	test_counts(1, 0, 1);
-	ASSERT_EQ(0, _test_type1_map(self->container, self->mem, PAGE, -PAGE,
-				     ST_T1_RW));
-	ASSERT_EQ(0, _test_type1_unmap(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
-				       &unmapped));
-	EXPECT_EQ(PAGE, unmapped);
+	test_type1_map(self->mem, PAGE, -PAGE, ST_T1_RW);
+	test_type1_unmap(0, 0, VFIO_DMA_UNMAP_FLAG_ALL, PAGE);
 	test_counts(1, 0, 1);
 }
 

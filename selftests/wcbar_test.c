@@ -34,17 +34,6 @@
 #define PAGE_SZ			4096UL
 #define PAT_LIST		"/sys/kernel/debug/x86/pat_memtype_list"
 
-static int wc_pci_addr(const char *bdf, uint32_t *domain, uint32_t *rid)
-{
-	unsigned int d, b, dev, fn;
-
-	if (sscanf(bdf, "%x:%x:%x.%x", &d, &b, &dev, &fn) != 4)
-		return -1;
-	*domain = d;
-	*rid = IOMMU_REG_PCI_RID(b, dev << 3 | fn);
-	return 0;
-}
-
 /* Physical start of BAR @bar of @bdf, from sysfs; 0 when unknown. */
 static uint64_t wc_bar_phys(const char *bdf, unsigned int bar)
 {
@@ -118,28 +107,21 @@ FIXTURE(wcbar) {
 
 FIXTURE_SETUP(wcbar)
 {
-	self->container = -1;
-	self->group = -1;
-	self->device = -1;
+	self->container = self->group = self->device = -1;
 	self->bdf = st_edu_bdf(0);
 	if (!self->bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	ASSERT_EQ(0, wc_pci_addr(self->bdf, &self->domain, &self->rid));
-	self->container = st_container_open(self->bdf, &self->group);
-	ASSERT_LE(0, self->container);
+	ASSERT_EQ(0, st_pci_addr(self->bdf, &self->domain, &self->rid));
 	/* vfio-pci enables memory decoding when the device is opened. */
-	self->device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
-	ASSERT_LE(0, self->device);
+	ASSERT_EQ(0, st_device_open(self->bdf, &self->container, &self->group,
+				    &self->device));
 }
 
 FIXTURE_TEARDOWN(wcbar)
 {
-	if (self->device >= 0)
-		close(self->device);
-	if (self->group >= 0)
-		close(self->group);
-	if (self->container >= 0)
-		close(self->container);
+	st_close(&self->device);
+	st_close(&self->group);
+	st_close(&self->container);
 }
 
 #define test_wc_bar(bar, offset, length, out_p)				\
@@ -247,7 +229,7 @@ TEST_F(wcbar, bad_requests)
 	EXPECT_ERRNO(ENOENT, _test_wc_bar(self->container, self->domain,
 					  0xffff, 0, 0, 0, NULL));
 	if (bdf2) {
-		ASSERT_EQ(0, wc_pci_addr(bdf2, &domain2, &rid2));
+		ASSERT_EQ(0, st_pci_addr(bdf2, &domain2, &rid2));
 		EXPECT_ERRNO(ENOENT, _test_wc_bar(self->container, domain2,
 						  rid2, 0, 0, 0, NULL));
 	}
@@ -330,7 +312,7 @@ static void wc_child(struct __test_metadata *_metadata, const char *bdf,
 	int container, group, group2 = -1, device, fd, status;
 	pid_t pid;
 
-	ASSERT_EQ(0, wc_pci_addr(bdf, &domain, &rid));
+	ASSERT_EQ(0, st_pci_addr(bdf, &domain, &rid));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -611,7 +593,7 @@ static void wc_unpriv_child(struct __test_metadata *_metadata,
 	gid_t gid = WC_NOBODY_ID;
 	pid_t pid;
 
-	ASSERT_EQ(0, wc_pci_addr(bdf, &domain, &rid));
+	ASSERT_EQ(0, st_pci_addr(bdf, &domain, &rid));
 	ASSERT_NE(0, phys);
 	snprintf(path, sizeof(path), "/dev/vfio/%d", vfio_group_of(bdf));
 	/* The group node is root's, mode 0600: hand it to nobody. */
