@@ -248,43 +248,6 @@ TEST_F(backend, device_outlives_group_fd)
 	close(dev);
 }
 
-/* The length contract every IOMMU_REG_* ioctl follows. */
-TEST_F(backend, info_argsz)
-{
-	struct {
-		struct iommu_reg_info info;
-		uint64_t tail;
-	} big = {};
-	size_t min = offsetof(struct iommu_reg_info, iova_ranges) +
-		     sizeof(big.info.iova_ranges);
-
-	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
-					   VFIO_IOMMU_REG));
-
-	big.info.argsz = min - 1;
-	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_INFO, &big));
-	EXPECT_EQ(EINVAL, errno);
-	big.info.argsz = 0;
-	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_INFO, &big));
-	EXPECT_EQ(EINVAL, errno);
-
-	/* Larger with a zero tail: accepted, nothing written past ours. */
-	big.info.argsz = sizeof(big);
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_INFO, &big));
-	EXPECT_EQ(1, big.info.num_groups);
-	EXPECT_EQ(0, big.tail);
-
-	/* Larger with a non-zero tail: something we do not know. */
-	big.tail = 1;
-	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_INFO, &big));
-	EXPECT_EQ(E2BIG, errno);
-
-	/* Exactly the first published size works. */
-	memset(&big, 0, sizeof(big));
-	big.info.argsz = min;
-	EXPECT_EQ(0, ioctl(self->container, IOMMU_REG_INFO, &big));
-}
-
 TEST_F(backend, info_bad_input)
 {
 	struct iommu_reg_iova_range range = { .start = 1, .last = 2 };

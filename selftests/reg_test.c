@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * IOMMU_REG_PREREG, _MAP, _UNMAP, _UNREG and _REGISTER as the uapi header
- * documents them: the length contract and every bad input of each ioctl,
- * then the semantics (register-once, references, busy regions, counters,
- * locked-memory accounting, memory types, huge IOMMU pages) and the type1
- * compatibility of the container.
+ * documents them: the length contract of every IOMMU_REG_* ioctl (one
+ * table), every bad input of each ioctl, then the semantics
+ * (register-once, references, busy regions, counters, locked-memory
+ * accounting, memory types, huge IOMMU pages).  The type1 ABI of the
+ * container is type1_compat_test's.
  *
  * Every failing call is followed by a look at the container's counters:
  * the errno contract says a failing ioctl changes nothing.
@@ -15,9 +16,6 @@
 #define PAGE_SIZE	ST_PAGE_SIZE
 #define FIXED_IOVA	0x40000000ULL	/* 1 GiB: usable, 1 GiB aligned */
 #define BUF_SIZE	ST_SZ_2M
-
-/* A command followed by a tail this module does not know. */
-#define BIG(type)	struct { type cmd; uint64_t tail; }
 
 FIXTURE(reg) {
 	int container;
@@ -37,164 +35,379 @@ FIXTURE_TEARDOWN(reg)
 	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
 }
 
-/* --- The length contract, per ioctl ------------------------------------ */
+/* --- The length contract, every IOMMU_REG_* ioctl ------------------------ */
 
-TEST_F(reg, prereg_argsz)
+/*
+ * Every command's argument starts with argsz, the length the caller
+ * passes; the kernel reads it with copy_struct_from_user(), as iommufd
+ * does.  Below the first published struct (up to its last field then):
+ * EINVAL.  Above a page, or longer than this module's struct with a
+ * non-zero byte in the tail: E2BIG.  Longer with a zero tail, exactly
+ * this module's struct, or exactly the first published one: the call as
+ * usual, and no byte past argsz written.  A failing call changes nothing.
+ *
+ * One case per command: a variant knows the command's sizes, how to make
+ * a well-formed call of it, and what that call answers in the VM.
+ */
+FIXTURE(cmd_length) {
+	int container;
+	struct edu_dev edu;
+	struct st_buf buf;
+	uint32_t domain, rid;	/* the edu device's PCI address */
+	unsigned int nth;	/* well-formed calls made so far */
+	bool region;		/* the region of unreg's call is there */
+	bool mapped;		/* the mapping of unmap's call is there */
+	uint32_t handle;	/* of prereg's and register's first call */
+	uint64_t iova;		/* of register's first call */
+	struct iommu_reg_sva_device rec;
+};
+
+#define CMD_LENGTH_DATA	FIXTURE_DATA(cmd_length)
+
+FIXTURE_VARIANT(cmd_length) {
+	unsigned long cmd;
+	uint32_t min_size;	/* the first published struct */
+	uint32_t size;		/* this module's struct */
+	/* Make a well-formed call at @cmd, and what it needs to succeed. */
+	void (*prepare)(struct __test_metadata *_metadata,
+			CMD_LENGTH_DATA *self, void *cmd);
+	/* What the call answers: 0, or the errno the VM's hardware gets. */
+	int answer;
+	/* The output of a call that succeeded; undo what must be undone. */
+	void (*check)(struct __test_metadata *_metadata,
+		      CMD_LENGTH_DATA *self, void *cmd);
+};
+
+static void info_prepare(struct __test_metadata *_metadata,
+			 CMD_LENGTH_DATA *self, void *cmd)
 {
-	BIG(struct iommu_reg_prereg) big = {};
-	uint32_t handle;
+}
 
-	big.cmd.vaddr = (uintptr_t)self->mem;
-	big.cmd.size = PAGE_SIZE;
+static void info_check(struct __test_metadata *_metadata,
+		       CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_info *info = cmd;
 
-	/* One byte short of the first published struct (up to refs). */
-	big.cmd.argsz = offsetof(struct iommu_reg_prereg, slot) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_PREREG, &big));
-	big.cmd.argsz = 0;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_PREREG, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_PREREG, &big));
-	test_counts(0, 0, 0);
+	EXPECT_EQ(1, info->num_groups);
+	EXPECT_TRUE(info->pgsize_bitmap & PAGE_SIZE);
+}
 
-	/* A zero tail is accepted and not written. */
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_PREREG, &big));
-	EXPECT_EQ(1, big.cmd.refs);
-	EXPECT_EQ(0, big.tail);
-	handle = big.cmd.handle;
+static void prereg_prepare(struct __test_metadata *_metadata,
+			   CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_prereg *p = cmd;
 
-	big.cmd.argsz = sizeof(big.cmd);
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_PREREG, &big));
-	EXPECT_EQ(handle, big.cmd.handle);
-	EXPECT_EQ(2, big.cmd.refs);
+	p->vaddr = (uintptr_t)self->buf.addr;
+	p->size = PAGE_SIZE;
+}
+
+/* Registered once; every call takes a reference. */
+static void prereg_check(struct __test_metadata *_metadata,
+			 CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_prereg *p = cmd;
+
+	if (!self->nth)
+		self->handle = p->handle;
+	EXPECT_EQ(self->handle, p->handle);
+	EXPECT_EQ(self->nth + 1, p->refs);
 	test_counts(1, 0, 1);
 }
 
-TEST_F(reg, map_argsz)
+/* The region all map calls map from, made by the first prepare. */
+static void map_region(struct __test_metadata *_metadata,
+		       CMD_LENGTH_DATA *self)
 {
-	BIG(struct iommu_reg_map) big = {};
-	uint32_t handle;
-
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	big.cmd.handle = handle;
-	big.cmd.prot = ST_PROT_RW;
-	big.cmd.length = PAGE_SIZE;
-
-	big.cmd.argsz = sizeof(big.cmd) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_MAP, &big));
-	big.cmd.argsz = 0;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_MAP, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1ULL << 63;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_MAP, &big));
-	test_counts(1, 0, 4);
-
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_MAP, &big));
-	EXPECT_EQ(0, big.tail);
-	EXPECT_EQ(0, big.cmd.iova % PAGE_SIZE);
-
-	big.cmd.argsz = sizeof(big.cmd);
-	big.cmd.offset = PAGE_SIZE;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_MAP, &big));
-	test_counts(1, 2, 4);
+	if (!self->region)
+		test_prereg(self->buf.addr, 4 * PAGE_SIZE, 0, &self->handle,
+			    NULL);
+	self->region = true;
 }
 
-TEST_F(reg, unmap_argsz)
+static void map_prepare(struct __test_metadata *_metadata,
+			CMD_LENGTH_DATA *self, void *cmd)
 {
-	BIG(struct iommu_reg_unmap) big = {};
+	struct iommu_reg_map *m = cmd;
+
+	map_region(_metadata, self);
+	m->handle = self->handle;
+	m->prot = ST_PROT_RW;
+	m->offset = self->nth * PAGE_SIZE;
+	m->length = PAGE_SIZE;
+}
+
+static void map_check(struct __test_metadata *_metadata,
+		      CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_map *m = cmd;
+
+	EXPECT_EQ(0, m->iova % PAGE_SIZE);
+	test_counts(1, self->nth + 1, 4);
+}
+
+static void unmap_prepare(struct __test_metadata *_metadata,
+			  CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_unmap *u = cmd;
 	uint64_t iova = FIXED_IOVA;
-	uint32_t handle;
 
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
-		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
-	big.cmd.iova = FIXED_IOVA;
-	big.cmd.length = 2 * PAGE_SIZE;
-
-	big.cmd.argsz = sizeof(big.cmd) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNMAP, &big));
-	big.cmd.argsz = 0;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNMAP, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_UNMAP, &big));
-	test_counts(1, 1, 4);
-
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_UNMAP, &big));
-	EXPECT_EQ(2 * PAGE_SIZE, big.cmd.length);
-	EXPECT_EQ(0, big.tail);
-	test_counts(1, 0, 4);
-
-	test_map(handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
-		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
-	big.cmd.argsz = sizeof(big.cmd);
-	big.cmd.length = 2 * PAGE_SIZE;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_UNMAP, &big));
-	EXPECT_EQ(2 * PAGE_SIZE, big.cmd.length);
-	test_counts(1, 0, 4);
+	map_region(_metadata, self);
+	if (!self->mapped)
+		test_map(self->handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
+			 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	self->mapped = true;
+	u->iova = FIXED_IOVA;
+	u->length = 2 * PAGE_SIZE;
 }
 
-TEST_F(reg, unreg_argsz)
+static void unmap_check(struct __test_metadata *_metadata,
+			CMD_LENGTH_DATA *self, void *cmd)
 {
-	BIG(struct iommu_reg_unreg) big = {};
-	uint32_t handle;
+	struct iommu_reg_unmap *u = cmd;
 
-	test_prereg(self->mem, PAGE_SIZE, 0, &handle, NULL);
-	test_prereg(self->mem, PAGE_SIZE, 0, NULL, NULL);
-	big.cmd.handle = handle;
-
-	big.cmd.argsz = sizeof(big.cmd) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNREG, &big));
-	big.cmd.argsz = 0;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNREG, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_UNREG, &big));
-	test_counts(1, 0, 1);
-
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_UNREG, &big));
-	test_counts(1, 0, 1);
-	big.cmd.argsz = sizeof(big.cmd);
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_UNREG, &big));
-	test_counts(0, 0, 0);
+	EXPECT_EQ(2 * PAGE_SIZE, u->length);
+	test_counts(1, 0, 4);
+	self->mapped = false;
 }
 
-TEST_F(reg, register_argsz)
+static void unreg_prepare(struct __test_metadata *_metadata,
+			  CMD_LENGTH_DATA *self, void *cmd)
 {
-	BIG(struct iommu_reg_register) big = {};
-	uint32_t handle;
-	uint64_t iova;
+	struct iommu_reg_unreg *u = cmd;
 
-	big.cmd.vaddr = (uintptr_t)self->mem;
-	big.cmd.size = 2 * PAGE_SIZE;
-	big.cmd.prot = ST_PROT_RW;
+	if (!self->region)
+		test_prereg(self->buf.addr, PAGE_SIZE, 0, &self->handle, NULL);
+	self->region = true;
+	u->handle = self->handle;
+}
 
-	/* One byte short of the first published struct (up to iova). */
-	big.cmd.argsz = offsetof(struct iommu_reg_register, slot) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_REGISTER, &big));
-	big.cmd.argsz = 0;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_REGISTER, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_REGISTER, &big));
+/* The one reference the call had: the region is gone. */
+static void unreg_check(struct __test_metadata *_metadata,
+			CMD_LENGTH_DATA *self, void *cmd)
+{
 	test_counts(0, 0, 0);
+	self->region = false;
+}
 
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_REGISTER, &big));
-	EXPECT_EQ(0, big.tail);
-	handle = big.cmd.handle;
-	iova = big.cmd.iova;
-	test_counts(1, 1, 2);
+static void register_prepare(struct __test_metadata *_metadata,
+			     CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_register *r = cmd;
 
-	big.cmd.argsz = sizeof(big.cmd);
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_REGISTER, &big));
-	EXPECT_EQ(handle, big.cmd.handle);
-	EXPECT_EQ(iova, big.cmd.iova);
+	r->vaddr = (uintptr_t)self->buf.addr;
+	r->size = 2 * PAGE_SIZE;
+	r->prot = ST_PROT_RW;
+}
+
+/* Registered and mapped once: every call answers the same. */
+static void register_check(struct __test_metadata *_metadata,
+			   CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_register *r = cmd;
+
+	if (!self->nth) {
+		self->handle = r->handle;
+		self->iova = r->iova;
+	}
+	EXPECT_EQ(self->handle, r->handle);
+	EXPECT_EQ(self->iova, r->iova);
 	test_counts(1, 1, 2);
+}
+
+static void notify_prepare(struct __test_metadata *_metadata,
+			   CMD_LENGTH_DATA *self, void *cmd)
+{
+}
+
+/* The container's one event fd: closed, the next call may have it. */
+static void notify_check(struct __test_metadata *_metadata,
+			 CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_notify *n = cmd;
+
+	ASSERT_LE(0, n->fd);
+	EXPECT_LT(0, n->status_size);
+	EXPECT_EQ(0, close(n->fd));
+}
+
+static void sva_info_prepare(struct __test_metadata *_metadata,
+			     CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_sva_info *s = cmd;
+
+	s->num_devices = 1;
+	s->entry_size = sizeof(self->rec);
+	s->devices = (uintptr_t)&self->rec;
+}
+
+static void sva_info_check(struct __test_metadata *_metadata,
+			   CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_sva_info *s = cmd;
+
+	EXPECT_EQ(1, s->num_devices);
+}
+
+static void sva_bind_prepare(struct __test_metadata *_metadata,
+			     CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_sva_bind *b = cmd;
+
+	b->pci_domain = self->domain;
+	b->pci_rid = self->rid;
+}
+
+static void sva_unbind_prepare(struct __test_metadata *_metadata,
+			       CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_sva_unbind *u = cmd;
+
+	u->pci_domain = self->domain;
+	u->pci_rid = self->rid;
+}
+
+static void wc_bar_prepare(struct __test_metadata *_metadata,
+			   CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_wc_bar *w = cmd;
+
+	w->pci_domain = self->domain;
+	w->pci_rid = self->rid;
+	w->length = PAGE_SIZE;
+}
+
+static void wc_bar_check(struct __test_metadata *_metadata,
+			 CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_wc_bar *w = cmd;
+
+	ASSERT_LE(0, w->fd);
+	EXPECT_EQ(EDU_BAR0_SIZE, w->bar_size);
+	EXPECT_EQ(0, close(w->fd));
+}
+
+#define CMD_LENGTH(_name, _cmd, _struct, _last, _answer, _check)	\
+	FIXTURE_VARIANT_ADD(cmd_length, _name) {			\
+		.cmd = _cmd,						\
+		.min_size = offsetofend(struct _struct, _last),		\
+		.size = sizeof(struct _struct),				\
+		.prepare = _name##_prepare,				\
+		.answer = _answer,					\
+		.check = _check,					\
+	}
+
+CMD_LENGTH(info, IOMMU_REG_INFO, iommu_reg_info, iova_ranges, 0,
+	   info_check);
+CMD_LENGTH(prereg, IOMMU_REG_PREREG, iommu_reg_prereg, refs, 0,
+	   prereg_check);
+CMD_LENGTH(map, IOMMU_REG_MAP, iommu_reg_map, iova, 0, map_check);
+CMD_LENGTH(unmap, IOMMU_REG_UNMAP, iommu_reg_unmap, length, 0,
+	   unmap_check);
+CMD_LENGTH(unreg, IOMMU_REG_UNREG, iommu_reg_unreg, __reserved, 0,
+	   unreg_check);
+CMD_LENGTH(register, IOMMU_REG_REGISTER, iommu_reg_register, iova, 0,
+	   register_check);
+CMD_LENGTH(notify, IOMMU_REG_NOTIFY, iommu_reg_notify, status_size, 0,
+	   notify_check);
+CMD_LENGTH(sva_info, IOMMU_REG_SVA_INFO, iommu_reg_sva_info, devices, 0,
+	   sva_info_check);
+/* No PASID hardware in the VM: refused, after the length is accepted. */
+CMD_LENGTH(sva_bind, IOMMU_REG_SVA_BIND, iommu_reg_sva_bind, __reserved,
+	   EOPNOTSUPP, NULL);
+/* Well formed, but the device is not bound. */
+CMD_LENGTH(sva_unbind, IOMMU_REG_SVA_UNBIND, iommu_reg_sva_unbind, pci_rid,
+	   ENOENT, NULL);
+CMD_LENGTH(wc_bar, IOMMU_REG_WC_BAR, iommu_reg_wc_bar, bar_size, 0,
+	   wc_bar_check);
+
+FIXTURE_SETUP(cmd_length)
+{
+	edu_fixture_setup(ST_MEM_ANON_4K, BUF_SIZE);
+	ASSERT_EQ(0, st_pci_addr(self->edu.bdf, &self->domain, &self->rid));
+}
+
+FIXTURE_TEARDOWN(cmd_length)
+{
+	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
+}
+
+#define CMD_LENGTH_CANARY	0xa5
+
+TEST_F(cmd_length, contract)
+{
+	/* The refused lengths; @tail: where a non-zero byte goes, or 0. */
+	const struct {
+		uint32_t argsz;
+		uint32_t tail;
+		int err;
+	} bad[] = {
+		{ 0, 0, EINVAL },
+		{ variant->min_size - 1, 0, EINVAL },
+		{ PAGE_SIZE + 1, 0, E2BIG },
+		{ variant->size + 8, variant->size, E2BIG },
+		{ variant->size + 8, variant->size + 7, E2BIG },
+	};
+	/* The accepted ones: longer with a zero tail, ours, the first. */
+	const uint32_t good[] = {
+		variant->size + 8, variant->size, variant->min_size,
+	};
+	uint64_t buf[64];
+	uint8_t *bytes = (uint8_t *)buf;
+	uint32_t *argsz = (uint32_t *)buf;
+	struct iommu_reg_info before, after;
+	unsigned int i, j;
+	int ret, err;
+
+	ASSERT_LE(variant->min_size, variant->size);
+	ASSERT_LE(variant->size + 8, sizeof(buf));
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		memset(buf, 0, sizeof(buf));
+		variant->prepare(_metadata, self, buf);
+		*argsz = bad[i].argsz;
+		if (bad[i].tail)
+			bytes[bad[i].tail] = 1;
+		test_info(&before);
+		ret = ioctl(self->container, variant->cmd, buf);
+		err = ret ? errno : 0;
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(bad[i].err, err)
+			TH_LOG("argsz %u, tail byte %u: %s", bad[i].argsz,
+			       bad[i].tail, strerror(err));
+		test_info(&after);
+		EXPECT_EQ(before.num_regions, after.num_regions);
+		EXPECT_EQ(before.num_mappings, after.num_mappings);
+		EXPECT_EQ(before.pinned_pages, after.pinned_pages);
+	}
+	/* The argument itself unreadable. */
+	EXPECT_ERRNO(EFAULT, ioctl(self->container, variant->cmd, (void *)16));
+
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		memset(buf, 0, sizeof(buf));
+		variant->prepare(_metadata, self, buf);
+		*argsz = good[i];
+		memset(bytes + good[i], CMD_LENGTH_CANARY,
+		       sizeof(buf) - good[i]);
+		if (good[i] > variant->size)
+			memset(bytes + variant->size, 0,
+			       good[i] - variant->size);
+		ret = ioctl(self->container, variant->cmd, buf);
+		err = ret ? errno : 0;
+		ASSERT_EQ(variant->answer ? -1 : 0, ret)
+			TH_LOG("argsz %u: %s", good[i], strerror(err));
+		EXPECT_EQ(variant->answer, err)
+			TH_LOG("argsz %u: %s", good[i], strerror(err));
+		for (j = variant->size; j < good[i]; j++)
+			EXPECT_EQ(0, bytes[j]);
+		for (j = good[i]; j < sizeof(buf); j++)
+			if (bytes[j] != CMD_LENGTH_CANARY)
+				break;
+		EXPECT_EQ(sizeof(buf), j)
+			TH_LOG("argsz %u: byte %u written", good[i], j);
+		if (!ret && variant->check)
+			variant->check(_metadata, self, buf);
+		self->nth++;
+	}
 }
 
 /*

@@ -20,8 +20,6 @@
 #include "reg_helpers.h"
 #include "kselftest_harness.h"
 
-#define BIG(type)	struct { type cmd; uint64_t tail; }
-
 #define SVA_REQUIRED	(IOMMU_REG_SVA_CAP_PASID | IOMMU_REG_SVA_CAP_PRI | \
 			 IOMMU_REG_SVA_CAP_ATS | IOMMU_REG_SVA_CAP_IOMMU_SVA | \
 			 IOMMU_REG_SVA_CAP_IOPF | IOMMU_REG_SVA_CAP_SVA)
@@ -274,7 +272,6 @@ TEST_F(sva, report_entry_size)
 
 TEST_F(sva, info_bad_input)
 {
-	BIG(struct iommu_reg_sva_info) big = {};
 	struct iommu_reg_sva_device rec;
 	uint32_t num = 1;
 
@@ -293,20 +290,6 @@ TEST_F(sva, info_bad_input)
 					    sizeof(rec)));
 	EXPECT_ERRNO(EFAULT, _test_sva_info(self->container, 0, 0, 0,
 					    (void *)8, &num, sizeof(rec)));
-
-	/* The length contract. */
-	big.cmd.num_devices = 1;
-	big.cmd.entry_size = sizeof(rec);
-	big.cmd.devices = (uintptr_t)&rec;
-	big.cmd.argsz = offsetofend(struct iommu_reg_sva_info, devices) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_INFO, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_SVA_INFO, &big));
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_SVA_INFO, &big));
-	EXPECT_EQ(1, big.cmd.num_devices);
-	EXPECT_EQ(0, big.tail);
 }
 
 /* No PASID hardware: bind fails with EOPNOTSUPP and changes nothing. */
@@ -329,60 +312,38 @@ TEST_F(sva, bind_unsupported)
 
 TEST_F(sva, bind_bad_input)
 {
-	BIG(struct iommu_reg_sva_bind) big = {};
+	struct iommu_reg_sva_bind cmd = {
+		.argsz = sizeof(cmd),
+		.pci_domain = self->domain,
+		.pci_rid = self->rid,
+		.flags = 1,
+	};
 
-	big.cmd.pci_domain = self->domain;
-	big.cmd.pci_rid = self->rid;
-	big.cmd.argsz = sizeof(big.cmd);
-	big.cmd.flags = 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_BIND, &big));
-	big.cmd.flags = 0;
-	big.cmd.__reserved = 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_BIND, &big));
-	big.cmd.__reserved = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_BIND, &cmd));
+	cmd.flags = 0;
+	cmd.__reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_BIND, &cmd));
 
 	EXPECT_ERRNO(ENOENT, _test_sva_bind(self->container, self->domain,
 					    0xffff, NULL));
 	EXPECT_ERRNO(ENOENT, _test_sva_bind(self->container,
 					    self->domain + 1, self->rid,
 					    NULL));
-
-	/* The length contract, then the answer of a well-formed call. */
-	big.cmd.argsz = offsetofend(struct iommu_reg_sva_bind, __reserved) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_BIND, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_SVA_BIND, &big));
-	big.tail = 0;
-	EXPECT_ERRNO(EOPNOTSUPP,
-		     ioctl(self->container, IOMMU_REG_SVA_BIND, &big));
 }
 
 TEST_F(sva, unbind_bad_input)
 {
-	BIG(struct iommu_reg_sva_unbind) big = {};
+	struct iommu_reg_sva_unbind cmd = {
+		.argsz = sizeof(cmd),
+		.pci_domain = self->domain,
+		.pci_rid = self->rid,
+		.flags = 1,
+	};
 
-	big.cmd.pci_domain = self->domain;
-	big.cmd.pci_rid = self->rid;
-	big.cmd.argsz = sizeof(big.cmd);
-	big.cmd.flags = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_UNBIND,
-				   &big));
-	big.cmd.flags = 0;
+				   &cmd));
 	EXPECT_ERRNO(ENOENT, _test_sva_unbind(self->container, self->domain,
 					      0xffff));
-
-	big.cmd.argsz = offsetofend(struct iommu_reg_sva_unbind, pci_rid) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_UNBIND,
-				   &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_SVA_UNBIND,
-				  &big));
-	/* Well formed: the device is not bound. */
-	big.tail = 0;
-	EXPECT_ERRNO(ENOENT, ioctl(self->container, IOMMU_REG_SVA_UNBIND,
-				   &big));
 }
 
 /*

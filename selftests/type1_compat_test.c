@@ -73,6 +73,43 @@ FIXTURE_TEARDOWN(type1)
 	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
 }
 
+/*
+ * type1's length contract: argsz below the struct's fields type1 reads
+ * is refused with EINVAL, an unreadable argument with EFAULT.  (type1
+ * reads only those fields: a longer struct's tail is not looked at.)
+ */
+TEST_F(type1, argsz)
+{
+	static const struct {
+		unsigned long cmd;
+		const char *name;
+		uint32_t minsz;
+	} cmds[] = {
+#define CMD(c, s, last)	{ c, #c, offsetofend(s, last) }
+		CMD(VFIO_IOMMU_GET_INFO, struct vfio_iommu_type1_info,
+		    iova_pgsizes),
+		CMD(VFIO_IOMMU_MAP_DMA, struct vfio_iommu_type1_dma_map, size),
+		CMD(VFIO_IOMMU_UNMAP_DMA, struct vfio_iommu_type1_dma_unmap,
+		    size),
+#undef CMD
+	};
+	uint8_t buf[512];
+	unsigned int i;
+	int e;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		memset(buf, 0, sizeof(buf));
+		*(uint32_t *)buf = cmds[i].minsz - 1;
+		e = ioctl(self->container, cmds[i].cmd, buf) ? errno : 0;
+		EXPECT_EQ(EINVAL, e)
+			TH_LOG("%s argsz %u: %s", cmds[i].name,
+			       cmds[i].minsz - 1, strerror(e));
+		EXPECT_ERRNO(EFAULT, ioctl(self->container, cmds[i].cmd,
+					   (void *)16));
+	}
+	test_counts(0, 0, 0);
+}
+
 TEST_F(type1, get_info)
 {
 	struct iommu_reg_iova_range ranges[32];

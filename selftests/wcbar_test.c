@@ -26,8 +26,6 @@
 #include "reg_helpers.h"
 #include "kselftest_harness.h"
 
-#define BIG(type)	struct { type cmd; uint64_t tail; }
-
 #define EDU_REG_ID		0x00
 #define EDU_REG_INVERT		0x04
 #define EDU_BAR0_SIZE		(1U << 20)
@@ -239,26 +237,6 @@ TEST_F(wcbar, bad_requests)
 TEST_F(wcbar, io_bar)
 {
 	SKIP(return, "no device with an I/O BAR in the VM (edu has one memory BAR); the kernel returns EOPNOTSUPP for IORESOURCE_IO");
-}
-
-TEST_F(wcbar, argsz)
-{
-	BIG(struct iommu_reg_wc_bar) big = {};
-
-	big.cmd.pci_domain = self->domain;
-	big.cmd.pci_rid = self->rid;
-	big.cmd.length = PAGE_SZ;
-	big.cmd.argsz = offsetofend(struct iommu_reg_wc_bar, bar_size) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_WC_BAR, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_WC_BAR, &big));
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_WC_BAR, &big));
-	EXPECT_LE(0, big.cmd.fd);
-	EXPECT_EQ(EDU_BAR0_SIZE, big.cmd.bar_size);
-	EXPECT_EQ(0, big.tail);
-	close(big.cmd.fd);
 }
 
 /* mmap() only MAP_SHARED, only inside the window. */
