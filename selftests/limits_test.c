@@ -56,29 +56,13 @@ static long long wait_vmpin(long long want, int timeout_ms)
 	return now;
 }
 
-/* CapEff of this process, or ~0 when unreadable. */
-static uint64_t cap_effective(void)
-{
-	unsigned long long caps = ~0ULL;
-	char line[128];
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return caps;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(f);
-	return caps;
-}
-
 /* Become nobody: every capability, CAP_IPC_LOCK included, goes. */
 static int drop_privileges(void)
 {
 	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
 	    setresuid(65534, 65534, 65534))
 		return -1;
-	return cap_effective() ? -1 : 0;
+	return st_cap_effective() ? -1 : 0;
 }
 
 static int set_memlock(rlim_t bytes)
@@ -86,23 +70,6 @@ static int set_memlock(rlim_t bytes)
 	struct rlimit rl = { .rlim_cur = bytes, .rlim_max = bytes };
 
 	return setrlimit(RLIMIT_MEMLOCK, &rl);
-}
-
-/* A byte through a pipe: the other side's stage is reached. */
-static void signal_fd(int fd)
-{
-	char c = 1;
-
-	if (write(fd, &c, 1) != 1) {
-		/* The reader is gone: it has failed already. */
-	}
-}
-
-static bool wait_fd(int fd)
-{
-	char c;
-
-	return read(fd, &c, 1) == 1;
 }
 
 FIXTURE(limits) {
@@ -191,8 +158,8 @@ TEST_F(limits, rlimit_unprivileged)
 		EXPECT_EQ(base + 64 * 1024, st_status_bytes("VmPin"));
 
 		/* The parent counts the pins while they are held. */
-		signal_fd(up[1]);
-		ASSERT_TRUE(wait_fd(down[0]));
+		st_signal_fd(up[1]);
+		ASSERT_TRUE(st_wait_fd(down[0]));
 
 		test_unreg(h1, 0);
 		test_unreg(h1, IOMMU_REG_UNREG_UNMAP);
@@ -205,9 +172,9 @@ TEST_F(limits, rlimit_unprivileged)
 	}
 	close(up[1]);
 	close(down[0]);
-	if (wait_fd(up[0]))
+	if (st_wait_fd(up[0]))
 		EXPECT_EQ(self->pins + 16, st_foll_pins());
-	signal_fd(down[1]);
+	st_signal_fd(down[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("child status 0x%x", status);
@@ -273,12 +240,12 @@ TEST_F(limits, kill9_releases)
 				      ST_PROT_RW, NULL, NULL);
 		}
 		test_counts(nr, nr / 2, nr);
-		signal_fd(up[1]);
+		st_signal_fd(up[1]);
 		for (;;)
 			pause();
 	}
 	close(up[1]);
-	if (wait_fd(up[0]))
+	if (st_wait_fd(up[0]))
 		EXPECT_EQ(self->pins + nr, st_foll_pins());
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -380,7 +347,7 @@ TEST_F(limits, fork_parent_closes)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		close(down[1]);
-		wait_fd(down[0]);
+		st_wait_fd(down[0]);
 		_exit(0);
 	}
 	close(down[0]);
@@ -392,7 +359,7 @@ TEST_F(limits, fork_parent_closes)
 	EXPECT_EQ(self->pins + 16, st_foll_pins());
 	EXPECT_EQ(vmpin + 64 * 1024, st_status_bytes("VmPin"));
 
-	signal_fd(down[1]);
+	st_signal_fd(down[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
 	EXPECT_EQ(vmpin, wait_vmpin(vmpin, RELEASE_MS));

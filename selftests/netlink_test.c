@@ -338,22 +338,10 @@ static int nl_recv_rest(struct nl *nl, size_t len, uint32_t seq, nl_cb cb,
  */
 static int nl_open_small(struct nl *nl)
 {
-	char buf[256];
-	struct nlmsghdr *nlh;
-	int one = 1;
-
-	memset(nl, 0, sizeof(*nl));
-	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (nl->fd < 0)
-		return -1;
-	setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	nlh = msg_start(nl, buf, GENL_ID_CTRL, NLM_F_ACK, CTRL_CMD_GETFAMILY);
-	nla_put(nlh, CTRL_ATTR_FAMILY_NAME, IOMMU_REG_GENL_NAME,
-		sizeof(IOMMU_REG_GENL_NAME));
-	if (nl_send(nl, nlh) ||
+	if (nl_open_request(nl) ||
 	    nl_recv_rest(nl, ST_NL_SMALL, 0, family_cb, nl))
 		return -1;
-	return nl->family && nl->events_group ? 0 : -1;
+	return nl_family_found(nl);
 }
 
 /* Send a dump request of @cmd (optionally filtered); its sequence or 0. */

@@ -155,7 +155,12 @@ static inline void family_cb(struct nlmsghdr *nlh, void *arg)
 	}
 }
 
-static inline int nl_open(struct nl *nl)
+/*
+ * A generic netlink socket with extended acks, and the request for the
+ * family's number sent on it: the start of nl_open(), whose callers
+ * read the answer with family_cb() and check it with nl_family_found().
+ */
+static inline int nl_open_request(struct nl *nl)
 {
 	char buf[256];
 	struct nlmsghdr *nlh;
@@ -169,9 +174,19 @@ static inline int nl_open(struct nl *nl)
 	nlh = msg_start(nl, buf, GENL_ID_CTRL, NLM_F_ACK, CTRL_CMD_GETFAMILY);
 	nla_put(nlh, CTRL_ATTR_FAMILY_NAME, IOMMU_REG_GENL_NAME,
 		sizeof(IOMMU_REG_GENL_NAME));
-	if (nl_send(nl, nlh) || nl_recv(nl, family_cb, nl))
-		return -1;
+	return nl_send(nl, nlh);
+}
+
+static inline int nl_family_found(struct nl *nl)
+{
 	return nl->family && nl->events_group ? 0 : -1;
+}
+
+static inline int nl_open(struct nl *nl)
+{
+	if (nl_open_request(nl) || nl_recv(nl, family_cb, nl))
+		return -1;
+	return nl_family_found(nl);
 }
 
 /* Send a hand-built request, collect replies; 0 or -1 with nl->err. */

@@ -601,7 +601,12 @@ static void *churn_remap(void *arg)
 	return NULL;
 }
 
-TEST_F(notify, churn_no_deadlock)
+/*
+ * Four threads, one running each of @fn, churn for 2 s while the events
+ * are read; more than 100 operations must get through.
+ */
+static void churn_run(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(notify) *self, void *(*const fn[4])(void *))
 {
 	struct churn c = { .container = self->container, .pages = 64 };
 	struct iommu_reg_event ev[64];
@@ -611,9 +616,7 @@ TEST_F(notify, churn_no_deadlock)
 	c.base = anon(c.pages * PAGE);
 	ASSERT_NE(NULL, c.base);
 	for (i = 0; i < 4; i++)
-		ASSERT_EQ(0, pthread_create(&t[i], NULL,
-					    i < 2 ? churn_register : churn_remap,
-					    &c));
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, fn[i], &c));
 	for (i = 0; i < 20; i++) {
 		usleep(100000);
 		while (read_events(self->fd, ev, 64) > 0)
@@ -624,6 +627,15 @@ TEST_F(notify, churn_no_deadlock)
 		pthread_join(t[i], NULL);
 	TH_LOG("%lu operations in 2 s", c.ops);
 	EXPECT_LT(100, c.ops);
+}
+
+TEST_F(notify, churn_no_deadlock)
+{
+	void *(*const fn[4])(void *) = {
+		churn_register, churn_register, churn_remap, churn_remap,
+	};
+
+	churn_run(_metadata, self, fn);
 }
 
 /*
@@ -1141,28 +1153,11 @@ static void *churn_fork(void *arg)
 
 TEST_F(notify, churn_clear_no_deadlock)
 {
-	struct churn c = { .container = self->container, .pages = 64 };
-	void *(*fn[4])(void *) = {
+	void *(*const fn[4])(void *) = {
 		churn_register, churn_register, churn_dontneed, churn_fork,
 	};
-	struct iommu_reg_event ev[64];
-	pthread_t t[4];
-	int i;
 
-	c.base = anon(c.pages * PAGE);
-	ASSERT_NE(NULL, c.base);
-	for (i = 0; i < 4; i++)
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, fn[i], &c));
-	for (i = 0; i < 20; i++) {
-		usleep(100000);
-		while (read_events(self->fd, ev, 64) > 0)
-			;
-	}
-	c.stop = true;
-	for (i = 0; i < 4; i++)
-		pthread_join(t[i], NULL);
-	TH_LOG("%lu operations in 2 s", c.ops);
-	EXPECT_LT(100, c.ops);
+	churn_run(_metadata, self, fn);
 }
 
 /* A clear over many regions: all stale when madvise() returns. */

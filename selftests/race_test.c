@@ -747,14 +747,10 @@ static void run_race(struct __test_metadata *_metadata,
 	}
 	/* The group is free again and a new container starts empty. */
 	{
-		struct iommu_reg_info info;
 		int group, fd = st_container_open(self->bdf, &group);
 
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, _test_info(fd, &info));
-		EXPECT_EQ(0, info.num_regions);
-		EXPECT_EQ(0, info.num_mappings);
-		EXPECT_EQ(0, info.pinned_pages);
+		test_fd_counts(fd, 0, 0, 0);
 		close(group);
 		close(fd);
 	}

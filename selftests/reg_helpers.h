@@ -196,15 +196,17 @@ static inline int _test_register(int fd, const void *vaddr, uint64_t size,
 						    prot, NULL, &__iova)); \
 	})
 
-/* The container's counters are exactly these. */
-#define test_counts(regions, mappings, pages)				\
+/* The counters of container @fd are exactly these. */
+#define test_fd_counts(fd, regions, mappings, pages)			\
 	({								\
 		struct iommu_reg_info __info;				\
-		ASSERT_EQ(0, _test_info(self->container, &__info));	\
+		ASSERT_EQ(0, _test_info(fd, &__info));			\
 		EXPECT_EQ(regions, __info.num_regions);			\
 		EXPECT_EQ(mappings, __info.num_mappings);		\
 		EXPECT_EQ(pages, __info.pinned_pages);			\
 	})
+#define test_counts(regions, mappings, pages) \
+	test_fd_counts(self->container, regions, mappings, pages)
 
 /* Close *fd unless it is -1, and make it -1: for teardowns. */
 static inline void st_close(int *fd)
@@ -260,6 +262,41 @@ static inline int st_pci_addr(const char *bdf, uint32_t *domain,
 	*rid = IOMMU_REG_PCI_RID(b, dev << 3 | fn);
 	return 0;
 }
+
+/*
+ * The fields of a fixture around a device without DMA (sva_test,
+ * wcbar_test): the device opened through VFIO in a container of ours,
+ * and its PCI address.  st_device_fixture_setup(bdf) fills them in, or
+ * skips when there is no device; _teardown() closes them.
+ */
+#define ST_DEVICE_FIXTURE						\
+	int container;							\
+	int group;							\
+	int device;							\
+	const char *bdf;						\
+	uint32_t domain;						\
+	uint32_t rid
+
+#define st_device_fixture_setup(_bdf)					\
+	({								\
+		self->container = self->group = self->device = -1;	\
+		self->bdf = (_bdf);					\
+		if (!self->bdf)						\
+			SETUP_SKIP("no edu device in IREG_EDU_BDFS");	\
+		ASSERT_EQ(0, st_pci_addr(self->bdf, &self->domain,	\
+					 &self->rid));			\
+		ASSERT_EQ(0, st_device_open(self->bdf,			\
+					    &self->container,		\
+					    &self->group,		\
+					    &self->device));		\
+	})
+
+#define st_device_fixture_teardown()					\
+	({								\
+		st_close(&self->device);				\
+		st_close(&self->group);					\
+		st_close(&self->container);				\
+	})
 
 /* The container's usable IOVA ranges (at most @max); their number or -1. */
 static inline int st_iova_ranges(int fd, struct iommu_reg_iova_range *ranges,
@@ -684,6 +721,42 @@ static inline int st_audit_read(struct st_audit *audit)
 		return -1;
 	}
 	return 0;
+}
+
+/* CapEff of this process, or ~0 when unreadable. */
+static inline uint64_t st_cap_effective(void)
+{
+	unsigned long long caps = ~0ULL;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return caps;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
+/*
+ * A byte through a pipe between a test and its child: the other side's
+ * stage is reached.  st_wait_fd() is false at EOF (the writer died).
+ */
+static inline void st_signal_fd(int fd)
+{
+	char c = 1;
+
+	if (write(fd, &c, 1) != 1) {
+		/* The reader is gone: it has failed already. */
+	}
+}
+
+static inline bool st_wait_fd(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) == 1;
 }
 
 /* Write a line to the kernel log (the VM's markers, scan-klog). */

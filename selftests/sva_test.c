@@ -78,34 +78,23 @@ static int _test_sva_unbind(int fd, uint32_t domain, uint32_t rid)
 }
 
 FIXTURE(sva) {
-	int container;
-	int group;
-	int device;
-	const char *bdf;
-	uint32_t domain;
-	uint32_t rid;
+	ST_DEVICE_FIXTURE;
 };
 
+/*
+ * A real SVA device, on hardware that has one; else an edu.  Only a
+ * device opened through VFIO is probed or bound.
+ */
 FIXTURE_SETUP(sva)
 {
-	self->container = self->group = self->device = -1;
-	/* A real SVA device, on hardware that has one; else an edu. */
-	self->bdf = getenv("IREG_SVA_BDF");
-	if (!self->bdf)
-		self->bdf = st_edu_bdf(0);
-	if (!self->bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	ASSERT_EQ(0, st_pci_addr(self->bdf, &self->domain, &self->rid));
-	/* Only a device opened through VFIO is probed or bound. */
-	ASSERT_EQ(0, st_device_open(self->bdf, &self->container, &self->group,
-				    &self->device));
+	const char *bdf = getenv("IREG_SVA_BDF");
+
+	st_device_fixture_setup(bdf ?: st_edu_bdf(0));
 }
 
 FIXTURE_TEARDOWN(sva)
 {
-	st_close(&self->device);
-	st_close(&self->group);
-	st_close(&self->container);
+	st_device_fixture_teardown();
 }
 
 /* One device's report, with the flag; asserts success. */

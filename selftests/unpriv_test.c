@@ -38,22 +38,6 @@
 #define RELEASE_MS	5000
 #define T1_IOVA		(1ULL << 32)
 
-/* CapEff of this process, or ~0 when unreadable. */
-static uint64_t cap_effective(void)
-{
-	unsigned long long caps = ~0ULL;
-	char line[128];
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return caps;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(f);
-	return caps;
-}
-
 /* In a child: RLIMIT_MEMLOCK to @memlock, then become USER_ID for good. */
 static int become_user(rlim_t memlock)
 {
@@ -63,23 +47,7 @@ static int become_user(rlim_t memlock)
 	    setresgid(USER_ID, USER_ID, USER_ID) ||
 	    setresuid(USER_ID, USER_ID, USER_ID))
 		return -1;
-	return cap_effective() ? -1 : 0;
-}
-
-static void signal_fd(int fd)
-{
-	char c = 1;
-
-	if (write(fd, &c, 1) != 1) {
-		/* The reader is gone: it has failed already. */
-	}
-}
-
-static bool wait_fd(int fd)
-{
-	char c;
-
-	return read(fd, &c, 1) == 1;
+	return st_cap_effective() ? -1 : 0;
 }
 
 /* FOLL_PIN acquisitions ever (folded, so exact; root only). */
@@ -252,111 +220,129 @@ FIXTURE_TEARDOWN(unpriv)
 			       USER_ID, strerror(errno));		\
 	})
 
+/*
+ * A case whose body runs in a child as the user, with RLIMIT_MEMLOCK
+ * @memlock: the body is a function of the child, and its EXPECT results
+ * its exit status.  The parent then checks that the child passed, that
+ * every page pinned was released when @pins_released, and that the
+ * kernel logged nothing bad.
+ */
+#define TEST_USER(name, memlock, pins_released)				\
+	static void user_##name(struct __test_metadata *_metadata,	\
+				FIXTURE_DATA(unpriv) *self);		\
+	TEST_F(unpriv, name)						\
+	{								\
+		pid_t pid = user_fork(memlock);				\
+									\
+		if (!pid) {						\
+			user_##name(_metadata, self);			\
+			user_exit();					\
+		}							\
+		user_wait(pid);						\
+		if (pins_released)					\
+			EXPECT_EQ(self->pins, wait_pins(self->pins));	\
+		klog_clean();						\
+	}								\
+	static void user_##name(struct __test_metadata *_metadata,	\
+				FIXTURE_DATA(unpriv) *self)
+
 /* Every command with valid arguments, within the limit. */
-TEST_F(unpriv, every_ioctl_valid)
+TEST_USER(every_ioctl_valid, SMALL_LIMIT, true)
 {
-	pid_t pid = user_fork(SMALL_LIMIT);
+	struct iommu_reg_sva_device devs[4];
+	struct iommu_reg_sva_info sva = {
+		.argsz = sizeof(sva),
+		.num_devices = 4,
+		.entry_size = sizeof(devs[0]),
+		.devices = (uintptr_t)devs,
+	};
+	struct iommu_reg_sva_bind bind = { .argsz = sizeof(bind) };
+	struct iommu_reg_sva_unbind unbind = { .argsz = sizeof(unbind) };
+	struct iommu_reg_notify notify = { .argsz = sizeof(notify) };
+	uint8_t t1buf[256] = { 0 };
+	struct vfio_iommu_type1_info *t1 = (void *)t1buf;
+	struct iommu_reg_info info;
+	int dev;
+	long long vmpin = st_status_bytes("VmPin");
+	uint64_t iova, unmapped;
+	uint32_t h, refs;
+	int container, group;
+	void *status;
 
-	if (!pid) {
-		struct iommu_reg_sva_device devs[4];
-		struct iommu_reg_sva_info sva = {
-			.argsz = sizeof(sva),
-			.num_devices = 4,
-			.entry_size = sizeof(devs[0]),
-			.devices = (uintptr_t)devs,
-		};
-		struct iommu_reg_sva_bind bind = { .argsz = sizeof(bind) };
-		struct iommu_reg_sva_unbind unbind = { .argsz = sizeof(unbind) };
-		struct iommu_reg_notify notify = { .argsz = sizeof(notify) };
-		uint8_t t1buf[256] = { 0 };
-		struct vfio_iommu_type1_info *t1 = (void *)t1buf;
-		struct iommu_reg_info info;
-		int dev;
-		long long vmpin = st_status_bytes("VmPin");
-		uint64_t iova, unmapped;
-		uint32_t h, refs;
-		int container, group;
-		void *status;
+	/* Before and after selecting the backend. */
+	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, container);
+	EXPECT_EQ(1, ioctl(container, VFIO_CHECK_EXTENSION,
+			   VFIO_IOMMU_REG));
+	group = vfio_group_open(self->bdf[0]);
+	ASSERT_LE(0, group);
+	ASSERT_EQ(0, vfio_container_attach(container, group,
+					   VFIO_IOMMU_REG));
+	self->container = container;
+	self->group = group;
+	EXPECT_EQ(1, ioctl(container, VFIO_CHECK_EXTENSION,
+			   VFIO_IOMMU_REG));
+	EXPECT_EQ(1, ioctl(container, VFIO_CHECK_EXTENSION,
+			   VFIO_UNMAP_ALL));
+	EXPECT_EQ(0, ioctl(container, VFIO_CHECK_EXTENSION,
+			   VFIO_UPDATE_VADDR));
 
-		/* Before and after selecting the backend. */
-		container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-		ASSERT_LE(0, container);
-		EXPECT_EQ(1, ioctl(container, VFIO_CHECK_EXTENSION,
-				   VFIO_IOMMU_REG));
-		group = vfio_group_open(self->bdf[0]);
-		ASSERT_LE(0, group);
-		ASSERT_EQ(0, vfio_container_attach(container, group,
-						   VFIO_IOMMU_REG));
-		self->container = container;
-		self->group = group;
-		EXPECT_EQ(1, ioctl(container, VFIO_CHECK_EXTENSION,
-				   VFIO_IOMMU_REG));
-		EXPECT_EQ(1, ioctl(container, VFIO_CHECK_EXTENSION,
-				   VFIO_UNMAP_ALL));
-		EXPECT_EQ(0, ioctl(container, VFIO_CHECK_EXTENSION,
-				   VFIO_UPDATE_VADDR));
+	test_info(&info);
+	EXPECT_EQ(1, info.num_groups);
+	EXPECT_EQ(0, info.pinned_pages);
 
-		test_info(&info);
-		EXPECT_EQ(1, info.num_groups);
-		EXPECT_EQ(0, info.pinned_pages);
+	test_prereg(self->mem, 16 * 1024, 0, &h, &refs);
+	EXPECT_EQ(1, refs);
+	EXPECT_EQ(vmpin + 16 * 1024, st_status_bytes("VmPin"));
+	test_map(h, 0, 16 * 1024, ST_PROT_RW, 0, &iova);
+	test_unmap(iova, 16 * 1024, 0, &unmapped);
+	EXPECT_EQ(16 * 1024, unmapped);
+	test_unreg(h, 0);
 
-		test_prereg(self->mem, 16 * 1024, 0, &h, &refs);
-		EXPECT_EQ(1, refs);
-		EXPECT_EQ(vmpin + 16 * 1024, st_status_bytes("VmPin"));
-		test_map(h, 0, 16 * 1024, ST_PROT_RW, 0, &iova);
-		test_unmap(iova, 16 * 1024, 0, &unmapped);
-		EXPECT_EQ(16 * 1024, unmapped);
-		test_unreg(h, 0);
+	test_register(self->mem, 16 * 1024, 0, ST_PROT_RW, &h, &iova);
+	test_counts(1, 1, 4);
+	test_unreg(h, 0);
 
-		test_register(self->mem, 16 * 1024, 0, ST_PROT_RW, &h, &iova);
-		test_counts(1, 1, 4);
-		test_unreg(h, 0);
+	ASSERT_EQ(0, ioctl(container, IOMMU_REG_NOTIFY, &notify));
+	status = mmap(NULL, notify.status_size, PROT_READ, MAP_SHARED,
+		      notify.fd, 0);
+	ASSERT_NE(MAP_FAILED, status);
+	EXPECT_EQ(IOMMU_REG_STATUS_MAGIC,
+		  ((struct iommu_reg_status *)status)->magic);
+	munmap(status, notify.status_size);
+	close(notify.fd);
 
-		ASSERT_EQ(0, ioctl(container, IOMMU_REG_NOTIFY, &notify));
-		status = mmap(NULL, notify.status_size, PROT_READ, MAP_SHARED,
-			      notify.fd, 0);
-		ASSERT_NE(MAP_FAILED, status);
-		EXPECT_EQ(IOMMU_REG_STATUS_MAGIC,
-			  ((struct iommu_reg_status *)status)->magic);
-		munmap(status, notify.status_size);
-		close(notify.fd);
+	ASSERT_EQ(0, ioctl(container, IOMMU_REG_SVA_INFO, &sva));
+	EXPECT_EQ(1, sva.num_devices);
+	ASSERT_EQ(0, st_pci_addr(self->bdf[0], &bind.pci_domain,
+			      &bind.pci_rid));
+	/* Not opened through VFIO: not the caller's to bind. */
+	EXPECT_ERRNO(ENODEV,
+		     ioctl(container, IOMMU_REG_SVA_BIND, &bind));
+	/* Opened, the VM's edu still has no PASID: the contract. */
+	dev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD,
+		    self->bdf[0]);
+	ASSERT_LE(0, dev);
+	EXPECT_ERRNO(EOPNOTSUPP,
+		     ioctl(container, IOMMU_REG_SVA_BIND, &bind));
+	close(dev);
+	unbind.pci_domain = bind.pci_domain;
+	unbind.pci_rid = bind.pci_rid;
+	EXPECT_ERRNO(ENOENT,
+		     ioctl(container, IOMMU_REG_SVA_UNBIND, &unbind));
 
-		ASSERT_EQ(0, ioctl(container, IOMMU_REG_SVA_INFO, &sva));
-		EXPECT_EQ(1, sva.num_devices);
-		ASSERT_EQ(0, st_pci_addr(self->bdf[0], &bind.pci_domain,
-				      &bind.pci_rid));
-		/* Not opened through VFIO: not the caller's to bind. */
-		EXPECT_ERRNO(ENODEV,
-			     ioctl(container, IOMMU_REG_SVA_BIND, &bind));
-		/* Opened, the VM's edu still has no PASID: the contract. */
-		dev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD,
-			    self->bdf[0]);
-		ASSERT_LE(0, dev);
-		EXPECT_ERRNO(EOPNOTSUPP,
-			     ioctl(container, IOMMU_REG_SVA_BIND, &bind));
-		close(dev);
-		unbind.pci_domain = bind.pci_domain;
-		unbind.pci_rid = bind.pci_rid;
-		EXPECT_ERRNO(ENOENT,
-			     ioctl(container, IOMMU_REG_SVA_UNBIND, &unbind));
+	t1->argsz = sizeof(t1buf);
+	ASSERT_EQ(0, ioctl(container, VFIO_IOMMU_GET_INFO, t1));
+	EXPECT_TRUE(t1->flags & VFIO_IOMMU_INFO_PGSIZES);
+	EXPECT_NE(0, t1->iova_pgsizes & PAGE);
+	ASSERT_EQ(0, _test_type1_map(container, self->mem, 16 * 1024, T1_IOVA,
+				     ST_T1_RW));
+	ASSERT_EQ(0, _test_type1_unmap(container, T1_IOVA, 16 * 1024, 0,
+				       &unmapped));
+	EXPECT_EQ(16 * 1024, unmapped);
 
-		t1->argsz = sizeof(t1buf);
-		ASSERT_EQ(0, ioctl(container, VFIO_IOMMU_GET_INFO, t1));
-		EXPECT_TRUE(t1->flags & VFIO_IOMMU_INFO_PGSIZES);
-		EXPECT_NE(0, t1->iova_pgsizes & PAGE);
-		ASSERT_EQ(0, _test_type1_map(container, self->mem, 16 * 1024, T1_IOVA,
-					     ST_T1_RW));
-		ASSERT_EQ(0, _test_type1_unmap(container, T1_IOVA, 16 * 1024, 0,
-					       &unmapped));
-		EXPECT_EQ(16 * 1024, unmapped);
-
-		test_counts(0, 0, 0);
-		EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
-		user_exit();
-	}
-	user_wait(pid);
-	EXPECT_EQ(self->pins, wait_pins(self->pins));
-	klog_clean();
+	test_counts(0, 0, 0);
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 }
 
 /*
@@ -364,32 +350,25 @@ TEST_F(unpriv, every_ioctl_valid)
  * device memory: the fix requires CAP_SYS_RAWIO for them, so an
  * unprivileged caller gets EPERM.
  */
-TEST_F(unpriv, wc_bar_needs_cap_sys_rawio)
+TEST_USER(wc_bar_needs_cap_sys_rawio, SMALL_LIMIT, false)
 {
-	pid_t pid = user_fork(SMALL_LIMIT);
+	struct iommu_reg_wc_bar wc = { .argsz = sizeof(wc) };
+	int device, ret;
 
-	if (!pid) {
-		struct iommu_reg_wc_bar wc = { .argsz = sizeof(wc) };
-		int device, ret;
-
-		user_container(0);
-		device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD,
-			       self->bdf[0]);
-		ASSERT_LE(0, device);
-		ASSERT_EQ(0, st_pci_addr(self->bdf[0], &wc.pci_domain,
-				      &wc.pci_rid));
-		wc.bar = 0;
-		ret = ioctl(self->container, IOMMU_REG_WC_BAR, &wc);
-		EXPECT_EQ(EPERM, ret ? errno : 0)
-			TH_LOG("uid %d: %s", USER_ID, ret ? strerror(errno) :
-			       "got a write-combining BAR fd");
-		if (!ret)
-			close(wc.fd);
-		close(device);
-		user_exit();
-	}
-	user_wait(pid);
-	klog_clean();
+	user_container(0);
+	device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD,
+		       self->bdf[0]);
+	ASSERT_LE(0, device);
+	ASSERT_EQ(0, st_pci_addr(self->bdf[0], &wc.pci_domain,
+			      &wc.pci_rid));
+	wc.bar = 0;
+	ret = ioctl(self->container, IOMMU_REG_WC_BAR, &wc);
+	EXPECT_EQ(EPERM, ret ? errno : 0)
+		TH_LOG("uid %d: %s", USER_ID, ret ? strerror(errno) :
+		       "got a write-combining BAR fd");
+	if (!ret)
+		close(wc.fd);
+	close(device);
 }
 
 /*
@@ -419,8 +398,8 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 		user_container(0);
 		rss = st_status_bytes("VmRSS");
 		vmpin = st_status_bytes("VmPin");
-		signal_fd(up[1]);
-		ASSERT_TRUE(wait_fd(down[0]));
+		st_signal_fd(up[1]);
+		ASSERT_TRUE(st_wait_fd(down[0]));
 
 		t0 = clock_now_us();
 		test_err_prereg(ENOMEM, p, big, 0);
@@ -435,19 +414,19 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 		EXPECT_GT(rss + (4 << 20), st_status_bytes("VmRSS"))
 			TH_LOG("VmRSS grew by %lld KiB",
 			       (st_status_bytes("VmRSS") - rss) >> 10);
-		signal_fd(up[1]);
-		ASSERT_TRUE(wait_fd(down[0]));
+		st_signal_fd(up[1]);
+		ASSERT_TRUE(st_wait_fd(down[0]));
 		user_exit();
 	}
 	/* Only the child writes up and reads down: EOF if it dies. */
 	close(up[1]);
 	close(down[0]);
-	ASSERT_TRUE(wait_fd(up[0]));
+	ASSERT_TRUE(st_wait_fd(up[0]));
 	before = pins_acquired();
-	signal_fd(down[1]);
-	ASSERT_TRUE(wait_fd(up[0]));
+	st_signal_fd(down[1]);
+	ASSERT_TRUE(st_wait_fd(up[0]));
 	after = pins_acquired();
-	signal_fd(down[1]);
+	st_signal_fd(down[1]);
 	/* At most the limit per call, for a kernel that charges as it pins. */
 	EXPECT_GE(3 * SMALL_LIMIT / PAGE, after - before)
 		TH_LOG("%lld pages were pinned (and released) for 3 calls that fail with ENOMEM",
@@ -487,15 +466,15 @@ TEST_F(unpriv, over_limit_pins_nothing)
 					     ST_T1_RW));
 		test_counts(1, 1, 12);
 		EXPECT_EQ(vmpin + 48 * 1024, st_status_bytes("VmPin"));
-		signal_fd(up[1]);
-		ASSERT_TRUE(wait_fd(down[0]));
+		st_signal_fd(up[1]);
+		ASSERT_TRUE(st_wait_fd(down[0]));
 		user_exit();
 	}
 	close(up[1]);
 	close(down[0]);
-	if (wait_fd(up[0]))
+	if (st_wait_fd(up[0]))
 		EXPECT_EQ(self->pins + 12, st_foll_pins());
-	signal_fd(down[1]);
+	st_signal_fd(down[1]);
 	user_wait(pid);
 	EXPECT_EQ(self->pins, wait_pins(self->pins));
 	klog_clean();
@@ -565,226 +544,197 @@ TEST_F(unpriv, huge_sizes_fail_cleanly)
 }
 
 /* An unknown flag or a non-zero reserved field: EINVAL, nothing done. */
-TEST_F(unpriv, unknown_flags)
+TEST_USER(unknown_flags, SMALL_LIMIT, false)
 {
-	pid_t pid = user_fork(SMALL_LIMIT);
+	uint8_t *p = self->mem;
+	uint32_t bit, h;
+	int fd;
 
-	if (!pid) {
-		uint8_t *p = self->mem;
-		uint32_t bit, h;
-		int fd;
+	user_container(0);
+	fd = self->container;
+	test_prereg(p, PAGE, 0, &h, NULL);
+	for (bit = 2; bit < 32; bit++) {
+		uint32_t f = 1U << bit;
+		struct iommu_reg_info info = { .argsz = sizeof(info),
+					       .flags = f };
+		struct iommu_reg_notify n = { .argsz = sizeof(n),
+					      .flags = f };
+		struct iommu_reg_sva_info si = { .argsz = sizeof(si),
+						 .flags = f,
+						 .entry_size = 40 };
+		struct iommu_reg_sva_bind sb = { .argsz = sizeof(sb),
+						 .flags = f };
+		struct iommu_reg_sva_unbind su = { .argsz = sizeof(su),
+						   .flags = f };
+		struct vfio_iommu_type1_dma_map dm = {
+			.argsz = sizeof(dm),
+			.flags = f | VFIO_DMA_MAP_FLAG_READ,
+			.vaddr = (uintptr_t)p, .iova = T1_IOVA,
+			.size = PAGE,
+		};
+		struct vfio_iommu_type1_dma_unmap du = {
+			.argsz = sizeof(du), .flags = f,
+			.iova = T1_IOVA, .size = PAGE,
+		};
 
-		user_container(0);
-		fd = self->container;
-		test_prereg(p, PAGE, 0, &h, NULL);
-		for (bit = 2; bit < 32; bit++) {
-			uint32_t f = 1U << bit;
-			struct iommu_reg_info info = { .argsz = sizeof(info),
-						       .flags = f };
-			struct iommu_reg_notify n = { .argsz = sizeof(n),
-						      .flags = f };
-			struct iommu_reg_sva_info si = { .argsz = sizeof(si),
-							 .flags = f,
-							 .entry_size = 40 };
-			struct iommu_reg_sva_bind sb = { .argsz = sizeof(sb),
-							 .flags = f };
-			struct iommu_reg_sva_unbind su = { .argsz = sizeof(su),
-							   .flags = f };
-			struct vfio_iommu_type1_dma_map dm = {
-				.argsz = sizeof(dm),
-				.flags = f | VFIO_DMA_MAP_FLAG_READ,
-				.vaddr = (uintptr_t)p, .iova = T1_IOVA,
-				.size = PAGE,
-			};
-			struct vfio_iommu_type1_dma_unmap du = {
-				.argsz = sizeof(du), .flags = f,
-				.iova = T1_IOVA, .size = PAGE,
-			};
-
-			if (f == IOMMU_REG_MAP_IOVA_FIXED ||
-			    f == IOMMU_REG_MAP_IOVA_IDENTITY)
-				continue;
-			EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_INFO, &info));
-			EXPECT_ERRNO(EINVAL, _test_prereg(fd, p + PAGE, PAGE,
-							  f, NULL, NULL));
-			EXPECT_ERRNO(EINVAL, _test_map(fd, h, 0, PAGE,
-						       ST_PROT_RW, f, NULL));
-			EXPECT_ERRNO(EINVAL, _test_unmap(fd, 0, PAGE, f, NULL));
-			EXPECT_ERRNO(EINVAL, _test_unreg(fd, h, f));
-			EXPECT_ERRNO(EINVAL, _test_register(fd, p + PAGE, PAGE,
-							    f, ST_PROT_RW,
-							    NULL, NULL));
-			EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_NOTIFY, &n));
-			EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_SVA_INFO, &si));
-			EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_SVA_BIND, &sb));
-			EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_SVA_UNBIND,
-						   &su));
-			EXPECT_ERRNO(EINVAL, ioctl(fd, VFIO_IOMMU_MAP_DMA, &dm));
-			EXPECT_ERRNO(EINVAL, ioctl(fd, VFIO_IOMMU_UNMAP_DMA,
-						   &du));
-		}
-		{
-			struct iommu_reg_unreg u = { .argsz = sizeof(u),
-						     .handle = h,
-						     .__reserved = 1 };
-			struct iommu_reg_sva_bind sb = { .argsz = sizeof(sb),
-							 .__reserved = 1 };
-			struct iommu_reg_wc_bar wc = { .argsz = sizeof(wc),
-						       .flags = 1 };
-			int e;
-
-			EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_UNREG, &u));
-			EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_SVA_BIND, &sb));
-			/* EPERM once WC BARs need CAP_SYS_RAWIO. */
-			e = err_of(ioctl(fd, IOMMU_REG_WC_BAR, &wc));
-			EXPECT_TRUE(e == EINVAL || e == EPERM)
-				TH_LOG("WC_BAR flags 1: %s", strerror(e));
-			/* prot: none, or an unknown bit. */
-			EXPECT_ERRNO(EINVAL, _test_map(fd, h, 0, PAGE, 0, 0,
-						       NULL));
-			EXPECT_ERRNO(EINVAL, _test_map(fd, h, 0, PAGE, 4, 0,
-						       NULL));
-			/* Both placements at once. */
-			EXPECT_ERRNO(EINVAL, _test_map(fd, h, 0, PAGE,
-						       ST_PROT_RW,
-					IOMMU_REG_MAP_IOVA_FIXED |
-					IOMMU_REG_MAP_IOVA_IDENTITY, NULL));
-		}
-		test_counts(1, 0, 1);
-		user_exit();
+		if (f == IOMMU_REG_MAP_IOVA_FIXED ||
+		    f == IOMMU_REG_MAP_IOVA_IDENTITY)
+			continue;
+		EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_INFO, &info));
+		EXPECT_ERRNO(EINVAL, _test_prereg(fd, p + PAGE, PAGE,
+						  f, NULL, NULL));
+		EXPECT_ERRNO(EINVAL, _test_map(fd, h, 0, PAGE,
+					       ST_PROT_RW, f, NULL));
+		EXPECT_ERRNO(EINVAL, _test_unmap(fd, 0, PAGE, f, NULL));
+		EXPECT_ERRNO(EINVAL, _test_unreg(fd, h, f));
+		EXPECT_ERRNO(EINVAL, _test_register(fd, p + PAGE, PAGE,
+						    f, ST_PROT_RW,
+						    NULL, NULL));
+		EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_NOTIFY, &n));
+		EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_SVA_INFO, &si));
+		EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_SVA_BIND, &sb));
+		EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_SVA_UNBIND,
+					   &su));
+		EXPECT_ERRNO(EINVAL, ioctl(fd, VFIO_IOMMU_MAP_DMA, &dm));
+		EXPECT_ERRNO(EINVAL, ioctl(fd, VFIO_IOMMU_UNMAP_DMA,
+					   &du));
 	}
-	user_wait(pid);
-	klog_clean();
+	{
+		struct iommu_reg_unreg u = { .argsz = sizeof(u),
+					     .handle = h,
+					     .__reserved = 1 };
+		struct iommu_reg_sva_bind sb = { .argsz = sizeof(sb),
+						 .__reserved = 1 };
+		struct iommu_reg_wc_bar wc = { .argsz = sizeof(wc),
+					       .flags = 1 };
+		int e;
+
+		EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_UNREG, &u));
+		EXPECT_ERRNO(EINVAL, ioctl(fd, IOMMU_REG_SVA_BIND, &sb));
+		/* EPERM once WC BARs need CAP_SYS_RAWIO. */
+		e = err_of(ioctl(fd, IOMMU_REG_WC_BAR, &wc));
+		EXPECT_TRUE(e == EINVAL || e == EPERM)
+			TH_LOG("WC_BAR flags 1: %s", strerror(e));
+		/* prot: none, or an unknown bit. */
+		EXPECT_ERRNO(EINVAL, _test_map(fd, h, 0, PAGE, 0, 0,
+					       NULL));
+		EXPECT_ERRNO(EINVAL, _test_map(fd, h, 0, PAGE, 4, 0,
+					       NULL));
+		/* Both placements at once. */
+		EXPECT_ERRNO(EINVAL, _test_map(fd, h, 0, PAGE,
+					       ST_PROT_RW,
+				IOMMU_REG_MAP_IOVA_FIXED |
+				IOMMU_REG_MAP_IOVA_IDENTITY, NULL));
+	}
+	test_counts(1, 0, 1);
 }
 
 /* Zero lengths and addresses or lengths off the page: EINVAL. */
-TEST_F(unpriv, misaligned_and_zero)
+TEST_USER(misaligned_and_zero, SMALL_LIMIT, false)
 {
-	pid_t pid = user_fork(SMALL_LIMIT);
+	uint8_t *p = self->mem;
+	uint64_t iova;
+	uint32_t h;
+	int fd;
 
-	if (!pid) {
-		uint8_t *p = self->mem;
-		uint64_t iova;
-		uint32_t h;
-		int fd;
+	user_container(0);
+	fd = self->container;
+	test_prereg(p, 4 * PAGE, 0, &h, NULL);
+	test_map(h, 0, PAGE, ST_PROT_RW, 0, &iova);
 
-		user_container(0);
-		fd = self->container;
-		test_prereg(p, 4 * PAGE, 0, &h, NULL);
-		test_map(h, 0, PAGE, ST_PROT_RW, 0, &iova);
-
-		test_err_prereg(EINVAL, p + 1, PAGE, 0);
-		test_err_prereg(EINVAL, p, 100, 0);
-		test_err_prereg(EINVAL, p, 0, 0);
-		test_err_register(EINVAL, p + 8, PAGE, 0, ST_PROT_RW, 0);
-		test_err_register(EINVAL, p, 0, 0, ST_PROT_RW, 0);
-		test_err_map(EINVAL, h, 1, PAGE, ST_PROT_RW, 0, 0);
-		test_err_map(EINVAL, h, 0, PAGE + 1, ST_PROT_RW, 0, 0);
-		test_err_map(EINVAL, h, 0, 0, ST_PROT_RW, 0, 0);
-		test_err_map(EINVAL, h, 0, 5 * PAGE, ST_PROT_RW, 0, 0);
-		test_err_map(EINVAL, h, 4 * PAGE, PAGE, ST_PROT_RW, 0, 0);
-		test_err_map(EINVAL, h, 0, PAGE, ST_PROT_RW,
-			     IOMMU_REG_MAP_IOVA_FIXED, T1_IOVA + 8);
-		test_err_unmap(EINVAL, iova + 1, PAGE, 0);
-		test_err_unmap(EINVAL, iova, 0, 0);
-		test_err_unmap(EINVAL, iova, PAGE / 2, 0);
-		/* UNMAP_ALL takes no range. */
-		test_err_unmap(EINVAL, iova, PAGE, IOMMU_REG_UNMAP_ALL);
-		EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p + 1, PAGE, T1_IOVA,
-						     ST_T1_RW));
-		EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p, PAGE, T1_IOVA + 1,
-						     ST_T1_RW));
-		EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p, 0, T1_IOVA,
-						     ST_T1_RW));
-		EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p, 100, T1_IOVA,
-						     ST_T1_RW));
-		EXPECT_ERRNO(EINVAL, _test_type1_unmap(fd, T1_IOVA, 0, 0, NULL));
-		EXPECT_ERRNO(EINVAL, _test_type1_unmap(fd, T1_IOVA + 1, PAGE, 0, NULL));
-		EXPECT_ERRNO(EINVAL, _test_type1_unmap(fd, T1_IOVA, PAGE,
-						       VFIO_DMA_UNMAP_FLAG_ALL, NULL));
-		test_counts(1, 1, 4);
-		user_exit();
-	}
-	user_wait(pid);
-	klog_clean();
+	test_err_prereg(EINVAL, p + 1, PAGE, 0);
+	test_err_prereg(EINVAL, p, 100, 0);
+	test_err_prereg(EINVAL, p, 0, 0);
+	test_err_register(EINVAL, p + 8, PAGE, 0, ST_PROT_RW, 0);
+	test_err_register(EINVAL, p, 0, 0, ST_PROT_RW, 0);
+	test_err_map(EINVAL, h, 1, PAGE, ST_PROT_RW, 0, 0);
+	test_err_map(EINVAL, h, 0, PAGE + 1, ST_PROT_RW, 0, 0);
+	test_err_map(EINVAL, h, 0, 0, ST_PROT_RW, 0, 0);
+	test_err_map(EINVAL, h, 0, 5 * PAGE, ST_PROT_RW, 0, 0);
+	test_err_map(EINVAL, h, 4 * PAGE, PAGE, ST_PROT_RW, 0, 0);
+	test_err_map(EINVAL, h, 0, PAGE, ST_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, T1_IOVA + 8);
+	test_err_unmap(EINVAL, iova + 1, PAGE, 0);
+	test_err_unmap(EINVAL, iova, 0, 0);
+	test_err_unmap(EINVAL, iova, PAGE / 2, 0);
+	/* UNMAP_ALL takes no range. */
+	test_err_unmap(EINVAL, iova, PAGE, IOMMU_REG_UNMAP_ALL);
+	EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p + 1, PAGE, T1_IOVA,
+					     ST_T1_RW));
+	EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p, PAGE, T1_IOVA + 1,
+					     ST_T1_RW));
+	EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p, 0, T1_IOVA,
+					     ST_T1_RW));
+	EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p, 100, T1_IOVA,
+					     ST_T1_RW));
+	EXPECT_ERRNO(EINVAL, _test_type1_unmap(fd, T1_IOVA, 0, 0, NULL));
+	EXPECT_ERRNO(EINVAL, _test_type1_unmap(fd, T1_IOVA + 1, PAGE, 0, NULL));
+	EXPECT_ERRNO(EINVAL, _test_type1_unmap(fd, T1_IOVA, PAGE,
+					       VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	test_counts(1, 1, 4);
 }
 
 /* Ranges that wrap: EOVERFLOW for ours, EINVAL for type1's. */
-TEST_F(unpriv, overflowing_ranges)
+TEST_USER(overflowing_ranges, SMALL_LIMIT, false)
 {
-	pid_t pid = user_fork(SMALL_LIMIT);
+	uint8_t *p = self->mem;
+	uint64_t top = -PAGE;
+	uint32_t h;
+	int fd;
 
-	if (!pid) {
-		uint8_t *p = self->mem;
-		uint64_t top = -PAGE;
-		uint32_t h;
-		int fd;
+	user_container(0);
+	fd = self->container;
+	test_prereg(p, 4 * PAGE, 0, &h, NULL);
 
-		user_container(0);
-		fd = self->container;
-		test_prereg(p, 4 * PAGE, 0, &h, NULL);
-
-		test_err_prereg(EOVERFLOW, (void *)(uintptr_t)top, 2 * PAGE, 0);
-		test_err_register(EOVERFLOW, (void *)(uintptr_t)top, 2 * PAGE,
-				  0, ST_PROT_RW, 0);
-		test_err_map(EOVERFLOW, h, top, 2 * PAGE, ST_PROT_RW, 0, 0);
-		test_err_unmap(EOVERFLOW, top, 2 * PAGE, 0);
-		EXPECT_ERRNO(EINVAL, _test_type1_map(fd, (void *)(uintptr_t)top, 2 * PAGE,
-						     T1_IOVA, ST_T1_RW));
-		EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p, 2 * PAGE, top,
-						     ST_T1_RW));
-		EXPECT_ERRNO(EINVAL, _test_type1_unmap(fd, top, 2 * PAGE, 0, NULL));
-		/* A fixed IOVA whose end wraps. */
-		test_err_map(EOVERFLOW, h, 0, 2 * PAGE, ST_PROT_RW,
-			     IOMMU_REG_MAP_IOVA_FIXED, top);
-		test_counts(1, 0, 4);
-		user_exit();
-	}
-	user_wait(pid);
-	klog_clean();
+	test_err_prereg(EOVERFLOW, (void *)(uintptr_t)top, 2 * PAGE, 0);
+	test_err_register(EOVERFLOW, (void *)(uintptr_t)top, 2 * PAGE,
+			  0, ST_PROT_RW, 0);
+	test_err_map(EOVERFLOW, h, top, 2 * PAGE, ST_PROT_RW, 0, 0);
+	test_err_unmap(EOVERFLOW, top, 2 * PAGE, 0);
+	EXPECT_ERRNO(EINVAL, _test_type1_map(fd, (void *)(uintptr_t)top, 2 * PAGE,
+					     T1_IOVA, ST_T1_RW));
+	EXPECT_ERRNO(EINVAL, _test_type1_map(fd, p, 2 * PAGE, top,
+					     ST_T1_RW));
+	EXPECT_ERRNO(EINVAL, _test_type1_unmap(fd, top, 2 * PAGE, 0, NULL));
+	/* A fixed IOVA whose end wraps. */
+	test_err_map(EOVERFLOW, h, 0, 2 * PAGE, ST_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, top);
+	test_counts(1, 0, 4);
 }
 
 /* Memory that is not there, or not writable, or a bad pointer: EFAULT. */
-TEST_F(unpriv, unmapped_memory_efault)
+TEST_USER(unmapped_memory_efault, SMALL_LIMIT, true)
 {
-	pid_t pid = user_fork(SMALL_LIMIT);
+	struct iommu_reg_info info = {
+		.argsz = sizeof(info),
+		.num_iova_ranges = 4,
+		.iova_ranges = 4096,
+	};
+	uint8_t *p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+			  -1, 0);
+	int fd;
 
-	if (!pid) {
-		struct iommu_reg_info info = {
-			.argsz = sizeof(info),
-			.num_iova_ranges = 4,
-			.iova_ranges = 4096,
-		};
-		uint8_t *p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-				  -1, 0);
-		int fd;
+	ASSERT_NE(MAP_FAILED, p);
+	user_container(0);
+	fd = self->container;
+	ASSERT_EQ(0, munmap(p, PAGE));
+	ASSERT_EQ(0, mprotect(p + PAGE, PAGE, PROT_NONE));
+	ASSERT_EQ(0, mprotect(p + 2 * PAGE, PAGE, PROT_READ));
 
-		ASSERT_NE(MAP_FAILED, p);
-		user_container(0);
-		fd = self->container;
-		ASSERT_EQ(0, munmap(p, PAGE));
-		ASSERT_EQ(0, mprotect(p + PAGE, PAGE, PROT_NONE));
-		ASSERT_EQ(0, mprotect(p + 2 * PAGE, PAGE, PROT_READ));
-
-		test_err_prereg(EFAULT, p, PAGE, 0);
-		test_err_prereg(EFAULT, p + PAGE, PAGE, 0);
-		test_err_prereg(EFAULT, p + 2 * PAGE, PAGE, 0);
-		test_err_prereg(EFAULT, p, 4 * PAGE, 0);
-		test_err_register(EFAULT, p, PAGE, 0, ST_PROT_RW, 0);
-		EXPECT_ERRNO(EFAULT, _test_type1_map(fd, p, PAGE, T1_IOVA,
-						     ST_T1_RW));
-		EXPECT_ERRNO(EFAULT, ioctl(fd, IOMMU_REG_INFO, &info));
-		/* Read-only memory pinned read-only is fine. */
-		EXPECT_EQ(0, _test_prereg(fd, p + 2 * PAGE, PAGE,
-					  IOMMU_REG_REGION_READONLY, NULL,
-					  NULL));
-		test_counts(1, 0, 1);
-		user_exit();
-	}
-	user_wait(pid);
-	EXPECT_EQ(self->pins, wait_pins(self->pins));
-	klog_clean();
+	test_err_prereg(EFAULT, p, PAGE, 0);
+	test_err_prereg(EFAULT, p + PAGE, PAGE, 0);
+	test_err_prereg(EFAULT, p + 2 * PAGE, PAGE, 0);
+	test_err_prereg(EFAULT, p, 4 * PAGE, 0);
+	test_err_register(EFAULT, p, PAGE, 0, ST_PROT_RW, 0);
+	EXPECT_ERRNO(EFAULT, _test_type1_map(fd, p, PAGE, T1_IOVA,
+					     ST_T1_RW));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, IOMMU_REG_INFO, &info));
+	/* Read-only memory pinned read-only is fine. */
+	EXPECT_EQ(0, _test_prereg(fd, p + 2 * PAGE, PAGE,
+				  IOMMU_REG_REGION_READONLY, NULL,
+				  NULL));
+	test_counts(1, 0, 1);
 }
 
 /*
@@ -800,7 +750,6 @@ TEST_F(unpriv, foreign_handles)
 	pid = user_fork(SMALL_LIMIT);
 	if (!pid) {
 		uint8_t *p = self->mem;
-		struct iommu_reg_info info;
 		uint64_t iova, unmapped;
 		int other, group;
 		uint32_t h;
@@ -825,10 +774,7 @@ TEST_F(unpriv, foreign_handles)
 		test_counts(0, 0, 0);
 
 		/* The other container still has everything. */
-		ASSERT_EQ(0, _test_info(other, &info));
-		EXPECT_EQ(2, info.num_regions);
-		EXPECT_EQ(2, info.num_mappings);
-		EXPECT_EQ(3, info.pinned_pages);
+		test_fd_counts(other, 2, 2, 3);
 		close(group);
 		close(other);
 		user_exit();
@@ -839,38 +785,30 @@ TEST_F(unpriv, foreign_handles)
 }
 
 /* The second UNREG, UNMAP and UNMAP_DMA of the same thing. */
-TEST_F(unpriv, double_unreg_unmap)
+TEST_USER(double_unreg_unmap, SMALL_LIMIT, true)
 {
-	pid_t pid = user_fork(SMALL_LIMIT);
+	uint8_t *p = self->mem;
+	uint64_t iova, unmapped;
+	uint32_t h, h2;
 
-	if (!pid) {
-		uint8_t *p = self->mem;
-		uint64_t iova, unmapped;
-		uint32_t h, h2;
+	user_container(0);
+	test_prereg(p, 2 * PAGE, 0, &h, NULL);
+	test_map(h, 0, 2 * PAGE, ST_PROT_RW, 0, &iova);
+	test_unmap(iova, 2 * PAGE, 0, &unmapped);
+	test_err_unmap(ENOENT, iova, 2 * PAGE, 0);
+	test_unreg(h, 0);
+	test_err_unreg(ENOENT, h, 0);
+	test_err_unreg(ENOENT, h, IOMMU_REG_UNREG_UNMAP);
 
-		user_container(0);
-		test_prereg(p, 2 * PAGE, 0, &h, NULL);
-		test_map(h, 0, 2 * PAGE, ST_PROT_RW, 0, &iova);
-		test_unmap(iova, 2 * PAGE, 0, &unmapped);
-		test_err_unmap(ENOENT, iova, 2 * PAGE, 0);
-		test_unreg(h, 0);
-		test_err_unreg(ENOENT, h, 0);
-		test_err_unreg(ENOENT, h, IOMMU_REG_UNREG_UNMAP);
+	test_register(p, 2 * PAGE, 0, ST_PROT_RW, &h2, NULL);
+	test_unreg(h2, 0);
+	test_err_unreg(ENOENT, h2, 0);
 
-		test_register(p, 2 * PAGE, 0, ST_PROT_RW, &h2, NULL);
-		test_unreg(h2, 0);
-		test_err_unreg(ENOENT, h2, 0);
-
-		test_type1_map(p, PAGE, T1_IOVA, ST_T1_RW);
-		test_type1_unmap(T1_IOVA, PAGE, 0, PAGE);
-		/* type1 answers an unmap of nothing with success, size 0. */
-		test_type1_unmap(T1_IOVA, PAGE, 0, 0);
-		test_counts(0, 0, 0);
-		user_exit();
-	}
-	user_wait(pid);
-	EXPECT_EQ(self->pins, wait_pins(self->pins));
-	klog_clean();
+	test_type1_map(p, PAGE, T1_IOVA, ST_T1_RW);
+	test_type1_unmap(T1_IOVA, PAGE, 0, PAGE);
+	/* type1 answers an unmap of nothing with success, size 0. */
+	test_type1_unmap(T1_IOVA, PAGE, 0, 0);
+	test_counts(0, 0, 0);
 }
 
 /*
@@ -907,8 +845,8 @@ TEST_F(unpriv, accounting_survives_exit)
 			TH_LOG("child 1 could not register its limit: %d",
 			       WEXITSTATUS(status));
 		test_counts(1, 0, limit / PAGE);
-		signal_fd(up[1]);
-		ASSERT_TRUE(wait_fd(down[0]));
+		st_signal_fd(up[1]);
+		ASSERT_TRUE(st_wait_fd(down[0]));
 
 		/* Child 2: the user's limit is used up. */
 		child = fork();
@@ -929,20 +867,20 @@ TEST_F(unpriv, accounting_survives_exit)
 		EXPECT_EQ(ENOMEM, ret ? errno : 0)
 			TH_LOG("the parent registered 1 MiB more: %s",
 			       ret ? strerror(errno) : "success");
-		signal_fd(up[1]);
-		ASSERT_TRUE(wait_fd(down[0]));
+		st_signal_fd(up[1]);
+		ASSERT_TRUE(st_wait_fd(down[0]));
 		user_exit();
 	}
 	close(up[1]);
 	close(down[0]);
-	if (wait_fd(up[0]))
+	if (st_wait_fd(up[0]))
 		EXPECT_EQ(self->pins + 256, st_foll_pins());
-	signal_fd(down[1]);
-	if (wait_fd(up[0]))
+	st_signal_fd(down[1]);
+	if (st_wait_fd(up[0]))
 		EXPECT_GE(self->pins + 256, st_foll_pins())
 			TH_LOG("uid %d holds %lld pages pinned with a 256-page limit",
 			       USER_ID, st_foll_pins() - self->pins);
-	signal_fd(down[1]);
+	st_signal_fd(down[1]);
 	user_wait(pid);
 	EXPECT_EQ(self->pins, wait_pins(self->pins));
 	klog_clean();
@@ -960,7 +898,7 @@ static void *release_later(void *arg)
 
 	while (!r->u->faults)
 		usleep(1000);
-	signal_fd(r->fd);
+	st_signal_fd(r->fd);
 	sleep(3);
 	r->u->hold = false;
 	return NULL;
@@ -997,8 +935,8 @@ TEST_F_TIMEOUT(unpriv, stall_other_container, 120)
 		close(p1_up[1]);
 		close(p2_up[0]);
 		user_container(1);
-		signal_fd(p2_up[1]);
-		ASSERT_TRUE(wait_fd(go[0]));
+		st_signal_fd(p2_up[1]);
+		ASSERT_TRUE(st_wait_fd(go[0]));
 
 		t0 = clock_now_us();
 		close(self->group);
@@ -1053,9 +991,9 @@ TEST_F_TIMEOUT(unpriv, stall_other_container, 120)
 	close(p1_up[1]);
 	close(p2_up[1]);
 	close(go[0]);
-	ASSERT_TRUE(wait_fd(p2_up[0]));
-	ASSERT_TRUE(wait_fd(p1_up[0]));
-	signal_fd(go[1]);
+	ASSERT_TRUE(st_wait_fd(p2_up[0]));
+	ASSERT_TRUE(st_wait_fd(p1_up[0]));
+	st_signal_fd(go[1]);
 	user_wait(p2);
 	user_wait(p1);
 	klog_clean();
@@ -1136,7 +1074,7 @@ TEST_F_TIMEOUT(unpriv, stall_set_iommu, 120)
 		ASSERT_EQ(0, pthread_create(&dump_th, NULL, dump_containers,
 					    NULL));
 		usleep(200000);		/* the dump reaches the lock */
-		signal_fd(p1_up[1]);
+		st_signal_fd(p1_up[1]);
 		sleep(3);
 		u.hold = false;
 		pthread_join(info_th, NULL);
@@ -1146,7 +1084,7 @@ TEST_F_TIMEOUT(unpriv, stall_set_iommu, 120)
 		user_exit();
 	}
 	close(p1_up[1]);
-	ASSERT_TRUE(wait_fd(p1_up[0]));
+	ASSERT_TRUE(st_wait_fd(p1_up[0]));
 
 	p2 = user_fork(SMALL_LIMIT);
 	if (!p2) {
@@ -1176,30 +1114,22 @@ TEST_F_TIMEOUT(unpriv, stall_set_iommu, 120)
  * mapped, twice, gives one handle (the implicit region reused, or one
  * new region), never a new region per call.
  */
-TEST_F(unpriv, register_once_with_type1)
+TEST_USER(register_once_with_type1, 1UL << 20, true)
 {
-	pid_t pid = user_fork(1UL << 20);
+	uint8_t *p = self->mem;
+	struct iommu_reg_info info;
+	uint32_t h1, h2, refs;
 
-	if (!pid) {
-		uint8_t *p = self->mem;
-		struct iommu_reg_info info;
-		uint32_t h1, h2, refs;
-
-		user_container(0);
-		test_type1_map(p, 4 * PAGE, T1_IOVA, ST_T1_RW);
-		test_prereg(p, 4 * PAGE, 0, &h1, NULL);
-		test_prereg(p, 4 * PAGE, 0, &h2, &refs);
-		EXPECT_EQ(h1, h2);
-		EXPECT_EQ(2, refs);
-		test_info(&info);
-		EXPECT_GE(2, info.num_regions)
-			TH_LOG("%u regions for one range registered twice",
-			       info.num_regions);
-		user_exit();
-	}
-	user_wait(pid);
-	EXPECT_EQ(self->pins, wait_pins(self->pins));
-	klog_clean();
+	user_container(0);
+	test_type1_map(p, 4 * PAGE, T1_IOVA, ST_T1_RW);
+	test_prereg(p, 4 * PAGE, 0, &h1, NULL);
+	test_prereg(p, 4 * PAGE, 0, &h2, &refs);
+	EXPECT_EQ(h1, h2);
+	EXPECT_EQ(2, refs);
+	test_info(&info);
+	EXPECT_GE(2, info.num_regions)
+		TH_LOG("%u regions for one range registered twice",
+		       info.num_regions);
 }
 
 /*
@@ -1207,35 +1137,28 @@ TEST_F(unpriv, register_once_with_type1)
  * (room for cap_offset but not the whole struct) the kernel asks for
  * more room and leaves bytes argsz.. alone.
  */
-TEST_F(unpriv, get_info_respects_argsz)
+TEST_USER(get_info_respects_argsz, SMALL_LIMIT, false)
 {
-	pid_t pid = user_fork(SMALL_LIMIT);
+	uint8_t buf[64];
+	uint32_t argsz;
+	unsigned int i;
 
-	if (!pid) {
-		uint8_t buf[64];
-		uint32_t argsz;
-		unsigned int i;
-
-		user_container(0);
-		for (argsz = offsetofend(struct vfio_iommu_type1_info,
-					 iova_pgsizes);
-		     argsz < sizeof(struct vfio_iommu_type1_info) + 8;
-		     argsz++) {
-			memset(buf, 0xa5, sizeof(buf));
-			memcpy(buf, &argsz, sizeof(argsz));
-			ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO,
-					   buf));
-			for (i = argsz; i < sizeof(buf); i++)
-				if (buf[i] != 0xa5)
-					break;
-			EXPECT_EQ(sizeof(buf), i)
-				TH_LOG("argsz %u: byte %u written (%#x)", argsz,
-				       i, buf[i]);
-		}
-		user_exit();
+	user_container(0);
+	for (argsz = offsetofend(struct vfio_iommu_type1_info,
+				 iova_pgsizes);
+	     argsz < sizeof(struct vfio_iommu_type1_info) + 8;
+	     argsz++) {
+		memset(buf, 0xa5, sizeof(buf));
+		memcpy(buf, &argsz, sizeof(argsz));
+		ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO,
+				   buf));
+		for (i = argsz; i < sizeof(buf); i++)
+			if (buf[i] != 0xa5)
+				break;
+		EXPECT_EQ(sizeof(buf), i)
+			TH_LOG("argsz %u: byte %u written (%#x)", argsz,
+			       i, buf[i]);
 	}
-	user_wait(pid);
-	klog_clean();
 }
 
 /*

@@ -95,31 +95,18 @@ static int _test_wc_bar(int fd, uint32_t domain, uint32_t rid, uint32_t bar,
 }
 
 FIXTURE(wcbar) {
-	int container;
-	int group;
-	int device;
-	const char *bdf;
-	uint32_t domain;
-	uint32_t rid;
+	ST_DEVICE_FIXTURE;
 };
 
+/* vfio-pci enables memory decoding when the device is opened. */
 FIXTURE_SETUP(wcbar)
 {
-	self->container = self->group = self->device = -1;
-	self->bdf = st_edu_bdf(0);
-	if (!self->bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	ASSERT_EQ(0, st_pci_addr(self->bdf, &self->domain, &self->rid));
-	/* vfio-pci enables memory decoding when the device is opened. */
-	ASSERT_EQ(0, st_device_open(self->bdf, &self->container, &self->group,
-				    &self->device));
+	st_device_fixture_setup(st_edu_bdf(0));
 }
 
 FIXTURE_TEARDOWN(wcbar)
 {
-	st_close(&self->device);
-	st_close(&self->group);
-	st_close(&self->container);
+	st_device_fixture_teardown();
 }
 
 #define test_wc_bar(bar, offset, length, out_p)				\
