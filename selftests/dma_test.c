@@ -91,22 +91,12 @@ TEST_F(dma, round_trip)
 		TH_LOG("IOVA 0x%llx for buffer %p", (unsigned long long)iova,
 		       self->mem);
 
-	edu_fill(self->mem + SRC_OFF, EDU_DMA_MAX, 1);
-	edu_poison(self->mem + DST_OFF, EDU_DMA_MAX);
-	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + SRC_OFF, iova + DST_OFF,
-				  EDU_DMA_MAX));
-	EXPECT_EQ(0, memcmp(self->mem + SRC_OFF, self->mem + DST_OFF,
-			    EDU_DMA_MAX));
-	EXPECT_EQ(EDU_POISON, self->mem[DST_OFF + EDU_DMA_MAX]);
-
+	test_edu_copy(&self->edu, self->mem + SRC_OFF, iova + SRC_OFF,
+		      self->mem + DST_OFF, iova + DST_OFF, 1);
 	/* The buffer's last page to its second: both ends of the mapping. */
-	edu_fill(self->mem + BUF_SIZE - PAGE_SIZE, EDU_DMA_MAX, 2);
-	edu_poison(self->mem + PAGE_SIZE, EDU_DMA_MAX);
-	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + BUF_SIZE - PAGE_SIZE,
-				  iova + PAGE_SIZE, EDU_DMA_MAX));
-	EXPECT_EQ(0, memcmp(self->mem + BUF_SIZE - PAGE_SIZE,
-			    self->mem + PAGE_SIZE, EDU_DMA_MAX));
-	EXPECT_EQ(EDU_POISON, self->mem[PAGE_SIZE + EDU_DMA_MAX]);
+	test_edu_copy(&self->edu, self->mem + BUF_SIZE - PAGE_SIZE,
+		      iova + BUF_SIZE - PAGE_SIZE, self->mem + PAGE_SIZE,
+		      iova + PAGE_SIZE, 2);
 
 	test_unreg(handle, 0);
 }
@@ -124,12 +114,8 @@ TEST_F(dma, unmap_faults)
 	ASSERT_TRUE(placement_ok(variant, self->container, self->mem, iova));
 
 	/* Mapped, the transfer works: the device holds the pattern. */
-	edu_fill(self->mem + SRC_OFF, EDU_DMA_MAX, 3);
-	edu_poison(self->mem + DST_OFF, EDU_DMA_MAX);
-	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + SRC_OFF, iova + DST_OFF,
-				  EDU_DMA_MAX));
-	ASSERT_EQ(0, memcmp(self->mem + SRC_OFF, self->mem + DST_OFF,
-			    EDU_DMA_MAX));
+	test_edu_copy(&self->edu, self->mem + SRC_OFF, iova + SRC_OFF,
+		      self->mem + DST_OFF, iova + DST_OFF, 3);
 
 	edu_poison(self->mem + DST_OFF, EDU_DMA_MAX);
 	test_unmap(iova, BUF_SIZE, 0, &unmapped);
@@ -278,43 +264,7 @@ TEST_F(dma2, two_devices)
 	EXPECT_TRUE(edu_is_poisoned(mem + b, EDU_DMA_MAX + 1));
 }
 
-FIXTURE(fork) {
-	int container;
-	struct edu_dev edu;
-	struct st_buf buf;
-};
-
-FIXTURE_VARIANT(fork) {
-	enum st_mem mem;
-	bool shared;
-};
-
-FIXTURE_VARIANT_ADD(fork, anon_4k) {
-	.mem = ST_MEM_ANON_4K,
-};
-
-FIXTURE_VARIANT_ADD(fork, thp) {
-	.mem = ST_MEM_THP,
-};
-
-FIXTURE_VARIANT_ADD(fork, hugetlb_2m) {
-	.mem = ST_MEM_HUGETLB_2M,
-};
-
-FIXTURE_VARIANT_ADD(fork, memfd) {
-	.mem = ST_MEM_MEMFD,
-	.shared = true,
-};
-
-FIXTURE_SETUP(fork)
-{
-	edu_fixture_setup(variant->mem, BUF_SIZE);
-}
-
-FIXTURE_TEARDOWN(fork)
-{
-	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
-}
+EDU_MEM_FIXTURE(fork, BUF_SIZE)
 
 /*
  * The device keeps seeing the registering process's memory after fork().
@@ -357,7 +307,7 @@ TEST_F(fork, registration_stays)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
-	if (variant->shared)
+	if (variant->mem == ST_MEM_MEMFD)	/* shared */
 		edu_fill(want, EDU_DMA_MAX, 7);
 	EXPECT_EQ(0, memcmp(mem + SRC_OFF, want, EDU_DMA_MAX));
 
@@ -368,12 +318,8 @@ TEST_F(fork, registration_stays)
 	EXPECT_EQ(0, memcmp(want, mem + DST_OFF, EDU_DMA_MAX));
 
 	/* The parent's writes after fork() reach the pinned pages. */
-	edu_fill(mem + SRC_OFF, EDU_DMA_MAX, 8);
-	edu_poison(mem + DST_OFF, EDU_DMA_MAX);
-	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + SRC_OFF, iova + DST_OFF,
-				  EDU_DMA_MAX));
-	EXPECT_EQ(0, memcmp(mem + SRC_OFF, mem + DST_OFF, EDU_DMA_MAX));
-	EXPECT_EQ(EDU_POISON, mem[DST_OFF + EDU_DMA_MAX]);
+	test_edu_copy(&self->edu, mem + SRC_OFF, iova + SRC_OFF, mem + DST_OFF,
+		      iova + DST_OFF, 8);
 
 	test_unreg(handle, 0);
 	free(want);

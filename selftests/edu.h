@@ -108,6 +108,21 @@ static inline bool edu_is_poisoned(const uint8_t *p, size_t len)
 }
 
 /*
+ * A copy by the device of @seed's pattern at @src (IOVA @src_iova) to
+ * @dst (IOVA @dst_iova), poisoned first: the pattern arrives whole and
+ * the byte after it stays poisoned.
+ */
+#define test_edu_copy(edu, src, src_iova, dst, dst_iova, seed)		\
+	({								\
+		edu_fill(src, EDU_DMA_MAX, seed);			\
+		edu_poison(dst, EDU_DMA_MAX);				\
+		ASSERT_EQ(0, edu_dma_copy(edu, src_iova, dst_iova,	\
+					  EDU_DMA_MAX));		\
+		ASSERT_EQ(0, memcmp(src, dst, EDU_DMA_MAX));		\
+		EXPECT_EQ(EDU_POISON, (dst)[EDU_DMA_MAX]);		\
+	})
+
+/*
  * The setup of the fixtures around one edu device doing DMA: self->buf
  * of @size bytes of memory @mem, and the first edu device in a new
  * container of ours (self->container), open in self->edu.  Skips the test
@@ -142,6 +157,42 @@ static inline void edu_fixture_teardown(int *container, struct edu_dev *edu,
 	st_close(container);
 	st_buf_free(buf);
 }
+
+/*
+ * A fixture @name around one edu device, with a variant for each memory
+ * type DMA is tested on (anon_4k, thp, hugetlb_2m, memfd), and a buffer
+ * of @size bytes of it.  Needs the harness.
+ */
+#define EDU_MEM_FIXTURE(name, size)					\
+	FIXTURE(name) {							\
+		int container;						\
+		struct edu_dev edu;					\
+		struct st_buf buf;					\
+	};								\
+	FIXTURE_VARIANT(name) {						\
+		enum st_mem mem;					\
+	};								\
+	FIXTURE_VARIANT_ADD(name, anon_4k) {				\
+		.mem = ST_MEM_ANON_4K,					\
+	};								\
+	FIXTURE_VARIANT_ADD(name, thp) {				\
+		.mem = ST_MEM_THP,					\
+	};								\
+	FIXTURE_VARIANT_ADD(name, hugetlb_2m) {				\
+		.mem = ST_MEM_HUGETLB_2M,				\
+	};								\
+	FIXTURE_VARIANT_ADD(name, memfd) {				\
+		.mem = ST_MEM_MEMFD,					\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		edu_fixture_setup(variant->mem, size);			\
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		edu_fixture_teardown(&self->container, &self->edu,	\
+				     &self->buf);			\
+	}
 
 /*
  * The kernel log around a DMA that is meant to fault.  begin() opens

@@ -161,26 +161,19 @@ static int nl_stats(struct nl *nl)
  * in here: fail-nth counts this thread's kernel allocations only, but a
  * malloc() that needs a new mmap() would meet the injection too.
  */
-#define STEP(name, expr)					\
+#define __STEP(name, expr, vfio)				\
 	do {							\
 		s->step = name;					\
-		s->vfio_step = false;				\
+		s->vfio_step = vfio;				\
 		if ((expr) < 0) {				\
 			s->err = errno;				\
 			goto out;				\
 		}						\
 	} while (0)
 
+#define STEP(name, expr)	__STEP(name, expr, false)
 /* A step of VFIO's core: its errnos are VFIO's, any is accepted. */
-#define VFIO_STEP(name, expr)					\
-	do {							\
-		s->step = name;					\
-		s->vfio_step = true;				\
-		if ((expr) < 0) {				\
-			s->err = errno;				\
-			goto out;				\
-		}						\
-	} while (0)
+#define VFIO_STEP(name, expr)	__STEP(name, expr, true)
 
 static int run_sequence(struct seq *s, struct nl *nl)
 {

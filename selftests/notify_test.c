@@ -151,15 +151,57 @@ static bool valid(FIXTURE_DATA(notify) *self,
 	       reg->generation;
 }
 
+static void expect_one_event(struct __test_metadata *_metadata, int fd,
+			     uint32_t handle, uint32_t reason)
+{
+	struct iommu_reg_event ev[4];
+
+	ASSERT_EQ(1, read_events(fd, ev, 4));
+	EXPECT_EQ(IOMMU_REG_EVENT_INVALIDATE, ev[0].type);
+	EXPECT_EQ(handle, ev[0].handle);
+	EXPECT_EQ(reason, ev[0].reason);
+}
+
+/* @size bytes of fresh anonymous memory at *p, pre-registered as *reg. */
+static void anon_region(struct __test_metadata *_metadata,
+			FIXTURE_DATA(notify) *self, size_t size, char **p,
+			struct iommu_reg_prereg *reg)
+{
+	*p = anon(size);
+	ASSERT_NE(NULL, *p);
+	ASSERT_EQ(0, prereg(self->container, *p, size, 0, reg));
+}
+
+/* @reg went stale, with one event of @reason; then let it go. */
+static void expect_stale(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(notify) *self,
+			 const struct iommu_reg_prereg *reg, uint32_t reason)
+{
+	EXPECT_FALSE(valid(self, reg));
+	expect_one_event(_metadata, self->fd, reg->handle, reason);
+	EXPECT_EQ(0, unreg(self->container, reg->handle, 0));
+}
+
+/* @reg is still valid and no event came; then let it go. */
+static void expect_still_valid(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(notify) *self,
+			       const struct iommu_reg_prereg *reg)
+{
+	struct iommu_reg_event ev[4];
+
+	EXPECT_TRUE(valid(self, reg));
+	EXPECT_EQ(0, read_events(self->fd, ev, 4));
+	EXPECT_EQ(0, unreg(self->container, reg->handle, 0));
+}
+
 TEST_F(notify, munmap_invalidates)
 {
 	struct iommu_reg_event ev[4];
 	struct iommu_reg_prereg reg;
 	uint64_t inval = self->status->invalidations;
-	char *p = anon(4 * PAGE);
+	char *p;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, prereg(self->container, p, 4 * PAGE, 0, &reg));
+	anon_region(_metadata, self, 4 * PAGE, &p, &reg);
 	ASSERT_LT(reg.slot, self->status->nr_slots);
 	EXPECT_TRUE(valid(self, &reg));
 	EXPECT_EQ(0, read_events(self->fd, ev, 4));
@@ -186,7 +228,6 @@ TEST_F(notify, munmap_invalidates)
 
 TEST_F(notify, munmap_unrelated_is_silent)
 {
-	struct iommu_reg_event ev[4];
 	struct iommu_reg_prereg reg;
 	char *p = anon(4 * PAGE);
 	char *q = anon(4 * PAGE);
@@ -198,100 +239,69 @@ TEST_F(notify, munmap_unrelated_is_silent)
 	ASSERT_EQ(0, munmap(p, PAGE));
 	ASSERT_EQ(0, munmap(p + 3 * PAGE, PAGE));
 	ASSERT_EQ(0, munmap(q, 4 * PAGE));
-	EXPECT_TRUE(valid(self, &reg));
-	EXPECT_EQ(0, read_events(self->fd, ev, 4));
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_still_valid(_metadata, self, &reg);
 	munmap(p + PAGE, 2 * PAGE);
-}
-
-static void expect_one_event(struct __test_metadata *_metadata, int fd,
-			     uint32_t handle, uint32_t reason)
-{
-	struct iommu_reg_event ev[4];
-
-	ASSERT_EQ(1, read_events(fd, ev, 4));
-	EXPECT_EQ(IOMMU_REG_EVENT_INVALIDATE, ev[0].type);
-	EXPECT_EQ(handle, ev[0].handle);
-	EXPECT_EQ(reason, ev[0].reason);
 }
 
 TEST_F(notify, mremap_invalidates)
 {
 	struct iommu_reg_prereg reg;
-	char *p = anon(2 * PAGE), *q;
+	char *p, *q;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &reg));
+	anon_region(_metadata, self, 2 * PAGE, &p, &reg);
 	q = mremap(p, 2 * PAGE, 8 * PAGE, MREMAP_MAYMOVE);
 	ASSERT_NE(MAP_FAILED, q);
 	if (q == p)
 		SKIP(munmap(q, 8 * PAGE); return, "mremap grew in place");
-	EXPECT_FALSE(valid(self, &reg));
-	expect_one_event(_metadata, self->fd, reg.handle,
-			 IOMMU_REG_REASON_UNMAP);
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_stale(_metadata, self, &reg, IOMMU_REG_REASON_UNMAP);
 	munmap(q, 8 * PAGE);
 }
 
 TEST_F(notify, map_fixed_invalidates)
 {
 	struct iommu_reg_prereg reg;
-	char *p = anon(2 * PAGE);
+	char *p;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &reg));
+	anon_region(_metadata, self, 2 * PAGE, &p, &reg);
 	ASSERT_EQ(p, mmap(p, PAGE, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
-	EXPECT_FALSE(valid(self, &reg));
-	expect_one_event(_metadata, self->fd, reg.handle,
-			 IOMMU_REG_REASON_UNMAP);
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_stale(_metadata, self, &reg, IOMMU_REG_REASON_UNMAP);
 	munmap(p, 2 * PAGE);
 }
 
 TEST_F(notify, madv_dontneed_invalidates)
 {
 	struct iommu_reg_prereg reg;
-	char *p = anon(2 * PAGE);
+	char *p;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &reg));
+	anon_region(_metadata, self, 2 * PAGE, &p, &reg);
 	ASSERT_EQ(0, madvise(p, PAGE, MADV_DONTNEED));
-	EXPECT_FALSE(valid(self, &reg));
-	expect_one_event(_metadata, self->fd, reg.handle,
-			 IOMMU_REG_REASON_CLEAR);
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_stale(_metadata, self, &reg, IOMMU_REG_REASON_CLEAR);
 	munmap(p, 2 * PAGE);
 }
 
 /* Same pages, other protection: still valid. */
 TEST_F(notify, mprotect_keeps_valid)
 {
-	struct iommu_reg_event ev[4];
 	struct iommu_reg_prereg reg;
-	char *p = anon(2 * PAGE);
+	char *p;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &reg));
+	anon_region(_metadata, self, 2 * PAGE, &p, &reg);
 	ASSERT_EQ(0, mprotect(p, 2 * PAGE, PROT_READ));
 	ASSERT_EQ(0, mprotect(p, 2 * PAGE, PROT_READ | PROT_WRITE));
-	EXPECT_TRUE(valid(self, &reg));
-	EXPECT_EQ(0, read_events(self->fd, ev, 4));
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_still_valid(_metadata, self, &reg);
 	munmap(p, 2 * PAGE);
 }
 
 /* fork() write-protects the parent for copy-on-write: not a change. */
 TEST_F(notify, fork_keeps_parent_valid)
 {
-	struct iommu_reg_event ev[4];
 	struct iommu_reg_prereg reg;
-	char *p = anon(4 * PAGE);
+	char *p;
 	int status;
 	pid_t pid;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, prereg(self->container, p, 4 * PAGE, 0, &reg));
+	anon_region(_metadata, self, 4 * PAGE, &p, &reg);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -302,9 +312,7 @@ TEST_F(notify, fork_keeps_parent_valid)
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0x11, p[0]);
 	p[PAGE] = 0x33;				/* the parent writes too */
-	EXPECT_TRUE(valid(self, &reg));
-	EXPECT_EQ(0, read_events(self->fd, ev, 4));
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_still_valid(_metadata, self, &reg);
 	munmap(p, 4 * PAGE);
 }
 
@@ -893,10 +901,7 @@ TEST_F(notify, thp_dontneed_invalidates)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, prereg(self->container, p, HPAGE, 0, &reg));
 	ASSERT_EQ(0, madvise(p + 7 * PAGE, PAGE, MADV_DONTNEED));
-	EXPECT_FALSE(valid(self, &reg));
-	expect_one_event(_metadata, self->fd, reg.handle,
-			 IOMMU_REG_REASON_CLEAR);
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_stale(_metadata, self, &reg, IOMMU_REG_REASON_CLEAR);
 	munmap(raw, 2 * HPAGE);
 }
 

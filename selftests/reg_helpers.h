@@ -548,42 +548,41 @@ static inline bool st_phys_contiguous(const void *addr, size_t size)
 
 /* --- Counters ---------------------------------------------------------- */
 
-/* A "Key:  N kB" value of /proc/self/status in bytes, or -1. */
-static inline long long st_status_bytes(const char *key)
+/*
+ * The number after @key and the character @sep that ends it, on a line
+ * of the /proc file @path ("Key:  N kB", "key N"); -1 when absent.
+ */
+static inline long long st_proc_value(const char *path, const char *key,
+				      char sep)
 {
 	size_t len = strlen(key);
-	long long kb = -1;
+	long long val = -1;
 	char line[256];
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':') {
-			kb = strtoll(line + len + 1, NULL, 10);
+		if (!strncmp(line, key, len) && line[len] == sep) {
+			val = strtoll(line + len + 1, NULL, 10);
 			break;
 		}
 	fclose(f);
+	return val;
+}
+
+/* A "Key:  N kB" value of /proc/self/status in bytes, or -1. */
+static inline long long st_status_bytes(const char *key)
+{
+	long long kb = st_proc_value("/proc/self/status", key, ':');
+
 	return kb < 0 ? -1 : kb * 1024;
 }
 
 /* A /proc/vmstat value, or -1. */
 static inline long long st_vmstat(const char *key)
 {
-	size_t len = strlen(key);
-	long long val = -1;
-	char line[256];
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ' ') {
-			val = strtoll(line + len + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return val;
+	return st_proc_value("/proc/vmstat", key, ' ');
 }
 
 /*

@@ -1422,35 +1422,18 @@ FIXTURE_VARIANT(mem) {
 	size_t size;
 };
 
-FIXTURE_VARIANT_ADD(mem, anon_4k) {
-	.type = ST_MEM_ANON_4K,
-	.size = ST_SZ_2M,
-};
+#define MEM_VARIANT(name, _type, _size)				\
+	FIXTURE_VARIANT_ADD(mem, name) {				\
+		.type = _type,						\
+		.size = _size,						\
+	}
 
-FIXTURE_VARIANT_ADD(mem, thp) {
-	.type = ST_MEM_THP,
-	.size = ST_SZ_2M,
-};
-
-FIXTURE_VARIANT_ADD(mem, hugetlb_2m) {
-	.type = ST_MEM_HUGETLB_2M,
-	.size = 2 * ST_SZ_2M,
-};
-
-FIXTURE_VARIANT_ADD(mem, hugetlb_1g) {
-	.type = ST_MEM_HUGETLB_1G,
-	.size = ST_SZ_1G,
-};
-
-FIXTURE_VARIANT_ADD(mem, memfd) {
-	.type = ST_MEM_MEMFD,
-	.size = ST_SZ_2M,
-};
-
-FIXTURE_VARIANT_ADD(mem, hugetlbfs) {
-	.type = ST_MEM_HUGETLBFS,
-	.size = ST_SZ_2M,
-};
+MEM_VARIANT(anon_4k, ST_MEM_ANON_4K, ST_SZ_2M);
+MEM_VARIANT(thp, ST_MEM_THP, ST_SZ_2M);
+MEM_VARIANT(hugetlb_2m, ST_MEM_HUGETLB_2M, 2 * ST_SZ_2M);
+MEM_VARIANT(hugetlb_1g, ST_MEM_HUGETLB_1G, ST_SZ_1G);
+MEM_VARIANT(memfd, ST_MEM_MEMFD, ST_SZ_2M);
+MEM_VARIANT(hugetlbfs, ST_MEM_HUGETLBFS, ST_SZ_2M);
 
 FIXTURE_SETUP(mem)
 {

@@ -246,41 +246,7 @@ TEST_F(type1, map_prereg_no_pin)
 
 /* --- DMA through MAP_DMA, of each memory type ----------------------------- */
 
-FIXTURE(type1_dma) {
-	int container;
-	struct edu_dev edu;
-	struct st_buf buf;
-};
-
-FIXTURE_VARIANT(type1_dma) {
-	enum st_mem mem;
-};
-
-FIXTURE_VARIANT_ADD(type1_dma, anon_4k) {
-	.mem = ST_MEM_ANON_4K,
-};
-
-FIXTURE_VARIANT_ADD(type1_dma, thp) {
-	.mem = ST_MEM_THP,
-};
-
-FIXTURE_VARIANT_ADD(type1_dma, hugetlb_2m) {
-	.mem = ST_MEM_HUGETLB_2M,
-};
-
-FIXTURE_VARIANT_ADD(type1_dma, memfd) {
-	.mem = ST_MEM_MEMFD,
-};
-
-FIXTURE_SETUP(type1_dma)
-{
-	edu_fixture_setup(variant->mem, DMA_SIZE);
-}
-
-FIXTURE_TEARDOWN(type1_dma)
-{
-	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
-}
+EDU_MEM_FIXTURE(type1_dma, DMA_SIZE)
 
 /*
  * MAP_DMA as a type1 program uses it, of plain memory and of part of a
@@ -294,11 +260,8 @@ TEST_F(type1_dma, round_trip)
 	int kmsg;
 
 	test_type1_map(mem, DMA_SIZE, IOVA, ST_T1_RW);
-	edu_fill(mem + DMA_SRC, EDU_DMA_MAX, 9);
-	edu_poison(mem + DMA_DST, EDU_DMA_MAX);
-	ASSERT_EQ(0, edu_dma_copy(&self->edu, IOVA + DMA_SRC,
-				  IOVA + DMA_DST, EDU_DMA_MAX));
-	EXPECT_EQ(0, memcmp(mem + DMA_SRC, mem + DMA_DST, EDU_DMA_MAX));
+	test_edu_copy(&self->edu, mem + DMA_SRC, IOVA + DMA_SRC, mem + DMA_DST,
+		      IOVA + DMA_DST, 9);
 	ASSERT_EQ(0, _test_type1_unmap(self->container, IOVA, DMA_SIZE, 0, NULL));
 
 	edu_poison(mem + DMA_DST, EDU_DMA_MAX);
