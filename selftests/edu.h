@@ -163,6 +163,33 @@ static inline void edu_fixture_teardown(int *container, struct edu_dev *edu,
  * type DMA is tested on (anon_4k, thp, hugetlb_2m, memfd), and a buffer
  * of @size bytes of it.  Needs the harness.
  */
+/*
+ * A fixture @name around one edu device, with @size bytes of 4 KiB
+ * anonymous pages at self->mem (self->buf).  Needs the harness.
+ */
+#define EDU_BUF_FIXTURE(name, size)					\
+	FIXTURE(name) {							\
+		int container;						\
+		struct edu_dev edu;					\
+		struct st_buf buf;					\
+		uint8_t *mem;						\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		edu_fixture_setup(ST_MEM_ANON_4K, size);		\
+		self->mem = self->buf.addr;				\
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		edu_fixture_teardown(&self->container, &self->edu,	\
+				     &self->buf);			\
+	}
+
+#define EDU_MEM_VARIANT(name, v, type)					\
+	FIXTURE_VARIANT_ADD(name, v) {					\
+		.mem = type,						\
+	}
+
 #define EDU_MEM_FIXTURE(name, size)					\
 	FIXTURE(name) {							\
 		int container;						\
@@ -172,18 +199,10 @@ static inline void edu_fixture_teardown(int *container, struct edu_dev *edu,
 	FIXTURE_VARIANT(name) {						\
 		enum st_mem mem;					\
 	};								\
-	FIXTURE_VARIANT_ADD(name, anon_4k) {				\
-		.mem = ST_MEM_ANON_4K,					\
-	};								\
-	FIXTURE_VARIANT_ADD(name, thp) {				\
-		.mem = ST_MEM_THP,					\
-	};								\
-	FIXTURE_VARIANT_ADD(name, hugetlb_2m) {				\
-		.mem = ST_MEM_HUGETLB_2M,				\
-	};								\
-	FIXTURE_VARIANT_ADD(name, memfd) {				\
-		.mem = ST_MEM_MEMFD,					\
-	};								\
+	EDU_MEM_VARIANT(name, anon_4k, ST_MEM_ANON_4K);			\
+	EDU_MEM_VARIANT(name, thp, ST_MEM_THP);				\
+	EDU_MEM_VARIANT(name, hugetlb_2m, ST_MEM_HUGETLB_2M);		\
+	EDU_MEM_VARIANT(name, memfd, ST_MEM_MEMFD);			\
 	FIXTURE_SETUP(name)						\
 	{								\
 		edu_fixture_setup(variant->mem, size);			\

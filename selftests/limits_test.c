@@ -109,19 +109,18 @@ FIXTURE_TEARDOWN(limits)
  */
 TEST_F(limits, rlimit_unprivileged)
 {
-	int up[2], down[2], status;
+	struct st_stages stages;
+	int status;
 	struct st_buf buf;
 	uint32_t h1, h2, refs;
 	long long base;
 	pid_t pid;
 
-	ASSERT_EQ(0, pipe(up));
-	ASSERT_EQ(0, pipe(down));
+	ASSERT_EQ(0, st_stages_open(&stages));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		close(up[0]);
-		close(down[1]);
+		st_stages_child(&stages);
 		/* Opened as root: the device nodes are root's. */
 		self->container = st_container_open(self->bdf, &self->group);
 		ASSERT_LE(0, self->container);
@@ -158,8 +157,7 @@ TEST_F(limits, rlimit_unprivileged)
 		EXPECT_EQ(base + 64 * 1024, st_status_bytes("VmPin"));
 
 		/* The parent counts the pins while they are held. */
-		st_signal_fd(up[1]);
-		ASSERT_TRUE(st_wait_fd(down[0]));
+		ASSERT_TRUE(st_child_stage(&stages));
 
 		test_unreg(h1, 0);
 		test_unreg(h1, IOMMU_REG_UNREG_UNMAP);
@@ -170,17 +168,15 @@ TEST_F(limits, rlimit_unprivileged)
 		test_prereg(buf.addr + 64 * 1024, 64 * 1024, 0, NULL, NULL);
 		_exit(st_test_passed(_metadata) ? 0 : 1);
 	}
-	close(up[1]);
-	close(down[0]);
-	if (st_wait_fd(up[0]))
+	st_stages_parent(&stages);
+	if (st_parent_wait(&stages))
 		EXPECT_EQ(self->pins + 16, st_foll_pins());
-	st_signal_fd(down[1]);
+	st_parent_go(&stages);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("child status 0x%x", status);
 	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
-	close(up[0]);
-	close(down[1]);
+	st_stages_close(&stages);
 }
 
 /*

@@ -490,9 +490,8 @@ static int two_owners_start(struct __test_metadata *_metadata,
 	memset(o, 0, sizeof(*o));
 	o->container = o->group = o->sock = -1;
 	o->u_pid = -1;
-	close(self->group);
-	close(self->container);
-	self->group = self->container = -1;
+	st_close(&self->group);
+	st_close(&self->container);
 
 	o->u_group_nr = vfio_group_of(bdf1);
 	snprintf(path, sizeof(path), "/dev/vfio/%d", o->u_group_nr);
@@ -565,6 +564,18 @@ static int two_owners_end(struct two_owners *o)
 			SKIP(return, "needs two edu devices");		\
 	} while (0)
 
+/*
+ * The start of a case with two owners: skipped without two edu devices,
+ * else @nl allocated for root's side and U's process doing @act.
+ */
+#define two_owners_begin(o, nl, act)					\
+	do {								\
+		SKIP_WITHOUT_TWO_EDU();					\
+		nl = calloc(1, sizeof(*nl));				\
+		ASSERT_NE(NULL, nl);					\
+		ASSERT_EQ(0, two_owners_start(_metadata, self, o, act)); \
+	} while (0)
+
 /* U starts a region dump, reads one message, and hands the socket over. */
 static int u_start_then_hand_over(int sock)
 {
@@ -597,11 +608,7 @@ TEST_F(netlink, dump_started_unprivileged_read_by_root)
 	struct nl *nl;
 	uint32_t seq;
 
-	SKIP_WITHOUT_TWO_EDU();
-	nl = calloc(1, sizeof(*nl));
-	ASSERT_NE(NULL, nl);
-	ASSERT_EQ(0, two_owners_start(_metadata, self, &o,
-				      u_start_then_hand_over));
+	two_owners_begin(&o, nl, u_start_then_hand_over);
 	ASSERT_EQ(0, xread(o.sock, &seq, sizeof(seq)));
 	ASSERT_EQ(0, xread(o.sock, &first, sizeof(first)));
 	nl->fd = recv_fd(o.sock);
@@ -658,10 +665,7 @@ TEST_F(netlink, dump_started_by_root_read_unprivileged)
 	struct nl *nl;
 	uint32_t seq;
 
-	SKIP_WITHOUT_TWO_EDU();
-	nl = calloc(1, sizeof(*nl));
-	ASSERT_NE(NULL, nl);
-	ASSERT_EQ(0, two_owners_start(_metadata, self, &o, u_read_rest));
+	two_owners_begin(&o, nl, u_read_rest);
 
 	/* What root sees in a dump of its own. */
 	ASSERT_EQ(0, nl_open(nl));
@@ -747,11 +751,7 @@ TEST_F(netlink, dump_deferred_to_first_reader)
 	uint32_t seq;
 	int i, ret;
 
-	SKIP_WITHOUT_TWO_EDU();
-	nl = calloc(1, sizeof(*nl));
-	ASSERT_NE(NULL, nl);
-	ASSERT_EQ(0, two_owners_start(_metadata, self, &o,
-				      u_full_queue_then_hand_over));
+	two_owners_begin(&o, nl, u_full_queue_then_hand_over);
 	ASSERT_EQ(0, xread(o.sock, &seq, sizeof(seq)));
 	nl->fd = recv_fd(o.sock);
 	ASSERT_LE(0, nl->fd);
@@ -899,10 +899,7 @@ TEST_F(netlink, unprivileged_every_command)
 	struct tally t;
 	struct nl *nl;
 
-	SKIP_WITHOUT_TWO_EDU();
-	nl = calloc(1, sizeof(*nl));
-	ASSERT_NE(NULL, nl);
-	ASSERT_EQ(0, two_owners_start(_metadata, self, &o, u_every_command));
+	two_owners_begin(&o, nl, u_every_command);
 	ASSERT_EQ(0, nl_open(nl));
 	ASSERT_NE(0, send_dump(nl, IOMMU_REG_CMD_CONTAINER_GET,
 			       IOMMU_REG_A_PID, pid));

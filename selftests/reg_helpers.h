@@ -758,6 +758,59 @@ static inline bool st_wait_fd(int fd)
 	return read(fd, &c, 1) == 1;
 }
 
+/*
+ * Two pipes for a test and its child to step through stages together:
+ * after fork() each keeps its own ends, the child says when it reaches a
+ * stage and waits for the parent's go.  A side that dies closes its ends,
+ * so the other's wait ends (false).
+ */
+struct st_stages {
+	int up[2];	/* child to parent */
+	int down[2];	/* parent to child */
+};
+
+static inline int st_stages_open(struct st_stages *s)
+{
+	return pipe(s->up) || pipe(s->down) ? -1 : 0;
+}
+
+static inline void st_stages_child(struct st_stages *s)
+{
+	close(s->up[0]);
+	close(s->down[1]);
+}
+
+static inline void st_stages_parent(struct st_stages *s)
+{
+	close(s->up[1]);
+	close(s->down[0]);
+}
+
+/* The parent's ends, at its end. */
+static inline void st_stages_close(struct st_stages *s)
+{
+	close(s->up[0]);
+	close(s->down[1]);
+}
+
+/* The child: at the next stage; true when the parent says go on. */
+static inline bool st_child_stage(struct st_stages *s)
+{
+	st_signal_fd(s->up[1]);
+	return st_wait_fd(s->down[0]);
+}
+
+/* The parent: wait for the child's next stage, then let it go on. */
+static inline bool st_parent_wait(struct st_stages *s)
+{
+	return st_wait_fd(s->up[0]);
+}
+
+static inline void st_parent_go(struct st_stages *s)
+{
+	st_signal_fd(s->down[1]);
+}
+
 /* Write a line to the kernel log (the VM's markers, scan-klog). */
 static inline void st_kmsg(const char *msg)
 {

@@ -17,23 +17,7 @@
 #define FIXED_IOVA	0x40000000ULL	/* 1 GiB: usable, 1 GiB aligned */
 #define BUF_SIZE	ST_SZ_2M
 
-FIXTURE(reg) {
-	int container;
-	struct edu_dev edu;
-	struct st_buf buf;	/* 2 MiB of 4 KiB anonymous pages */
-	uint8_t *mem;
-};
-
-FIXTURE_SETUP(reg)
-{
-	edu_fixture_setup(ST_MEM_ANON_4K, BUF_SIZE);
-	self->mem = self->buf.addr;
-}
-
-FIXTURE_TEARDOWN(reg)
-{
-	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
-}
+EDU_BUF_FIXTURE(reg, BUF_SIZE)
 
 /* --- The length contract, every IOMMU_REG_* ioctl ------------------------ */
 
@@ -68,7 +52,10 @@ FIXTURE_VARIANT(cmd_length) {
 	unsigned long cmd;
 	uint32_t min_size;	/* the first published struct */
 	uint32_t size;		/* this module's struct */
-	/* Make a well-formed call at @cmd, and what it needs to succeed. */
+	/*
+	 * Make a well-formed call at @cmd (zeroes but argsz are one for
+	 * some commands: NULL), and what it needs to succeed.
+	 */
 	void (*prepare)(struct __test_metadata *_metadata,
 			CMD_LENGTH_DATA *self, void *cmd);
 	/* What the call answers: 0, or the errno the VM's hardware gets. */
@@ -77,11 +64,6 @@ FIXTURE_VARIANT(cmd_length) {
 	void (*check)(struct __test_metadata *_metadata,
 		      CMD_LENGTH_DATA *self, void *cmd);
 };
-
-static void info_prepare(struct __test_metadata *_metadata,
-			 CMD_LENGTH_DATA *self, void *cmd)
-{
-}
 
 static void info_check(struct __test_metadata *_metadata,
 		       CMD_LENGTH_DATA *self, void *cmd)
@@ -214,11 +196,6 @@ static void register_check(struct __test_metadata *_metadata,
 	test_counts(1, 1, 2);
 }
 
-static void notify_prepare(struct __test_metadata *_metadata,
-			   CMD_LENGTH_DATA *self, void *cmd)
-{
-}
-
 /* The container's one event fd: closed, the next call may have it. */
 static void notify_check(struct __test_metadata *_metadata,
 			 CMD_LENGTH_DATA *self, void *cmd)
@@ -286,39 +263,40 @@ static void wc_bar_check(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, close(w->fd));
 }
 
-#define CMD_LENGTH(_name, _cmd, _struct, _last, _answer, _check)	\
-	FIXTURE_VARIANT_ADD(cmd_length, _name) {			\
+#define CMD_LENGTH(name, _cmd, type, last, _prepare, _answer, _check)	\
+	FIXTURE_VARIANT_ADD(cmd_length, name) {				\
 		.cmd = _cmd,						\
-		.min_size = offsetofend(struct _struct, _last),		\
-		.size = sizeof(struct _struct),				\
-		.prepare = _name##_prepare,				\
+		.min_size = offsetofend(struct type, last),		\
+		.size = sizeof(struct type),				\
+		.prepare = _prepare,					\
 		.answer = _answer,					\
 		.check = _check,					\
 	}
 
-CMD_LENGTH(info, IOMMU_REG_INFO, iommu_reg_info, iova_ranges, 0,
+CMD_LENGTH(info, IOMMU_REG_INFO, iommu_reg_info, iova_ranges, NULL, 0,
 	   info_check);
-CMD_LENGTH(prereg, IOMMU_REG_PREREG, iommu_reg_prereg, refs, 0,
-	   prereg_check);
-CMD_LENGTH(map, IOMMU_REG_MAP, iommu_reg_map, iova, 0, map_check);
-CMD_LENGTH(unmap, IOMMU_REG_UNMAP, iommu_reg_unmap, length, 0,
-	   unmap_check);
-CMD_LENGTH(unreg, IOMMU_REG_UNREG, iommu_reg_unreg, __reserved, 0,
-	   unreg_check);
-CMD_LENGTH(register, IOMMU_REG_REGISTER, iommu_reg_register, iova, 0,
-	   register_check);
-CMD_LENGTH(notify, IOMMU_REG_NOTIFY, iommu_reg_notify, status_size, 0,
-	   notify_check);
-CMD_LENGTH(sva_info, IOMMU_REG_SVA_INFO, iommu_reg_sva_info, devices, 0,
-	   sva_info_check);
+CMD_LENGTH(prereg, IOMMU_REG_PREREG, iommu_reg_prereg, refs,
+	   prereg_prepare, 0, prereg_check);
+CMD_LENGTH(map, IOMMU_REG_MAP, iommu_reg_map, iova, map_prepare, 0,
+	   map_check);
+CMD_LENGTH(unmap, IOMMU_REG_UNMAP, iommu_reg_unmap, length, unmap_prepare,
+	   0, unmap_check);
+CMD_LENGTH(unreg, IOMMU_REG_UNREG, iommu_reg_unreg, __reserved,
+	   unreg_prepare, 0, unreg_check);
+CMD_LENGTH(register, IOMMU_REG_REGISTER, iommu_reg_register, iova,
+	   register_prepare, 0, register_check);
+CMD_LENGTH(notify, IOMMU_REG_NOTIFY, iommu_reg_notify, status_size, NULL,
+	   0, notify_check);
+CMD_LENGTH(sva_info, IOMMU_REG_SVA_INFO, iommu_reg_sva_info, devices,
+	   sva_info_prepare, 0, sva_info_check);
 /* No PASID hardware in the VM: refused, after the length is accepted. */
 CMD_LENGTH(sva_bind, IOMMU_REG_SVA_BIND, iommu_reg_sva_bind, __reserved,
-	   EOPNOTSUPP, NULL);
+	   sva_bind_prepare, EOPNOTSUPP, NULL);
 /* Well formed, but the device is not bound. */
 CMD_LENGTH(sva_unbind, IOMMU_REG_SVA_UNBIND, iommu_reg_sva_unbind, pci_rid,
-	   ENOENT, NULL);
-CMD_LENGTH(wc_bar, IOMMU_REG_WC_BAR, iommu_reg_wc_bar, bar_size, 0,
-	   wc_bar_check);
+	   sva_unbind_prepare, ENOENT, NULL);
+CMD_LENGTH(wc_bar, IOMMU_REG_WC_BAR, iommu_reg_wc_bar, bar_size,
+	   wc_bar_prepare, 0, wc_bar_check);
 
 FIXTURE_SETUP(cmd_length)
 {
@@ -363,7 +341,8 @@ TEST_F(cmd_length, contract)
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		memset(buf, 0, sizeof(buf));
-		variant->prepare(_metadata, self, buf);
+		if (variant->prepare)
+			variant->prepare(_metadata, self, buf);
 		*argsz = bad[i].argsz;
 		if (bad[i].tail)
 			bytes[bad[i].tail] = 1;
@@ -384,7 +363,8 @@ TEST_F(cmd_length, contract)
 
 	for (i = 0; i < ARRAY_SIZE(good); i++) {
 		memset(buf, 0, sizeof(buf));
-		variant->prepare(_metadata, self, buf);
+		if (variant->prepare)
+			variant->prepare(_metadata, self, buf);
 		*argsz = good[i];
 		memset(bytes + good[i], CMD_LENGTH_CANARY,
 		       sizeof(buf) - good[i]);

@@ -55,23 +55,7 @@ static int compat_load(bool on)
 
 /* --- The type1 ABI on a container of ours --------------------------------- */
 
-FIXTURE(type1) {
-	int container;
-	struct edu_dev edu;
-	struct st_buf buf;
-	uint8_t *mem;
-};
-
-FIXTURE_SETUP(type1)
-{
-	edu_fixture_setup(ST_MEM_ANON_4K, SZ_2M);
-	self->mem = self->buf.addr;
-}
-
-FIXTURE_TEARDOWN(type1)
-{
-	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
-}
+EDU_BUF_FIXTURE(type1, SZ_2M)
 
 /*
  * type1's length contract: argsz below the struct's fields type1 reads

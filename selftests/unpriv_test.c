@@ -379,12 +379,11 @@ TEST_USER(wc_bar_needs_cap_sys_rawio, SMALL_LIMIT, false)
 TEST_F(unpriv, memlock_charged_before_pinning)
 {
 	const size_t big = 256UL << 20;
-	int up[2], down[2];
+	struct st_stages stages;
 	long long before, after;
 	pid_t pid;
 
-	ASSERT_EQ(0, pipe(up));
-	ASSERT_EQ(0, pipe(down));
+	ASSERT_EQ(0, st_stages_open(&stages));
 	pid = user_fork(SMALL_LIMIT);
 	if (!pid) {
 		uint8_t *p = mmap(NULL, big, PROT_READ | PROT_WRITE,
@@ -392,14 +391,12 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 		long long rss, vmpin;
 		uint64_t t0;
 
-		close(up[0]);
-		close(down[1]);
+		st_stages_child(&stages);
 		ASSERT_NE(MAP_FAILED, p);
 		user_container(0);
 		rss = st_status_bytes("VmRSS");
 		vmpin = st_status_bytes("VmPin");
-		st_signal_fd(up[1]);
-		ASSERT_TRUE(st_wait_fd(down[0]));
+		ASSERT_TRUE(st_child_stage(&stages));
 
 		t0 = clock_now_us();
 		test_err_prereg(ENOMEM, p, big, 0);
@@ -414,19 +411,17 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 		EXPECT_GT(rss + (4 << 20), st_status_bytes("VmRSS"))
 			TH_LOG("VmRSS grew by %lld KiB",
 			       (st_status_bytes("VmRSS") - rss) >> 10);
-		st_signal_fd(up[1]);
-		ASSERT_TRUE(st_wait_fd(down[0]));
+		ASSERT_TRUE(st_child_stage(&stages));
 		user_exit();
 	}
 	/* Only the child writes up and reads down: EOF if it dies. */
-	close(up[1]);
-	close(down[0]);
-	ASSERT_TRUE(st_wait_fd(up[0]));
+	st_stages_parent(&stages);
+	ASSERT_TRUE(st_parent_wait(&stages));
 	before = pins_acquired();
-	st_signal_fd(down[1]);
-	ASSERT_TRUE(st_wait_fd(up[0]));
+	st_parent_go(&stages);
+	ASSERT_TRUE(st_parent_wait(&stages));
 	after = pins_acquired();
-	st_signal_fd(down[1]);
+	st_parent_go(&stages);
 	/* At most the limit per call, for a kernel that charges as it pins. */
 	EXPECT_GE(3 * SMALL_LIMIT / PAGE, after - before)
 		TH_LOG("%lld pages were pinned (and released) for 3 calls that fail with ENOMEM",
@@ -439,19 +434,17 @@ TEST_F(unpriv, memlock_charged_before_pinning)
 /* Within the limit, then over it: ENOMEM and nothing past the limit. */
 TEST_F(unpriv, over_limit_pins_nothing)
 {
-	int up[2], down[2];
+	struct st_stages stages;
 	pid_t pid;
 
-	ASSERT_EQ(0, pipe(up));
-	ASSERT_EQ(0, pipe(down));
+	ASSERT_EQ(0, st_stages_open(&stages));
 	pid = user_fork(SMALL_LIMIT);
 	if (!pid) {
 		uint8_t *p = self->mem;
 		long long vmpin = st_status_bytes("VmPin");
 		uint32_t h;
 
-		close(up[0]);
-		close(down[1]);
+		st_stages_child(&stages);
 		user_container(0);
 		test_prereg(p, 48 * 1024, 0, &h, NULL);
 		test_err_prereg(ENOMEM, p + 64 * 1024, 32 * 1024, 0);
@@ -466,15 +459,13 @@ TEST_F(unpriv, over_limit_pins_nothing)
 					     ST_T1_RW));
 		test_counts(1, 1, 12);
 		EXPECT_EQ(vmpin + 48 * 1024, st_status_bytes("VmPin"));
-		st_signal_fd(up[1]);
-		ASSERT_TRUE(st_wait_fd(down[0]));
+		ASSERT_TRUE(st_child_stage(&stages));
 		user_exit();
 	}
-	close(up[1]);
-	close(down[0]);
-	if (st_wait_fd(up[0]))
+	st_stages_parent(&stages);
+	if (st_parent_wait(&stages))
 		EXPECT_EQ(self->pins + 12, st_foll_pins());
-	st_signal_fd(down[1]);
+	st_parent_go(&stages);
 	user_wait(pid);
 	EXPECT_EQ(self->pins, wait_pins(self->pins));
 	klog_clean();
@@ -820,19 +811,17 @@ TEST_USER(double_unreg_unmap, SMALL_LIMIT, true)
 TEST_F(unpriv, accounting_survives_exit)
 {
 	const size_t limit = 1UL << 20;
-	int up[2], down[2];
+	struct st_stages stages;
 	pid_t pid;
 
-	ASSERT_EQ(0, pipe(up));
-	ASSERT_EQ(0, pipe(down));
+	ASSERT_EQ(0, st_stages_open(&stages));
 	pid = user_fork(limit);
 	if (!pid) {
 		uint8_t *p = self->mem;
 		int status, ret;
 		pid_t child;
 
-		close(up[0]);
-		close(down[1]);
+		st_stages_child(&stages);
 		user_container(0);
 		/* Child 1: registers its limit and exits without UNREG. */
 		child = fork();
@@ -845,8 +834,7 @@ TEST_F(unpriv, accounting_survives_exit)
 			TH_LOG("child 1 could not register its limit: %d",
 			       WEXITSTATUS(status));
 		test_counts(1, 0, limit / PAGE);
-		st_signal_fd(up[1]);
-		ASSERT_TRUE(st_wait_fd(down[0]));
+		ASSERT_TRUE(st_child_stage(&stages));
 
 		/* Child 2: the user's limit is used up. */
 		child = fork();
@@ -867,20 +855,18 @@ TEST_F(unpriv, accounting_survives_exit)
 		EXPECT_EQ(ENOMEM, ret ? errno : 0)
 			TH_LOG("the parent registered 1 MiB more: %s",
 			       ret ? strerror(errno) : "success");
-		st_signal_fd(up[1]);
-		ASSERT_TRUE(st_wait_fd(down[0]));
+		ASSERT_TRUE(st_child_stage(&stages));
 		user_exit();
 	}
-	close(up[1]);
-	close(down[0]);
-	if (st_wait_fd(up[0]))
+	st_stages_parent(&stages);
+	if (st_parent_wait(&stages))
 		EXPECT_EQ(self->pins + 256, st_foll_pins());
-	st_signal_fd(down[1]);
-	if (st_wait_fd(up[0]))
+	st_parent_go(&stages);
+	if (st_parent_wait(&stages))
 		EXPECT_GE(self->pins + 256, st_foll_pins())
 			TH_LOG("uid %d holds %lld pages pinned with a 256-page limit",
 			       USER_ID, st_foll_pins() - self->pins);
-	st_signal_fd(down[1]);
+	st_parent_go(&stages);
 	user_wait(pid);
 	EXPECT_EQ(self->pins, wait_pins(self->pins));
 	klog_clean();

@@ -348,63 +348,69 @@ static void wc_child(struct __test_metadata *_metadata, const char *bdf,
 	EXPECT_EQ(SIGBUS, WTERMSIG(status));
 }
 
-/* The fixture's group must be closed: the child opens it again. */
-static void wc_close_fixture(int *device, int *group, int *container)
-{
-	close(*device);
-	close(*group);
-	close(*container);
-	*device = *group = *container = -1;
-}
+/*
+ * A mapping revoked under a child that opened everything itself: each
+ * variant is how @leave takes the device away and which offset is
+ * touched (a page mapped before, or one never touched).  The child opens
+ * edu device @edu; the second one's group is the one that leaves.
+ */
+FIXTURE(revoke) {
+	const char *bdf;
+};
+
+FIXTURE_VARIANT(revoke) {
+	enum wc_leave leave;
+	unsigned int touch;
+	unsigned int edu;
+};
 
 /* The container is released while mapped: a touch gets SIGBUS. */
-TEST_F(wcbar, container_release_revokes)
-{
-	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, st_edu_bdf(0), WC_CLOSE_ALL, PAGE_SZ);
-}
+FIXTURE_VARIANT_ADD(revoke, container_release) {
+	.leave = WC_CLOSE_ALL, .touch = PAGE_SZ,
+};
 
 /* Revocation zaps pages already present, not only future faults. */
-TEST_F(wcbar, revoke_zaps_present_pages)
-{
-	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, st_edu_bdf(0), WC_CLOSE_ALL, EDU_REG_INVERT);
-}
+FIXTURE_VARIANT_ADD(revoke, zaps_present_pages) {
+	.leave = WC_CLOSE_ALL, .touch = EDU_REG_INVERT,
+};
 
 /* The device's group leaves the container while mapped: SIGBUS too. */
-TEST_F(wcbar, group_detach_revokes)
-{
-	const char *bdf2 = st_edu_bdf(1);
-
-	if (!bdf2)
-		SKIP(return, "needs two edu devices");
-	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, bdf2, WC_DETACH, EDU_REG_INVERT);
-}
+FIXTURE_VARIANT_ADD(revoke, group_detach) {
+	.leave = WC_DETACH, .touch = EDU_REG_INVERT, .edu = 1,
+};
 
 /*
  * Only the device fd is closed; group, container and the WC fd stay open.
  * VFIO's unregister_device callback revokes the fd: SIGBUS on touch, on a
  * present page and on a page never touched.
  */
-TEST_F(wcbar, device_close_revokes)
-{
-	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, st_edu_bdf(0), WC_CLOSE_DEVICE, EDU_REG_INVERT);
-}
+FIXTURE_VARIANT_ADD(revoke, device_close) {
+	.leave = WC_CLOSE_DEVICE, .touch = EDU_REG_INVERT,
+};
 
-TEST_F(wcbar, device_close_revokes_untouched)
-{
-	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, st_edu_bdf(0), WC_CLOSE_DEVICE, PAGE_SZ);
-}
+FIXTURE_VARIANT_ADD(revoke, device_close_untouched) {
+	.leave = WC_CLOSE_DEVICE, .touch = PAGE_SZ,
+};
 
 /* Another thread of the process closes the device fd: SIGBUS too. */
-TEST_F(wcbar, device_close_other_thread_revokes)
+FIXTURE_VARIANT_ADD(revoke, device_close_other_thread) {
+	.leave = WC_CLOSE_DEVICE_THREAD, .touch = EDU_REG_INVERT,
+};
+
+FIXTURE_SETUP(revoke)
 {
-	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, st_edu_bdf(0), WC_CLOSE_DEVICE_THREAD,
-		 EDU_REG_INVERT);
+	self->bdf = st_edu_bdf(variant->edu);
+	if (!self->bdf)
+		SETUP_SKIP("needs %u edu devices", variant->edu + 1);
+}
+
+FIXTURE_TEARDOWN(revoke)
+{
+}
+
+TEST_F(revoke, sigbus)
+{
+	wc_child(_metadata, self->bdf, variant->leave, variant->touch);
 }
 
 /* Offset of config space in the device fd, or -1. */
@@ -622,14 +628,16 @@ static void wc_unpriv_child(struct __test_metadata *_metadata,
 /* Root without CAP_SYS_RAWIO: EPERM, nothing left. */
 TEST_F(wcbar, no_rawio_eperm)
 {
-	wc_close_fixture(&self->device, &self->group, &self->container);
+	/* The child opens the fixture's group again. */
+	st_device_fixture_teardown();
 	wc_unpriv_child(_metadata, self->bdf, WC_NO_RAWIO);
 }
 
 /* Another user, who owns the group: EPERM, nothing left. */
 TEST_F(wcbar, other_user_eperm)
 {
-	wc_close_fixture(&self->device, &self->group, &self->container);
+	/* The child opens the fixture's group again. */
+	st_device_fixture_teardown();
 	wc_unpriv_child(_metadata, self->bdf, WC_NOBODY);
 }
 
