@@ -60,6 +60,8 @@ FIXTURE_VARIANT(cmd_length) {
 			CMD_LENGTH_DATA *self, void *cmd);
 	/* What the call answers: 0, or the errno the VM's hardware gets. */
 	int answer;
+	/* The command writes its struct back (all but unreg, sva_unbind). */
+	bool output;
 	/* The output of a call that succeeded; undo what must be undone. */
 	void (*check)(struct __test_metadata *_metadata,
 		      CMD_LENGTH_DATA *self, void *cmd);
@@ -271,6 +273,8 @@ static void wc_bar_check(struct __test_metadata *_metadata,
 		.prepare = _prepare,					\
 		.answer = _answer,					\
 		.check = _check,					\
+		.output = _cmd != IOMMU_REG_UNREG &&			\
+			  _cmd != IOMMU_REG_SVA_UNBIND,			\
 	}
 
 CMD_LENGTH(info, IOMMU_REG_INFO, iommu_reg_info, iova_ranges, NULL, 0,
@@ -311,6 +315,50 @@ FIXTURE_TEARDOWN(cmd_length)
 
 #define CMD_LENGTH_CANARY	0xa5
 
+/* The counters as @before had them: the failed call changed nothing. */
+#define test_counts_unchanged(before)					\
+	test_counts((before)->num_regions, (before)->num_mappings,	\
+		    (before)->pinned_pages)
+
+/*
+ * A well-formed call with argsz @len, past which the buffer holds a
+ * canary (zeroes up to @len when that is past this module's struct):
+ * the variant's answer, no byte past argsz written, and the variant's
+ * check of the output.
+ */
+static void cmd_length_call(struct __test_metadata *_metadata,
+			    CMD_LENGTH_DATA *self,
+			    const FIXTURE_VARIANT(cmd_length) *variant,
+			    uint32_t len)
+{
+	uint64_t buf[64];
+	uint8_t *bytes = (uint8_t *)buf;
+	unsigned int j;
+	int ret, err;
+
+	memset(buf, 0, sizeof(buf));
+	if (variant->prepare)
+		variant->prepare(_metadata, self, buf);
+	memcpy(buf, &len, sizeof(len));	/* argsz */
+	memset(bytes + len, CMD_LENGTH_CANARY, sizeof(buf) - len);
+	ret = ioctl(self->container, variant->cmd, buf);
+	err = ret ? errno : 0;
+	ASSERT_EQ(variant->answer ? -1 : 0, ret)
+		TH_LOG("argsz %u: %s", len, strerror(err));
+	EXPECT_EQ(variant->answer, err)
+		TH_LOG("argsz %u: %s", len, strerror(err));
+	for (j = variant->size; j < len; j++)
+		EXPECT_EQ(0, bytes[j]);
+	for (j = len; j < sizeof(buf); j++)
+		if (bytes[j] != CMD_LENGTH_CANARY)
+			break;
+	EXPECT_EQ(sizeof(buf), j)
+		TH_LOG("argsz %u: byte %u written", len, j);
+	if (!ret && variant->check)
+		variant->check(_metadata, self, buf);
+	self->nth++;
+}
+
 TEST_F(cmd_length, contract)
 {
 	/* The refused lengths; @tail: where a non-zero byte goes, or 0. */
@@ -331,9 +379,8 @@ TEST_F(cmd_length, contract)
 	};
 	uint64_t buf[64];
 	uint8_t *bytes = (uint8_t *)buf;
-	uint32_t *argsz = (uint32_t *)buf;
-	struct iommu_reg_info before, after;
-	unsigned int i, j;
+	struct iommu_reg_info before;
+	unsigned int i;
 	int ret, err;
 
 	ASSERT_LE(variant->min_size, variant->size);
@@ -343,7 +390,7 @@ TEST_F(cmd_length, contract)
 		memset(buf, 0, sizeof(buf));
 		if (variant->prepare)
 			variant->prepare(_metadata, self, buf);
-		*argsz = bad[i].argsz;
+		memcpy(buf, &bad[i].argsz, sizeof(uint32_t));
 		if (bad[i].tail)
 			bytes[bad[i].tail] = 1;
 		test_info(&before);
@@ -353,143 +400,57 @@ TEST_F(cmd_length, contract)
 		EXPECT_EQ(bad[i].err, err)
 			TH_LOG("argsz %u, tail byte %u: %s", bad[i].argsz,
 			       bad[i].tail, strerror(err));
-		test_info(&after);
-		EXPECT_EQ(before.num_regions, after.num_regions);
-		EXPECT_EQ(before.num_mappings, after.num_mappings);
-		EXPECT_EQ(before.pinned_pages, after.pinned_pages);
+		test_counts_unchanged(&before);
 	}
 	/* The argument itself unreadable. */
 	EXPECT_ERRNO(EFAULT, ioctl(self->container, variant->cmd, (void *)16));
 
-	for (i = 0; i < ARRAY_SIZE(good); i++) {
-		memset(buf, 0, sizeof(buf));
-		if (variant->prepare)
-			variant->prepare(_metadata, self, buf);
-		*argsz = good[i];
-		memset(bytes + good[i], CMD_LENGTH_CANARY,
-		       sizeof(buf) - good[i]);
-		if (good[i] > variant->size)
-			memset(bytes + variant->size, 0,
-			       good[i] - variant->size);
-		ret = ioctl(self->container, variant->cmd, buf);
-		err = ret ? errno : 0;
-		ASSERT_EQ(variant->answer ? -1 : 0, ret)
-			TH_LOG("argsz %u: %s", good[i], strerror(err));
-		EXPECT_EQ(variant->answer, err)
-			TH_LOG("argsz %u: %s", good[i], strerror(err));
-		for (j = variant->size; j < good[i]; j++)
-			EXPECT_EQ(0, bytes[j]);
-		for (j = good[i]; j < sizeof(buf); j++)
-			if (bytes[j] != CMD_LENGTH_CANARY)
-				break;
-		EXPECT_EQ(sizeof(buf), j)
-			TH_LOG("argsz %u: byte %u written", good[i], j);
-		if (!ret && variant->check)
-			variant->check(_metadata, self, buf);
-		self->nth++;
-	}
+	for (i = 0; i < ARRAY_SIZE(good); i++)
+		cmd_length_call(_metadata, self, variant, good[i]);
 }
 
 /*
- * A command in memory the kernel can read but not write back to: the
- * output fails with EFAULT and, as for any failing ioctl, nothing may
- * have changed.
+ * The command in memory the kernel can read but not write back to,
+ * before and after a call that worked: one with output fails with EFAULT
+ * and, as any failing ioctl, changes nothing (no pin, no reference, no
+ * fd: the next call works as usual); one without output works.
  */
-static void *readonly_arg(const void *cmd, size_t size)
+TEST_F(cmd_length, readonly_arg)
 {
-	void *page = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *page = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct iommu_reg_info before;
+	long long pins;
+	unsigned int i;
+	int ret, err;
 
-	if (page == MAP_FAILED)
-		return NULL;
-	memcpy(page, cmd, size);
-	if (mprotect(page, PAGE_SIZE, PROT_READ)) {
-		munmap(page, PAGE_SIZE);
-		return NULL;
+	ASSERT_NE(MAP_FAILED, page);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, mprotect(page, PAGE_SIZE, PROT_READ | PROT_WRITE));
+		memset(page, 0, PAGE_SIZE);
+		if (variant->prepare)
+			variant->prepare(_metadata, self, page);
+		memcpy(page, &variant->size, sizeof(uint32_t));
+		ASSERT_EQ(0, mprotect(page, PAGE_SIZE, PROT_READ));
+		test_info(&before);
+		pins = st_foll_pins();
+		ret = ioctl(self->container, variant->cmd, page);
+		err = ret ? errno : 0;
+		if (variant->output) {
+			EXPECT_EQ(-1, ret);
+			EXPECT_EQ(EFAULT, err) TH_LOG("%s", strerror(err));
+			test_counts_unchanged(&before);
+			EXPECT_EQ(pins, st_foll_pins());
+		} else {
+			EXPECT_EQ(variant->answer, err)
+				TH_LOG("%s", strerror(err));
+			if (!ret && variant->check)
+				variant->check(_metadata, self, page);
+			self->nth++;
+		}
+		cmd_length_call(_metadata, self, variant, variant->size);
 	}
-	return page;
-}
-
-TEST_F(reg, prereg_output_fault)
-{
-	struct iommu_reg_prereg cmd = {
-		.argsz = sizeof(cmd),
-		.vaddr = (uintptr_t)self->mem,
-		.size = 4 * PAGE_SIZE,
-	};
-	long long pins = st_foll_pins();
-	uint32_t refs;
-	void *arg;
-
-	arg = readonly_arg(&cmd, sizeof(cmd));
-	ASSERT_NE(NULL, arg);
-	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_PREREG, arg));
-	test_counts(0, 0, 0);
-	EXPECT_EQ(pins, st_foll_pins());
-
-	/* An existing region: its references do not move either. */
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, &refs);
-	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_PREREG, arg));
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, &refs);
-	EXPECT_EQ(2, refs);
-	munmap(arg, PAGE_SIZE);
-}
-
-TEST_F(reg, map_output_fault)
-{
-	struct iommu_reg_map cmd = {
-		.argsz = sizeof(cmd),
-		.prot = ST_PROT_RW,
-		.length = 4 * PAGE_SIZE,
-	};
-	void *arg;
-
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &cmd.handle, NULL);
-	arg = readonly_arg(&cmd, sizeof(cmd));
-	ASSERT_NE(NULL, arg);
-	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_MAP, arg));
-	test_counts(1, 0, 4);
-	munmap(arg, PAGE_SIZE);
-}
-
-TEST_F(reg, unmap_output_fault)
-{
-	struct iommu_reg_unmap cmd = {
-		.argsz = sizeof(cmd),
-		.iova = FIXED_IOVA,
-		.length = 4 * PAGE_SIZE,
-	};
-	uint64_t iova = FIXED_IOVA;
-	uint32_t handle;
-	void *arg;
-
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
-		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
-	arg = readonly_arg(&cmd, sizeof(cmd));
-	ASSERT_NE(NULL, arg);
-	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_UNMAP, arg));
-	test_counts(1, 1, 4);
-	munmap(arg, PAGE_SIZE);
-}
-
-TEST_F(reg, register_output_fault)
-{
-	struct iommu_reg_register cmd = {
-		.argsz = sizeof(cmd),
-		.vaddr = (uintptr_t)self->mem,
-		.size = 4 * PAGE_SIZE,
-		.prot = ST_PROT_RW,
-	};
-	long long pins = st_foll_pins();
-	void *arg;
-
-	arg = readonly_arg(&cmd, sizeof(cmd));
-	ASSERT_NE(NULL, arg);
-	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_REGISTER, arg));
-	test_counts(0, 0, 0);
-	EXPECT_EQ(pins, st_foll_pins());
-	munmap(arg, PAGE_SIZE);
+	munmap(page, PAGE_SIZE);
 }
 
 /* --- IOMMU_REG_PREREG --------------------------------------------------- */
