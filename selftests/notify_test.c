@@ -748,32 +748,6 @@ TEST_F(notify, older_structs_still_work)
  * range without changing the pages it maps.  The region stays valid.
  */
 
-/* AnonHugePages (kB) of the mapping holding @addr, from smaps; -1 if none. */
-static long anon_huge_kb(const void *addr)
-{
-	uintptr_t a = (uintptr_t)addr;
-	unsigned long start, end;
-	bool in = false;
-	char line[512];
-	long kb = -1;
-	FILE *f;
-
-	f = fopen("/proc/self/smaps", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = a >= start && a < end;
-			continue;
-		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
 /*
  * A touched, 2 MiB-aligned anonymous THP inside a 4 MiB mapping (*@raw,
  * for munmap); NULL with @why set when the kernel gives none.
@@ -805,7 +779,7 @@ static char *thp_alloc(void **raw, const char **why)
 	p = (char *)(((uintptr_t)m + HPAGE - 1) & ~(HPAGE - 1));
 	madvise(p, HPAGE, MADV_HUGEPAGE);
 	memset(p, 0x11, HPAGE);
-	if (anon_huge_kb(p) < (long)(HPAGE >> 10)) {
+	if (st_smaps_kb(p, "AnonHugePages:") < (long)(HPAGE >> 10)) {
 		munmap(m, 2 * HPAGE);
 		*why = "the kernel gave no THP (AnonHugePages is 0)";
 		return NULL;
@@ -849,7 +823,8 @@ TEST_F(notify, thp_split_keeps_valid)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, prereg(self->container, p, HPAGE, 0, &reg));
 	ASSERT_EQ(0, mprotect(p + 5 * PAGE, PAGE, PROT_READ));
-	TH_LOG("AnonHugePages after the split: %ld kB", anon_huge_kb(p));
+	TH_LOG("AnonHugePages after the split: %ld kB",
+	       st_smaps_kb(p, "AnonHugePages:"));
 	EXPECT_TRUE(valid(self, &reg));
 	EXPECT_EQ(0, read_events(self->fd, ev, 4));
 	p[0] = 0x22;

@@ -891,6 +891,20 @@ static void *release_later(void *arg)
 }
 
 /*
+ * The start of a stall case: two edu devices, and userfaultfd allowed to
+ * the user (the fixture's teardown restores the sysctl).
+ */
+#define stall_begin()							\
+	do {								\
+		if (!self->bdf[1])					\
+			SKIP(return, "one edu device: no second group"); \
+		self->uffd_sysctl_saved = read_sysctl(UFFD_SYSCTL);	\
+		if (self->uffd_sysctl_saved < 0)			\
+			SKIP(return, "no %s", UFFD_SYSCTL);		\
+		ASSERT_EQ(0, write_sysctl(UFFD_SYSCTL, 1));		\
+	} while (0)
+
+/*
  * An ioctl parked on a user page fault (a userfaultfd page nobody fills)
  * must hold up only its own container: another process closing its own
  * container, and opening and selecting the backend again, must not wait
@@ -901,12 +915,7 @@ TEST_F_TIMEOUT(unpriv, stall_other_container, 120)
 	int p1_up[2], p2_up[2], go[2];
 	pid_t p1, p2;
 
-	if (!self->bdf[1])
-		SKIP(return, "one edu device: no second group");
-	self->uffd_sysctl_saved = read_sysctl(UFFD_SYSCTL);
-	if (self->uffd_sysctl_saved < 0)
-		SKIP(return, "no %s", UFFD_SYSCTL);
-	ASSERT_EQ(0, write_sysctl(UFFD_SYSCTL, 1));
+	stall_begin();
 	ASSERT_EQ(0, pipe(p1_up));
 	ASSERT_EQ(0, pipe(p2_up));
 	ASSERT_EQ(0, pipe(go));
@@ -1033,12 +1042,7 @@ TEST_F_TIMEOUT(unpriv, stall_set_iommu, 120)
 	int p1_up[2];
 	pid_t p1, p2;
 
-	if (!self->bdf[1])
-		SKIP(return, "one edu device: no second group");
-	self->uffd_sysctl_saved = read_sysctl(UFFD_SYSCTL);
-	if (self->uffd_sysctl_saved < 0)
-		SKIP(return, "no %s", UFFD_SYSCTL);
-	ASSERT_EQ(0, write_sysctl(UFFD_SYSCTL, 1));
+	stall_begin();
 	ASSERT_EQ(0, pipe(p1_up));
 
 	p1 = user_fork(SMALL_LIMIT);
