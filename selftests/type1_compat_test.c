@@ -515,7 +515,7 @@ TEST_F(compat, unmap_several)
 				test_type1_unmap(b + PAGE_SIZE, BUF_SIZE, 0, 0);
 			else
 				test_err_type1_unmap(EINVAL, b + PAGE_SIZE,
-						  BUF_SIZE, 0);
+						     BUF_SIZE, 0);
 			EXPECT_TRUE(dma_works(self, c, c + SZ_2M / 2));
 			test_type1_unmap(a, BUF_SIZE, 0, sum);
 			break;
@@ -592,9 +592,10 @@ TEST_F(compat, unmap_bad_input)
 	test_err_type1_unmap(EINVAL, 0, PAGE_SIZE, VFIO_DMA_UNMAP_FLAG_ALL);
 	/* argsz too small for the bitmap, or the bitmap with ALL. */
 	test_err_type1_unmap(EINVAL, IOVA, SZ_2M,
-			  VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP);
-	test_err_type1_unmap(EINVAL, 0, 0, VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
-			  VFIO_DMA_UNMAP_FLAG_ALL);
+			     VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP);
+	test_err_type1_unmap(EINVAL, 0, 0,
+			     VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
+			     VFIO_DMA_UNMAP_FLAG_ALL);
 
 	/* The struct ends a page; what follows is PROT_NONE. */
 	pages = mmap(NULL, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE,
@@ -624,7 +625,7 @@ TEST_F(compat, unmap_bad_input)
 	/* Not offered here (type1 has it: VFIO_UPDATE_VADDR). */
 	if (variant->ours)
 		test_err_type1_unmap(EINVAL, IOVA, SZ_2M,
-				  VFIO_DMA_UNMAP_FLAG_VADDR);
+				     VFIO_DMA_UNMAP_FLAG_VADDR);
 
 	EXPECT_TRUE(dma_works(self, IOVA, IOVA + SZ_2M / 2));
 	test_type1_unmap(IOVA, SZ_2M, 0, SZ_2M);

@@ -315,7 +315,7 @@ TEST_USER(every_ioctl_valid, SMALL_LIMIT, true)
 	ASSERT_EQ(0, ioctl(container, IOMMU_REG_SVA_INFO, &sva));
 	EXPECT_EQ(1, sva.num_devices);
 	ASSERT_EQ(0, st_pci_addr(self->bdf[0], &bind.pci_domain,
-			      &bind.pci_rid));
+				 &bind.pci_rid));
 	/* Not opened through VFIO: not the caller's to bind. */
 	EXPECT_ERRNO(ENODEV,
 		     ioctl(container, IOMMU_REG_SVA_BIND, &bind));
@@ -360,7 +360,7 @@ TEST_USER(wc_bar_needs_cap_sys_rawio, SMALL_LIMIT, false)
 		       self->bdf[0]);
 	ASSERT_LE(0, device);
 	ASSERT_EQ(0, st_pci_addr(self->bdf[0], &wc.pci_domain,
-			      &wc.pci_rid));
+				 &wc.pci_rid));
 	wc.bar = 0;
 	ret = ioctl(self->container, IOMMU_REG_WC_BAR, &wc);
 	EXPECT_EQ(EPERM, ret ? errno : 0)
