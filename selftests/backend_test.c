@@ -3,7 +3,7 @@
  * The iommu_reg backend as VFIO sees it: extension answers, selection,
  * group attach to one shared domain, device fds, and IOMMU_REG_INFO.
  */
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
 
 #define EDU_ID			0x00
@@ -20,12 +20,12 @@ FIXTURE(backend) {
 
 FIXTURE_SETUP(backend)
 {
-	self->bdf = ireg_edu_bdf(0);
+	self->bdf = st_edu_bdf(0);
 	if (!self->bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	self->container = open("/dev/vfio/vfio", O_RDWR);
 	ASSERT_LE(0, self->container);
-	self->group = ireg_open_group(self->bdf);
+	self->group = vfio_group_open(self->bdf);
 	ASSERT_LE(0, self->group);
 }
 
@@ -52,8 +52,8 @@ TEST_F(backend, check_extension_unset)
 /* Once selected, only our backend is asked: it must not claim type1's. */
 TEST_F(backend, check_extension_selected)
 {
-	ASSERT_EQ(0, ireg_container_setup(self->container, self->group,
-					  VFIO_IOMMU_REG));
+	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
+					   VFIO_IOMMU_REG));
 	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
 			   VFIO_IOMMU_REG));
 	EXPECT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION,
@@ -73,8 +73,8 @@ TEST_F(backend, set_iommu_selects_ours)
 	EXPECT_TRUE(status.flags & VFIO_GROUP_FLAGS_VIABLE);
 	EXPECT_FALSE(status.flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
 
-	ASSERT_EQ(0, ireg_container_setup(self->container, self->group,
-					  VFIO_IOMMU_REG));
+	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
+					   VFIO_IOMMU_REG));
 	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_GET_STATUS, &status));
 	EXPECT_TRUE(status.flags & VFIO_GROUP_FLAGS_CONTAINER_SET);
 
@@ -92,8 +92,8 @@ TEST_F(backend, set_iommu_type1_not_captured)
 {
 	struct iommu_reg_info info = { .argsz = sizeof(info) };
 
-	ASSERT_EQ(0, ireg_container_setup(self->container, self->group,
-					  VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
+					   VFIO_TYPE1v2_IOMMU));
 	EXPECT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION,
 			   VFIO_IOMMU_REG));
 	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_INFO, &info));
@@ -121,8 +121,8 @@ TEST_F(backend, group_attach)
 	uint64_t covered = 0;
 	unsigned int i;
 
-	ASSERT_EQ(0, ireg_container_setup(self->container, self->group,
-					  VFIO_IOMMU_REG));
+	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
+					   VFIO_IOMMU_REG));
 	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_INFO, &info));
 	EXPECT_EQ(1, info.num_groups);
 
@@ -163,16 +163,16 @@ TEST_F(backend, group_attach)
 TEST_F(backend, group_attach_second)
 {
 	struct iommu_reg_info info = { .argsz = sizeof(info) };
-	const char *bdf2 = ireg_edu_bdf(1);
+	const char *bdf2 = st_edu_bdf(1);
 	int group2;
 
 	if (!bdf2)
 		SKIP(return, "needs two edu devices");
-	ASSERT_NE(ireg_group_of(self->bdf), ireg_group_of(bdf2));
+	ASSERT_NE(vfio_group_of(self->bdf), vfio_group_of(bdf2));
 
-	ASSERT_EQ(0, ireg_container_setup(self->container, self->group,
-					  VFIO_IOMMU_REG));
-	group2 = ireg_open_group(bdf2);
+	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
+					   VFIO_IOMMU_REG));
+	group2 = vfio_group_open(bdf2);
 	ASSERT_LE(0, group2);
 	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER, &self->container));
 	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_INFO, &info));
@@ -237,8 +237,8 @@ TEST_F(backend, device_outlives_group_fd)
 	struct iommu_reg_info info = { .argsz = sizeof(info) };
 	int dev;
 
-	ASSERT_EQ(0, ireg_container_setup(self->container, self->group,
-					  VFIO_IOMMU_REG));
+	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
+					   VFIO_IOMMU_REG));
 	dev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
 	ASSERT_LE(0, dev);
 	close(self->group);
@@ -248,50 +248,13 @@ TEST_F(backend, device_outlives_group_fd)
 	close(dev);
 }
 
-/* The length contract every IOMMU_REG_* ioctl follows. */
-TEST_F(backend, info_argsz)
-{
-	struct {
-		struct iommu_reg_info info;
-		uint64_t tail;
-	} big = {};
-	size_t min = offsetof(struct iommu_reg_info, iova_ranges) +
-		     sizeof(big.info.iova_ranges);
-
-	ASSERT_EQ(0, ireg_container_setup(self->container, self->group,
-					  VFIO_IOMMU_REG));
-
-	big.info.argsz = min - 1;
-	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_INFO, &big));
-	EXPECT_EQ(EINVAL, errno);
-	big.info.argsz = 0;
-	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_INFO, &big));
-	EXPECT_EQ(EINVAL, errno);
-
-	/* Larger with a zero tail: accepted, nothing written past ours. */
-	big.info.argsz = sizeof(big);
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_INFO, &big));
-	EXPECT_EQ(1, big.info.num_groups);
-	EXPECT_EQ(0, big.tail);
-
-	/* Larger with a non-zero tail: something we do not know. */
-	big.tail = 1;
-	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_INFO, &big));
-	EXPECT_EQ(E2BIG, errno);
-
-	/* Exactly the first published size works. */
-	memset(&big, 0, sizeof(big));
-	big.info.argsz = min;
-	EXPECT_EQ(0, ioctl(self->container, IOMMU_REG_INFO, &big));
-}
-
 TEST_F(backend, info_bad_input)
 {
 	struct iommu_reg_iova_range range = { .start = 1, .last = 2 };
 	struct iommu_reg_info info = { .argsz = sizeof(info) };
 
-	ASSERT_EQ(0, ireg_container_setup(self->container, self->group,
-					  VFIO_IOMMU_REG));
+	ASSERT_EQ(0, vfio_container_attach(self->container, self->group,
+					   VFIO_IOMMU_REG));
 
 	info.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_INFO, &info));

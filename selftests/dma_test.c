@@ -14,52 +14,23 @@
 #include "edu.h"
 #include "kselftest_harness.h"
 
-#define PAGE_SIZE	IREG_PAGE_SIZE
-#define BUF_SIZE	IREG_SZ_2M
+#define PAGE_SIZE	ST_PAGE_SIZE
+#define BUF_SIZE	ST_SZ_2M
 #define FIXED_IOVA	0x40000000ULL
-#define POISON		0x5a
-/* VT-d reports a fault within milliseconds of the transfer's end. */
-#define FAULT_WAIT_MS	300
 
 /* Offsets in the buffer of a transfer's source and destination. */
 #define SRC_OFF		0
 #define DST_OFF		(BUF_SIZE / 2 + PAGE_SIZE)
 
-static void fill(uint8_t *p, size_t len, uint32_t seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		seed = seed * 1103515245 + 12345;
-		p[i] = seed >> 16;
-	}
-}
-
-/* Poison @len bytes and the one after them. */
-static void poison(uint8_t *p, size_t len)
-{
-	memset(p, POISON, len + 1);
-}
-
-static bool is_poisoned(const uint8_t *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != POISON)
-			return false;
-	return true;
-}
-
 FIXTURE(dma) {
 	int container;
 	struct edu_dev edu;
-	struct ireg_buf buf;
+	struct st_buf buf;
 	uint8_t *mem;
 };
 
 FIXTURE_VARIANT(dma) {
-	enum ireg_mem mem;
+	enum st_mem mem;
 	uint32_t placement;	/* 0 (kernel-chosen), FIXED or IDENTITY */
 };
 
@@ -76,37 +47,20 @@ FIXTURE_VARIANT(dma) {
 		.placement = IOMMU_REG_MAP_IOVA_IDENTITY,		\
 	}
 
-DMA_VARIANT(anon_4k, IREG_MEM_ANON_4K);
-DMA_VARIANT(thp, IREG_MEM_THP);
-DMA_VARIANT(hugetlb_2m, IREG_MEM_HUGETLB_2M);
-DMA_VARIANT(memfd, IREG_MEM_MEMFD);
+DMA_VARIANT(anon_4k, ST_MEM_ANON_4K);
+DMA_VARIANT(thp, ST_MEM_THP);
+DMA_VARIANT(hugetlb_2m, ST_MEM_HUGETLB_2M);
+DMA_VARIANT(memfd, ST_MEM_MEMFD);
 
 FIXTURE_SETUP(dma)
 {
-	const char *bdf = ireg_edu_bdf(0);
-
-	self->container = -1;
-	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
-	if (!bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (ireg_buf_alloc(&self->buf, variant->mem, BUF_SIZE)) {
-		if (self->buf.skip)
-			SETUP_SKIP("%s", self->buf.skip);
-		ASSERT_TRUE(false) TH_LOG("buffer: %s", strerror(errno));
-	}
+	edu_fixture_setup(variant->mem, BUF_SIZE);
 	self->mem = self->buf.addr;
-	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, edu_open(&self->edu, self->container, bdf,
-			      VFIO_IOMMU_REG));
 }
 
 FIXTURE_TEARDOWN(dma)
 {
-	edu_close(&self->edu);
-	if (self->container >= 0)
-		close(self->container);
-	ireg_buf_free(&self->buf);
+	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
 }
 
 /* The IOVA a placement must give the whole buffer. */
@@ -120,8 +74,8 @@ static bool placement_ok(const FIXTURE_VARIANT(dma) *variant, int container,
 		return iova == (uintptr_t)vaddr;
 	default:
 		/* Congruent modulo 2 MiB: the buffer is 2 MiB. */
-		return iova % IREG_SZ_2M == (uintptr_t)vaddr % IREG_SZ_2M &&
-		       ireg_iova_usable(container, iova, BUF_SIZE);
+		return iova % ST_SZ_2M == (uintptr_t)vaddr % ST_SZ_2M &&
+		       st_iova_usable(container, iova, BUF_SIZE);
 	}
 }
 
@@ -131,28 +85,18 @@ TEST_F(dma, round_trip)
 	uint64_t iova = FIXED_IOVA;
 	uint32_t handle;
 
-	test_register(self->mem, BUF_SIZE, variant->placement, IREG_PROT_RW,
+	test_register(self->mem, BUF_SIZE, variant->placement, ST_PROT_RW,
 		      &handle, &iova);
 	ASSERT_TRUE(placement_ok(variant, self->container, self->mem, iova))
 		TH_LOG("IOVA 0x%llx for buffer %p", (unsigned long long)iova,
 		       self->mem);
 
-	fill(self->mem + SRC_OFF, EDU_DMA_MAX, 1);
-	poison(self->mem + DST_OFF, EDU_DMA_MAX);
-	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + SRC_OFF, iova + DST_OFF,
-				  EDU_DMA_MAX));
-	EXPECT_EQ(0, memcmp(self->mem + SRC_OFF, self->mem + DST_OFF,
-			    EDU_DMA_MAX));
-	EXPECT_EQ(POISON, self->mem[DST_OFF + EDU_DMA_MAX]);
-
+	test_edu_copy(&self->edu, self->mem + SRC_OFF, iova + SRC_OFF,
+		      self->mem + DST_OFF, iova + DST_OFF, 1);
 	/* The buffer's last page to its second: both ends of the mapping. */
-	fill(self->mem + BUF_SIZE - PAGE_SIZE, EDU_DMA_MAX, 2);
-	poison(self->mem + PAGE_SIZE, EDU_DMA_MAX);
-	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + BUF_SIZE - PAGE_SIZE,
-				  iova + PAGE_SIZE, EDU_DMA_MAX));
-	EXPECT_EQ(0, memcmp(self->mem + BUF_SIZE - PAGE_SIZE,
-			    self->mem + PAGE_SIZE, EDU_DMA_MAX));
-	EXPECT_EQ(POISON, self->mem[PAGE_SIZE + EDU_DMA_MAX]);
+	test_edu_copy(&self->edu, self->mem + BUF_SIZE - PAGE_SIZE,
+		      iova + BUF_SIZE - PAGE_SIZE, self->mem + PAGE_SIZE,
+		      iova + PAGE_SIZE, 2);
 
 	test_unreg(handle, 0);
 }
@@ -165,31 +109,27 @@ TEST_F(dma, unmap_faults)
 	int kmsg;
 
 	test_prereg(self->mem, BUF_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, BUF_SIZE, IREG_PROT_RW, variant->placement,
+	test_map(handle, 0, BUF_SIZE, ST_PROT_RW, variant->placement,
 		 &iova);
 	ASSERT_TRUE(placement_ok(variant, self->container, self->mem, iova));
 
 	/* Mapped, the transfer works: the device holds the pattern. */
-	fill(self->mem + SRC_OFF, EDU_DMA_MAX, 3);
-	poison(self->mem + DST_OFF, EDU_DMA_MAX);
-	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + SRC_OFF, iova + DST_OFF,
-				  EDU_DMA_MAX));
-	ASSERT_EQ(0, memcmp(self->mem + SRC_OFF, self->mem + DST_OFF,
-			    EDU_DMA_MAX));
+	test_edu_copy(&self->edu, self->mem + SRC_OFF, iova + SRC_OFF,
+		      self->mem + DST_OFF, iova + DST_OFF, 3);
 
-	poison(self->mem + DST_OFF, EDU_DMA_MAX);
+	edu_poison(self->mem + DST_OFF, EDU_DMA_MAX);
 	test_unmap(iova, BUF_SIZE, 0, &unmapped);
 	ASSERT_EQ(BUF_SIZE, unmapped);
 
 	kmsg = edu_expect_fault_begin();
 	EXPECT_EQ(0, edu_dma(&self->edu, iova + DST_OFF, EDU_DMA_MAX,
 			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
-	if (!edu_expect_fault_end(kmsg, iova + DST_OFF, FAULT_WAIT_MS))
+	if (!edu_expect_fault_end(kmsg, iova + DST_OFF, EDU_FAULT_WAIT_MS))
 		TH_LOG("no DMAR fault report seen (rate limited?)");
-	EXPECT_TRUE(is_poisoned(self->mem + DST_OFF, EDU_DMA_MAX + 1));
+	EXPECT_TRUE(edu_is_poisoned(self->mem + DST_OFF, EDU_DMA_MAX + 1));
 
 	/* The region is still registered and maps again. */
-	test_map(handle, 0, BUF_SIZE, IREG_PROT_RW, variant->placement,
+	test_map(handle, 0, BUF_SIZE, ST_PROT_RW, variant->placement,
 		 &iova);
 	ASSERT_EQ(0, edu_dma(&self->edu, iova + DST_OFF, EDU_DMA_MAX,
 			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
@@ -202,19 +142,19 @@ TEST_F(dma, unmap_faults)
 TEST_F(dma, readonly_faults)
 {
 	uint64_t iova = FIXED_IOVA, scratch_iova;
-	struct ireg_buf scratch;
+	struct st_buf scratch;
 	uint32_t handle, scratch_handle;
 	int kmsg;
 
-	ASSERT_EQ(0, ireg_buf_alloc(&scratch, IREG_MEM_ANON_4K, PAGE_SIZE));
-	test_register(scratch.addr, PAGE_SIZE, 0, IREG_PROT_RW,
+	ASSERT_EQ(0, st_buf_alloc(&scratch, ST_MEM_ANON_4K, PAGE_SIZE));
+	test_register(scratch.addr, PAGE_SIZE, 0, ST_PROT_RW,
 		      &scratch_handle, &scratch_iova);
 	test_register(self->mem, BUF_SIZE, variant->placement,
 		      IOMMU_REG_PROT_READ, &handle, &iova);
 	ASSERT_TRUE(placement_ok(variant, self->container, self->mem, iova));
 
-	fill(self->mem + SRC_OFF, EDU_DMA_MAX, 4);
-	poison(self->mem + DST_OFF, EDU_DMA_MAX);
+	edu_fill(self->mem + SRC_OFF, EDU_DMA_MAX, 4);
+	edu_poison(self->mem + DST_OFF, EDU_DMA_MAX);
 	ASSERT_EQ(0, edu_dma(&self->edu, iova + SRC_OFF, EDU_DMA_MAX,
 			     EDU_RAM_TO_DEV, EDU_DMA_TIMEOUT_MS));
 
@@ -226,114 +166,18 @@ TEST_F(dma, readonly_faults)
 	 * read has cached (a whole 2 MiB one for huge pages) without raising
 	 * a fault.  The write is dropped all the same.
 	 */
-	edu_expect_fault_end(kmsg, iova + DST_OFF, FAULT_WAIT_MS);
-	EXPECT_TRUE(is_poisoned(self->mem + DST_OFF, EDU_DMA_MAX + 1));
+	edu_expect_fault_end(kmsg, iova + DST_OFF, EDU_FAULT_WAIT_MS);
+	EXPECT_TRUE(edu_is_poisoned(self->mem + DST_OFF, EDU_DMA_MAX + 1));
 
 	/* The read did happen: the device had the pattern to write. */
-	poison(scratch.addr, EDU_DMA_MAX);
+	edu_poison(scratch.addr, EDU_DMA_MAX);
 	ASSERT_EQ(0, edu_dma(&self->edu, scratch_iova, EDU_DMA_MAX,
 			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
 	EXPECT_EQ(0, memcmp(self->mem + SRC_OFF, scratch.addr, EDU_DMA_MAX));
 
 	test_unreg(handle, 0);
 	test_unreg(scratch_handle, 0);
-	ireg_buf_free(&scratch);
-}
-
-/* --- type1 compatibility ------------------------------------------------- */
-
-FIXTURE(type1) {
-	int container;
-	struct edu_dev edu;
-	struct ireg_buf buf;
-};
-
-FIXTURE_VARIANT(type1) {
-	enum ireg_mem mem;
-};
-
-FIXTURE_VARIANT_ADD(type1, anon_4k) {
-	.mem = IREG_MEM_ANON_4K,
-};
-
-FIXTURE_VARIANT_ADD(type1, thp) {
-	.mem = IREG_MEM_THP,
-};
-
-FIXTURE_VARIANT_ADD(type1, hugetlb_2m) {
-	.mem = IREG_MEM_HUGETLB_2M,
-};
-
-FIXTURE_VARIANT_ADD(type1, memfd) {
-	.mem = IREG_MEM_MEMFD,
-};
-
-FIXTURE_SETUP(type1)
-{
-	const char *bdf = ireg_edu_bdf(0);
-
-	self->container = -1;
-	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
-	if (!bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (ireg_buf_alloc(&self->buf, variant->mem, BUF_SIZE)) {
-		if (self->buf.skip)
-			SETUP_SKIP("%s", self->buf.skip);
-		ASSERT_TRUE(false) TH_LOG("buffer: %s", strerror(errno));
-	}
-	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, edu_open(&self->edu, self->container, bdf,
-			      VFIO_IOMMU_REG));
-}
-
-FIXTURE_TEARDOWN(type1)
-{
-	edu_close(&self->edu);
-	if (self->container >= 0)
-		close(self->container);
-	ireg_buf_free(&self->buf);
-}
-
-/*
- * MAP_DMA as a type1 program uses it, of plain memory and of part of a
- * pre-registered region: the device reaches the right pages either way,
- * and not after UNMAP_DMA.
- */
-TEST_F(type1, round_trip)
-{
-	uint8_t *mem = self->buf.addr;
-	uint32_t handle;
-	int kmsg;
-
-	ASSERT_EQ(0, ireg_type1_map(self->container, mem, BUF_SIZE, FIXED_IOVA,
-				    IREG_T1_RW));
-	fill(mem + SRC_OFF, EDU_DMA_MAX, 9);
-	poison(mem + DST_OFF, EDU_DMA_MAX);
-	ASSERT_EQ(0, edu_dma_copy(&self->edu, FIXED_IOVA + SRC_OFF,
-				  FIXED_IOVA + DST_OFF, EDU_DMA_MAX));
-	EXPECT_EQ(0, memcmp(mem + SRC_OFF, mem + DST_OFF, EDU_DMA_MAX));
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, FIXED_IOVA, BUF_SIZE, 0, NULL));
-
-	poison(mem + DST_OFF, EDU_DMA_MAX);
-	kmsg = edu_expect_fault_begin();
-	EXPECT_EQ(0, edu_dma(&self->edu, FIXED_IOVA + DST_OFF, EDU_DMA_MAX,
-			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
-	edu_expect_fault_end(kmsg, FIXED_IOVA + DST_OFF, FAULT_WAIT_MS);
-	EXPECT_TRUE(is_poisoned(mem + DST_OFF, EDU_DMA_MAX + 1));
-
-	/* The second half of a registered buffer, at IOVA 0. */
-	test_prereg(mem, BUF_SIZE, 0, &handle, NULL);
-	ASSERT_EQ(0, ireg_type1_map(self->container, mem + BUF_SIZE / 2,
-				    BUF_SIZE / 2, 0, IREG_T1_RW));
-	fill(mem + DST_OFF + PAGE_SIZE, EDU_DMA_MAX, 10);
-	ASSERT_EQ(0, edu_dma_copy(&self->edu, DST_OFF + PAGE_SIZE -
-				  BUF_SIZE / 2, DST_OFF - BUF_SIZE / 2,
-				  EDU_DMA_MAX));
-	EXPECT_EQ(0, memcmp(mem + DST_OFF + PAGE_SIZE, mem + DST_OFF,
-			    EDU_DMA_MAX));
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0, BUF_SIZE / 2, 0, NULL));
-	test_unreg(handle, 0);
+	st_buf_free(&scratch);
 }
 
 /* --- Two devices, fork ---------------------------------------------------- */
@@ -341,12 +185,12 @@ TEST_F(type1, round_trip)
 FIXTURE(dma2) {
 	int container;
 	struct edu_dev edu[2];
-	struct ireg_buf buf;
+	struct st_buf buf;
 };
 
 FIXTURE_SETUP(dma2)
 {
-	const char *bdf0 = ireg_edu_bdf(0), *bdf1 = ireg_edu_bdf(1);
+	const char *bdf0 = st_edu_bdf(0), *bdf1 = st_edu_bdf(1);
 
 	self->container = -1;
 	self->edu[0] = (struct edu_dev){ .group = -1, .fd = -1 };
@@ -358,7 +202,7 @@ FIXTURE_SETUP(dma2)
 	ASSERT_EQ(0, edu_open(&self->edu[0], self->container, bdf0,
 			      VFIO_IOMMU_REG));
 	ASSERT_EQ(0, edu_open(&self->edu[1], self->container, bdf1, 0));
-	ASSERT_EQ(0, ireg_buf_alloc(&self->buf, IREG_MEM_ANON_4K, BUF_SIZE));
+	ASSERT_EQ(0, st_buf_alloc(&self->buf, ST_MEM_ANON_4K, BUF_SIZE));
 }
 
 FIXTURE_TEARDOWN(dma2)
@@ -367,7 +211,7 @@ FIXTURE_TEARDOWN(dma2)
 	edu_close(&self->edu[0]);
 	if (self->container >= 0)
 		close(self->container);
-	ireg_buf_free(&self->buf);
+	st_buf_free(&self->buf);
 }
 
 /* One registration, one IOVA, reachable by every device of the container. */
@@ -378,10 +222,10 @@ TEST_F(dma2, two_devices)
 	uint32_t handle;
 	int kmsg, i;
 
-	test_register(mem, BUF_SIZE, 0, IREG_PROT_RW, &handle, &iova);
-	fill(mem + a, EDU_DMA_MAX, 5);
-	poison(mem + b, EDU_DMA_MAX);
-	poison(mem + c, EDU_DMA_MAX);
+	test_register(mem, BUF_SIZE, 0, ST_PROT_RW, &handle, &iova);
+	edu_fill(mem + a, EDU_DMA_MAX, 5);
+	edu_poison(mem + b, EDU_DMA_MAX);
+	edu_poison(mem + c, EDU_DMA_MAX);
 
 	/* edu0: a -> b, then edu1: b -> c. */
 	ASSERT_EQ(0, edu_dma_copy(&self->edu[0], iova + a, iova + b,
@@ -392,8 +236,8 @@ TEST_F(dma2, two_devices)
 	EXPECT_EQ(0, memcmp(mem + a, mem + c, EDU_DMA_MAX));
 
 	/* Both at once, into different pages. */
-	poison(mem + b, EDU_DMA_MAX);
-	poison(mem + c, EDU_DMA_MAX);
+	edu_poison(mem + b, EDU_DMA_MAX);
+	edu_poison(mem + c, EDU_DMA_MAX);
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, edu_dma_wait(&self->edu[i], EDU_DMA_TIMEOUT_MS));
 		edu_write64(&self->edu[i], EDU_REG_DMA_SRC, EDU_DMA_BUF);
@@ -410,70 +254,17 @@ TEST_F(dma2, two_devices)
 
 	/* Gone for both once the registration goes. */
 	test_unreg(handle, 0);
-	poison(mem + b, EDU_DMA_MAX);
+	edu_poison(mem + b, EDU_DMA_MAX);
 	for (i = 0; i < 2; i++) {
 		kmsg = edu_expect_fault_begin();
 		EXPECT_EQ(0, edu_dma(&self->edu[i], iova + b, EDU_DMA_MAX,
 				     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
-		edu_expect_fault_end(kmsg, iova + b, FAULT_WAIT_MS);
+		edu_expect_fault_end(kmsg, iova + b, EDU_FAULT_WAIT_MS);
 	}
-	EXPECT_TRUE(is_poisoned(mem + b, EDU_DMA_MAX + 1));
+	EXPECT_TRUE(edu_is_poisoned(mem + b, EDU_DMA_MAX + 1));
 }
 
-FIXTURE(fork) {
-	int container;
-	struct edu_dev edu;
-	struct ireg_buf buf;
-};
-
-FIXTURE_VARIANT(fork) {
-	enum ireg_mem mem;
-	bool shared;
-};
-
-FIXTURE_VARIANT_ADD(fork, anon_4k) {
-	.mem = IREG_MEM_ANON_4K,
-};
-
-FIXTURE_VARIANT_ADD(fork, thp) {
-	.mem = IREG_MEM_THP,
-};
-
-FIXTURE_VARIANT_ADD(fork, hugetlb_2m) {
-	.mem = IREG_MEM_HUGETLB_2M,
-};
-
-FIXTURE_VARIANT_ADD(fork, memfd) {
-	.mem = IREG_MEM_MEMFD,
-	.shared = true,
-};
-
-FIXTURE_SETUP(fork)
-{
-	const char *bdf = ireg_edu_bdf(0);
-
-	self->container = -1;
-	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
-	if (!bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (ireg_buf_alloc(&self->buf, variant->mem, BUF_SIZE)) {
-		if (self->buf.skip)
-			SETUP_SKIP("%s", self->buf.skip);
-		ASSERT_TRUE(false) TH_LOG("buffer: %s", strerror(errno));
-	}
-	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, edu_open(&self->edu, self->container, bdf,
-			      VFIO_IOMMU_REG));
-}
-
-FIXTURE_TEARDOWN(fork)
-{
-	edu_close(&self->edu);
-	if (self->container >= 0)
-		close(self->container);
-	ireg_buf_free(&self->buf);
-}
+EDU_MEM_FIXTURE(fork, BUF_SIZE)
 
 /*
  * The device keeps seeing the registering process's memory after fork().
@@ -499,8 +290,8 @@ TEST_F(fork, registration_stays)
 
 	want = malloc(EDU_DMA_MAX);
 	ASSERT_NE(NULL, want);
-	test_register(mem, BUF_SIZE, 0, IREG_PROT_RW, &handle, &iova);
-	fill(mem + SRC_OFF, EDU_DMA_MAX, 6);
+	test_register(mem, BUF_SIZE, 0, ST_PROT_RW, &handle, &iova);
+	edu_fill(mem + SRC_OFF, EDU_DMA_MAX, 6);
 	memcpy(want, mem + SRC_OFF, EDU_DMA_MAX);
 
 	pid = fork();
@@ -509,30 +300,26 @@ TEST_F(fork, registration_stays)
 		/* The parent's data, then the child's own. */
 		if (memcmp(mem + SRC_OFF, want, EDU_DMA_MAX))
 			_exit(1);
-		fill(mem + SRC_OFF, EDU_DMA_MAX, 7);
-		poison(mem + DST_OFF, EDU_DMA_MAX);
+		edu_fill(mem + SRC_OFF, EDU_DMA_MAX, 7);
+		edu_poison(mem + DST_OFF, EDU_DMA_MAX);
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
-	if (variant->shared)
-		fill(want, EDU_DMA_MAX, 7);
+	if (variant->mem == ST_MEM_MEMFD)	/* shared */
+		edu_fill(want, EDU_DMA_MAX, 7);
 	EXPECT_EQ(0, memcmp(mem + SRC_OFF, want, EDU_DMA_MAX));
 
 	/* What the device reads is what the parent sees. */
-	poison(mem + DST_OFF, EDU_DMA_MAX);
+	edu_poison(mem + DST_OFF, EDU_DMA_MAX);
 	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + SRC_OFF, iova + DST_OFF,
 				  EDU_DMA_MAX));
 	EXPECT_EQ(0, memcmp(want, mem + DST_OFF, EDU_DMA_MAX));
 
 	/* The parent's writes after fork() reach the pinned pages. */
-	fill(mem + SRC_OFF, EDU_DMA_MAX, 8);
-	poison(mem + DST_OFF, EDU_DMA_MAX);
-	ASSERT_EQ(0, edu_dma_copy(&self->edu, iova + SRC_OFF, iova + DST_OFF,
-				  EDU_DMA_MAX));
-	EXPECT_EQ(0, memcmp(mem + SRC_OFF, mem + DST_OFF, EDU_DMA_MAX));
-	EXPECT_EQ(POISON, mem[DST_OFF + EDU_DMA_MAX]);
+	test_edu_copy(&self->edu, mem + SRC_OFF, iova + SRC_OFF, mem + DST_OFF,
+		      iova + DST_OFF, 8);
 
 	test_unreg(handle, 0);
 	free(want);

@@ -21,10 +21,10 @@
  */
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include "ireg_nl.h"
+#include "nl_helpers.h"
 #include "kselftest_harness.h"
 
-#define PAGE		IREG_PAGE_SIZE
+#define PAGE		ST_PAGE_SIZE
 #define BUF_SIZE	(64 * PAGE)
 #define TYPE1_IOVA	(1ULL << 32)
 #define FIXED_IOVA	(1ULL << 33)
@@ -161,26 +161,19 @@ static int nl_stats(struct nl *nl)
  * in here: fail-nth counts this thread's kernel allocations only, but a
  * malloc() that needs a new mmap() would meet the injection too.
  */
-#define STEP(name, expr)					\
+#define __STEP(name, expr, vfio)				\
 	do {							\
 		s->step = name;					\
-		s->vfio_step = false;				\
+		s->vfio_step = vfio;				\
 		if ((expr) < 0) {				\
 			s->err = errno;				\
 			goto out;				\
 		}						\
 	} while (0)
 
+#define STEP(name, expr)	__STEP(name, expr, false)
 /* A step of VFIO's core: its errnos are VFIO's, any is accepted. */
-#define VFIO_STEP(name, expr)					\
-	do {							\
-		s->step = name;					\
-		s->vfio_step = true;				\
-		if ((expr) < 0) {				\
-			s->err = errno;				\
-			goto out;				\
-		}						\
-	} while (0)
+#define VFIO_STEP(name, expr)	__STEP(name, expr, true)
 
 static int run_sequence(struct seq *s, struct nl *nl)
 {
@@ -208,10 +201,10 @@ static int run_sequence(struct seq *s, struct nl *nl)
 	s->step = NULL;
 	s->err = 0;
 	VFIO_STEP("open container", container = open("/dev/vfio/vfio",
-						O_RDWR | O_CLOEXEC));
-	VFIO_STEP("open group", group = ireg_open_group(s->bdf[0]));
+						     O_RDWR | O_CLOEXEC));
+	VFIO_STEP("open group", group = vfio_group_open(s->bdf[0]));
 	VFIO_STEP("set container", ioctl(group, VFIO_GROUP_SET_CONTAINER,
-				    &container));
+					 &container));
 	STEP("set iommu", ioctl(container, VFIO_SET_IOMMU, VFIO_IOMMU_REG));
 	STEP("info", _test_info(container, &info));
 	STEP("notify", ioctl(container, IOMMU_REG_NOTIFY, &notify));
@@ -225,17 +218,17 @@ static int run_sequence(struct seq *s, struct nl *nl)
 	STEP("prereg", _test_prereg(container, s->buf[0], BUF_SIZE, 0,
 				    &handle, NULL));
 	STEP("map", _test_map(container, handle, 0, BUF_SIZE / 2,
-			      IREG_PROT_RW, 0, &iova));
+			      ST_PROT_RW, 0, &iova));
 	STEP("map fixed", _test_map(container, handle, BUF_SIZE / 2,
-				    BUF_SIZE / 2, IREG_PROT_RW,
+				    BUF_SIZE / 2, ST_PROT_RW,
 				    IOMMU_REG_MAP_IOVA_FIXED, &fixed));
 	STEP("unmap", _test_unmap(container, iova, BUF_SIZE / 2, 0, NULL));
 	STEP("unreg", _test_unreg(container, handle, IOMMU_REG_UNREG_UNMAP));
 	STEP("register", _test_register(container, s->buf[1], BUF_SIZE, 0,
-					IREG_PROT_RW, &handle2, NULL));
+					ST_PROT_RW, &handle2, NULL));
 	STEP("type1 map", ioctl(container, VFIO_IOMMU_MAP_DMA, &dma_map));
 	if (s->bdf[1]) {
-		VFIO_STEP("open group 2", group2 = ireg_open_group(s->bdf[1]));
+		VFIO_STEP("open group 2", group2 = vfio_group_open(s->bdf[1]));
 		STEP("attach group 2", ioctl(group2, VFIO_GROUP_SET_CONTAINER,
 					     &container));
 		left = fail_nth_pause();
@@ -295,10 +288,10 @@ out:
 /* The pin count and VmPin once they have stopped moving. */
 static bool wait_baseline(long long pins, long long vmpin)
 {
-	uint64_t end = ireg_now_us() + RELEASE_MS * 1000ULL;
+	uint64_t end = clock_now_us() + RELEASE_MS * 1000ULL;
 
-	while (ireg_foll_pins() != pins || ireg_status_bytes("VmPin") != vmpin) {
-		if (ireg_now_us() > end)
+	while (st_foll_pins() != pins || st_status_bytes("VmPin") != vmpin) {
+		if (clock_now_us() > end)
 			return false;
 		usleep(20000);
 	}
@@ -327,8 +320,8 @@ FIXTURE_SETUP(fail_nth)
 	setup_fault_injection();
 	if (no_fault_injection)
 		SETUP_SKIP("%s", no_fault_injection);
-	self->seq.bdf[0] = ireg_edu_bdf(0);
-	self->seq.bdf[1] = ireg_edu_bdf(1);
+	self->seq.bdf[0] = st_edu_bdf(0);
+	self->seq.bdf[1] = st_edu_bdf(1);
 	if (!self->seq.bdf[0])
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	for (i = 0; i < 3; i++) {
@@ -359,10 +352,10 @@ FIXTURE_TEARDOWN(fail_nth)
  */
 TEST_F_TIMEOUT(fail_nth, sweep, 3600)
 {
-	long long pins = ireg_foll_pins(), vmpin = ireg_status_bytes("VmPin");
+	long long pins = st_foll_pins(), vmpin = st_status_bytes("VmPin");
 	unsigned int nth, points = 0, failed_runs = 0, recovered = 0;
 	struct nl *nl = self->have_nl ? &self->nl : NULL;
-	uint64_t t0 = ireg_now_us();
+	uint64_t t0 = clock_now_us();
 	char msg[128];
 
 	ASSERT_LE(0, pins);
@@ -377,7 +370,7 @@ TEST_F_TIMEOUT(fail_nth, sweep, 3600)
 	ASSERT_TRUE(wait_baseline(pins, vmpin));
 	EXPECT_LT(0, self->seq.regions_dumped);
 
-	ireg_kmsg("ireg-test: fail_nth sweep begin\n");
+	st_kmsg("ireg-test: fail_nth sweep begin\n");
 	for (nth = 1; nth <= MAX_NTH; nth++) {
 		int ret;
 		bool injected;
@@ -411,17 +404,17 @@ TEST_F_TIMEOUT(fail_nth, sweep, 3600)
 		ASSERT_TRUE(wait_baseline(pins, vmpin)) {
 			TH_LOG("nth %u (%s%s): pins %lld (baseline %lld), VmPin %lld (baseline %lld)",
 			       nth, ret ? "failed in " : "no failure",
-			       ret ? self->seq.step : "", ireg_foll_pins(), pins,
-			       ireg_status_bytes("VmPin"), vmpin);
+			       ret ? self->seq.step : "", st_foll_pins(), pins,
+			       st_status_bytes("VmPin"), vmpin);
 		}
 	}
 	snprintf(msg, sizeof(msg),
 		 "ireg-test: fail_nth sweep end: %u injection points\n", points);
-	ireg_kmsg(msg);
+	st_kmsg(msg);
 	ASSERT_GE(MAX_NTH, nth);
 	TH_LOG("%u injection points: %u runs failed cleanly, %u recovered; %.1f s",
 	       points, failed_runs, recovered,
-	       (ireg_now_us() - t0) / 1e6);
+	       (clock_now_us() - t0) / 1e6);
 	EXPECT_LT(0, points);
 }
 

@@ -19,10 +19,10 @@
  *   IREG_FUZZ_SECONDS   time bound (default 30)
  */
 #include <sys/mman.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
 
-#define PAGE		IREG_PAGE_SIZE
+#define PAGE		ST_PAGE_SIZE
 #define NR_AREAS	8
 #define AREA_MAX	(1024 * PAGE)	/* 4 MiB: room for a THP */
 #define NR_KNOWN	64
@@ -172,7 +172,7 @@ static uint64_t pick_iova(struct fuzz *f)
 	case 0:
 		return rnd() & ~(PAGE - 1);
 	case 1:
-		return IREG_MSI_START + below(256) * PAGE;
+		return ST_MSI_START + below(256) * PAGE;
 	case 2:
 		return (1ULL << 48) - PAGE * below(4);
 	case 3:
@@ -292,7 +292,7 @@ static void mm_op(struct fuzz *f)
 
 static int container_open(struct fuzz *f)
 {
-	f->container = ireg_container_open(f->bdf, &f->group);
+	f->container = st_container_open(f->bdf, &f->group);
 	return f->container < 0 ? -1 : 0;
 }
 
@@ -351,7 +351,7 @@ static int fuzz_one(struct fuzz *f, enum op op)
 			.flags = pick_flags(IOMMU_REG_MAP_IOVA_FIXED |
 					    IOMMU_REG_MAP_IOVA_IDENTITY),
 			.handle = pick_handle(f),
-			.prot = chance(80) ? IREG_PROT_RW : below(8),
+			.prot = chance(80) ? ST_PROT_RW : below(8),
 			.offset = chance(60) ? 0 : pick_length(AREA_MAX),
 			.length = pick_length(AREA_MAX / 4),
 			.iova = pick_iova(f),
@@ -401,7 +401,7 @@ static int fuzz_one(struct fuzz *f, enum op op)
 			.flags = pick_flags(IOMMU_REG_REGION_READONLY |
 					    IOMMU_REG_MAP_IOVA_FIXED |
 					    IOMMU_REG_MAP_IOVA_IDENTITY),
-			.prot = chance(80) ? IREG_PROT_RW : below(8),
+			.prot = chance(80) ? ST_PROT_RW : below(8),
 			.iova = pick_iova(f),
 		};
 
@@ -566,7 +566,7 @@ FIXTURE_SETUP(fuzz)
 
 	memset(f, 0, sizeof(*f));
 	f->container = f->group = f->notify_fd = -1;
-	f->bdf = ireg_edu_bdf(0);
+	f->bdf = st_edu_bdf(0);
 	if (!f->bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	f->cmdbuf_size = 2 * PAGE;
@@ -576,12 +576,12 @@ FIXTURE_SETUP(fuzz)
 	ASSERT_EQ(0, mprotect(f->cmdbuf + 2 * PAGE, PAGE, PROT_NONE));
 	for (i = 0; i < NR_AREAS; i++) {
 		/* 2 MiB aligned, inside a reservation that is never reused */
-		uint8_t *r = mmap(NULL, AREA_MAX + IREG_SZ_2M, PROT_READ | PROT_WRITE,
+		uint8_t *r = mmap(NULL, AREA_MAX + ST_SZ_2M, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		ASSERT_NE(MAP_FAILED, r);
-		f->areas[i].addr = (uint8_t *)(((uintptr_t)r + IREG_SZ_2M - 1) &
-					       ~(IREG_SZ_2M - 1));
+		f->areas[i].addr = (uint8_t *)(((uintptr_t)r + ST_SZ_2M - 1) &
+					       ~(ST_SZ_2M - 1));
 		f->areas[i].size = (i < 2 ? AREA_MAX : (1 + i) * 16 * PAGE);
 		memset(f->areas[i].addr, i, f->areas[i].size);
 	}
@@ -596,11 +596,11 @@ FIXTURE_TEARDOWN(fuzz)
 TEST_F_TIMEOUT(fuzz, random_ops, 600)
 {
 	struct fuzz *f = &self->f;
-	uint64_t seed = env_u64("IREG_FUZZ_SEED", ireg_now_us() ^ getpid());
+	uint64_t seed = env_u64("IREG_FUZZ_SEED", clock_now_us() ^ getpid());
 	uint64_t ops = env_u64("IREG_FUZZ_OPS", 20000);
 	uint64_t secs = env_u64("IREG_FUZZ_SECONDS", 30);
-	long long pins = ireg_foll_pins(), vmpin = ireg_status_bytes("VmPin");
-	uint64_t t0 = ireg_now_us(), n;
+	long long pins = st_foll_pins(), vmpin = st_status_bytes("VmPin");
+	uint64_t t0 = clock_now_us(), n;
 	unsigned int i;
 	char msg[128];
 
@@ -611,13 +611,13 @@ TEST_F_TIMEOUT(fuzz, random_ops, 600)
 	fflush(stdout);
 	snprintf(msg, sizeof(msg), "ireg-test: fuzz seed %llu\n",
 		 (unsigned long long)seed);
-	ireg_kmsg(msg);
+	st_kmsg(msg);
 	rng_state = seed ? seed : 1;
 
 	for (n = 0; n < ops; n++) {
 		enum op op = pick_op();
 
-		if (!(n & 255) && ireg_now_us() - t0 > secs * 1000000ULL)
+		if (!(n & 255) && clock_now_us() - t0 > secs * 1000000ULL)
 			break;
 		if (f->container < 0 && op != OP_MEM) {
 			ASSERT_EQ(0, container_open(f));
@@ -629,19 +629,19 @@ TEST_F_TIMEOUT(fuzz, random_ops, 600)
 		       f->results[i][0], f->results[i][1]);
 	TH_LOG("seed %llu: %llu ops in %.1f s",
 	       (unsigned long long)seed, (unsigned long long)n,
-	       (ireg_now_us() - t0) / 1e6);
+	       (clock_now_us() - t0) / 1e6);
 
 	container_close(f);
 	{
-		uint64_t end = ireg_now_us() + RELEASE_MS * 1000ULL;
+		uint64_t end = clock_now_us() + RELEASE_MS * 1000ULL;
 
-		while ((ireg_foll_pins() != pins ||
-			ireg_status_bytes("VmPin") != vmpin) &&
-		       ireg_now_us() < end)
+		while ((st_foll_pins() != pins ||
+			st_status_bytes("VmPin") != vmpin) &&
+		       clock_now_us() < end)
 			usleep(20000);
 	}
-	EXPECT_EQ(pins, ireg_foll_pins());
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(pins, st_foll_pins());
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 }
 
 TEST_HARNESS_MAIN

@@ -11,7 +11,7 @@
  * refuse.  Each case compares our answer with type1's on the same group,
  * in the same boot.
  */
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
 
 /* Whether the guest was booted with interrupt remapping off. */
@@ -34,18 +34,18 @@ static bool intremap_off(void)
 /* Attach the first edu's group under @type: 0 or the errno. */
 static int attach_errno(unsigned long type)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 	int container, group, ret = 0;
 
 	container = open("/dev/vfio/vfio", O_RDWR);
 	if (container < 0)
 		return -1;
-	group = ireg_open_group(bdf);
+	group = vfio_group_open(bdf);
 	if (group < 0) {
 		close(container);
 		return -1;
 	}
-	if (ireg_container_setup(container, group, type))
+	if (vfio_container_attach(container, group, type))
 		ret = errno;
 	close(group);
 	close(container);
@@ -74,16 +74,16 @@ FIXTURE(intremap) {
 
 FIXTURE_SETUP(intremap)
 {
-	if (!ireg_edu_bdf(0))
+	if (!st_edu_bdf(0))
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	/* Neither opt-out set: the checks are in force. */
-	ASSERT_NE(1, ireg_param_get("allow_unsafe_interrupts"));
+	ASSERT_NE(1, st_param_get("allow_unsafe_interrupts"));
 	ASSERT_EQ(0, type1_param("allow_unsafe_interrupts"));
 }
 
 FIXTURE_TEARDOWN(intremap)
 {
-	ireg_param_set("allow_unsafe_interrupts", 0);
+	st_param_set("allow_unsafe_interrupts", 0);
 }
 
 /* The rig does what it says: type1 refuses exactly when remapping is off. */
@@ -113,9 +113,9 @@ TEST_F(intremap, allow_unsafe_interrupts)
 {
 	if (!intremap_off())
 		SKIP(return, "interrupt remapping is on: nothing to opt out of");
-	ASSERT_EQ(0, ireg_param_set("allow_unsafe_interrupts", 1));
+	ASSERT_EQ(0, st_param_set("allow_unsafe_interrupts", 1));
 	EXPECT_EQ(0, attach_errno(VFIO_IOMMU_REG));
-	ASSERT_EQ(0, ireg_param_set("allow_unsafe_interrupts", 0));
+	ASSERT_EQ(0, st_param_set("allow_unsafe_interrupts", 0));
 	EXPECT_EQ(EPERM, attach_errno(VFIO_IOMMU_REG));
 }
 

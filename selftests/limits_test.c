@@ -11,22 +11,22 @@
  * after a process's exit are waited for, briefly.
  */
 #include <grp.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
-#include "ireg_harness.h"
+#include "harness_compat.h"
 
-#define PAGE_SIZE	IREG_PAGE_SIZE
+#define PAGE_SIZE	ST_PAGE_SIZE
 #define RELEASE_MS	5000
 
 /* The pin count once it has stopped moving (a release may be running). */
 static long long settled_pins(void)
 {
-	long long prev = ireg_foll_pins(), now = prev;
+	long long prev = st_foll_pins(), now = prev;
 	int i;
 
 	for (i = 0; i < 40; i++) {
 		usleep(50000);
-		now = ireg_foll_pins();
+		now = st_foll_pins();
 		if (now == prev)
 			break;
 		prev = now;
@@ -37,39 +37,23 @@ static long long settled_pins(void)
 /* Poll until the pin count is @want; the last count seen. */
 static long long wait_pins(long long want, int timeout_ms)
 {
-	uint64_t end = ireg_now_us() + timeout_ms * 1000ULL;
+	uint64_t end = clock_now_us() + timeout_ms * 1000ULL;
 	long long now;
 
-	while ((now = ireg_foll_pins()) != want && ireg_now_us() < end)
+	while ((now = st_foll_pins()) != want && clock_now_us() < end)
 		usleep(20000);
 	return now;
 }
 
 static long long wait_vmpin(long long want, int timeout_ms)
 {
-	uint64_t end = ireg_now_us() + timeout_ms * 1000ULL;
+	uint64_t end = clock_now_us() + timeout_ms * 1000ULL;
 	long long now;
 
-	while ((now = ireg_status_bytes("VmPin")) != want &&
-	       ireg_now_us() < end)
+	while ((now = st_status_bytes("VmPin")) != want &&
+	       clock_now_us() < end)
 		usleep(20000);
 	return now;
-}
-
-/* CapEff of this process, or ~0 when unreadable. */
-static uint64_t cap_effective(void)
-{
-	unsigned long long caps = ~0ULL;
-	char line[128];
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return caps;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(f);
-	return caps;
 }
 
 /* Become nobody: every capability, CAP_IPC_LOCK included, goes. */
@@ -78,7 +62,7 @@ static int drop_privileges(void)
 	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
 	    setresuid(65534, 65534, 65534))
 		return -1;
-	return cap_effective() ? -1 : 0;
+	return st_cap_effective() ? -1 : 0;
 }
 
 static int set_memlock(rlim_t bytes)
@@ -86,23 +70,6 @@ static int set_memlock(rlim_t bytes)
 	struct rlimit rl = { .rlim_cur = bytes, .rlim_max = bytes };
 
 	return setrlimit(RLIMIT_MEMLOCK, &rl);
-}
-
-/* A byte through a pipe: the other side's stage is reached. */
-static void signal_fd(int fd)
-{
-	char c = 1;
-
-	if (write(fd, &c, 1) != 1) {
-		/* The reader is gone: it has failed already. */
-	}
-}
-
-static bool wait_fd(int fd)
-{
-	char c;
-
-	return read(fd, &c, 1) == 1;
 }
 
 FIXTURE(limits) {
@@ -118,7 +85,7 @@ FIXTURE_SETUP(limits)
 	self->container = -1;
 	self->group = -1;
 	self->max_regions_saved = -1;
-	self->bdf = ireg_edu_bdf(0);
+	self->bdf = st_edu_bdf(0);
 	if (!self->bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	self->pins = settled_pins();
@@ -128,7 +95,7 @@ FIXTURE_SETUP(limits)
 FIXTURE_TEARDOWN(limits)
 {
 	if (self->max_regions_saved >= 0)
-		ireg_param_set("max_regions", self->max_regions_saved);
+		st_param_set("max_regions", self->max_regions_saved);
 	if (self->group >= 0)
 		close(self->group);
 	if (self->container >= 0)
@@ -142,43 +109,42 @@ FIXTURE_TEARDOWN(limits)
  */
 TEST_F(limits, rlimit_unprivileged)
 {
-	int up[2], down[2], status;
-	struct ireg_buf buf;
+	struct st_stages stages;
+	int status;
+	struct st_buf buf;
 	uint32_t h1, h2, refs;
 	long long base;
 	pid_t pid;
 
-	ASSERT_EQ(0, pipe(up));
-	ASSERT_EQ(0, pipe(down));
+	ASSERT_EQ(0, st_stages_open(&stages));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		close(up[0]);
-		close(down[1]);
+		st_stages_child(&stages);
 		/* Opened as root: the device nodes are root's. */
-		self->container = ireg_container_open(self->bdf, &self->group);
+		self->container = st_container_open(self->bdf, &self->group);
 		ASSERT_LE(0, self->container);
-		ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K,
-					    256 * 1024));
+		ASSERT_EQ(0, st_buf_alloc(&buf, ST_MEM_ANON_4K,
+					  256 * 1024));
 		ASSERT_EQ(0, set_memlock(64 * 1024));
 		ASSERT_EQ(0, drop_privileges());
-		base = ireg_status_bytes("VmPin");
+		base = st_status_bytes("VmPin");
 		ASSERT_LE(0, base);
 
 		test_prereg(buf.addr, 16 * 1024, 0, &h1, &refs);
 		EXPECT_EQ(1, refs);
-		EXPECT_EQ(base + 16 * 1024, ireg_status_bytes("VmPin"));
+		EXPECT_EQ(base + 16 * 1024, st_status_bytes("VmPin"));
 
 		/* 16 + 64 KiB > 64 KiB. */
 		test_err_prereg(ENOMEM, buf.addr + 64 * 1024, 64 * 1024, 0);
 		test_err_register(ENOMEM, buf.addr + 64 * 1024, 64 * 1024, 0,
-				  IREG_PROT_RW, 0);
+				  ST_PROT_RW, 0);
 		test_counts(1, 0, 4);
-		EXPECT_EQ(base + 16 * 1024, ireg_status_bytes("VmPin"));
+		EXPECT_EQ(base + 16 * 1024, st_status_bytes("VmPin"));
 
 		/* Up to the limit exactly, then not one page more. */
 		test_prereg(buf.addr + 16 * 1024, 48 * 1024, 0, &h2, NULL);
-		EXPECT_EQ(base + 64 * 1024, ireg_status_bytes("VmPin"));
+		EXPECT_EQ(base + 64 * 1024, st_status_bytes("VmPin"));
 		test_err_prereg(ENOMEM, buf.addr + 128 * 1024, PAGE_SIZE, 0);
 		test_err_prereg(ENOMEM, buf.addr, 16 * 1024,
 				IOMMU_REG_REGION_READONLY);
@@ -186,34 +152,31 @@ TEST_F(limits, rlimit_unprivileged)
 		/* The same region again: a reference, no new charge. */
 		test_prereg(buf.addr, 16 * 1024, 0, &h1, &refs);
 		EXPECT_EQ(2, refs);
-		test_map(h1, 0, 16 * 1024, IREG_PROT_RW, 0, NULL);
+		test_map(h1, 0, 16 * 1024, ST_PROT_RW, 0, NULL);
 		test_counts(2, 1, 16);
-		EXPECT_EQ(base + 64 * 1024, ireg_status_bytes("VmPin"));
+		EXPECT_EQ(base + 64 * 1024, st_status_bytes("VmPin"));
 
 		/* The parent counts the pins while they are held. */
-		signal_fd(up[1]);
-		ASSERT_TRUE(wait_fd(down[0]));
+		ASSERT_TRUE(st_child_stage(&stages));
 
 		test_unreg(h1, 0);
 		test_unreg(h1, IOMMU_REG_UNREG_UNMAP);
 		test_unreg(h2, 0);
 		test_counts(0, 0, 0);
-		EXPECT_EQ(base, ireg_status_bytes("VmPin"));
+		EXPECT_EQ(base, st_status_bytes("VmPin"));
 		/* The charge is back: the limit is free again. */
 		test_prereg(buf.addr + 64 * 1024, 64 * 1024, 0, NULL, NULL);
-		_exit(ireg_test_passed(_metadata) ? 0 : 1);
+		_exit(st_test_passed(_metadata) ? 0 : 1);
 	}
-	close(up[1]);
-	close(down[0]);
-	if (wait_fd(up[0]))
-		EXPECT_EQ(self->pins + 16, ireg_foll_pins());
-	signal_fd(down[1]);
+	st_stages_parent(&stages);
+	if (st_parent_wait(&stages))
+		EXPECT_EQ(self->pins + 16, st_foll_pins());
+	st_parent_go(&stages);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("child status 0x%x", status);
 	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
-	close(up[0]);
-	close(down[1]);
+	st_stages_close(&stages);
 }
 
 /*
@@ -222,24 +185,24 @@ TEST_F(limits, rlimit_unprivileged)
  */
 TEST_F(limits, rlimit_cap_ipc_lock)
 {
-	struct ireg_buf buf;
+	struct st_buf buf;
 	uint32_t handle;
 	long long base;
 
-	self->container = ireg_container_open(self->bdf, &self->group);
+	self->container = st_container_open(self->bdf, &self->group);
 	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K, 256 * 1024));
+	ASSERT_EQ(0, st_buf_alloc(&buf, ST_MEM_ANON_4K, 256 * 1024));
 	ASSERT_EQ(0, set_memlock(16 * 1024));
-	base = ireg_status_bytes("VmPin");
+	base = st_status_bytes("VmPin");
 
 	test_prereg(buf.addr, 256 * 1024, 0, &handle, NULL);
-	EXPECT_EQ(base + 256 * 1024, ireg_status_bytes("VmPin"));
-	test_register(buf.addr, 64 * 1024, 0, IREG_PROT_RW, NULL, NULL);
-	EXPECT_EQ(base + 320 * 1024, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(base + 256 * 1024, st_status_bytes("VmPin"));
+	test_register(buf.addr, 64 * 1024, 0, ST_PROT_RW, NULL, NULL);
+	EXPECT_EQ(base + 320 * 1024, st_status_bytes("VmPin"));
 	test_counts(2, 1, 80);
 	test_unreg(handle, 0);
-	EXPECT_EQ(base + 64 * 1024, ireg_status_bytes("VmPin"));
-	ireg_buf_free(&buf);
+	EXPECT_EQ(base + 64 * 1024, st_status_bytes("VmPin"));
+	st_buf_free(&buf);
 }
 
 /*
@@ -261,7 +224,7 @@ TEST_F(limits, kill9_releases)
 		unsigned int i;
 
 		close(up[0]);
-		self->container = ireg_container_open(self->bdf, &self->group);
+		self->container = st_container_open(self->bdf, &self->group);
 		ASSERT_LE(0, self->container);
 		mem = mmap(NULL, nr * PAGE_SIZE, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -270,16 +233,16 @@ TEST_F(limits, kill9_releases)
 			test_prereg(mem + i * PAGE_SIZE, PAGE_SIZE, 0, NULL,
 				    NULL);
 			test_register(mem + (i + 1) * PAGE_SIZE, PAGE_SIZE, 0,
-				      IREG_PROT_RW, NULL, NULL);
+				      ST_PROT_RW, NULL, NULL);
 		}
 		test_counts(nr, nr / 2, nr);
-		signal_fd(up[1]);
+		st_signal_fd(up[1]);
 		for (;;)
 			pause();
 	}
 	close(up[1]);
-	if (wait_fd(up[0]))
-		EXPECT_EQ(self->pins + nr, ireg_foll_pins());
+	if (st_wait_fd(up[0]))
+		EXPECT_EQ(self->pins + nr, st_foll_pins());
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
@@ -287,7 +250,7 @@ TEST_F(limits, kill9_releases)
 	close(up[0]);
 
 	/* The group is free again and a new container starts empty. */
-	container = ireg_container_open(self->bdf, &group);
+	container = st_container_open(self->bdf, &group);
 	ASSERT_LE(0, container);
 	ASSERT_EQ(0, _test_info(container, &info));
 	EXPECT_EQ(0, info.num_regions);
@@ -299,21 +262,21 @@ TEST_F(limits, kill9_releases)
 /* Closing the container unmaps, unpins and unaccounts everything. */
 TEST_F(limits, close_releases)
 {
-	struct ireg_buf buf;
+	struct st_buf buf;
 	long long vmpin;
 	uint32_t handle;
 
-	self->container = ireg_container_open(self->bdf, &self->group);
+	self->container = st_container_open(self->bdf, &self->group);
 	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K, IREG_SZ_2M));
-	vmpin = ireg_status_bytes("VmPin");
-	test_prereg(buf.addr, IREG_SZ_2M, 0, &handle, NULL);
-	test_prereg(buf.addr, IREG_SZ_2M, 0, NULL, NULL);
-	test_map(handle, 0, IREG_SZ_2M, IREG_PROT_RW, 0, NULL);
+	ASSERT_EQ(0, st_buf_alloc(&buf, ST_MEM_ANON_4K, ST_SZ_2M));
+	vmpin = st_status_bytes("VmPin");
+	test_prereg(buf.addr, ST_SZ_2M, 0, &handle, NULL);
+	test_prereg(buf.addr, ST_SZ_2M, 0, NULL, NULL);
+	test_map(handle, 0, ST_SZ_2M, ST_PROT_RW, 0, NULL);
 	test_register(buf.addr, 64 * 1024, IOMMU_REG_MAP_IOVA_IDENTITY,
-		      IREG_PROT_RW, NULL, NULL);
-	EXPECT_EQ(self->pins + 512 + 16, ireg_foll_pins());
-	EXPECT_EQ(vmpin + IREG_SZ_2M + 64 * 1024, ireg_status_bytes("VmPin"));
+		      ST_PROT_RW, NULL, NULL);
+	EXPECT_EQ(self->pins + 512 + 16, st_foll_pins());
+	EXPECT_EQ(vmpin + ST_SZ_2M + 64 * 1024, st_status_bytes("VmPin"));
 
 	close(self->group);
 	close(self->container);
@@ -321,23 +284,23 @@ TEST_F(limits, close_releases)
 	self->container = -1;
 	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
 	EXPECT_EQ(vmpin, wait_vmpin(vmpin, RELEASE_MS));
-	ireg_buf_free(&buf);
+	st_buf_free(&buf);
 }
 
 /* A child's exit, with its copies of the fds, takes nothing away. */
 TEST_F(limits, fork_child_exits)
 {
-	struct ireg_buf buf;
+	struct st_buf buf;
 	long long vmpin;
 	uint32_t handle;
 	int status;
 	pid_t pid;
 
-	self->container = ireg_container_open(self->bdf, &self->group);
+	self->container = st_container_open(self->bdf, &self->group);
 	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K, 64 * 1024));
-	test_register(buf.addr, 64 * 1024, 0, IREG_PROT_RW, &handle, NULL);
-	vmpin = ireg_status_bytes("VmPin");
+	ASSERT_EQ(0, st_buf_alloc(&buf, ST_MEM_ANON_4K, 64 * 1024));
+	test_register(buf.addr, 64 * 1024, 0, ST_PROT_RW, &handle, NULL);
+	vmpin = st_status_bytes("VmPin");
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -346,13 +309,13 @@ TEST_F(limits, fork_child_exits)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	usleep(100000);
 	test_counts(1, 1, 16);
-	EXPECT_EQ(self->pins + 16, ireg_foll_pins());
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(self->pins + 16, st_foll_pins());
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 
 	test_unreg(handle, 0);
-	EXPECT_EQ(self->pins, ireg_foll_pins());
-	EXPECT_EQ(vmpin - 64 * 1024, ireg_status_bytes("VmPin"));
-	ireg_buf_free(&buf);
+	EXPECT_EQ(self->pins, st_foll_pins());
+	EXPECT_EQ(vmpin - 64 * 1024, st_status_bytes("VmPin"));
+	st_buf_free(&buf);
 }
 
 /*
@@ -364,23 +327,23 @@ TEST_F(limits, fork_child_exits)
 TEST_F(limits, fork_parent_closes)
 {
 	int down[2], status;
-	struct ireg_buf buf;
+	struct st_buf buf;
 	long long vmpin;
 	pid_t pid;
 
-	self->container = ireg_container_open(self->bdf, &self->group);
+	self->container = st_container_open(self->bdf, &self->group);
 	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, ireg_buf_alloc(&buf, IREG_MEM_ANON_4K, 64 * 1024));
-	vmpin = ireg_status_bytes("VmPin");
-	test_register(buf.addr, 64 * 1024, 0, IREG_PROT_RW, NULL, NULL);
-	EXPECT_EQ(vmpin + 64 * 1024, ireg_status_bytes("VmPin"));
+	ASSERT_EQ(0, st_buf_alloc(&buf, ST_MEM_ANON_4K, 64 * 1024));
+	vmpin = st_status_bytes("VmPin");
+	test_register(buf.addr, 64 * 1024, 0, ST_PROT_RW, NULL, NULL);
+	EXPECT_EQ(vmpin + 64 * 1024, st_status_bytes("VmPin"));
 
 	ASSERT_EQ(0, pipe(down));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		close(down[1]);
-		wait_fd(down[0]);
+		st_wait_fd(down[0]);
 		_exit(0);
 	}
 	close(down[0]);
@@ -389,34 +352,34 @@ TEST_F(limits, fork_parent_closes)
 	self->group = -1;
 	self->container = -1;
 	usleep(100000);
-	EXPECT_EQ(self->pins + 16, ireg_foll_pins());
-	EXPECT_EQ(vmpin + 64 * 1024, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(self->pins + 16, st_foll_pins());
+	EXPECT_EQ(vmpin + 64 * 1024, st_status_bytes("VmPin"));
 
-	signal_fd(down[1]);
+	st_signal_fd(down[1]);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
 	EXPECT_EQ(vmpin, wait_vmpin(vmpin, RELEASE_MS));
 	close(down[1]);
-	ireg_buf_free(&buf);
+	st_buf_free(&buf);
 }
 
 /* max_regions bounds each container; references to a region are free. */
 TEST_F(limits, max_regions)
 {
 	const unsigned int limit = 100;
-	const char *bdf1 = ireg_edu_bdf(1);
+	const char *bdf1 = st_edu_bdf(1);
 	struct iommu_reg_info info;
 	uint32_t handles[100], refs;
 	int other = -1, group1 = -1;
 	unsigned int i;
 	uint8_t *mem;
 
-	self->max_regions_saved = ireg_param_get("max_regions");
+	self->max_regions_saved = st_param_get("max_regions");
 	ASSERT_LT(0, self->max_regions_saved)
 		TH_LOG("no max_regions parameter");
-	ASSERT_EQ(0, ireg_param_set("max_regions", limit));
+	ASSERT_EQ(0, st_param_set("max_regions", limit));
 
-	self->container = ireg_container_open(self->bdf, &self->group);
+	self->container = st_container_open(self->bdf, &self->group);
 	ASSERT_LE(0, self->container);
 	test_info(&info);
 	EXPECT_EQ(limit, info.max_regions);
@@ -430,9 +393,9 @@ TEST_F(limits, max_regions)
 	test_err_prereg(ENOSPC, mem + limit * PAGE_SIZE, PAGE_SIZE, 0);
 	test_err_prereg(ENOSPC, mem, PAGE_SIZE, IOMMU_REG_REGION_READONLY);
 	test_err_register(ENOSPC, mem + limit * PAGE_SIZE, PAGE_SIZE, 0,
-			  IREG_PROT_RW, 0);
+			  ST_PROT_RW, 0);
 	test_counts(limit, 0, limit);
-	EXPECT_EQ(self->pins + limit, ireg_foll_pins());
+	EXPECT_EQ(self->pins + limit, st_foll_pins());
 
 	/* Not a new region: a reference. */
 	test_prereg(mem, PAGE_SIZE, 0, NULL, &refs);
@@ -442,7 +405,7 @@ TEST_F(limits, max_regions)
 
 	/* The limit is per container. */
 	if (bdf1) {
-		other = ireg_container_open(bdf1, &group1);
+		other = st_container_open(bdf1, &group1);
 		ASSERT_LE(0, other);
 		EXPECT_EQ(0, _test_prereg(other, mem + limit * PAGE_SIZE,
 					  PAGE_SIZE, 0, NULL, NULL));
@@ -486,11 +449,11 @@ TEST_F_TIMEOUT(limits, scale, 600)
 	long long pages = 0;
 	uint8_t *mem;
 
-	if (ireg_param_get("max_regions") < nr)
+	if (st_param_get("max_regions") < nr)
 		SKIP(return, "max_regions below %u", nr);
 	handles = calloc(nr, sizeof(*handles));
 	ASSERT_NE(NULL, handles);
-	self->container = ireg_container_open(self->bdf, &self->group);
+	self->container = st_container_open(self->bdf, &self->group);
 	ASSERT_LE(0, self->container);
 	mem = mmap(NULL, (size_t)(span + 1) * PAGE_SIZE,
 		   PROT_READ | PROT_WRITE,
@@ -498,7 +461,7 @@ TEST_F_TIMEOUT(limits, scale, 600)
 	ASSERT_NE(MAP_FAILED, mem);
 	madvise(mem, (size_t)(span + 1) * PAGE_SIZE, MADV_NOHUGEPAGE);
 
-	t0 = ireg_now_us();
+	t0 = clock_now_us();
 	for (i = 0; i < nr; i++) {
 		unsigned int len = 1 + (i / span) % 2;
 		uint32_t flags = i / (2 * span) ? IOMMU_REG_REGION_READONLY : 0;
@@ -511,13 +474,13 @@ TEST_F_TIMEOUT(limits, scale, 600)
 		not_new += refs != 1;
 		pages += len;
 	}
-	t_prereg = ireg_now_us() - t0;
+	t_prereg = clock_now_us() - t0;
 	EXPECT_EQ(0, not_new);
 	test_counts(nr, 0, pages);
-	EXPECT_EQ(self->pins + pages, ireg_foll_pins());
+	EXPECT_EQ(self->pins + pages, st_foll_pins());
 
 	/* Past the limit (reached only with the full 2^20). */
-	if (nr == ireg_param_get("max_regions"))
+	if (nr == st_param_get("max_regions"))
 		test_err_prereg(ENOSPC, mem, 3 * PAGE_SIZE, 0);
 
 	qsort(handles, nr, sizeof(*handles), cmp_u32);
@@ -525,13 +488,13 @@ TEST_F_TIMEOUT(limits, scale, 600)
 		dups += handles[i] == handles[i - 1];
 	EXPECT_EQ(0, dups);
 
-	t0 = ireg_now_us();
+	t0 = clock_now_us();
 	close(self->group);
 	close(self->container);
 	self->group = -1;
 	self->container = -1;
 	EXPECT_EQ(self->pins, wait_pins(self->pins, RELEASE_MS));
-	t_close = ireg_now_us() - t0;
+	t_close = clock_now_us() - t0;
 	ksft_print_msg("scale: %u PREREG in %.2f s (%.1f us each), "
 		       "close and release in %.2f s\n", nr, t_prereg / 1e6,
 		       (double)t_prereg / nr, t_close / 1e6);

@@ -7,7 +7,7 @@
  * The module is reloaded from IREG_MODULE, by default where the VM runner
  * installs it: /lib/modules/$(uname -r)/extra/iommu_reg.ko.
  */
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
 
 static int backend_available(void)
@@ -55,29 +55,23 @@ FIXTURE_VARIANT_ADD(module, container_device_group) {
 
 FIXTURE_SETUP(module)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 
 	if (!bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (!ireg_module_path() || access(ireg_module_path(), R_OK))
+	if (!st_module_path() || access(st_module_path(), R_OK))
 		SETUP_SKIP("no iommu_reg.ko to reload (set IREG_MODULE)");
 	ASSERT_EQ(1, backend_available());
 
-	self->fds[2] = open("/dev/vfio/vfio", O_RDWR);
-	ASSERT_LE(0, self->fds[2]);
-	self->fds[1] = ireg_open_group(bdf);
-	ASSERT_LE(0, self->fds[1]);
-	ASSERT_EQ(0, ireg_container_setup(self->fds[2], self->fds[1],
-					  VFIO_IOMMU_REG));
-	self->fds[0] = ioctl(self->fds[1], VFIO_GROUP_GET_DEVICE_FD, bdf);
-	ASSERT_LE(0, self->fds[0]);
+	ASSERT_EQ(0, st_device_open(bdf, &self->fds[2], &self->fds[1],
+				    &self->fds[0]));
 }
 
 FIXTURE_TEARDOWN(module)
 {
 	/* Leave the module loaded for whatever runs next. */
 	if (backend_available() != 1)
-		ireg_module_load("");
+		st_module_load("");
 }
 
 /*
@@ -103,10 +97,10 @@ TEST_F(module, unload_after_close)
 	for (i = 0; i < 3; i++) {
 		if (open[0] || open[1]) {
 			/* In use: refused, not forced. */
-			EXPECT_EQ(-1, ireg_module_unload());
+			EXPECT_EQ(-1, st_module_unload());
 			EXPECT_EQ(EWOULDBLOCK, errno);
 		} else if (!unloaded) {
-			ASSERT_EQ(0, ireg_module_unload());
+			ASSERT_EQ(0, st_module_unload());
 			unloaded = true;
 		}
 		ASSERT_EQ(0, close(self->fds[order[i]]));
@@ -114,12 +108,12 @@ TEST_F(module, unload_after_close)
 	}
 
 	if (!unloaded)
-		ASSERT_EQ(0, ireg_module_unload());
+		ASSERT_EQ(0, st_module_unload());
 	EXPECT_EQ(0, backend_available());
-	EXPECT_EQ(-1, ireg_module_unload());
+	EXPECT_EQ(-1, st_module_unload());
 	EXPECT_EQ(ENOENT, errno);
 
-	ASSERT_EQ(0, ireg_module_load(""));
+	ASSERT_EQ(0, st_module_load(""));
 	EXPECT_EQ(1, backend_available());
 }
 

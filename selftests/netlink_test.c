@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include "ireg_nl.h"
+#include "nl_helpers.h"
 #include "kselftest_harness.h"
 
 struct seen {
@@ -55,28 +55,22 @@ FIXTURE(netlink) {
 
 FIXTURE_SETUP(netlink)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 
 	self->container = -1;
 	self->group = -1;
 	ASSERT_EQ(0, nl_open(&self->nl));
 	if (!bdf)
 		return;
-	self->container = open("/dev/vfio/vfio", O_RDWR);
+	self->container = st_container_open(bdf, &self->group);
 	ASSERT_LE(0, self->container);
-	self->group = ireg_open_group(bdf);
-	ASSERT_LE(0, self->group);
-	ASSERT_EQ(0, ireg_container_setup(self->container, self->group,
-					  VFIO_IOMMU_REG));
 }
 
 FIXTURE_TEARDOWN(netlink)
 {
 	close(self->nl.fd);
-	if (self->group >= 0)
-		close(self->group);
-	if (self->container >= 0)
-		close(self->container);
+	st_close(&self->group);
+	st_close(&self->container);
 }
 
 TEST_F(netlink, stats)
@@ -256,15 +250,15 @@ TEST_F(netlink, unprivileged_sees_only_its_own)
  * 65534, "U") that hands its socket to root mid-dump must not get root's
  * regions, and root's dump read on by U still shows everything.
  *
- * U owns a container on the second edu device with IREG_NL_U_REGIONS
+ * U owns a container on the second edu device with ST_NL_U_REGIONS
  * regions; root owns one on the first, created after U's so that it comes
  * later in the dump (dumps go in container id order).  Sockets are read
  * with 4 KiB buffers, so a dump of U's regions spans a dozen messages.
  */
-#define IREG_NL_NOBODY		65534
-#define IREG_NL_U_REGIONS	300
-#define IREG_NL_ROOT_REGIONS	4
-#define IREG_NL_SMALL		4096
+#define ST_NL_NOBODY		65534
+#define ST_NL_U_REGIONS	300
+#define ST_NL_ROOT_REGIONS	4
+#define ST_NL_SMALL		4096
 
 struct tally {
 	int u;		/* regions (or containers) of uid 65534 */
@@ -283,7 +277,7 @@ static void tally_cb(struct nlmsghdr *nlh, void *arg)
 		return;
 	}
 	uid = ATTR_U32(nlh, IOMMU_REG_A_UID);
-	if (uid == IREG_NL_NOBODY) {
+	if (uid == ST_NL_NOBODY) {
 		t->u++;
 	} else if (uid == 0) {
 		t->root++;
@@ -344,22 +338,10 @@ static int nl_recv_rest(struct nl *nl, size_t len, uint32_t seq, nl_cb cb,
  */
 static int nl_open_small(struct nl *nl)
 {
-	char buf[256];
-	struct nlmsghdr *nlh;
-	int one = 1;
-
-	memset(nl, 0, sizeof(*nl));
-	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (nl->fd < 0)
+	if (nl_open_request(nl) ||
+	    nl_recv_rest(nl, ST_NL_SMALL, 0, family_cb, nl))
 		return -1;
-	setsockopt(nl->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	nlh = msg_start(nl, buf, GENL_ID_CTRL, NLM_F_ACK, CTRL_CMD_GETFAMILY);
-	nla_put(nlh, CTRL_ATTR_FAMILY_NAME, IOMMU_REG_GENL_NAME,
-		sizeof(IOMMU_REG_GENL_NAME));
-	if (nl_send(nl, nlh) ||
-	    nl_recv_rest(nl, IREG_NL_SMALL, 0, family_cb, nl))
-		return -1;
-	return nl->family && nl->events_group ? 0 : -1;
+	return nl_family_found(nl);
 }
 
 /* Send a dump request of @cmd (optionally filtered); its sequence or 0. */
@@ -469,17 +451,17 @@ static void u_main(const char *bdf, int sock, u_action act)
 	char c;
 
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) ||
-	    setresgid(IREG_NL_NOBODY, IREG_NL_NOBODY, IREG_NL_NOBODY) ||
-	    setresuid(IREG_NL_NOBODY, IREG_NL_NOBODY, IREG_NL_NOBODY))
+	    setresgid(ST_NL_NOBODY, ST_NL_NOBODY, ST_NL_NOBODY) ||
+	    setresuid(ST_NL_NOBODY, ST_NL_NOBODY, ST_NL_NOBODY))
 		_exit(100);
-	container = ireg_container_open(bdf, &group);
+	container = st_container_open(bdf, &group);
 	if (container < 0) {
 		fprintf(stderr, "U: container on %s: %s\n", bdf, strerror(errno));
 		_exit(101);
 	}
-	p = mmap(NULL, IREG_NL_U_REGIONS * 4096, PROT_READ | PROT_WRITE,
+	p = mmap(NULL, ST_NL_U_REGIONS * 4096, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (p == MAP_FAILED || prereg_pages(container, p, IREG_NL_U_REGIONS)) {
+	if (p == MAP_FAILED || prereg_pages(container, p, ST_NL_U_REGIONS)) {
 		fprintf(stderr, "U: PREREG: %s\n", strerror(errno));
 		_exit(102);
 	}
@@ -501,20 +483,19 @@ static int two_owners_start(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(netlink) *self,
 			    struct two_owners *o, u_action act)
 {
-	const char *bdf0 = ireg_edu_bdf(0), *bdf1 = ireg_edu_bdf(1);
+	const char *bdf0 = st_edu_bdf(0), *bdf1 = st_edu_bdf(1);
 	char path[64], c;
 	int sv[2];
 
 	memset(o, 0, sizeof(*o));
 	o->container = o->group = o->sock = -1;
 	o->u_pid = -1;
-	close(self->group);
-	close(self->container);
-	self->group = self->container = -1;
+	st_close(&self->group);
+	st_close(&self->container);
 
-	o->u_group_nr = ireg_group_of(bdf1);
+	o->u_group_nr = vfio_group_of(bdf1);
 	snprintf(path, sizeof(path), "/dev/vfio/%d", o->u_group_nr);
-	if (o->u_group_nr < 0 || chown(path, IREG_NL_NOBODY, IREG_NL_NOBODY)) {
+	if (o->u_group_nr < 0 || chown(path, ST_NL_NOBODY, ST_NL_NOBODY)) {
 		TH_LOG("chown %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -534,16 +515,16 @@ static int two_owners_start(struct __test_metadata *_metadata,
 		return -1;
 	}
 
-	o->container = ireg_container_open(bdf0, &o->group);
+	o->container = st_container_open(bdf0, &o->group);
 	if (o->container < 0) {
 		TH_LOG("root's container: %s", strerror(errno));
 		return -1;
 	}
-	o->root_buf = mmap(NULL, IREG_NL_ROOT_REGIONS * 4096,
+	o->root_buf = mmap(NULL, ST_NL_ROOT_REGIONS * 4096,
 			   PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (o->root_buf == MAP_FAILED ||
-	    prereg_pages(o->container, o->root_buf, IREG_NL_ROOT_REGIONS)) {
+	    prereg_pages(o->container, o->root_buf, ST_NL_ROOT_REGIONS)) {
 		TH_LOG("root's PREREG: %s", strerror(errno));
 		return -1;
 	}
@@ -579,8 +560,20 @@ static int two_owners_end(struct two_owners *o)
 
 #define SKIP_WITHOUT_TWO_EDU()						\
 	do {								\
-		if (self->container < 0 || !ireg_edu_bdf(1))		\
+		if (self->container < 0 || !st_edu_bdf(1))		\
 			SKIP(return, "needs two edu devices");		\
+	} while (0)
+
+/*
+ * The start of a case with two owners: skipped without two edu devices,
+ * else @nl allocated for root's side and U's process doing @act.
+ */
+#define two_owners_begin(o, nl, act)					\
+	do {								\
+		SKIP_WITHOUT_TWO_EDU();					\
+		nl = calloc(1, sizeof(*nl));				\
+		ASSERT_NE(NULL, nl);					\
+		ASSERT_EQ(0, two_owners_start(_metadata, self, o, act)); \
 	} while (0)
 
 /* U starts a region dump, reads one message, and hands the socket over. */
@@ -596,7 +589,7 @@ static int u_start_then_hand_over(int sock)
 	if (!seq)
 		return 2;
 	/* One recvmsg(): the first message (its reading makes the next). */
-	if (nl_recv_batch(nl, IREG_NL_SMALL, seq, 0, tally_cb, &t))
+	if (nl_recv_batch(nl, ST_NL_SMALL, seq, 0, tally_cb, &t))
 		return 3;
 	if (xwrite(sock, &seq, sizeof(seq)) || xwrite(sock, &t, sizeof(t)) ||
 	    send_fd(sock, nl->fd))
@@ -615,18 +608,14 @@ TEST_F(netlink, dump_started_unprivileged_read_by_root)
 	struct nl *nl;
 	uint32_t seq;
 
-	SKIP_WITHOUT_TWO_EDU();
-	nl = calloc(1, sizeof(*nl));
-	ASSERT_NE(NULL, nl);
-	ASSERT_EQ(0, two_owners_start(_metadata, self, &o,
-				      u_start_then_hand_over));
+	two_owners_begin(&o, nl, u_start_then_hand_over);
 	ASSERT_EQ(0, xread(o.sock, &seq, sizeof(seq)));
 	ASSERT_EQ(0, xread(o.sock, &first, sizeof(first)));
 	nl->fd = recv_fd(o.sock);
 	ASSERT_LE(0, nl->fd);
 	/* The dump must span messages, or no continuation is tested. */
 	ASSERT_LT(0, first.u);
-	ASSERT_GT(IREG_NL_U_REGIONS, first.u);
+	ASSERT_GT(ST_NL_U_REGIONS, first.u);
 	EXPECT_EQ(0, first.root);
 
 	/* Root reads the rest, as a daemon handed the socket would. */
@@ -637,9 +626,9 @@ TEST_F(netlink, dump_started_unprivileged_read_by_root)
 	       first.u, first.root, rest.u, rest.root);
 	EXPECT_EQ(0, rest.root)
 		TH_LOG("root's regions in a dump started by uid %d",
-		       IREG_NL_NOBODY);
+		       ST_NL_NOBODY);
 	EXPECT_EQ(0, rest.other);
-	EXPECT_EQ(IREG_NL_U_REGIONS, first.u + rest.u)
+	EXPECT_EQ(ST_NL_U_REGIONS, first.u + rest.u)
 		TH_LOG("U's own regions lost from its dump");
 	close(nl->fd);
 	free(nl);
@@ -676,22 +665,19 @@ TEST_F(netlink, dump_started_by_root_read_unprivileged)
 	struct nl *nl;
 	uint32_t seq;
 
-	SKIP_WITHOUT_TWO_EDU();
-	nl = calloc(1, sizeof(*nl));
-	ASSERT_NE(NULL, nl);
-	ASSERT_EQ(0, two_owners_start(_metadata, self, &o, u_read_rest));
+	two_owners_begin(&o, nl, u_read_rest);
 
 	/* What root sees in a dump of its own. */
 	ASSERT_EQ(0, nl_open(nl));
 	ASSERT_EQ(0, dump_tally(nl, IOMMU_REG_CMD_REGION_GET, 0, 0, &full));
 	close(nl->fd);
-	ASSERT_EQ(IREG_NL_U_REGIONS, full.u);
-	ASSERT_LE(IREG_NL_ROOT_REGIONS, full.root);
+	ASSERT_EQ(ST_NL_U_REGIONS, full.u);
+	ASSERT_LE(ST_NL_ROOT_REGIONS, full.root);
 
 	ASSERT_EQ(0, nl_open_small(nl));
 	seq = send_dump(nl, IOMMU_REG_CMD_REGION_GET, 0, 0);
 	ASSERT_NE(0, seq);
-	ASSERT_EQ(0, nl_recv_batch(nl, IREG_NL_SMALL, seq, 0, tally_cb,
+	ASSERT_EQ(0, nl_recv_batch(nl, ST_NL_SMALL, seq, 0, tally_cb,
 				   &first));
 	ASSERT_EQ(0, xwrite(o.sock, &seq, sizeof(seq)));
 	ASSERT_EQ(0, send_fd(o.sock, nl->fd));
@@ -765,11 +751,7 @@ TEST_F(netlink, dump_deferred_to_first_reader)
 	uint32_t seq;
 	int i, ret;
 
-	SKIP_WITHOUT_TWO_EDU();
-	nl = calloc(1, sizeof(*nl));
-	ASSERT_NE(NULL, nl);
-	ASSERT_EQ(0, two_owners_start(_metadata, self, &o,
-				      u_full_queue_then_hand_over));
+	two_owners_begin(&o, nl, u_full_queue_then_hand_over);
 	ASSERT_EQ(0, xread(o.sock, &seq, sizeof(seq)));
 	nl->fd = recv_fd(o.sock);
 	ASSERT_LE(0, nl->fd);
@@ -793,8 +775,8 @@ TEST_F(netlink, dump_deferred_to_first_reader)
 	       by_root.u, by_root.root, by_u.u, by_u.root);
 	EXPECT_EQ(0, by_root.root + by_u.root)
 		TH_LOG("root's regions in a dump started by uid %d",
-		       IREG_NL_NOBODY);
-	EXPECT_EQ(IREG_NL_U_REGIONS, by_root.u + by_u.u);
+		       ST_NL_NOBODY);
+	EXPECT_EQ(ST_NL_U_REGIONS, by_root.u + by_u.u);
 	free(nl);
 	EXPECT_EQ(0, two_owners_end(&o));
 }
@@ -864,7 +846,7 @@ static int u_every_command(int sock)
 		ret |= 4;
 	}
 	if (dump_tally(nl, IOMMU_REG_CMD_REGION_GET, 0, 0, &t) ||
-	    t.u != IREG_NL_U_REGIONS || t.root || t.other) {
+	    t.u != ST_NL_U_REGIONS || t.root || t.other) {
 		fprintf(stderr, "U: REGION_GET: err %d, %d/%d/%d\n",
 			nl->err, t.u, t.root, t.other);
 		ret |= 8;
@@ -917,10 +899,7 @@ TEST_F(netlink, unprivileged_every_command)
 	struct tally t;
 	struct nl *nl;
 
-	SKIP_WITHOUT_TWO_EDU();
-	nl = calloc(1, sizeof(*nl));
-	ASSERT_NE(NULL, nl);
-	ASSERT_EQ(0, two_owners_start(_metadata, self, &o, u_every_command));
+	two_owners_begin(&o, nl, u_every_command);
 	ASSERT_EQ(0, nl_open(nl));
 	ASSERT_NE(0, send_dump(nl, IOMMU_REG_CMD_CONTAINER_GET,
 			       IOMMU_REG_A_PID, pid));
@@ -934,8 +913,8 @@ TEST_F(netlink, unprivileged_every_command)
 	EXPECT_EQ(1, t.u);
 	EXPECT_LE(1, t.root);
 	ASSERT_EQ(0, dump_tally(nl, IOMMU_REG_CMD_REGION_GET, 0, 0, &t));
-	EXPECT_EQ(IREG_NL_U_REGIONS, t.u);
-	EXPECT_LE(IREG_NL_ROOT_REGIONS, t.root);
+	EXPECT_EQ(ST_NL_U_REGIONS, t.u);
+	EXPECT_LE(ST_NL_ROOT_REGIONS, t.root);
 	close(nl->fd);
 	free(nl);
 	EXPECT_EQ(0, two_owners_end(&o))
@@ -945,13 +924,13 @@ TEST_F(netlink, unprivileged_every_command)
 /*
  * A dump waiting for a busy container's lock holds nothing else: another
  * dump goes on meanwhile.  The lock is held by a large IOMMU_REG_REGISTER
- * mapping IREG_NL_BUSY_SIZE of scattered 4 KiB pages (one iommu_map() and
+ * mapping ST_NL_BUSY_SIZE of scattered 4 KiB pages (one iommu_map() and
  * IOTLB flush each); a thread loops on dumps of that container until one
  * is seen asleep in the dump (on the container's lock); then a dump of another
  * container must come back before the REGISTER does.  It would block until
  * then if the first dump held the registry lock while it waited.
  */
-#define IREG_NL_BUSY_SIZE	(512UL << 20)
+#define ST_NL_BUSY_SIZE	(512UL << 20)
 
 struct busy {
 	int container;
@@ -968,11 +947,11 @@ static void *busy_register(void *arg)
 {
 	struct busy *b = arg;
 
-	b->reg_start_us = ireg_now_us();
-	b->reg_ret = _test_register(b->container, b->buf, IREG_NL_BUSY_SIZE,
-				    0, IREG_PROT_RW, NULL, NULL);
+	b->reg_start_us = clock_now_us();
+	b->reg_ret = _test_register(b->container, b->buf, ST_NL_BUSY_SIZE,
+				    0, ST_PROT_RW, NULL, NULL);
 	b->reg_errno = errno;
-	b->reg_end_us = ireg_now_us();
+	b->reg_end_us = clock_now_us();
 	__atomic_store_n(&b->reg_done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
@@ -1014,7 +993,9 @@ static bool asleep_in_dump(pid_t tid)
 	close(fd);
 	if (n > 0)
 		wchan[n] = '\0';
-	return !strncmp(wchan, "ireg_nl_", 8);
+	/* The module's netlink functions, by their old and new prefix. */
+	return !strncmp(wchan, "ireg_nl_", 8) ||
+	       !strncmp(wchan, "iommu_reg_nl_", 13);
 }
 
 enum busy_probe {
@@ -1029,7 +1010,7 @@ static void busy_container(struct __test_metadata *_metadata,
 	struct busy b = { .container = self->container };
 	uint32_t y_id = 0, ids[3] = { 0 };
 	int y_group = -1, y = -1, done_before, done_after;
-	long i, npages = IREG_NL_BUSY_SIZE / 4096;
+	long i, npages = ST_NL_BUSY_SIZE / 4096;
 	uint64_t t0, probe_us, seen_us = 0;
 	pthread_t reg, xd;
 	uint8_t *spacer;
@@ -1040,7 +1021,7 @@ static void busy_container(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, nl);
 	ASSERT_EQ(0, nl_open(nl));
 	if (probe == PROBE_DUMP_OTHER) {
-		y = ireg_container_open(ireg_edu_bdf(1), &y_group);
+		y = st_container_open(st_edu_bdf(1), &y_group);
 		ASSERT_LE(0, y);
 	}
 	/* In id order: the fixture's container X, then Y if opened. */
@@ -1055,44 +1036,44 @@ static void busy_container(struct __test_metadata *_metadata,
 	 * 4 KiB pages, faulted in turn with those of a spacer buffer, so
 	 * that no two of the buffer's are physically contiguous.
 	 */
-	b.buf = mmap(NULL, IREG_NL_BUSY_SIZE, PROT_READ | PROT_WRITE,
+	b.buf = mmap(NULL, ST_NL_BUSY_SIZE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	spacer = mmap(NULL, IREG_NL_BUSY_SIZE, PROT_READ | PROT_WRITE,
+	spacer = mmap(NULL, ST_NL_BUSY_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, b.buf);
 	ASSERT_NE(MAP_FAILED, spacer);
-	ASSERT_EQ(0, madvise(b.buf, IREG_NL_BUSY_SIZE, MADV_NOHUGEPAGE));
-	ASSERT_EQ(0, madvise(spacer, IREG_NL_BUSY_SIZE, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, madvise(b.buf, ST_NL_BUSY_SIZE, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, madvise(spacer, ST_NL_BUSY_SIZE, MADV_NOHUGEPAGE));
 	for (i = 0; i < npages; i++) {
 		b.buf[i * 4096] = 1;
 		spacer[i * 4096] = 1;
 	}
-	munmap(spacer, IREG_NL_BUSY_SIZE);
+	munmap(spacer, ST_NL_BUSY_SIZE);
 
 	ASSERT_EQ(0, pthread_create(&xd, NULL, busy_x_dumps, &b));
 	while (!__atomic_load_n(&b.x_started, __ATOMIC_SEQ_CST))
 		usleep(1000);
 	ASSERT_EQ(0, pthread_create(&reg, NULL, busy_register, &b));
-	t0 = ireg_now_us();
+	t0 = clock_now_us();
 	while (!__atomic_load_n(&b.reg_done, __ATOMIC_SEQ_CST) &&
-	       ireg_now_us() - t0 < 60000000) {
+	       clock_now_us() - t0 < 60000000) {
 		if (asleep_in_dump(b.x_tid)) {
-			seen_us = ireg_now_us();
+			seen_us = clock_now_us();
 			break;
 		}
 		usleep(200);
 	}
 	done_before = __atomic_load_n(&b.reg_done, __ATOMIC_SEQ_CST);
-	probe_us = ireg_now_us();
+	probe_us = clock_now_us();
 	if (probe == PROBE_DUMP_OTHER) {
 		EXPECT_EQ(0, dump_tally(nl, IOMMU_REG_CMD_CONTAINER_GET,
 					IOMMU_REG_A_CONTAINER_ID, y_id, &t));
 		EXPECT_EQ(1, t.root);
 	} else {
-		y = ireg_container_open(ireg_edu_bdf(1), &y_group);
+		y = st_container_open(st_edu_bdf(1), &y_group);
 		EXPECT_LE(0, y) TH_LOG("a new container: %s", strerror(errno));
 	}
-	probe_us = ireg_now_us() - probe_us;
+	probe_us = clock_now_us() - probe_us;
 	done_after = __atomic_load_n(&b.reg_done, __ATOMIC_SEQ_CST);
 
 	pthread_join(reg, NULL);
@@ -1100,7 +1081,7 @@ static void busy_container(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, b.reg_ret) TH_LOG("REGISTER: %s", strerror(b.reg_errno));
 	TH_LOG("REGISTER of %lu MiB took %.3f s; the dump of X asleep "
 	       "%.3f s in; the %s took %.3f s",
-	       IREG_NL_BUSY_SIZE >> 20,
+	       ST_NL_BUSY_SIZE >> 20,
 	       (b.reg_end_us - b.reg_start_us) / 1e6,
 	       seen_us ? (seen_us - b.reg_start_us) / 1e6 : -1.0,
 	       probe == PROBE_DUMP_OTHER ? "dump of Y" : "new container",
@@ -1113,7 +1094,7 @@ static void busy_container(struct __test_metadata *_metadata,
 		       probe == PROBE_DUMP_OTHER ? "dump of Y" :
 		       "new container");
 out:
-	munmap(b.buf, IREG_NL_BUSY_SIZE);
+	munmap(b.buf, ST_NL_BUSY_SIZE);
 	if (y_group >= 0)
 		close(y_group);
 	if (y >= 0)
@@ -1152,7 +1133,7 @@ TEST_F(netlink, dump_waiting_on_container_holds_up_no_other_dump)
  * the region did not exist.  It is sent with the mappings that fit and
  * IOMMU_REG_A_NR_MAPPINGS giving the total.
  */
-#define IREG_NL_MANY_MAPPINGS	1024
+#define ST_NL_MANY_MAPPINGS	1024
 
 struct one_region {
 	int regions;
@@ -1181,7 +1162,7 @@ static void one_region_cb(struct nlmsghdr *nlh, void *arg)
 
 TEST_F(netlink, region_with_many_mappings)
 {
-	size_t size = IREG_NL_MANY_MAPPINGS * 4096UL;
+	size_t size = ST_NL_MANY_MAPPINGS * 4096UL;
 	struct one_region o = { 0 };
 	uint32_t handle, pid = getpid();
 	struct nl *nl = &self->nl;
@@ -1195,9 +1176,9 @@ TEST_F(netlink, region_with_many_mappings)
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, _test_prereg(self->container, p, size, 0, &handle,
 				  NULL));
-	for (i = 0; i < IREG_NL_MANY_MAPPINGS; i++)
+	for (i = 0; i < ST_NL_MANY_MAPPINGS; i++)
 		ASSERT_EQ(0, _test_map(self->container, handle, i * 4096UL,
-				       4096, IREG_PROT_RW, 0, NULL))
+				       4096, ST_PROT_RW, 0, NULL))
 			TH_LOG("MAP %d: %s", i, strerror(errno));
 
 	ASSERT_NE(0, send_dump(nl, IOMMU_REG_CMD_REGION_GET, IOMMU_REG_A_PID,
@@ -1210,9 +1191,9 @@ TEST_F(netlink, region_with_many_mappings)
 	EXPECT_EQ(1, o.regions)
 		TH_LOG("the dump ended before the region that did not fit a "
 		       "message");
-	EXPECT_EQ(IREG_NL_MANY_MAPPINGS, o.nr_mappings);
+	EXPECT_EQ(ST_NL_MANY_MAPPINGS, o.nr_mappings);
 	EXPECT_LT(0, o.mappings);
-	EXPECT_GE(IREG_NL_MANY_MAPPINGS, o.mappings);
+	EXPECT_GE(ST_NL_MANY_MAPPINGS, o.mappings);
 	munmap(p, size);
 }
 

@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/falloc.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "edu.h"
 #include "kselftest_harness.h"
 
@@ -52,18 +52,14 @@ static int notify_open(int container, uint32_t queue_len, int *fd,
 
 FIXTURE_SETUP(notify)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 	void *p;
 
 	self->fd = -1;
 	if (!bdf)
 		SKIP(return, "no edu device in IREG_EDU_BDFS");
-	self->container = open("/dev/vfio/vfio", O_RDWR);
+	self->container = st_container_open(bdf, &self->group);
 	ASSERT_LE(0, self->container);
-	self->group = ireg_open_group(bdf);
-	ASSERT_LE(0, self->group);
-	ASSERT_EQ(0, ireg_container_setup(self->container, self->group,
-					  VFIO_IOMMU_REG));
 	ASSERT_EQ(0, notify_open(self->container, 0, &self->fd,
 				 &self->status_size));
 	p = mmap(NULL, self->status_size, PROT_READ, MAP_SHARED, self->fd, 0);
@@ -155,15 +151,57 @@ static bool valid(FIXTURE_DATA(notify) *self,
 	       reg->generation;
 }
 
+static void expect_one_event(struct __test_metadata *_metadata, int fd,
+			     uint32_t handle, uint32_t reason)
+{
+	struct iommu_reg_event ev[4];
+
+	ASSERT_EQ(1, read_events(fd, ev, 4));
+	EXPECT_EQ(IOMMU_REG_EVENT_INVALIDATE, ev[0].type);
+	EXPECT_EQ(handle, ev[0].handle);
+	EXPECT_EQ(reason, ev[0].reason);
+}
+
+/* @size bytes of fresh anonymous memory at *p, pre-registered as *reg. */
+static void anon_region(struct __test_metadata *_metadata,
+			FIXTURE_DATA(notify) *self, size_t size, char **p,
+			struct iommu_reg_prereg *reg)
+{
+	*p = anon(size);
+	ASSERT_NE(NULL, *p);
+	ASSERT_EQ(0, prereg(self->container, *p, size, 0, reg));
+}
+
+/* @reg went stale, with one event of @reason; then let it go. */
+static void expect_stale(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(notify) *self,
+			 const struct iommu_reg_prereg *reg, uint32_t reason)
+{
+	EXPECT_FALSE(valid(self, reg));
+	expect_one_event(_metadata, self->fd, reg->handle, reason);
+	EXPECT_EQ(0, unreg(self->container, reg->handle, 0));
+}
+
+/* @reg is still valid and no event came; then let it go. */
+static void expect_still_valid(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(notify) *self,
+			       const struct iommu_reg_prereg *reg)
+{
+	struct iommu_reg_event ev[4];
+
+	EXPECT_TRUE(valid(self, reg));
+	EXPECT_EQ(0, read_events(self->fd, ev, 4));
+	EXPECT_EQ(0, unreg(self->container, reg->handle, 0));
+}
+
 TEST_F(notify, munmap_invalidates)
 {
 	struct iommu_reg_event ev[4];
 	struct iommu_reg_prereg reg;
 	uint64_t inval = self->status->invalidations;
-	char *p = anon(4 * PAGE);
+	char *p;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, prereg(self->container, p, 4 * PAGE, 0, &reg));
+	anon_region(_metadata, self, 4 * PAGE, &p, &reg);
 	ASSERT_LT(reg.slot, self->status->nr_slots);
 	EXPECT_TRUE(valid(self, &reg));
 	EXPECT_EQ(0, read_events(self->fd, ev, 4));
@@ -190,7 +228,6 @@ TEST_F(notify, munmap_invalidates)
 
 TEST_F(notify, munmap_unrelated_is_silent)
 {
-	struct iommu_reg_event ev[4];
 	struct iommu_reg_prereg reg;
 	char *p = anon(4 * PAGE);
 	char *q = anon(4 * PAGE);
@@ -202,100 +239,69 @@ TEST_F(notify, munmap_unrelated_is_silent)
 	ASSERT_EQ(0, munmap(p, PAGE));
 	ASSERT_EQ(0, munmap(p + 3 * PAGE, PAGE));
 	ASSERT_EQ(0, munmap(q, 4 * PAGE));
-	EXPECT_TRUE(valid(self, &reg));
-	EXPECT_EQ(0, read_events(self->fd, ev, 4));
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_still_valid(_metadata, self, &reg);
 	munmap(p + PAGE, 2 * PAGE);
-}
-
-static void expect_one_event(struct __test_metadata *_metadata, int fd,
-			     uint32_t handle, uint32_t reason)
-{
-	struct iommu_reg_event ev[4];
-
-	ASSERT_EQ(1, read_events(fd, ev, 4));
-	EXPECT_EQ(IOMMU_REG_EVENT_INVALIDATE, ev[0].type);
-	EXPECT_EQ(handle, ev[0].handle);
-	EXPECT_EQ(reason, ev[0].reason);
 }
 
 TEST_F(notify, mremap_invalidates)
 {
 	struct iommu_reg_prereg reg;
-	char *p = anon(2 * PAGE), *q;
+	char *p, *q;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &reg));
+	anon_region(_metadata, self, 2 * PAGE, &p, &reg);
 	q = mremap(p, 2 * PAGE, 8 * PAGE, MREMAP_MAYMOVE);
 	ASSERT_NE(MAP_FAILED, q);
 	if (q == p)
 		SKIP(munmap(q, 8 * PAGE); return, "mremap grew in place");
-	EXPECT_FALSE(valid(self, &reg));
-	expect_one_event(_metadata, self->fd, reg.handle,
-			 IOMMU_REG_REASON_UNMAP);
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_stale(_metadata, self, &reg, IOMMU_REG_REASON_UNMAP);
 	munmap(q, 8 * PAGE);
 }
 
 TEST_F(notify, map_fixed_invalidates)
 {
 	struct iommu_reg_prereg reg;
-	char *p = anon(2 * PAGE);
+	char *p;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &reg));
+	anon_region(_metadata, self, 2 * PAGE, &p, &reg);
 	ASSERT_EQ(p, mmap(p, PAGE, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
-	EXPECT_FALSE(valid(self, &reg));
-	expect_one_event(_metadata, self->fd, reg.handle,
-			 IOMMU_REG_REASON_UNMAP);
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_stale(_metadata, self, &reg, IOMMU_REG_REASON_UNMAP);
 	munmap(p, 2 * PAGE);
 }
 
 TEST_F(notify, madv_dontneed_invalidates)
 {
 	struct iommu_reg_prereg reg;
-	char *p = anon(2 * PAGE);
+	char *p;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &reg));
+	anon_region(_metadata, self, 2 * PAGE, &p, &reg);
 	ASSERT_EQ(0, madvise(p, PAGE, MADV_DONTNEED));
-	EXPECT_FALSE(valid(self, &reg));
-	expect_one_event(_metadata, self->fd, reg.handle,
-			 IOMMU_REG_REASON_CLEAR);
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_stale(_metadata, self, &reg, IOMMU_REG_REASON_CLEAR);
 	munmap(p, 2 * PAGE);
 }
 
 /* Same pages, other protection: still valid. */
 TEST_F(notify, mprotect_keeps_valid)
 {
-	struct iommu_reg_event ev[4];
 	struct iommu_reg_prereg reg;
-	char *p = anon(2 * PAGE);
+	char *p;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, prereg(self->container, p, 2 * PAGE, 0, &reg));
+	anon_region(_metadata, self, 2 * PAGE, &p, &reg);
 	ASSERT_EQ(0, mprotect(p, 2 * PAGE, PROT_READ));
 	ASSERT_EQ(0, mprotect(p, 2 * PAGE, PROT_READ | PROT_WRITE));
-	EXPECT_TRUE(valid(self, &reg));
-	EXPECT_EQ(0, read_events(self->fd, ev, 4));
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_still_valid(_metadata, self, &reg);
 	munmap(p, 2 * PAGE);
 }
 
 /* fork() write-protects the parent for copy-on-write: not a change. */
 TEST_F(notify, fork_keeps_parent_valid)
 {
-	struct iommu_reg_event ev[4];
 	struct iommu_reg_prereg reg;
-	char *p = anon(4 * PAGE);
+	char *p;
 	int status;
 	pid_t pid;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, prereg(self->container, p, 4 * PAGE, 0, &reg));
+	anon_region(_metadata, self, 4 * PAGE, &p, &reg);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -306,9 +312,7 @@ TEST_F(notify, fork_keeps_parent_valid)
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0x11, p[0]);
 	p[PAGE] = 0x33;				/* the parent writes too */
-	EXPECT_TRUE(valid(self, &reg));
-	EXPECT_EQ(0, read_events(self->fd, ev, 4));
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_still_valid(_metadata, self, &reg);
 	munmap(p, 4 * PAGE);
 }
 
@@ -463,14 +467,8 @@ TEST_F(notify, notify_bad_input)
 	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_NOTIFY, &big));
 	EXPECT_EQ(EBUSY, errno);
 
-	big.cmd.argsz = offsetof(struct iommu_reg_notify, status_size) + 7;
-	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_NOTIFY, &big));
-	EXPECT_EQ(EINVAL, errno);
+	/* The length contract is reg_test's cmd_length.notify. */
 	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_NOTIFY, &big));
-	EXPECT_EQ(E2BIG, errno);
-	big.tail = 0;
 	big.cmd.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->container, IOMMU_REG_NOTIFY, &big));
 	EXPECT_EQ(EINVAL, errno);
@@ -611,7 +609,12 @@ static void *churn_remap(void *arg)
 	return NULL;
 }
 
-TEST_F(notify, churn_no_deadlock)
+/*
+ * Four threads, one running each of @fn, churn for 2 s while the events
+ * are read; more than 100 operations must get through.
+ */
+static void churn_run(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(notify) *self, void *(*const fn[4])(void *))
 {
 	struct churn c = { .container = self->container, .pages = 64 };
 	struct iommu_reg_event ev[64];
@@ -621,9 +624,7 @@ TEST_F(notify, churn_no_deadlock)
 	c.base = anon(c.pages * PAGE);
 	ASSERT_NE(NULL, c.base);
 	for (i = 0; i < 4; i++)
-		ASSERT_EQ(0, pthread_create(&t[i], NULL,
-					    i < 2 ? churn_register : churn_remap,
-					    &c));
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, fn[i], &c));
 	for (i = 0; i < 20; i++) {
 		usleep(100000);
 		while (read_events(self->fd, ev, 64) > 0)
@@ -634,6 +635,15 @@ TEST_F(notify, churn_no_deadlock)
 		pthread_join(t[i], NULL);
 	TH_LOG("%lu operations in 2 s", c.ops);
 	EXPECT_LT(100, c.ops);
+}
+
+TEST_F(notify, churn_no_deadlock)
+{
+	void *(*const fn[4])(void *) = {
+		churn_register, churn_register, churn_remap, churn_remap,
+	};
+
+	churn_run(_metadata, self, fn);
 }
 
 /*
@@ -651,7 +661,7 @@ TEST_F(notify, dma_lands_in_new_memory)
 	uint8_t *p, pattern[2048];
 	int dev;
 
-	dev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, ireg_edu_bdf(0));
+	dev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, st_edu_bdf(0));
 	ASSERT_LE(0, dev);
 	ASSERT_EQ(0, edu_init(&edu, dev));
 
@@ -738,32 +748,6 @@ TEST_F(notify, older_structs_still_work)
  * range without changing the pages it maps.  The region stays valid.
  */
 
-/* AnonHugePages (kB) of the mapping holding @addr, from smaps; -1 if none. */
-static long anon_huge_kb(const void *addr)
-{
-	uintptr_t a = (uintptr_t)addr;
-	unsigned long start, end;
-	bool in = false;
-	char line[512];
-	long kb = -1;
-	FILE *f;
-
-	f = fopen("/proc/self/smaps", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in = a >= start && a < end;
-			continue;
-		}
-		if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb;
-}
-
 /*
  * A touched, 2 MiB-aligned anonymous THP inside a 4 MiB mapping (*@raw,
  * for munmap); NULL with @why set when the kernel gives none.
@@ -795,7 +779,7 @@ static char *thp_alloc(void **raw, const char **why)
 	p = (char *)(((uintptr_t)m + HPAGE - 1) & ~(HPAGE - 1));
 	madvise(p, HPAGE, MADV_HUGEPAGE);
 	memset(p, 0x11, HPAGE);
-	if (anon_huge_kb(p) < (long)(HPAGE >> 10)) {
+	if (st_smaps_kb(p, "AnonHugePages:") < (long)(HPAGE >> 10)) {
 		munmap(m, 2 * HPAGE);
 		*why = "the kernel gave no THP (AnonHugePages is 0)";
 		return NULL;
@@ -804,13 +788,8 @@ static char *thp_alloc(void **raw, const char **why)
 	return p;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+/* Milliseconds of clock_now_ns(), fractional. */
+#define now_ms()	(clock_now_ns() / 1e6)
 
 /*
  * Re-validation of events raised by kernel threads is asynchronous: wait
@@ -844,7 +823,8 @@ TEST_F(notify, thp_split_keeps_valid)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, prereg(self->container, p, HPAGE, 0, &reg));
 	ASSERT_EQ(0, mprotect(p + 5 * PAGE, PAGE, PROT_READ));
-	TH_LOG("AnonHugePages after the split: %ld kB", anon_huge_kb(p));
+	TH_LOG("AnonHugePages after the split: %ld kB",
+	       st_smaps_kb(p, "AnonHugePages:"));
 	EXPECT_TRUE(valid(self, &reg));
 	EXPECT_EQ(0, read_events(self->fd, ev, 4));
 	p[0] = 0x22;
@@ -896,10 +876,7 @@ TEST_F(notify, thp_dontneed_invalidates)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, prereg(self->container, p, HPAGE, 0, &reg));
 	ASSERT_EQ(0, madvise(p + 7 * PAGE, PAGE, MADV_DONTNEED));
-	EXPECT_FALSE(valid(self, &reg));
-	expect_one_event(_metadata, self->fd, reg.handle,
-			 IOMMU_REG_REASON_CLEAR);
-	EXPECT_EQ(0, unreg(self->container, reg.handle, 0));
+	expect_stale(_metadata, self, &reg, IOMMU_REG_REASON_CLEAR);
 	munmap(raw, 2 * HPAGE);
 }
 
@@ -1156,28 +1133,11 @@ static void *churn_fork(void *arg)
 
 TEST_F(notify, churn_clear_no_deadlock)
 {
-	struct churn c = { .container = self->container, .pages = 64 };
-	void *(*fn[4])(void *) = {
+	void *(*const fn[4])(void *) = {
 		churn_register, churn_register, churn_dontneed, churn_fork,
 	};
-	struct iommu_reg_event ev[64];
-	pthread_t t[4];
-	int i;
 
-	c.base = anon(c.pages * PAGE);
-	ASSERT_NE(NULL, c.base);
-	for (i = 0; i < 4; i++)
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, fn[i], &c));
-	for (i = 0; i < 20; i++) {
-		usleep(100000);
-		while (read_events(self->fd, ev, 64) > 0)
-			;
-	}
-	c.stop = true;
-	for (i = 0; i < 4; i++)
-		pthread_join(t[i], NULL);
-	TH_LOG("%lu operations in 2 s", c.ops);
-	EXPECT_LT(100, c.ops);
+	churn_run(_metadata, self, fn);
 }
 
 /* A clear over many regions: all stale when madvise() returns. */

@@ -43,11 +43,12 @@
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include "ireg_test.h"
-#include "ireg_watch.h"
+#include "reg_helpers.h"
+#include "watch_helpers.h"
+#include "type1_helpers.h"
 #include "kselftest_harness.h"
 
-#define PAGE		IREG_PAGE_SIZE
+#define PAGE		ST_PAGE_SIZE
 #define AREA_PAGES	256		/* each creator's memory: 1 MiB */
 #define UFFD_PAGES	16
 #define MAX_WORKERS	16
@@ -92,7 +93,7 @@ struct worker {
 	uint64_t rng;
 	uint8_t *area;			/* ROLE_CREATE: AREA_PAGES, populated */
 	uint32_t own[8];		/* handles it created, to map and drop */
-	struct ireg_uffd uffd;
+	struct st_uffd uffd;
 };
 
 static uint64_t wrnd(struct worker *w)	/* xorshift64* */
@@ -195,7 +196,7 @@ static int op_register(struct worker *w, uint8_t *vaddr, uint64_t size)
 		.argsz = sizeof(c),
 		.vaddr = (uintptr_t)vaddr,
 		.size = size,
-		.prot = IREG_PROT_RW,
+		.prot = ST_PROT_RW,
 	};
 	int ret = ioctl(w->container, IOMMU_REG_REGISTER, &c);
 
@@ -215,11 +216,11 @@ static int op_map_dma(struct worker *w, uint8_t *vaddr, uint64_t size)
 {
 	uint64_t iova = DMA_IOVA_BASE + ((uint64_t)w->id << 30) +
 			(uint64_t)(vaddr - w->area);
-	int ret = ireg_type1_map(w->container, vaddr, size, iova, IREG_T1_RW);
+	int ret = _test_type1_map(w->container, vaddr, size, iova, ST_T1_RW);
 
 	/* The implicit region took a handle too: the next guess is past it. */
 	if (!ret && wrnd(w) % 2)
-		ireg_type1_unmap(w->container, iova, size, 0, NULL);
+		_test_type1_unmap(w->container, iova, size, 0, NULL);
 	return ret;
 }
 
@@ -254,7 +255,7 @@ static int op_prereg_huge(struct worker *w)
 			.argsz = sizeof(r),
 			.vaddr = c.vaddr,
 			.size = c.size,
-			.prot = IREG_PROT_RW,
+			.prot = ST_PROT_RW,
 		};
 
 		ret = ioctl(w->container, IOMMU_REG_REGISTER, &r);
@@ -283,7 +284,7 @@ static int op_stall_arg(struct worker *w)
 	int ret;
 
 	pick_range(w, &vaddr, &size);
-	ireg_uffd_rearm(&w->uffd, w->uffd.area + page * PAGE);
+	st_uffd_rearm(&w->uffd, w->uffd.area + page * PAGE);
 	t = (void *)(w->uffd.tmpl + page * PAGE + off);
 	c = (void *)(w->uffd.area + page * PAGE + off);
 	w->uffd.delay_us = wrnd(w) % 20000;
@@ -294,7 +295,7 @@ static int op_stall_arg(struct worker *w)
 		rt->argsz = sizeof(*rt);
 		rt->vaddr = (uintptr_t)vaddr;
 		rt->size = size;
-		rt->prot = IREG_PROT_RW;
+		rt->prot = ST_PROT_RW;
 		ret = ioctl(w->container, IOMMU_REG_REGISTER, rc);
 		if (!ret) {
 			if (!rc->handle)
@@ -330,7 +331,7 @@ static int op_stall_out(struct worker *w)
 		.iova_ranges = (uintptr_t)(w->uffd.area + page * PAGE),
 	};
 
-	ireg_uffd_rearm(&w->uffd, w->uffd.area + page * PAGE);
+	st_uffd_rearm(&w->uffd, w->uffd.area + page * PAGE);
 	w->uffd.delay_us = wrnd(w) % 20000;
 	return ioctl(w->container, IOMMU_REG_INFO, &info);
 }
@@ -368,7 +369,7 @@ static void creator_round(struct worker *w)
 	} else if (r < 72) {
 		op = OP_MAP;
 		ret = _test_map(w->container, w->own[wrnd(w) % 8], 0, PAGE,
-				IREG_PROT_RW, 0, NULL);
+				ST_PROT_RW, 0, NULL);
 	} else if (r < 84) {
 		op = OP_UNREG_OWN;
 		ret = _test_unreg(w->container, w->own[wrnd(w) % 8],
@@ -468,14 +469,14 @@ static int worker_init(struct worker *w, struct race_shared *sh, int fd,
 	if (w->area == MAP_FAILED)
 		return -1;
 	memset(w->area, id, AREA_PAGES * PAGE);
-	w->uffd_ok = stalls && !ireg_uffd_create(&w->uffd, UFFD_PAGES * PAGE, 0);
+	w->uffd_ok = stalls && !st_uffd_create(&w->uffd, UFFD_PAGES * PAGE, 0);
 	return 0;
 }
 
 static void worker_fini(struct worker *w)
 {
 	if (w->uffd_ok)
-		ireg_uffd_destroy(&w->uffd);
+		st_uffd_destroy(&w->uffd);
 	if (w->area && w->area != MAP_FAILED)
 		munmap(w->area, AREA_PAGES * PAGE);
 }
@@ -548,7 +549,7 @@ FIXTURE(race) {
 	unsigned int seconds;
 	int klog;
 	long long pins, vmpin;
-	struct ireg_stats stats;
+	struct st_stats stats;
 	bool have_stats;
 };
 
@@ -557,7 +558,7 @@ FIXTURE_SETUP(race)
 	char msg[128];
 
 	self->klog = -1;
-	self->bdf = ireg_edu_bdf(0);
+	self->bdf = st_edu_bdf(0);
 	if (!self->bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
 	if (getenv("IREG_RACE_ONLY") &&
@@ -569,7 +570,7 @@ FIXTURE_SETUP(race)
 	self->sh = mmap(NULL, sizeof(*self->sh), PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->sh);
-	self->seed = env_u64("IREG_RACE_SEED", ireg_now_us() ^ getpid());
+	self->seed = env_u64("IREG_RACE_SEED", clock_now_us() ^ getpid());
 	self->seconds = env_u64("IREG_RACE_SECONDS", 10);
 	/* The seed first, so that even a crash tells it. */
 	printf("# seed %llu (IREG_RACE_SEED=%llu reproduces), %u s\n",
@@ -578,12 +579,12 @@ FIXTURE_SETUP(race)
 	fflush(stdout);
 	snprintf(msg, sizeof(msg), "ireg-test: race seed %llu\n",
 		 (unsigned long long)self->seed);
-	ireg_kmsg(msg);
+	st_kmsg(msg);
 
-	self->pins = ireg_foll_pins();
-	self->vmpin = ireg_status_bytes("VmPin");
-	self->have_stats = !ireg_stats_read(&self->stats);
-	self->klog = ireg_klog_open();
+	self->pins = st_foll_pins();
+	self->vmpin = st_status_bytes("VmPin");
+	self->have_stats = !st_stats_read(&self->stats);
+	self->klog = st_klog_open();
 }
 
 FIXTURE_TEARDOWN(race)
@@ -599,14 +600,14 @@ static int reattach(int container, int *group, const char *bdf)
 
 	close(*group);
 	for (i = 0; i < 1000; i++) {
-		*group = ireg_open_group(bdf);
+		*group = vfio_group_open(bdf);
 		if (*group >= 0 || errno != EBUSY)
 			break;
 		usleep(1000);
 	}
 	if (*group < 0)
 		return -1;
-	return ireg_container_setup(container, *group, VFIO_IOMMU_REG);
+	return vfio_container_attach(container, *group, VFIO_IOMMU_REG);
 }
 
 struct race_cfg {
@@ -627,14 +628,14 @@ static void __attribute__((noreturn))
 racer(struct race_shared *sh, const char *bdf, const struct race_cfg *cfg,
       uint64_t seed, unsigned int seconds)
 {
-	uint64_t end = ireg_now_us() + seconds * 1000000ULL;
+	uint64_t end = clock_now_us() + seconds * 1000000ULL;
 	uint64_t rng = seed | 1;
 	struct worker w[MAX_WORKERS];
 	pid_t pids[4] = { 0 };
 	int container, group, status, rc = 0;
 	unsigned int i;
 
-	container = ireg_container_open(bdf, &group);
+	container = st_container_open(bdf, &group);
 	if (container < 0 || cfg->threads > MAX_WORKERS)
 		_exit(3);
 	/* Processes first: fork() before this process has threads. */
@@ -647,10 +648,10 @@ racer(struct race_shared *sh, const char *bdf, const struct race_cfg *cfg,
 	if (workers_start(w, cfg->threads, cfg->creators, sh, container, 0,
 			  seed, cfg->stalls))
 		_exit(3);
-	while (ireg_now_us() < end && !sh->stop) {
+	while (clock_now_us() < end && !sh->stop) {
 		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
 		usleep(cfg->closes ? 100000 + (rng >> 33) % 400000 : 100000);
-		if (cfg->closes && ireg_now_us() < end && !sh->stop) {
+		if (cfg->closes && clock_now_us() < end && !sh->stop) {
 			if (reattach(container, &group, bdf))
 				_exit(3);
 			count(sh, OP_CLOSE, 0);
@@ -676,11 +677,11 @@ racer(struct race_shared *sh, const char *bdf, const struct race_cfg *cfg,
 static void run_race(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(race) *self, const struct race_cfg *cfg)
 {
-	uint64_t start = ireg_now_us();
+	uint64_t start = clock_now_us();
 	uint64_t deadline = start + (self->seconds + 60) * 1000000ULL;
 	struct race_shared *sh = self->sh;
 	char splat[256] = "";
-	struct ireg_stats now;
+	struct st_stats now;
 	int status = 0, splats = 0;
 	unsigned int i;
 	pid_t pid, done = 0;
@@ -693,13 +694,13 @@ static void run_race(struct __test_metadata *_metadata,
 		usleep(100000);
 		done = waitpid(pid, &status, WNOHANG);
 		ASSERT_LE(0, done);
-		splats += ireg_klog_poll(self->klog, splat, sizeof(splat));
+		splats += st_klog_poll(self->klog, splat, sizeof(splat));
 		if (splats && !sh->stop) {
 			/* Stop at once; a racer the oops left stuck is given up. */
 			sh->stop = 1;
-			deadline = ireg_now_us() + 10000000ULL;
+			deadline = clock_now_us() + 10000000ULL;
 		}
-		if (!done && ireg_now_us() > deadline)
+		if (!done && clock_now_us() > deadline)
 			break;
 	}
 
@@ -711,7 +712,7 @@ static void run_race(struct __test_metadata *_metadata,
 			       "-");
 	TH_LOG("seed %llu: %u threads, %u processes, %.1f s",
 	       (unsigned long long)self->seed, cfg->threads, cfg->procs,
-	       (ireg_now_us() - start) / 1e6);
+	       (clock_now_us() - start) / 1e6);
 	EXPECT_EQ(0, splats) TH_LOG("kernel: %s", splat);
 	ASSERT_EQ(pid, done)
 		TH_LOG("the racer is stuck in the kernel (deadlock, or an oops left a lock held); given up");
@@ -724,14 +725,14 @@ static void run_race(struct __test_metadata *_metadata,
 	EXPECT_LT(0, sh->ok[OP_PREREG] + sh->ok[OP_REGISTER]);
 
 	/* The container is closed: pins, VmPin, the module's gauges back. */
-	deadline = ireg_now_us() + RELEASE_MS * 1000ULL;
-	while ((ireg_foll_pins() != self->pins ||
-		ireg_status_bytes("VmPin") != self->vmpin) &&
-	       ireg_now_us() < deadline)
+	deadline = clock_now_us() + RELEASE_MS * 1000ULL;
+	while ((st_foll_pins() != self->pins ||
+		st_status_bytes("VmPin") != self->vmpin) &&
+	       clock_now_us() < deadline)
 		usleep(20000);
-	EXPECT_EQ(self->pins, ireg_foll_pins());
-	EXPECT_EQ(self->vmpin, ireg_status_bytes("VmPin"));
-	if (self->have_stats && !ireg_stats_read(&now)) {
+	EXPECT_EQ(self->pins, st_foll_pins());
+	EXPECT_EQ(self->vmpin, st_status_bytes("VmPin"));
+	if (self->have_stats && !st_stats_read(&now)) {
 		static const int gauges[] = {
 			IOMMU_REG_STAT_CONTAINERS, IOMMU_REG_STAT_GROUPS,
 			IOMMU_REG_STAT_REGIONS, IOMMU_REG_STAT_MAPPINGS,
@@ -746,19 +747,15 @@ static void run_race(struct __test_metadata *_metadata,
 	}
 	/* The group is free again and a new container starts empty. */
 	{
-		struct iommu_reg_info info;
-		int group, fd = ireg_container_open(self->bdf, &group);
+		int group, fd = st_container_open(self->bdf, &group);
 
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, _test_info(fd, &info));
-		EXPECT_EQ(0, info.num_regions);
-		EXPECT_EQ(0, info.num_mappings);
-		EXPECT_EQ(0, info.pinned_pages);
+		test_fd_counts(fd, 0, 0, 0);
 		close(group);
 		close(fd);
 	}
 	splat[0] = '\0';
-	EXPECT_EQ(0, ireg_klog_poll(self->klog, splat, sizeof(splat)))
+	EXPECT_EQ(0, st_klog_poll(self->klog, splat, sizeof(splat)))
 		TH_LOG("kernel, after the race: %s", splat);
 }
 

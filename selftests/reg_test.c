@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * IOMMU_REG_PREREG, _MAP, _UNMAP, _UNREG and _REGISTER as the uapi header
- * documents them: the length contract and every bad input of each ioctl,
- * then the semantics (register-once, references, busy regions, counters,
- * locked-memory accounting, memory types, huge IOMMU pages) and the type1
- * compatibility of the container.
+ * documents them: the length contract of every IOMMU_REG_* ioctl (one
+ * table), every bad input of each ioctl, then the semantics
+ * (register-once, references, busy regions, counters, locked-memory
+ * accounting, memory types, huge IOMMU pages).  The type1 ABI of the
+ * container is type1_compat_test's.
  *
  * Every failing call is followed by a look at the container's counters:
  * the errno contract says a failing ioctl changes nothing.
@@ -12,304 +13,444 @@
 #include "edu.h"
 #include "kselftest_harness.h"
 
-#define PAGE_SIZE	IREG_PAGE_SIZE
+#define PAGE_SIZE	ST_PAGE_SIZE
 #define FIXED_IOVA	0x40000000ULL	/* 1 GiB: usable, 1 GiB aligned */
-#define BUF_SIZE	IREG_SZ_2M
+#define BUF_SIZE	ST_SZ_2M
 
-/* A command followed by a tail this module does not know. */
-#define BIG(type)	struct { type cmd; uint64_t tail; }
+EDU_BUF_FIXTURE(reg, BUF_SIZE)
 
-FIXTURE(reg) {
+/* --- The length contract, every IOMMU_REG_* ioctl ------------------------ */
+
+/*
+ * Every command's argument starts with argsz, the length the caller
+ * passes; the kernel reads it with copy_struct_from_user(), as iommufd
+ * does.  Below the first published struct (up to its last field then):
+ * EINVAL.  Above a page, or longer than this module's struct with a
+ * non-zero byte in the tail: E2BIG.  Longer with a zero tail, exactly
+ * this module's struct, or exactly the first published one: the call as
+ * usual, and no byte past argsz written.  A failing call changes nothing.
+ *
+ * One case per command: a variant knows the command's sizes, how to make
+ * a well-formed call of it, and what that call answers in the VM.
+ */
+FIXTURE(cmd_length) {
 	int container;
 	struct edu_dev edu;
-	struct ireg_buf buf;	/* 2 MiB of 4 KiB anonymous pages */
-	uint8_t *mem;
+	struct st_buf buf;
+	uint32_t domain, rid;	/* the edu device's PCI address */
+	unsigned int nth;	/* well-formed calls made so far */
+	bool region;		/* the region of unreg's call is there */
+	bool mapped;		/* the mapping of unmap's call is there */
+	uint32_t handle;	/* of prereg's and register's first call */
+	uint64_t iova;		/* of register's first call */
+	struct iommu_reg_sva_device rec;
 };
 
-FIXTURE_SETUP(reg)
-{
-	const char *bdf = ireg_edu_bdf(0);
+#define CMD_LENGTH_DATA	FIXTURE_DATA(cmd_length)
 
-	self->container = -1;
-	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
-	if (!bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, edu_open(&self->edu, self->container, bdf,
-			      VFIO_IOMMU_REG));
-	ASSERT_EQ(0, ireg_buf_alloc(&self->buf, IREG_MEM_ANON_4K, BUF_SIZE));
-	self->mem = self->buf.addr;
+FIXTURE_VARIANT(cmd_length) {
+	unsigned long cmd;
+	uint32_t min_size;	/* the first published struct */
+	uint32_t size;		/* this module's struct */
+	/*
+	 * Make a well-formed call at @cmd (zeroes but argsz are one for
+	 * some commands: NULL), and what it needs to succeed.
+	 */
+	void (*prepare)(struct __test_metadata *_metadata,
+			CMD_LENGTH_DATA *self, void *cmd);
+	/* What the call answers: 0, or the errno the VM's hardware gets. */
+	int answer;
+	/* The command writes its struct back (all but unreg, sva_unbind). */
+	bool output;
+	/* The output of a call that succeeded; undo what must be undone. */
+	void (*check)(struct __test_metadata *_metadata,
+		      CMD_LENGTH_DATA *self, void *cmd);
+};
+
+static void info_check(struct __test_metadata *_metadata,
+		       CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_info *info = cmd;
+
+	EXPECT_EQ(1, info->num_groups);
+	EXPECT_TRUE(info->pgsize_bitmap & PAGE_SIZE);
 }
 
-FIXTURE_TEARDOWN(reg)
+static void prereg_prepare(struct __test_metadata *_metadata,
+			   CMD_LENGTH_DATA *self, void *cmd)
 {
-	edu_close(&self->edu);
-	if (self->container >= 0)
-		close(self->container);
-	ireg_buf_free(&self->buf);
+	struct iommu_reg_prereg *p = cmd;
+
+	p->vaddr = (uintptr_t)self->buf.addr;
+	p->size = PAGE_SIZE;
 }
 
-/* --- The length contract, per ioctl ------------------------------------ */
-
-TEST_F(reg, prereg_argsz)
+/* Registered once; every call takes a reference. */
+static void prereg_check(struct __test_metadata *_metadata,
+			 CMD_LENGTH_DATA *self, void *cmd)
 {
-	BIG(struct iommu_reg_prereg) big = {};
-	uint32_t handle;
+	struct iommu_reg_prereg *p = cmd;
 
-	big.cmd.vaddr = (uintptr_t)self->mem;
-	big.cmd.size = PAGE_SIZE;
-
-	/* One byte short of the first published struct (up to refs). */
-	big.cmd.argsz = offsetof(struct iommu_reg_prereg, slot) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_PREREG, &big));
-	big.cmd.argsz = 0;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_PREREG, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_PREREG, &big));
-	test_counts(0, 0, 0);
-
-	/* A zero tail is accepted and not written. */
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_PREREG, &big));
-	EXPECT_EQ(1, big.cmd.refs);
-	EXPECT_EQ(0, big.tail);
-	handle = big.cmd.handle;
-
-	big.cmd.argsz = sizeof(big.cmd);
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_PREREG, &big));
-	EXPECT_EQ(handle, big.cmd.handle);
-	EXPECT_EQ(2, big.cmd.refs);
+	if (!self->nth)
+		self->handle = p->handle;
+	EXPECT_EQ(self->handle, p->handle);
+	EXPECT_EQ(self->nth + 1, p->refs);
 	test_counts(1, 0, 1);
 }
 
-TEST_F(reg, map_argsz)
+/* The region all map calls map from, made by the first prepare. */
+static void map_region(struct __test_metadata *_metadata,
+		       CMD_LENGTH_DATA *self)
 {
-	BIG(struct iommu_reg_map) big = {};
-	uint32_t handle;
-
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	big.cmd.handle = handle;
-	big.cmd.prot = IREG_PROT_RW;
-	big.cmd.length = PAGE_SIZE;
-
-	big.cmd.argsz = sizeof(big.cmd) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_MAP, &big));
-	big.cmd.argsz = 0;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_MAP, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1ULL << 63;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_MAP, &big));
-	test_counts(1, 0, 4);
-
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_MAP, &big));
-	EXPECT_EQ(0, big.tail);
-	EXPECT_EQ(0, big.cmd.iova % PAGE_SIZE);
-
-	big.cmd.argsz = sizeof(big.cmd);
-	big.cmd.offset = PAGE_SIZE;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_MAP, &big));
-	test_counts(1, 2, 4);
+	if (!self->region)
+		test_prereg(self->buf.addr, 4 * PAGE_SIZE, 0, &self->handle,
+			    NULL);
+	self->region = true;
 }
 
-TEST_F(reg, unmap_argsz)
+static void map_prepare(struct __test_metadata *_metadata,
+			CMD_LENGTH_DATA *self, void *cmd)
 {
-	BIG(struct iommu_reg_unmap) big = {};
+	struct iommu_reg_map *m = cmd;
+
+	map_region(_metadata, self);
+	m->handle = self->handle;
+	m->prot = ST_PROT_RW;
+	m->offset = self->nth * PAGE_SIZE;
+	m->length = PAGE_SIZE;
+}
+
+static void map_check(struct __test_metadata *_metadata,
+		      CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_map *m = cmd;
+
+	EXPECT_EQ(0, m->iova % PAGE_SIZE);
+	test_counts(1, self->nth + 1, 4);
+}
+
+static void unmap_prepare(struct __test_metadata *_metadata,
+			  CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_unmap *u = cmd;
 	uint64_t iova = FIXED_IOVA;
-	uint32_t handle;
 
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
-		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
-	big.cmd.iova = FIXED_IOVA;
-	big.cmd.length = 2 * PAGE_SIZE;
-
-	big.cmd.argsz = sizeof(big.cmd) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNMAP, &big));
-	big.cmd.argsz = 0;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNMAP, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_UNMAP, &big));
-	test_counts(1, 1, 4);
-
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_UNMAP, &big));
-	EXPECT_EQ(2 * PAGE_SIZE, big.cmd.length);
-	EXPECT_EQ(0, big.tail);
-	test_counts(1, 0, 4);
-
-	test_map(handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
-		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
-	big.cmd.argsz = sizeof(big.cmd);
-	big.cmd.length = 2 * PAGE_SIZE;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_UNMAP, &big));
-	EXPECT_EQ(2 * PAGE_SIZE, big.cmd.length);
-	test_counts(1, 0, 4);
+	map_region(_metadata, self);
+	if (!self->mapped)
+		test_map(self->handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
+			 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	self->mapped = true;
+	u->iova = FIXED_IOVA;
+	u->length = 2 * PAGE_SIZE;
 }
 
-TEST_F(reg, unreg_argsz)
+static void unmap_check(struct __test_metadata *_metadata,
+			CMD_LENGTH_DATA *self, void *cmd)
 {
-	BIG(struct iommu_reg_unreg) big = {};
-	uint32_t handle;
+	struct iommu_reg_unmap *u = cmd;
 
-	test_prereg(self->mem, PAGE_SIZE, 0, &handle, NULL);
-	test_prereg(self->mem, PAGE_SIZE, 0, NULL, NULL);
-	big.cmd.handle = handle;
-
-	big.cmd.argsz = sizeof(big.cmd) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNREG, &big));
-	big.cmd.argsz = 0;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_UNREG, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_UNREG, &big));
-	test_counts(1, 0, 1);
-
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_UNREG, &big));
-	test_counts(1, 0, 1);
-	big.cmd.argsz = sizeof(big.cmd);
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_UNREG, &big));
-	test_counts(0, 0, 0);
+	EXPECT_EQ(2 * PAGE_SIZE, u->length);
+	test_counts(1, 0, 4);
+	self->mapped = false;
 }
 
-TEST_F(reg, register_argsz)
+static void unreg_prepare(struct __test_metadata *_metadata,
+			  CMD_LENGTH_DATA *self, void *cmd)
 {
-	BIG(struct iommu_reg_register) big = {};
-	uint32_t handle;
-	uint64_t iova;
+	struct iommu_reg_unreg *u = cmd;
 
-	big.cmd.vaddr = (uintptr_t)self->mem;
-	big.cmd.size = 2 * PAGE_SIZE;
-	big.cmd.prot = IREG_PROT_RW;
+	if (!self->region)
+		test_prereg(self->buf.addr, PAGE_SIZE, 0, &self->handle, NULL);
+	self->region = true;
+	u->handle = self->handle;
+}
 
-	/* One byte short of the first published struct (up to iova). */
-	big.cmd.argsz = offsetof(struct iommu_reg_register, slot) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_REGISTER, &big));
-	big.cmd.argsz = 0;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_REGISTER, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_REGISTER, &big));
+/* The one reference the call had: the region is gone. */
+static void unreg_check(struct __test_metadata *_metadata,
+			CMD_LENGTH_DATA *self, void *cmd)
+{
 	test_counts(0, 0, 0);
+	self->region = false;
+}
 
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_REGISTER, &big));
-	EXPECT_EQ(0, big.tail);
-	handle = big.cmd.handle;
-	iova = big.cmd.iova;
-	test_counts(1, 1, 2);
+static void register_prepare(struct __test_metadata *_metadata,
+			     CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_register *r = cmd;
 
-	big.cmd.argsz = sizeof(big.cmd);
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_REGISTER, &big));
-	EXPECT_EQ(handle, big.cmd.handle);
-	EXPECT_EQ(iova, big.cmd.iova);
+	r->vaddr = (uintptr_t)self->buf.addr;
+	r->size = 2 * PAGE_SIZE;
+	r->prot = ST_PROT_RW;
+}
+
+/* Registered and mapped once: every call answers the same. */
+static void register_check(struct __test_metadata *_metadata,
+			   CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_register *r = cmd;
+
+	if (!self->nth) {
+		self->handle = r->handle;
+		self->iova = r->iova;
+	}
+	EXPECT_EQ(self->handle, r->handle);
+	EXPECT_EQ(self->iova, r->iova);
 	test_counts(1, 1, 2);
+}
+
+/* The container's one event fd: closed, the next call may have it. */
+static void notify_check(struct __test_metadata *_metadata,
+			 CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_notify *n = cmd;
+
+	ASSERT_LE(0, n->fd);
+	EXPECT_LT(0, n->status_size);
+	EXPECT_EQ(0, close(n->fd));
+}
+
+static void sva_info_prepare(struct __test_metadata *_metadata,
+			     CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_sva_info *s = cmd;
+
+	s->num_devices = 1;
+	s->entry_size = sizeof(self->rec);
+	s->devices = (uintptr_t)&self->rec;
+}
+
+static void sva_info_check(struct __test_metadata *_metadata,
+			   CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_sva_info *s = cmd;
+
+	EXPECT_EQ(1, s->num_devices);
+}
+
+static void sva_bind_prepare(struct __test_metadata *_metadata,
+			     CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_sva_bind *b = cmd;
+
+	b->pci_domain = self->domain;
+	b->pci_rid = self->rid;
+}
+
+static void sva_unbind_prepare(struct __test_metadata *_metadata,
+			       CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_sva_unbind *u = cmd;
+
+	u->pci_domain = self->domain;
+	u->pci_rid = self->rid;
+}
+
+static void wc_bar_prepare(struct __test_metadata *_metadata,
+			   CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_wc_bar *w = cmd;
+
+	w->pci_domain = self->domain;
+	w->pci_rid = self->rid;
+	w->length = PAGE_SIZE;
+}
+
+static void wc_bar_check(struct __test_metadata *_metadata,
+			 CMD_LENGTH_DATA *self, void *cmd)
+{
+	struct iommu_reg_wc_bar *w = cmd;
+
+	ASSERT_LE(0, w->fd);
+	EXPECT_EQ(EDU_BAR0_SIZE, w->bar_size);
+	EXPECT_EQ(0, close(w->fd));
+}
+
+#define CMD_LENGTH(name, _cmd, type, last, _prepare, _answer, _check)	\
+	FIXTURE_VARIANT_ADD(cmd_length, name) {				\
+		.cmd = _cmd,						\
+		.min_size = offsetofend(struct type, last),		\
+		.size = sizeof(struct type),				\
+		.prepare = _prepare,					\
+		.answer = _answer,					\
+		.check = _check,					\
+		.output = _cmd != IOMMU_REG_UNREG &&			\
+			  _cmd != IOMMU_REG_SVA_UNBIND,			\
+	}
+
+CMD_LENGTH(info, IOMMU_REG_INFO, iommu_reg_info, iova_ranges, NULL, 0,
+	   info_check);
+CMD_LENGTH(prereg, IOMMU_REG_PREREG, iommu_reg_prereg, refs,
+	   prereg_prepare, 0, prereg_check);
+CMD_LENGTH(map, IOMMU_REG_MAP, iommu_reg_map, iova, map_prepare, 0,
+	   map_check);
+CMD_LENGTH(unmap, IOMMU_REG_UNMAP, iommu_reg_unmap, length, unmap_prepare,
+	   0, unmap_check);
+CMD_LENGTH(unreg, IOMMU_REG_UNREG, iommu_reg_unreg, __reserved,
+	   unreg_prepare, 0, unreg_check);
+CMD_LENGTH(register, IOMMU_REG_REGISTER, iommu_reg_register, iova,
+	   register_prepare, 0, register_check);
+CMD_LENGTH(notify, IOMMU_REG_NOTIFY, iommu_reg_notify, status_size, NULL,
+	   0, notify_check);
+CMD_LENGTH(sva_info, IOMMU_REG_SVA_INFO, iommu_reg_sva_info, devices,
+	   sva_info_prepare, 0, sva_info_check);
+/* No PASID hardware in the VM: refused, after the length is accepted. */
+CMD_LENGTH(sva_bind, IOMMU_REG_SVA_BIND, iommu_reg_sva_bind, __reserved,
+	   sva_bind_prepare, EOPNOTSUPP, NULL);
+/* Well formed, but the device is not bound. */
+CMD_LENGTH(sva_unbind, IOMMU_REG_SVA_UNBIND, iommu_reg_sva_unbind, pci_rid,
+	   sva_unbind_prepare, ENOENT, NULL);
+CMD_LENGTH(wc_bar, IOMMU_REG_WC_BAR, iommu_reg_wc_bar, bar_size,
+	   wc_bar_prepare, 0, wc_bar_check);
+
+FIXTURE_SETUP(cmd_length)
+{
+	edu_fixture_setup(ST_MEM_ANON_4K, BUF_SIZE);
+	ASSERT_EQ(0, st_pci_addr(self->edu.bdf, &self->domain, &self->rid));
+}
+
+FIXTURE_TEARDOWN(cmd_length)
+{
+	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
+}
+
+#define CMD_LENGTH_CANARY	0xa5
+
+/* The counters as @before had them: the failed call changed nothing. */
+#define test_counts_unchanged(before)					\
+	test_counts((before)->num_regions, (before)->num_mappings,	\
+		    (before)->pinned_pages)
+
+/*
+ * A well-formed call with argsz @len, past which the buffer holds a
+ * canary (zeroes up to @len when that is past this module's struct):
+ * the variant's answer, no byte past argsz written, and the variant's
+ * check of the output.
+ */
+static void cmd_length_call(struct __test_metadata *_metadata,
+			    CMD_LENGTH_DATA *self,
+			    const FIXTURE_VARIANT(cmd_length) *variant,
+			    uint32_t len)
+{
+	uint64_t buf[64];
+	uint8_t *bytes = (uint8_t *)buf;
+	unsigned int j;
+	int ret, err;
+
+	memset(buf, 0, sizeof(buf));
+	if (variant->prepare)
+		variant->prepare(_metadata, self, buf);
+	memcpy(buf, &len, sizeof(len));	/* argsz */
+	memset(bytes + len, CMD_LENGTH_CANARY, sizeof(buf) - len);
+	ret = ioctl(self->container, variant->cmd, buf);
+	err = ret ? errno : 0;
+	ASSERT_EQ(variant->answer ? -1 : 0, ret)
+		TH_LOG("argsz %u: %s", len, strerror(err));
+	EXPECT_EQ(variant->answer, err)
+		TH_LOG("argsz %u: %s", len, strerror(err));
+	for (j = variant->size; j < len; j++)
+		EXPECT_EQ(0, bytes[j]);
+	for (j = len; j < sizeof(buf); j++)
+		if (bytes[j] != CMD_LENGTH_CANARY)
+			break;
+	EXPECT_EQ(sizeof(buf), j)
+		TH_LOG("argsz %u: byte %u written", len, j);
+	if (!ret && variant->check)
+		variant->check(_metadata, self, buf);
+	self->nth++;
+}
+
+TEST_F(cmd_length, contract)
+{
+	/* The refused lengths; @tail: where a non-zero byte goes, or 0. */
+	const struct {
+		uint32_t argsz;
+		uint32_t tail;
+		int err;
+	} bad[] = {
+		{ 0, 0, EINVAL },
+		{ variant->min_size - 1, 0, EINVAL },
+		{ PAGE_SIZE + 1, 0, E2BIG },
+		{ variant->size + 8, variant->size, E2BIG },
+		{ variant->size + 8, variant->size + 7, E2BIG },
+	};
+	/* The accepted ones: longer with a zero tail, ours, the first. */
+	const uint32_t good[] = {
+		variant->size + 8, variant->size, variant->min_size,
+	};
+	uint64_t buf[64];
+	uint8_t *bytes = (uint8_t *)buf;
+	struct iommu_reg_info before;
+	unsigned int i;
+	int ret, err;
+
+	ASSERT_LE(variant->min_size, variant->size);
+	ASSERT_LE(variant->size + 8, sizeof(buf));
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		memset(buf, 0, sizeof(buf));
+		if (variant->prepare)
+			variant->prepare(_metadata, self, buf);
+		memcpy(buf, &bad[i].argsz, sizeof(uint32_t));
+		if (bad[i].tail)
+			bytes[bad[i].tail] = 1;
+		test_info(&before);
+		ret = ioctl(self->container, variant->cmd, buf);
+		err = ret ? errno : 0;
+		EXPECT_EQ(-1, ret);
+		EXPECT_EQ(bad[i].err, err)
+			TH_LOG("argsz %u, tail byte %u: %s", bad[i].argsz,
+			       bad[i].tail, strerror(err));
+		test_counts_unchanged(&before);
+	}
+	/* The argument itself unreadable. */
+	EXPECT_ERRNO(EFAULT, ioctl(self->container, variant->cmd, (void *)16));
+
+	for (i = 0; i < ARRAY_SIZE(good); i++)
+		cmd_length_call(_metadata, self, variant, good[i]);
 }
 
 /*
- * A command in memory the kernel can read but not write back to: the
- * output fails with EFAULT and, as for any failing ioctl, nothing may
- * have changed.
+ * The command in memory the kernel can read but not write back to,
+ * before and after a call that worked: one with output fails with EFAULT
+ * and, as any failing ioctl, changes nothing (no pin, no reference, no
+ * fd: the next call works as usual); one without output works.
  */
-static void *readonly_arg(const void *cmd, size_t size)
+TEST_F(cmd_length, readonly_arg)
 {
-	void *page = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *page = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct iommu_reg_info before;
+	long long pins;
+	unsigned int i;
+	int ret, err;
 
-	if (page == MAP_FAILED)
-		return NULL;
-	memcpy(page, cmd, size);
-	if (mprotect(page, PAGE_SIZE, PROT_READ)) {
-		munmap(page, PAGE_SIZE);
-		return NULL;
+	ASSERT_NE(MAP_FAILED, page);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, mprotect(page, PAGE_SIZE, PROT_READ | PROT_WRITE));
+		memset(page, 0, PAGE_SIZE);
+		if (variant->prepare)
+			variant->prepare(_metadata, self, page);
+		memcpy(page, &variant->size, sizeof(uint32_t));
+		ASSERT_EQ(0, mprotect(page, PAGE_SIZE, PROT_READ));
+		test_info(&before);
+		pins = st_foll_pins();
+		ret = ioctl(self->container, variant->cmd, page);
+		err = ret ? errno : 0;
+		if (variant->output) {
+			EXPECT_EQ(-1, ret);
+			EXPECT_EQ(EFAULT, err) TH_LOG("%s", strerror(err));
+			test_counts_unchanged(&before);
+			EXPECT_EQ(pins, st_foll_pins());
+		} else {
+			EXPECT_EQ(variant->answer, err)
+				TH_LOG("%s", strerror(err));
+			if (!ret && variant->check)
+				variant->check(_metadata, self, page);
+			self->nth++;
+		}
+		cmd_length_call(_metadata, self, variant, variant->size);
 	}
-	return page;
-}
-
-TEST_F(reg, prereg_output_fault)
-{
-	struct iommu_reg_prereg cmd = {
-		.argsz = sizeof(cmd),
-		.vaddr = (uintptr_t)self->mem,
-		.size = 4 * PAGE_SIZE,
-	};
-	long long pins = ireg_foll_pins();
-	uint32_t refs;
-	void *arg;
-
-	arg = readonly_arg(&cmd, sizeof(cmd));
-	ASSERT_NE(NULL, arg);
-	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_PREREG, arg));
-	test_counts(0, 0, 0);
-	EXPECT_EQ(pins, ireg_foll_pins());
-
-	/* An existing region: its references do not move either. */
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, &refs);
-	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_PREREG, arg));
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, &refs);
-	EXPECT_EQ(2, refs);
-	munmap(arg, PAGE_SIZE);
-}
-
-TEST_F(reg, map_output_fault)
-{
-	struct iommu_reg_map cmd = {
-		.argsz = sizeof(cmd),
-		.prot = IREG_PROT_RW,
-		.length = 4 * PAGE_SIZE,
-	};
-	void *arg;
-
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &cmd.handle, NULL);
-	arg = readonly_arg(&cmd, sizeof(cmd));
-	ASSERT_NE(NULL, arg);
-	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_MAP, arg));
-	test_counts(1, 0, 4);
-	munmap(arg, PAGE_SIZE);
-}
-
-TEST_F(reg, unmap_output_fault)
-{
-	struct iommu_reg_unmap cmd = {
-		.argsz = sizeof(cmd),
-		.iova = FIXED_IOVA,
-		.length = 4 * PAGE_SIZE,
-	};
-	uint64_t iova = FIXED_IOVA;
-	uint32_t handle;
-	void *arg;
-
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
-		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
-	arg = readonly_arg(&cmd, sizeof(cmd));
-	ASSERT_NE(NULL, arg);
-	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_UNMAP, arg));
-	test_counts(1, 1, 4);
-	munmap(arg, PAGE_SIZE);
-}
-
-TEST_F(reg, register_output_fault)
-{
-	struct iommu_reg_register cmd = {
-		.argsz = sizeof(cmd),
-		.vaddr = (uintptr_t)self->mem,
-		.size = 4 * PAGE_SIZE,
-		.prot = IREG_PROT_RW,
-	};
-	long long pins = ireg_foll_pins();
-	void *arg;
-
-	arg = readonly_arg(&cmd, sizeof(cmd));
-	ASSERT_NE(NULL, arg);
-	EXPECT_ERRNO(EFAULT, ioctl(self->container, IOMMU_REG_REGISTER, arg));
-	test_counts(0, 0, 0);
-	EXPECT_EQ(pins, ireg_foll_pins());
-	munmap(arg, PAGE_SIZE);
+	munmap(page, PAGE_SIZE);
 }
 
 /* --- IOMMU_REG_PREREG --------------------------------------------------- */
@@ -341,7 +482,7 @@ TEST_F(reg, prereg_bad_range)
 
 TEST_F(reg, prereg_unmapped)
 {
-	long long pins = ireg_foll_pins();
+	long long pins = st_foll_pins();
 	uint8_t *p;
 
 	p = mmap(NULL, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE,
@@ -358,13 +499,13 @@ TEST_F(reg, prereg_unmapped)
 	test_err_prereg(EFAULT, NULL, PAGE_SIZE, 0);
 	test_counts(0, 0, 0);
 	/* The two good pages were not left pinned by the failures. */
-	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(pins, st_foll_pins());
 	munmap(p, 2 * PAGE_SIZE);
 }
 
 TEST_F(reg, prereg_prot_none)
 {
-	long long pins = ireg_foll_pins();
+	long long pins = st_foll_pins();
 	uint8_t *p;
 
 	p = mmap(NULL, 2 * PAGE_SIZE, PROT_NONE,
@@ -380,7 +521,7 @@ TEST_F(reg, prereg_prot_none)
 	test_err_prereg(EFAULT, self->mem, 2 * PAGE_SIZE,
 			IOMMU_REG_REGION_READONLY);
 	test_counts(0, 0, 0);
-	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(pins, st_foll_pins());
 }
 
 TEST_F(reg, prereg_readonly_memory)
@@ -422,21 +563,21 @@ TEST_F(reg, prereg_pfnmap)
 /* Same range and flags: same region, one more reference, no new pin. */
 TEST_F(reg, prereg_once)
 {
-	long long pins = ireg_foll_pins();
+	long long pins = st_foll_pins();
 	uint32_t h1, h2, h3, h4, refs;
 	long long vmpin;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &h1, &refs);
 	EXPECT_EQ(1, refs);
-	vmpin = ireg_status_bytes("VmPin");
-	EXPECT_EQ(pins + 4, ireg_foll_pins());
+	vmpin = st_status_bytes("VmPin");
+	EXPECT_EQ(pins + 4, st_foll_pins());
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &h2, &refs);
 	EXPECT_EQ(h1, h2);
 	EXPECT_EQ(2, refs);
 	test_counts(1, 0, 4);
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
-	EXPECT_EQ(pins + 4, ireg_foll_pins());
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
+	EXPECT_EQ(pins + 4, st_foll_pins());
 
 	/* Other flags, or another range: another region. */
 	test_prereg(self->mem, 4 * PAGE_SIZE, IOMMU_REG_REGION_READONLY,
@@ -467,12 +608,12 @@ TEST_F(reg, prereg_refs)
 	for (i = 0; i < 2; i++) {
 		test_unreg(handle, 0);
 		test_counts(1, 0, 2);
-		test_map(handle, 0, PAGE_SIZE, IREG_PROT_RW, 0, &iova);
+		test_map(handle, 0, PAGE_SIZE, ST_PROT_RW, 0, &iova);
 		test_unmap(iova, PAGE_SIZE, 0, NULL);
 	}
 	test_unreg(handle, 0);
 	test_counts(0, 0, 0);
-	test_err_map(ENOENT, handle, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_map(ENOENT, handle, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
 	test_err_unreg(ENOENT, handle, 0);
 
 	/* A new registration of the range starts from one again. */
@@ -487,9 +628,9 @@ TEST_F(reg, map_bad_flags)
 	uint32_t handle;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW, 1U << 31, 0);
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW, 1U << 10, 0);
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, ST_PROT_RW, 1U << 31, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, ST_PROT_RW, 1U << 10, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED | IOMMU_REG_MAP_IOVA_IDENTITY,
 		     FIXED_IOVA);
 	test_counts(1, 0, 4);
@@ -503,7 +644,7 @@ TEST_F(reg, map_bad_prot)
 	test_err_map(EINVAL, handle, 0, PAGE_SIZE, 0, 0, 0);
 	test_err_map(EINVAL, handle, 0, PAGE_SIZE, 1U << 2, 0, 0);
 	test_err_map(EINVAL, handle, 0, PAGE_SIZE,
-		     IREG_PROT_RW | (1U << 31), 0, 0);
+		     ST_PROT_RW | (1U << 31), 0, 0);
 	test_counts(1, 0, 4);
 }
 
@@ -512,28 +653,28 @@ TEST_F(reg, map_bad_range)
 	uint32_t handle;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_err_map(EINVAL, handle, 0, 0, IREG_PROT_RW, 0, 0);
-	test_err_map(EINVAL, handle, 1, PAGE_SIZE, IREG_PROT_RW, 0, 0);
-	test_err_map(EINVAL, handle, PAGE_SIZE / 2, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EINVAL, handle, 0, 0, ST_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 1, PAGE_SIZE, ST_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, PAGE_SIZE / 2, PAGE_SIZE, ST_PROT_RW,
 		     0, 0);
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE + 1, IREG_PROT_RW, 0, 0);
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE / 2, IREG_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE + 1, ST_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE / 2, ST_PROT_RW, 0, 0);
 	/* Beyond the region. */
-	test_err_map(EINVAL, handle, 0, 5 * PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 0, 5 * PAGE_SIZE, ST_PROT_RW, 0, 0);
 	test_err_map(EINVAL, handle, 3 * PAGE_SIZE, 2 * PAGE_SIZE,
-		     IREG_PROT_RW, 0, 0);
-	test_err_map(EINVAL, handle, 4 * PAGE_SIZE, PAGE_SIZE, IREG_PROT_RW,
+		     ST_PROT_RW, 0, 0);
+	test_err_map(EINVAL, handle, 4 * PAGE_SIZE, PAGE_SIZE, ST_PROT_RW,
 		     0, 0);
 	/* offset + length wraps. */
 	test_err_map(EOVERFLOW, handle, -PAGE_SIZE, 2 * PAGE_SIZE,
-		     IREG_PROT_RW, 0, 0);
+		     ST_PROT_RW, 0, 0);
 	/* A fixed IOVA that is not page aligned. */
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA + 1);
-	test_err_map(EINVAL, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EINVAL, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA + PAGE_SIZE / 2);
 	/* A fixed IOVA + length that wraps. */
-	test_err_map(EOVERFLOW, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EOVERFLOW, handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, -PAGE_SIZE);
 	test_counts(1, 0, 4);
 }
@@ -546,29 +687,29 @@ TEST_F(reg, map_bad_handle)
 	test_unreg(stale, 0);
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
 	if (stale != handle)
-		test_err_map(ENOENT, stale, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
-	test_err_map(ENOENT, handle + 1, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+		test_err_map(ENOENT, stale, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
+	test_err_map(ENOENT, handle + 1, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
 	test_err_map(ENOENT, handle ^ 0x80000000U, 0, PAGE_SIZE,
-		     IREG_PROT_RW, 0, 0);
-	test_err_map(ENOENT, ~0U, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+		     ST_PROT_RW, 0, 0);
+	test_err_map(ENOENT, ~0U, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
 	test_counts(1, 0, 4);
 
 	/* A stale handle while no other region could have taken it. */
 	test_unreg(handle, 0);
-	test_err_map(ENOENT, handle, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_map(ENOENT, handle, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
 	test_counts(0, 0, 0);
 }
 
 /* A handle names a region of its own container only. */
 TEST_F(reg, foreign_handle)
 {
-	const char *bdf1 = ireg_edu_bdf(1);
+	const char *bdf1 = st_edu_bdf(1);
 	uint32_t mine, theirs[2], foreign;
 	int other, group;
 
 	if (!bdf1)
 		SKIP(return, "needs a second edu device for a second container");
-	other = ireg_container_open(bdf1, &group);
+	other = st_container_open(bdf1, &group);
 	ASSERT_LE(0, other);
 
 	test_prereg(self->mem, PAGE_SIZE, 0, &mine, NULL);
@@ -579,7 +720,7 @@ TEST_F(reg, foreign_handle)
 	ASSERT_NE(theirs[0], theirs[1]);
 	foreign = theirs[0] != mine ? theirs[0] : theirs[1];
 
-	test_err_map(ENOENT, foreign, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
+	test_err_map(ENOENT, foreign, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
 	test_err_unreg(ENOENT, foreign, 0);
 	test_counts(1, 0, 1);
 	if (mine != theirs[0] && mine != theirs[1])
@@ -598,20 +739,20 @@ TEST_F(reg, map_fixed)
 	uint32_t handle;
 
 	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	EXPECT_EQ(FIXED_IOVA, iova);
 
 	/* The same IOVA, overlapping either end, or enclosing it. */
 	test_err_map(EEXIST, handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE,
-		     IREG_PROT_RW, IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA);
-	test_err_map(EEXIST, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+		     ST_PROT_RW, IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA);
+	test_err_map(EEXIST, handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA - PAGE_SIZE);
-	test_err_map(EEXIST, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EEXIST, handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA + 3 * PAGE_SIZE);
-	test_err_map(EEXIST, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EEXIST, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA + PAGE_SIZE);
-	test_err_map(EEXIST, handle, 0, 8 * PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EEXIST, handle, 0, 8 * PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA - 2 * PAGE_SIZE);
 	test_counts(1, 1, 16);
 
@@ -637,41 +778,41 @@ TEST_F(reg, map_fixed_range)
 	test_info(&info);
 	ASSERT_EQ((1ULL << 48) - 1, info.aperture_last);
 	/* The test's idea of the MSI window matches the kernel's. */
-	ASSERT_TRUE(ireg_iova_usable(self->container, IREG_MSI_START -
+	ASSERT_TRUE(st_iova_usable(self->container, ST_MSI_START -
 				     PAGE_SIZE, PAGE_SIZE));
-	ASSERT_FALSE(ireg_iova_usable(self->container, IREG_MSI_START,
-				      PAGE_SIZE));
-	ASSERT_FALSE(ireg_iova_usable(self->container, IREG_MSI_LAST + 1 -
+	ASSERT_FALSE(st_iova_usable(self->container, ST_MSI_START,
+				    PAGE_SIZE));
+	ASSERT_FALSE(st_iova_usable(self->container, ST_MSI_LAST + 1 -
 				      PAGE_SIZE, PAGE_SIZE));
-	ASSERT_TRUE(ireg_iova_usable(self->container, IREG_MSI_LAST + 1,
-				     PAGE_SIZE));
+	ASSERT_TRUE(st_iova_usable(self->container, ST_MSI_LAST + 1,
+				   PAGE_SIZE));
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_err_map(ERANGE, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(ERANGE, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, 1ULL << 48);
-	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, (1ULL << 48) - PAGE_SIZE);
-	test_err_map(ERANGE, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(ERANGE, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, 1ULL << 63);
-	test_err_map(ERANGE, handle, 0, PAGE_SIZE, IREG_PROT_RW,
-		     IOMMU_REG_MAP_IOVA_FIXED, IREG_MSI_START);
-	test_err_map(ERANGE, handle, 0, PAGE_SIZE, IREG_PROT_RW,
-		     IOMMU_REG_MAP_IOVA_FIXED, IREG_MSI_START + 0x80000);
-	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
-		     IOMMU_REG_MAP_IOVA_FIXED, IREG_MSI_START - PAGE_SIZE);
-	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, IREG_PROT_RW,
-		     IOMMU_REG_MAP_IOVA_FIXED, IREG_MSI_LAST + 1 - PAGE_SIZE);
+	test_err_map(ERANGE, handle, 0, PAGE_SIZE, ST_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, ST_MSI_START);
+	test_err_map(ERANGE, handle, 0, PAGE_SIZE, ST_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, ST_MSI_START + 0x80000);
+	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, ST_MSI_START - PAGE_SIZE);
+	test_err_map(ERANGE, handle, 0, 2 * PAGE_SIZE, ST_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, ST_MSI_LAST + 1 - PAGE_SIZE);
 	test_counts(1, 0, 4);
 
 	/* Either side of the window, and the top of the aperture, work. */
-	iova = IREG_MSI_START - PAGE_SIZE;
-	test_map(handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	iova = ST_MSI_START - PAGE_SIZE;
+	test_map(handle, 0, PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
-	iova = IREG_MSI_LAST + 1;
-	test_map(handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	iova = ST_MSI_LAST + 1;
+	test_map(handle, 0, PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	iova = (1ULL << 48) - PAGE_SIZE;
-	test_map(handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	EXPECT_EQ((1ULL << 48) - PAGE_SIZE, iova);
 	test_counts(1, 3, 4);
@@ -684,27 +825,27 @@ TEST_F(reg, map_identity)
 	uint32_t handle;
 
 	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_IDENTITY, &iova);
 	EXPECT_EQ(vaddr, iova);
-	test_map(handle, 8 * PAGE_SIZE, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 8 * PAGE_SIZE, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_IDENTITY, &iova);
 	EXPECT_EQ(vaddr + 8 * PAGE_SIZE, iova);
 	test_counts(1, 2, 16);
 
 	/* Identity again, or fixed at the same address: taken. */
-	test_err_map(EEXIST, handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EEXIST, handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_IDENTITY, 0);
 	test_err_map(EEXIST, handle, 2 * PAGE_SIZE, 8 * PAGE_SIZE,
-		     IREG_PROT_RW, IOMMU_REG_MAP_IOVA_IDENTITY, 0);
-	test_err_map(EEXIST, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+		     ST_PROT_RW, IOMMU_REG_MAP_IOVA_IDENTITY, 0);
+	test_err_map(EEXIST, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, vaddr + 3 * PAGE_SIZE);
 	test_err_register(EEXIST, self->mem, 2 * PAGE_SIZE,
-			  IOMMU_REG_MAP_IOVA_IDENTITY, IREG_PROT_RW, 0);
+			  IOMMU_REG_MAP_IOVA_IDENTITY, ST_PROT_RW, 0);
 	test_counts(1, 2, 16);
 
 	/* The hole between them is free. */
-	test_map(handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_IDENTITY, &iova);
 	EXPECT_EQ(vaddr + 4 * PAGE_SIZE, iova);
 	test_counts(1, 3, 16);
@@ -718,8 +859,8 @@ TEST_F(reg, map_readonly_region)
 	test_prereg(self->mem, 4 * PAGE_SIZE, IOMMU_REG_REGION_READONLY,
 		    &handle, NULL);
 	test_err_map(EPERM, handle, 0, PAGE_SIZE, IOMMU_REG_PROT_WRITE, 0, 0);
-	test_err_map(EPERM, handle, 0, PAGE_SIZE, IREG_PROT_RW, 0, 0);
-	test_err_map(EPERM, handle, 0, PAGE_SIZE, IREG_PROT_RW,
+	test_err_map(EPERM, handle, 0, PAGE_SIZE, ST_PROT_RW, 0, 0);
+	test_err_map(EPERM, handle, 0, PAGE_SIZE, ST_PROT_RW,
 		     IOMMU_REG_MAP_IOVA_FIXED, FIXED_IOVA);
 	test_counts(1, 0, 4);
 	test_map(handle, 0, PAGE_SIZE, IOMMU_REG_PROT_READ, 0, &iova);
@@ -731,17 +872,17 @@ TEST_F(reg, map_kernel_iova)
 {
 	static const uint64_t offsets[] = { 0, PAGE_SIZE, 0, PAGE_SIZE };
 	static const uint64_t lengths[] = {
-		PAGE_SIZE, 2 * PAGE_SIZE, IREG_SZ_2M, IREG_SZ_2M + PAGE_SIZE,
+		PAGE_SIZE, 2 * PAGE_SIZE, ST_SZ_2M, ST_SZ_2M + PAGE_SIZE,
 	};
 	uint64_t iova[2 * ARRAY_SIZE(lengths)], align;
 	uint64_t len[2 * ARRAY_SIZE(lengths)], vaddr;
 	struct iommu_reg_info info;
-	struct ireg_buf big;
+	struct st_buf big;
 	uint32_t handle;
 	unsigned int i, j, n = 0;
 
-	ASSERT_EQ(0, ireg_buf_alloc(&big, IREG_MEM_ANON_4K, 2 * IREG_SZ_2M));
-	test_prereg(big.addr, 2 * IREG_SZ_2M, 0, &handle, NULL);
+	ASSERT_EQ(0, st_buf_alloc(&big, ST_MEM_ANON_4K, 2 * ST_SZ_2M));
+	test_prereg(big.addr, 2 * ST_SZ_2M, 0, &handle, NULL);
 	test_info(&info);
 	for (i = 0; i < ARRAY_SIZE(lengths); i++) {
 		for (j = 0; j < 2; j++, n++) {
@@ -749,20 +890,20 @@ TEST_F(reg, map_kernel_iova)
 			uint64_t off = offsets[i] + j * PAGE_SIZE;
 
 			len[n] = lengths[i];
-			test_map(handle, off, len[n], IREG_PROT_RW, 0, &iova[n]);
+			test_map(handle, off, len[n], ST_PROT_RW, 0, &iova[n]);
 			vaddr = (uintptr_t)big.addr + off;
-			align = ireg_pgsize_for(info.pgsize_bitmap, len[n]);
+			align = st_pgsize_for(info.pgsize_bitmap, len[n]);
 			EXPECT_EQ(vaddr % align, iova[n] % align);
-			EXPECT_TRUE(ireg_iova_usable(self->container, iova[n],
-						     len[n]));
+			EXPECT_TRUE(st_iova_usable(self->container, iova[n],
+						   len[n]));
 		}
 	}
 	for (i = 0; i < n; i++)
 		for (j = 0; j < i; j++)
 			EXPECT_TRUE(iova[i] + len[i] <= iova[j] ||
 				    iova[j] + len[j] <= iova[i]);
-	test_counts(1, n, 2 * IREG_SZ_2M / PAGE_SIZE);
-	ireg_buf_free(&big);
+	test_counts(1, n, 2 * ST_SZ_2M / PAGE_SIZE);
+	st_buf_free(&big);
 }
 
 /* --- IOMMU_REG_UNMAP ---------------------------------------------------- */
@@ -773,7 +914,7 @@ TEST_F(reg, unmap_bad_input)
 	uint32_t handle;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 
 	test_err_unmap(EINVAL, FIXED_IOVA, 4 * PAGE_SIZE, 1U << 1);
@@ -798,7 +939,7 @@ TEST_F(reg, unmap_empty)
 
 	test_err_unmap(ENOENT, FIXED_IOVA, 4 * PAGE_SIZE, 0);
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	/* Just before and just after the mapping. */
 	test_err_unmap(ENOENT, FIXED_IOVA - 4 * PAGE_SIZE, 4 * PAGE_SIZE, 0);
@@ -818,9 +959,9 @@ TEST_F(reg, unmap_bisect)
 	uint32_t handle;
 
 	test_prereg(self->mem, 8 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &a);
-	test_map(handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle, 4 * PAGE_SIZE, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &b);
 
 	test_err_unmap(EINVAL, a, 2 * PAGE_SIZE, 0);
@@ -852,7 +993,7 @@ TEST_F(reg, unmap_several)
 	for (i = 0; i < 3; i++) {
 		iova = FIXED_IOVA + i * 8 * PAGE_SIZE;
 		test_map(handle, i * PAGE_SIZE, (i + 1) * PAGE_SIZE,
-			 IREG_PROT_RW, IOMMU_REG_MAP_IOVA_FIXED, &iova);
+			 ST_PROT_RW, IOMMU_REG_MAP_IOVA_FIXED, &iova);
 		total += (i + 1) * PAGE_SIZE;
 	}
 	test_counts(1, 3, 16);
@@ -871,15 +1012,15 @@ TEST_F(reg, unmap_all)
 	test_prereg(self->mem + 16 * PAGE_SIZE, 4 * PAGE_SIZE, 0, &handle2,
 		    NULL);
 	for (i = 0; i < 3; i++) {
-		test_map(handle, 0, (i + 1) * PAGE_SIZE, IREG_PROT_RW, 0,
+		test_map(handle, 0, (i + 1) * PAGE_SIZE, ST_PROT_RW, 0,
 			 &iova);
 		total += (i + 1) * PAGE_SIZE;
 	}
 	iova = FIXED_IOVA;
-	test_map(handle2, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle2, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
 	total += 4 * PAGE_SIZE;
-	test_map(handle2, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
+	test_map(handle2, 0, 4 * PAGE_SIZE, ST_PROT_RW,
 		 IOMMU_REG_MAP_IOVA_IDENTITY, &iova);
 	total += 4 * PAGE_SIZE;
 	test_counts(2, 5, 20);
@@ -916,7 +1057,7 @@ TEST_F(reg, unreg_bad_input)
 
 TEST_F(reg, unreg_twice)
 {
-	long long vmpin = ireg_status_bytes("VmPin");
+	long long vmpin = st_status_bytes("VmPin");
 	uint32_t handle;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
@@ -924,7 +1065,7 @@ TEST_F(reg, unreg_twice)
 	test_err_unreg(ENOENT, handle, 0);
 	test_err_unreg(ENOENT, handle, IOMMU_REG_UNREG_UNMAP);
 	test_counts(0, 0, 0);
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 }
 
 /* The last reference cannot go while MAP's mappings remain. */
@@ -935,16 +1076,16 @@ TEST_F(reg, unreg_busy)
 	uint32_t handle;
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW, 0, &iova[0]);
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW, 0, &iova[0]);
 	test_map(handle, PAGE_SIZE, PAGE_SIZE, IOMMU_REG_PROT_READ, 0,
 		 &iova[1]);
-	pins = ireg_foll_pins();
-	vmpin = ireg_status_bytes("VmPin");
+	pins = st_foll_pins();
+	vmpin = st_status_bytes("VmPin");
 
 	test_err_unreg(EBUSY, handle, 0);
 	test_counts(1, 2, 4);
-	EXPECT_EQ(pins, ireg_foll_pins());
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(pins, st_foll_pins());
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 	/* Still registered: another reference can be taken and dropped. */
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, NULL);
 	test_unreg(handle, 0);
@@ -958,9 +1099,9 @@ TEST_F(reg, unreg_busy)
 
 	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
 	test_counts(0, 0, 0);
-	EXPECT_EQ(pins - 4, ireg_foll_pins());
+	EXPECT_EQ(pins - 4, st_foll_pins());
 	EXPECT_EQ(vmpin - 4 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmPin"));
+		  st_status_bytes("VmPin"));
 	test_err_unmap(ENOENT, iova[0], 4 * PAGE_SIZE, 0);
 }
 
@@ -972,7 +1113,7 @@ TEST_F(reg, unreg_unmap_not_last)
 
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
 	test_prereg(self->mem, 4 * PAGE_SIZE, 0, NULL, NULL);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW, 0, &iova);
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW, 0, &iova);
 	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
 	test_counts(1, 1, 4);
 	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
@@ -983,42 +1124,42 @@ TEST_F(reg, unreg_unmap_not_last)
 
 TEST_F(reg, register_bad_input)
 {
-	long long pins = ireg_foll_pins();
+	long long pins = st_foll_pins();
 	uint8_t *ro;
 
 	test_err_register(EINVAL, self->mem, PAGE_SIZE, 1U << 1,
-			  IREG_PROT_RW, 0);
+			  ST_PROT_RW, 0);
 	test_err_register(EINVAL, self->mem, PAGE_SIZE, 1U << 31,
-			  IREG_PROT_RW, 0);
+			  ST_PROT_RW, 0);
 	test_err_register(EINVAL, self->mem, PAGE_SIZE,
 			  IOMMU_REG_MAP_IOVA_FIXED |
-			  IOMMU_REG_MAP_IOVA_IDENTITY, IREG_PROT_RW,
+			  IOMMU_REG_MAP_IOVA_IDENTITY, ST_PROT_RW,
 			  FIXED_IOVA);
 	test_err_register(EINVAL, self->mem, PAGE_SIZE, 0, 0, 0);
 	test_err_register(EINVAL, self->mem, PAGE_SIZE, 0, 1U << 2, 0);
-	test_err_register(EINVAL, self->mem, 0, 0, IREG_PROT_RW, 0);
-	test_err_register(EINVAL, self->mem + 1, PAGE_SIZE, 0, IREG_PROT_RW,
+	test_err_register(EINVAL, self->mem, 0, 0, ST_PROT_RW, 0);
+	test_err_register(EINVAL, self->mem + 1, PAGE_SIZE, 0, ST_PROT_RW,
 			  0);
-	test_err_register(EINVAL, self->mem, PAGE_SIZE - 1, 0, IREG_PROT_RW,
+	test_err_register(EINVAL, self->mem, PAGE_SIZE - 1, 0, ST_PROT_RW,
 			  0);
 	test_err_register(EINVAL, self->mem, PAGE_SIZE, IOMMU_REG_MAP_IOVA_FIXED,
-			  IREG_PROT_RW, FIXED_IOVA + 1);
+			  ST_PROT_RW, FIXED_IOVA + 1);
 	test_err_register(EOVERFLOW, (void *)(uintptr_t)-PAGE_SIZE,
-			  2 * PAGE_SIZE, 0, IREG_PROT_RW, 0);
-	test_err_register(EFAULT, NULL, PAGE_SIZE, 0, IREG_PROT_RW, 0);
+			  2 * PAGE_SIZE, 0, ST_PROT_RW, 0);
+	test_err_register(EFAULT, NULL, PAGE_SIZE, 0, ST_PROT_RW, 0);
 	test_err_register(EFAULT, (void *)self->edu.bar, PAGE_SIZE, 0,
-			  IREG_PROT_RW, 0);
+			  ST_PROT_RW, 0);
 
 	/* Read-only region or memory against a device-writable mapping. */
 	test_err_register(EPERM, self->mem, PAGE_SIZE,
-			  IOMMU_REG_REGION_READONLY, IREG_PROT_RW, 0);
+			  IOMMU_REG_REGION_READONLY, ST_PROT_RW, 0);
 	ro = mmap(NULL, PAGE_SIZE, PROT_READ,
 		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, ro);
 	test_err_register(EFAULT, ro, PAGE_SIZE, 0, IOMMU_REG_PROT_READ, 0);
 
 	test_counts(0, 0, 0);
-	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(pins, st_foll_pins());
 	munmap(ro, PAGE_SIZE);
 }
 
@@ -1030,22 +1171,22 @@ TEST_F(reg, register_iova_conflict)
 	uint32_t handle;
 
 	test_register(self->mem, 4 * PAGE_SIZE, IOMMU_REG_MAP_IOVA_FIXED,
-		      IREG_PROT_RW, &handle, &iova);
+		      ST_PROT_RW, &handle, &iova);
 	EXPECT_EQ(FIXED_IOVA, iova);
-	pins = ireg_foll_pins();
-	vmpin = ireg_status_bytes("VmPin");
+	pins = st_foll_pins();
+	vmpin = st_status_bytes("VmPin");
 
 	test_err_register(EEXIST, self->mem + 8 * PAGE_SIZE, 4 * PAGE_SIZE,
-			  IOMMU_REG_MAP_IOVA_FIXED, IREG_PROT_RW,
+			  IOMMU_REG_MAP_IOVA_FIXED, ST_PROT_RW,
 			  FIXED_IOVA + 2 * PAGE_SIZE);
 	test_err_register(ERANGE, self->mem + 8 * PAGE_SIZE, 4 * PAGE_SIZE,
-			  IOMMU_REG_MAP_IOVA_FIXED, IREG_PROT_RW,
-			  IREG_MSI_START);
+			  IOMMU_REG_MAP_IOVA_FIXED, ST_PROT_RW,
+			  ST_MSI_START);
 	test_err_register(ERANGE, self->mem + 8 * PAGE_SIZE, 4 * PAGE_SIZE,
-			  IOMMU_REG_MAP_IOVA_FIXED, IREG_PROT_RW, 1ULL << 48);
+			  IOMMU_REG_MAP_IOVA_FIXED, ST_PROT_RW, 1ULL << 48);
 	test_counts(1, 1, 4);
-	EXPECT_EQ(pins, ireg_foll_pins());
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(pins, st_foll_pins());
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 
 	test_unreg(handle, 0);
 	test_counts(0, 0, 0);
@@ -1057,7 +1198,7 @@ TEST_F(reg, register_twice)
 	static const uint32_t placements[] = {
 		0, IOMMU_REG_MAP_IOVA_FIXED, IOMMU_REG_MAP_IOVA_IDENTITY,
 	};
-	long long pins = ireg_foll_pins();
+	long long pins = st_foll_pins();
 	unsigned int i;
 	uint32_t h1, h2;
 	uint64_t i1, i2;
@@ -1065,16 +1206,16 @@ TEST_F(reg, register_twice)
 	for (i = 0; i < ARRAY_SIZE(placements); i++) {
 		i1 = FIXED_IOVA;
 		test_register(self->mem, 8 * PAGE_SIZE, placements[i],
-			      IREG_PROT_RW, &h1, &i1);
-		EXPECT_TRUE(ireg_iova_usable(self->container, i1,
-					     8 * PAGE_SIZE));
+			      ST_PROT_RW, &h1, &i1);
+		EXPECT_TRUE(st_iova_usable(self->container, i1,
+					   8 * PAGE_SIZE));
 		i2 = FIXED_IOVA;
 		test_register(self->mem, 8 * PAGE_SIZE, placements[i],
-			      IREG_PROT_RW, &h2, &i2);
+			      ST_PROT_RW, &h2, &i2);
 		EXPECT_EQ(h1, h2);
 		EXPECT_EQ(i1, i2);
 		test_counts(1, 1, 8);
-		EXPECT_EQ(pins + 8, ireg_foll_pins());
+		EXPECT_EQ(pins + 8, st_foll_pins());
 
 		/* The mapping goes with the last reference, without EBUSY. */
 		test_unreg(h1, 0);
@@ -1083,7 +1224,7 @@ TEST_F(reg, register_twice)
 		test_counts(0, 0, 0);
 		test_err_unreg(ENOENT, h1, 0);
 		test_err_unmap(ENOENT, i1, 8 * PAGE_SIZE, 0);
-		EXPECT_EQ(pins, ireg_foll_pins());
+		EXPECT_EQ(pins, st_foll_pins());
 	}
 }
 
@@ -1094,17 +1235,17 @@ TEST_F(reg, register_placement)
 	uint32_t handle;
 
 	test_register(self->mem, 4 * PAGE_SIZE, IOMMU_REG_MAP_IOVA_FIXED,
-		      IREG_PROT_RW, &handle, &iova);
+		      ST_PROT_RW, &handle, &iova);
 	EXPECT_EQ(FIXED_IOVA, iova);
 	test_register(self->mem + 4 * PAGE_SIZE, 4 * PAGE_SIZE,
-		      IOMMU_REG_MAP_IOVA_IDENTITY, IREG_PROT_RW, &handle,
+		      IOMMU_REG_MAP_IOVA_IDENTITY, ST_PROT_RW, &handle,
 		      &iova);
 	EXPECT_EQ(vaddr + 4 * PAGE_SIZE, iova);
 	/* Kernel-chosen for 2 MiB at a 2 MiB aligned address: aligned. */
-	test_register(self->mem, BUF_SIZE, 0, IREG_PROT_RW, &handle, &iova);
+	test_register(self->mem, BUF_SIZE, 0, ST_PROT_RW, &handle, &iova);
 	test_info(&info);
-	EXPECT_EQ(0, iova % ireg_pgsize_for(info.pgsize_bitmap, BUF_SIZE));
-	EXPECT_TRUE(ireg_iova_usable(self->container, iova, BUF_SIZE));
+	EXPECT_EQ(0, iova % st_pgsize_for(info.pgsize_bitmap, BUF_SIZE));
+	EXPECT_TRUE(st_iova_usable(self->container, iova, BUF_SIZE));
 	test_counts(3, 3, 4 + 4 + BUF_SIZE / PAGE_SIZE);
 }
 
@@ -1114,7 +1255,7 @@ TEST_F(reg, register_then_map)
 	uint64_t iova, iova2;
 	uint32_t handle;
 
-	test_register(self->mem, 4 * PAGE_SIZE, 0, IREG_PROT_RW, &handle,
+	test_register(self->mem, 4 * PAGE_SIZE, 0, ST_PROT_RW, &handle,
 		      &iova);
 	test_map(handle, 0, 2 * PAGE_SIZE, IOMMU_REG_PROT_READ, 0, &iova2);
 	EXPECT_NE(iova, iova2);
@@ -1135,16 +1276,16 @@ TEST_F(reg, info_counts)
 
 	test_counts(0, 0, 0);
 	test_info(&info);
-	EXPECT_EQ(ireg_param_get("max_regions"), info.max_regions);
+	EXPECT_EQ(st_param_get("max_regions"), info.max_regions);
 	test_prereg(self->mem, 8 * PAGE_SIZE, 0, &h1, NULL);
 	test_counts(1, 0, 8);
 	test_prereg(self->mem + 8 * PAGE_SIZE, 2 * PAGE_SIZE, 0, &h2, NULL);
 	test_counts(2, 0, 10);
-	test_map(h1, 0, 8 * PAGE_SIZE, IREG_PROT_RW, 0, &iova);
-	test_map(h1, 0, PAGE_SIZE, IREG_PROT_RW, 0, NULL);
+	test_map(h1, 0, 8 * PAGE_SIZE, ST_PROT_RW, 0, &iova);
+	test_map(h1, 0, PAGE_SIZE, ST_PROT_RW, 0, NULL);
 	test_counts(2, 2, 10);
 	test_register(self->mem + 16 * PAGE_SIZE, 4 * PAGE_SIZE, 0,
-		      IREG_PROT_RW, &h3, NULL);
+		      ST_PROT_RW, &h3, NULL);
 	test_counts(3, 3, 14);
 	test_unmap(iova, 8 * PAGE_SIZE, 0, NULL);
 	test_counts(3, 2, 14);
@@ -1164,48 +1305,48 @@ TEST_F(reg, info_counts)
  */
 TEST_F(reg, vmpin)
 {
-	long long base = ireg_status_bytes("VmPin");
+	long long base = st_status_bytes("VmPin");
 	uint32_t h1, h2;
 
 	ASSERT_LE(0, base);
 	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &h1, NULL);
 	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmPin"));
+		  st_status_bytes("VmPin"));
 	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &h1, NULL);
-	test_map(h1, 0, 16 * PAGE_SIZE, IREG_PROT_RW, 0, NULL);
+	test_map(h1, 0, 16 * PAGE_SIZE, ST_PROT_RW, 0, NULL);
 	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmPin"));
+		  st_status_bytes("VmPin"));
 	test_register(self->mem + 16 * PAGE_SIZE, 4 * PAGE_SIZE, 0,
-		      IREG_PROT_RW, &h2, NULL);
+		      ST_PROT_RW, &h2, NULL);
 	EXPECT_EQ(base + 20 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmPin"));
+		  st_status_bytes("VmPin"));
 
 	test_unreg(h2, 0);
 	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmPin"));
+		  st_status_bytes("VmPin"));
 	test_unreg(h1, 0);
 	EXPECT_EQ(base + 16 * (long long)PAGE_SIZE,
-		  ireg_status_bytes("VmPin"));
+		  st_status_bytes("VmPin"));
 	test_unreg(h1, IOMMU_REG_UNREG_UNMAP);
-	EXPECT_EQ(base, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(base, st_status_bytes("VmPin"));
 }
 
 /* Pre-registration pins; mapping and unmapping never touch the pins. */
 TEST_F(reg, pins_once)
 {
-	long long base = ireg_foll_pins();
+	long long base = st_foll_pins();
 	uint64_t iova;
 	uint32_t handle;
 
 	test_prereg(self->mem, 32 * PAGE_SIZE, 0, &handle, NULL);
-	EXPECT_EQ(base + 32, ireg_foll_pins());
-	test_map(handle, 0, 32 * PAGE_SIZE, IREG_PROT_RW, 0, &iova);
-	test_map(handle, 0, 16 * PAGE_SIZE, IREG_PROT_RW, 0, NULL);
-	EXPECT_EQ(base + 32, ireg_foll_pins());
+	EXPECT_EQ(base + 32, st_foll_pins());
+	test_map(handle, 0, 32 * PAGE_SIZE, ST_PROT_RW, 0, &iova);
+	test_map(handle, 0, 16 * PAGE_SIZE, ST_PROT_RW, 0, NULL);
+	EXPECT_EQ(base + 32, st_foll_pins());
 	test_unmap(iova, 32 * PAGE_SIZE, 0, NULL);
-	EXPECT_EQ(base + 32, ireg_foll_pins());
+	EXPECT_EQ(base + 32, st_foll_pins());
 	test_unreg(handle, IOMMU_REG_UNREG_UNMAP);
-	EXPECT_EQ(base, ireg_foll_pins());
+	EXPECT_EQ(base, st_foll_pins());
 }
 
 /* --- Memory types and huge IOMMU pages ---------------------------------- */
@@ -1213,73 +1354,39 @@ TEST_F(reg, pins_once)
 FIXTURE(mem) {
 	int container;
 	struct edu_dev edu;
-	struct ireg_buf buf;
+	struct st_buf buf;
 	long long audit_saved;
 };
 
 FIXTURE_VARIANT(mem) {
-	enum ireg_mem type;
+	enum st_mem type;
 	size_t size;
 };
 
-FIXTURE_VARIANT_ADD(mem, anon_4k) {
-	.type = IREG_MEM_ANON_4K,
-	.size = IREG_SZ_2M,
-};
+#define MEM_VARIANT(name, _type, _size)				\
+	FIXTURE_VARIANT_ADD(mem, name) {				\
+		.type = _type,						\
+		.size = _size,						\
+	}
 
-FIXTURE_VARIANT_ADD(mem, thp) {
-	.type = IREG_MEM_THP,
-	.size = IREG_SZ_2M,
-};
-
-FIXTURE_VARIANT_ADD(mem, hugetlb_2m) {
-	.type = IREG_MEM_HUGETLB_2M,
-	.size = 2 * IREG_SZ_2M,
-};
-
-FIXTURE_VARIANT_ADD(mem, hugetlb_1g) {
-	.type = IREG_MEM_HUGETLB_1G,
-	.size = IREG_SZ_1G,
-};
-
-FIXTURE_VARIANT_ADD(mem, memfd) {
-	.type = IREG_MEM_MEMFD,
-	.size = IREG_SZ_2M,
-};
-
-FIXTURE_VARIANT_ADD(mem, hugetlbfs) {
-	.type = IREG_MEM_HUGETLBFS,
-	.size = IREG_SZ_2M,
-};
+MEM_VARIANT(anon_4k, ST_MEM_ANON_4K, ST_SZ_2M);
+MEM_VARIANT(thp, ST_MEM_THP, ST_SZ_2M);
+MEM_VARIANT(hugetlb_2m, ST_MEM_HUGETLB_2M, 2 * ST_SZ_2M);
+MEM_VARIANT(hugetlb_1g, ST_MEM_HUGETLB_1G, ST_SZ_1G);
+MEM_VARIANT(memfd, ST_MEM_MEMFD, ST_SZ_2M);
+MEM_VARIANT(hugetlbfs, ST_MEM_HUGETLBFS, ST_SZ_2M);
 
 FIXTURE_SETUP(mem)
 {
-	const char *bdf = ireg_edu_bdf(0);
-
-	self->container = -1;
 	self->audit_saved = -1;
-	self->edu = (struct edu_dev){ .group = -1, .fd = -1 };
-	if (!bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (ireg_buf_alloc(&self->buf, variant->type, variant->size)) {
-		if (self->buf.skip)
-			SETUP_SKIP("%s", self->buf.skip);
-		ASSERT_TRUE(false) TH_LOG("buffer: %s", strerror(errno));
-	}
-	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, edu_open(&self->edu, self->container, bdf,
-			      VFIO_IOMMU_REG));
+	edu_fixture_setup(variant->type, variant->size);
 }
 
 FIXTURE_TEARDOWN(mem)
 {
 	if (self->audit_saved >= 0)
-		ireg_param_set("audit_unmap", self->audit_saved);
-	edu_close(&self->edu);
-	if (self->container >= 0)
-		close(self->container);
-	ireg_buf_free(&self->buf);
+		st_param_set("audit_unmap", self->audit_saved);
+	edu_fixture_teardown(&self->container, &self->edu, &self->buf);
 }
 
 /*
@@ -1289,8 +1396,8 @@ FIXTURE_TEARDOWN(mem)
 TEST_F_TIMEOUT(mem, register, 600)
 {
 	uint64_t npages = variant->size / PAGE_SIZE, iova, unmapped, align;
-	long long vmpin = ireg_status_bytes("VmPin");
-	long long pins = ireg_foll_pins();
+	long long vmpin = st_status_bytes("VmPin");
+	long long pins = st_foll_pins();
 	struct iommu_reg_info info;
 	uint32_t handle, refs;
 
@@ -1298,20 +1405,20 @@ TEST_F_TIMEOUT(mem, register, 600)
 	EXPECT_EQ(1, refs);
 	test_counts(1, 0, npages);
 	EXPECT_EQ(vmpin + (long long)variant->size,
-		  ireg_status_bytes("VmPin"));
-	EXPECT_EQ(pins + (long long)npages, ireg_foll_pins());
+		  st_status_bytes("VmPin"));
+	EXPECT_EQ(pins + (long long)npages, st_foll_pins());
 
-	test_map(handle, 0, variant->size, IREG_PROT_RW, 0, &iova);
+	test_map(handle, 0, variant->size, ST_PROT_RW, 0, &iova);
 	test_info(&info);
-	align = ireg_pgsize_for(info.pgsize_bitmap, variant->size);
+	align = st_pgsize_for(info.pgsize_bitmap, variant->size);
 	EXPECT_EQ((uintptr_t)self->buf.addr % align, iova % align);
 	test_unmap(iova, variant->size, 0, &unmapped);
 	EXPECT_EQ(variant->size, unmapped);
 
 	test_unreg(handle, 0);
 	test_counts(0, 0, 0);
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
-	EXPECT_EQ(pins, ireg_foll_pins());
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
+	EXPECT_EQ(pins, st_foll_pins());
 }
 
 /*
@@ -1325,36 +1432,36 @@ TEST_F_TIMEOUT(mem, register, 600)
 TEST_F_TIMEOUT(mem, audit_unmap, 600)
 {
 	uint64_t size = variant->size, iova, unmapped, off;
-	struct ireg_audit before, after;
+	struct st_audit before, after;
 	uint64_t want_4k = 0, want_2m = 0, want_1g = 0, pfn;
 	uint32_t handle;
 
-	self->audit_saved = ireg_param_get("audit_unmap");
-	if (self->audit_saved < 0 || access(IREG_AUDIT_PATH, R_OK))
-		SKIP(return, "no audit_unmap parameter or " IREG_AUDIT_PATH);
-	ASSERT_EQ(0, ireg_param_set("audit_unmap", 1));
+	self->audit_saved = st_param_get("audit_unmap");
+	if (self->audit_saved < 0 || access(ST_AUDIT_PATH, R_OK))
+		SKIP(return, "no audit_unmap parameter or " ST_AUDIT_PATH);
+	ASSERT_EQ(0, st_param_set("audit_unmap", 1));
 
-	if (size >= IREG_SZ_1G && ireg_phys_contiguous(self->buf.addr, size) &&
-	    ireg_pfn(self->buf.addr) % (IREG_SZ_1G / PAGE_SIZE) == 0) {
-		want_1g = size / IREG_SZ_1G;
+	if (size >= ST_SZ_1G && st_phys_contiguous(self->buf.addr, size) &&
+	    st_pfn(self->buf.addr) % (ST_SZ_1G / PAGE_SIZE) == 0) {
+		want_1g = size / ST_SZ_1G;
 	} else {
-		for (off = 0; off < size; off += IREG_SZ_2M) {
-			pfn = ireg_pfn(self->buf.addr + off);
-			if (pfn && pfn % (IREG_SZ_2M / PAGE_SIZE) == 0 &&
-			    ireg_phys_contiguous(self->buf.addr + off,
-						 IREG_SZ_2M))
+		for (off = 0; off < size; off += ST_SZ_2M) {
+			pfn = st_pfn(self->buf.addr + off);
+			if (pfn && pfn % (ST_SZ_2M / PAGE_SIZE) == 0 &&
+			    st_phys_contiguous(self->buf.addr + off,
+					       ST_SZ_2M))
 				want_2m++;
 			else
-				want_4k += IREG_SZ_2M / PAGE_SIZE;
+				want_4k += ST_SZ_2M / PAGE_SIZE;
 		}
 	}
 	switch (variant->type) {
-	case IREG_MEM_THP:
-	case IREG_MEM_HUGETLB_2M:
-	case IREG_MEM_HUGETLBFS:
-		ASSERT_EQ(size / IREG_SZ_2M, want_2m);
+	case ST_MEM_THP:
+	case ST_MEM_HUGETLB_2M:
+	case ST_MEM_HUGETLBFS:
+		ASSERT_EQ(size / ST_SZ_2M, want_2m);
 		break;
-	case IREG_MEM_HUGETLB_1G:
+	case ST_MEM_HUGETLB_1G:
 		ASSERT_EQ(1, want_1g);
 		break;
 	default:
@@ -1363,202 +1470,27 @@ TEST_F_TIMEOUT(mem, audit_unmap, 600)
 	}
 
 	test_prereg(self->buf.addr, size, 0, &handle, NULL);
-	test_map(handle, 0, size, IREG_PROT_RW, 0, &iova);
-	ASSERT_EQ(0, ireg_audit_read(&before));
+	test_map(handle, 0, size, ST_PROT_RW, 0, &iova);
+	ASSERT_EQ(0, st_audit_read(&before));
 	test_unmap(iova, size, 0, &unmapped);
-	ASSERT_EQ(0, ireg_audit_read(&after));
+	ASSERT_EQ(0, st_audit_read(&after));
 	EXPECT_EQ(size, unmapped);
 	EXPECT_EQ(want_4k, after.pages_4k - before.pages_4k);
 	EXPECT_EQ(want_2m, after.pages_2m - before.pages_2m);
 	EXPECT_EQ(want_1g, after.pages_1g - before.pages_1g);
 
 	/* A mapping at a 4 KiB offset from its congruence cannot use them. */
-	if (size == IREG_SZ_2M) {
-		test_map(handle, PAGE_SIZE, size - PAGE_SIZE, IREG_PROT_RW, 0,
+	if (size == ST_SZ_2M) {
+		test_map(handle, PAGE_SIZE, size - PAGE_SIZE, ST_PROT_RW, 0,
 			 &iova);
-		ASSERT_EQ(0, ireg_audit_read(&before));
+		ASSERT_EQ(0, st_audit_read(&before));
 		test_unmap(iova, size - PAGE_SIZE, 0, NULL);
-		ASSERT_EQ(0, ireg_audit_read(&after));
+		ASSERT_EQ(0, st_audit_read(&after));
 		EXPECT_EQ(size / PAGE_SIZE - 1,
 			  after.pages_4k - before.pages_4k);
 		EXPECT_EQ(0, after.pages_2m - before.pages_2m);
 	}
 	test_unreg(handle, 0);
-}
-
-/* --- type1 compatibility ------------------------------------------------- */
-
-static struct vfio_info_cap_header *
-type1_cap(struct vfio_iommu_type1_info *info, uint16_t id)
-{
-	struct vfio_info_cap_header *hdr;
-	uint32_t off = info->cap_offset;
-	int hops = 0;
-
-	while (off && off < info->argsz && hops++ < 16) {
-		hdr = (void *)((uint8_t *)info + off);
-		if (hdr->id == id)
-			return hdr;
-		off = hdr->next;
-	}
-	return NULL;
-}
-
-TEST_F(reg, type1_get_info)
-{
-	struct iommu_reg_iova_range ranges[32];
-	struct vfio_iommu_type1_info_cap_iova_range *cap;
-	struct vfio_iommu_type1_info *info;
-	struct iommu_reg_info ours;
-	uint8_t buf[4096] = {};
-	uint32_t i, need;
-	int n;
-
-	test_info(&ours);
-	n = ireg_iova_ranges(self->container, ranges, 32);
-	ASSERT_LT(0, n);
-
-	/* Too short for iova_pgsizes. */
-	info = (void *)buf;
-	info->argsz = offsetof(struct vfio_iommu_type1_info, iova_pgsizes);
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, VFIO_IOMMU_GET_INFO,
-				   info));
-
-	/* Without room for capabilities: the size they need comes back. */
-	info->argsz = sizeof(*info);
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
-	EXPECT_TRUE(info->flags & VFIO_IOMMU_INFO_PGSIZES);
-	EXPECT_EQ(ours.pgsize_bitmap, info->iova_pgsizes);
-	EXPECT_TRUE(info->iova_pgsizes & PAGE_SIZE);
-	ASSERT_TRUE(info->flags & VFIO_IOMMU_INFO_CAPS);
-	need = info->argsz;
-	ASSERT_LT(sizeof(*info), need);
-	ASSERT_GE(sizeof(buf), need);
-
-	memset(buf, 0, sizeof(buf));
-	info->argsz = need;
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
-	ASSERT_LE(sizeof(*info), info->cap_offset);
-	cap = (void *)type1_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
-	ASSERT_NE(NULL, cap);
-	ASSERT_EQ(n, cap->nr_iovas);
-	for (i = 0; i < cap->nr_iovas; i++) {
-		EXPECT_EQ(ranges[i].start, cap->iova_ranges[i].start);
-		EXPECT_EQ(ranges[i].last, cap->iova_ranges[i].end);
-		EXPECT_TRUE(cap->iova_ranges[i].end < IREG_MSI_START ||
-			    cap->iova_ranges[i].start > IREG_MSI_LAST);
-	}
-}
-
-
-/* The flow of a type1 v2 program, on our container. */
-TEST_F(reg, type1_map_unmap)
-{
-	uint64_t unmapped, iova = FIXED_IOVA;
-	uint32_t handle;
-
-	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
-			   VFIO_IOMMU_REG));
-	/* What a type1 program asks before using VFIO_DMA_UNMAP_FLAG_ALL. */
-	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
-			   VFIO_UNMAP_ALL));
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem, 16 * PAGE_SIZE,
-				    0x100000, IREG_T1_RW));
-	/* Overlaps, whether through type1 or through MAP. */
-	EXPECT_ERRNO(EEXIST, ireg_type1_map(self->container, self->mem,
-					    PAGE_SIZE, 0x100000 + PAGE_SIZE,
-					    IREG_T1_RW));
-	EXPECT_ERRNO(EEXIST, ireg_type1_map(self->container, self->mem,
-					    16 * PAGE_SIZE, 0x100000 - PAGE_SIZE,
-					    VFIO_DMA_MAP_FLAG_READ));
-	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
-	test_err_map(EEXIST, handle, 0, PAGE_SIZE, IREG_PROT_RW,
-		     IOMMU_REG_MAP_IOVA_FIXED, 0x100000 + 15 * PAGE_SIZE);
-	test_map(handle, 0, 4 * PAGE_SIZE, IREG_PROT_RW,
-		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
-	EXPECT_ERRNO(EEXIST, ireg_type1_map(self->container, self->mem,
-					    PAGE_SIZE, FIXED_IOVA + PAGE_SIZE,
-					    IREG_T1_RW));
-
-	/* Bad input as type1 refuses it. */
-	EXPECT_ERRNO(EINVAL, ireg_type1_map(self->container, self->mem, PAGE_SIZE,
-					    0x200000, 0));
-	EXPECT_ERRNO(EINVAL, ireg_type1_map(self->container, self->mem + 1,
-					    PAGE_SIZE, 0x200000, IREG_T1_RW));
-	EXPECT_ERRNO(EINVAL, ireg_type1_map(self->container, self->mem, 0,
-					    0x200000, IREG_T1_RW));
-
-	/* v2: an unmap may not cut a mapping. */
-	EXPECT_ERRNO(EINVAL, ireg_type1_unmap(self->container, 0x100000,
-					      PAGE_SIZE, 0, NULL));
-	EXPECT_ERRNO(EINVAL, ireg_type1_unmap(self->container,
-					      0x100000 + PAGE_SIZE,
-					      15 * PAGE_SIZE, 0, NULL));
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0x100000, 16 * PAGE_SIZE,
-				      0, &unmapped));
-	EXPECT_EQ(16 * PAGE_SIZE, unmapped);
-
-	/* UNMAP_ALL takes no range, then takes everything. */
-	test_unmap(FIXED_IOVA, 4 * PAGE_SIZE, 0, &unmapped);
-	EXPECT_EQ(4 * PAGE_SIZE, unmapped);
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem, 8 * PAGE_SIZE,
-				    0x100000, IREG_T1_RW));
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem + 8 * PAGE_SIZE,
-				    8 * PAGE_SIZE, 0x800000, VFIO_DMA_MAP_FLAG_READ));
-	EXPECT_ERRNO(EINVAL, ireg_type1_unmap(self->container, 0x100000, 0,
-					      VFIO_DMA_UNMAP_FLAG_ALL, NULL));
-	EXPECT_ERRNO(EINVAL, ireg_type1_unmap(self->container, 0, 8 * PAGE_SIZE,
-					      VFIO_DMA_UNMAP_FLAG_ALL, NULL));
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0, 0,
-				      VFIO_DMA_UNMAP_FLAG_ALL, &unmapped));
-	EXPECT_EQ(16 * PAGE_SIZE, unmapped);
-	/* type1 answers an empty range with success and size 0. */
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0x100000, 8 * PAGE_SIZE, 0,
-				      &unmapped));
-	EXPECT_EQ(0, unmapped);
-	test_unreg(handle, 0);
-	test_counts(0, 0, 0);
-}
-
-/* MAP_DMA of pre-registered memory reuses its pins; other memory pins. */
-TEST_F(reg, type1_map_prereg_no_pin)
-{
-	struct iommu_reg_info info;
-	long long pins, pinned;
-	uint64_t unmapped;
-	uint32_t handle;
-
-	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &handle, NULL);
-	test_info(&info);
-	pinned = info.pinned_pages;
-	EXPECT_EQ(16, pinned);
-	pins = ireg_foll_pins();
-
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem + 4 * PAGE_SIZE,
-				    8 * PAGE_SIZE, 0x200000, IREG_T1_RW));
-	test_info(&info);
-	EXPECT_EQ(pinned, info.pinned_pages);
-	EXPECT_EQ(pins, ireg_foll_pins());
-
-	/* Memory outside every region is pinned by MAP_DMA itself. */
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->mem + 32 * PAGE_SIZE,
-				    8 * PAGE_SIZE, 0x400000, IREG_T1_RW));
-	test_info(&info);
-	EXPECT_EQ(pinned + 8, info.pinned_pages);
-	EXPECT_EQ(pins + 8, ireg_foll_pins());
-
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0x400000, 8 * PAGE_SIZE, 0,
-				      &unmapped));
-	EXPECT_EQ(8 * PAGE_SIZE, unmapped);
-	EXPECT_EQ(pins, ireg_foll_pins());
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0x200000, 8 * PAGE_SIZE, 0,
-				      &unmapped));
-	EXPECT_EQ(8 * PAGE_SIZE, unmapped);
-	test_info(&info);
-	EXPECT_EQ(pinned, info.pinned_pages);
-	EXPECT_EQ(pins, ireg_foll_pins());
-	test_unreg(handle, 0);
-	test_counts(0, 0, 0);
 }
 
 TEST_HARNESS_MAIN

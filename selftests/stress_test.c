@@ -15,10 +15,10 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
 
-#define PAGE		IREG_PAGE_SIZE
+#define PAGE		ST_PAGE_SIZE
 #define NR_THREADS	4
 #define RELEASE_MS	10000
 
@@ -73,7 +73,7 @@ static void worker_round(struct worker *w, int fd)
 	memset(p, w->id, size);
 	switch (wrnd(w) % 5) {
 	case 0:	/* register, unregister */
-		count(w, _test_register(fd, p, size, 0, IREG_PROT_RW, &handle,
+		count(w, _test_register(fd, p, size, 0, ST_PROT_RW, &handle,
 					NULL));
 		if (wrnd(w) % 4 == 0) {
 			munmap(p, size);	/* invalidated first */
@@ -83,7 +83,7 @@ static void worker_round(struct worker *w, int fd)
 		break;
 	case 1:	/* prereg, map twice, unmap, unreg */
 		count(w, _test_prereg(fd, p, size, 0, &handle, NULL));
-		count(w, _test_map(fd, handle, 0, size, IREG_PROT_RW, 0, &iova));
+		count(w, _test_map(fd, handle, 0, size, ST_PROT_RW, 0, &iova));
 		count(w, _test_map(fd, handle, 0, PAGE, IOMMU_REG_PROT_READ, 0,
 				   NULL));
 		count(w, _test_unmap(fd, iova, size, 0, NULL));
@@ -107,7 +107,7 @@ static void worker_round(struct worker *w, int fd)
 		count(w, ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &undma));
 		break;
 	case 4:	/* left registered: the container's release cleans up */
-		count(w, _test_register(fd, p, size, 0, IREG_PROT_RW, NULL,
+		count(w, _test_register(fd, p, size, 0, ST_PROT_RW, NULL,
 					NULL));
 		break;
 	}
@@ -140,7 +140,7 @@ static int open_container(const char *bdf, int *group)
 
 	/* A group has one opener at a time: the other process may hold it. */
 	for (i = 0; i < 2000; i++) {
-		fd = ireg_container_open(bdf, group);
+		fd = st_container_open(bdf, group);
 		if (fd >= 0 || errno != EBUSY)
 			return fd;
 		usleep(1000);
@@ -150,11 +150,11 @@ static int open_container(const char *bdf, int *group)
 
 static long long wait_pins(long long pins, long long vmpin)
 {
-	uint64_t end = ireg_now_us() + RELEASE_MS * 1000ULL;
+	uint64_t end = clock_now_us() + RELEASE_MS * 1000ULL;
 	long long now;
 
-	while (((now = ireg_foll_pins()) != pins ||
-		ireg_status_bytes("VmPin") != vmpin) && ireg_now_us() < end)
+	while (((now = st_foll_pins()) != pins ||
+		st_status_bytes("VmPin") != vmpin) && clock_now_us() < end)
 		usleep(20000);
 	return now;
 }
@@ -181,15 +181,15 @@ FIXTURE_TEARDOWN(stress)
 /* Threads on one container, for half the time. */
 TEST_F_TIMEOUT(stress, threads, 600)
 {
-	const char *bdf = ireg_edu_bdf(0);
-	long long pins = ireg_foll_pins(), vmpin = ireg_status_bytes("VmPin");
+	const char *bdf = st_edu_bdf(0);
+	long long pins = st_foll_pins(), vmpin = st_status_bytes("VmPin");
 	struct worker w[NR_THREADS];
 	unsigned long ops = 0, fails = 0;
 	int i, group, fd;
 
 	if (!bdf)
 		SKIP(return, "no edu device in IREG_EDU_BDFS");
-	fd = ireg_container_open(bdf, &group);
+	fd = st_container_open(bdf, &group);
 	ASSERT_LE(0, fd);
 	shared_container = fd;
 	stop = 0;
@@ -213,7 +213,7 @@ TEST_F_TIMEOUT(stress, threads, 600)
 	       ops, fails);
 	EXPECT_LT(0, ops);
 	EXPECT_EQ(pins, wait_pins(pins, vmpin));
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 }
 
 /*
@@ -254,9 +254,9 @@ static void __attribute__((noreturn)) closer_child(const char *bdf,
 /* Racing closes in child processes, killed with SIGKILL at random. */
 TEST_F_TIMEOUT(stress, close_and_kill, 600)
 {
-	const char *bdf[2] = { ireg_edu_bdf(0), ireg_edu_bdf(1) };
-	long long pins = ireg_foll_pins(), vmpin = ireg_status_bytes("VmPin");
-	uint64_t end = ireg_now_us() + stress_seconds() / 2 * 1000000ULL;
+	const char *bdf[2] = { st_edu_bdf(0), st_edu_bdf(1) };
+	long long pins = st_foll_pins(), vmpin = st_status_bytes("VmPin");
+	uint64_t end = clock_now_us() + stress_seconds() / 2 * 1000000ULL;
 	unsigned int seed = getpid(), kills = 0, i;
 	pid_t child[2] = { 0, 0 };
 	int status;
@@ -265,7 +265,7 @@ TEST_F_TIMEOUT(stress, close_and_kill, 600)
 		SKIP(return, "no edu device in IREG_EDU_BDFS");
 	if (!bdf[1])
 		bdf[1] = bdf[0];
-	while (ireg_now_us() < end) {
+	while (clock_now_us() < end) {
 		for (i = 0; i < 2; i++) {
 			if (child[i])
 				continue;
@@ -293,7 +293,7 @@ TEST_F_TIMEOUT(stress, close_and_kill, 600)
 		}
 	TH_LOG("%u processes killed with SIGKILL mid-flight", kills);
 	EXPECT_EQ(pins, wait_pins(pins, vmpin));
-	EXPECT_EQ(vmpin, ireg_status_bytes("VmPin"));
+	EXPECT_EQ(vmpin, st_status_bytes("VmPin"));
 }
 
 TEST_HARNESS_MAIN

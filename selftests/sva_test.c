@@ -17,26 +17,12 @@
  * nothing is missing (Intel DSA/IAA behind VT-d in scalable mode, or a
  * PRI-capable device behind an Arm SMMUv3) and skips here with a reason.
  */
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
-
-#define BIG(type)	struct { type cmd; uint64_t tail; }
 
 #define SVA_REQUIRED	(IOMMU_REG_SVA_CAP_PASID | IOMMU_REG_SVA_CAP_PRI | \
 			 IOMMU_REG_SVA_CAP_ATS | IOMMU_REG_SVA_CAP_IOMMU_SVA | \
 			 IOMMU_REG_SVA_CAP_IOPF | IOMMU_REG_SVA_CAP_SVA)
-
-/* PCI domain and requester id of "dddd:bb:dd.f". */
-static int sva_pci_addr(const char *bdf, uint32_t *domain, uint32_t *rid)
-{
-	unsigned int d, b, dev, fn;
-
-	if (sscanf(bdf, "%x:%x:%x.%x", &d, &b, &dev, &fn) != 4)
-		return -1;
-	*domain = d;
-	*rid = IOMMU_REG_PCI_RID(b, dev << 3 | fn);
-	return 0;
-}
 
 static bool sva_scalable(void)
 {
@@ -92,41 +78,23 @@ static int _test_sva_unbind(int fd, uint32_t domain, uint32_t rid)
 }
 
 FIXTURE(sva) {
-	int container;
-	int group;
-	int device;
-	const char *bdf;
-	uint32_t domain;
-	uint32_t rid;
+	ST_DEVICE_FIXTURE;
 };
 
+/*
+ * A real SVA device, on hardware that has one; else an edu.  Only a
+ * device opened through VFIO is probed or bound.
+ */
 FIXTURE_SETUP(sva)
 {
-	self->container = -1;
-	self->group = -1;
-	self->device = -1;
-	/* A real SVA device, on hardware that has one; else an edu. */
-	self->bdf = getenv("IREG_SVA_BDF");
-	if (!self->bdf)
-		self->bdf = ireg_edu_bdf(0);
-	if (!self->bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	ASSERT_EQ(0, sva_pci_addr(self->bdf, &self->domain, &self->rid));
-	self->container = ireg_container_open(self->bdf, &self->group);
-	ASSERT_LE(0, self->container);
-	/* Only a device opened through VFIO is probed or bound. */
-	self->device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
-	ASSERT_LE(0, self->device);
+	const char *bdf = getenv("IREG_SVA_BDF");
+
+	st_device_fixture_setup(bdf ?: st_edu_bdf(0));
 }
 
 FIXTURE_TEARDOWN(sva)
 {
-	if (self->device >= 0)
-		close(self->device);
-	if (self->group >= 0)
-		close(self->group);
-	if (self->container >= 0)
-		close(self->container);
+	st_device_fixture_teardown();
 }
 
 /* One device's report, with the flag; asserts success. */
@@ -213,14 +181,14 @@ TEST_F(sva, report_one)
 TEST_F(sva, report_two_devices)
 {
 	struct iommu_reg_sva_device recs[2];
-	const char *bdf2 = ireg_edu_bdf(1);
+	const char *bdf2 = st_edu_bdf(1);
 	uint32_t domain2, rid2, num = 2;
 	int group2, dev2;
 
 	if (!bdf2)
 		SKIP(return, "needs two edu devices");
-	ASSERT_EQ(0, sva_pci_addr(bdf2, &domain2, &rid2));
-	group2 = ireg_open_group(bdf2);
+	ASSERT_EQ(0, st_pci_addr(bdf2, &domain2, &rid2));
+	group2 = vfio_group_open(bdf2);
 	ASSERT_LE(0, group2);
 	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER, &self->container));
 
@@ -293,7 +261,6 @@ TEST_F(sva, report_entry_size)
 
 TEST_F(sva, info_bad_input)
 {
-	BIG(struct iommu_reg_sva_info) big = {};
 	struct iommu_reg_sva_device rec;
 	uint32_t num = 1;
 
@@ -312,20 +279,6 @@ TEST_F(sva, info_bad_input)
 					    sizeof(rec)));
 	EXPECT_ERRNO(EFAULT, _test_sva_info(self->container, 0, 0, 0,
 					    (void *)8, &num, sizeof(rec)));
-
-	/* The length contract. */
-	big.cmd.num_devices = 1;
-	big.cmd.entry_size = sizeof(rec);
-	big.cmd.devices = (uintptr_t)&rec;
-	big.cmd.argsz = offsetofend(struct iommu_reg_sva_info, devices) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_INFO, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_SVA_INFO, &big));
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_SVA_INFO, &big));
-	EXPECT_EQ(1, big.cmd.num_devices);
-	EXPECT_EQ(0, big.tail);
 }
 
 /* No PASID hardware: bind fails with EOPNOTSUPP and changes nothing. */
@@ -348,60 +301,38 @@ TEST_F(sva, bind_unsupported)
 
 TEST_F(sva, bind_bad_input)
 {
-	BIG(struct iommu_reg_sva_bind) big = {};
+	struct iommu_reg_sva_bind cmd = {
+		.argsz = sizeof(cmd),
+		.pci_domain = self->domain,
+		.pci_rid = self->rid,
+		.flags = 1,
+	};
 
-	big.cmd.pci_domain = self->domain;
-	big.cmd.pci_rid = self->rid;
-	big.cmd.argsz = sizeof(big.cmd);
-	big.cmd.flags = 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_BIND, &big));
-	big.cmd.flags = 0;
-	big.cmd.__reserved = 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_BIND, &big));
-	big.cmd.__reserved = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_BIND, &cmd));
+	cmd.flags = 0;
+	cmd.__reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_BIND, &cmd));
 
 	EXPECT_ERRNO(ENOENT, _test_sva_bind(self->container, self->domain,
 					    0xffff, NULL));
 	EXPECT_ERRNO(ENOENT, _test_sva_bind(self->container,
 					    self->domain + 1, self->rid,
 					    NULL));
-
-	/* The length contract, then the answer of a well-formed call. */
-	big.cmd.argsz = offsetofend(struct iommu_reg_sva_bind, __reserved) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_BIND, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_SVA_BIND, &big));
-	big.tail = 0;
-	EXPECT_ERRNO(EOPNOTSUPP,
-		     ioctl(self->container, IOMMU_REG_SVA_BIND, &big));
 }
 
 TEST_F(sva, unbind_bad_input)
 {
-	BIG(struct iommu_reg_sva_unbind) big = {};
+	struct iommu_reg_sva_unbind cmd = {
+		.argsz = sizeof(cmd),
+		.pci_domain = self->domain,
+		.pci_rid = self->rid,
+		.flags = 1,
+	};
 
-	big.cmd.pci_domain = self->domain;
-	big.cmd.pci_rid = self->rid;
-	big.cmd.argsz = sizeof(big.cmd);
-	big.cmd.flags = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_UNBIND,
-				   &big));
-	big.cmd.flags = 0;
+				   &cmd));
 	EXPECT_ERRNO(ENOENT, _test_sva_unbind(self->container, self->domain,
 					      0xffff));
-
-	big.cmd.argsz = offsetofend(struct iommu_reg_sva_unbind, pci_rid) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_SVA_UNBIND,
-				   &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_SVA_UNBIND,
-				  &big));
-	/* Well formed: the device is not bound. */
-	big.tail = 0;
-	EXPECT_ERRNO(ENOENT, ioctl(self->container, IOMMU_REG_SVA_UNBIND,
-				   &big));
 }
 
 /*

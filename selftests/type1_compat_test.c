@@ -20,15 +20,21 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <grp.h>
-#include "ireg_nl.h"
+#include "nl_helpers.h"
 #include "edu.h"
+#include "type1_helpers.h"
 #include "kselftest_harness.h"
 
-#define PAGE_SIZE	IREG_PAGE_SIZE
-#define SZ_2M		IREG_SZ_2M
+#define PAGE_SIZE	ST_PAGE_SIZE
+#define SZ_2M		ST_SZ_2M
 #define BUF_SIZE	(2 * SZ_2M)
 #define IOVA		0x40000000ULL
 #define COMPAT_PARAM	"type1_compat"
+
+/* A device transfer's source and destination in a DMA_SIZE buffer. */
+#define DMA_SIZE	SZ_2M
+#define DMA_SRC		0
+#define DMA_DST		(DMA_SIZE / 2 + PAGE_SIZE)
 
 /*
  * Have the module loaded with type1_compat as @on wants, reloading it if
@@ -38,27 +44,229 @@
  */
 static int compat_load(bool on)
 {
-	if (ireg_param_get(COMPAT_PARAM) == on)
+	if (st_param_get(COMPAT_PARAM) == on)
 		return 0;
-	if (ireg_module_unload() && errno != ENOENT)
+	if (st_module_unload() && errno != ENOENT)
 		return -1;
-	if (ireg_module_load(on ? COMPAT_PARAM "=1" : ""))
+	if (st_module_load(on ? COMPAT_PARAM "=1" : ""))
 		return -1;
-	return ireg_param_get(COMPAT_PARAM) == on ? 0 : -1;
+	return st_param_get(COMPAT_PARAM) == on ? 0 : -1;
 }
 
-/* Unmap that must succeed and report @expected bytes. */
-#define test_t1_unmap(iova, size, expected)				\
-	({								\
-		uint64_t __done;					\
-		ASSERT_EQ(0, ireg_type1_unmap(self->container, iova, size, 0,	\
-					      &__done));			\
-		EXPECT_EQ((uint64_t)(expected), __done);		\
-	})
+/* --- The type1 ABI on a container of ours --------------------------------- */
 
-#define test_err_t1_unmap(_errno, iova, size, flags)			\
-	EXPECT_ERRNO(_errno, ireg_type1_unmap(self->container, iova, size,	\
-					      flags, NULL))
+EDU_BUF_FIXTURE(type1, SZ_2M)
+
+/*
+ * type1's length contract: argsz below the struct's fields type1 reads
+ * is refused with EINVAL, an unreadable argument with EFAULT.  (type1
+ * reads only those fields: a longer struct's tail is not looked at.)
+ */
+TEST_F(type1, argsz)
+{
+	static const struct {
+		unsigned long cmd;
+		const char *name;
+		uint32_t minsz;
+	} cmds[] = {
+#define CMD(c, s, last)	{ c, #c, offsetofend(s, last) }
+		CMD(VFIO_IOMMU_GET_INFO, struct vfio_iommu_type1_info,
+		    iova_pgsizes),
+		CMD(VFIO_IOMMU_MAP_DMA, struct vfio_iommu_type1_dma_map, size),
+		CMD(VFIO_IOMMU_UNMAP_DMA, struct vfio_iommu_type1_dma_unmap,
+		    size),
+#undef CMD
+	};
+	uint8_t buf[512];
+	unsigned int i;
+	int e;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		memset(buf, 0, sizeof(buf));
+		*(uint32_t *)buf = cmds[i].minsz - 1;
+		e = ioctl(self->container, cmds[i].cmd, buf) ? errno : 0;
+		EXPECT_EQ(EINVAL, e)
+			TH_LOG("%s argsz %u: %s", cmds[i].name,
+			       cmds[i].minsz - 1, strerror(e));
+		EXPECT_ERRNO(EFAULT, ioctl(self->container, cmds[i].cmd,
+					   (void *)16));
+	}
+	test_counts(0, 0, 0);
+}
+
+TEST_F(type1, get_info)
+{
+	struct iommu_reg_iova_range ranges[32];
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	struct vfio_iommu_type1_info *info;
+	struct iommu_reg_info ours;
+	uint8_t buf[4096] = {};
+	uint32_t i, need;
+	int n;
+
+	test_info(&ours);
+	n = st_iova_ranges(self->container, ranges, 32);
+	ASSERT_LT(0, n);
+
+	/* Too short for iova_pgsizes. */
+	info = (void *)buf;
+	info->argsz = offsetof(struct vfio_iommu_type1_info, iova_pgsizes);
+	EXPECT_ERRNO(EINVAL, ioctl(self->container, VFIO_IOMMU_GET_INFO,
+				   info));
+
+	/* Without room for capabilities: the size they need comes back. */
+	info->argsz = sizeof(*info);
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
+	EXPECT_TRUE(info->flags & VFIO_IOMMU_INFO_PGSIZES);
+	EXPECT_EQ(ours.pgsize_bitmap, info->iova_pgsizes);
+	EXPECT_TRUE(info->iova_pgsizes & PAGE_SIZE);
+	ASSERT_TRUE(info->flags & VFIO_IOMMU_INFO_CAPS);
+	need = info->argsz;
+	ASSERT_LT(sizeof(*info), need);
+	ASSERT_GE(sizeof(buf), need);
+
+	memset(buf, 0, sizeof(buf));
+	info->argsz = need;
+	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_LE(sizeof(*info), info->cap_offset);
+	cap = (void *)type1_info_cap(buf, sizeof(buf),
+				     VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	ASSERT_NE(NULL, cap);
+	ASSERT_EQ(n, cap->nr_iovas);
+	for (i = 0; i < cap->nr_iovas; i++) {
+		EXPECT_EQ(ranges[i].start, cap->iova_ranges[i].start);
+		EXPECT_EQ(ranges[i].last, cap->iova_ranges[i].end);
+		EXPECT_TRUE(cap->iova_ranges[i].end < ST_MSI_START ||
+			    cap->iova_ranges[i].start > ST_MSI_LAST);
+	}
+}
+
+/* The flow of a type1 v2 program, on our container. */
+TEST_F(type1, map_unmap)
+{
+	uint64_t unmapped, iova = IOVA;
+	uint32_t handle;
+
+	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
+			   VFIO_IOMMU_REG));
+	/* What a type1 program asks before using VFIO_DMA_UNMAP_FLAG_ALL. */
+	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
+			   VFIO_UNMAP_ALL));
+	test_type1_map(self->mem, 16 * PAGE_SIZE, 0x100000, ST_T1_RW);
+	/* Overlaps, whether through type1 or through MAP. */
+	test_err_type1_map(EEXIST, self->mem, PAGE_SIZE, 0x100000 + PAGE_SIZE,
+			   ST_T1_RW);
+	test_err_type1_map(EEXIST, self->mem, 16 * PAGE_SIZE,
+			   0x100000 - PAGE_SIZE, VFIO_DMA_MAP_FLAG_READ);
+	test_prereg(self->mem, 4 * PAGE_SIZE, 0, &handle, NULL);
+	test_err_map(EEXIST, handle, 0, PAGE_SIZE, ST_PROT_RW,
+		     IOMMU_REG_MAP_IOVA_FIXED, 0x100000 + 15 * PAGE_SIZE);
+	test_map(handle, 0, 4 * PAGE_SIZE, ST_PROT_RW,
+		 IOMMU_REG_MAP_IOVA_FIXED, &iova);
+	test_err_type1_map(EEXIST, self->mem, PAGE_SIZE, IOVA + PAGE_SIZE,
+			   ST_T1_RW);
+
+	/* Bad input as type1 refuses it. */
+	test_err_type1_map(EINVAL, self->mem, PAGE_SIZE, 0x200000, 0);
+	test_err_type1_map(EINVAL, self->mem + 1, PAGE_SIZE, 0x200000,
+			   ST_T1_RW);
+	test_err_type1_map(EINVAL, self->mem, 0, 0x200000, ST_T1_RW);
+
+	/* v2: an unmap may not cut a mapping. */
+	test_err_type1_unmap(EINVAL, 0x100000, PAGE_SIZE, 0);
+	test_err_type1_unmap(EINVAL, 0x100000 + PAGE_SIZE, 15 * PAGE_SIZE, 0);
+	test_type1_unmap(0x100000, 16 * PAGE_SIZE, 0, 16 * PAGE_SIZE);
+
+	/* UNMAP_ALL takes no range, then takes everything. */
+	test_unmap(IOVA, 4 * PAGE_SIZE, 0, &unmapped);
+	EXPECT_EQ(4 * PAGE_SIZE, unmapped);
+	test_type1_map(self->mem, 8 * PAGE_SIZE, 0x100000, ST_T1_RW);
+	test_type1_map(self->mem + 8 * PAGE_SIZE, 8 * PAGE_SIZE, 0x800000,
+		       VFIO_DMA_MAP_FLAG_READ);
+	test_err_type1_unmap(EINVAL, 0x100000, 0, VFIO_DMA_UNMAP_FLAG_ALL);
+	test_err_type1_unmap(EINVAL, 0, 8 * PAGE_SIZE, VFIO_DMA_UNMAP_FLAG_ALL);
+	test_type1_unmap(0, 0, VFIO_DMA_UNMAP_FLAG_ALL, 16 * PAGE_SIZE);
+	/* type1 answers an empty range with success and size 0. */
+	test_type1_unmap(0x100000, 8 * PAGE_SIZE, 0, 0);
+	test_unreg(handle, 0);
+	test_counts(0, 0, 0);
+}
+
+/* MAP_DMA of pre-registered memory reuses its pins; other memory pins. */
+TEST_F(type1, map_prereg_no_pin)
+{
+	struct iommu_reg_info info;
+	long long pins, pinned;
+	uint32_t handle;
+
+	test_prereg(self->mem, 16 * PAGE_SIZE, 0, &handle, NULL);
+	test_info(&info);
+	pinned = info.pinned_pages;
+	EXPECT_EQ(16, pinned);
+	pins = st_foll_pins();
+
+	test_type1_map(self->mem + 4 * PAGE_SIZE, 8 * PAGE_SIZE, 0x200000,
+		       ST_T1_RW);
+	test_info(&info);
+	EXPECT_EQ(pinned, info.pinned_pages);
+	EXPECT_EQ(pins, st_foll_pins());
+
+	/* Memory outside every region is pinned by MAP_DMA itself. */
+	test_type1_map(self->mem + 32 * PAGE_SIZE, 8 * PAGE_SIZE, 0x400000,
+		       ST_T1_RW);
+	test_info(&info);
+	EXPECT_EQ(pinned + 8, info.pinned_pages);
+	EXPECT_EQ(pins + 8, st_foll_pins());
+
+	test_type1_unmap(0x400000, 8 * PAGE_SIZE, 0, 8 * PAGE_SIZE);
+	EXPECT_EQ(pins, st_foll_pins());
+	test_type1_unmap(0x200000, 8 * PAGE_SIZE, 0, 8 * PAGE_SIZE);
+	test_info(&info);
+	EXPECT_EQ(pinned, info.pinned_pages);
+	EXPECT_EQ(pins, st_foll_pins());
+	test_unreg(handle, 0);
+	test_counts(0, 0, 0);
+}
+
+/* --- DMA through MAP_DMA, of each memory type ----------------------------- */
+
+EDU_MEM_FIXTURE(type1_dma, DMA_SIZE)
+
+/*
+ * MAP_DMA as a type1 program uses it, of plain memory and of part of a
+ * pre-registered region: the device reaches the right pages either way,
+ * and not after UNMAP_DMA.
+ */
+TEST_F(type1_dma, round_trip)
+{
+	uint8_t *mem = self->buf.addr;
+	uint32_t handle;
+	int kmsg;
+
+	test_type1_map(mem, DMA_SIZE, IOVA, ST_T1_RW);
+	test_edu_copy(&self->edu, mem + DMA_SRC, IOVA + DMA_SRC, mem + DMA_DST,
+		      IOVA + DMA_DST, 9);
+	ASSERT_EQ(0, _test_type1_unmap(self->container, IOVA, DMA_SIZE, 0, NULL));
+
+	edu_poison(mem + DMA_DST, EDU_DMA_MAX);
+	kmsg = edu_expect_fault_begin();
+	EXPECT_EQ(0, edu_dma(&self->edu, IOVA + DMA_DST, EDU_DMA_MAX,
+			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
+	edu_expect_fault_end(kmsg, IOVA + DMA_DST, EDU_FAULT_WAIT_MS);
+	EXPECT_TRUE(edu_is_poisoned(mem + DMA_DST, EDU_DMA_MAX + 1));
+
+	/* The second half of a registered buffer, at IOVA 0. */
+	test_prereg(mem, DMA_SIZE, 0, &handle, NULL);
+	test_type1_map(mem + DMA_SIZE / 2, DMA_SIZE / 2, 0, ST_T1_RW);
+	edu_fill(mem + DMA_DST + PAGE_SIZE, EDU_DMA_MAX, 10);
+	ASSERT_EQ(0, edu_dma_copy(&self->edu, DMA_DST + PAGE_SIZE -
+				  DMA_SIZE / 2, DMA_DST - DMA_SIZE / 2,
+				  EDU_DMA_MAX));
+	EXPECT_EQ(0, memcmp(mem + DMA_DST + PAGE_SIZE, mem + DMA_DST,
+			    EDU_DMA_MAX));
+	ASSERT_EQ(0, _test_type1_unmap(self->container, 0, DMA_SIZE / 2, 0, NULL));
+	test_unreg(handle, 0);
+}
 
 /* --- The parameter ------------------------------------------------------ */
 
@@ -68,7 +276,7 @@ FIXTURE(param) {
 
 FIXTURE_SETUP(param)
 {
-	if (!ireg_module_path() || access(ireg_module_path(), R_OK))
+	if (!st_module_path() || access(st_module_path(), R_OK))
 		SETUP_SKIP("no iommu_reg.ko to reload (set IREG_MODULE)");
 	ASSERT_EQ(0, compat_load(false));
 }
@@ -82,11 +290,11 @@ TEST_F(param, read_only_off_by_default)
 {
 	struct stat st;
 
-	ASSERT_EQ(0, stat(IREG_PARAM_DIR COMPAT_PARAM, &st));
+	ASSERT_EQ(0, stat(ST_PARAM_DIR COMPAT_PARAM, &st));
 	EXPECT_EQ(0444, st.st_mode & 07777);
-	EXPECT_EQ(0, ireg_param_get(COMPAT_PARAM));
-	EXPECT_EQ(-1, ireg_param_set(COMPAT_PARAM, 1));
-	EXPECT_EQ(0, ireg_param_get(COMPAT_PARAM));
+	EXPECT_EQ(0, st_param_get(COMPAT_PARAM));
+	EXPECT_EQ(-1, st_param_set(COMPAT_PARAM, 1));
+	EXPECT_EQ(0, st_param_get(COMPAT_PARAM));
 }
 
 /* --- One container, by the number it is selected with ------------------- */
@@ -94,7 +302,7 @@ TEST_F(param, read_only_off_by_default)
 FIXTURE(compat) {
 	int container;
 	struct edu_dev edu;
-	struct ireg_buf buf;
+	struct st_buf buf;
 	struct nl nl;
 	long long pins;		/* FOLL_PIN pages before the test */
 	long long vmpin;	/* VmPin before the test */
@@ -131,7 +339,7 @@ FIXTURE_VARIANT_ADD(compat, iommu_reg) {
 
 FIXTURE_SETUP(compat)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 	struct nl_containers cs;
 
 	self->container = -1;
@@ -139,13 +347,13 @@ FIXTURE_SETUP(compat)
 	self->edu.group = -1;
 	if (!bdf)
 		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	if (!ireg_module_path() || access(ireg_module_path(), R_OK))
+	if (!st_module_path() || access(st_module_path(), R_OK))
 		SETUP_SKIP("no iommu_reg.ko to reload (set IREG_MODULE)");
 	ASSERT_EQ(0, compat_load(variant->compat));
 	ASSERT_EQ(0, nl_open(&self->nl));
-	ASSERT_EQ(0, ireg_buf_alloc(&self->buf, IREG_MEM_ANON_4K, BUF_SIZE));
-	self->pins = ireg_foll_pins();
-	self->vmpin = ireg_status_bytes("VmPin");
+	ASSERT_EQ(0, st_buf_alloc(&self->buf, ST_MEM_ANON_4K, BUF_SIZE));
+	self->pins = st_foll_pins();
+	self->vmpin = st_status_bytes("VmPin");
 	ASSERT_LE(0, self->pins);
 
 	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
@@ -170,7 +378,7 @@ FIXTURE_TEARDOWN(compat)
 	edu_close(&self->edu);
 	if (self->container >= 0)
 		close(self->container);
-	ireg_buf_free(&self->buf);
+	st_buf_free(&self->buf);
 	close(self->nl.fd);
 }
 
@@ -184,8 +392,8 @@ static void container_close(FIXTURE_DATA(compat) *self)
 
 static bool pins_at_baseline(FIXTURE_DATA(compat) *self)
 {
-	return ireg_foll_pins() == self->pins &&
-	       ireg_status_bytes("VmPin") == self->vmpin;
+	return st_foll_pins() == self->pins &&
+	       st_status_bytes("VmPin") == self->vmpin;
 }
 
 /* A copy by the device from @src to @dst, both IOVAs of self->buf at IOVA. */
@@ -237,16 +445,15 @@ TEST_F(compat, check_extension_selected)
  */
 TEST_F(compat, unmap_first_iova)
 {
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
-				    IREG_T1_RW));
+	test_type1_map(self->buf.addr, SZ_2M, IOVA, ST_T1_RW);
 	if (variant->v1) {
-		test_t1_unmap(IOVA, PAGE_SIZE, SZ_2M);
+		test_type1_unmap(IOVA, PAGE_SIZE, 0, SZ_2M);
 		EXPECT_TRUE(pins_at_baseline(self));
-		test_t1_unmap(IOVA, SZ_2M, 0);
+		test_type1_unmap(IOVA, SZ_2M, 0, 0);
 	} else {
-		test_err_t1_unmap(EINVAL, IOVA, PAGE_SIZE, 0);
+		test_err_type1_unmap(EINVAL, IOVA, PAGE_SIZE, 0);
 		EXPECT_TRUE(dma_works(self, IOVA, IOVA + SZ_2M / 2));
-		test_t1_unmap(IOVA, SZ_2M, SZ_2M);
+		test_type1_unmap(IOVA, SZ_2M, 0, SZ_2M);
 	}
 	EXPECT_TRUE(pins_at_baseline(self));
 }
@@ -260,16 +467,15 @@ TEST_F(compat, unmap_inside)
 {
 	uint64_t mid = IOVA + SZ_2M / 2;
 
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
-				    IREG_T1_RW));
+	test_type1_map(self->buf.addr, SZ_2M, IOVA, ST_T1_RW);
 	if (variant->v1)
-		test_t1_unmap(mid, PAGE_SIZE, 0);
+		test_type1_unmap(mid, PAGE_SIZE, 0, 0);
 	else
-		test_err_t1_unmap(EINVAL, mid, PAGE_SIZE, 0);
+		test_err_type1_unmap(EINVAL, mid, PAGE_SIZE, 0);
 	EXPECT_TRUE(dma_works(self, IOVA, mid));
 	EXPECT_TRUE(dma_works(self, mid + PAGE_SIZE, IOVA + PAGE_SIZE));
 	EXPECT_FALSE(pins_at_baseline(self));
-	test_t1_unmap(IOVA, SZ_2M, SZ_2M);
+	test_type1_unmap(IOVA, SZ_2M, 0, SZ_2M);
 	EXPECT_TRUE(pins_at_baseline(self));
 }
 
@@ -287,34 +493,31 @@ TEST_F(compat, unmap_several)
 	int round;
 
 	for (round = 0; round < 3; round++) {
-		ASSERT_EQ(0, ireg_type1_map(self->container, mem, PAGE_SIZE, a,
-					    IREG_T1_RW));
-		ASSERT_EQ(0, ireg_type1_map(self->container, mem + (b - IOVA),
-					    4 * PAGE_SIZE, b, IREG_T1_RW));
-		ASSERT_EQ(0, ireg_type1_map(self->container, mem + SZ_2M, SZ_2M, c,
-					    IREG_T1_RW));
+		test_type1_map(mem, PAGE_SIZE, a, ST_T1_RW);
+		test_type1_map(mem + (b - IOVA), 4 * PAGE_SIZE, b, ST_T1_RW);
+		test_type1_map(mem + SZ_2M, SZ_2M, c, ST_T1_RW);
 		switch (round) {
 		case 0:
-			test_t1_unmap(a, BUF_SIZE, sum);
+			test_type1_unmap(a, BUF_SIZE, 0, sum);
 			break;
 		case 1:
 			/* Up to the first page of c. */
 			if (variant->v1) {
-				test_t1_unmap(a, c + PAGE_SIZE - a, sum);
+				test_type1_unmap(a, c + PAGE_SIZE - a, 0, sum);
 				break;
 			}
-			test_err_t1_unmap(EINVAL, a, c + PAGE_SIZE - a, 0);
-			test_t1_unmap(a, BUF_SIZE, sum);
+			test_err_type1_unmap(EINVAL, a, c + PAGE_SIZE - a, 0);
+			test_type1_unmap(a, BUF_SIZE, 0, sum);
 			break;
 		case 2:
 			/* From inside b, over the whole of c. */
 			if (variant->v1)
-				test_t1_unmap(b + PAGE_SIZE, BUF_SIZE, 0);
+				test_type1_unmap(b + PAGE_SIZE, BUF_SIZE, 0, 0);
 			else
-				test_err_t1_unmap(EINVAL, b + PAGE_SIZE,
-						  BUF_SIZE, 0);
+				test_err_type1_unmap(EINVAL, b + PAGE_SIZE,
+						     BUF_SIZE, 0);
 			EXPECT_TRUE(dma_works(self, c, c + SZ_2M / 2));
-			test_t1_unmap(a, BUF_SIZE, sum);
+			test_type1_unmap(a, BUF_SIZE, 0, sum);
 			break;
 		}
 		EXPECT_TRUE(pins_at_baseline(self));
@@ -324,15 +527,10 @@ TEST_F(compat, unmap_several)
 /* VFIO_DMA_UNMAP_FLAG_ALL: every mapping, on v1 as on v2. */
 TEST_F(compat, unmap_all)
 {
-	uint64_t done;
-
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
-				    IREG_T1_RW));
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr + SZ_2M,
-				    PAGE_SIZE, IOVA + 2 * SZ_2M, IREG_T1_RW));
-	ASSERT_EQ(0, ireg_type1_unmap(self->container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
-				      &done));
-	EXPECT_EQ(SZ_2M + PAGE_SIZE, done);
+	test_type1_map(self->buf.addr, SZ_2M, IOVA, ST_T1_RW);
+	test_type1_map(self->buf.addr + SZ_2M, PAGE_SIZE, IOVA + 2 * SZ_2M,
+		       ST_T1_RW);
+	test_type1_unmap(0, 0, VFIO_DMA_UNMAP_FLAG_ALL, SZ_2M + PAGE_SIZE);
 	EXPECT_TRUE(pins_at_baseline(self));
 }
 
@@ -347,11 +545,10 @@ TEST_F(compat, dpdk_external_mem)
 	uint64_t off, done;
 	int failed = 0, wrong = 0;
 
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
-				    IREG_T1_RW));
+	test_type1_map(self->buf.addr, SZ_2M, IOVA, ST_T1_RW);
 	for (off = 0; off < SZ_2M; off += PAGE_SIZE) {
-		if (ireg_type1_unmap(self->container, IOVA + off, PAGE_SIZE, 0,
-				     &done)) {
+		if (_test_type1_unmap(self->container, IOVA + off, PAGE_SIZE, 0,
+				      &done)) {
 			failed += errno == EINVAL;
 			continue;
 		}
@@ -383,22 +580,22 @@ TEST_F(compat, unmap_bad_input)
 	struct vfio_bitmap *bitmap;
 	uint8_t *pages;
 
-	ASSERT_EQ(0, ireg_type1_map(self->container, self->buf.addr, SZ_2M, IOVA,
-				    IREG_T1_RW));
+	test_type1_map(self->buf.addr, SZ_2M, IOVA, ST_T1_RW);
 
-	test_err_t1_unmap(EINVAL, IOVA, SZ_2M, 1U << 7);
-	test_err_t1_unmap(EINVAL, IOVA, 0, 0);
-	test_err_t1_unmap(EINVAL, IOVA + 1, PAGE_SIZE, 0);
-	test_err_t1_unmap(EINVAL, IOVA, PAGE_SIZE + 1, 0);
-	test_err_t1_unmap(EINVAL, -PAGE_SIZE, 2 * PAGE_SIZE, 0);
-	test_err_t1_unmap(EINVAL, IOVA, SZ_2M, VFIO_DMA_UNMAP_FLAG_ALL);
-	test_err_t1_unmap(EINVAL, IOVA, 0, VFIO_DMA_UNMAP_FLAG_ALL);
-	test_err_t1_unmap(EINVAL, 0, PAGE_SIZE, VFIO_DMA_UNMAP_FLAG_ALL);
+	test_err_type1_unmap(EINVAL, IOVA, SZ_2M, 1U << 7);
+	test_err_type1_unmap(EINVAL, IOVA, 0, 0);
+	test_err_type1_unmap(EINVAL, IOVA + 1, PAGE_SIZE, 0);
+	test_err_type1_unmap(EINVAL, IOVA, PAGE_SIZE + 1, 0);
+	test_err_type1_unmap(EINVAL, -PAGE_SIZE, 2 * PAGE_SIZE, 0);
+	test_err_type1_unmap(EINVAL, IOVA, SZ_2M, VFIO_DMA_UNMAP_FLAG_ALL);
+	test_err_type1_unmap(EINVAL, IOVA, 0, VFIO_DMA_UNMAP_FLAG_ALL);
+	test_err_type1_unmap(EINVAL, 0, PAGE_SIZE, VFIO_DMA_UNMAP_FLAG_ALL);
 	/* argsz too small for the bitmap, or the bitmap with ALL. */
-	test_err_t1_unmap(EINVAL, IOVA, SZ_2M,
-			  VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP);
-	test_err_t1_unmap(EINVAL, 0, 0, VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
-			  VFIO_DMA_UNMAP_FLAG_ALL);
+	test_err_type1_unmap(EINVAL, IOVA, SZ_2M,
+			     VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP);
+	test_err_type1_unmap(EINVAL, 0, 0,
+			     VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
+			     VFIO_DMA_UNMAP_FLAG_ALL);
 
 	/* The struct ends a page; what follows is PROT_NONE. */
 	pages = mmap(NULL, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE,
@@ -427,11 +624,11 @@ TEST_F(compat, unmap_bad_input)
 
 	/* Not offered here (type1 has it: VFIO_UPDATE_VADDR). */
 	if (variant->ours)
-		test_err_t1_unmap(EINVAL, IOVA, SZ_2M,
-				  VFIO_DMA_UNMAP_FLAG_VADDR);
+		test_err_type1_unmap(EINVAL, IOVA, SZ_2M,
+				     VFIO_DMA_UNMAP_FLAG_VADDR);
 
 	EXPECT_TRUE(dma_works(self, IOVA, IOVA + SZ_2M / 2));
-	test_t1_unmap(IOVA, SZ_2M, SZ_2M);
+	test_type1_unmap(IOVA, SZ_2M, 0, SZ_2M);
 	EXPECT_TRUE(pins_at_baseline(self));
 }
 
@@ -499,14 +696,14 @@ static void *race_mapper(void *p)
 			race_note(a, _test_unreg(a->fd, handle, 0));
 			continue;
 		}
-		race_note(a, ireg_type1_map(a->fd, a->addr + off, PAGE_SIZE,
-					    IOVA + off, IREG_T1_RW));
+		race_note(a, _test_type1_map(a->fd, a->addr + off, PAGE_SIZE,
+					     IOVA + off, ST_T1_RW));
 		if (i % 8 == 0)
-			race_note(a, ireg_type1_unmap(a->fd, IOVA, BUF_SIZE, 0,
-						      NULL));
+			race_note(a, _test_type1_unmap(a->fd, IOVA, BUF_SIZE, 0,
+						       NULL));
 		else
-			race_note(a, ireg_type1_unmap(a->fd, IOVA + off,
-						      PAGE_SIZE, 0, NULL));
+			race_note(a, _test_type1_unmap(a->fd, IOVA + off,
+						       PAGE_SIZE, 0, NULL));
 	}
 	return NULL;
 }
@@ -589,17 +786,17 @@ static int unpriv_child(const char *bdf, unsigned long type, uint8_t *buf)
 	if (edu_open(&edu, container, bdf, type))
 		return 12;
 	/* 32 KiB: within the limit. */
-	if (ireg_type1_map(container, buf, 32768, IOVA, IREG_T1_RW))
+	if (_test_type1_map(container, buf, 32768, IOVA, ST_T1_RW))
 		return 13;
 	/* 2 MiB more: past it. */
-	if (!ireg_type1_map(container, buf + SZ_2M, SZ_2M, IOVA + SZ_2M,
-			    IREG_T1_RW) || errno != ENOMEM)
+	if (!_test_type1_map(container, buf + SZ_2M, SZ_2M, IOVA + SZ_2M,
+			     ST_T1_RW) || errno != ENOMEM)
 		return 14;
-	if (ireg_type1_unmap(container, 0, 1ULL << 47, 0, &unmapped) ||
+	if (_test_type1_unmap(container, 0, 1ULL << 47, 0, &unmapped) ||
 	    unmapped != 32768)
 		return 15;
 	/* The limit is free again: 48 KiB would not fit beside 32. */
-	if (ireg_type1_map(container, buf, 49152, IOVA, IREG_T1_RW))
+	if (_test_type1_map(container, buf, 49152, IOVA, ST_T1_RW))
 		return 16;
 	edu_close(&edu);
 	close(container);
@@ -608,7 +805,7 @@ static int unpriv_child(const char *bdf, unsigned long type, uint8_t *buf)
 
 TEST_F(compat, unprivileged_type1_program)
 {
-	const char *bdf = ireg_edu_bdf(0);
+	const char *bdf = st_edu_bdf(0);
 	char node[64];
 	struct stat st;
 	int status;
@@ -619,7 +816,7 @@ TEST_F(compat, unprivileged_type1_program)
 		     T1_USER);
 	/* The child opens the group itself. */
 	container_close(self);
-	snprintf(node, sizeof(node), "/dev/vfio/%d", ireg_group_of(bdf));
+	snprintf(node, sizeof(node), "/dev/vfio/%d", vfio_group_of(bdf));
 	ASSERT_EQ(0, stat(node, &st));
 	ASSERT_EQ(0, chown(node, T1_USER, T1_USER));
 	/* Child and parent share self->buf (anonymous, private): the child
@@ -652,16 +849,16 @@ FIXTURE_SETUP(admin)
 		self->container[i] = -1;
 		self->group[i] = -1;
 	}
-	if (!ireg_edu_bdf(1))
+	if (!st_edu_bdf(1))
 		SETUP_SKIP("two edu devices (two groups) needed");
-	if (!ireg_module_path() || access(ireg_module_path(), R_OK))
+	if (!st_module_path() || access(st_module_path(), R_OK))
 		SETUP_SKIP("no iommu_reg.ko to reload (set IREG_MODULE)");
 	ASSERT_EQ(0, compat_load(true));
 	ASSERT_EQ(0, nl_open(&self->nl));
 	for (i = 0; i < 2; i++) {
 		self->container[i] = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, self->container[i]);
-		self->group[i] = ireg_open_group(ireg_edu_bdf(i));
+		self->group[i] = vfio_group_open(st_edu_bdf(i));
 		ASSERT_LE(0, self->group[i]);
 	}
 }
@@ -687,14 +884,14 @@ TEST_F(admin, type1_containers_listed)
 {
 	struct nl_containers cs;
 
-	ASSERT_EQ(0, ireg_container_setup(self->container[0], self->group[0],
-					  VFIO_TYPE1_IOMMU));
+	ASSERT_EQ(0, vfio_container_attach(self->container[0], self->group[0],
+					   VFIO_TYPE1_IOMMU));
 	ASSERT_EQ(0, nl_dump_containers(&self->nl, getpid(), &cs));
 	EXPECT_EQ(1, cs.nr);
 	EXPECT_EQ(1, nl_containers_of_type(&cs, VFIO_TYPE1_IOMMU));
 
-	ASSERT_EQ(0, ireg_container_setup(self->container[1], self->group[1],
-					  VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_container_attach(self->container[1], self->group[1],
+					   VFIO_TYPE1v2_IOMMU));
 	ASSERT_EQ(0, nl_dump_containers(&self->nl, getpid(), &cs));
 	EXPECT_EQ(2, cs.nr);
 	EXPECT_EQ(1, nl_containers_of_type(&cs, VFIO_TYPE1_IOMMU));
@@ -717,7 +914,7 @@ FIXTURE(restore) {
 
 FIXTURE_SETUP(restore)
 {
-	if (!ireg_module_path() || access(ireg_module_path(), R_OK))
+	if (!st_module_path() || access(st_module_path(), R_OK))
 		SETUP_SKIP("no iommu_reg.ko to reload (set IREG_MODULE)");
 }
 

@@ -23,27 +23,14 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 #include <linux/pci_regs.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 #include "kselftest_harness.h"
-
-#define BIG(type)	struct { type cmd; uint64_t tail; }
 
 #define EDU_REG_ID		0x00
 #define EDU_REG_INVERT		0x04
 #define EDU_BAR0_SIZE		(1U << 20)
 #define PAGE_SZ			4096UL
 #define PAT_LIST		"/sys/kernel/debug/x86/pat_memtype_list"
-
-static int wc_pci_addr(const char *bdf, uint32_t *domain, uint32_t *rid)
-{
-	unsigned int d, b, dev, fn;
-
-	if (sscanf(bdf, "%x:%x:%x.%x", &d, &b, &dev, &fn) != 4)
-		return -1;
-	*domain = d;
-	*rid = IOMMU_REG_PCI_RID(b, dev << 3 | fn);
-	return 0;
-}
 
 /* Physical start of BAR @bar of @bdf, from sysfs; 0 when unknown. */
 static uint64_t wc_bar_phys(const char *bdf, unsigned int bar)
@@ -108,38 +95,18 @@ static int _test_wc_bar(int fd, uint32_t domain, uint32_t rid, uint32_t bar,
 }
 
 FIXTURE(wcbar) {
-	int container;
-	int group;
-	int device;
-	const char *bdf;
-	uint32_t domain;
-	uint32_t rid;
+	ST_DEVICE_FIXTURE;
 };
 
+/* vfio-pci enables memory decoding when the device is opened. */
 FIXTURE_SETUP(wcbar)
 {
-	self->container = -1;
-	self->group = -1;
-	self->device = -1;
-	self->bdf = ireg_edu_bdf(0);
-	if (!self->bdf)
-		SETUP_SKIP("no edu device in IREG_EDU_BDFS");
-	ASSERT_EQ(0, wc_pci_addr(self->bdf, &self->domain, &self->rid));
-	self->container = ireg_container_open(self->bdf, &self->group);
-	ASSERT_LE(0, self->container);
-	/* vfio-pci enables memory decoding when the device is opened. */
-	self->device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
-	ASSERT_LE(0, self->device);
+	st_device_fixture_setup(st_edu_bdf(0));
 }
 
 FIXTURE_TEARDOWN(wcbar)
 {
-	if (self->device >= 0)
-		close(self->device);
-	if (self->group >= 0)
-		close(self->group);
-	if (self->container >= 0)
-		close(self->container);
+	st_device_fixture_teardown();
 }
 
 #define test_wc_bar(bar, offset, length, out_p)				\
@@ -211,7 +178,7 @@ TEST_F(wcbar, pat_memtype)
 
 TEST_F(wcbar, bad_requests)
 {
-	const char *bdf2 = ireg_edu_bdf(1);
+	const char *bdf2 = st_edu_bdf(1);
 	uint32_t domain2, rid2;
 
 	/* BAR index out of range; a BAR edu does not implement. */
@@ -247,7 +214,7 @@ TEST_F(wcbar, bad_requests)
 	EXPECT_ERRNO(ENOENT, _test_wc_bar(self->container, self->domain,
 					  0xffff, 0, 0, 0, NULL));
 	if (bdf2) {
-		ASSERT_EQ(0, wc_pci_addr(bdf2, &domain2, &rid2));
+		ASSERT_EQ(0, st_pci_addr(bdf2, &domain2, &rid2));
 		EXPECT_ERRNO(ENOENT, _test_wc_bar(self->container, domain2,
 						  rid2, 0, 0, 0, NULL));
 	}
@@ -257,26 +224,6 @@ TEST_F(wcbar, bad_requests)
 TEST_F(wcbar, io_bar)
 {
 	SKIP(return, "no device with an I/O BAR in the VM (edu has one memory BAR); the kernel returns EOPNOTSUPP for IORESOURCE_IO");
-}
-
-TEST_F(wcbar, argsz)
-{
-	BIG(struct iommu_reg_wc_bar) big = {};
-
-	big.cmd.pci_domain = self->domain;
-	big.cmd.pci_rid = self->rid;
-	big.cmd.length = PAGE_SZ;
-	big.cmd.argsz = offsetofend(struct iommu_reg_wc_bar, bar_size) - 1;
-	EXPECT_ERRNO(EINVAL, ioctl(self->container, IOMMU_REG_WC_BAR, &big));
-	big.cmd.argsz = sizeof(big);
-	big.tail = 1;
-	EXPECT_ERRNO(E2BIG, ioctl(self->container, IOMMU_REG_WC_BAR, &big));
-	big.tail = 0;
-	ASSERT_EQ(0, ioctl(self->container, IOMMU_REG_WC_BAR, &big));
-	EXPECT_LE(0, big.cmd.fd);
-	EXPECT_EQ(EDU_BAR0_SIZE, big.cmd.bar_size);
-	EXPECT_EQ(0, big.tail);
-	close(big.cmd.fd);
 }
 
 /* mmap() only MAP_SHARED, only inside the window. */
@@ -323,22 +270,22 @@ static void *wc_close_thread(void *arg)
 static void wc_child(struct __test_metadata *_metadata, const char *bdf,
 		     enum wc_leave leave, unsigned int touch)
 {
-	const char *bdf0 = ireg_edu_bdf(0);
+	const char *bdf0 = st_edu_bdf(0);
 	uint32_t domain, rid;
 	volatile uint32_t *regs;
 	struct iommu_reg_wc_bar out;
 	int container, group, group2 = -1, device, fd, status;
 	pid_t pid;
 
-	ASSERT_EQ(0, wc_pci_addr(bdf, &domain, &rid));
+	ASSERT_EQ(0, st_pci_addr(bdf, &domain, &rid));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		container = ireg_container_open(bdf0, &group);
+		container = st_container_open(bdf0, &group);
 		if (container < 0)
 			_exit(10);
 		if (strcmp(bdf, bdf0)) {
-			group2 = ireg_open_group(bdf);
+			group2 = vfio_group_open(bdf);
 			if (group2 < 0 ||
 			    ioctl(group2, VFIO_GROUP_SET_CONTAINER, &container))
 				_exit(11);
@@ -401,63 +348,69 @@ static void wc_child(struct __test_metadata *_metadata, const char *bdf,
 	EXPECT_EQ(SIGBUS, WTERMSIG(status));
 }
 
-/* The fixture's group must be closed: the child opens it again. */
-static void wc_close_fixture(int *device, int *group, int *container)
-{
-	close(*device);
-	close(*group);
-	close(*container);
-	*device = *group = *container = -1;
-}
+/*
+ * A mapping revoked under a child that opened everything itself: each
+ * variant is how @leave takes the device away and which offset is
+ * touched (a page mapped before, or one never touched).  The child opens
+ * edu device @edu; the second one's group is the one that leaves.
+ */
+FIXTURE(revoke) {
+	const char *bdf;
+};
+
+FIXTURE_VARIANT(revoke) {
+	enum wc_leave leave;
+	unsigned int touch;
+	unsigned int edu;
+};
 
 /* The container is released while mapped: a touch gets SIGBUS. */
-TEST_F(wcbar, container_release_revokes)
-{
-	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_ALL, PAGE_SZ);
-}
+FIXTURE_VARIANT_ADD(revoke, container_release) {
+	.leave = WC_CLOSE_ALL, .touch = PAGE_SZ,
+};
 
 /* Revocation zaps pages already present, not only future faults. */
-TEST_F(wcbar, revoke_zaps_present_pages)
-{
-	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_ALL, EDU_REG_INVERT);
-}
+FIXTURE_VARIANT_ADD(revoke, zaps_present_pages) {
+	.leave = WC_CLOSE_ALL, .touch = EDU_REG_INVERT,
+};
 
 /* The device's group leaves the container while mapped: SIGBUS too. */
-TEST_F(wcbar, group_detach_revokes)
-{
-	const char *bdf2 = ireg_edu_bdf(1);
-
-	if (!bdf2)
-		SKIP(return, "needs two edu devices");
-	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, bdf2, WC_DETACH, EDU_REG_INVERT);
-}
+FIXTURE_VARIANT_ADD(revoke, group_detach) {
+	.leave = WC_DETACH, .touch = EDU_REG_INVERT, .edu = 1,
+};
 
 /*
  * Only the device fd is closed; group, container and the WC fd stay open.
  * VFIO's unregister_device callback revokes the fd: SIGBUS on touch, on a
  * present page and on a page never touched.
  */
-TEST_F(wcbar, device_close_revokes)
-{
-	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_DEVICE, EDU_REG_INVERT);
-}
+FIXTURE_VARIANT_ADD(revoke, device_close) {
+	.leave = WC_CLOSE_DEVICE, .touch = EDU_REG_INVERT,
+};
 
-TEST_F(wcbar, device_close_revokes_untouched)
-{
-	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_DEVICE, PAGE_SZ);
-}
+FIXTURE_VARIANT_ADD(revoke, device_close_untouched) {
+	.leave = WC_CLOSE_DEVICE, .touch = PAGE_SZ,
+};
 
 /* Another thread of the process closes the device fd: SIGBUS too. */
-TEST_F(wcbar, device_close_other_thread_revokes)
+FIXTURE_VARIANT_ADD(revoke, device_close_other_thread) {
+	.leave = WC_CLOSE_DEVICE_THREAD, .touch = EDU_REG_INVERT,
+};
+
+FIXTURE_SETUP(revoke)
 {
-	wc_close_fixture(&self->device, &self->group, &self->container);
-	wc_child(_metadata, ireg_edu_bdf(0), WC_CLOSE_DEVICE_THREAD,
-		 EDU_REG_INVERT);
+	self->bdf = st_edu_bdf(variant->edu);
+	if (!self->bdf)
+		SETUP_SKIP("needs %u edu devices", variant->edu + 1);
+}
+
+FIXTURE_TEARDOWN(revoke)
+{
+}
+
+TEST_F(revoke, sigbus)
+{
+	wc_child(_metadata, self->bdf, variant->leave, variant->touch);
 }
 
 /* Offset of config space in the device fd, or -1. */
@@ -611,9 +564,9 @@ static void wc_unpriv_child(struct __test_metadata *_metadata,
 	gid_t gid = WC_NOBODY_ID;
 	pid_t pid;
 
-	ASSERT_EQ(0, wc_pci_addr(bdf, &domain, &rid));
+	ASSERT_EQ(0, st_pci_addr(bdf, &domain, &rid));
 	ASSERT_NE(0, phys);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", ireg_group_of(bdf));
+	snprintf(path, sizeof(path), "/dev/vfio/%d", vfio_group_of(bdf));
 	/* The group node is root's, mode 0600: hand it to nobody. */
 	if (who == WC_NOBODY)
 		ASSERT_EQ(0, chown(path, WC_NOBODY_ID, WC_NOBODY_ID));
@@ -628,7 +581,7 @@ static void wc_unpriv_child(struct __test_metadata *_metadata,
 		     setresgid(WC_NOBODY_ID, WC_NOBODY_ID, WC_NOBODY_ID) ||
 		     setresuid(WC_NOBODY_ID, WC_NOBODY_ID, WC_NOBODY_ID)))
 			_exit(21);
-		container = ireg_container_open(bdf, &group);
+		container = st_container_open(bdf, &group);
 		if (container < 0)
 			_exit(22);
 		device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
@@ -675,14 +628,16 @@ static void wc_unpriv_child(struct __test_metadata *_metadata,
 /* Root without CAP_SYS_RAWIO: EPERM, nothing left. */
 TEST_F(wcbar, no_rawio_eperm)
 {
-	wc_close_fixture(&self->device, &self->group, &self->container);
+	/* The child opens the fixture's group again. */
+	st_device_fixture_teardown();
 	wc_unpriv_child(_metadata, self->bdf, WC_NO_RAWIO);
 }
 
 /* Another user, who owns the group: EPERM, nothing left. */
 TEST_F(wcbar, other_user_eperm)
 {
-	wc_close_fixture(&self->device, &self->group, &self->container);
+	/* The child opens the fixture's group again. */
+	st_device_fixture_teardown();
 	wc_unpriv_child(_metadata, self->bdf, WC_NOBODY);
 }
 

@@ -1,101 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Shared helpers for the iommu_reg kselftests.  They run inside the test
- * VM, where the runner has bound every edu device to vfio-pci and listed
- * them in IREG_EDU_BDFS.
- */
-#ifndef IREG_TEST_H
-#define IREG_TEST_H
-
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/ioctl.h>
-#include <linux/vfio.h>
-#include <linux/iommu_reg.h>
-
-#define IREG_MAX_EDU	4
-
-#ifndef offsetofend
-#define offsetofend(type, member) \
-	(offsetof(type, member) + sizeof(((type *)0)->member))
-#endif
-
-/* The n-th edu device from IREG_EDU_BDFS, or NULL. */
-static inline const char *ireg_edu_bdf(unsigned int n)
-{
-	static char bdfs[IREG_MAX_EDU][32];
-	const char *env = getenv("IREG_EDU_BDFS");
-	unsigned int i = 0;
-	int len;
-
-	while (env && *env) {
-		while (*env == ' ')
-			env++;
-		if (!*env)
-			break;
-		if (sscanf(env, "%31s%n", bdfs[i], &len) != 1)
-			break;
-		if (i == n)
-			return bdfs[i];
-		env += len;
-		if (++i == IREG_MAX_EDU)
-			break;
-	}
-	return NULL;
-}
-
-/* IOMMU group number of a PCI device, or -1. */
-static inline int ireg_group_of(const char *bdf)
-{
-	char path[PATH_MAX], target[PATH_MAX];
-	const char *base;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -1;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	return atoi(base ? base + 1 : target);
-}
-
-/* Open /dev/vfio/<group> of a device; -1 with errno on failure. */
-static inline int ireg_open_group(const char *bdf)
-{
-	char path[64];
-	int group = ireg_group_of(bdf);
-
-	if (group < 0) {
-		errno = ENODEV;
-		return -1;
-	}
-	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-/* Put a group in a container and select a backend; 0 or -1 with errno. */
-static inline int ireg_container_setup(int container, int group,
-				       unsigned long type)
-{
-	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container))
-		return -1;
-	return ioctl(container, VFIO_SET_IOMMU, type);
-}
-
-#endif /* IREG_TEST_H */
-
-/*
- * Everything below is shared by reg_test, dma_test and limits_test: the
+ * Helpers for the kselftests that drive a container: the
  * IOMMU_REG_* helper trio, buffers of each memory type, and readers for
  * the counters the tests compare (INFO, /proc, the module's parameters
  * and its debugfs audit).
@@ -106,8 +11,8 @@ static inline int ireg_container_setup(int container, int group,
  * asserts that the call fails with ERRNO.  The macros need the harness
  * (kselftest_harness.h) included after this file.
  */
-#ifndef IREG_TEST_REG_HELPERS
-#define IREG_TEST_REG_HELPERS
+#ifndef REG_HELPERS_H
+#define REG_HELPERS_H
 
 #include <dirent.h>
 #include <signal.h>
@@ -120,13 +25,14 @@ static inline int ireg_container_setup(int container, int group,
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/mman.h>
+#include "test_env.h"
 
-#define IREG_PAGE_SIZE		4096UL
-#define IREG_SZ_2M		(2UL << 20)
-#define IREG_SZ_1G		(1UL << 30)
-#define IREG_MSI_START		0xfee00000ULL
-#define IREG_MSI_LAST		0xfeefffffULL
-#define IREG_PROT_RW		(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE)
+#define ST_PAGE_SIZE		4096UL
+#define ST_SZ_2M		(2UL << 20)
+#define ST_SZ_1G		(1UL << 30)
+#define ST_MSI_START		0xfee00000ULL
+#define ST_MSI_LAST		0xfeefffffULL
+#define ST_PROT_RW		(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE)
 
 /*
  * SKIP() for a FIXTURE_SETUP.  The 6.1 harness still runs the test body
@@ -211,43 +117,6 @@ static inline int _test_unmap(int fd, uint64_t iova, uint64_t length,
 	return 0;
 }
 
-/* VFIO_IOMMU_MAP_DMA as a type1 program issues it. */
-#define IREG_T1_RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
-
-static inline int ireg_type1_map(int fd, const void *vaddr, uint64_t size,
-				 uint64_t iova, uint32_t flags)
-{
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = flags,
-		.vaddr = (uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl(fd, VFIO_IOMMU_MAP_DMA, &map);
-}
-
-/*
- * VFIO_IOMMU_UNMAP_DMA.  @unmapped: out, the size the backend reports, ~0
- * on failure; may be NULL.
- */
-static inline int ireg_type1_unmap(int fd, uint64_t iova, uint64_t size,
-				   uint32_t flags, uint64_t *unmapped)
-{
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.flags = flags,
-		.iova = iova,
-		.size = size,
-	};
-	int ret = ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
-
-	if (unmapped)
-		*unmapped = ret ? ~0ULL : unmap.size;
-	return ret;
-}
-
 static inline int _test_unreg(int fd, uint32_t handle, uint32_t flags)
 {
 	struct iommu_reg_unreg cmd = {
@@ -327,42 +196,111 @@ static inline int _test_register(int fd, const void *vaddr, uint64_t size,
 						    prot, NULL, &__iova)); \
 	})
 
-/* The container's counters are exactly these. */
-#define test_counts(regions, mappings, pages)				\
+/* The counters of container @fd are exactly these. */
+#define test_fd_counts(fd, regions, mappings, pages)			\
 	({								\
 		struct iommu_reg_info __info;				\
-		ASSERT_EQ(0, _test_info(self->container, &__info));	\
+		ASSERT_EQ(0, _test_info(fd, &__info));			\
 		EXPECT_EQ(regions, __info.num_regions);			\
 		EXPECT_EQ(mappings, __info.num_mappings);		\
 		EXPECT_EQ(pages, __info.pinned_pages);			\
 	})
+#define test_counts(regions, mappings, pages) \
+	test_fd_counts(self->container, regions, mappings, pages)
 
-/* Open the container, put @bdf's group in it and select our backend. */
-static inline int ireg_container_open(const char *bdf, int *group)
+/* Close *fd unless it is -1, and make it -1: for teardowns. */
+static inline void st_close(int *fd)
 {
-	int container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	int saved;
-
-	*group = -1;
-	if (container < 0)
-		return -1;
-	*group = ireg_open_group(bdf);
-	if (*group < 0 ||
-	    ireg_container_setup(container, *group, VFIO_IOMMU_REG)) {
-		saved = errno;
-		if (*group >= 0)
-			close(*group);
-		close(container);
-		*group = -1;
-		errno = saved;
-		return -1;
-	}
-	return container;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
+/*
+ * A container holding @bdf's group, with our backend selected; *group is
+ * -1 on failure, when nothing stays open.
+ */
+static inline int st_container_open(const char *bdf, int *group)
+{
+	*group = -1;
+	return vfio_container_open(bdf, VFIO_IOMMU_REG, group);
+}
+
+/*
+ * @bdf's group in a new container of ours and the device opened through
+ * VFIO: the setup of the fixtures that need a device but no DMA.  0, or
+ * -1 with errno and the three fds -1.
+ */
+static inline int st_device_open(const char *bdf, int *container,
+				 int *group, int *device)
+{
+	int saved;
+
+	*device = -1;
+	*container = st_container_open(bdf, group);
+	if (*container < 0)
+		return -1;
+	*device = vfio_device_open(*group, bdf);
+	if (*device >= 0)
+		return 0;
+	saved = errno;
+	st_close(group);
+	st_close(container);
+	errno = saved;
+	return -1;
+}
+
+/* PCI domain and requester id of "dddd:bb:dd.f". */
+static inline int st_pci_addr(const char *bdf, uint32_t *domain,
+			      uint32_t *rid)
+{
+	unsigned int d, b, dev, fn;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &d, &b, &dev, &fn) != 4)
+		return -1;
+	*domain = d;
+	*rid = IOMMU_REG_PCI_RID(b, dev << 3 | fn);
+	return 0;
+}
+
+/*
+ * The fields of a fixture around a device without DMA (sva_test,
+ * wcbar_test): the device opened through VFIO in a container of ours,
+ * and its PCI address.  st_device_fixture_setup(bdf) fills them in, or
+ * skips when there is no device; _teardown() closes them.
+ */
+#define ST_DEVICE_FIXTURE						\
+	int container;							\
+	int group;							\
+	int device;							\
+	const char *bdf;						\
+	uint32_t domain;						\
+	uint32_t rid
+
+#define st_device_fixture_setup(_bdf)					\
+	({								\
+		self->container = self->group = self->device = -1;	\
+		self->bdf = (_bdf);					\
+		if (!self->bdf)						\
+			SETUP_SKIP("no edu device in IREG_EDU_BDFS");	\
+		ASSERT_EQ(0, st_pci_addr(self->bdf, &self->domain,	\
+					 &self->rid));			\
+		ASSERT_EQ(0, st_device_open(self->bdf,			\
+					    &self->container,		\
+					    &self->group,		\
+					    &self->device));		\
+	})
+
+#define st_device_fixture_teardown()					\
+	({								\
+		st_close(&self->device);				\
+		st_close(&self->group);					\
+		st_close(&self->container);				\
+	})
+
 /* The container's usable IOVA ranges (at most @max); their number or -1. */
-static inline int ireg_iova_ranges(int fd, struct iommu_reg_iova_range *ranges,
-				   unsigned int max)
+static inline int st_iova_ranges(int fd, struct iommu_reg_iova_range *ranges,
+				 unsigned int max)
 {
 	struct iommu_reg_info info = {
 		.argsz = sizeof(info),
@@ -376,10 +314,10 @@ static inline int ireg_iova_ranges(int fd, struct iommu_reg_iova_range *ranges,
 }
 
 /* True when [iova, iova + length) lies inside one usable IOVA range. */
-static inline bool ireg_iova_usable(int fd, uint64_t iova, uint64_t length)
+static inline bool st_iova_usable(int fd, uint64_t iova, uint64_t length)
 {
 	struct iommu_reg_iova_range ranges[32];
-	int i, n = ireg_iova_ranges(fd, ranges, 32);
+	int i, n = st_iova_ranges(fd, ranges, 32);
 
 	if (!length || iova + length - 1 < iova)
 		return false;
@@ -391,7 +329,7 @@ static inline bool ireg_iova_usable(int fd, uint64_t iova, uint64_t length)
 }
 
 /* The largest page size of @pgsize_bitmap not above @length, or 0. */
-static inline uint64_t ireg_pgsize_for(uint64_t pgsize_bitmap, uint64_t length)
+static inline uint64_t st_pgsize_for(uint64_t pgsize_bitmap, uint64_t length)
 {
 	int bit;
 
@@ -403,13 +341,13 @@ static inline uint64_t ireg_pgsize_for(uint64_t pgsize_bitmap, uint64_t length)
 
 /* --- Memory of each type ----------------------------------------------- */
 
-enum ireg_mem {
-	IREG_MEM_ANON_4K,	/* anonymous, MADV_NOHUGEPAGE */
-	IREG_MEM_THP,		/* anonymous, MADV_HUGEPAGE, checked THP */
-	IREG_MEM_HUGETLB_2M,	/* MAP_HUGETLB | MAP_HUGE_2MB */
-	IREG_MEM_HUGETLB_1G,	/* MAP_HUGETLB | MAP_HUGE_1GB */
-	IREG_MEM_MEMFD,		/* memfd (shmem), MAP_SHARED */
-	IREG_MEM_HUGETLBFS,	/* a file on $IREG_HUGETLBFS_2M, MAP_SHARED */
+enum st_mem {
+	ST_MEM_ANON_4K,	/* anonymous, MADV_NOHUGEPAGE */
+	ST_MEM_THP,		/* anonymous, MADV_HUGEPAGE, checked THP */
+	ST_MEM_HUGETLB_2M,	/* MAP_HUGETLB | MAP_HUGE_2MB */
+	ST_MEM_HUGETLB_1G,	/* MAP_HUGETLB | MAP_HUGE_1GB */
+	ST_MEM_MEMFD,		/* memfd (shmem), MAP_SHARED */
+	ST_MEM_HUGETLBFS,	/* a file on $IREG_HUGETLBFS_2M, MAP_SHARED */
 };
 
 /*
@@ -417,7 +355,7 @@ enum ireg_mem {
  * address, populated.  @skip says why it could not be had when that is
  * the machine's doing (no THP, no huge pages).
  */
-struct ireg_buf {
+struct st_buf {
 	uint8_t *addr;
 	size_t size;
 	void *map;
@@ -426,7 +364,7 @@ struct ireg_buf {
 };
 
 /* kB of @key ("AnonHugePages:") in the smaps entry containing @addr. */
-static inline long ireg_smaps_kb(const void *addr, const char *key)
+static inline long st_smaps_kb(const void *addr, const char *key)
 {
 	unsigned long start, end, a = (uintptr_t)addr;
 	bool inside = false;
@@ -451,21 +389,21 @@ static inline long ireg_smaps_kb(const void *addr, const char *key)
 	return kb;
 }
 
-static inline void ireg_touch(uint8_t *addr, size_t size)
+static inline void st_touch(uint8_t *addr, size_t size)
 {
 	size_t i;
 
-	for (i = 0; i < size; i += IREG_PAGE_SIZE)
+	for (i = 0; i < size; i += ST_PAGE_SIZE)
 		addr[i] = (uint8_t)(i >> 12);
 }
 
-static inline void ireg_buf_free(struct ireg_buf *buf);
+static inline void st_buf_free(struct st_buf *buf);
 
-static inline int ireg_buf_alloc(struct ireg_buf *buf, enum ireg_mem type,
-				 size_t size)
+static inline int st_buf_alloc(struct st_buf *buf, enum st_mem type,
+			       size_t size)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
-	size_t align = IREG_SZ_2M;
+	size_t align = ST_SZ_2M;
 	char path[PATH_MAX];
 	const char *dir;
 	uintptr_t a;
@@ -474,10 +412,10 @@ static inline int ireg_buf_alloc(struct ireg_buf *buf, enum ireg_mem type,
 	memset(buf, 0, sizeof(*buf));
 	buf->size = size;
 	switch (type) {
-	case IREG_MEM_HUGETLB_1G:
-	case IREG_MEM_HUGETLB_2M:
-		if (type == IREG_MEM_HUGETLB_1G) {
-			align = IREG_SZ_1G;
+	case ST_MEM_HUGETLB_1G:
+	case ST_MEM_HUGETLB_2M:
+		if (type == ST_MEM_HUGETLB_1G) {
+			align = ST_SZ_1G;
 			flags |= MAP_HUGETLB | MAP_HUGE_1GB;
 		} else {
 			flags |= MAP_HUGETLB | MAP_HUGE_2MB;
@@ -493,9 +431,9 @@ static inline int ireg_buf_alloc(struct ireg_buf *buf, enum ireg_mem type,
 		buf->map_size = size;
 		buf->addr = buf->map;
 		break;
-	case IREG_MEM_MEMFD:
-	case IREG_MEM_HUGETLBFS:
-		if (type == IREG_MEM_MEMFD) {
+	case ST_MEM_MEMFD:
+	case ST_MEM_HUGETLBFS:
+		if (type == ST_MEM_MEMFD) {
 			fd = memfd_create("ireg-test", MFD_CLOEXEC);
 		} else {
 			dir = getenv("IREG_HUGETLBFS_2M");
@@ -509,7 +447,7 @@ static inline int ireg_buf_alloc(struct ireg_buf *buf, enum ireg_mem type,
 				  0600);
 			if (fd >= 0)
 				unlink(path);
-			size = (size + IREG_SZ_2M - 1) & ~(IREG_SZ_2M - 1);
+			size = (size + ST_SZ_2M - 1) & ~(ST_SZ_2M - 1);
 		}
 		if (fd < 0)
 			return -1;
@@ -529,13 +467,13 @@ static inline int ireg_buf_alloc(struct ireg_buf *buf, enum ireg_mem type,
 		close(fd);
 		if (buf->addr == MAP_FAILED) {
 			buf->addr = NULL;
-			if (type == IREG_MEM_HUGETLBFS)
+			if (type == ST_MEM_HUGETLBFS)
 				buf->skip = "no free 2M hugetlb pages";
 			goto err;
 		}
 		break;
-	case IREG_MEM_ANON_4K:
-	case IREG_MEM_THP:
+	case ST_MEM_ANON_4K:
+	case ST_MEM_THP:
 		buf->map_size = size + align;
 		buf->map = mmap(NULL, buf->map_size, PROT_READ | PROT_WRITE,
 				flags, -1, 0);
@@ -545,30 +483,30 @@ static inline int ireg_buf_alloc(struct ireg_buf *buf, enum ireg_mem type,
 		}
 		a = ((uintptr_t)buf->map + align - 1) & ~(align - 1);
 		buf->addr = (uint8_t *)a;
-		if (madvise(buf->addr, size, type == IREG_MEM_THP ?
+		if (madvise(buf->addr, size, type == ST_MEM_THP ?
 			    MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
-			if (type == IREG_MEM_THP)
+			if (type == ST_MEM_THP)
 				buf->skip = "MADV_HUGEPAGE refused (no THP)";
 			goto err;
 		}
 		break;
 	}
-	ireg_touch(buf->addr, buf->size);
-	if (type == IREG_MEM_THP &&
-	    ireg_smaps_kb(buf->addr, "AnonHugePages:") * 1024L <
-	    (long)(buf->size & ~(IREG_SZ_2M - 1))) {
+	st_touch(buf->addr, buf->size);
+	if (type == ST_MEM_THP &&
+	    st_smaps_kb(buf->addr, "AnonHugePages:") * 1024L <
+	    (long)(buf->size & ~(ST_SZ_2M - 1))) {
 		buf->skip = "the kernel gave no transparent huge page";
 		goto err;
 	}
 	return 0;
 
 err:
-	ireg_buf_free(buf);
+	st_buf_free(buf);
 	return -1;
 }
 
 /* The buffer always lies inside its reservation: one munmap() frees it. */
-static inline void ireg_buf_free(struct ireg_buf *buf)
+static inline void st_buf_free(struct st_buf *buf)
 {
 	if (buf->map)
 		munmap(buf->map, buf->map_size);
@@ -577,7 +515,7 @@ static inline void ireg_buf_free(struct ireg_buf *buf)
 }
 
 /* PFN backing @addr from /proc/self/pagemap (root only), or 0. */
-static inline uint64_t ireg_pfn(const void *addr)
+static inline uint64_t st_pfn(const void *addr)
 {
 	uint64_t ent = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
@@ -585,7 +523,7 @@ static inline uint64_t ireg_pfn(const void *addr)
 	if (fd < 0)
 		return 0;
 	if (pread(fd, &ent, sizeof(ent),
-		  (uintptr_t)addr / IREG_PAGE_SIZE * sizeof(ent)) != sizeof(ent))
+		  (uintptr_t)addr / ST_PAGE_SIZE * sizeof(ent)) != sizeof(ent))
 		ent = 0;
 	close(fd);
 	if (!(ent & (1ULL << 63)))
@@ -594,53 +532,38 @@ static inline uint64_t ireg_pfn(const void *addr)
 }
 
 /* True when [addr, addr + size) is one physically contiguous run. */
-static inline bool ireg_phys_contiguous(const void *addr, size_t size)
+static inline bool st_phys_contiguous(const void *addr, size_t size)
 {
-	uint64_t first = ireg_pfn(addr);
+	uint64_t first = st_pfn(addr);
 	size_t i;
 
 	if (!first)
 		return false;
-	for (i = IREG_PAGE_SIZE; i < size; i += IREG_PAGE_SIZE)
-		if (ireg_pfn((const uint8_t *)addr + i) !=
-		    first + i / IREG_PAGE_SIZE)
+	for (i = ST_PAGE_SIZE; i < size; i += ST_PAGE_SIZE)
+		if (st_pfn((const uint8_t *)addr + i) !=
+		    first + i / ST_PAGE_SIZE)
 			return false;
 	return true;
 }
 
 /* --- Counters ---------------------------------------------------------- */
 
-/* A "Key:  N kB" value of /proc/self/status in bytes, or -1. */
-static inline long long ireg_status_bytes(const char *key)
-{
-	size_t len = strlen(key);
-	long long kb = -1;
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':') {
-			kb = strtoll(line + len + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kb < 0 ? -1 : kb * 1024;
-}
-
-/* A /proc/vmstat value, or -1. */
-static inline long long ireg_vmstat(const char *key)
+/*
+ * The number after @key and the character @sep that ends it, on a line
+ * of the /proc file @path ("Key:  N kB", "key N"); -1 when absent.
+ */
+static inline long long st_proc_value(const char *path, const char *key,
+				      char sep)
 {
 	size_t len = strlen(key);
 	long long val = -1;
 	char line[256];
-	FILE *f = fopen("/proc/vmstat", "r");
+	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ' ') {
+		if (!strncmp(line, key, len) && line[len] == sep) {
 			val = strtoll(line + len + 1, NULL, 10);
 			break;
 		}
@@ -648,11 +571,25 @@ static inline long long ireg_vmstat(const char *key)
 	return val;
 }
 
+/* A "Key:  N kB" value of /proc/self/status in bytes, or -1. */
+static inline long long st_status_bytes(const char *key)
+{
+	long long kb = st_proc_value("/proc/self/status", key, ':');
+
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+/* A /proc/vmstat value, or -1. */
+static inline long long st_vmstat(const char *key)
+{
+	return st_proc_value("/proc/vmstat", key, ' ');
+}
+
 /*
  * Pages held by FOLL_PIN in the whole system.  The per-CPU vmstat deltas
  * are folded first (root only), so the difference is exact.
  */
-static inline long long ireg_foll_pins(void)
+static inline long long st_foll_pins(void)
 {
 	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY | O_CLOEXEC);
 
@@ -662,20 +599,20 @@ static inline long long ireg_foll_pins(void)
 		}
 		close(fd);
 	}
-	return ireg_vmstat("nr_foll_pin_acquired") -
-	       ireg_vmstat("nr_foll_pin_released");
+	return st_vmstat("nr_foll_pin_acquired") -
+	       st_vmstat("nr_foll_pin_released");
 }
 
-#define IREG_PARAM_DIR	"/sys/module/iommu_reg/parameters/"
+#define ST_PARAM_DIR	"/sys/module/iommu_reg/parameters/"
 
 /* A module parameter as an unsigned number, or -1 with errno. */
-static inline long long ireg_param_get(const char *name)
+static inline long long st_param_get(const char *name)
 {
 	char path[128], val[32] = "";
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), IREG_PARAM_DIR "%s", name);
+	snprintf(path, sizeof(path), ST_PARAM_DIR "%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -690,13 +627,13 @@ static inline long long ireg_param_get(const char *name)
 	return strtoll(val, NULL, 10);
 }
 
-static inline int ireg_param_set(const char *name, long long value)
+static inline int st_param_set(const char *name, long long value)
 {
 	char path[128], val[32];
 	int fd, len;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), IREG_PARAM_DIR "%s", name);
+	snprintf(path, sizeof(path), ST_PARAM_DIR "%s", name);
 	len = snprintf(val, sizeof(val), "%lld", value);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -710,7 +647,7 @@ static inline int ireg_param_set(const char *name, long long value)
  * The module file the VM runner installed (or $IREG_MODULE), for tests
  * that unload it and load it again, with other parameters.
  */
-static inline const char *ireg_module_path(void)
+static inline const char *st_module_path(void)
 {
 	static char path[PATH_MAX];
 	struct utsname uts;
@@ -725,15 +662,15 @@ static inline const char *ireg_module_path(void)
 }
 
 /* Unload iommu_reg; refused (EWOULDBLOCK) while in use, never forced. */
-static inline int ireg_module_unload(void)
+static inline int st_module_unload(void)
 {
 	return syscall(__NR_delete_module, "iommu_reg", O_NONBLOCK);
 }
 
 /* Load iommu_reg with @params ("name=value ..."); 0 or -1 with errno. */
-static inline int ireg_module_load(const char *params)
+static inline int st_module_load(const char *params)
 {
-	const char *path = ireg_module_path();
+	const char *path = st_module_path();
 	int fd, ret;
 
 	if (!path) {
@@ -748,21 +685,21 @@ static inline int ireg_module_load(const char *params)
 	return ret;
 }
 
-#define IREG_AUDIT_PATH	"/sys/kernel/debug/iommu_reg/audit"
+#define ST_AUDIT_PATH	"/sys/kernel/debug/iommu_reg/audit"
 
 /* Leaf IOMMU pages removed so far (audit_unmap=1), by size. */
-struct ireg_audit {
+struct st_audit {
 	uint64_t pages_4k;
 	uint64_t pages_2m;
 	uint64_t pages_1g;
 };
 
-static inline int ireg_audit_read(struct ireg_audit *audit)
+static inline int st_audit_read(struct st_audit *audit)
 {
 	char size[8], line[128];
 	unsigned long long n;
 	int found = 0;
-	FILE *f = fopen(IREG_AUDIT_PATH, "r");
+	FILE *f = fopen(ST_AUDIT_PATH, "r");
 
 	memset(audit, 0, sizeof(*audit));
 	if (!f)
@@ -785,8 +722,97 @@ static inline int ireg_audit_read(struct ireg_audit *audit)
 	return 0;
 }
 
+/* CapEff of this process, or ~0 when unreadable. */
+static inline uint64_t st_cap_effective(void)
+{
+	unsigned long long caps = ~0ULL;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return caps;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
+/*
+ * A byte through a pipe between a test and its child: the other side's
+ * stage is reached.  st_wait_fd() is false at EOF (the writer died).
+ */
+static inline void st_signal_fd(int fd)
+{
+	char c = 1;
+
+	if (write(fd, &c, 1) != 1) {
+		/* The reader is gone: it has failed already. */
+	}
+}
+
+static inline bool st_wait_fd(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) == 1;
+}
+
+/*
+ * Two pipes for a test and its child to step through stages together:
+ * after fork() each keeps its own ends, the child says when it reaches a
+ * stage and waits for the parent's go.  A side that dies closes its ends,
+ * so the other's wait ends (false).
+ */
+struct st_stages {
+	int up[2];	/* child to parent */
+	int down[2];	/* parent to child */
+};
+
+static inline int st_stages_open(struct st_stages *s)
+{
+	return pipe(s->up) || pipe(s->down) ? -1 : 0;
+}
+
+static inline void st_stages_child(struct st_stages *s)
+{
+	close(s->up[0]);
+	close(s->down[1]);
+}
+
+static inline void st_stages_parent(struct st_stages *s)
+{
+	close(s->up[1]);
+	close(s->down[0]);
+}
+
+/* The parent's ends, at its end. */
+static inline void st_stages_close(struct st_stages *s)
+{
+	close(s->up[0]);
+	close(s->down[1]);
+}
+
+/* The child: at the next stage; true when the parent says go on. */
+static inline bool st_child_stage(struct st_stages *s)
+{
+	st_signal_fd(s->up[1]);
+	return st_wait_fd(s->down[0]);
+}
+
+/* The parent: wait for the child's next stage, then let it go on. */
+static inline bool st_parent_wait(struct st_stages *s)
+{
+	return st_wait_fd(s->up[0]);
+}
+
+static inline void st_parent_go(struct st_stages *s)
+{
+	st_signal_fd(s->down[1]);
+}
+
 /* Write a line to the kernel log (the VM's markers, scan-klog). */
-static inline void ireg_kmsg(const char *msg)
+static inline void st_kmsg(const char *msg)
 {
 	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 
@@ -798,12 +824,4 @@ static inline void ireg_kmsg(const char *msg)
 	close(fd);
 }
 
-static inline uint64_t ireg_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
-
-#endif /* IREG_TEST_REG_HELPERS */
+#endif /* REG_HELPERS_H */

@@ -4,14 +4,14 @@
  * resolve the family, send hand-built requests, collect replies and the
  * extended ack.  Shared by netlink_test and fail_nth_test.
  */
-#ifndef IREG_NL_H
-#define IREG_NL_H
+#ifndef NL_HELPERS_H
+#define NL_HELPERS_H
 
 #include <linux/genetlink.h>
 #include <linux/iommu_reg_netlink.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
-#include "ireg_test.h"
+#include "reg_helpers.h"
 
 #define BUFSZ	65536
 
@@ -26,7 +26,7 @@ struct nl {
 };
 
 static inline struct nlattr *nla_put(struct nlmsghdr *nlh, uint16_t type,
-			      const void *data, uint16_t len)
+				     const void *data, uint16_t len)
 {
 	struct nlattr *a = (struct nlattr *)((char *)nlh +
 					     NLMSG_ALIGN(nlh->nlmsg_len));
@@ -39,7 +39,7 @@ static inline struct nlattr *nla_put(struct nlmsghdr *nlh, uint16_t type,
 }
 
 static inline struct nlmsghdr *msg_start(struct nl *nl, char *buf,
-					  uint16_t type,
+					 uint16_t type,
 					  uint16_t flags, uint8_t cmd)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
@@ -155,7 +155,12 @@ static inline void family_cb(struct nlmsghdr *nlh, void *arg)
 	}
 }
 
-static inline int nl_open(struct nl *nl)
+/*
+ * A generic netlink socket with extended acks, and the request for the
+ * family's number sent on it: the start of nl_open(), whose callers
+ * read the answer with family_cb() and check it with nl_family_found().
+ */
+static inline int nl_open_request(struct nl *nl)
 {
 	char buf[256];
 	struct nlmsghdr *nlh;
@@ -169,9 +174,19 @@ static inline int nl_open(struct nl *nl)
 	nlh = msg_start(nl, buf, GENL_ID_CTRL, NLM_F_ACK, CTRL_CMD_GETFAMILY);
 	nla_put(nlh, CTRL_ATTR_FAMILY_NAME, IOMMU_REG_GENL_NAME,
 		sizeof(IOMMU_REG_GENL_NAME));
-	if (nl_send(nl, nlh) || nl_recv(nl, family_cb, nl))
-		return -1;
+	return nl_send(nl, nlh);
+}
+
+static inline int nl_family_found(struct nl *nl)
+{
 	return nl->family && nl->events_group ? 0 : -1;
+}
+
+static inline int nl_open(struct nl *nl)
+{
+	if (nl_open_request(nl) || nl_recv(nl, family_cb, nl))
+		return -1;
+	return nl_family_found(nl);
 }
 
 /* Send a hand-built request, collect replies; 0 or -1 with nl->err. */
@@ -246,4 +261,4 @@ static inline int nl_containers_of_type(const struct nl_containers *cs,
 	return n;
 }
 
-#endif /* IREG_NL_H */
+#endif /* NL_HELPERS_H */

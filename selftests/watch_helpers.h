@@ -8,19 +8,19 @@
  * The kernel-log watch does not excuse anything: the VM runner still
  * scans the whole log and fails the run on any splat.
  */
-#ifndef IREG_WATCH_H
-#define IREG_WATCH_H
+#ifndef WATCH_HELPERS_H
+#define WATCH_HELPERS_H
 
 #include <poll.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <linux/userfaultfd.h>
-#include "ireg_nl.h"
+#include "nl_helpers.h"
 
 /* --- Kernel log ---------------------------------------------------------- */
 
 /* Lines of the kernel log that mean the kernel went wrong (scan-klog's). */
-static const char *const ireg_splat_words[] = {
+static const char *const st_splat_words[] = {
 	"WARNING:", "BUG:", "Oops", "general protection fault", "KASAN",
 	"UBSAN", "refcount_t:", "list_add corruption", "list_del corruption",
 	"Call Trace:", "Kernel panic", "possible circular locking",
@@ -28,7 +28,7 @@ static const char *const ireg_splat_words[] = {
 };
 
 /* A /dev/kmsg reader positioned at the end of the log, or -1 (not root). */
-static inline int ireg_klog_open(void)
+static inline int st_klog_open(void)
 {
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
@@ -38,11 +38,11 @@ static inline int ireg_klog_open(void)
 }
 
 /*
- * Read what the kernel logged since the last call (or ireg_klog_open())
+ * Read what the kernel logged since the last call (or st_klog_open())
  * and return the number of splat lines in it; the first one is copied to
  * @first unless @first already holds one.  The reader stays open.
  */
-static inline int ireg_klog_poll(int fd, char *first, size_t len)
+static inline int st_klog_poll(int fd, char *first, size_t len)
 {
 	char rec[2048];
 	int splats = 0;
@@ -58,8 +58,8 @@ static inline int ireg_klog_poll(int fd, char *first, size_t len)
 		if (n <= 0)
 			break;
 		rec[n] = '\0';
-		for (i = 0; i < sizeof(ireg_splat_words) / sizeof(char *); i++) {
-			if (!strstr(rec, ireg_splat_words[i]))
+		for (i = 0; i < sizeof(st_splat_words) / sizeof(char *); i++) {
+			if (!strstr(rec, st_splat_words[i]))
 				continue;
 			splats++;
 			if (first && len && !first[0]) {
@@ -75,14 +75,14 @@ static inline int ireg_klog_poll(int fd, char *first, size_t len)
 	return splats;
 }
 
-/* ireg_klog_poll() once more, then close the reader. */
-static inline int ireg_klog_splats(int fd, char *first, size_t len)
+/* st_klog_poll() once more, then close the reader. */
+static inline int st_klog_splats(int fd, char *first, size_t len)
 {
 	int splats;
 
 	if (first && len)
 		first[0] = '\0';
-	splats = ireg_klog_poll(fd, first, len);
+	splats = st_klog_poll(fd, first, len);
 	if (fd >= 0)
 		close(fd);
 	return splats;
@@ -90,13 +90,13 @@ static inline int ireg_klog_splats(int fd, char *first, size_t len)
 
 /* --- Global counters (netlink IOMMU_REG_CMD_STATS_GET) -------------------- */
 
-struct ireg_stats {
+struct st_stats {
 	uint64_t v[IOMMU_REG_STAT_MAX + 1];
 };
 
-static inline void ireg_stats_cb(struct nlmsghdr *nlh, void *arg)
+static inline void st_stats_cb(struct nlmsghdr *nlh, void *arg)
 {
-	struct ireg_stats *s = arg;
+	struct st_stats *s = arg;
 	struct nlattr *nest = attr(nlh, IOMMU_REG_A_STATS), *a;
 	int len;
 
@@ -113,7 +113,7 @@ static inline void ireg_stats_cb(struct nlmsghdr *nlh, void *arg)
 }
 
 /* The module's counters now; 0 or -1 (no netlink family). */
-static inline int ireg_stats_read(struct ireg_stats *s)
+static inline int st_stats_read(struct st_stats *s)
 {
 	static struct nl nl;	/* 64 KiB of buffer: not on the stack */
 	struct nlmsghdr *nlh;
@@ -125,7 +125,7 @@ static inline int ireg_stats_read(struct ireg_stats *s)
 		return -1;
 	nlh = msg_start(&nl, buf, nl.family, NLM_F_ACK,
 			IOMMU_REG_CMD_STATS_GET);
-	ret = nl_request(&nl, nlh, ireg_stats_cb, s);
+	ret = nl_request(&nl, nlh, st_stats_cb, s);
 	close(nl.fd);
 	return ret;
 }
@@ -135,11 +135,11 @@ static inline int ireg_stats_read(struct ireg_stats *s)
 /*
  * An anonymous area registered with userfaultfd (missing pages).  A
  * handler thread resolves each fault after @delay_us with the contents
- * of the matching page of @tmpl (UFFDIO_COPY).  ireg_uffd_rearm() makes a
+ * of the matching page of @tmpl (UFFDIO_COPY).  st_uffd_rearm() makes a
  * page missing again.  With @hold set the handler leaves faults pending
  * until it is cleared (or the uffd is closed).
  */
-struct ireg_uffd {
+struct st_uffd {
 	int fd;
 	uint8_t *area;		/* registered */
 	uint8_t *tmpl;		/* what each page gets when it is filled */
@@ -152,9 +152,9 @@ struct ireg_uffd {
 	bool running;
 };
 
-static inline void *ireg_uffd_handler(void *arg)
+static inline void *st_uffd_handler(void *arg)
 {
-	struct ireg_uffd *u = arg;
+	struct st_uffd *u = arg;
 	struct uffd_msg msg;
 	struct pollfd pfd = { .fd = u->fd, .events = POLLIN };
 
@@ -173,10 +173,10 @@ static inline void *ireg_uffd_handler(void *arg)
 			usleep(1000);
 		if (u->delay_us)
 			usleep(u->delay_us);
-		page = msg.arg.pagefault.address & ~(IREG_PAGE_SIZE - 1);
+		page = msg.arg.pagefault.address & ~(ST_PAGE_SIZE - 1);
 		copy.dst = page;
 		copy.src = (uintptr_t)u->tmpl + (page - (uintptr_t)u->area);
-		copy.len = IREG_PAGE_SIZE;
+		copy.len = ST_PAGE_SIZE;
 		copy.mode = 0;
 		copy.copy = 0;
 		/* EEXIST: another fault filled it first. */
@@ -186,8 +186,8 @@ static inline void *ireg_uffd_handler(void *arg)
 }
 
 /* 0, or -1 with errno (no userfaultfd in this kernel, or not allowed). */
-static inline int ireg_uffd_create(struct ireg_uffd *u, size_t size,
-				   int flags)
+static inline int st_uffd_create(struct st_uffd *u, size_t size,
+				 int flags)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg;
@@ -211,7 +211,7 @@ static inline int ireg_uffd_create(struct ireg_uffd *u, size_t size,
 	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
 	if (ioctl(u->fd, UFFDIO_REGISTER, &reg))
 		goto err_close;
-	if (pthread_create(&u->thread, NULL, ireg_uffd_handler, u))
+	if (pthread_create(&u->thread, NULL, st_uffd_handler, u))
 		goto err_close;
 	u->running = true;
 	return 0;
@@ -223,13 +223,13 @@ err_close:
 }
 
 /* Make the page at @p missing again: its next access faults. */
-static inline void ireg_uffd_rearm(struct ireg_uffd *u, void *p)
+static inline void st_uffd_rearm(struct st_uffd *u, void *p)
 {
-	madvise((void *)((uintptr_t)p & ~(IREG_PAGE_SIZE - 1)), IREG_PAGE_SIZE,
+	madvise((void *)((uintptr_t)p & ~(ST_PAGE_SIZE - 1)), ST_PAGE_SIZE,
 		MADV_DONTNEED);
 }
 
-static inline void ireg_uffd_destroy(struct ireg_uffd *u)
+static inline void st_uffd_destroy(struct st_uffd *u)
 {
 	if (u->running) {
 		u->hold = false;
@@ -242,4 +242,4 @@ static inline void ireg_uffd_destroy(struct ireg_uffd *u)
 	u->fd = -1;
 }
 
-#endif /* IREG_WATCH_H */
+#endif /* WATCH_HELPERS_H */

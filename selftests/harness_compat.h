@@ -4,8 +4,8 @@
  * with (each kernel line's tools/testing/selftests/kselftest_harness.h).
  * Include right after kselftest_harness.h.
  */
-#ifndef IREG_HARNESS_H
-#define IREG_HARNESS_H
+#ifndef HARNESS_COMPAT_H
+#define HARNESS_COMPAT_H
 
 /*
  * Whether the test (or a child it forked) has passed so far.  From Linux
@@ -13,9 +13,9 @@
  * with that change.
  */
 #ifdef XFAIL_ADD
-#define ireg_test_passed(m)	__test_passed(m)
+#define st_test_passed(m)	__test_passed(m)
 #else
-#define ireg_test_passed(m)	((m)->passed)
+#define st_test_passed(m)	((m)->passed)
 #endif
 
-#endif /* IREG_HARNESS_H */
+#endif /* HARNESS_COMPAT_H */
