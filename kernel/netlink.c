@@ -26,22 +26,22 @@
 #include <net/genetlink.h>
 #include <uapi/linux/iommu_reg_netlink.h>
 
-#include "ireg_compat.h"
+#include "iommu_reg_compat.h"
 #include "iommu_reg.h"
 
-static const struct nla_policy ireg_nl_dump_policy[IOMMU_REG_A_MAX + 1] = {
+static const struct nla_policy iommu_reg_nl_dump_policy[IOMMU_REG_A_MAX + 1] = {
 	[IOMMU_REG_A_CONTAINER_ID] = { .type = NLA_U32 },
 	[IOMMU_REG_A_PID] = { .type = NLA_U32 },
 };
 
-static struct genl_family ireg_nl_family;
+static struct genl_family iommu_reg_nl_family;
 
 enum {
-	IREG_NL_MCGRP_EVENTS,
+	IOMMU_REG_NL_MCGRP_EVENTS,
 };
 
-static const struct genl_multicast_group ireg_nl_mcgrps[] = {
-	[IREG_NL_MCGRP_EVENTS] = {
+static const struct genl_multicast_group iommu_reg_nl_mcgrps[] = {
+	[IOMMU_REG_NL_MCGRP_EVENTS] = {
 		.name = IOMMU_REG_GENL_MCGRP_EVENTS,
 		/* Events show every process's addresses. */
 		.flags = GENL_MCAST_CAP_SYS_ADMIN,
@@ -49,33 +49,33 @@ static const struct genl_multicast_group ireg_nl_mcgrps[] = {
 };
 
 /* cb->args[2] of a dump: set once its starter's credentials are known. */
-#define IREG_NL_CRED_SET	1UL
-#define IREG_NL_CRED_ADMIN	2UL
+#define IOMMU_REG_NL_CRED_SET 1UL
+#define IOMMU_REG_NL_CRED_ADMIN 2UL
 
 /*
  * A dump's start callback runs in the sendmsg() of the task that asked
  * for it; its dumpit calls may run in anyone's recvmsg(), even the first
  * (the kernel defers a dump whose socket's receive queue is full).
  */
-static int ireg_nl_dump_start(struct netlink_callback *cb)
+static int iommu_reg_nl_dump_start(struct netlink_callback *cb)
 {
-	cb->args[2] = IREG_NL_CRED_SET;
+	cb->args[2] = IOMMU_REG_NL_CRED_SET;
 	if (netlink_capable(cb->skb, CAP_SYS_ADMIN))
-		cb->args[2] |= IREG_NL_CRED_ADMIN;
+		cb->args[2] |= IOMMU_REG_NL_CRED_ADMIN;
 	cb->args[3] = from_kuid(&init_user_ns, current_euid());
 	return 0;
 }
 
-static bool ireg_nl_visible(struct netlink_callback *cb,
-			    const struct ireg_container *c)
+static bool iommu_reg_nl_visible(struct netlink_callback *cb,
+				 const struct iommu_reg_container *c)
 {
-	if (WARN_ON_ONCE(!(cb->args[2] & IREG_NL_CRED_SET)))
+	if (WARN_ON_ONCE(!(cb->args[2] & IOMMU_REG_NL_CRED_SET)))
 		return false;
-	return (cb->args[2] & IREG_NL_CRED_ADMIN) ||
+	return (cb->args[2] & IOMMU_REG_NL_CRED_ADMIN) ||
 	       uid_eq(c->uid, make_kuid(&init_user_ns, cb->args[3]));
 }
 
-static int ireg_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
+static int iommu_reg_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *nest;
 	struct sk_buff *msg;
@@ -85,7 +85,7 @@ static int ireg_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &ireg_nl_family, 0,
+	hdr = genlmsg_put_reply(msg, info, &iommu_reg_nl_family, 0,
 				IOMMU_REG_CMD_STATS_GET);
 	if (!hdr)
 		goto err_free;
@@ -93,7 +93,7 @@ static int ireg_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	if (!nest)
 		goto err_free;
 	for (i = IOMMU_REG_STAT_CONTAINERS; i <= IOMMU_REG_STAT_MAX; i++)
-		if (nla_put_u64_64bit(msg, i, ireg_stat_read(i),
+		if (nla_put_u64_64bit(msg, i, iommu_reg_stat_read(i),
 				      IOMMU_REG_STAT_PAD))
 			goto err_free;
 	nla_nest_end(msg, nest);
@@ -105,7 +105,8 @@ err_free:
 	return -EMSGSIZE;
 }
 
-static int ireg_nl_put_owner(struct sk_buff *msg, const struct ireg_container *c)
+static int iommu_reg_nl_put_owner(struct sk_buff *msg,
+				  const struct iommu_reg_container *c)
 {
 	if (nla_put_u32(msg, IOMMU_REG_A_CONTAINER_ID, c->id) ||
 	    nla_put_u32(msg, IOMMU_REG_A_PID, c->pid) ||
@@ -116,27 +117,27 @@ static int ireg_nl_put_owner(struct sk_buff *msg, const struct ireg_container *c
 	return 0;
 }
 
-static int ireg_nl_put_device(struct device *dev, void *data)
+static int iommu_reg_nl_put_device(struct device *dev, void *data)
 {
 	return nla_put_string(data, IOMMU_REG_A_DEVICE, dev_name(dev));
 }
 
-static int ireg_nl_fill_container(struct sk_buff *msg,
-				  struct netlink_callback *cb,
-				  struct ireg_container *c)
+static int iommu_reg_nl_fill_container(struct sk_buff *msg,
+				       struct netlink_callback *cb,
+				       struct iommu_reg_container *c)
 {
 	struct nlattr *groups, *devices;
-	struct ireg_group *g;
+	struct iommu_reg_group *g;
 	void *hdr;
 
 	lockdep_assert_held(&c->lock);
 
 	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-			  &ireg_nl_family, NLM_F_MULTI,
+			  &iommu_reg_nl_family, NLM_F_MULTI,
 			  IOMMU_REG_CMD_CONTAINER_GET);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (ireg_nl_put_owner(msg, c) ||
+	if (iommu_reg_nl_put_owner(msg, c) ||
 	    nla_put_u32(msg, IOMMU_REG_A_IOMMU_TYPE, c->vfio_type) ||
 	    nla_put_u32(msg, IOMMU_REG_A_NR_REGIONS, c->nr_regions) ||
 	    nla_put_u64_64bit(msg, IOMMU_REG_A_NR_MAPPINGS, c->nr_mappings,
@@ -159,7 +160,7 @@ static int ireg_nl_fill_container(struct sk_buff *msg,
 		goto err_cancel;
 	list_for_each_entry(g, &c->groups, node)
 		if (iommu_group_for_each_dev(g->iommu_group, msg,
-					     ireg_nl_put_device))
+					     iommu_reg_nl_put_device))
 			goto err_cancel;
 	nla_nest_end(msg, devices);
 
@@ -172,9 +173,9 @@ err_cancel:
 }
 
 /* The request's filters, validated by the policy. */
-static void ireg_nl_filters(struct netlink_callback *cb, u32 *id, u32 *pid)
+static void iommu_reg_nl_filters(struct netlink_callback *cb, u32 *id, u32 *pid)
 {
-	struct nlattr **attrs = ireg_genl_dump_attrs(cb);
+	struct nlattr **attrs = iommu_reg_genl_dump_attrs(cb);
 
 	*id = 0;
 	*pid = 0;
@@ -184,10 +185,11 @@ static void ireg_nl_filters(struct netlink_callback *cb, u32 *id, u32 *pid)
 		*pid = nla_get_u32(attrs[IOMMU_REG_A_PID]);
 }
 
-static bool ireg_nl_match(struct netlink_callback *cb,
-			  const struct ireg_container *c, u32 id, u32 pid)
+static bool iommu_reg_nl_match(struct netlink_callback *cb,
+			       const struct iommu_reg_container *c, u32 id,
+			       u32 pid)
 {
-	return ireg_nl_visible(cb, c) && (!id || c->id == id) &&
+	return iommu_reg_nl_visible(cb, c) && (!id || c->id == id) &&
 	       (!pid || c->pid == pid);
 }
 
@@ -195,16 +197,17 @@ static bool ireg_nl_match(struct netlink_callback *cb,
  * The next container to show at or after @min_id, with a reference, or
  * NULL.  Takes and drops the registry lock.
  */
-static struct ireg_container *ireg_nl_next(struct netlink_callback *cb,
-					   u64 min_id, u32 id, u32 pid)
+static struct iommu_reg_container *
+iommu_reg_nl_next(struct netlink_callback *cb, u64 min_id, u32 id, u32 pid)
 {
-	struct ireg_container *c;
+	struct iommu_reg_container *c;
 
 	if (min_id > U32_MAX)
 		return NULL;
-	ireg_registry_lock();
-	while ((c = ireg_registry_first(min_id))) {
-		if (ireg_nl_match(cb, c, id, pid) && ireg_container_tryget(c))
+	iommu_reg_registry_lock();
+	while ((c = iommu_reg_registry_first(min_id))) {
+		if (iommu_reg_nl_match(cb, c, id, pid) &&
+		    iommu_reg_container_tryget(c))
 			break;
 		/* The last id there can be: nothing after it. */
 		if (c->id == U32_MAX) {
@@ -213,31 +216,31 @@ static struct ireg_container *ireg_nl_next(struct netlink_callback *cb,
 		}
 		min_id = c->id + 1;
 	}
-	ireg_registry_unlock();
+	iommu_reg_registry_unlock();
 	return c;
 }
 
 /* cb->args[0]: the lowest container id not yet sent. */
-static int ireg_nl_container_dump(struct sk_buff *msg,
-				  struct netlink_callback *cb)
+static int iommu_reg_nl_container_dump(struct sk_buff *msg,
+				       struct netlink_callback *cb)
 {
-	struct ireg_container *c;
+	struct iommu_reg_container *c;
 	u32 id, pid;
 	int ret = 0;
 
-	ireg_nl_filters(cb, &id, &pid);
-	while ((c = ireg_nl_next(cb, cb->args[0], id, pid))) {
+	iommu_reg_nl_filters(cb, &id, &pid);
+	while ((c = iommu_reg_nl_next(cb, cb->args[0], id, pid))) {
 		/* A reader can always give up on a busy container. */
 		ret = mutex_lock_killable(&c->lock);
 		if (ret) {
-			ireg_container_put_async(c);
+			iommu_reg_container_put_async(c);
 			return ret;
 		}
-		ret = ireg_nl_fill_container(msg, cb, c);
+		ret = iommu_reg_nl_fill_container(msg, cb, c);
 		mutex_unlock(&c->lock);
 		if (!ret)
 			cb->args[0] = (u64)c->id + 1;
-		ireg_container_put_async(c);
+		iommu_reg_container_put_async(c);
 		if (ret)
 			break;
 	}
@@ -251,7 +254,8 @@ static int ireg_nl_container_dump(struct sk_buff *msg,
 	return ret ? msg->len : 0;
 }
 
-static int ireg_nl_put_region(struct sk_buff *msg, const struct ireg_region *r)
+static int iommu_reg_nl_put_region(struct sk_buff *msg,
+				   const struct iommu_reg_region *r)
 {
 	if (nla_put_u32(msg, IOMMU_REG_A_HANDLE, r->handle) ||
 	    nla_put_u64_64bit(msg, IOMMU_REG_A_VADDR, r->node.start,
@@ -270,13 +274,13 @@ static int ireg_nl_put_region(struct sk_buff *msg, const struct ireg_region *r)
  * is cut short.  Only when @alone (the message holds nothing else) is a
  * region cut: otherwise it waits for the next, empty, message.
  */
-static int ireg_nl_fill_region(struct sk_buff *msg,
-			       struct netlink_callback *cb,
-			       struct ireg_container *c, struct ireg_region *r,
-			       bool alone)
+static int iommu_reg_nl_fill_region(struct sk_buff *msg,
+				    struct netlink_callback *cb,
+				    struct iommu_reg_container *c,
+				    struct iommu_reg_region *r, bool alone)
 {
 	struct nlattr *mappings, *one;
-	struct ireg_mapping *m;
+	struct iommu_reg_mapping *m;
 	u64 nr_mappings = 0;
 	void *hdr;
 
@@ -288,11 +292,11 @@ static int ireg_nl_fill_region(struct sk_buff *msg,
 	}
 
 	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-			  &ireg_nl_family, NLM_F_MULTI,
+			  &iommu_reg_nl_family, NLM_F_MULTI,
 			  IOMMU_REG_CMD_REGION_GET);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (ireg_nl_put_owner(msg, c) || ireg_nl_put_region(msg, r) ||
+	if (iommu_reg_nl_put_owner(msg, c) || iommu_reg_nl_put_region(msg, r) ||
 	    nla_put_u32(msg, IOMMU_REG_A_FLAGS, r->flags) ||
 	    nla_put_u32(msg, IOMMU_REG_A_REFS, r->refs) ||
 	    nla_put_u8(msg, IOMMU_REG_A_STALE, READ_ONCE(r->stale)) ||
@@ -336,24 +340,26 @@ err_cancel:
  * cb->args[0]: the lowest container id not finished; cb->args[1]: the
  * next region handle to send in that container.
  */
-static int ireg_nl_region_dump(struct sk_buff *msg, struct netlink_callback *cb)
+static int iommu_reg_nl_region_dump(struct sk_buff *msg,
+				    struct netlink_callback *cb)
 {
-	struct ireg_container *c;
+	struct iommu_reg_container *c;
 	u32 id, pid;
 	int ret = 0;
 
-	ireg_nl_filters(cb, &id, &pid);
-	while ((c = ireg_nl_next(cb, cb->args[0], id, pid))) {
+	iommu_reg_nl_filters(cb, &id, &pid);
+	while ((c = iommu_reg_nl_next(cb, cb->args[0], id, pid))) {
 		unsigned long handle = c->id == cb->args[0] ? cb->args[1] : 0;
-		struct ireg_region *r;
+		struct iommu_reg_region *r;
 
 		ret = mutex_lock_killable(&c->lock);
 		if (ret) {
-			ireg_container_put_async(c);
+			iommu_reg_container_put_async(c);
 			return ret;
 		}
 		xa_for_each_start(&c->regions, handle, r, handle) {
-			ret = ireg_nl_fill_region(msg, cb, c, r, !msg->len);
+			ret = iommu_reg_nl_fill_region(msg, cb, c, r,
+						       !msg->len);
 			if (ret)
 				break;
 			cond_resched();
@@ -366,7 +372,7 @@ static int ireg_nl_region_dump(struct sk_buff *msg, struct netlink_callback *cb)
 			cb->args[0] = (u64)c->id + 1;
 			cb->args[1] = 0;
 		}
-		ireg_container_put_async(c);
+		iommu_reg_container_put_async(c);
 		if (ret)
 			break;
 	}
@@ -375,87 +381,88 @@ static int ireg_nl_region_dump(struct sk_buff *msg, struct netlink_callback *cb)
 	return ret ? msg->len : 0;
 }
 
-static const struct genl_small_ops ireg_nl_small_ops[] = {
+static const struct genl_small_ops iommu_reg_nl_small_ops[] = {
 	{
 		.cmd = IOMMU_REG_CMD_STATS_GET,
-		.doit = ireg_nl_stats_get,
+		.doit = iommu_reg_nl_stats_get,
 	},
 };
 
 /* Dumps need a start callback: the credentials are taken there. */
-static const struct genl_ops ireg_nl_ops[] = {
+static const struct genl_ops iommu_reg_nl_ops[] = {
 	{
 		.cmd = IOMMU_REG_CMD_CONTAINER_GET,
-		.start = ireg_nl_dump_start,
-		.dumpit = ireg_nl_container_dump,
+		.start = iommu_reg_nl_dump_start,
+		.dumpit = iommu_reg_nl_container_dump,
 	},
 	{
 		.cmd = IOMMU_REG_CMD_REGION_GET,
-		.start = ireg_nl_dump_start,
-		.dumpit = ireg_nl_region_dump,
+		.start = iommu_reg_nl_dump_start,
+		.dumpit = iommu_reg_nl_region_dump,
 	},
 };
 
-static struct genl_family ireg_nl_family __ro_after_init = {
+static struct genl_family iommu_reg_nl_family __ro_after_init = {
 	.name = IOMMU_REG_GENL_NAME,
 	.version = IOMMU_REG_GENL_VERSION,
 	.maxattr = IOMMU_REG_A_MAX,
-	.policy = ireg_nl_dump_policy,
+	.policy = iommu_reg_nl_dump_policy,
 	.module = THIS_MODULE,
 	/* Our handlers lock what they need; none needs genl_mutex. */
 	.parallel_ops = true,
-	.small_ops = ireg_nl_small_ops,
-	.n_small_ops = ARRAY_SIZE(ireg_nl_small_ops),
-	.ops = ireg_nl_ops,
-	.n_ops = ARRAY_SIZE(ireg_nl_ops),
+	.small_ops = iommu_reg_nl_small_ops,
+	.n_small_ops = ARRAY_SIZE(iommu_reg_nl_small_ops),
+	.ops = iommu_reg_nl_ops,
+	.n_ops = ARRAY_SIZE(iommu_reg_nl_ops),
 	.resv_start_op = IOMMU_REG_CMD_STATS_GET,
-	.mcgrps = ireg_nl_mcgrps,
-	.n_mcgrps = ARRAY_SIZE(ireg_nl_mcgrps),
+	.mcgrps = iommu_reg_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(iommu_reg_nl_mcgrps),
 };
 
 /**
- * ireg_nl_event - tell the events group about a region
+ * iommu_reg_nl_event - tell the events group about a region
  * @cmd: IOMMU_REG_CMD_EVENT_*
  * @r: the region, with its container
  * @reason: IOMMU_REG_REASON_* for an invalidation, else 0
  * @generation: the slot's generation after an invalidation, else 0
  * @gfp: GFP_ATOMIC from the MMU notifier
  */
-void ireg_nl_event(u8 cmd, const struct ireg_region *r, u32 reason,
-		   u32 generation, gfp_t gfp)
+void iommu_reg_nl_event(u8 cmd, const struct iommu_reg_region *r, u32 reason,
+			u32 generation, gfp_t gfp)
 {
-	const struct ireg_container *c = r->container;
+	const struct iommu_reg_container *c = r->container;
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&ireg_nl_family, &init_net,
-				IREG_NL_MCGRP_EVENTS))
+	if (!genl_has_listeners(&iommu_reg_nl_family, &init_net,
+				IOMMU_REG_NL_MCGRP_EVENTS))
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE, gfp);
 	if (!msg)
 		return;
-	hdr = genlmsg_put(msg, 0, 0, &ireg_nl_family, 0, cmd);
+	hdr = genlmsg_put(msg, 0, 0, &iommu_reg_nl_family, 0, cmd);
 	if (!hdr)
 		goto err_free;
-	if (ireg_nl_put_owner(msg, c) || ireg_nl_put_region(msg, r) ||
+	if (iommu_reg_nl_put_owner(msg, c) || iommu_reg_nl_put_region(msg, r) ||
 	    (cmd == IOMMU_REG_CMD_EVENT_INVALIDATE &&
 	     (nla_put_u32(msg, IOMMU_REG_A_REASON, reason) ||
 	      nla_put_u32(msg, IOMMU_REG_A_GENERATION, generation))))
 		goto err_free;
 	genlmsg_end(msg, hdr);
-	genlmsg_multicast(&ireg_nl_family, msg, 0, IREG_NL_MCGRP_EVENTS, gfp);
+	genlmsg_multicast(&iommu_reg_nl_family, msg, 0,
+			  IOMMU_REG_NL_MCGRP_EVENTS, gfp);
 	return;
 
 err_free:
 	nlmsg_free(msg);
 }
 
-int __init ireg_nl_init(void)
+int __init iommu_reg_nl_init(void)
 {
-	return genl_register_family(&ireg_nl_family);
+	return genl_register_family(&iommu_reg_nl_family);
 }
 
-void ireg_nl_exit(void)
+void iommu_reg_nl_exit(void)
 {
-	genl_unregister_family(&ireg_nl_family);
+	genl_unregister_family(&iommu_reg_nl_family);
 }
