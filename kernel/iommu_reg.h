@@ -30,6 +30,7 @@
 #include <linux/mutex.h>
 #include <linux/sizes.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/xarray.h>
 #include <linux/sched.h>
 #include <linux/uidgid.h>
@@ -334,7 +335,24 @@ struct iommu_reg_ucmd {
 	void *cmd;
 };
 
-int iommu_reg_ucmd_respond(struct iommu_reg_ucmd *ucmd, size_t cmd_len);
+/**
+ * iommu_reg_ucmd_respond - copy a command's output back to user space
+ * @ucmd: the command in flight
+ * @cmd_len: the kernel's size of the command struct
+ *
+ * Writes no more than the user's argsz, so an older program with a shorter
+ * struct gets the fields it knows.
+ *
+ * Return: 0 or -EFAULT.
+ */
+static inline int iommu_reg_ucmd_respond(struct iommu_reg_ucmd *ucmd,
+					 size_t cmd_len)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
+	return 0;
+}
 
 /* container.c */
 void *iommu_reg_container_open(unsigned long arg);

@@ -95,24 +95,6 @@ static const struct iommu_reg_ioctl_op iommu_reg_ioctl_ops[] = {
 		 struct iommu_reg_wc_bar, bar_size, true),
 };
 
-/**
- * iommu_reg_ucmd_respond - copy a command's output back to user space
- * @ucmd: the command in flight
- * @cmd_len: the kernel's size of the command struct
- *
- * Writes no more than the user's argsz, so an older program with a shorter
- * struct gets the fields it knows.
- *
- * Return: 0 or -EFAULT.
- */
-int iommu_reg_ucmd_respond(struct iommu_reg_ucmd *ucmd, size_t cmd_len)
-{
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
-			 min_t(size_t, ucmd->user_size, cmd_len)))
-		return -EFAULT;
-	return 0;
-}
-
 /*
  * VFIO asks every registered backend about an extension number and takes
  * the first positive answer, newest backend first, with no iommu_data.
