@@ -521,24 +521,6 @@ int iommu_reg_mapping_unmap(struct iommu_reg_ucmd *ucmd)
 	return iommu_reg_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
-/*
- * Drop the reference a failed or undone IOMMU_REG_REGISTER took.  Should
- * another thread have dropped the others meanwhile and left IOMMU_REG_MAP
- * mappings, the reference stays (as EBUSY would have it) until the
- * container goes.
- */
-static void iommu_reg_register_drop(struct iommu_reg_container *c,
-				    struct iommu_reg_region *r,
-				    struct list_head *to_free)
-{
-	lockdep_assert_held(&c->lock);
-
-	if (r->refs > 1)
-		r->refs--;
-	else
-		iommu_reg_region_put(c, r, false, to_free);
-}
-
 int iommu_reg_mapping_register(struct iommu_reg_ucmd *ucmd)
 {
 	struct iommu_reg_register *cmd = ucmd->cmd;
@@ -581,7 +563,7 @@ int iommu_reg_mapping_register(struct iommu_reg_ucmd *ucmd)
 					     &iova);
 		if (IS_ERR(m)) {
 			ret = PTR_ERR(m);
-			iommu_reg_register_drop(c, r, &to_free);
+			iommu_reg_region_put(c, r, false, &to_free);
 			goto out_unlock;
 		}
 		created = true;
@@ -602,7 +584,10 @@ out_unlock:
 		/*
 		 * The caller never learnt of it: undo.  Another thread may
 		 * have unregistered the region meanwhile, so find it again
-		 * by handle before touching it.
+		 * by handle before touching it.  (Should that thread have
+		 * dropped the other references and left IOMMU_REG_MAP
+		 * mappings, ours stays, as EBUSY would have it, until the
+		 * container goes.)
 		 */
 		mutex_lock(&c->lock);
 		if (created)
@@ -610,7 +595,7 @@ out_unlock:
 						      &to_free);
 		r = iommu_reg_region_again(c, handle, r);
 		if (r)
-			iommu_reg_register_drop(c, r, &to_free);
+			iommu_reg_region_put(c, r, false, &to_free);
 		mutex_unlock(&c->lock);
 		iommu_reg_region_destroy_list(&to_free);
 	}
