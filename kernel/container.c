@@ -27,7 +27,9 @@
 
 /*
  * The registry: every container, in increasing id order, for the admin
- * view.  Lock order: the registry lock, then a container's lock.
+ * view.  Its mutex is held with no other lock of ours, and covers the list
+ * and the last id; a netlink dump drops it before it takes a container's
+ * lock.
  */
 static LIST_HEAD(iommu_reg_registry);
 static DEFINE_MUTEX(iommu_reg_registry_mutex);
@@ -601,10 +603,8 @@ int iommu_reg_container_info(struct iommu_reg_ucmd *ucmd)
  * VFIO calls register_device() on a device's first open (the first
  * VFIO_GROUP_GET_DEVICE_FD) and unregister_device() on its last close,
  * each right after the driver's open_device()/close_device(), with the
- * device set's lock and the VFIO group's lock held.  Under them we take
- * only the container lock, iommu_reg_wcbar_lock, the WC objects' mutexes and
- * what unmap_mapping_range() takes; none of our paths takes a VFIO lock, so the order VFIO group
- * lock -> container lock is the one attach_group() already uses.
+ * device set's lock and the VFIO group's lock held (see the lock order in
+ * iommu_reg.h).
  */
 static void iommu_reg_do_register_device(struct iommu_reg_container *c,
 					 struct vfio_device *vdev)

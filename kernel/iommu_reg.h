@@ -8,9 +8,33 @@
  *  - A "container" is the backend's per-VFIO-container state (VFIO's
  *    iommu_data); it owns exactly one iommu_domain shared by all its groups.
  *
- * Lock order, outermost first: iommu_reg_container.lock, then the mm's
- * mmap_lock (taken by pinning and by account_locked_vm()).  Pinning, the
- * slow part of pre-registration, runs with no lock held.
+ * Lock order.  This list is the only one: files and Documentation/
+ * point here.  "A > B" means B may be taken while A is held, never the
+ * other way round; locks not listed together are never held together.
+ *
+ *  - VFIO's group and device-set locks > iommu_reg_container.lock (VFIO
+ *    calls attach_group(), detach_group(), register_device() and
+ *    unregister_device() holding them; none of our paths takes a VFIO
+ *    lock).
+ *  - iommu_reg_container.lock > the IOMMU group's mutex (group attach and
+ *    detach, the SVA API).
+ *  - iommu_reg_container.lock > iommu_reg_notify_state.lock (a region's
+ *    publication).
+ *  - iommu_reg_container.lock > iommu_reg_wcbar_lock > iommu_reg_wcbar.lock
+ *    (revocation at group detach and device close); iommu_reg_wcbar_lock
+ *    > the WC fd's i_mmap lock (the zap, with iommu_reg_wcbar.lock
+ *    dropped).
+ *  - mmap_lock > iommu_reg_notify_state.lock (the MMU notifier);
+ *    mmap_lock > iommu_reg_wcbar.lock (a WC fault).
+ *  - iommu_reg_notify_state.read_lock > mmap_lock (read() copies out
+ *    under it) and > iommu_reg_notify_state.lock.
+ *  - The registry mutex (container.c) and the cookie hash's spinlock are
+ *    taken with no other lock of ours held, and take none.
+ *
+ * Never iommu_reg_container.lock > mmap_lock: no user memory is read or
+ * written under the container lock, and pinning, the slow part of
+ * pre-registration, runs with no lock held; so a caller parked on a page
+ * fault of its own memory holds nothing another container or VFIO needs.
  */
 #ifndef IOMMU_REG_PRIVATE_H
 #define IOMMU_REG_PRIVATE_H
@@ -140,7 +164,9 @@ struct iommu_reg_notify_state {
 
 /**
  * struct iommu_reg_container - backend state of one VFIO container
- * @lock: protects every field below
+ * @lock: protects @domain to @mapping_seq, @sva_bonds, @open_devs and the
+ *	regions and mappings (see there); each other field says what
+ *	protects it
  * @domain: the one IOMMU domain of the container; allocated on the first
  *	group attach, freed at release.  Immutable while @groups is not empty.
  * @groups: struct iommu_reg_group entries of the attached IOMMU groups
@@ -158,23 +184,28 @@ struct iommu_reg_notify_state {
  * @mapping_seq: the last iommu_reg_mapping.seq handed out
  * @notify: status area and events; immutable
  * @id: unique for the module's lifetime, never reused; immutable
- * @pid: thread group id of the process that selected the backend
- * @comm: its command name
- * @uid: its effective uid; decides who may see the container
+ * @pid: thread group id of the process that selected the backend;
+ *	immutable
+ * @comm: its command name; immutable
+ * @uid: its effective uid; decides who may see the container; immutable
  * @vfio_type: the VFIO_SET_IOMMU number it was opened with: VFIO_IOMMU_REG,
  *	or VFIO_TYPE1_IOMMU / VFIO_TYPE1v2_IOMMU in the drop-in mode (the
  *	type1_compat parameter); decides the type1 unmap semantics; immutable
  * @registry_node: entry in the container registry (registry lock)
- * @sva_bonds: struct iommu_reg_sva_bond of the devices bound (sva.c)
- * @wcbars: struct iommu_reg_wcbar of the write-combining BAR fds (wcbar.c;
- *	the list itself is under iommu_reg_wcbar_lock, see there)
+ * @sva_bonds: struct iommu_reg_sva_bond of the devices bound (sva.c);
+ *	@lock, except at release when no group is left
+ * @wcbars: struct iommu_reg_wcbar of the write-combining BAR fds (wcbar.c);
+ *	iommu_reg_wcbar_lock, not @lock
  * @open_devs: struct iommu_reg_open_dev of the devices VFIO has open (between
  *	the register_device and unregister_device callbacks)
  * @users: references: VFIO's (open() to release()), and one per ioctl,
  *	callback or netlink dump in progress; the last one tears down
+ *	(atomic)
  * @cookie: what VFIO holds instead of a pointer; never reused; immutable
- * @live_node: entry in the cookie hash (see iommu_reg_container_get())
+ * @live_node: entry in the cookie hash (its spinlock; RCU for readers,
+ *	see iommu_reg_container_get())
  * @released: VFIO released the backend; new ioctls fail with ENODEV
+ *	(READ_ONCE/WRITE_ONCE, no lock)
  * @rcu: frees the memory after iommu_reg_container_get()'s readers
  * @destroy_work: tears down when a netlink dump held the last reference
  */
@@ -243,18 +274,19 @@ struct iommu_reg_open_dev {
  * @has_notifier: @mni is inserted
  * @stale: the range changed since the region was pinned; set by the
  *	notifier, never cleared
- * @has_slot: @slot and @generation are valid (under iommu_reg_notify.lock)
+ * @has_slot: @slot and @generation are valid (under
+ *	iommu_reg_notify_state.lock)
  * @slot: index of the region's generation in the status area
  * @generation: the slot's value when the region was published
  * @check_work: re-validates the suspect range once the MM has changed it
  *	(notify.c); cancelled before @mni is removed
- * @check_start: first byte of the suspect range (under iommu_reg_notify.lock,
- *	like the four fields after it)
+ * @check_start: first byte of the suspect range (under
+ *	iommu_reg_notify_state.lock, like the four fields after it)
  * @check_last: last byte of the suspect range
  * @check_event: the event that made the range suspect
  * @check_pending: @check_start..@check_last wait for @check_work
  * @check_queued: @check_work is queued or running, counted in
- *	iommu_reg_notify.checks
+ *	iommu_reg_notify_state.checks
  * @dying: being destroyed: the notifier queues no more checks
  *
  * Unless noted, fields are protected by the container lock; @pages,

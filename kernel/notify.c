@@ -11,24 +11,24 @@
  * The event queue is a ring of struct iommu_reg_event filled by the
  * regions' MMU interval notifiers and drained by read().
  *
- * Locking: the notifiers run with the mm's locks held, from munmap and
- * friends, while the ioctl paths hold the container lock and take the
- * mmap_lock inside GUP.  So nothing here takes the container lock:
- * iommu_reg_notify.lock (a spinlock, never held across anything that sleeps)
- * protects the queue and serialises a region's invalidation against its
- * publication; slot values are updated with atomics.  read() is
- * serialised by iommu_reg_notify.read_lock so records are consumed only after
- * they reached user space.
+ * Locking (the order is written in iommu_reg.h): the notifiers run with
+ * the mm's locks held, from munmap and friends, so nothing here takes the
+ * container lock: iommu_reg_notify_state.lock (a spinlock, never held
+ * across anything that sleeps) protects the queue and serialises a
+ * region's invalidation against its publication; slot values are updated
+ * with atomics.  read() is serialised by iommu_reg_notify_state.read_lock
+ * so records are consumed only after they reached user space.
  *
  * Re-validation.  Only munmap-like events (UNMAP, RELEASE) make a region
- * stale synchronously.  For the others the notifier, which runs before
- * the page tables change and perhaps where it must not sleep, records the
- * invalidated part of the region as suspect (iommu_reg_region.check_*, under
- * iommu_reg_notify.lock), bumps the interval sequence and queues the region's
- * check work on system_unbound_wq.  The work, with no lock of ours held,
- * pins the mm, takes its mmap_lock for read and compares what the range
- * maps with the pinned pages (iommu_reg_region_check()); only a difference
- * makes the region stale, with the generation bump and event as before.
+ * stale synchronously.  For the others the notifier, which runs before the
+ * page tables change and perhaps where it must not sleep, records the
+ * invalidated part of the region as suspect (iommu_reg_region.check_*,
+ * under iommu_reg_notify_state.lock), bumps the interval sequence and
+ * queues the region's check work on system_unbound_wq.  The work, with no
+ * lock of ours held, pins the mm, takes its mmap_lock for read and
+ * compares what the range maps with the pinned pages
+ * (iommu_reg_region_check()); only a difference makes the region stale,
+ * with the generation bump and event as before.
  *
  * When the task that caused the event is a user task of the region's own
  * address space (madvise, mprotect, fork, fallocate, move_pages...), it
@@ -41,14 +41,14 @@
  * asynchronously, within the time a work item takes to run.
  *
  * Lifetime: the check work is only queued for a published region that is
- * not dying, under iommu_reg_notify.lock.  iommu_reg_region_destroy() marks the
- * region dying under that lock, cancels or waits for the work, and only
- * then removes the notifier and frees the region.  The work needs no
- * container lock and is waited for with none held; it takes the mmap_lock
- * for read, which is why destruction must never run under the mmap_lock
- * (it does not: it already waits for the notifier there).  The waiting
- * task holds a reference on the notify object and on the module, nothing
- * else, and waits killably.
+ * not dying, under iommu_reg_notify_state.lock.
+ * iommu_reg_region_destroy() marks the region dying under that lock,
+ * cancels or waits for the work, and only then removes the notifier and
+ * frees the region.  The work needs no container lock and is waited for
+ * with none held; it takes the mmap_lock for read, which is why
+ * destruction must never run under the mmap_lock (it does not: it already
+ * waits for the notifier there).  The waiting task holds a reference on
+ * the notify object and on the module, nothing else, and waits killably.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>

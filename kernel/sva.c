@@ -17,8 +17,8 @@
  * iommu_ops.remove_dev_pasid; later still the per-device features are
  * gone.
  *
- * Locking: iommu_reg_container.lock covers the bond list.  The SVA API takes
- * the IOMMU group's mutex inside it (container lock, then group mutex).
+ * Locking: iommu_reg_container.lock covers the bond list.  The SVA API
+ * takes the IOMMU group's mutex under it (the order is in iommu_reg.h).
  */
 #include <linux/err.h>
 #include <linux/iommu.h>

@@ -49,14 +49,13 @@
  * revokes its fds, as the group leaving the container and the container's
  * release do.
  *
- * Locking: iommu_reg_wcbar_lock covers every container's wcbars list and the
- * revocation step (zap, PAT, device reference); it nests inside
- * iommu_reg_container.lock (group detach, device close) and is never taken by
- * a fault or by mmap().  Each object's @lock covers its @revoked; the
- * fault handler inserts a page under it, so a revocation that sets
- * @revoked under it and zaps after leaves no page behind.  Order:
- * iommu_reg_container.lock, iommu_reg_wcbar_lock, iommu_reg_wcbar.lock; mmap_lock,
- * iommu_reg_wcbar.lock.  No user memory is touched under any of them.
+ * Locking (the order is written in iommu_reg.h): iommu_reg_wcbar_lock
+ * covers every container's wcbars list and the revocation step (zap, PAT,
+ * device reference); it is taken under iommu_reg_container.lock (group
+ * detach, device close) and never by a fault or by mmap().  Each object's
+ * @lock covers its @revoked; the fault handler inserts a page under it, so
+ * a revocation that sets @revoked under it and zaps after leaves no page
+ * behind.  No user memory is touched under any of them.
  */
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
