@@ -259,7 +259,9 @@ struct iommu_reg_open_dev {
  * @flags: IOMMU_REG_REGION_*
  * @refs: registration references (IOMMU_REG_PREREG, IOMMU_REG_REGISTER)
  * @nr_user_mappings: mappings made with IOMMU_REG_MAP
- * @mappings: every struct iommu_reg_mapping of the region
+ * @mappings: every struct iommu_reg_mapping of the region, in the order
+ *	they were made (increasing iommu_reg_mapping.seq)
+ * @nr_mappings: entries in @mappings
  * @free_node: entry in a list of regions to destroy after unlocking
  * @mm: the address space the pages were pinned from, grabbed so its
  *	pinned_vm can be uncharged whenever the region goes
@@ -300,6 +302,7 @@ struct iommu_reg_region {
 	unsigned int refs;
 	unsigned int nr_user_mappings;
 	struct list_head mappings;
+	u64 nr_mappings;
 	struct list_head free_node;
 	struct mm_struct *mm;
 	struct user_struct *user;
@@ -338,7 +341,8 @@ enum iommu_reg_mapping_kind {
  * @prot: IOMMU_REG_PROT_*
  * @placement: IOMMU_REG_MAP_IOVA_* it was placed with (0: kernel-chosen)
  * @kind: who owns it; see mapping.c
- * @seq: unique in the container, so an undo removes this mapping only
+ * @seq: unique in the container and increasing, so an undo removes this
+ *	mapping only and a netlink dump resumes after the last one it sent
  *
  * Protected by the container lock.
  */

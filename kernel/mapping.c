@@ -222,6 +222,7 @@ iommu_reg_mapping_create(struct iommu_reg_container *c,
 
 	interval_tree_insert(&m->node, &c->mapping_tree);
 	list_add_tail(&m->region_node, &r->mappings);
+	r->nr_mappings++;
 	if (kind == IOMMU_REG_MAPPING_USER)
 		r->nr_user_mappings++;
 	c->nr_mappings++;
@@ -236,6 +237,7 @@ static void iommu_reg_mapping_free(struct iommu_reg_container *c,
 {
 	interval_tree_remove(&m->node, &c->mapping_tree);
 	list_del(&m->region_node);
+	m->region->nr_mappings--;
 	if (m->kind == IOMMU_REG_MAPPING_USER)
 		m->region->nr_user_mappings--;
 	c->nr_mappings--;

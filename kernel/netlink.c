@@ -3,8 +3,9 @@
  * Netlink: the generic netlink family "iommu_reg", the admin view.
  *
  * Stats (do), containers and regions (dumps, resumable across messages
- * by container id and region handle), and an "events" multicast group
- * fed by region creation, destruction and invalidation.
+ * by container id, region handle and, inside a region's list of mappings,
+ * mapping sequence number), and an "events" multicast group fed by region
+ * creation, destruction and invalidation.
  *
  * Every request is validated strictly against its policy, so unknown or
  * output-only attributes in a request are refused with an extended ack.
@@ -15,7 +16,7 @@
  * and a reference to it, then that container's lock alone, so a busy
  * container delays only the dumps that show it, never the registry.  Who
  * may see what is decided by the credentials of whoever started the dump,
- * captured on its first call (cb->args[2], cb->args[3]): a continuation
+ * captured by its start callback: a continuation
  * read by another task shows no more than its start would.  Events may be
  * sent from the MMU notifier, which must not sleep: they are allocated
  * with GFP_ATOMIC there, and only when someone listens.
@@ -48,9 +49,22 @@ static const struct genl_multicast_group iommu_reg_nl_mcgrps[] = {
 	},
 };
 
-/* cb->args[2] of a dump: set once its starter's credentials are known. */
-#define IOMMU_REG_NL_CRED_SET 1UL
-#define IOMMU_REG_NL_CRED_ADMIN 2UL
+/* What a dump keeps in cb->args between its calls. */
+enum {
+	/* The lowest container id not finished. */
+	IOMMU_REG_NL_ARG_ID,
+	/* The next region handle to send in that container. */
+	IOMMU_REG_NL_ARG_HANDLE,
+	/* The starter's credentials: IOMMU_REG_NL_CRED_*, and its euid. */
+	IOMMU_REG_NL_ARG_CRED,
+	IOMMU_REG_NL_ARG_EUID,
+	/* The seq of the last mapping sent of that region; 0: none yet. */
+	IOMMU_REG_NL_ARG_SEQ,
+};
+
+/* IOMMU_REG_NL_ARG_CRED: set once the starter's credentials are known. */
+#define IOMMU_REG_NL_CRED_SET	1UL
+#define IOMMU_REG_NL_CRED_ADMIN	2UL
 
 /*
  * A dump's start callback runs in the sendmsg() of the task that asked
@@ -59,20 +73,26 @@ static const struct genl_multicast_group iommu_reg_nl_mcgrps[] = {
  */
 static int iommu_reg_nl_dump_start(struct netlink_callback *cb)
 {
-	cb->args[2] = IOMMU_REG_NL_CRED_SET;
+	unsigned long cred = IOMMU_REG_NL_CRED_SET;
+
 	if (netlink_capable(cb->skb, CAP_SYS_ADMIN))
-		cb->args[2] |= IOMMU_REG_NL_CRED_ADMIN;
-	cb->args[3] = from_kuid(&init_user_ns, current_euid());
+		cred |= IOMMU_REG_NL_CRED_ADMIN;
+	cb->args[IOMMU_REG_NL_ARG_CRED] = cred;
+	cb->args[IOMMU_REG_NL_ARG_EUID] = from_kuid(&init_user_ns,
+						    current_euid());
 	return 0;
 }
 
 static bool iommu_reg_nl_visible(struct netlink_callback *cb,
 				 const struct iommu_reg_container *c)
 {
-	if (WARN_ON_ONCE(!(cb->args[2] & IOMMU_REG_NL_CRED_SET)))
+	unsigned long cred = cb->args[IOMMU_REG_NL_ARG_CRED];
+	kuid_t euid = make_kuid(&init_user_ns,
+				cb->args[IOMMU_REG_NL_ARG_EUID]);
+
+	if (WARN_ON_ONCE(!(cred & IOMMU_REG_NL_CRED_SET)))
 		return false;
-	return (cb->args[2] & IOMMU_REG_NL_CRED_ADMIN) ||
-	       uid_eq(c->uid, make_kuid(&init_user_ns, cb->args[3]));
+	return (cred & IOMMU_REG_NL_CRED_ADMIN) || uid_eq(c->uid, euid);
 }
 
 static int iommu_reg_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
@@ -220,40 +240,6 @@ iommu_reg_nl_next(struct netlink_callback *cb, u64 min_id, u32 id, u32 pid)
 	return c;
 }
 
-/* cb->args[0]: the lowest container id not yet sent. */
-static int iommu_reg_nl_container_dump(struct sk_buff *msg,
-				       struct netlink_callback *cb)
-{
-	struct iommu_reg_container *c;
-	u32 id, pid;
-	int ret = 0;
-
-	iommu_reg_nl_filters(cb, &id, &pid);
-	while ((c = iommu_reg_nl_next(cb, cb->args[0], id, pid))) {
-		/* A reader can always give up on a busy container. */
-		ret = mutex_lock_killable(&c->lock);
-		if (ret) {
-			iommu_reg_container_put_async(c);
-			return ret;
-		}
-		ret = iommu_reg_nl_fill_container(msg, cb, c);
-		mutex_unlock(&c->lock);
-		if (!ret)
-			cb->args[0] = (u64)c->id + 1;
-		iommu_reg_container_put_async(c);
-		if (ret)
-			break;
-	}
-	/*
-	 * A full message asks for another round; end of data returns 0.  A
-	 * container that does not fit even an empty message is an error,
-	 * never a silent end of the dump.
-	 */
-	if (ret && !msg->len)
-		return ret;
-	return ret ? msg->len : 0;
-}
-
 static int iommu_reg_nl_put_region(struct sk_buff *msg,
 				   const struct iommu_reg_region *r)
 {
@@ -267,29 +253,46 @@ static int iommu_reg_nl_put_region(struct sk_buff *msg,
 	return 0;
 }
 
+static int iommu_reg_nl_put_mapping(struct sk_buff *msg,
+				    const struct iommu_reg_mapping *m)
+{
+	struct nlattr *one = nla_nest_start(msg, IOMMU_REG_A_MAPPING);
+
+	if (!one)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(msg, IOMMU_REG_A_IOVA, m->node.start,
+			      IOMMU_REG_A_PAD) ||
+	    nla_put_u64_64bit(msg, IOMMU_REG_A_LENGTH,
+			      m->node.last - m->node.start + 1,
+			      IOMMU_REG_A_PAD) ||
+	    nla_put_u32(msg, IOMMU_REG_A_PROT, m->prot)) {
+		nla_nest_cancel(msg, one);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, one);
+	return 0;
+}
+
 /*
- * One region per message, with its mappings.  A region with more mappings
- * than fit in a message of its own is sent with the ones that fit:
- * IOMMU_REG_A_NR_MAPPINGS gives the total, so the reader knows the list
- * is cut short.  Only when @alone (the message holds nothing else) is a
- * region cut: otherwise it waits for the next, empty, message.
+ * A message of region @r with the mappings after the one whose seq is
+ * cb->args[IOMMU_REG_NL_ARG_SEQ].  When the rest does not fit, the message
+ * ends with the mappings that do and the next one goes on from there:
+ * each message names the region, with IOMMU_REG_A_NR_MAPPINGS giving the
+ * total, and lists each mapping once.  Return: 0 with the region done,
+ * -EMSGSIZE when it goes on in the next message.
  */
 static int iommu_reg_nl_fill_region(struct sk_buff *msg,
 				    struct netlink_callback *cb,
 				    struct iommu_reg_container *c,
-				    struct iommu_reg_region *r, bool alone)
+				    struct iommu_reg_region *r)
 {
-	struct nlattr *mappings, *one;
+	u64 after = cb->args[IOMMU_REG_NL_ARG_SEQ];
+	struct nlattr *mappings;
 	struct iommu_reg_mapping *m;
-	u64 nr_mappings = 0;
+	bool some = false;
 	void *hdr;
 
 	lockdep_assert_held(&c->lock);
-
-	list_for_each_entry(m, &r->mappings, region_node) {
-		nr_mappings++;
-		cond_resched();
-	}
 
 	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &iommu_reg_nl_family, NLM_F_MULTI,
@@ -302,30 +305,29 @@ static int iommu_reg_nl_fill_region(struct sk_buff *msg,
 	    nla_put_u8(msg, IOMMU_REG_A_STALE, READ_ONCE(r->stale)) ||
 	    nla_put_u64_64bit(msg, IOMMU_REG_A_PINNED_PAGES, r->npages,
 			      IOMMU_REG_A_PAD) ||
-	    nla_put_u64_64bit(msg, IOMMU_REG_A_NR_MAPPINGS, nr_mappings,
+	    nla_put_u64_64bit(msg, IOMMU_REG_A_NR_MAPPINGS, r->nr_mappings,
 			      IOMMU_REG_A_PAD))
 		goto err_cancel;
 
 	mappings = nla_nest_start(msg, IOMMU_REG_A_MAPPINGS);
 	if (!mappings)
 		goto err_cancel;
+	/* In seq order: those sent before are skipped, whatever changed. */
 	list_for_each_entry(m, &r->mappings, region_node) {
-		one = nla_nest_start(msg, IOMMU_REG_A_MAPPING);
-		if (!one ||
-		    nla_put_u64_64bit(msg, IOMMU_REG_A_IOVA, m->node.start,
-				      IOMMU_REG_A_PAD) ||
-		    nla_put_u64_64bit(msg, IOMMU_REG_A_LENGTH,
-				      m->node.last - m->node.start + 1,
-				      IOMMU_REG_A_PAD) ||
-		    nla_put_u32(msg, IOMMU_REG_A_PROT, m->prot)) {
-			if (!alone)
+		cond_resched();
+		if (m->seq <= after)
+			continue;
+		if (iommu_reg_nl_put_mapping(msg, m)) {
+			/* Not one fits: the region waits for the next. */
+			if (!some)
 				goto err_cancel;
-			/* Cut short: the mappings that fit, and the total. */
-			if (one)
-				nla_nest_cancel(msg, one);
-			break;
+			nla_nest_end(msg, mappings);
+			genlmsg_end(msg, hdr);
+			cb->args[IOMMU_REG_NL_ARG_SEQ] = after;
+			return -EMSGSIZE;
 		}
-		nla_nest_end(msg, one);
+		after = m->seq;
+		some = true;
 	}
 	nla_nest_end(msg, mappings);
 	genlmsg_end(msg, hdr);
@@ -337,40 +339,70 @@ err_cancel:
 }
 
 /*
- * cb->args[0]: the lowest container id not finished; cb->args[1]: the
- * next region handle to send in that container.
+ * The regions of @c from the handle cb->args[IOMMU_REG_NL_ARG_HANDLE] on,
+ * that one from the mapping after cb->args[IOMMU_REG_NL_ARG_SEQ].
  */
-static int iommu_reg_nl_region_dump(struct sk_buff *msg,
-				    struct netlink_callback *cb)
+static int iommu_reg_nl_fill_regions(struct sk_buff *msg,
+				     struct netlink_callback *cb,
+				     struct iommu_reg_container *c)
+{
+	unsigned long handle = cb->args[IOMMU_REG_NL_ARG_HANDLE];
+	struct iommu_reg_region *r;
+	int ret;
+
+	xa_for_each_start(&c->regions, handle, r, handle) {
+		if (handle != cb->args[IOMMU_REG_NL_ARG_HANDLE]) {
+			cb->args[IOMMU_REG_NL_ARG_HANDLE] = handle;
+			cb->args[IOMMU_REG_NL_ARG_SEQ] = 0;
+		}
+		ret = iommu_reg_nl_fill_region(msg, cb, c, r);
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	return 0;
+}
+
+typedef int (*iommu_reg_nl_fill_t)(struct sk_buff *msg,
+				   struct netlink_callback *cb,
+				   struct iommu_reg_container *c);
+
+/*
+ * A round of a dump: @fill puts each container's part under its lock,
+ * from where the previous round stopped (cb->args), returning 0 once the
+ * container is done and -EMSGSIZE when the message is full.  A full
+ * message asks for another round; end of data returns 0.  A part that
+ * does not fit even an empty message is an error, never a silent end of
+ * the dump.
+ */
+static int iommu_reg_nl_dump(struct sk_buff *msg, struct netlink_callback *cb,
+			     iommu_reg_nl_fill_t fill)
 {
 	struct iommu_reg_container *c;
 	u32 id, pid;
 	int ret = 0;
 
 	iommu_reg_nl_filters(cb, &id, &pid);
-	while ((c = iommu_reg_nl_next(cb, cb->args[0], id, pid))) {
-		unsigned long handle = c->id == cb->args[0] ? cb->args[1] : 0;
-		struct iommu_reg_region *r;
-
+	while ((c = iommu_reg_nl_next(cb, cb->args[IOMMU_REG_NL_ARG_ID], id,
+				      pid))) {
+		/* A reader can always give up on a busy container. */
 		ret = mutex_lock_killable(&c->lock);
 		if (ret) {
 			iommu_reg_container_put_async(c);
 			return ret;
 		}
-		xa_for_each_start(&c->regions, handle, r, handle) {
-			ret = iommu_reg_nl_fill_region(msg, cb, c, r,
-						       !msg->len);
-			if (ret)
-				break;
-			cond_resched();
+		/* Not the one the last round stopped in: from its start. */
+		if (c->id != cb->args[IOMMU_REG_NL_ARG_ID]) {
+			cb->args[IOMMU_REG_NL_ARG_ID] = c->id;
+			cb->args[IOMMU_REG_NL_ARG_HANDLE] = 0;
+			cb->args[IOMMU_REG_NL_ARG_SEQ] = 0;
 		}
+		ret = fill(msg, cb, c);
 		mutex_unlock(&c->lock);
-		if (ret) {
-			cb->args[0] = c->id;
-			cb->args[1] = handle;
-		} else {
-			cb->args[0] = (u64)c->id + 1;
-			cb->args[1] = 0;
+		if (!ret) {
+			cb->args[IOMMU_REG_NL_ARG_ID] = (u64)c->id + 1;
+			cb->args[IOMMU_REG_NL_ARG_HANDLE] = 0;
+			cb->args[IOMMU_REG_NL_ARG_SEQ] = 0;
 		}
 		iommu_reg_container_put_async(c);
 		if (ret)
@@ -379,6 +411,18 @@ static int iommu_reg_nl_region_dump(struct sk_buff *msg,
 	if (ret && !msg->len)
 		return ret;
 	return ret ? msg->len : 0;
+}
+
+static int iommu_reg_nl_container_dump(struct sk_buff *msg,
+				       struct netlink_callback *cb)
+{
+	return iommu_reg_nl_dump(msg, cb, iommu_reg_nl_fill_container);
+}
+
+static int iommu_reg_nl_region_dump(struct sk_buff *msg,
+				    struct netlink_callback *cb)
+{
+	return iommu_reg_nl_dump(msg, cb, iommu_reg_nl_fill_regions);
 }
 
 static const struct genl_small_ops iommu_reg_nl_small_ops[] = {
