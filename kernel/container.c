@@ -294,7 +294,7 @@ void iommu_reg_container_release(void *iommu_data)
 
 	WRITE_ONCE(c->released, true);
 	iommu_reg_container_put(c);
-	iommu_reg_container_put(c); /* the reference open() gave VFIO */
+	iommu_reg_container_put(c);	/* the reference open() gave VFIO */
 }
 
 static bool iommu_reg_allow_unsafe_interrupts;
@@ -368,7 +368,7 @@ iommu_reg_group_domain(struct iommu_group *iommu_group)
  * The type of struct device::bus: const from about Linux 6.4, as is then
  * iommu_domain_alloc()'s argument.
  */
-#define iommu_reg_bus_type typeof(*((struct device *)NULL)->bus)
+#define iommu_reg_bus_type	typeof(*((struct device *)NULL)->bus)
 
 /* The bus of every device in a group; the domain is allocated for it. */
 static int iommu_reg_group_bus(struct device *dev, void *data)
@@ -500,52 +500,6 @@ err_unlock:
 	return ret;
 }
 
-static void iommu_reg_do_detach_group(struct iommu_reg_container *c,
-				      struct iommu_group *iommu_group)
-{
-	struct iommu_reg_group *g;
-
-	mutex_lock(&c->lock);
-	g = iommu_reg_find_group(c, iommu_group);
-	if (WARN_ON(!g)) {
-		mutex_unlock(&c->lock);
-		return;
-	}
-
-	/*
-	 * The group's devices leave the caller's hands: no binding of them
-	 * and no BAR mapping may outlive this.
-	 */
-	iommu_reg_sva_release_group(c, iommu_group);
-	iommu_reg_wcbar_revoke_group(c, iommu_group);
-
-	iommu_detach_group(c->domain, iommu_group);
-	list_del(&g->node);
-	c->nr_groups--;
-	iommu_reg_stat_add(IOMMU_REG_STAT_GROUPS, -1);
-	kfree(g);
-
-	/*
-	 * Fewer groups can only mean fewer reserved regions: if the rebuild
-	 * cannot allocate, the old, more restrictive ranges stay correct.
-	 */
-	iommu_reg_iova_space_build(c);
-	mutex_unlock(&c->lock);
-}
-
-static struct iommu_domain *
-iommu_reg_do_group_domain(struct iommu_reg_container *c,
-			  struct iommu_group *iommu_group)
-{
-	struct iommu_domain *domain = ERR_PTR(-ENODEV);
-
-	mutex_lock(&c->lock);
-	if (iommu_reg_find_group(c, iommu_group))
-		domain = c->domain;
-	mutex_unlock(&c->lock);
-	return domain;
-}
-
 int iommu_reg_container_info(struct iommu_reg_ucmd *ucmd)
 {
 	struct iommu_reg_info *cmd = ucmd->cmd;
@@ -597,52 +551,6 @@ int iommu_reg_container_info(struct iommu_reg_ucmd *ucmd)
 	if (ret)
 		return ret;
 	return iommu_reg_ucmd_respond(ucmd, sizeof(*cmd));
-}
-
-/*
- * VFIO calls register_device() on a device's first open (the first
- * VFIO_GROUP_GET_DEVICE_FD) and unregister_device() on its last close,
- * each right after the driver's open_device()/close_device(), with the
- * device set's lock and the VFIO group's lock held (see the lock order in
- * iommu_reg.h).
- */
-static void iommu_reg_do_register_device(struct iommu_reg_container *c,
-					 struct vfio_device *vdev)
-{
-	struct iommu_reg_open_dev *od;
-
-	/*
-	 * The callback cannot fail.  Without the entry the device counts as
-	 * closed: IOMMU_REG_WC_BAR refuses it, nothing else changes.
-	 */
-	od = kzalloc(sizeof(*od), GFP_KERNEL_ACCOUNT);
-	if (!od)
-		return;
-	od->dev = vdev->dev;
-	mutex_lock(&c->lock);
-	list_add_tail(&od->node, &c->open_devs);
-	mutex_unlock(&c->lock);
-}
-
-static void iommu_reg_do_unregister_device(struct iommu_reg_container *c,
-					   struct vfio_device *vdev)
-{
-	struct iommu_reg_open_dev *od, *next;
-
-	mutex_lock(&c->lock);
-	list_for_each_entry_safe(od, next, &c->open_devs, node) {
-		if (od->dev != vdev->dev)
-			continue;
-		list_del(&od->node);
-		kfree(od);
-	}
-	/*
-	 * The device is closed (vfio-pci has disabled it): no BAR mapping
-	 * of it may outlive this.
-	 */
-	iommu_reg_wcbar_revoke_dev(c, vdev->dev);
-	iommu_reg_sva_release_dev(c, vdev->dev);
-	mutex_unlock(&c->lock);
 }
 
 /* Whether VFIO has @dev open in @c; container lock held. */
@@ -708,6 +616,36 @@ struct pci_dev *iommu_reg_container_find_pdev(struct iommu_reg_container *c,
 		}
 	}
 	return NULL;
+}
+
+/**
+ * iommu_reg_container_open_pdev - a PCI device of the container, open
+ * @c: the container, locked
+ * @pci_domain: PCI domain (segment)
+ * @pci_rid: bus << 8 | devfn
+ * @group: out: the device's group (the container's reference)
+ *
+ * For the commands that reconfigure a device or map its BARs: only a
+ * device the caller opened through VFIO is theirs to touch.
+ *
+ * Return: the device with a reference (pci_dev_put() it), ERR_PTR(-ENOENT)
+ * when no attached group has it, ERR_PTR(-ENODEV) when VFIO does not have
+ * it open.
+ */
+struct pci_dev *iommu_reg_container_open_pdev(struct iommu_reg_container *c,
+					      u32 pci_domain, u32 pci_rid,
+					      struct iommu_group **group)
+{
+	struct pci_dev *pdev;
+
+	pdev = iommu_reg_container_find_pdev(c, pci_domain, pci_rid, group);
+	if (!pdev)
+		return ERR_PTR(-ENOENT);
+	if (!iommu_reg_container_dev_open(c, &pdev->dev)) {
+		pci_dev_put(pdev);
+		return ERR_PTR(-ENODEV);
+	}
+	return pdev;
 }
 
 struct iommu_reg_pdev_collect {
@@ -788,10 +726,35 @@ void iommu_reg_container_detach_group(void *iommu_data,
 				      struct iommu_group *iommu_group)
 {
 	struct iommu_reg_container *c = iommu_reg_container_get(iommu_data);
+	struct iommu_reg_group *g;
 
 	if (WARN_ON(!c))
 		return;
-	iommu_reg_do_detach_group(c, iommu_group);
+	mutex_lock(&c->lock);
+	g = iommu_reg_find_group(c, iommu_group);
+	if (WARN_ON(!g))
+		goto out_unlock;
+
+	/*
+	 * The group's devices leave the caller's hands: no binding of them
+	 * and no BAR mapping may outlive this.
+	 */
+	iommu_reg_sva_release_group(c, iommu_group);
+	iommu_reg_wcbar_revoke_group(c, iommu_group);
+
+	iommu_detach_group(c->domain, iommu_group);
+	list_del(&g->node);
+	c->nr_groups--;
+	iommu_reg_stat_add(IOMMU_REG_STAT_GROUPS, -1);
+	kfree(g);
+
+	/*
+	 * Fewer groups can only mean fewer reserved regions: if the rebuild
+	 * cannot allocate, the old, more restrictive ranges stay correct.
+	 */
+	iommu_reg_iova_space_build(c);
+out_unlock:
+	mutex_unlock(&c->lock);
 	iommu_reg_container_put(c);
 }
 
@@ -800,23 +763,44 @@ iommu_reg_container_group_domain(void *iommu_data,
 				 struct iommu_group *iommu_group)
 {
 	struct iommu_reg_container *c = iommu_reg_container_get(iommu_data);
-	struct iommu_domain *domain;
+	struct iommu_domain *domain = ERR_PTR(-ENODEV);
 
 	if (WARN_ON(!c))
-		return ERR_PTR(-ENODEV);
-	domain = iommu_reg_do_group_domain(c, iommu_group);
+		return domain;
+	mutex_lock(&c->lock);
+	if (iommu_reg_find_group(c, iommu_group))
+		domain = c->domain;
+	mutex_unlock(&c->lock);
 	iommu_reg_container_put(c);
 	return domain;
 }
 
+/*
+ * VFIO calls register_device() on a device's first open (the first
+ * VFIO_GROUP_GET_DEVICE_FD) and unregister_device() on its last close,
+ * each right after the driver's open_device()/close_device(), with the
+ * device set's lock and the VFIO group's lock held (see the lock order in
+ * iommu_reg.h).
+ */
 void iommu_reg_container_register_device(void *iommu_data,
 					 struct vfio_device *vdev)
 {
 	struct iommu_reg_container *c = iommu_reg_container_get(iommu_data);
+	struct iommu_reg_open_dev *od;
 
 	if (WARN_ON(!c))
 		return;
-	iommu_reg_do_register_device(c, vdev);
+	/*
+	 * The callback cannot fail.  Without the entry the device counts as
+	 * closed: IOMMU_REG_WC_BAR refuses it, nothing else changes.
+	 */
+	od = kzalloc(sizeof(*od), GFP_KERNEL_ACCOUNT);
+	if (od) {
+		od->dev = vdev->dev;
+		mutex_lock(&c->lock);
+		list_add_tail(&od->node, &c->open_devs);
+		mutex_unlock(&c->lock);
+	}
 	iommu_reg_container_put(c);
 }
 
@@ -824,9 +808,23 @@ void iommu_reg_container_unregister_device(void *iommu_data,
 					   struct vfio_device *vdev)
 {
 	struct iommu_reg_container *c = iommu_reg_container_get(iommu_data);
+	struct iommu_reg_open_dev *od, *next;
 
 	if (WARN_ON(!c))
 		return;
-	iommu_reg_do_unregister_device(c, vdev);
+	mutex_lock(&c->lock);
+	list_for_each_entry_safe(od, next, &c->open_devs, node) {
+		if (od->dev != vdev->dev)
+			continue;
+		list_del(&od->node);
+		kfree(od);
+	}
+	/*
+	 * The device is closed (vfio-pci has disabled it): no BAR mapping
+	 * of it may outlive this.
+	 */
+	iommu_reg_wcbar_revoke_dev(c, vdev->dev);
+	iommu_reg_sva_release_dev(c, vdev->dev);
+	mutex_unlock(&c->lock);
 	iommu_reg_container_put(c);
 }

@@ -40,6 +40,7 @@
 #define IOMMU_REG_PRIVATE_H
 
 #include <linux/atomic.h>
+#include <linux/file.h>
 #include <linux/idr.h>
 #include <linux/kref.h>
 #include <linux/rcupdate.h>
@@ -69,14 +70,14 @@ struct mm_struct;
 struct page;
 
 /* The flags each command accepts; IOMMU_REG_INFO reports them. */
-#define IOMMU_REG_REGION_FLAGS IOMMU_REG_REGION_READONLY
-#define IOMMU_REG_MAP_FLAGS \
-	(IOMMU_REG_MAP_IOVA_FIXED | IOMMU_REG_MAP_IOVA_IDENTITY)
-#define IOMMU_REG_UNMAP_FLAGS IOMMU_REG_UNMAP_ALL
-#define IOMMU_REG_UNREG_FLAGS IOMMU_REG_UNREG_UNMAP
+#define IOMMU_REG_REGION_FLAGS	IOMMU_REG_REGION_READONLY
+#define IOMMU_REG_MAP_FLAGS	(IOMMU_REG_MAP_IOVA_FIXED | \
+				 IOMMU_REG_MAP_IOVA_IDENTITY)
+#define IOMMU_REG_UNMAP_FLAGS	IOMMU_REG_UNMAP_ALL
+#define IOMMU_REG_UNREG_FLAGS	IOMMU_REG_UNREG_UNMAP
 
 /* Kernel-chosen IOVAs start here, so that IOVA 0 is never handed out. */
-#define IOMMU_REG_IOVA_FIRST SZ_1M
+#define IOMMU_REG_IOVA_FIRST	SZ_1M
 
 extern unsigned int iommu_reg_max_regions;
 extern unsigned int iommu_reg_max_mappings;
@@ -390,6 +391,40 @@ static inline int iommu_reg_ucmd_respond(struct iommu_reg_ucmd *ucmd,
 	return 0;
 }
 
+/**
+ * iommu_reg_ucmd_respond_fd - hand a new file to user space as an fd
+ * @ucmd: the command in flight
+ * @cmd_len: the kernel's size of the command struct
+ * @fd: the command's output field for the fd
+ * @file: the file, consumed: installed, or dropped on failure so that its
+ *	release undoes what it owns
+ *
+ * The fd is installed only once the output has reached the caller: a
+ * caller who cannot learn its number is left no fd.
+ *
+ * Return: 0 or a negative errno.
+ */
+static inline int iommu_reg_ucmd_respond_fd(struct iommu_reg_ucmd *ucmd,
+					    size_t cmd_len, s32 *fd,
+					    struct file *file)
+{
+	int ret = get_unused_fd_flags(O_CLOEXEC);
+
+	if (ret < 0) {
+		fput(file);
+		return ret;
+	}
+	*fd = ret;
+	ret = iommu_reg_ucmd_respond(ucmd, cmd_len);
+	if (ret) {
+		put_unused_fd(*fd);
+		fput(file);
+		return ret;
+	}
+	fd_install(*fd, file);
+	return 0;
+}
+
 /* container.c */
 void *iommu_reg_container_open(unsigned long arg);
 void iommu_reg_container_release(void *iommu_data);
@@ -415,6 +450,9 @@ bool iommu_reg_container_dev_open(struct iommu_reg_container *c,
 				  struct device *dev);
 
 struct pci_dev *iommu_reg_container_find_pdev(struct iommu_reg_container *c,
+					      u32 pci_domain, u32 pci_rid,
+					      struct iommu_group **group);
+struct pci_dev *iommu_reg_container_open_pdev(struct iommu_reg_container *c,
 					      u32 pci_domain, u32 pci_rid,
 					      struct iommu_group **group);
 int iommu_reg_container_pdevs(struct iommu_reg_container *c,
@@ -456,9 +494,9 @@ iommu_reg_region_find_covering(struct iommu_reg_container *c,
 			       bool writable);
 struct iommu_reg_region *iommu_reg_region_get(struct iommu_reg_container *c,
 					      u32 handle);
-struct iommu_reg_region *iommu_reg_region_again(struct iommu_reg_container *c,
-						u32 handle,
-						struct iommu_reg_region *r);
+void iommu_reg_region_put_again(struct iommu_reg_container *c, u32 handle,
+				struct iommu_reg_region *r,
+				struct list_head *to_free);
 struct iommu_reg_region *iommu_reg_region_alloc(struct iommu_reg_container *c,
 						unsigned long vaddr,
 						unsigned long size, u32 flags);
@@ -528,7 +566,7 @@ void iommu_reg_registry_unlock(void);
 struct iommu_reg_container *iommu_reg_registry_first(u32 min_id);
 
 /* stats.c */
-#define IOMMU_REG_STAT_NR (IOMMU_REG_STAT_MAX + 1)
+#define IOMMU_REG_STAT_NR	(IOMMU_REG_STAT_MAX + 1)
 void iommu_reg_stat_add(enum iommu_reg_stat stat, s64 delta);
 void iommu_reg_stat_fail(int err);
 u64 iommu_reg_stat_read(enum iommu_reg_stat stat);

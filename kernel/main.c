@@ -208,16 +208,16 @@ static long iommu_reg_ioctl(void *iommu_data, unsigned int cmd,
 }
 
 static const struct vfio_iommu_driver_ops iommu_reg_driver_ops = {
-	.name = "vfio-iommu-reg",
-	.owner = THIS_MODULE,
-	.open = iommu_reg_container_open,
-	.release = iommu_reg_container_release,
-	.ioctl = iommu_reg_ioctl,
-	.attach_group = iommu_reg_container_attach_group,
-	.detach_group = iommu_reg_container_detach_group,
-	.register_device = iommu_reg_container_register_device,
-	.unregister_device = iommu_reg_container_unregister_device,
-	.group_iommu_domain = iommu_reg_container_group_domain,
+	.name			= "vfio-iommu-reg",
+	.owner			= THIS_MODULE,
+	.open			= iommu_reg_container_open,
+	.release		= iommu_reg_container_release,
+	.ioctl			= iommu_reg_ioctl,
+	.attach_group		= iommu_reg_container_attach_group,
+	.detach_group		= iommu_reg_container_detach_group,
+	.register_device	= iommu_reg_container_register_device,
+	.unregister_device	= iommu_reg_container_unregister_device,
+	.group_iommu_domain	= iommu_reg_container_group_domain,
 };
 
 static int iommu_reg_audit_show(struct seq_file *s, void *unused)

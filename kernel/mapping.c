@@ -583,21 +583,12 @@ out_unlock:
 
 	ret = iommu_reg_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret) {
-		/*
-		 * The caller never learnt of it: undo.  Another thread may
-		 * have unregistered the region meanwhile, so find it again
-		 * by handle before touching it.  (Should that thread have
-		 * dropped the other references and left IOMMU_REG_MAP
-		 * mappings, ours stays, as EBUSY would have it, until the
-		 * container goes.)
-		 */
+		/* The caller never learnt of it: undo. */
 		mutex_lock(&c->lock);
 		if (created)
 			iommu_reg_mapping_undo_locked(c, iova, length, seq,
 						      &to_free);
-		r = iommu_reg_region_again(c, handle, r);
-		if (r)
-			iommu_reg_region_put(c, r, false, &to_free);
+		iommu_reg_region_put_again(c, handle, r, &to_free);
 		mutex_unlock(&c->lock);
 		iommu_reg_region_destroy_list(&to_free);
 	}

@@ -137,6 +137,25 @@ static int iommu_reg_nl_put_owner(struct sk_buff *msg,
 	return 0;
 }
 
+/*
+ * Start a message of a dump about @c: the header, then the container's
+ * owner.  Return: the header, or NULL when the message is full.
+ */
+static void *iommu_reg_nl_dump_put(struct sk_buff *msg,
+				   struct netlink_callback *cb, u8 cmd,
+				   const struct iommu_reg_container *c)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &iommu_reg_nl_family, NLM_F_MULTI, cmd);
+	if (hdr && iommu_reg_nl_put_owner(msg, c)) {
+		genlmsg_cancel(msg, hdr);
+		return NULL;
+	}
+	return hdr;
+}
+
 static int iommu_reg_nl_put_device(struct device *dev, void *data)
 {
 	return nla_put_string(data, IOMMU_REG_A_DEVICE, dev_name(dev));
@@ -152,13 +171,10 @@ static int iommu_reg_nl_fill_container(struct sk_buff *msg,
 
 	lockdep_assert_held(&c->lock);
 
-	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-			  &iommu_reg_nl_family, NLM_F_MULTI,
-			  IOMMU_REG_CMD_CONTAINER_GET);
+	hdr = iommu_reg_nl_dump_put(msg, cb, IOMMU_REG_CMD_CONTAINER_GET, c);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (iommu_reg_nl_put_owner(msg, c) ||
-	    nla_put_u32(msg, IOMMU_REG_A_IOMMU_TYPE, c->vfio_type) ||
+	if (nla_put_u32(msg, IOMMU_REG_A_IOMMU_TYPE, c->vfio_type) ||
 	    nla_put_u32(msg, IOMMU_REG_A_NR_REGIONS, c->nr_regions) ||
 	    nla_put_u64_64bit(msg, IOMMU_REG_A_NR_MAPPINGS, c->nr_mappings,
 			      IOMMU_REG_A_PAD) ||
@@ -294,12 +310,10 @@ static int iommu_reg_nl_fill_region(struct sk_buff *msg,
 
 	lockdep_assert_held(&c->lock);
 
-	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-			  &iommu_reg_nl_family, NLM_F_MULTI,
-			  IOMMU_REG_CMD_REGION_GET);
+	hdr = iommu_reg_nl_dump_put(msg, cb, IOMMU_REG_CMD_REGION_GET, c);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (iommu_reg_nl_put_owner(msg, c) || iommu_reg_nl_put_region(msg, r) ||
+	if (iommu_reg_nl_put_region(msg, r) ||
 	    nla_put_u32(msg, IOMMU_REG_A_FLAGS, r->flags) ||
 	    nla_put_u32(msg, IOMMU_REG_A_REFS, r->refs) ||
 	    nla_put_u8(msg, IOMMU_REG_A_STALE, READ_ONCE(r->stale)) ||

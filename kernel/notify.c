@@ -65,10 +65,10 @@
 #include "iommu_reg_compat.h"
 #include "iommu_reg.h"
 
-#define IOMMU_REG_NOTIFY_QUEUE_DEFAULT 16384U
-#define IOMMU_REG_NOTIFY_QUEUE_MAX SZ_1M
-#define IOMMU_REG_SLOTS_PER_PAGE (PAGE_SIZE / sizeof(u32))
-#define IOMMU_REG_READ_BATCH 16
+#define IOMMU_REG_NOTIFY_QUEUE_DEFAULT	16384U
+#define IOMMU_REG_NOTIFY_QUEUE_MAX	SZ_1M
+#define IOMMU_REG_SLOTS_PER_PAGE	(PAGE_SIZE / sizeof(u32))
+#define IOMMU_REG_READ_BATCH		16
 
 static void iommu_reg_notify_free(struct kref *kref)
 {
@@ -646,12 +646,12 @@ static int iommu_reg_notify_release(struct inode *inode, struct file *file)
 }
 
 static const struct file_operations iommu_reg_notify_fops = {
-	.owner = THIS_MODULE,
-	.read = iommu_reg_notify_read,
-	.poll = iommu_reg_notify_poll,
-	.mmap = iommu_reg_notify_mmap,
-	.release = iommu_reg_notify_release,
-	.llseek = noop_llseek,
+	.owner		= THIS_MODULE,
+	.read		= iommu_reg_notify_read,
+	.poll		= iommu_reg_notify_poll,
+	.mmap		= iommu_reg_notify_mmap,
+	.release	= iommu_reg_notify_release,
+	.llseek		= noop_llseek,
 };
 
 int iommu_reg_notify_open(struct iommu_reg_ucmd *ucmd)
@@ -661,7 +661,7 @@ int iommu_reg_notify_open(struct iommu_reg_ucmd *ucmd)
 	struct iommu_reg_event *queue;
 	u32 len = cmd->queue_len ?: IOMMU_REG_NOTIFY_QUEUE_DEFAULT;
 	struct file *file;
-	int fd, ret;
+	int ret;
 
 	if (cmd->flags || len > IOMMU_REG_NOTIFY_QUEUE_MAX)
 		return -EINVAL;
@@ -688,31 +688,17 @@ int iommu_reg_notify_open(struct iommu_reg_ucmd *ucmd)
 
 	/* The file owns this reference; its release drops it. */
 	kref_get(&n->kref);
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		ret = fd;
-		goto err_unclaim;
-	}
 	file = anon_inode_getfile("[iommu-reg-notify]", &iommu_reg_notify_fops,
 				  n, O_RDONLY);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
-		put_unused_fd(fd);
 		goto err_unclaim;
 	}
 
 	cmd->queue_len = len;
-	cmd->fd = fd;
 	cmd->status_size = (u64)n->nr_pages << PAGE_SHIFT;
-	ret = iommu_reg_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret) {
-		/* Never handed out: its release undoes the claim. */
-		fput(file);
-		put_unused_fd(fd);
-		return ret;
-	}
-	fd_install(fd, file);
-	return 0;
+	/* Never handed out, the file's release undoes the claim. */
+	return iommu_reg_ucmd_respond_fd(ucmd, sizeof(*cmd), &cmd->fd, file);
 
 err_unclaim:
 	spin_lock(&n->lock);

@@ -44,13 +44,33 @@
 #include "ireg_config.h"
 #include "iommu_reg.h"
 
-static unsigned long iommu_reg_region_last(const struct iommu_reg_region *r)
+/*
+ * The next region after @prev (NULL: the first) overlapping [@vaddr,
+ * @last] that the caller may use: pinned from its own mm, and not stale.
+ */
+static struct iommu_reg_region *
+iommu_reg_region_next(struct iommu_reg_container *c,
+		      struct iommu_reg_region *prev, unsigned long vaddr,
+		      unsigned long last)
 {
-	return r->node.last;
+	struct interval_tree_node *node;
+
+	lockdep_assert_held(&c->lock);
+
+	node = prev ? interval_tree_iter_next(&prev->node, vaddr, last) :
+		      interval_tree_iter_first(&c->region_tree, vaddr, last);
+	for (; node; node = interval_tree_iter_next(node, vaddr, last)) {
+		struct iommu_reg_region *r =
+			container_of(node, struct iommu_reg_region, node);
+
+		if (r->mm == current->mm && !READ_ONCE(r->stale))
+			return r;
+	}
+	return NULL;
 }
 
 /**
- * iommu_reg_region_find_exact - find a region for exactly this range and flags
+ * iommu_reg_region_find_exact - a region for exactly this range and flags
  * @c: container, locked
  * @vaddr: first byte
  * @last: last byte (inclusive)
@@ -62,20 +82,12 @@ struct iommu_reg_region *
 iommu_reg_region_find_exact(struct iommu_reg_container *c, unsigned long vaddr,
 			    unsigned long last, u32 flags)
 {
-	struct interval_tree_node *node;
+	struct iommu_reg_region *r = NULL;
 
-	lockdep_assert_held(&c->lock);
-
-	for (node = interval_tree_iter_first(&c->region_tree, vaddr, last);
-	     node; node = interval_tree_iter_next(node, vaddr, last)) {
-		struct iommu_reg_region *r =
-			container_of(node, struct iommu_reg_region, node);
-
-		if (r->node.start == vaddr &&
-		    iommu_reg_region_last(r) == last && r->flags == flags &&
-		    r->mm == current->mm && !READ_ONCE(r->stale))
+	while ((r = iommu_reg_region_next(c, r, vaddr, last)))
+		if (r->node.start == vaddr && r->node.last == last &&
+		    r->flags == flags)
 			return r;
-	}
 	return NULL;
 }
 
@@ -93,21 +105,12 @@ iommu_reg_region_find_covering(struct iommu_reg_container *c,
 			       unsigned long vaddr, unsigned long last,
 			       bool writable)
 {
-	struct interval_tree_node *node;
+	struct iommu_reg_region *r = NULL;
 
-	lockdep_assert_held(&c->lock);
-
-	for (node = interval_tree_iter_first(&c->region_tree, vaddr, last);
-	     node; node = interval_tree_iter_next(node, vaddr, last)) {
-		struct iommu_reg_region *r =
-			container_of(node, struct iommu_reg_region, node);
-
-		if (r->node.start <= vaddr &&
-		    iommu_reg_region_last(r) >= last && r->mm == current->mm &&
-		    !READ_ONCE(r->stale) &&
+	while ((r = iommu_reg_region_next(c, r, vaddr, last)))
+		if (r->node.start <= vaddr && r->node.last >= last &&
 		    (!writable || !(r->flags & IOMMU_REG_REGION_READONLY)))
 			return r;
-	}
 	return NULL;
 }
 
@@ -119,20 +122,25 @@ struct iommu_reg_region *iommu_reg_region_get(struct iommu_reg_container *c,
 }
 
 /**
- * iommu_reg_region_again - find a region again after the lock was dropped
+ * iommu_reg_region_put_again - take back a reference its caller never saw
  * @c: container, locked
- * @handle: the handle it had
- * @r: the region as it was; never dereferenced here
+ * @handle: the handle the region had
+ * @r: the region as it was when the lock was dropped; not dereferenced
+ *	unless @handle still names it
+ * @to_free: receives the region when it must be destroyed after unlocking
  *
- * Another thread may have unregistered it meanwhile.
- *
- * Return: @r if @handle still names it, else NULL.
+ * For a command whose output could not be copied out after unlocking:
+ * another thread may have unregistered the region meanwhile, so it is
+ * found again by handle first.  Should that thread have dropped the other
+ * references and left IOMMU_REG_MAP mappings, the reference stays, as
+ * EBUSY would have it, until the container goes.
  */
-struct iommu_reg_region *iommu_reg_region_again(struct iommu_reg_container *c,
-						u32 handle,
-						struct iommu_reg_region *r)
+void iommu_reg_region_put_again(struct iommu_reg_container *c, u32 handle,
+				struct iommu_reg_region *r,
+				struct list_head *to_free)
 {
-	return iommu_reg_region_get(c, handle) == r ? r : NULL;
+	if (iommu_reg_region_get(c, handle) == r)
+		iommu_reg_region_put(c, r, false, to_free);
 }
 
 /*
@@ -758,17 +766,9 @@ int iommu_reg_region_prereg(struct iommu_reg_ucmd *ucmd)
 
 	ret = iommu_reg_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret) {
-		/*
-		 * The caller never learnt of it: take the reference back,
-		 * finding the region again by handle, since another thread
-		 * may have unregistered it meanwhile.  (Should that thread
-		 * have dropped the others and left IOMMU_REG_MAP mappings,
-		 * the reference stays, as EBUSY would have it.)
-		 */
+		/* The caller never learnt of it: take the reference back. */
 		mutex_lock(&c->lock);
-		r = iommu_reg_region_again(c, handle, r);
-		if (r)
-			iommu_reg_region_put(c, r, false, &to_free);
+		iommu_reg_region_put_again(c, handle, r, &to_free);
 		mutex_unlock(&c->lock);
 		iommu_reg_region_destroy_list(&to_free);
 	}

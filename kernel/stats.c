@@ -18,26 +18,27 @@ void iommu_reg_stat_add(enum iommu_reg_stat stat, s64 delta)
 	this_cpu_add(iommu_reg_stats[stat], delta);
 }
 
+/* The errnos failed ioctls are counted by; any other is FAIL_OTHER. */
+static const struct {
+	int err;
+	enum iommu_reg_stat stat;
+} iommu_reg_fail_stats[] = {
+	{ -ENOMEM, IOMMU_REG_STAT_FAIL_NOMEM },
+	{ -EFAULT, IOMMU_REG_STAT_FAIL_FAULT },
+	{ -ENOSPC, IOMMU_REG_STAT_FAIL_NOSPC },
+	{ -EINVAL, IOMMU_REG_STAT_FAIL_INVAL },
+};
+
 /* Count a failed ioctl by the reason it gave. */
 void iommu_reg_stat_fail(int err)
 {
-	switch (err) {
-	case -ENOMEM:
-		iommu_reg_stat_add(IOMMU_REG_STAT_FAIL_NOMEM, 1);
-		break;
-	case -EFAULT:
-		iommu_reg_stat_add(IOMMU_REG_STAT_FAIL_FAULT, 1);
-		break;
-	case -ENOSPC:
-		iommu_reg_stat_add(IOMMU_REG_STAT_FAIL_NOSPC, 1);
-		break;
-	case -EINVAL:
-		iommu_reg_stat_add(IOMMU_REG_STAT_FAIL_INVAL, 1);
-		break;
-	default:
-		iommu_reg_stat_add(IOMMU_REG_STAT_FAIL_OTHER, 1);
-		break;
-	}
+	enum iommu_reg_stat stat = IOMMU_REG_STAT_FAIL_OTHER;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(iommu_reg_fail_stats); i++)
+		if (iommu_reg_fail_stats[i].err == err)
+			stat = iommu_reg_fail_stats[i].stat;
+	iommu_reg_stat_add(stat, 1);
 }
 
 u64 iommu_reg_stat_read(enum iommu_reg_stat stat)

@@ -32,13 +32,15 @@
 #include "iommu_reg.h"
 
 /* What IOMMU_REG_SVA_BIND needs. */
-#define IOMMU_REG_SVA_REQUIRED                                 \
-	(IOMMU_REG_SVA_CAP_PASID | IOMMU_REG_SVA_CAP_PRI |     \
-	 IOMMU_REG_SVA_CAP_ATS | IOMMU_REG_SVA_CAP_IOMMU_SVA | \
-	 IOMMU_REG_SVA_CAP_IOPF | IOMMU_REG_SVA_CAP_SVA)
+#define IOMMU_REG_SVA_REQUIRED	(IOMMU_REG_SVA_CAP_PASID |		\
+				 IOMMU_REG_SVA_CAP_PRI |		\
+				 IOMMU_REG_SVA_CAP_ATS |		\
+				 IOMMU_REG_SVA_CAP_IOMMU_SVA |		\
+				 IOMMU_REG_SVA_CAP_IOPF |		\
+				 IOMMU_REG_SVA_CAP_SVA)
 
 /* The ACS bits the kernel's PASID enable asks of the path (Linux 6.2+). */
-#define IOMMU_REG_SVA_ACS_FLAGS (PCI_ACS_RR | PCI_ACS_UF)
+#define IOMMU_REG_SVA_ACS_FLAGS	(PCI_ACS_RR | PCI_ACS_UF)
 
 /* The first published size of struct iommu_reg_sva_device. */
 #define IOMMU_REG_SVA_DEVICE_SIZE_V1 \
@@ -151,11 +153,11 @@ static bool iommu_reg_acs_path_enabled(struct pci_dev *pdev, u16 flags)
 }
 
 #ifdef IOMMU_REG_HAVE_IOMMU_DEV_FEAT_IOPF
-#define IOMMU_REG_FEAT_IOPF IOMMU_DEV_FEAT_IOPF
-#define IOMMU_REG_FEAT_SVA IOMMU_DEV_FEAT_SVA
+#define IOMMU_REG_FEAT_IOPF	IOMMU_DEV_FEAT_IOPF
+#define IOMMU_REG_FEAT_SVA	IOMMU_DEV_FEAT_SVA
 #else
-#define IOMMU_REG_FEAT_IOPF 0
-#define IOMMU_REG_FEAT_SVA 1
+#define IOMMU_REG_FEAT_IOPF	0
+#define IOMMU_REG_FEAT_SVA	1
 #endif
 
 static int iommu_reg_feature_enable(struct device *dev, int feat)
@@ -401,19 +403,15 @@ int iommu_reg_sva_bind_ioctl(struct iommu_reg_ucmd *ucmd)
 		return -ENOMEM;
 
 	mutex_lock(&c->lock);
-	pdev = iommu_reg_container_find_pdev(c, cmd->pci_domain, cmd->pci_rid,
+	/* A bound device is open: VFIO's close undoes its bond. */
+	pdev = iommu_reg_container_open_pdev(c, cmd->pci_domain, cmd->pci_rid,
 					     &group);
-	if (!pdev) {
-		ret = -ENOENT;
+	if (IS_ERR(pdev)) {
+		ret = PTR_ERR(pdev);
 		goto err_unlock;
 	}
 	if (iommu_reg_sva_find(c, pdev)) {
 		ret = -EEXIST;
-		goto err_put_pdev;
-	}
-	/* Only a device the caller opened through VFIO is reconfigured. */
-	if (!iommu_reg_container_dev_open(c, &pdev->dev)) {
-		ret = -ENODEV;
 		goto err_put_pdev;
 	}
 

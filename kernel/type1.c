@@ -20,6 +20,29 @@
 
 #include "iommu_reg.h"
 
+/* How every VFIO argument struct starts. */
+struct iommu_reg_type1_head {
+	u32 argsz;
+	u32 flags;
+};
+
+/*
+ * Read the fixed part of a type1 argument, @minsz bytes, into @dst and
+ * check its head as type1 does: EFAULT when it cannot be read, EINVAL
+ * when argsz is short of it or a flag is not in @valid_flags.
+ */
+static int iommu_reg_type1_copy_in(void *dst, const void __user *arg,
+				   size_t minsz, u32 valid_flags)
+{
+	const struct iommu_reg_type1_head *head = dst;
+
+	if (copy_from_user(dst, arg, minsz))
+		return -EFAULT;
+	if (head->argsz < minsz || head->flags & ~valid_flags)
+		return -EINVAL;
+	return 0;
+}
+
 static int iommu_reg_type1_add_caps(struct iommu_reg_container *c,
 				    struct vfio_info_cap *caps)
 {
@@ -66,10 +89,10 @@ static long iommu_reg_type1_get_info(struct iommu_reg_container *c,
 	u32 argsz;
 	int ret;
 
-	if (copy_from_user(&info, arg, minsz))
-		return -EFAULT;
-	if (info.argsz < minsz)
-		return -EINVAL;
+	/* Its flags are output only: whatever they hold is ignored. */
+	ret = iommu_reg_type1_copy_in(&info, arg, minsz, ~0U);
+	if (ret)
+		return ret;
 	/* Never write past what the caller gave, whatever we report back. */
 	argsz = info.argsz;
 
@@ -118,10 +141,9 @@ static long iommu_reg_type1_map_dma(struct iommu_reg_container *c,
 	u64 iova;
 	int ret;
 
-	if (copy_from_user(&map, arg, minsz))
-		return -EFAULT;
-	if (map.argsz < minsz || map.flags & ~mask)
-		return -EINVAL;
+	ret = iommu_reg_type1_copy_in(&map, arg, minsz, mask);
+	if (ret)
+		return ret;
 	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
 		prot |= IOMMU_REG_PROT_READ;
 	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
@@ -207,10 +229,9 @@ static long iommu_reg_type1_unmap_dma(struct iommu_reg_container *c,
 	u64 last, unmapped;
 	int ret;
 
-	if (copy_from_user(&unmap, arg, minsz))
-		return -EFAULT;
-	if (unmap.argsz < minsz || unmap.flags & ~mask)
-		return -EINVAL;
+	ret = iommu_reg_type1_copy_in(&unmap, arg, minsz, mask);
+	if (ret)
+		return ret;
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
 		return iommu_reg_type1_unmap_dirty(&unmap, arg, minsz);
 

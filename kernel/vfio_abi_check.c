@@ -12,15 +12,15 @@
 #include <linux/kernel.h>
 #include <linux/stddef.h>
 
-#define vfio_iommu_driver_ops iommu_reg_decl_vfio_iommu_driver_ops
-#define vfio_group_type iommu_reg_decl_vfio_group_type
-#define vfio_iommu_notify_type iommu_reg_decl_vfio_iommu_notify_type
-#define VFIO_IOMMU IOMMU_REG_DECL_VFIO_IOMMU
-#define VFIO_EMULATED_IOMMU IOMMU_REG_DECL_VFIO_EMULATED_IOMMU
-#define VFIO_NO_IOMMU IOMMU_REG_DECL_VFIO_NO_IOMMU
-#define VFIO_IOMMU_CONTAINER_CLOSE IOMMU_REG_DECL_VFIO_IOMMU_CONTAINER_CLOSE
-#define vfio_register_iommu_driver iommu_reg_decl_vfio_register_iommu_driver
-#define vfio_unregister_iommu_driver iommu_reg_decl_vfio_unregister_iommu_driver
+#define vfio_iommu_driver_ops		iommu_reg_decl_vfio_iommu_driver_ops
+#define vfio_group_type			iommu_reg_decl_vfio_group_type
+#define vfio_iommu_notify_type		iommu_reg_decl_vfio_iommu_notify_type
+#define VFIO_IOMMU			IOMMU_REG_DECL_VFIO_IOMMU
+#define VFIO_EMULATED_IOMMU		IOMMU_REG_DECL_VFIO_EMULATED_IOMMU
+#define VFIO_NO_IOMMU			IOMMU_REG_DECL_VFIO_NO_IOMMU
+#define VFIO_IOMMU_CONTAINER_CLOSE	IOMMU_REG_DECL_VFIO_IOMMU_CONTAINER_CLOSE
+#define vfio_register_iommu_driver	iommu_reg_decl_vfio_register_iommu_driver
+#define vfio_unregister_iommu_driver	iommu_reg_decl_vfio_unregister_iommu_driver
 #include "vfio_compat.h"
 #undef vfio_iommu_driver_ops
 #undef vfio_group_type
@@ -34,7 +34,7 @@
 
 #include <vfio.h>	/* the kernel's drivers/vfio/vfio.h, via -I */
 
-#define DECL struct iommu_reg_decl_vfio_iommu_driver_ops
+#define DECL	struct iommu_reg_decl_vfio_iommu_driver_ops
 #define KERN	struct vfio_iommu_driver_ops
 
 static_assert(sizeof(DECL) == sizeof(KERN));

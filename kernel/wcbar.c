@@ -206,10 +206,10 @@ static int iommu_reg_wcbar_release(struct inode *inode, struct file *file)
 }
 
 static const struct file_operations iommu_reg_wcbar_fops = {
-	.owner = THIS_MODULE,
-	.mmap = iommu_reg_wcbar_mmap,
-	.release = iommu_reg_wcbar_release,
-	.llseek = noop_llseek,
+	.owner		= THIS_MODULE,
+	.mmap		= iommu_reg_wcbar_mmap,
+	.release	= iommu_reg_wcbar_release,
+	.llseek		= noop_llseek,
 };
 
 /* Validate the window against the BAR; fills @cmd's outputs. */
@@ -251,7 +251,7 @@ int iommu_reg_wcbar_open(struct iommu_reg_ucmd *ucmd)
 	struct pci_dev *pdev;
 	struct file *file;
 	phys_addr_t phys;
-	int ret, fd;
+	int ret;
 
 	/* What /proc/bus/pci and sysfs resourceN_wc ask: see the top. */
 	if (!capable(CAP_SYS_RAWIO))
@@ -272,16 +272,12 @@ int iommu_reg_wcbar_open(struct iommu_reg_ucmd *ucmd)
 	mutex_init(&w->lock);
 
 	mutex_lock(&c->lock);
-	pdev = iommu_reg_container_find_pdev(c, cmd->pci_domain, cmd->pci_rid,
-					     &group);
-	if (!pdev) {
-		ret = -ENOENT;
-		goto err_unlock;
-	}
 	/* Memory decoding and the device's state belong to an open device. */
-	if (!iommu_reg_container_dev_open(c, &pdev->dev)) {
-		ret = -ENODEV;
-		goto err_put_pdev;
+	pdev = iommu_reg_container_open_pdev(c, cmd->pci_domain, cmd->pci_rid,
+					     &group);
+	if (IS_ERR(pdev)) {
+		ret = PTR_ERR(pdev);
+		goto err_unlock;
 	}
 	ret = iommu_reg_wcbar_window(pdev, cmd, &phys);
 	if (ret)
@@ -293,16 +289,11 @@ int iommu_reg_wcbar_open(struct iommu_reg_ucmd *ucmd)
 		goto err_put_pdev;
 	}
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		ret = fd;
-		goto err_free_memtype;
-	}
 	file = anon_inode_getfile("[iommu_reg-wcbar]", &iommu_reg_wcbar_fops, w,
 				  O_RDWR);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
-		goto err_put_fd;
+		goto err_free_memtype;
 	}
 	/* The mm reads the host inode's flags through f_mapping. */
 	w->mapping.host = file_inode(file);
@@ -323,18 +314,8 @@ int iommu_reg_wcbar_open(struct iommu_reg_ucmd *ucmd)
 	mutex_unlock(&c->lock);
 
 	/* User memory is written with no lock held. */
-	cmd->fd = fd;
-	ret = iommu_reg_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret) {
-		put_unused_fd(fd);
-		fput(file);
-		return ret;
-	}
-	fd_install(fd, file);
-	return 0;
+	return iommu_reg_ucmd_respond_fd(ucmd, sizeof(*cmd), &cmd->fd, file);
 
-err_put_fd:
-	put_unused_fd(fd);
 err_free_memtype:
 	arch_io_free_memtype_wc(phys, cmd->length);
 err_put_pdev:
