@@ -22,34 +22,36 @@
 #include <linux/vfio.h>
 
 #include "ireg_config.h"
-#include "ireg_compat.h"
+#include "iommu_reg_compat.h"
 #include "iommu_reg.h"
 
 /*
  * The registry: every container, in increasing id order, for the admin
- * view.  Lock order: the registry lock, then a container's lock.
+ * view.  Its mutex is held with no other lock of ours, and covers the list
+ * and the last id; a netlink dump drops it before it takes a container's
+ * lock.
  */
-static LIST_HEAD(ireg_registry);
-static DEFINE_MUTEX(ireg_registry_mutex);
-static u32 ireg_registry_last_id;
+static LIST_HEAD(iommu_reg_registry);
+static DEFINE_MUTEX(iommu_reg_registry_mutex);
+static u32 iommu_reg_registry_last_id;
 
-void ireg_registry_lock(void)
+void iommu_reg_registry_lock(void)
 {
-	mutex_lock(&ireg_registry_mutex);
+	mutex_lock(&iommu_reg_registry_mutex);
 }
 
-void ireg_registry_unlock(void)
+void iommu_reg_registry_unlock(void)
 {
-	mutex_unlock(&ireg_registry_mutex);
+	mutex_unlock(&iommu_reg_registry_mutex);
 }
 
 /* The container with the lowest id >= @min_id; registry lock held. */
-struct ireg_container *ireg_registry_first(u32 min_id)
+struct iommu_reg_container *iommu_reg_registry_first(u32 min_id)
 {
-	struct ireg_container *c;
+	struct iommu_reg_container *c;
 
-	lockdep_assert_held(&ireg_registry_mutex);
-	list_for_each_entry(c, &ireg_registry, registry_node)
+	lockdep_assert_held(&iommu_reg_registry_mutex);
+	list_for_each_entry(c, &iommu_reg_registry, registry_node)
 		if (c->id >= min_id)
 			return c;
 	return NULL;
@@ -64,7 +66,7 @@ struct ireg_container *ireg_registry_first(u32 min_id)
  *
  * So VFIO never holds a pointer: open() returns a 64-bit cookie that is
  * never reused, and every entry point looks the container up by it and
- * takes a reference (ireg_container_get()), which fails once release()
+ * takes a reference (iommu_reg_container_get()), which fails once release()
  * has unpublished it.  A stale cookie can therefore never reach another
  * container, even one allocated at the same address.  release() does not
  * wait for the ioctls inside: the last reference, dropped by whichever
@@ -73,24 +75,24 @@ struct ireg_container *ireg_registry_first(u32 min_id)
  * container's teardown, never another container's release or VFIO's
  * locks.
  */
-static DEFINE_HASHTABLE(ireg_live, 6);
-static DEFINE_SPINLOCK(ireg_live_lock);
-static atomic64_t ireg_last_cookie = ATOMIC64_INIT(0);
+static DEFINE_HASHTABLE(iommu_reg_live, 6);
+static DEFINE_SPINLOCK(iommu_reg_live_lock);
+static atomic64_t iommu_reg_last_cookie = ATOMIC64_INIT(0);
 
 /**
- * ireg_container_get - the container of a VFIO iommu_data cookie
- * @iommu_data: what ireg_container_open() returned to VFIO
+ * iommu_reg_container_get - the container of a VFIO iommu_data cookie
+ * @iommu_data: what iommu_reg_container_open() returned to VFIO
  *
- * Return: the container with a reference (ireg_container_put() it), or
+ * Return: the container with a reference (iommu_reg_container_put() it), or
  * NULL once it has been released.
  */
-struct ireg_container *ireg_container_get(void *iommu_data)
+struct iommu_reg_container *iommu_reg_container_get(void *iommu_data)
 {
 	unsigned long cookie = (unsigned long)iommu_data;
-	struct ireg_container *c, *found = NULL;
+	struct iommu_reg_container *c, *found = NULL;
 
 	rcu_read_lock();
-	hash_for_each_possible_rcu(ireg_live, c, live_node, cookie) {
+	hash_for_each_possible_rcu(iommu_reg_live, c, live_node, cookie) {
 		if (c->cookie == cookie) {
 			if (refcount_inc_not_zero(&c->users))
 				found = c;
@@ -102,66 +104,69 @@ struct ireg_container *ireg_container_get(void *iommu_data)
 }
 
 /**
- * ireg_container_tryget - another reference to a container in the registry
+ * iommu_reg_container_tryget - another reference to a container in the registry
  * @c: the container; registry lock held
  *
  * Return: true with a reference, false when it is being torn down.
  */
-bool ireg_container_tryget(struct ireg_container *c)
+bool iommu_reg_container_tryget(struct iommu_reg_container *c)
 {
-	lockdep_assert_held(&ireg_registry_mutex);
+	lockdep_assert_held(&iommu_reg_registry_mutex);
 	return refcount_inc_not_zero(&c->users);
 }
 
-static void ireg_container_destroy(struct ireg_container *c)
+static void iommu_reg_container_destroy(struct iommu_reg_container *c)
 {
-	struct ireg_region *r;
+	struct iommu_reg_region *r;
 	unsigned long handle;
 
 	/*
 	 * Every group was detached before release(): no device reaches the
 	 * domain, so mappings go with its page tables.
 	 */
-	ireg_mapping_destroy_all(c);
+	iommu_reg_mapping_destroy_all(c);
 	/* Up to max_regions (2^20) of them: let others run meanwhile. */
 	xa_for_each(&c->regions, handle, r) {
-		ireg_region_destroy(r);
+		iommu_reg_region_destroy(r);
 		cond_resched();
 	}
 	xa_destroy(&c->regions);
-	ireg_notify_shutdown(c->notify);
+	iommu_reg_notify_shutdown(c->notify);
 
-	ireg_iova_space_destroy(&c->iova);
+	iommu_reg_iova_space_destroy(&c->iova);
 	if (c->domain)
 		iommu_domain_free(c->domain);
 	mutex_destroy(&c->lock);
-	ireg_stat_add(IOMMU_REG_STAT_CONTAINERS, -1);
-	/* ireg_container_get() may still be reading the cookie. */
+	iommu_reg_stat_add(IOMMU_REG_STAT_CONTAINERS, -1);
+	/* iommu_reg_container_get() may still be reading the cookie. */
 	kfree_rcu(c, rcu);
 }
 
-static void ireg_container_destroy_work(struct work_struct *work)
+static void iommu_reg_container_destroy_work(struct work_struct *work)
 {
-	ireg_container_destroy(container_of(work, struct ireg_container,
-					    destroy_work));
+	struct iommu_reg_container *c =
+		container_of(work, struct iommu_reg_container, destroy_work);
+
+	iommu_reg_container_destroy(c);
 }
 
 /* Teardowns handed off by netlink dumps; drained at module exit. */
-static struct workqueue_struct *ireg_destroy_wq;
+static struct workqueue_struct *iommu_reg_destroy_wq;
 
-int ireg_container_init(void)
+int iommu_reg_container_init(void)
 {
-	ireg_destroy_wq = alloc_workqueue("iommu_reg_destroy", WQ_UNBOUND, 0);
-	return ireg_destroy_wq ? 0 : -ENOMEM;
+	iommu_reg_destroy_wq =
+		alloc_workqueue("iommu_reg_destroy", WQ_UNBOUND, 0);
+	return iommu_reg_destroy_wq ? 0 : -ENOMEM;
 }
 
-void ireg_container_exit(void)
+void iommu_reg_container_exit(void)
 {
-	destroy_workqueue(ireg_destroy_wq);
+	destroy_workqueue(iommu_reg_destroy_wq);
 }
 
 /**
- * ireg_container_put_async - drop a reference; tear down elsewhere
+ * iommu_reg_container_put_async - drop a reference; tear down elsewhere
  * @c: the container
  *
  * For a reference held by someone other than the container's owner (a
@@ -169,35 +174,36 @@ void ireg_container_exit(void)
  * the admin's recvmsg(), which would otherwise unpin and unhook everything
  * the owner registered.
  */
-void ireg_container_put_async(struct ireg_container *c)
+void iommu_reg_container_put_async(struct iommu_reg_container *c)
 {
 	if (refcount_dec_and_test(&c->users))
-		queue_work(ireg_destroy_wq, &c->destroy_work);
+		queue_work(iommu_reg_destroy_wq, &c->destroy_work);
 }
 
 /**
- * ireg_container_put - drop a reference; the last one tears down
+ * iommu_reg_container_put - drop a reference; the last one tears down
  * @c: the container
  *
  * Sleeps: the last reference unpins every region.
  */
-void ireg_container_put(struct ireg_container *c)
+void iommu_reg_container_put(struct iommu_reg_container *c)
 {
 	might_sleep();
 	if (refcount_dec_and_test(&c->users))
-		ireg_container_destroy(c);
+		iommu_reg_container_destroy(c);
 }
 
-void *ireg_container_open(unsigned long arg)
+void *iommu_reg_container_open(unsigned long arg)
 {
-	struct ireg_container *c;
+	struct iommu_reg_container *c;
+	unsigned int nr_slots;
 
 	switch (arg) {
 	case VFIO_IOMMU_REG:
 		break;
 	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
-		if (ireg_type1_compat)
+		if (iommu_reg_type1_compat)
 			break;
 		fallthrough;
 	default:
@@ -208,8 +214,9 @@ void *ireg_container_open(unsigned long arg)
 	if (!c)
 		return ERR_PTR(-ENOMEM);
 
-	/* The status area has a slot for every region the container may hold. */
-	c->notify = ireg_notify_create(max(READ_ONCE(ireg_max_regions), 1U));
+	/* The status area: a slot for every region the container may hold. */
+	nr_slots = max(READ_ONCE(iommu_reg_max_regions), 1U);
+	c->notify = iommu_reg_notify_create(nr_slots);
 	if (IS_ERR(c->notify)) {
 		void *err = c->notify;
 
@@ -225,31 +232,31 @@ void *ireg_container_open(unsigned long arg)
 	xa_init_flags(&c->regions, XA_FLAGS_ALLOC1);
 	c->region_tree = RB_ROOT_CACHED;
 	c->mapping_tree = RB_ROOT_CACHED;
-	c->iova_hint = IREG_IOVA_FIRST;
+	c->iova_hint = IOMMU_REG_IOVA_FIRST;
 	c->pid = task_tgid_nr(current);
 	get_task_comm(c->comm, current);
 	c->uid = current_euid();
 	c->vfio_type = arg;
 	refcount_set(&c->users, 1);
-	INIT_WORK(&c->destroy_work, ireg_container_destroy_work);
-	c->cookie = atomic64_inc_return(&ireg_last_cookie);
+	INIT_WORK(&c->destroy_work, iommu_reg_container_destroy_work);
+	c->cookie = atomic64_inc_return(&iommu_reg_last_cookie);
 
-	mutex_lock(&ireg_registry_mutex);
+	mutex_lock(&iommu_reg_registry_mutex);
 	/* Ids are never reused: after 2^32 - 1 containers, no more. */
-	if (ireg_registry_last_id == U32_MAX) {
-		mutex_unlock(&ireg_registry_mutex);
-		ireg_notify_shutdown(c->notify);
+	if (iommu_reg_registry_last_id == U32_MAX) {
+		mutex_unlock(&iommu_reg_registry_mutex);
+		iommu_reg_notify_shutdown(c->notify);
 		kfree(c);
 		return ERR_PTR(-ENOSPC);
 	}
-	c->id = ++ireg_registry_last_id;
-	list_add_tail(&c->registry_node, &ireg_registry);
-	mutex_unlock(&ireg_registry_mutex);
-	ireg_stat_add(IOMMU_REG_STAT_CONTAINERS, 1);
+	c->id = ++iommu_reg_registry_last_id;
+	list_add_tail(&c->registry_node, &iommu_reg_registry);
+	mutex_unlock(&iommu_reg_registry_mutex);
+	iommu_reg_stat_add(IOMMU_REG_STAT_CONTAINERS, 1);
 
-	spin_lock(&ireg_live_lock);
-	hash_add_rcu(ireg_live, &c->live_node, c->cookie);
-	spin_unlock(&ireg_live_lock);
+	spin_lock(&iommu_reg_live_lock);
+	hash_add_rcu(iommu_reg_live, &c->live_node, c->cookie);
+	spin_unlock(&iommu_reg_live_lock);
 	/* Never NULL and never an ERR_PTR: VFIO tests it with IS_ERR(). */
 	return (void *)c->cookie;
 }
@@ -261,9 +268,9 @@ void *ireg_container_open(unsigned long arg)
  * goes with the last reference (an ioctl of another thread may still be
  * running), without waiting for anyone here.
  */
-void ireg_container_release(void *iommu_data)
+void iommu_reg_container_release(void *iommu_data)
 {
-	struct ireg_container *c = ireg_container_get(iommu_data);
+	struct iommu_reg_container *c = iommu_reg_container_get(iommu_data);
 
 	if (WARN_ON(!c))
 		return;
@@ -272,32 +279,32 @@ void ireg_container_release(void *iommu_data)
 	/* Device fds hold the container: every device was closed before. */
 	WARN_ON(!list_empty(&c->open_devs));
 	/* Detach undid every binding and revoked every BAR fd (NULL: all). */
-	ireg_sva_release_group(c, NULL);
-	ireg_wcbar_revoke_group(c, NULL);
+	iommu_reg_sva_release_group(c, NULL);
+	iommu_reg_wcbar_revoke_group(c, NULL);
 
 	/* No new entry point finds it; those inside hold references. */
-	spin_lock(&ireg_live_lock);
+	spin_lock(&iommu_reg_live_lock);
 	hash_del_rcu(&c->live_node);
-	spin_unlock(&ireg_live_lock);
+	spin_unlock(&iommu_reg_live_lock);
 
 	/* Out of the admin view: dumps hold references of their own. */
-	mutex_lock(&ireg_registry_mutex);
+	mutex_lock(&iommu_reg_registry_mutex);
 	list_del(&c->registry_node);
-	mutex_unlock(&ireg_registry_mutex);
+	mutex_unlock(&iommu_reg_registry_mutex);
 
 	WRITE_ONCE(c->released, true);
-	ireg_container_put(c);
-	ireg_container_put(c);	/* the reference open() gave VFIO */
+	iommu_reg_container_put(c);
+	iommu_reg_container_put(c);	/* the reference open() gave VFIO */
 }
 
-static bool ireg_allow_unsafe_interrupts;
-module_param_named(allow_unsafe_interrupts, ireg_allow_unsafe_interrupts,
+static bool iommu_reg_allow_unsafe_interrupts;
+module_param_named(allow_unsafe_interrupts, iommu_reg_allow_unsafe_interrupts,
 		   bool, 0644);
 MODULE_PARM_DESC(allow_unsafe_interrupts,
 		 "Attach groups whose MSIs are not isolated (no interrupt remapping): a device may then forge interrupts (as type1's parameter of the same name)");
 
-#ifndef IREG_HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
-static int ireg_dev_intr_remap(struct device *dev, void *unused)
+#ifndef IOMMU_REG_HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
+static int iommu_reg_dev_intr_remap(struct device *dev, void *unused)
 {
 	return device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
 }
@@ -309,21 +316,22 @@ static int ireg_dev_intr_remap(struct device *dev, void *unused)
  * the MSI doorbell raises any interrupt vector of the host.  VFIO 6.1
  * leaves this check to the backend, which type1 does; so do we.
  */
-static bool ireg_group_msi_isolated(struct iommu_group *iommu_group)
+static bool iommu_reg_group_msi_isolated(struct iommu_group *iommu_group)
 {
-#ifdef IREG_HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
+#ifdef IOMMU_REG_HAVE_IOMMU_GROUP_HAS_ISOLATED_MSI
 	return iommu_group_has_isolated_msi(iommu_group);
 #else
 	return irq_domain_check_msi_remap() ||
 	       iommu_group_for_each_dev(iommu_group, NULL,
-					ireg_dev_intr_remap);
+					iommu_reg_dev_intr_remap);
 #endif
 }
 
-static struct ireg_group *ireg_find_group(struct ireg_container *c,
-					  struct iommu_group *iommu_group)
+static struct iommu_reg_group *
+iommu_reg_find_group(struct iommu_reg_container *c,
+		     struct iommu_group *iommu_group)
 {
-	struct ireg_group *g;
+	struct iommu_reg_group *g;
 
 	lockdep_assert_held(&c->lock);
 
@@ -333,12 +341,12 @@ static struct ireg_group *ireg_find_group(struct ireg_container *c,
 	return NULL;
 }
 
-#ifdef IREG_HAVE_IOMMU_PAGING_DOMAIN_ALLOC
+#ifdef IOMMU_REG_HAVE_IOMMU_PAGING_DOMAIN_ALLOC
 /*
  * A paging domain for the group's first device (as type1 does from Linux
  * 6.11): every device of a group sits behind the same IOMMU instance.
  */
-static int ireg_group_domain_alloc(struct device *dev, void *data)
+static int iommu_reg_group_domain_alloc(struct device *dev, void *data)
 {
 	struct iommu_domain **domain = data;
 
@@ -346,11 +354,13 @@ static int ireg_group_domain_alloc(struct device *dev, void *data)
 	return 1;	/* the first device is enough */
 }
 
-static struct iommu_domain *ireg_group_domain(struct iommu_group *iommu_group)
+static struct iommu_domain *
+iommu_reg_group_domain(struct iommu_group *iommu_group)
 {
 	struct iommu_domain *domain = ERR_PTR(-ENODEV);
 
-	iommu_group_for_each_dev(iommu_group, &domain, ireg_group_domain_alloc);
+	iommu_group_for_each_dev(iommu_group, &domain,
+				 iommu_reg_group_domain_alloc);
 	return domain;
 }
 #else
@@ -358,12 +368,12 @@ static struct iommu_domain *ireg_group_domain(struct iommu_group *iommu_group)
  * The type of struct device::bus: const from about Linux 6.4, as is then
  * iommu_domain_alloc()'s argument.
  */
-#define ireg_bus_type	typeof(*((struct device *)NULL)->bus)
+#define iommu_reg_bus_type	typeof(*((struct device *)NULL)->bus)
 
 /* The bus of every device in a group; the domain is allocated for it. */
-static int ireg_group_bus(struct device *dev, void *data)
+static int iommu_reg_group_bus(struct device *dev, void *data)
 {
-	ireg_bus_type **bus = data;
+	iommu_reg_bus_type **bus = data;
 
 	if (*bus && *bus != dev->bus)
 		return -EINVAL;
@@ -371,13 +381,14 @@ static int ireg_group_bus(struct device *dev, void *data)
 	return 0;
 }
 
-static struct iommu_domain *ireg_group_domain(struct iommu_group *iommu_group)
+static struct iommu_domain *
+iommu_reg_group_domain(struct iommu_group *iommu_group)
 {
 	struct iommu_domain *domain;
-	ireg_bus_type *bus = NULL;
+	iommu_reg_bus_type *bus = NULL;
 	int ret;
 
-	ret = iommu_group_for_each_dev(iommu_group, &bus, ireg_group_bus);
+	ret = iommu_group_for_each_dev(iommu_group, &bus, iommu_reg_group_bus);
 	if (ret)
 		return ERR_PTR(ret);
 	if (!bus)
@@ -393,13 +404,13 @@ static struct iommu_domain *ireg_group_domain(struct iommu_group *iommu_group)
 }
 #endif
 
-static int ireg_domain_create(struct ireg_container *c,
-			      struct iommu_group *iommu_group)
+static int iommu_reg_domain_create(struct iommu_reg_container *c,
+				   struct iommu_group *iommu_group)
 {
 	struct iommu_domain *domain;
 	int ret;
 
-	domain = ireg_group_domain(iommu_group);
+	domain = iommu_reg_group_domain(iommu_group);
 	if (IS_ERR(domain))
 		return PTR_ERR(domain);
 
@@ -413,11 +424,11 @@ static int ireg_domain_create(struct ireg_container *c,
 	return 0;
 }
 
-static int ireg_do_attach_group(struct ireg_container *c,
-				struct iommu_group *iommu_group,
-				enum vfio_group_type type)
+static int iommu_reg_do_attach_group(struct iommu_reg_container *c,
+				     struct iommu_group *iommu_group,
+				     enum vfio_group_type type)
 {
-	struct ireg_group *g;
+	struct iommu_reg_group *g;
 	bool new_domain = false;
 	int ret;
 
@@ -428,8 +439,8 @@ static int ireg_do_attach_group(struct ireg_container *c,
 	if (type != VFIO_IOMMU)
 		return -EOPNOTSUPP;
 
-	if (!ireg_group_msi_isolated(iommu_group)) {
-		if (!READ_ONCE(ireg_allow_unsafe_interrupts)) {
+	if (!iommu_reg_group_msi_isolated(iommu_group)) {
+		if (!READ_ONCE(iommu_reg_allow_unsafe_interrupts)) {
 			pr_warn_ratelimited("iommu_reg: group %d: no interrupt remapping or isolated MSI; refused (see the allow_unsafe_interrupts parameter)\n",
 					    iommu_group_id(iommu_group));
 			return -EPERM;
@@ -443,13 +454,13 @@ static int ireg_do_attach_group(struct ireg_container *c,
 	g->iommu_group = iommu_group;
 
 	mutex_lock(&c->lock);
-	if (ireg_find_group(c, iommu_group)) {
+	if (iommu_reg_find_group(c, iommu_group)) {
 		ret = -EBUSY;
 		goto err_unlock;
 	}
 
 	if (!c->domain) {
-		ret = ireg_domain_create(c, iommu_group);
+		ret = iommu_reg_domain_create(c, iommu_group);
 		if (ret)
 			goto err_unlock;
 		new_domain = true;
@@ -465,9 +476,9 @@ static int ireg_do_attach_group(struct ireg_container *c,
 
 	list_add_tail(&g->node, &c->groups);
 	c->nr_groups++;
-	ireg_stat_add(IOMMU_REG_STAT_GROUPS, 1);
+	iommu_reg_stat_add(IOMMU_REG_STAT_GROUPS, 1);
 
-	ret = ireg_iova_space_build(c);
+	ret = iommu_reg_iova_space_build(c);
 	if (ret)
 		goto err_detach;
 
@@ -477,7 +488,7 @@ static int ireg_do_attach_group(struct ireg_container *c,
 err_detach:
 	list_del(&g->node);
 	c->nr_groups--;
-	ireg_stat_add(IOMMU_REG_STAT_GROUPS, -1);
+	iommu_reg_stat_add(IOMMU_REG_STAT_GROUPS, -1);
 	iommu_detach_group(c->domain, iommu_group);
 	if (new_domain) {
 		iommu_domain_free(c->domain);
@@ -489,55 +500,10 @@ err_unlock:
 	return ret;
 }
 
-static void ireg_do_detach_group(struct ireg_container *c,
-				 struct iommu_group *iommu_group)
-{
-	struct ireg_group *g;
-
-	mutex_lock(&c->lock);
-	g = ireg_find_group(c, iommu_group);
-	if (WARN_ON(!g)) {
-		mutex_unlock(&c->lock);
-		return;
-	}
-
-	/*
-	 * The group's devices leave the caller's hands: no binding of them
-	 * and no BAR mapping may outlive this.
-	 */
-	ireg_sva_release_group(c, iommu_group);
-	ireg_wcbar_revoke_group(c, iommu_group);
-
-	iommu_detach_group(c->domain, iommu_group);
-	list_del(&g->node);
-	c->nr_groups--;
-	ireg_stat_add(IOMMU_REG_STAT_GROUPS, -1);
-	kfree(g);
-
-	/*
-	 * Fewer groups can only mean fewer reserved regions: if the rebuild
-	 * cannot allocate, the old, more restrictive ranges stay correct.
-	 */
-	ireg_iova_space_build(c);
-	mutex_unlock(&c->lock);
-}
-
-static struct iommu_domain *ireg_do_group_domain(struct ireg_container *c,
-						 struct iommu_group *iommu_group)
-{
-	struct iommu_domain *domain = ERR_PTR(-ENODEV);
-
-	mutex_lock(&c->lock);
-	if (ireg_find_group(c, iommu_group))
-		domain = c->domain;
-	mutex_unlock(&c->lock);
-	return domain;
-}
-
-int ireg_container_info(struct ireg_ucmd *ucmd)
+int iommu_reg_container_info(struct iommu_reg_ucmd *ucmd)
 {
 	struct iommu_reg_info *cmd = ucmd->cmd;
-	struct ireg_container *c = ucmd->container;
+	struct iommu_reg_container *c = ucmd->container;
 	struct iommu_reg_iova_range __user *uranges;
 	struct iommu_reg_iova_range *ranges = NULL;
 	u32 n;
@@ -568,14 +534,14 @@ int ireg_container_info(struct ireg_ucmd *ucmd)
 	cmd->pgsize_bitmap = c->domain->pgsize_bitmap;
 	cmd->aperture_start = c->domain->geometry.aperture_start;
 	cmd->aperture_last = c->domain->geometry.aperture_end;
-	cmd->max_regions = ireg_region_limit(c);
+	cmd->max_regions = iommu_reg_region_limit(c);
 	cmd->num_regions = c->nr_regions;
 	cmd->num_mappings = c->nr_mappings;
 	cmd->pinned_pages = c->pinned_pages;
-	cmd->region_flags = IREG_REGION_FLAGS;
-	cmd->map_flags = IREG_MAP_FLAGS;
-	cmd->unmap_flags = IREG_UNMAP_FLAGS;
-	cmd->unreg_flags = IREG_UNREG_FLAGS;
+	cmd->region_flags = IOMMU_REG_REGION_FLAGS;
+	cmd->map_flags = IOMMU_REG_MAP_FLAGS;
+	cmd->unmap_flags = IOMMU_REG_UNMAP_FLAGS;
+	cmd->unreg_flags = IOMMU_REG_UNREG_FLAGS;
 	mutex_unlock(&c->lock);
 
 	ret = 0;
@@ -584,61 +550,14 @@ int ireg_container_info(struct ireg_ucmd *ucmd)
 	kfree(ranges);
 	if (ret)
 		return ret;
-	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
-}
-
-/*
- * VFIO calls register_device() on a device's first open (the first
- * VFIO_GROUP_GET_DEVICE_FD) and unregister_device() on its last close,
- * each right after the driver's open_device()/close_device(), with the
- * device set's lock and the VFIO group's lock held.  Under them we take
- * only the container lock, ireg_wcbar_lock, the WC objects' mutexes and
- * what unmap_mapping_range() takes; none of our paths takes a VFIO lock, so the order VFIO group
- * lock -> container lock is the one attach_group() already uses.
- */
-static void ireg_do_register_device(struct ireg_container *c,
-				    struct vfio_device *vdev)
-{
-	struct ireg_open_dev *od;
-
-	/*
-	 * The callback cannot fail.  Without the entry the device counts as
-	 * closed: IOMMU_REG_WC_BAR refuses it, nothing else changes.
-	 */
-	od = kzalloc(sizeof(*od), GFP_KERNEL_ACCOUNT);
-	if (!od)
-		return;
-	od->dev = vdev->dev;
-	mutex_lock(&c->lock);
-	list_add_tail(&od->node, &c->open_devs);
-	mutex_unlock(&c->lock);
-}
-
-static void ireg_do_unregister_device(struct ireg_container *c,
-				      struct vfio_device *vdev)
-{
-	struct ireg_open_dev *od, *next;
-
-	mutex_lock(&c->lock);
-	list_for_each_entry_safe(od, next, &c->open_devs, node) {
-		if (od->dev != vdev->dev)
-			continue;
-		list_del(&od->node);
-		kfree(od);
-	}
-	/*
-	 * The device is closed (vfio-pci has disabled it): no BAR mapping
-	 * of it may outlive this.
-	 */
-	ireg_wcbar_revoke_dev(c, vdev->dev);
-	ireg_sva_release_dev(c, vdev->dev);
-	mutex_unlock(&c->lock);
+	return iommu_reg_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 /* Whether VFIO has @dev open in @c; container lock held. */
-bool ireg_container_dev_open(struct ireg_container *c, struct device *dev)
+bool iommu_reg_container_dev_open(struct iommu_reg_container *c,
+				  struct device *dev)
 {
-	struct ireg_open_dev *od;
+	struct iommu_reg_open_dev *od;
 
 	lockdep_assert_held(&c->lock);
 	list_for_each_entry(od, &c->open_devs, node)
@@ -647,15 +566,15 @@ bool ireg_container_dev_open(struct ireg_container *c, struct device *dev)
 	return false;
 }
 
-struct ireg_pdev_lookup {
+struct iommu_reg_pdev_lookup {
 	u32 pci_domain;
 	u32 pci_rid;
 	struct pci_dev *pdev;
 };
 
-static int ireg_match_pdev(struct device *dev, void *data)
+static int iommu_reg_match_pdev(struct device *dev, void *data)
 {
-	struct ireg_pdev_lookup *l = data;
+	struct iommu_reg_pdev_lookup *l = data;
 	struct pci_dev *pdev;
 
 	if (!dev_is_pci(dev))
@@ -669,7 +588,7 @@ static int ireg_match_pdev(struct device *dev, void *data)
 }
 
 /**
- * ireg_container_find_pdev - a PCI device of one of the container's groups
+ * iommu_reg_container_find_pdev - a PCI device of one of the container's groups
  * @c: the container, locked
  * @pci_domain: PCI domain (segment)
  * @pci_rid: bus << 8 | devfn
@@ -678,20 +597,20 @@ static int ireg_match_pdev(struct device *dev, void *data)
  * Return: the device with a reference (pci_dev_put() it), or NULL when no
  * attached group has it: the caller does not own such a device.
  */
-struct pci_dev *ireg_container_find_pdev(struct ireg_container *c,
-					 u32 pci_domain, u32 pci_rid,
-					 struct iommu_group **group)
+struct pci_dev *iommu_reg_container_find_pdev(struct iommu_reg_container *c,
+					      u32 pci_domain, u32 pci_rid,
+					      struct iommu_group **group)
 {
-	struct ireg_pdev_lookup l = {
+	struct iommu_reg_pdev_lookup l = {
 		.pci_domain = pci_domain,
 		.pci_rid = pci_rid,
 	};
-	struct ireg_group *g;
+	struct iommu_reg_group *g;
 
 	lockdep_assert_held(&c->lock);
 	list_for_each_entry(g, &c->groups, node) {
 		if (iommu_group_for_each_dev(g->iommu_group, &l,
-					     ireg_match_pdev) > 0) {
+					     iommu_reg_match_pdev) > 0) {
 			*group = g->iommu_group;
 			return l.pdev;
 		}
@@ -699,15 +618,45 @@ struct pci_dev *ireg_container_find_pdev(struct ireg_container *c,
 	return NULL;
 }
 
-struct ireg_pdev_collect {
+/**
+ * iommu_reg_container_open_pdev - a PCI device of the container, open
+ * @c: the container, locked
+ * @pci_domain: PCI domain (segment)
+ * @pci_rid: bus << 8 | devfn
+ * @group: out: the device's group (the container's reference)
+ *
+ * For the commands that reconfigure a device or map its BARs: only a
+ * device the caller opened through VFIO is theirs to touch.
+ *
+ * Return: the device with a reference (pci_dev_put() it), ERR_PTR(-ENOENT)
+ * when no attached group has it, ERR_PTR(-ENODEV) when VFIO does not have
+ * it open.
+ */
+struct pci_dev *iommu_reg_container_open_pdev(struct iommu_reg_container *c,
+					      u32 pci_domain, u32 pci_rid,
+					      struct iommu_group **group)
+{
+	struct pci_dev *pdev;
+
+	pdev = iommu_reg_container_find_pdev(c, pci_domain, pci_rid, group);
+	if (!pdev)
+		return ERR_PTR(-ENOENT);
+	if (!iommu_reg_container_dev_open(c, &pdev->dev)) {
+		pci_dev_put(pdev);
+		return ERR_PTR(-ENODEV);
+	}
+	return pdev;
+}
+
+struct iommu_reg_pdev_collect {
 	struct pci_dev **pdevs;
 	int n;
 	int max;
 };
 
-static int ireg_collect_pdev(struct device *dev, void *data)
+static int iommu_reg_collect_pdev(struct device *dev, void *data)
 {
-	struct ireg_pdev_collect *col = data;
+	struct iommu_reg_pdev_collect *col = data;
 
 	if (!dev_is_pci(dev))
 		return 0;
@@ -718,22 +667,23 @@ static int ireg_collect_pdev(struct device *dev, void *data)
 }
 
 /**
- * ireg_container_pdevs - every PCI device of the container's groups
+ * iommu_reg_container_pdevs - every PCI device of the container's groups
  * @c: the container, locked
  * @pdevs: out: a kcalloc()ed array of referenced devices, in group and
- *	then device order; free with ireg_pdevs_put()
+ *	then device order; free with iommu_reg_pdevs_put()
  *
  * Return: the number of devices, or -ENOMEM.
  */
-int ireg_container_pdevs(struct ireg_container *c, struct pci_dev ***pdevs)
+int iommu_reg_container_pdevs(struct iommu_reg_container *c,
+			      struct pci_dev ***pdevs)
 {
-	struct ireg_pdev_collect col = {};
-	struct ireg_group *g;
+	struct iommu_reg_pdev_collect col = {};
+	struct iommu_reg_group *g;
 
 	lockdep_assert_held(&c->lock);
 	list_for_each_entry(g, &c->groups, node)
 		iommu_group_for_each_dev(g->iommu_group, &col,
-					 ireg_collect_pdev);
+					 iommu_reg_collect_pdev);
 	col.max = col.n;
 	col.n = 0;
 	col.pdevs = kcalloc(max(col.max, 1), sizeof(*col.pdevs), GFP_KERNEL);
@@ -742,12 +692,12 @@ int ireg_container_pdevs(struct ireg_container *c, struct pci_dev ***pdevs)
 	/* The groups cannot change under the lock: the count holds. */
 	list_for_each_entry(g, &c->groups, node)
 		iommu_group_for_each_dev(g->iommu_group, &col,
-					 ireg_collect_pdev);
+					 iommu_reg_collect_pdev);
 	*pdevs = col.pdevs;
 	return min(col.n, col.max);
 }
 
-void ireg_pdevs_put(struct pci_dev **pdevs, int n)
+void iommu_reg_pdevs_put(struct pci_dev **pdevs, int n)
 {
 	while (n-- > 0)
 		pci_dev_put(pdevs[n]);
@@ -758,62 +708,123 @@ void ireg_pdevs_put(struct pci_dev **pdevs, int n)
  * VFIO's callbacks, by cookie.  VFIO calls them between open() and
  * release() only, so the container is always found.
  */
-int ireg_container_attach_group(void *iommu_data,
-				struct iommu_group *iommu_group,
-				enum vfio_group_type type)
+int iommu_reg_container_attach_group(void *iommu_data,
+				     struct iommu_group *iommu_group,
+				     enum vfio_group_type type)
 {
-	struct ireg_container *c = ireg_container_get(iommu_data);
+	struct iommu_reg_container *c = iommu_reg_container_get(iommu_data);
 	int ret;
 
 	if (WARN_ON(!c))
 		return -ENODEV;
-	ret = ireg_do_attach_group(c, iommu_group, type);
-	ireg_container_put(c);
+	ret = iommu_reg_do_attach_group(c, iommu_group, type);
+	iommu_reg_container_put(c);
 	return ret;
 }
 
-void ireg_container_detach_group(void *iommu_data,
-				 struct iommu_group *iommu_group)
+void iommu_reg_container_detach_group(void *iommu_data,
+				      struct iommu_group *iommu_group)
 {
-	struct ireg_container *c = ireg_container_get(iommu_data);
+	struct iommu_reg_container *c = iommu_reg_container_get(iommu_data);
+	struct iommu_reg_group *g;
 
 	if (WARN_ON(!c))
 		return;
-	ireg_do_detach_group(c, iommu_group);
-	ireg_container_put(c);
+	mutex_lock(&c->lock);
+	g = iommu_reg_find_group(c, iommu_group);
+	if (WARN_ON(!g))
+		goto out_unlock;
+
+	/*
+	 * The group's devices leave the caller's hands: no binding of them
+	 * and no BAR mapping may outlive this.
+	 */
+	iommu_reg_sva_release_group(c, iommu_group);
+	iommu_reg_wcbar_revoke_group(c, iommu_group);
+
+	iommu_detach_group(c->domain, iommu_group);
+	list_del(&g->node);
+	c->nr_groups--;
+	iommu_reg_stat_add(IOMMU_REG_STAT_GROUPS, -1);
+	kfree(g);
+
+	/*
+	 * Fewer groups can only mean fewer reserved regions: if the rebuild
+	 * cannot allocate, the old, more restrictive ranges stay correct.
+	 */
+	iommu_reg_iova_space_build(c);
+out_unlock:
+	mutex_unlock(&c->lock);
+	iommu_reg_container_put(c);
 }
 
-struct iommu_domain *ireg_container_group_domain(void *iommu_data,
-						 struct iommu_group *iommu_group)
+struct iommu_domain *
+iommu_reg_container_group_domain(void *iommu_data,
+				 struct iommu_group *iommu_group)
 {
-	struct ireg_container *c = ireg_container_get(iommu_data);
-	struct iommu_domain *domain;
+	struct iommu_reg_container *c = iommu_reg_container_get(iommu_data);
+	struct iommu_domain *domain = ERR_PTR(-ENODEV);
 
 	if (WARN_ON(!c))
-		return ERR_PTR(-ENODEV);
-	domain = ireg_do_group_domain(c, iommu_group);
-	ireg_container_put(c);
+		return domain;
+	mutex_lock(&c->lock);
+	if (iommu_reg_find_group(c, iommu_group))
+		domain = c->domain;
+	mutex_unlock(&c->lock);
+	iommu_reg_container_put(c);
 	return domain;
 }
 
-void ireg_container_register_device(void *iommu_data,
-				    struct vfio_device *vdev)
+/*
+ * VFIO calls register_device() on a device's first open (the first
+ * VFIO_GROUP_GET_DEVICE_FD) and unregister_device() on its last close,
+ * each right after the driver's open_device()/close_device(), with the
+ * device set's lock and the VFIO group's lock held (see the lock order in
+ * iommu_reg.h).
+ */
+void iommu_reg_container_register_device(void *iommu_data,
+					 struct vfio_device *vdev)
 {
-	struct ireg_container *c = ireg_container_get(iommu_data);
+	struct iommu_reg_container *c = iommu_reg_container_get(iommu_data);
+	struct iommu_reg_open_dev *od;
 
 	if (WARN_ON(!c))
 		return;
-	ireg_do_register_device(c, vdev);
-	ireg_container_put(c);
+	/*
+	 * The callback cannot fail.  Without the entry the device counts as
+	 * closed: IOMMU_REG_WC_BAR refuses it, nothing else changes.
+	 */
+	od = kzalloc(sizeof(*od), GFP_KERNEL_ACCOUNT);
+	if (od) {
+		od->dev = vdev->dev;
+		mutex_lock(&c->lock);
+		list_add_tail(&od->node, &c->open_devs);
+		mutex_unlock(&c->lock);
+	}
+	iommu_reg_container_put(c);
 }
 
-void ireg_container_unregister_device(void *iommu_data,
-				      struct vfio_device *vdev)
+void iommu_reg_container_unregister_device(void *iommu_data,
+					   struct vfio_device *vdev)
 {
-	struct ireg_container *c = ireg_container_get(iommu_data);
+	struct iommu_reg_container *c = iommu_reg_container_get(iommu_data);
+	struct iommu_reg_open_dev *od, *next;
 
 	if (WARN_ON(!c))
 		return;
-	ireg_do_unregister_device(c, vdev);
-	ireg_container_put(c);
+	mutex_lock(&c->lock);
+	list_for_each_entry_safe(od, next, &c->open_devs, node) {
+		if (od->dev != vdev->dev)
+			continue;
+		list_del(&od->node);
+		kfree(od);
+	}
+	/*
+	 * The device is closed (vfio-pci has disabled it): no BAR mapping
+	 * of it may outlive this.
+	 */
+	iommu_reg_wcbar_revoke_dev(c, vdev->dev);
+	iommu_reg_sva_release_dev(c, vdev->dev);
+	mutex_unlock(&c->lock);
+	iommu_reg_container_put(c);
 }

@@ -17,8 +17,8 @@
  * Remove [start, last] from the sorted, disjoint @ranges.  @ranges has room
  * for one more entry than *@nr, which a split consumes.
  */
-static void ireg_ranges_subtract(struct iommu_reg_iova_range *ranges,
-				 unsigned int *nr, u64 start, u64 last)
+static void iommu_reg_ranges_subtract(struct iommu_reg_iova_range *ranges,
+				      unsigned int *nr, u64 start, u64 last)
 {
 	unsigned int i = 0;
 
@@ -52,7 +52,8 @@ static void ireg_ranges_subtract(struct iommu_reg_iova_range *ranges,
 }
 
 /* Index of the usable range holding @iova, or -1. */
-static int ireg_iova_range_of(const struct ireg_iova_space *space, u64 iova)
+static int iommu_reg_iova_range_of(const struct iommu_reg_iova_space *space,
+				   u64 iova)
 {
 	int lo = 0, hi = (int)space->nr_ranges - 1;
 
@@ -70,17 +71,17 @@ static int ireg_iova_range_of(const struct ireg_iova_space *space, u64 iova)
 }
 
 /* Whether every mapping of @c lies inside one of @ranges. */
-static int ireg_iova_check_mappings(struct ireg_container *c,
-				    struct iommu_reg_iova_range *ranges,
-				    unsigned int nr)
+static int iommu_reg_iova_check_mappings(struct iommu_reg_container *c,
+					 struct iommu_reg_iova_range *ranges,
+					 unsigned int nr)
 {
-	const struct ireg_iova_space space = { .ranges = ranges,
-					       .nr_ranges = nr };
+	const struct iommu_reg_iova_space space = { .ranges = ranges,
+						    .nr_ranges = nr };
 	struct interval_tree_node *node;
 
 	for (node = interval_tree_iter_first(&c->mapping_tree, 0, U64_MAX);
 	     node; node = interval_tree_iter_next(node, 0, U64_MAX)) {
-		int i = ireg_iova_range_of(&space, node->start);
+		int i = iommu_reg_iova_range_of(&space, node->start);
 
 		if (i < 0 || node->last > ranges[i].last)
 			return -EINVAL;
@@ -90,7 +91,7 @@ static int ireg_iova_check_mappings(struct ireg_container *c,
 }
 
 /**
- * ireg_iova_space_build - recompute the usable IOVA ranges of a container
+ * iommu_reg_iova_space_build - recompute the usable IOVA ranges of a container
  * @c: the container, with its lock held and its domain allocated
  *
  * On failure the previous ranges are kept.  A mapping that the new ranges
@@ -101,12 +102,12 @@ static int ireg_iova_check_mappings(struct ireg_container *c,
  *
  * Return: 0 or a negative errno.
  */
-int ireg_iova_space_build(struct ireg_container *c)
+int iommu_reg_iova_space_build(struct iommu_reg_container *c)
 {
 	const struct iommu_domain_geometry *geo = &c->domain->geometry;
 	struct iommu_reg_iova_range *ranges;
 	struct iommu_resv_region *resv, *tmp;
-	struct ireg_group *g;
+	struct iommu_reg_group *g;
 	unsigned int nr_resv = 0, nr = 1;
 	LIST_HEAD(resv_regions);
 	int ret;
@@ -134,11 +135,11 @@ int ireg_iova_space_build(struct ireg_container *c)
 	list_for_each_entry(resv, &resv_regions, list) {
 		if (!resv->length)
 			continue;
-		ireg_ranges_subtract(ranges, &nr, resv->start,
-				     resv->start + resv->length - 1);
+		iommu_reg_ranges_subtract(ranges, &nr, resv->start,
+					  resv->start + resv->length - 1);
 	}
 
-	ret = ireg_iova_check_mappings(c, ranges, nr);
+	ret = iommu_reg_iova_check_mappings(c, ranges, nr);
 	if (ret) {
 		kfree(ranges);
 		goto out_put;
@@ -152,7 +153,7 @@ out_put:
 	return ret;
 }
 
-void ireg_iova_space_destroy(struct ireg_iova_space *space)
+void iommu_reg_iova_space_destroy(struct iommu_reg_iova_space *space)
 {
 	kfree(space->ranges);
 	space->ranges = NULL;
@@ -160,14 +161,14 @@ void ireg_iova_space_destroy(struct ireg_iova_space *space)
 }
 
 /* The first mapping overlapping [start, last], or NULL. */
-static struct interval_tree_node *ireg_iova_busy(struct ireg_container *c,
-						 u64 start, u64 last)
+static struct interval_tree_node *
+iommu_reg_iova_busy(struct iommu_reg_container *c, u64 start, u64 last)
 {
 	return interval_tree_iter_first(&c->mapping_tree, start, last);
 }
 
 /**
- * ireg_iova_claim - check that a caller-chosen IOVA range can be mapped
+ * iommu_reg_iova_claim - check that a caller-chosen IOVA range can be mapped
  * @c: container, locked
  * @iova: start
  * @length: page-aligned length, not zero
@@ -176,7 +177,7 @@ static struct interval_tree_node *ireg_iova_busy(struct ireg_container *c,
  * -EOVERFLOW when the range wraps; -ERANGE when it is not inside one
  * usable range; -EEXIST when a mapping overlaps it.
  */
-int ireg_iova_claim(struct ireg_container *c, u64 iova, u64 length)
+int iommu_reg_iova_claim(struct iommu_reg_container *c, u64 iova, u64 length)
 {
 	u64 min_pgsize = 1ULL << __ffs(c->domain->pgsize_bitmap);
 	u64 last = iova + length - 1;
@@ -188,10 +189,10 @@ int ireg_iova_claim(struct ireg_container *c, u64 iova, u64 length)
 		return -EINVAL;
 	if (last < iova)
 		return -EOVERFLOW;
-	i = ireg_iova_range_of(&c->iova, iova);
+	i = iommu_reg_iova_range_of(&c->iova, iova);
 	if (i < 0 || last > c->iova.ranges[i].last)
 		return -ERANGE;
-	if (ireg_iova_busy(c, iova, last))
+	if (iommu_reg_iova_busy(c, iova, last))
 		return -EEXIST;
 	return 0;
 }
@@ -199,9 +200,9 @@ int ireg_iova_claim(struct ireg_container *c, u64 iova, u64 length)
 /*
  * The first IOVA at or after @from that is congruent to @phase modulo
  * @align, or 0 when that would wrap (callers never search below
- * IREG_IOVA_FIRST, so 0 is never a real answer).
+ * IOMMU_REG_IOVA_FIRST, so 0 is never a real answer).
  */
-static u64 ireg_iova_align_from(u64 from, u64 align, u64 phase)
+static u64 iommu_reg_iova_align_from(u64 from, u64 align, u64 phase)
 {
 	u64 base = from & ~(align - 1);
 	u64 iova = base + phase;
@@ -215,8 +216,9 @@ static u64 ireg_iova_align_from(u64 from, u64 align, u64 phase)
 }
 
 /* Search [from, to] of the usable space for a free, congruent range. */
-static int ireg_iova_search(struct ireg_container *c, u64 from, u64 to,
-			    u64 length, u64 align, u64 phase, u64 *out)
+static int iommu_reg_iova_search(struct iommu_reg_container *c, u64 from,
+				 u64 to, u64 length, u64 align, u64 phase,
+				 u64 *out)
 {
 	unsigned int i;
 
@@ -233,13 +235,13 @@ static int ireg_iova_search(struct ireg_container *c, u64 from, u64 to,
 			struct interval_tree_node *busy;
 			u64 last;
 
-			iova = ireg_iova_align_from(iova, align, phase);
+			iova = iommu_reg_iova_align_from(iova, align, phase);
 			if (!iova)
 				break;
 			last = iova + length - 1;
 			if (last < iova || last > r->last)
 				break;
-			busy = ireg_iova_busy(c, iova, last);
+			busy = iommu_reg_iova_busy(c, iova, last);
 			if (!busy) {
 				*out = iova;
 				return 0;
@@ -255,7 +257,7 @@ static int ireg_iova_search(struct ireg_container *c, u64 from, u64 to,
 }
 
 /**
- * ireg_iova_alloc - choose an IOVA for a new mapping
+ * iommu_reg_iova_alloc - choose an IOVA for a new mapping
  * @c: container, locked
  * @length: page-aligned length, not zero
  * @vaddr: virtual address of the range being mapped
@@ -268,7 +270,8 @@ static int ireg_iova_search(struct ireg_container *c, u64 from, u64 to,
  *
  * Return: 0 or -ENOSPC.
  */
-int ireg_iova_alloc(struct ireg_container *c, u64 length, u64 vaddr, u64 *iova)
+int iommu_reg_iova_alloc(struct iommu_reg_container *c, u64 length, u64 vaddr,
+			 u64 *iova)
 {
 	u64 pgsizes = c->domain->pgsize_bitmap;
 	u64 fit = pgsizes & GENMASK_ULL(__fls(length), 0);
@@ -278,15 +281,16 @@ int ireg_iova_alloc(struct ireg_container *c, u64 length, u64 vaddr, u64 *iova)
 
 	lockdep_assert_held(&c->lock);
 
-	ret = ireg_iova_search(c, c->iova_hint, U64_MAX, length, align, phase,
-			       iova);
-	if (ret && c->iova_hint > IREG_IOVA_FIRST)
-		ret = ireg_iova_search(c, IREG_IOVA_FIRST, c->iova_hint,
-				       length, align, phase, iova);
+	ret = iommu_reg_iova_search(c, c->iova_hint, U64_MAX, length, align,
+				    phase, iova);
+	if (ret && c->iova_hint > IOMMU_REG_IOVA_FIRST)
+		ret = iommu_reg_iova_search(c, IOMMU_REG_IOVA_FIRST,
+					    c->iova_hint, length, align, phase,
+					    iova);
 	if (ret)
 		return ret;
 	c->iova_hint = *iova + length;
 	if (!c->iova_hint)
-		c->iova_hint = IREG_IOVA_FIRST;
+		c->iova_hint = IOMMU_REG_IOVA_FIRST;
 	return 0;
 }

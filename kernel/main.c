@@ -16,13 +16,13 @@
 
 #include "iommu_reg.h"
 
-unsigned int ireg_max_regions = 1U << 20;
+unsigned int iommu_reg_max_regions = 1U << 20;
 
-unsigned int ireg_max_mappings = 65535;
-module_param_named(max_mappings, ireg_max_mappings, uint, 0644);
+unsigned int iommu_reg_max_mappings = 65535;
+module_param_named(max_mappings, iommu_reg_max_mappings, uint, 0644);
 MODULE_PARM_DESC(max_mappings,
 		 "Mappings one container may hold beyond one per pinned page; past it mapping fails with ENOSPC (type1's dma_entry_limit is 65535)");
-module_param_named(max_regions, ireg_max_regions, uint, 0644);
+module_param_named(max_regions, iommu_reg_max_regions, uint, 0644);
 MODULE_PARM_DESC(max_regions,
 		 "Regions one container may hold; past it registration fails with ENOSPC");
 
@@ -31,14 +31,14 @@ MODULE_PARM_DESC(max_regions,
  * answer must not change under a program between CHECK_EXTENSION and
  * SET_IOMMU, nor under a container opened with it.
  */
-bool ireg_type1_compat;
-module_param_named(type1_compat, ireg_type1_compat, bool, 0444);
+bool iommu_reg_type1_compat;
+module_param_named(type1_compat, iommu_reg_type1_compat, bool, 0444);
 MODULE_PARM_DESC(type1_compat,
 		 "Drop-in mode: also answer VFIO_CHECK_EXTENSION and VFIO_SET_IOMMU for VFIO_TYPE1_IOMMU and VFIO_TYPE1v2_IOMMU, with type1's v1 and v2 semantics (load after vfio_iommu_type1 to be asked first)");
 
-static struct dentry *ireg_debugfs;
+static struct dentry *iommu_reg_debugfs;
 
-union ireg_ucmd_buffer {
+union ucmd_buffer {
 	struct iommu_reg_info info;
 	struct iommu_reg_prereg prereg;
 	struct iommu_reg_map map;
@@ -52,79 +52,48 @@ union ireg_ucmd_buffer {
 	struct iommu_reg_wc_bar wc_bar;
 };
 
-struct ireg_ioctl_op {
+struct iommu_reg_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	bool has_output;
-	int (*execute)(struct ireg_ucmd *ucmd);
+	int (*execute)(struct iommu_reg_ucmd *ucmd);
 };
 
-/* Index of a command in ireg_ioctl_ops. */
-#define IREG_IDX(cmd)	(_IOC_NR(cmd) - IOMMU_REG_BASE)
-
-#define IREG_IOCTL_OP(_fn, _struct, _last, _output)			\
-	{								\
+/* The entry of @_ioctl, handled by @_fn; @_last: last field of version 1. */
+#define IOCTL_OP(_ioctl, _fn, _struct, _last, _output)			\
+	[_IOC_NR(_ioctl) - IOMMU_REG_BASE] = {				\
 		.size = sizeof(_struct) +				\
-			BUILD_BUG_ON_ZERO(sizeof(union ireg_ucmd_buffer) < \
+			BUILD_BUG_ON_ZERO(sizeof(union ucmd_buffer) <	\
 					  sizeof(_struct)),		\
 		.min_size = offsetofend(_struct, _last),		\
 		.has_output = _output,					\
 		.execute = _fn,						\
 	}
 
-static const struct ireg_ioctl_op ireg_ioctl_ops[] = {
-	[IREG_IDX(IOMMU_REG_INFO)] = IREG_IOCTL_OP(ireg_container_info,
-						   struct iommu_reg_info,
-						   iova_ranges, true),
-	[IREG_IDX(IOMMU_REG_PREREG)] = IREG_IOCTL_OP(ireg_region_prereg,
-						     struct iommu_reg_prereg,
-						     refs, true),
-	[IREG_IDX(IOMMU_REG_MAP)] = IREG_IOCTL_OP(ireg_mapping_map,
-						  struct iommu_reg_map, iova,
-						  true),
-	[IREG_IDX(IOMMU_REG_UNMAP)] = IREG_IOCTL_OP(ireg_mapping_unmap,
-						    struct iommu_reg_unmap,
-						    length, true),
-	[IREG_IDX(IOMMU_REG_UNREG)] = IREG_IOCTL_OP(ireg_region_unreg,
-						    struct iommu_reg_unreg,
-						    __reserved, false),
-	[IREG_IDX(IOMMU_REG_REGISTER)] = IREG_IOCTL_OP(ireg_mapping_register,
-						       struct iommu_reg_register,
-						       iova, true),
-	[IREG_IDX(IOMMU_REG_NOTIFY)] = IREG_IOCTL_OP(ireg_notify_open,
-						     struct iommu_reg_notify,
-						     status_size, true),
-	[IREG_IDX(IOMMU_REG_SVA_INFO)] = IREG_IOCTL_OP(ireg_sva_info,
-						       struct iommu_reg_sva_info,
-						       devices, true),
-	[IREG_IDX(IOMMU_REG_SVA_BIND)] = IREG_IOCTL_OP(ireg_sva_bind,
-						       struct iommu_reg_sva_bind,
-						       __reserved, true),
-	[IREG_IDX(IOMMU_REG_SVA_UNBIND)] = IREG_IOCTL_OP(ireg_sva_unbind,
-							 struct iommu_reg_sva_unbind,
-							 pci_rid, false),
-	[IREG_IDX(IOMMU_REG_WC_BAR)] = IREG_IOCTL_OP(ireg_wcbar_open,
-						     struct iommu_reg_wc_bar,
-						     bar_size, true),
+static const struct iommu_reg_ioctl_op iommu_reg_ioctl_ops[] = {
+	IOCTL_OP(IOMMU_REG_INFO, iommu_reg_container_info,
+		 struct iommu_reg_info, iova_ranges, true),
+	IOCTL_OP(IOMMU_REG_PREREG, iommu_reg_region_prereg,
+		 struct iommu_reg_prereg, refs, true),
+	IOCTL_OP(IOMMU_REG_MAP, iommu_reg_mapping_map,
+		 struct iommu_reg_map, iova, true),
+	IOCTL_OP(IOMMU_REG_UNMAP, iommu_reg_mapping_unmap,
+		 struct iommu_reg_unmap, length, true),
+	IOCTL_OP(IOMMU_REG_UNREG, iommu_reg_region_unreg,
+		 struct iommu_reg_unreg, __reserved, false),
+	IOCTL_OP(IOMMU_REG_REGISTER, iommu_reg_mapping_register,
+		 struct iommu_reg_register, iova, true),
+	IOCTL_OP(IOMMU_REG_NOTIFY, iommu_reg_notify_open,
+		 struct iommu_reg_notify, status_size, true),
+	IOCTL_OP(IOMMU_REG_SVA_INFO, iommu_reg_sva_info_ioctl,
+		 struct iommu_reg_sva_info, devices, true),
+	IOCTL_OP(IOMMU_REG_SVA_BIND, iommu_reg_sva_bind_ioctl,
+		 struct iommu_reg_sva_bind, __reserved, true),
+	IOCTL_OP(IOMMU_REG_SVA_UNBIND, iommu_reg_sva_unbind_ioctl,
+		 struct iommu_reg_sva_unbind, pci_rid, false),
+	IOCTL_OP(IOMMU_REG_WC_BAR, iommu_reg_wcbar_open,
+		 struct iommu_reg_wc_bar, bar_size, true),
 };
-
-/**
- * ireg_ucmd_respond - copy a command's output back to user space
- * @ucmd: the command in flight
- * @cmd_len: the kernel's size of the command struct
- *
- * Writes no more than the user's argsz, so an older program with a shorter
- * struct gets the fields it knows.
- *
- * Return: 0 or -EFAULT.
- */
-int ireg_ucmd_respond(struct ireg_ucmd *ucmd, size_t cmd_len)
-{
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
-			 min_t(size_t, ucmd->user_size, cmd_len)))
-		return -EFAULT;
-	return 0;
-}
 
 /*
  * VFIO asks every registered backend about an extension number and takes
@@ -134,7 +103,8 @@ int ireg_ucmd_respond(struct ireg_ucmd *ucmd, size_t cmd_len)
  * the type1 extensions whose ioctls we implement; a container opened as
  * type1 answers for both type1 numbers, as type1 does whatever its mode.
  */
-static long ireg_check_extension(struct ireg_container *c, unsigned long arg)
+static long iommu_reg_check_extension(struct iommu_reg_container *c,
+				      unsigned long arg)
 {
 	switch (arg) {
 	case VFIO_IOMMU_REG:
@@ -143,36 +113,36 @@ static long ireg_check_extension(struct ireg_container *c, unsigned long arg)
 	case VFIO_TYPE1v2_IOMMU:
 		if (c)
 			return c->vfio_type != VFIO_IOMMU_REG;
-		return ireg_type1_compat;
+		return iommu_reg_type1_compat;
 	case VFIO_UNMAP_ALL:
-		return c || ireg_type1_compat;
+		return c || iommu_reg_type1_compat;
 	default:
 		return 0;
 	}
 }
 
-static long ireg_container_ioctl(struct ireg_container *iommu_data,
-				 unsigned int cmd, unsigned long arg)
+static long iommu_reg_container_ioctl(struct iommu_reg_container *iommu_data,
+				      unsigned int cmd, unsigned long arg)
 {
-	const struct ireg_ioctl_op *op;
-	union ireg_ucmd_buffer buf;
-	struct ireg_ucmd ucmd = {};
+	const struct iommu_reg_ioctl_op *op;
+	union ucmd_buffer buf;
+	struct iommu_reg_ucmd ucmd = {};
 	unsigned int nr = _IOC_NR(cmd);
 	int ret;
 
 	if (_IOC_TYPE(cmd) == VFIO_TYPE && nr < IOMMU_REG_BASE) {
-		ret = ireg_type1_ioctl(iommu_data, cmd, arg);
+		ret = iommu_reg_type1_ioctl(iommu_data, cmd, arg);
 		if (ret < 0 && ret != -ENOTTY)
-			ireg_stat_fail(ret);
+			iommu_reg_stat_fail(ret);
 		return ret;
 	}
 
 	/* Our commands are _IO(): no size or direction bits in the number. */
 	if (_IOC_TYPE(cmd) != IOMMU_REG_TYPE || _IOC_DIR(cmd) != _IOC_NONE ||
 	    _IOC_SIZE(cmd) || nr < IOMMU_REG_BASE ||
-	    nr - IOMMU_REG_BASE >= ARRAY_SIZE(ireg_ioctl_ops))
+	    nr - IOMMU_REG_BASE >= ARRAY_SIZE(iommu_reg_ioctl_ops))
 		return -ENOTTY;
-	op = &ireg_ioctl_ops[nr - IOMMU_REG_BASE];
+	op = &iommu_reg_ioctl_ops[nr - IOMMU_REG_BASE];
 	if (!op->execute)
 		return -ENOTTY;
 
@@ -203,105 +173,106 @@ static long ireg_container_ioctl(struct ireg_container *iommu_data,
 	 * Commands that create something still undo it if the final copy
 	 * fails (another thread may unmap the struct meanwhile).
 	 */
-	if (op->has_output && ireg_ucmd_respond(&ucmd, op->size))
+	if (op->has_output && iommu_reg_ucmd_respond(&ucmd, op->size))
 		ret = -EFAULT;
 	else
 		ret = op->execute(&ucmd);
 	if (ret)
-		ireg_stat_fail(ret);
+		iommu_reg_stat_fail(ret);
 	return ret;
 }
 
-static long ireg_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
+static long iommu_reg_ioctl(void *iommu_data, unsigned int cmd,
+			    unsigned long arg)
 {
-	struct ireg_container *c;
+	struct iommu_reg_container *c;
 	long ret;
 
 	if (cmd == VFIO_CHECK_EXTENSION && !iommu_data)
-		return ireg_check_extension(NULL, arg);
+		return iommu_reg_check_extension(NULL, arg);
 	if (!iommu_data)
 		return -EINVAL;
 
-	/* The container may be released under us: see ireg_container_get() */
-	c = ireg_container_get(iommu_data);
+	/* It may be released under us: see iommu_reg_container_get(). */
+	c = iommu_reg_container_get(iommu_data);
 	if (!c)
 		return -ENODEV;
 	if (READ_ONCE(c->released))
 		ret = -ENODEV;
 	else if (cmd == VFIO_CHECK_EXTENSION)
-		ret = ireg_check_extension(c, arg);
+		ret = iommu_reg_check_extension(c, arg);
 	else
-		ret = ireg_container_ioctl(c, cmd, arg);
-	ireg_container_put(c);
+		ret = iommu_reg_container_ioctl(c, cmd, arg);
+	iommu_reg_container_put(c);
 	return ret;
 }
 
-static const struct vfio_iommu_driver_ops ireg_driver_ops = {
+static const struct vfio_iommu_driver_ops iommu_reg_driver_ops = {
 	.name			= "vfio-iommu-reg",
 	.owner			= THIS_MODULE,
-	.open			= ireg_container_open,
-	.release		= ireg_container_release,
-	.ioctl			= ireg_ioctl,
-	.attach_group		= ireg_container_attach_group,
-	.detach_group		= ireg_container_detach_group,
-	.register_device	= ireg_container_register_device,
-	.unregister_device	= ireg_container_unregister_device,
-	.group_iommu_domain	= ireg_container_group_domain,
+	.open			= iommu_reg_container_open,
+	.release		= iommu_reg_container_release,
+	.ioctl			= iommu_reg_ioctl,
+	.attach_group		= iommu_reg_container_attach_group,
+	.detach_group		= iommu_reg_container_detach_group,
+	.register_device	= iommu_reg_container_register_device,
+	.unregister_device	= iommu_reg_container_unregister_device,
+	.group_iommu_domain	= iommu_reg_container_group_domain,
 };
 
-static int ireg_audit_show(struct seq_file *s, void *unused)
+static int iommu_reg_audit_show(struct seq_file *s, void *unused)
 {
-	static const char *const names[IREG_AUDIT_NR] = {
-		[IREG_AUDIT_4K] = "4K",
-		[IREG_AUDIT_2M] = "2M",
-		[IREG_AUDIT_1G] = "1G",
-		[IREG_AUDIT_OTHER] = "other",
+	static const char *const names[IOMMU_REG_AUDIT_NR] = {
+		[IOMMU_REG_AUDIT_4K] = "4K",
+		[IOMMU_REG_AUDIT_2M] = "2M",
+		[IOMMU_REG_AUDIT_1G] = "1G",
+		[IOMMU_REG_AUDIT_OTHER] = "other",
 	};
 	int i;
 
-	for (i = 0; i < IREG_AUDIT_NR; i++)
+	for (i = 0; i < IOMMU_REG_AUDIT_NR; i++)
 		seq_printf(s, "%s %lld\n", names[i],
-			   atomic64_read(&ireg_audit_pages[i]));
+			   atomic64_read(&iommu_reg_audit_pages[i]));
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(ireg_audit);
+DEFINE_SHOW_ATTRIBUTE(iommu_reg_audit);
 
-static int __init ireg_init(void)
+static int __init iommu_reg_init(void)
 {
 	int ret;
 
-	ret = ireg_container_init();
+	ret = iommu_reg_container_init();
 	if (ret)
 		return ret;
-	ret = ireg_nl_init();
+	ret = iommu_reg_nl_init();
 	if (ret)
 		goto err_container;
-	ret = vfio_register_iommu_driver(&ireg_driver_ops);
+	ret = vfio_register_iommu_driver(&iommu_reg_driver_ops);
 	if (ret)
 		goto err_nl;
-	ireg_debugfs = debugfs_create_dir("iommu_reg", NULL);
-	debugfs_create_file("audit", 0444, ireg_debugfs, NULL,
-			    &ireg_audit_fops);
+	iommu_reg_debugfs = debugfs_create_dir("iommu_reg", NULL);
+	debugfs_create_file("audit", 0444, iommu_reg_debugfs, NULL,
+			    &iommu_reg_audit_fops);
 	return 0;
 
 err_nl:
-	ireg_nl_exit();
+	iommu_reg_nl_exit();
 err_container:
-	ireg_container_exit();
+	iommu_reg_container_exit();
 	return ret;
 }
 
-static void __exit ireg_exit(void)
+static void __exit iommu_reg_exit(void)
 {
-	debugfs_remove_recursive(ireg_debugfs);
-	vfio_unregister_iommu_driver(&ireg_driver_ops);
-	ireg_nl_exit();
+	debugfs_remove_recursive(iommu_reg_debugfs);
+	vfio_unregister_iommu_driver(&iommu_reg_driver_ops);
+	iommu_reg_nl_exit();
 	/* Teardowns a netlink dump handed off: none can be queued now. */
-	ireg_container_exit();
+	iommu_reg_container_exit();
 }
 
-module_init(ireg_init);
-module_exit(ireg_exit);
+module_init(iommu_reg_init);
+module_exit(iommu_reg_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("VFIO IOMMU backend for pre-registered, pinned DMA buffers");

@@ -12,15 +12,15 @@
  * THP or hugetlbfs page then maps as one IOMMU superpage.
  *
  * Three kinds of mapping share one IOVA space:
- *  - IREG_MAPPING_USER: made by IOMMU_REG_MAP, unmapped by the caller;
- *  - IREG_MAPPING_AUTO: made by IOMMU_REG_REGISTER, owned by the region's
+ *  - IOMMU_REG_MAPPING_USER: made by IOMMU_REG_MAP, unmapped by the caller;
+ *  - IOMMU_REG_MAPPING_AUTO: made by IOMMU_REG_REGISTER, owned by the region's
  *    registration references and removed with the last of them;
- *  - IREG_MAPPING_TYPE1: made by VFIO_IOMMU_MAP_DMA; it keeps its region
+ *  - IOMMU_REG_MAPPING_TYPE1: made by VFIO_IOMMU_MAP_DMA; it keeps its region
  *    alive without a registration reference.
  *
  * Mappings are unmapped whole: a range that cuts one fails and changes
  * nothing (in a type1 v1 container, VFIO_IOMMU_UNMAP_DMA follows type1
- * v1 instead: see ireg_mapping_unmap_range()).  All functions here run
+ * v1 instead: see iommu_reg_mapping_unmap_range()).  All functions here run
  * under the container lock.
  */
 #include <linux/debugfs.h>
@@ -28,17 +28,17 @@
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 
-#include "ireg_compat.h"
+#include "iommu_reg_compat.h"
 #include "iommu_reg.h"
 
-static bool ireg_audit_unmap;
-module_param_named(audit_unmap, ireg_audit_unmap, bool, 0644);
+static bool iommu_reg_audit_unmap;
+module_param_named(audit_unmap, iommu_reg_audit_unmap, bool, 0644);
 MODULE_PARM_DESC(audit_unmap,
 		 "Unmap page by page as the IOMMU driver reports its leaf pages and count them by size in debugfs iommu_reg/audit (slow; for tests)");
 
-atomic64_t ireg_audit_pages[IREG_AUDIT_NR];
+atomic64_t iommu_reg_audit_pages[IOMMU_REG_AUDIT_NR];
 
-static int ireg_iommu_prot(u32 prot)
+static int iommu_reg_iommu_prot(u32 prot)
 {
 	int iommu_prot = IOMMU_CACHE;
 
@@ -49,18 +49,18 @@ static int ireg_iommu_prot(u32 prot)
 	return iommu_prot;
 }
 
-static unsigned long ireg_mapping_npages(const struct ireg_mapping *m)
+static unsigned long iommu_reg_mapping_npages(const struct iommu_reg_mapping *m)
 {
 	return (m->node.last - m->node.start + 1) >> PAGE_SHIFT;
 }
 
 /* Map the pages of @m at its IOVA, one iommu_map() per contiguous run. */
-static int ireg_mapping_program(struct ireg_container *c,
-				struct ireg_mapping *m)
+static int iommu_reg_mapping_program(struct iommu_reg_container *c,
+				     struct iommu_reg_mapping *m)
 {
 	struct page **pages = m->region->pages + m->pgoff;
-	unsigned long npages = ireg_mapping_npages(m);
-	int prot = ireg_iommu_prot(m->prot);
+	unsigned long npages = iommu_reg_mapping_npages(m);
+	int prot = iommu_reg_iommu_prot(m->prot);
 	unsigned long i = 0;
 	int ret;
 
@@ -73,9 +73,9 @@ static int ireg_mapping_program(struct ireg_container *c,
 		       phys + ((phys_addr_t)run << PAGE_SHIFT))
 			run++;
 
-		ret = ireg_iommu_map(c->domain,
-				     m->node.start + (i << PAGE_SHIFT),
-				     phys, run << PAGE_SHIFT, prot);
+		ret = iommu_reg_iommu_map(c->domain,
+					  m->node.start + (i << PAGE_SHIFT),
+					  phys, run << PAGE_SHIFT, prot);
 		if (ret) {
 			if (i && iommu_unmap(c->domain, m->node.start,
 					     i << PAGE_SHIFT) != i << PAGE_SHIFT)
@@ -89,17 +89,18 @@ static int ireg_mapping_program(struct ireg_container *c,
 	return 0;
 }
 
-static int ireg_audit_index(size_t pgsize)
+/* The audit counter of leaf pages of @pgsize bytes. */
+static atomic64_t *iommu_reg_audit_counter(size_t pgsize)
 {
 	switch (pgsize) {
 	case SZ_4K:
-		return IREG_AUDIT_4K;
+		return &iommu_reg_audit_pages[IOMMU_REG_AUDIT_4K];
 	case SZ_2M:
-		return IREG_AUDIT_2M;
+		return &iommu_reg_audit_pages[IOMMU_REG_AUDIT_2M];
 	case SZ_1G:
-		return IREG_AUDIT_1G;
+		return &iommu_reg_audit_pages[IOMMU_REG_AUDIT_1G];
 	default:
-		return IREG_AUDIT_OTHER;
+		return &iommu_reg_audit_pages[IOMMU_REG_AUDIT_OTHER];
 	}
 }
 
@@ -108,8 +109,8 @@ static int ireg_audit_index(size_t pgsize)
  * and reports the whole leaf page that holds the IOVA, so the sizes it
  * returns are the real page-table entries.
  */
-static size_t ireg_mapping_unprogram_audit(struct ireg_container *c,
-					   struct ireg_mapping *m)
+static size_t iommu_reg_mapping_unprogram_audit(struct iommu_reg_container *c,
+						struct iommu_reg_mapping *m)
 {
 	size_t min_pgsize = 1UL << __ffs(c->domain->pgsize_bitmap);
 	struct iommu_iotlb_gather gather;
@@ -122,7 +123,7 @@ static size_t ireg_mapping_unprogram_audit(struct ireg_container *c,
 
 		if (!done)
 			break;
-		atomic64_inc(&ireg_audit_pages[ireg_audit_index(done)]);
+		atomic64_inc(iommu_reg_audit_counter(done));
 		iova += done;
 	}
 	iommu_iotlb_sync(c->domain, &gather);
@@ -132,16 +133,16 @@ static size_t ireg_mapping_unprogram_audit(struct ireg_container *c,
 /*
  * Remove a mapping from the IOMMU.  Pages the IOMMU driver did not report
  * unmapped may still be reachable by a device: their region is marked so
- * that it never unpins them (ireg_region_destroy() leaks them, warning).
+ * that it never unpins them (iommu_reg_region_destroy() leaks them, warning).
  */
-static void ireg_mapping_unprogram(struct ireg_container *c,
-				   struct ireg_mapping *m)
+static void iommu_reg_mapping_unprogram(struct iommu_reg_container *c,
+					struct iommu_reg_mapping *m)
 {
 	size_t size = m->node.last - m->node.start + 1;
 	size_t done;
 
-	if (READ_ONCE(ireg_audit_unmap))
-		done = ireg_mapping_unprogram_audit(c, m);
+	if (READ_ONCE(iommu_reg_audit_unmap))
+		done = iommu_reg_mapping_unprogram_audit(c, m);
 	else
 		done = iommu_unmap(c->domain, m->node.start, size);
 	if (done != size)
@@ -149,25 +150,26 @@ static void ireg_mapping_unprogram(struct ireg_container *c,
 }
 
 /**
- * ireg_mapping_create - map pages of a region at an IOVA
+ * iommu_reg_mapping_create - map pages of a region at an IOVA
  * @c: container, locked
  * @r: the region
  * @offset: page-aligned byte offset into @r
  * @length: page-aligned length, not zero, within @r
  * @prot: IOMMU_REG_PROT_* (validated by the caller)
  * @placement: 0, IOMMU_REG_MAP_IOVA_FIXED or IOMMU_REG_MAP_IOVA_IDENTITY
- * @kind: IREG_MAPPING_*
+ * @kind: IOMMU_REG_MAPPING_*
  * @iova: in: the fixed IOVA; out: the IOVA used
  *
  * Return: the mapping or an ERR_PTR; on error nothing is mapped.
  */
-struct ireg_mapping *ireg_mapping_create(struct ireg_container *c,
-					 struct ireg_region *r, u64 offset,
-					 u64 length, u32 prot, u32 placement,
-					 enum ireg_mapping_kind kind, u64 *iova)
+struct iommu_reg_mapping *
+iommu_reg_mapping_create(struct iommu_reg_container *c,
+			 struct iommu_reg_region *r, u64 offset, u64 length,
+			 u32 prot, u32 placement,
+			 enum iommu_reg_mapping_kind kind, u64 *iova)
 {
 	u64 vaddr = r->node.start + offset;
-	struct ireg_mapping *m;
+	struct iommu_reg_mapping *m;
 	int ret;
 
 	lockdep_assert_held(&c->lock);
@@ -181,20 +183,20 @@ struct ireg_mapping *ireg_mapping_create(struct ireg_container *c,
 	 * so charged) page of its own, so a caller with one page cannot
 	 * fill the IOVA space with mappings of it.
 	 */
-	if (c->nr_mappings >= max_t(u64, READ_ONCE(ireg_max_mappings),
-				    c->pinned_pages))
+	if (c->nr_mappings >=
+	    max_t(u64, READ_ONCE(iommu_reg_max_mappings), c->pinned_pages))
 		return ERR_PTR(-ENOSPC);
 
 	switch (placement) {
 	case IOMMU_REG_MAP_IOVA_FIXED:
-		ret = ireg_iova_claim(c, *iova, length);
+		ret = iommu_reg_iova_claim(c, *iova, length);
 		break;
 	case IOMMU_REG_MAP_IOVA_IDENTITY:
 		*iova = vaddr;
-		ret = ireg_iova_claim(c, *iova, length);
+		ret = iommu_reg_iova_claim(c, *iova, length);
 		break;
 	default:
-		ret = ireg_iova_alloc(c, length, vaddr, iova);
+		ret = iommu_reg_iova_alloc(c, length, vaddr, iova);
 		break;
 	}
 	if (ret)
@@ -212,7 +214,7 @@ struct ireg_mapping *ireg_mapping_create(struct ireg_container *c,
 	m->kind = kind;
 	m->seq = ++c->mapping_seq;
 
-	ret = ireg_mapping_program(c, m);
+	ret = iommu_reg_mapping_program(c, m);
 	if (ret) {
 		kfree(m);
 		return ERR_PTR(ret);
@@ -220,62 +222,65 @@ struct ireg_mapping *ireg_mapping_create(struct ireg_container *c,
 
 	interval_tree_insert(&m->node, &c->mapping_tree);
 	list_add_tail(&m->region_node, &r->mappings);
-	if (kind == IREG_MAPPING_USER)
+	r->nr_mappings++;
+	if (kind == IOMMU_REG_MAPPING_USER)
 		r->nr_user_mappings++;
 	c->nr_mappings++;
-	ireg_stat_add(IOMMU_REG_STAT_MAPPINGS, 1);
-	ireg_stat_add(IOMMU_REG_STAT_MAPPED_BYTES, length);
+	iommu_reg_stat_add(IOMMU_REG_STAT_MAPPINGS, 1);
+	iommu_reg_stat_add(IOMMU_REG_STAT_MAPPED_BYTES, length);
 	return m;
 }
 
 /* Take a mapping out of every structure and free it; no IOMMU work. */
-static void ireg_mapping_free(struct ireg_container *c, struct ireg_mapping *m)
+static void iommu_reg_mapping_free(struct iommu_reg_container *c,
+				   struct iommu_reg_mapping *m)
 {
 	interval_tree_remove(&m->node, &c->mapping_tree);
 	list_del(&m->region_node);
-	if (m->kind == IREG_MAPPING_USER)
+	m->region->nr_mappings--;
+	if (m->kind == IOMMU_REG_MAPPING_USER)
 		m->region->nr_user_mappings--;
 	c->nr_mappings--;
-	ireg_stat_add(IOMMU_REG_STAT_MAPPINGS, -1);
-	ireg_stat_add(IOMMU_REG_STAT_MAPPED_BYTES,
-		      -(s64)(m->node.last - m->node.start + 1));
+	iommu_reg_stat_add(IOMMU_REG_STAT_MAPPINGS, -1);
+	iommu_reg_stat_add(IOMMU_REG_STAT_MAPPED_BYTES,
+			   -(s64)(m->node.last - m->node.start + 1));
 	kfree(m);
 }
 
 /* Unmap and free one mapping; the caller decides the region's fate. */
-static void ireg_mapping_remove(struct ireg_container *c,
-				struct ireg_mapping *m)
+static void iommu_reg_mapping_remove(struct iommu_reg_container *c,
+				     struct iommu_reg_mapping *m)
 {
 	lockdep_assert_held(&c->lock);
 
-	ireg_mapping_unprogram(c, m);
-	ireg_mapping_free(c, m);
+	iommu_reg_mapping_unprogram(c, m);
+	iommu_reg_mapping_free(c, m);
 }
 
 /**
- * ireg_mapping_unmap_region - remove a region's registration mappings
+ * iommu_reg_mapping_unmap_region - remove a region's registration mappings
  * @c: container, locked
  * @r: the region, whose last registration reference is going
  * @user: also remove the mappings made with IOMMU_REG_MAP
  *
  * Type1 mappings stay: they hold the region themselves.
  */
-void ireg_mapping_unmap_region(struct ireg_container *c, struct ireg_region *r,
-			       bool user)
+void iommu_reg_mapping_unmap_region(struct iommu_reg_container *c,
+				    struct iommu_reg_region *r, bool user)
 {
-	struct ireg_mapping *m, *tmp;
+	struct iommu_reg_mapping *m, *tmp;
 
 	list_for_each_entry_safe(m, tmp, &r->mappings, region_node) {
-		if (m->kind == IREG_MAPPING_AUTO ||
-		    (user && m->kind == IREG_MAPPING_USER)) {
-			ireg_mapping_remove(c, m);
+		if (m->kind == IOMMU_REG_MAPPING_AUTO ||
+		    (user && m->kind == IOMMU_REG_MAPPING_USER)) {
+			iommu_reg_mapping_remove(c, m);
 			cond_resched();
 		}
 	}
 }
 
 /**
- * ireg_mapping_find_auto - a registration mapping to reuse
+ * iommu_reg_mapping_find_auto - a registration mapping to reuse
  * @r: the region
  * @prot: protection wanted
  * @placement: placement wanted
@@ -284,13 +289,14 @@ void ireg_mapping_unmap_region(struct ireg_container *c, struct ireg_region *r,
  * Return: a mapping made by IOMMU_REG_REGISTER for the whole region with
  * the same protection and placement, or NULL.
  */
-struct ireg_mapping *ireg_mapping_find_auto(struct ireg_region *r, u32 prot,
-					    u32 placement, u64 iova)
+struct iommu_reg_mapping *
+iommu_reg_mapping_find_auto(struct iommu_reg_region *r, u32 prot, u32 placement,
+			    u64 iova)
 {
-	struct ireg_mapping *m;
+	struct iommu_reg_mapping *m;
 
 	list_for_each_entry(m, &r->mappings, region_node) {
-		if (m->kind != IREG_MAPPING_AUTO || m->prot != prot ||
+		if (m->kind != IOMMU_REG_MAPPING_AUTO || m->prot != prot ||
 		    m->placement != placement)
 			continue;
 		if (placement == IOMMU_REG_MAP_IOVA_FIXED &&
@@ -302,7 +308,7 @@ struct ireg_mapping *ireg_mapping_find_auto(struct ireg_region *r, u32 prot,
 }
 
 /**
- * ireg_mapping_unmap_range - unmap the mappings in [start, last]
+ * iommu_reg_mapping_unmap_range - unmap the mappings in [start, last]
  * @c: container, locked
  * @start: first IOVA
  * @last: last IOVA (inclusive)
@@ -320,9 +326,9 @@ struct ireg_mapping *ireg_mapping_find_auto(struct ireg_region *r, u32 prot,
  * Return: 0, or -EINVAL when a mapping lies only partly inside the range
  * without @type1_v1 (nothing is unmapped then).
  */
-int ireg_mapping_unmap_range(struct ireg_container *c, u64 start, u64 last,
-			     bool type1_v1, u64 *unmapped,
-			     struct list_head *to_free)
+int iommu_reg_mapping_unmap_range(struct iommu_reg_container *c, u64 start,
+				  u64 last, bool type1_v1, u64 *unmapped,
+				  struct list_head *to_free)
 {
 	struct interval_tree_node *node, *next;
 
@@ -344,14 +350,14 @@ int ireg_mapping_unmap_range(struct ireg_container *c, u64 start, u64 last,
 	}
 
 	while (node) {
-		struct ireg_mapping *m = container_of(node, struct ireg_mapping,
-						      node);
-		struct ireg_region *r = m->region;
+		struct iommu_reg_mapping *m =
+			container_of(node, struct iommu_reg_mapping, node);
+		struct iommu_reg_region *r = m->region;
 
 		next = interval_tree_iter_next(node, start, last);
 		*unmapped += node->last - node->start + 1;
-		ireg_mapping_remove(c, m);
-		ireg_region_release_if_unused(c, r, to_free);
+		iommu_reg_mapping_remove(c, m);
+		iommu_reg_region_release_if_unused(c, r, to_free);
 		node = next;
 		cond_resched();
 	}
@@ -359,25 +365,25 @@ int ireg_mapping_unmap_range(struct ireg_container *c, u64 start, u64 last,
 }
 
 /**
- * ireg_mapping_destroy_all - free every mapping without IOMMU work
+ * iommu_reg_mapping_destroy_all - free every mapping without IOMMU work
  * @c: container being released; its groups are detached and its domain
  *	is about to be freed with its page tables
  */
-void ireg_mapping_destroy_all(struct ireg_container *c)
+void iommu_reg_mapping_destroy_all(struct iommu_reg_container *c)
 {
 	struct interval_tree_node *node;
 
 	while ((node = interval_tree_iter_first(&c->mapping_tree, 0,
 						U64_MAX))) {
-		struct ireg_mapping *m = container_of(node, struct ireg_mapping,
-						      node);
+		struct iommu_reg_mapping *m =
+			container_of(node, struct iommu_reg_mapping, node);
 
-		ireg_mapping_free(c, m);
+		iommu_reg_mapping_free(c, m);
 		cond_resched();
 	}
 }
 
-static int ireg_check_range(u64 offset, u64 length, u64 size)
+static int iommu_reg_check_range(u64 offset, u64 length, u64 size)
 {
 	if (!length || !PAGE_ALIGNED(offset) || !PAGE_ALIGNED(length))
 		return -EINVAL;
@@ -388,7 +394,7 @@ static int ireg_check_range(u64 offset, u64 length, u64 size)
 	return 0;
 }
 
-static int ireg_check_map_flags(u32 placement, u32 prot)
+static int iommu_reg_check_map_flags(u32 placement, u32 prot)
 {
 	if (placement == (IOMMU_REG_MAP_IOVA_FIXED |
 			  IOMMU_REG_MAP_IOVA_IDENTITY))
@@ -403,67 +409,67 @@ static int ireg_check_map_flags(u32 placement, u32 prot)
  * told of it: only if the mapping at @iova is still that one (@seq), not
  * one another thread made there after unmapping ours.
  */
-static void ireg_mapping_undo_locked(struct ireg_container *c, u64 iova,
-				     u64 length, u64 seq,
-				     struct list_head *to_free)
+static void iommu_reg_mapping_undo_locked(struct iommu_reg_container *c,
+					  u64 iova, u64 length, u64 seq,
+					  struct list_head *to_free)
 {
 	struct interval_tree_node *node;
-	struct ireg_mapping *m;
-	struct ireg_region *r;
+	struct iommu_reg_mapping *m;
+	struct iommu_reg_region *r;
 
 	lockdep_assert_held(&c->lock);
 	node = interval_tree_iter_first(&c->mapping_tree, iova,
 					iova + length - 1);
 	if (!node || node->start != iova || node->last != iova + length - 1)
 		return;
-	m = container_of(node, struct ireg_mapping, node);
+	m = container_of(node, struct iommu_reg_mapping, node);
 	if (m->seq != seq)
 		return;
 	r = m->region;
-	ireg_mapping_remove(c, m);
-	ireg_region_release_if_unused(c, r, to_free);
+	iommu_reg_mapping_remove(c, m);
+	iommu_reg_region_release_if_unused(c, r, to_free);
 }
 
-static void ireg_mapping_undo(struct ireg_container *c, u64 iova, u64 length,
-			      u64 seq)
+static void iommu_reg_mapping_undo(struct iommu_reg_container *c, u64 iova,
+				   u64 length, u64 seq)
 {
 	LIST_HEAD(to_free);
 
 	mutex_lock(&c->lock);
-	ireg_mapping_undo_locked(c, iova, length, seq, &to_free);
+	iommu_reg_mapping_undo_locked(c, iova, length, seq, &to_free);
 	mutex_unlock(&c->lock);
-	ireg_region_destroy_list(&to_free);
+	iommu_reg_region_destroy_list(&to_free);
 }
 
-int ireg_mapping_map(struct ireg_ucmd *ucmd)
+int iommu_reg_mapping_map(struct iommu_reg_ucmd *ucmd)
 {
 	struct iommu_reg_map *cmd = ucmd->cmd;
-	struct ireg_container *c = ucmd->container;
-	struct ireg_mapping *m;
-	struct ireg_region *r;
+	struct iommu_reg_container *c = ucmd->container;
+	struct iommu_reg_mapping *m;
+	struct iommu_reg_region *r;
 	u64 iova = cmd->iova;
 	u64 seq = 0;
 	int ret;
 
-	if (cmd->flags & ~IREG_MAP_FLAGS)
+	if (cmd->flags & ~IOMMU_REG_MAP_FLAGS)
 		return -EINVAL;
-	ret = ireg_check_map_flags(cmd->flags, cmd->prot);
+	ret = iommu_reg_check_map_flags(cmd->flags, cmd->prot);
 	if (ret)
 		return ret;
 
 	mutex_lock(&c->lock);
-	r = ireg_region_get(c, cmd->handle);
+	r = iommu_reg_region_get(c, cmd->handle);
 	if (!r || !r->refs) {
 		ret = -ENOENT;
 		goto out_unlock;
 	}
-	ret = ireg_check_range(cmd->offset, cmd->length,
-			       (u64)r->npages << PAGE_SHIFT);
+	ret = iommu_reg_check_range(cmd->offset, cmd->length,
+				    (u64)r->npages << PAGE_SHIFT);
 	if (ret)
 		goto out_unlock;
 
-	m = ireg_mapping_create(c, r, cmd->offset, cmd->length, cmd->prot,
-				cmd->flags, IREG_MAPPING_USER, &iova);
+	m = iommu_reg_mapping_create(c, r, cmd->offset, cmd->length, cmd->prot,
+				     cmd->flags, IOMMU_REG_MAPPING_USER, &iova);
 	if (IS_ERR(m)) {
 		ret = PTR_ERR(m);
 		goto out_unlock;
@@ -474,21 +480,21 @@ out_unlock:
 	mutex_unlock(&c->lock);
 	if (ret)
 		return ret;
-	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	ret = iommu_reg_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret)
-		ireg_mapping_undo(c, iova, cmd->length, seq);
+		iommu_reg_mapping_undo(c, iova, cmd->length, seq);
 	return ret;
 }
 
-int ireg_mapping_unmap(struct ireg_ucmd *ucmd)
+int iommu_reg_mapping_unmap(struct iommu_reg_ucmd *ucmd)
 {
 	struct iommu_reg_unmap *cmd = ucmd->cmd;
-	struct ireg_container *c = ucmd->container;
+	struct iommu_reg_container *c = ucmd->container;
 	LIST_HEAD(to_free);
 	u64 unmapped, last;
 	int ret;
 
-	if (cmd->flags & ~IREG_UNMAP_FLAGS)
+	if (cmd->flags & ~IOMMU_REG_UNMAP_FLAGS)
 		return -EINVAL;
 	if (cmd->flags & IOMMU_REG_UNMAP_ALL) {
 		if (cmd->iova || cmd->length)
@@ -505,43 +511,26 @@ int ireg_mapping_unmap(struct ireg_ucmd *ucmd)
 	}
 
 	mutex_lock(&c->lock);
-	ret = ireg_mapping_unmap_range(c, cmd->iova, last, false, &unmapped,
-				       &to_free);
+	ret = iommu_reg_mapping_unmap_range(c, cmd->iova, last, false,
+					    &unmapped, &to_free);
 	mutex_unlock(&c->lock);
-	ireg_region_destroy_list(&to_free);
+	iommu_reg_region_destroy_list(&to_free);
 	if (ret)
 		return ret;
 	if (!unmapped && !(cmd->flags & IOMMU_REG_UNMAP_ALL))
 		return -ENOENT;
 	cmd->length = unmapped;
-	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	return iommu_reg_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
-/*
- * Drop the reference a failed or undone IOMMU_REG_REGISTER took.  Should
- * another thread have dropped the others meanwhile and left IOMMU_REG_MAP
- * mappings, the reference stays (as EBUSY would have it) until the
- * container goes.
- */
-static void ireg_register_drop(struct ireg_container *c, struct ireg_region *r,
-			       struct list_head *to_free)
-{
-	lockdep_assert_held(&c->lock);
-
-	if (r->refs > 1)
-		r->refs--;
-	else
-		ireg_region_put(c, r, false, to_free);
-}
-
-int ireg_mapping_register(struct ireg_ucmd *ucmd)
+int iommu_reg_mapping_register(struct iommu_reg_ucmd *ucmd)
 {
 	struct iommu_reg_register *cmd = ucmd->cmd;
-	struct ireg_container *c = ucmd->container;
-	u32 rflags = cmd->flags & IREG_REGION_FLAGS;
-	u32 placement = cmd->flags & IREG_MAP_FLAGS;
-	struct ireg_mapping *m;
-	struct ireg_region *r;
+	struct iommu_reg_container *c = ucmd->container;
+	u32 rflags = cmd->flags & IOMMU_REG_REGION_FLAGS;
+	u32 placement = cmd->flags & IOMMU_REG_MAP_FLAGS;
+	struct iommu_reg_mapping *m;
+	struct iommu_reg_region *r;
 	bool created = false;
 	LIST_HEAD(to_free);
 	u64 iova = cmd->iova;
@@ -549,33 +538,34 @@ int ireg_mapping_register(struct ireg_ucmd *ucmd)
 	u32 handle;
 	int ret;
 
-	if (cmd->flags & ~(IREG_REGION_FLAGS | IREG_MAP_FLAGS))
+	if (cmd->flags & ~(IOMMU_REG_REGION_FLAGS | IOMMU_REG_MAP_FLAGS))
 		return -EINVAL;
-	ret = ireg_check_map_flags(placement, cmd->prot);
+	ret = iommu_reg_check_map_flags(placement, cmd->prot);
 	if (ret)
 		return ret;
 	if ((cmd->prot & IOMMU_REG_PROT_WRITE) && rflags)
 		return -EPERM;
 
-	r = ireg_region_get_or_create(c, cmd->vaddr, cmd->size, rflags,
-				      &to_free);
+	r = iommu_reg_region_get_or_create(c, cmd->vaddr, cmd->size, rflags,
+					   &to_free);
 	if (IS_ERR(r)) {
-		ireg_region_destroy_list(&to_free);
+		iommu_reg_region_destroy_list(&to_free);
 		return PTR_ERR(r);
 	}
 
 	/* Still under the lock get_or_create() returned with. */
 	handle = r->handle;
 	length = (u64)r->npages << PAGE_SHIFT;
-	m = ireg_mapping_find_auto(r, cmd->prot, placement, iova);
+	m = iommu_reg_mapping_find_auto(r, cmd->prot, placement, iova);
 	if (m) {
 		iova = m->node.start;
 	} else {
-		m = ireg_mapping_create(c, r, 0, length, cmd->prot, placement,
-					IREG_MAPPING_AUTO, &iova);
+		m = iommu_reg_mapping_create(c, r, 0, length, cmd->prot,
+					     placement, IOMMU_REG_MAPPING_AUTO,
+					     &iova);
 		if (IS_ERR(m)) {
 			ret = PTR_ERR(m);
-			ireg_register_drop(c, r, &to_free);
+			iommu_reg_region_put(c, r, false, &to_free);
 			goto out_unlock;
 		}
 		created = true;
@@ -587,26 +577,20 @@ int ireg_mapping_register(struct ireg_ucmd *ucmd)
 	cmd->generation = r->generation;
 out_unlock:
 	mutex_unlock(&c->lock);
-	ireg_region_destroy_list(&to_free);
+	iommu_reg_region_destroy_list(&to_free);
 	if (ret)
 		return ret;
 
-	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	ret = iommu_reg_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret) {
-		/*
-		 * The caller never learnt of it: undo.  Another thread may
-		 * have unregistered the region meanwhile, so find it again
-		 * by handle before touching it.
-		 */
+		/* The caller never learnt of it: undo. */
 		mutex_lock(&c->lock);
 		if (created)
-			ireg_mapping_undo_locked(c, iova, length, seq,
-						 &to_free);
-		r = ireg_region_again(c, handle, r);
-		if (r)
-			ireg_register_drop(c, r, &to_free);
+			iommu_reg_mapping_undo_locked(c, iova, length, seq,
+						      &to_free);
+		iommu_reg_region_put_again(c, handle, r, &to_free);
 		mutex_unlock(&c->lock);
-		ireg_region_destroy_list(&to_free);
+		iommu_reg_region_destroy_list(&to_free);
 	}
 	return ret;
 }

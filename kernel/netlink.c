@@ -3,8 +3,9 @@
  * Netlink: the generic netlink family "iommu_reg", the admin view.
  *
  * Stats (do), containers and regions (dumps, resumable across messages
- * by container id and region handle), and an "events" multicast group
- * fed by region creation, destruction and invalidation.
+ * by container id, region handle and, inside a region's list of mappings,
+ * mapping sequence number), and an "events" multicast group fed by region
+ * creation, destruction and invalidation.
  *
  * Every request is validated strictly against its policy, so unknown or
  * output-only attributes in a request are refused with an extended ack.
@@ -15,7 +16,7 @@
  * and a reference to it, then that container's lock alone, so a busy
  * container delays only the dumps that show it, never the registry.  Who
  * may see what is decided by the credentials of whoever started the dump,
- * captured on its first call (cb->args[2], cb->args[3]): a continuation
+ * captured by its start callback: a continuation
  * read by another task shows no more than its start would.  Events may be
  * sent from the MMU notifier, which must not sleep: they are allocated
  * with GFP_ATOMIC there, and only when someone listens.
@@ -26,56 +27,75 @@
 #include <net/genetlink.h>
 #include <uapi/linux/iommu_reg_netlink.h>
 
-#include "ireg_compat.h"
+#include "iommu_reg_compat.h"
 #include "iommu_reg.h"
 
-static const struct nla_policy ireg_nl_dump_policy[IOMMU_REG_A_MAX + 1] = {
+static const struct nla_policy iommu_reg_nl_dump_policy[IOMMU_REG_A_MAX + 1] = {
 	[IOMMU_REG_A_CONTAINER_ID] = { .type = NLA_U32 },
 	[IOMMU_REG_A_PID] = { .type = NLA_U32 },
 };
 
-static struct genl_family ireg_nl_family;
+static struct genl_family iommu_reg_nl_family;
 
 enum {
-	IREG_NL_MCGRP_EVENTS,
+	IOMMU_REG_NL_MCGRP_EVENTS,
 };
 
-static const struct genl_multicast_group ireg_nl_mcgrps[] = {
-	[IREG_NL_MCGRP_EVENTS] = {
+static const struct genl_multicast_group iommu_reg_nl_mcgrps[] = {
+	[IOMMU_REG_NL_MCGRP_EVENTS] = {
 		.name = IOMMU_REG_GENL_MCGRP_EVENTS,
 		/* Events show every process's addresses. */
 		.flags = GENL_MCAST_CAP_SYS_ADMIN,
 	},
 };
 
-/* cb->args[2] of a dump: set once its starter's credentials are known. */
-#define IREG_NL_CRED_SET	1UL
-#define IREG_NL_CRED_ADMIN	2UL
+/* What a dump keeps in cb->args between its calls. */
+enum {
+	/* The lowest container id not finished. */
+	IOMMU_REG_NL_ARG_ID,
+	/* The next region handle to send in that container. */
+	IOMMU_REG_NL_ARG_HANDLE,
+	/* The starter's credentials: IOMMU_REG_NL_CRED_*, and its euid. */
+	IOMMU_REG_NL_ARG_CRED,
+	IOMMU_REG_NL_ARG_EUID,
+	/* The seq of the last mapping sent of that region; 0: none yet. */
+	IOMMU_REG_NL_ARG_SEQ,
+};
+
+/* IOMMU_REG_NL_ARG_CRED: set once the starter's credentials are known. */
+#define IOMMU_REG_NL_CRED_SET	1UL
+#define IOMMU_REG_NL_CRED_ADMIN	2UL
 
 /*
  * A dump's start callback runs in the sendmsg() of the task that asked
  * for it; its dumpit calls may run in anyone's recvmsg(), even the first
  * (the kernel defers a dump whose socket's receive queue is full).
  */
-static int ireg_nl_dump_start(struct netlink_callback *cb)
+static int iommu_reg_nl_dump_start(struct netlink_callback *cb)
 {
-	cb->args[2] = IREG_NL_CRED_SET;
+	unsigned long cred = IOMMU_REG_NL_CRED_SET;
+
 	if (netlink_capable(cb->skb, CAP_SYS_ADMIN))
-		cb->args[2] |= IREG_NL_CRED_ADMIN;
-	cb->args[3] = from_kuid(&init_user_ns, current_euid());
+		cred |= IOMMU_REG_NL_CRED_ADMIN;
+	cb->args[IOMMU_REG_NL_ARG_CRED] = cred;
+	cb->args[IOMMU_REG_NL_ARG_EUID] = from_kuid(&init_user_ns,
+						    current_euid());
 	return 0;
 }
 
-static bool ireg_nl_visible(struct netlink_callback *cb,
-			    const struct ireg_container *c)
+static bool iommu_reg_nl_visible(struct netlink_callback *cb,
+				 const struct iommu_reg_container *c)
 {
-	if (WARN_ON_ONCE(!(cb->args[2] & IREG_NL_CRED_SET)))
+	unsigned long cred = cb->args[IOMMU_REG_NL_ARG_CRED];
+	kuid_t euid = make_kuid(&init_user_ns,
+				cb->args[IOMMU_REG_NL_ARG_EUID]);
+
+	if (WARN_ON_ONCE(!(cred & IOMMU_REG_NL_CRED_SET)))
 		return false;
-	return (cb->args[2] & IREG_NL_CRED_ADMIN) ||
-	       uid_eq(c->uid, make_kuid(&init_user_ns, cb->args[3]));
+	return (cred & IOMMU_REG_NL_CRED_ADMIN) || uid_eq(c->uid, euid);
 }
 
-static int ireg_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
+static int iommu_reg_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *nest;
 	struct sk_buff *msg;
@@ -85,7 +105,7 @@ static int ireg_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(msg, info, &ireg_nl_family, 0,
+	hdr = genlmsg_put_reply(msg, info, &iommu_reg_nl_family, 0,
 				IOMMU_REG_CMD_STATS_GET);
 	if (!hdr)
 		goto err_free;
@@ -93,7 +113,7 @@ static int ireg_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 	if (!nest)
 		goto err_free;
 	for (i = IOMMU_REG_STAT_CONTAINERS; i <= IOMMU_REG_STAT_MAX; i++)
-		if (nla_put_u64_64bit(msg, i, ireg_stat_read(i),
+		if (nla_put_u64_64bit(msg, i, iommu_reg_stat_read(i),
 				      IOMMU_REG_STAT_PAD))
 			goto err_free;
 	nla_nest_end(msg, nest);
@@ -105,7 +125,8 @@ err_free:
 	return -EMSGSIZE;
 }
 
-static int ireg_nl_put_owner(struct sk_buff *msg, const struct ireg_container *c)
+static int iommu_reg_nl_put_owner(struct sk_buff *msg,
+				  const struct iommu_reg_container *c)
 {
 	if (nla_put_u32(msg, IOMMU_REG_A_CONTAINER_ID, c->id) ||
 	    nla_put_u32(msg, IOMMU_REG_A_PID, c->pid) ||
@@ -116,28 +137,44 @@ static int ireg_nl_put_owner(struct sk_buff *msg, const struct ireg_container *c
 	return 0;
 }
 
-static int ireg_nl_put_device(struct device *dev, void *data)
+/*
+ * Start a message of a dump about @c: the header, then the container's
+ * owner.  Return: the header, or NULL when the message is full.
+ */
+static void *iommu_reg_nl_dump_put(struct sk_buff *msg,
+				   struct netlink_callback *cb, u8 cmd,
+				   const struct iommu_reg_container *c)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &iommu_reg_nl_family, NLM_F_MULTI, cmd);
+	if (hdr && iommu_reg_nl_put_owner(msg, c)) {
+		genlmsg_cancel(msg, hdr);
+		return NULL;
+	}
+	return hdr;
+}
+
+static int iommu_reg_nl_put_device(struct device *dev, void *data)
 {
 	return nla_put_string(data, IOMMU_REG_A_DEVICE, dev_name(dev));
 }
 
-static int ireg_nl_fill_container(struct sk_buff *msg,
-				  struct netlink_callback *cb,
-				  struct ireg_container *c)
+static int iommu_reg_nl_fill_container(struct sk_buff *msg,
+				       struct netlink_callback *cb,
+				       struct iommu_reg_container *c)
 {
 	struct nlattr *groups, *devices;
-	struct ireg_group *g;
+	struct iommu_reg_group *g;
 	void *hdr;
 
 	lockdep_assert_held(&c->lock);
 
-	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-			  &ireg_nl_family, NLM_F_MULTI,
-			  IOMMU_REG_CMD_CONTAINER_GET);
+	hdr = iommu_reg_nl_dump_put(msg, cb, IOMMU_REG_CMD_CONTAINER_GET, c);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (ireg_nl_put_owner(msg, c) ||
-	    nla_put_u32(msg, IOMMU_REG_A_IOMMU_TYPE, c->vfio_type) ||
+	if (nla_put_u32(msg, IOMMU_REG_A_IOMMU_TYPE, c->vfio_type) ||
 	    nla_put_u32(msg, IOMMU_REG_A_NR_REGIONS, c->nr_regions) ||
 	    nla_put_u64_64bit(msg, IOMMU_REG_A_NR_MAPPINGS, c->nr_mappings,
 			      IOMMU_REG_A_PAD) ||
@@ -159,7 +196,7 @@ static int ireg_nl_fill_container(struct sk_buff *msg,
 		goto err_cancel;
 	list_for_each_entry(g, &c->groups, node)
 		if (iommu_group_for_each_dev(g->iommu_group, msg,
-					     ireg_nl_put_device))
+					     iommu_reg_nl_put_device))
 			goto err_cancel;
 	nla_nest_end(msg, devices);
 
@@ -172,9 +209,9 @@ err_cancel:
 }
 
 /* The request's filters, validated by the policy. */
-static void ireg_nl_filters(struct netlink_callback *cb, u32 *id, u32 *pid)
+static void iommu_reg_nl_filters(struct netlink_callback *cb, u32 *id, u32 *pid)
 {
-	struct nlattr **attrs = ireg_genl_dump_attrs(cb);
+	struct nlattr **attrs = iommu_reg_genl_dump_attrs(cb);
 
 	*id = 0;
 	*pid = 0;
@@ -184,10 +221,11 @@ static void ireg_nl_filters(struct netlink_callback *cb, u32 *id, u32 *pid)
 		*pid = nla_get_u32(attrs[IOMMU_REG_A_PID]);
 }
 
-static bool ireg_nl_match(struct netlink_callback *cb,
-			  const struct ireg_container *c, u32 id, u32 pid)
+static bool iommu_reg_nl_match(struct netlink_callback *cb,
+			       const struct iommu_reg_container *c, u32 id,
+			       u32 pid)
 {
-	return ireg_nl_visible(cb, c) && (!id || c->id == id) &&
+	return iommu_reg_nl_visible(cb, c) && (!id || c->id == id) &&
 	       (!pid || c->pid == pid);
 }
 
@@ -195,16 +233,17 @@ static bool ireg_nl_match(struct netlink_callback *cb,
  * The next container to show at or after @min_id, with a reference, or
  * NULL.  Takes and drops the registry lock.
  */
-static struct ireg_container *ireg_nl_next(struct netlink_callback *cb,
-					   u64 min_id, u32 id, u32 pid)
+static struct iommu_reg_container *
+iommu_reg_nl_next(struct netlink_callback *cb, u64 min_id, u32 id, u32 pid)
 {
-	struct ireg_container *c;
+	struct iommu_reg_container *c;
 
 	if (min_id > U32_MAX)
 		return NULL;
-	ireg_registry_lock();
-	while ((c = ireg_registry_first(min_id))) {
-		if (ireg_nl_match(cb, c, id, pid) && ireg_container_tryget(c))
+	iommu_reg_registry_lock();
+	while ((c = iommu_reg_registry_first(min_id))) {
+		if (iommu_reg_nl_match(cb, c, id, pid) &&
+		    iommu_reg_container_tryget(c))
 			break;
 		/* The last id there can be: nothing after it. */
 		if (c->id == U32_MAX) {
@@ -213,45 +252,12 @@ static struct ireg_container *ireg_nl_next(struct netlink_callback *cb,
 		}
 		min_id = c->id + 1;
 	}
-	ireg_registry_unlock();
+	iommu_reg_registry_unlock();
 	return c;
 }
 
-/* cb->args[0]: the lowest container id not yet sent. */
-static int ireg_nl_container_dump(struct sk_buff *msg,
-				  struct netlink_callback *cb)
-{
-	struct ireg_container *c;
-	u32 id, pid;
-	int ret = 0;
-
-	ireg_nl_filters(cb, &id, &pid);
-	while ((c = ireg_nl_next(cb, cb->args[0], id, pid))) {
-		/* A reader can always give up on a busy container. */
-		ret = mutex_lock_killable(&c->lock);
-		if (ret) {
-			ireg_container_put_async(c);
-			return ret;
-		}
-		ret = ireg_nl_fill_container(msg, cb, c);
-		mutex_unlock(&c->lock);
-		if (!ret)
-			cb->args[0] = (u64)c->id + 1;
-		ireg_container_put_async(c);
-		if (ret)
-			break;
-	}
-	/*
-	 * A full message asks for another round; end of data returns 0.  A
-	 * container that does not fit even an empty message is an error,
-	 * never a silent end of the dump.
-	 */
-	if (ret && !msg->len)
-		return ret;
-	return ret ? msg->len : 0;
-}
-
-static int ireg_nl_put_region(struct sk_buff *msg, const struct ireg_region *r)
+static int iommu_reg_nl_put_region(struct sk_buff *msg,
+				   const struct iommu_reg_region *r)
 {
 	if (nla_put_u32(msg, IOMMU_REG_A_HANDLE, r->handle) ||
 	    nla_put_u64_64bit(msg, IOMMU_REG_A_VADDR, r->node.start,
@@ -263,65 +269,79 @@ static int ireg_nl_put_region(struct sk_buff *msg, const struct ireg_region *r)
 	return 0;
 }
 
-/*
- * One region per message, with its mappings.  A region with more mappings
- * than fit in a message of its own is sent with the ones that fit:
- * IOMMU_REG_A_NR_MAPPINGS gives the total, so the reader knows the list
- * is cut short.  Only when @alone (the message holds nothing else) is a
- * region cut: otherwise it waits for the next, empty, message.
- */
-static int ireg_nl_fill_region(struct sk_buff *msg,
-			       struct netlink_callback *cb,
-			       struct ireg_container *c, struct ireg_region *r,
-			       bool alone)
+static int iommu_reg_nl_put_mapping(struct sk_buff *msg,
+				    const struct iommu_reg_mapping *m)
 {
-	struct nlattr *mappings, *one;
-	struct ireg_mapping *m;
-	u64 nr_mappings = 0;
+	struct nlattr *one = nla_nest_start(msg, IOMMU_REG_A_MAPPING);
+
+	if (!one)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(msg, IOMMU_REG_A_IOVA, m->node.start,
+			      IOMMU_REG_A_PAD) ||
+	    nla_put_u64_64bit(msg, IOMMU_REG_A_LENGTH,
+			      m->node.last - m->node.start + 1,
+			      IOMMU_REG_A_PAD) ||
+	    nla_put_u32(msg, IOMMU_REG_A_PROT, m->prot)) {
+		nla_nest_cancel(msg, one);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, one);
+	return 0;
+}
+
+/*
+ * A message of region @r with the mappings after the one whose seq is
+ * cb->args[IOMMU_REG_NL_ARG_SEQ].  When the rest does not fit, the message
+ * ends with the mappings that do and the next one goes on from there:
+ * each message names the region, with IOMMU_REG_A_NR_MAPPINGS giving the
+ * total, and lists each mapping once.  Return: 0 with the region done,
+ * -EMSGSIZE when it goes on in the next message.
+ */
+static int iommu_reg_nl_fill_region(struct sk_buff *msg,
+				    struct netlink_callback *cb,
+				    struct iommu_reg_container *c,
+				    struct iommu_reg_region *r)
+{
+	u64 after = cb->args[IOMMU_REG_NL_ARG_SEQ];
+	struct nlattr *mappings;
+	struct iommu_reg_mapping *m;
+	bool some = false;
 	void *hdr;
 
 	lockdep_assert_held(&c->lock);
 
-	list_for_each_entry(m, &r->mappings, region_node) {
-		nr_mappings++;
-		cond_resched();
-	}
-
-	hdr = genlmsg_put(msg, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-			  &ireg_nl_family, NLM_F_MULTI,
-			  IOMMU_REG_CMD_REGION_GET);
+	hdr = iommu_reg_nl_dump_put(msg, cb, IOMMU_REG_CMD_REGION_GET, c);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (ireg_nl_put_owner(msg, c) || ireg_nl_put_region(msg, r) ||
+	if (iommu_reg_nl_put_region(msg, r) ||
 	    nla_put_u32(msg, IOMMU_REG_A_FLAGS, r->flags) ||
 	    nla_put_u32(msg, IOMMU_REG_A_REFS, r->refs) ||
 	    nla_put_u8(msg, IOMMU_REG_A_STALE, READ_ONCE(r->stale)) ||
 	    nla_put_u64_64bit(msg, IOMMU_REG_A_PINNED_PAGES, r->npages,
 			      IOMMU_REG_A_PAD) ||
-	    nla_put_u64_64bit(msg, IOMMU_REG_A_NR_MAPPINGS, nr_mappings,
+	    nla_put_u64_64bit(msg, IOMMU_REG_A_NR_MAPPINGS, r->nr_mappings,
 			      IOMMU_REG_A_PAD))
 		goto err_cancel;
 
 	mappings = nla_nest_start(msg, IOMMU_REG_A_MAPPINGS);
 	if (!mappings)
 		goto err_cancel;
+	/* In seq order: those sent before are skipped, whatever changed. */
 	list_for_each_entry(m, &r->mappings, region_node) {
-		one = nla_nest_start(msg, IOMMU_REG_A_MAPPING);
-		if (!one ||
-		    nla_put_u64_64bit(msg, IOMMU_REG_A_IOVA, m->node.start,
-				      IOMMU_REG_A_PAD) ||
-		    nla_put_u64_64bit(msg, IOMMU_REG_A_LENGTH,
-				      m->node.last - m->node.start + 1,
-				      IOMMU_REG_A_PAD) ||
-		    nla_put_u32(msg, IOMMU_REG_A_PROT, m->prot)) {
-			if (!alone)
+		cond_resched();
+		if (m->seq <= after)
+			continue;
+		if (iommu_reg_nl_put_mapping(msg, m)) {
+			/* Not one fits: the region waits for the next. */
+			if (!some)
 				goto err_cancel;
-			/* Cut short: the mappings that fit, and the total. */
-			if (one)
-				nla_nest_cancel(msg, one);
-			break;
+			nla_nest_end(msg, mappings);
+			genlmsg_end(msg, hdr);
+			cb->args[IOMMU_REG_NL_ARG_SEQ] = after;
+			return -EMSGSIZE;
 		}
-		nla_nest_end(msg, one);
+		after = m->seq;
+		some = true;
 	}
 	nla_nest_end(msg, mappings);
 	genlmsg_end(msg, hdr);
@@ -333,40 +353,72 @@ err_cancel:
 }
 
 /*
- * cb->args[0]: the lowest container id not finished; cb->args[1]: the
- * next region handle to send in that container.
+ * The regions of @c from the handle cb->args[IOMMU_REG_NL_ARG_HANDLE] on,
+ * that one from the mapping after cb->args[IOMMU_REG_NL_ARG_SEQ].
  */
-static int ireg_nl_region_dump(struct sk_buff *msg, struct netlink_callback *cb)
+static int iommu_reg_nl_fill_regions(struct sk_buff *msg,
+				     struct netlink_callback *cb,
+				     struct iommu_reg_container *c)
 {
-	struct ireg_container *c;
+	unsigned long handle = cb->args[IOMMU_REG_NL_ARG_HANDLE];
+	struct iommu_reg_region *r;
+	int ret;
+
+	xa_for_each_start(&c->regions, handle, r, handle) {
+		if (handle != cb->args[IOMMU_REG_NL_ARG_HANDLE]) {
+			cb->args[IOMMU_REG_NL_ARG_HANDLE] = handle;
+			cb->args[IOMMU_REG_NL_ARG_SEQ] = 0;
+		}
+		ret = iommu_reg_nl_fill_region(msg, cb, c, r);
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	return 0;
+}
+
+typedef int (*iommu_reg_nl_fill_t)(struct sk_buff *msg,
+				   struct netlink_callback *cb,
+				   struct iommu_reg_container *c);
+
+/*
+ * A round of a dump: @fill puts each container's part under its lock,
+ * from where the previous round stopped (cb->args), returning 0 once the
+ * container is done and -EMSGSIZE when the message is full.  A full
+ * message asks for another round; end of data returns 0.  A part that
+ * does not fit even an empty message is an error, never a silent end of
+ * the dump.
+ */
+static int iommu_reg_nl_dump(struct sk_buff *msg, struct netlink_callback *cb,
+			     iommu_reg_nl_fill_t fill)
+{
+	struct iommu_reg_container *c;
 	u32 id, pid;
 	int ret = 0;
 
-	ireg_nl_filters(cb, &id, &pid);
-	while ((c = ireg_nl_next(cb, cb->args[0], id, pid))) {
-		unsigned long handle = c->id == cb->args[0] ? cb->args[1] : 0;
-		struct ireg_region *r;
-
+	iommu_reg_nl_filters(cb, &id, &pid);
+	while ((c = iommu_reg_nl_next(cb, cb->args[IOMMU_REG_NL_ARG_ID], id,
+				      pid))) {
+		/* A reader can always give up on a busy container. */
 		ret = mutex_lock_killable(&c->lock);
 		if (ret) {
-			ireg_container_put_async(c);
+			iommu_reg_container_put_async(c);
 			return ret;
 		}
-		xa_for_each_start(&c->regions, handle, r, handle) {
-			ret = ireg_nl_fill_region(msg, cb, c, r, !msg->len);
-			if (ret)
-				break;
-			cond_resched();
+		/* Not the one the last round stopped in: from its start. */
+		if (c->id != cb->args[IOMMU_REG_NL_ARG_ID]) {
+			cb->args[IOMMU_REG_NL_ARG_ID] = c->id;
+			cb->args[IOMMU_REG_NL_ARG_HANDLE] = 0;
+			cb->args[IOMMU_REG_NL_ARG_SEQ] = 0;
 		}
+		ret = fill(msg, cb, c);
 		mutex_unlock(&c->lock);
-		if (ret) {
-			cb->args[0] = c->id;
-			cb->args[1] = handle;
-		} else {
-			cb->args[0] = (u64)c->id + 1;
-			cb->args[1] = 0;
+		if (!ret) {
+			cb->args[IOMMU_REG_NL_ARG_ID] = (u64)c->id + 1;
+			cb->args[IOMMU_REG_NL_ARG_HANDLE] = 0;
+			cb->args[IOMMU_REG_NL_ARG_SEQ] = 0;
 		}
-		ireg_container_put_async(c);
+		iommu_reg_container_put_async(c);
 		if (ret)
 			break;
 	}
@@ -375,87 +427,100 @@ static int ireg_nl_region_dump(struct sk_buff *msg, struct netlink_callback *cb)
 	return ret ? msg->len : 0;
 }
 
-static const struct genl_small_ops ireg_nl_small_ops[] = {
+static int iommu_reg_nl_container_dump(struct sk_buff *msg,
+				       struct netlink_callback *cb)
+{
+	return iommu_reg_nl_dump(msg, cb, iommu_reg_nl_fill_container);
+}
+
+static int iommu_reg_nl_region_dump(struct sk_buff *msg,
+				    struct netlink_callback *cb)
+{
+	return iommu_reg_nl_dump(msg, cb, iommu_reg_nl_fill_regions);
+}
+
+static const struct genl_small_ops iommu_reg_nl_small_ops[] = {
 	{
 		.cmd = IOMMU_REG_CMD_STATS_GET,
-		.doit = ireg_nl_stats_get,
+		.doit = iommu_reg_nl_stats_get,
 	},
 };
 
 /* Dumps need a start callback: the credentials are taken there. */
-static const struct genl_ops ireg_nl_ops[] = {
+static const struct genl_ops iommu_reg_nl_ops[] = {
 	{
 		.cmd = IOMMU_REG_CMD_CONTAINER_GET,
-		.start = ireg_nl_dump_start,
-		.dumpit = ireg_nl_container_dump,
+		.start = iommu_reg_nl_dump_start,
+		.dumpit = iommu_reg_nl_container_dump,
 	},
 	{
 		.cmd = IOMMU_REG_CMD_REGION_GET,
-		.start = ireg_nl_dump_start,
-		.dumpit = ireg_nl_region_dump,
+		.start = iommu_reg_nl_dump_start,
+		.dumpit = iommu_reg_nl_region_dump,
 	},
 };
 
-static struct genl_family ireg_nl_family __ro_after_init = {
+static struct genl_family iommu_reg_nl_family __ro_after_init = {
 	.name = IOMMU_REG_GENL_NAME,
 	.version = IOMMU_REG_GENL_VERSION,
 	.maxattr = IOMMU_REG_A_MAX,
-	.policy = ireg_nl_dump_policy,
+	.policy = iommu_reg_nl_dump_policy,
 	.module = THIS_MODULE,
 	/* Our handlers lock what they need; none needs genl_mutex. */
 	.parallel_ops = true,
-	.small_ops = ireg_nl_small_ops,
-	.n_small_ops = ARRAY_SIZE(ireg_nl_small_ops),
-	.ops = ireg_nl_ops,
-	.n_ops = ARRAY_SIZE(ireg_nl_ops),
+	.small_ops = iommu_reg_nl_small_ops,
+	.n_small_ops = ARRAY_SIZE(iommu_reg_nl_small_ops),
+	.ops = iommu_reg_nl_ops,
+	.n_ops = ARRAY_SIZE(iommu_reg_nl_ops),
 	.resv_start_op = IOMMU_REG_CMD_STATS_GET,
-	.mcgrps = ireg_nl_mcgrps,
-	.n_mcgrps = ARRAY_SIZE(ireg_nl_mcgrps),
+	.mcgrps = iommu_reg_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(iommu_reg_nl_mcgrps),
 };
 
 /**
- * ireg_nl_event - tell the events group about a region
+ * iommu_reg_nl_event - tell the events group about a region
  * @cmd: IOMMU_REG_CMD_EVENT_*
  * @r: the region, with its container
  * @reason: IOMMU_REG_REASON_* for an invalidation, else 0
  * @generation: the slot's generation after an invalidation, else 0
  * @gfp: GFP_ATOMIC from the MMU notifier
  */
-void ireg_nl_event(u8 cmd, const struct ireg_region *r, u32 reason,
-		   u32 generation, gfp_t gfp)
+void iommu_reg_nl_event(u8 cmd, const struct iommu_reg_region *r, u32 reason,
+			u32 generation, gfp_t gfp)
 {
-	const struct ireg_container *c = r->container;
+	const struct iommu_reg_container *c = r->container;
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&ireg_nl_family, &init_net,
-				IREG_NL_MCGRP_EVENTS))
+	if (!genl_has_listeners(&iommu_reg_nl_family, &init_net,
+				IOMMU_REG_NL_MCGRP_EVENTS))
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE, gfp);
 	if (!msg)
 		return;
-	hdr = genlmsg_put(msg, 0, 0, &ireg_nl_family, 0, cmd);
+	hdr = genlmsg_put(msg, 0, 0, &iommu_reg_nl_family, 0, cmd);
 	if (!hdr)
 		goto err_free;
-	if (ireg_nl_put_owner(msg, c) || ireg_nl_put_region(msg, r) ||
+	if (iommu_reg_nl_put_owner(msg, c) || iommu_reg_nl_put_region(msg, r) ||
 	    (cmd == IOMMU_REG_CMD_EVENT_INVALIDATE &&
 	     (nla_put_u32(msg, IOMMU_REG_A_REASON, reason) ||
 	      nla_put_u32(msg, IOMMU_REG_A_GENERATION, generation))))
 		goto err_free;
 	genlmsg_end(msg, hdr);
-	genlmsg_multicast(&ireg_nl_family, msg, 0, IREG_NL_MCGRP_EVENTS, gfp);
+	genlmsg_multicast(&iommu_reg_nl_family, msg, 0,
+			  IOMMU_REG_NL_MCGRP_EVENTS, gfp);
 	return;
 
 err_free:
 	nlmsg_free(msg);
 }
 
-int __init ireg_nl_init(void)
+int __init iommu_reg_nl_init(void)
 {
-	return genl_register_family(&ireg_nl_family);
+	return genl_register_family(&iommu_reg_nl_family);
 }
 
-void ireg_nl_exit(void)
+void iommu_reg_nl_exit(void)
 {
-	genl_unregister_family(&ireg_nl_family);
+	genl_unregister_family(&iommu_reg_nl_family);
 }

@@ -11,24 +11,24 @@
  * The event queue is a ring of struct iommu_reg_event filled by the
  * regions' MMU interval notifiers and drained by read().
  *
- * Locking: the notifiers run with the mm's locks held, from munmap and
- * friends, while the ioctl paths hold the container lock and take the
- * mmap_lock inside GUP.  So nothing here takes the container lock:
- * ireg_notify.lock (a spinlock, never held across anything that sleeps)
- * protects the queue and serialises a region's invalidation against its
- * publication; slot values are updated with atomics.  read() is
- * serialised by ireg_notify.read_lock so records are consumed only after
- * they reached user space.
+ * Locking (the order is written in iommu_reg.h): the notifiers run with
+ * the mm's locks held, from munmap and friends, so nothing here takes the
+ * container lock: iommu_reg_notify_state.lock (a spinlock, never held
+ * across anything that sleeps) protects the queue and serialises a
+ * region's invalidation against its publication; slot values are updated
+ * with atomics.  read() is serialised by iommu_reg_notify_state.read_lock
+ * so records are consumed only after they reached user space.
  *
  * Re-validation.  Only munmap-like events (UNMAP, RELEASE) make a region
- * stale synchronously.  For the others the notifier, which runs before
- * the page tables change and perhaps where it must not sleep, records the
- * invalidated part of the region as suspect (ireg_region.check_*, under
- * ireg_notify.lock), bumps the interval sequence and queues the region's
- * check work on system_unbound_wq.  The work, with no lock of ours held,
- * pins the mm, takes its mmap_lock for read and compares what the range
- * maps with the pinned pages (ireg_region_check()); only a difference
- * makes the region stale, with the generation bump and event as before.
+ * stale synchronously.  For the others the notifier, which runs before the
+ * page tables change and perhaps where it must not sleep, records the
+ * invalidated part of the region as suspect (iommu_reg_region.check_*,
+ * under iommu_reg_notify_state.lock), bumps the interval sequence and
+ * queues the region's check work on system_unbound_wq.  The work, with no
+ * lock of ours held, pins the mm, takes its mmap_lock for read and
+ * compares what the range maps with the pinned pages
+ * (iommu_reg_region_check()); only a difference makes the region stale,
+ * with the generation bump and event as before.
  *
  * When the task that caused the event is a user task of the region's own
  * address space (madvise, mprotect, fork, fallocate, move_pages...), it
@@ -41,14 +41,14 @@
  * asynchronously, within the time a work item takes to run.
  *
  * Lifetime: the check work is only queued for a published region that is
- * not dying, under ireg_notify.lock.  ireg_region_destroy() marks the
- * region dying under that lock, cancels or waits for the work, and only
- * then removes the notifier and frees the region.  The work needs no
- * container lock and is waited for with none held; it takes the mmap_lock
- * for read, which is why destruction must never run under the mmap_lock
- * (it does not: it already waits for the notifier there).  The waiting
- * task holds a reference on the notify object and on the module, nothing
- * else, and waits killably.
+ * not dying, under iommu_reg_notify_state.lock.
+ * iommu_reg_region_destroy() marks the region dying under that lock,
+ * cancels or waits for the work, and only then removes the notifier and
+ * frees the region.  The work needs no container lock and is waited for
+ * with none held; it takes the mmap_lock for read, which is why
+ * destruction must never run under the mmap_lock (it does not: it already
+ * waits for the notifier there).  The waiting task holds a reference on
+ * the notify object and on the module, nothing else, and waits killably.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -62,17 +62,18 @@
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
 
-#include "ireg_compat.h"
+#include "iommu_reg_compat.h"
 #include "iommu_reg.h"
 
-#define IREG_NOTIFY_QUEUE_DEFAULT	16384U
-#define IREG_NOTIFY_QUEUE_MAX		SZ_1M
-#define IREG_SLOTS_PER_PAGE		(PAGE_SIZE / sizeof(u32))
-#define IREG_READ_BATCH			16
+#define IOMMU_REG_NOTIFY_QUEUE_DEFAULT	16384U
+#define IOMMU_REG_NOTIFY_QUEUE_MAX	SZ_1M
+#define IOMMU_REG_SLOTS_PER_PAGE	(PAGE_SIZE / sizeof(u32))
+#define IOMMU_REG_READ_BATCH		16
 
-static void ireg_notify_free(struct kref *kref)
+static void iommu_reg_notify_free(struct kref *kref)
 {
-	struct ireg_notify *n = container_of(kref, struct ireg_notify, kref);
+	struct iommu_reg_notify_state *n =
+		container_of(kref, struct iommu_reg_notify_state, kref);
 	unsigned long index;
 	struct page *page;
 
@@ -85,13 +86,14 @@ static void ireg_notify_free(struct kref *kref)
 	kfree(n);
 }
 
-static void ireg_notify_put(struct ireg_notify *n)
+static void iommu_reg_notify_put(struct iommu_reg_notify_state *n)
 {
-	kref_put(&n->kref, ireg_notify_free);
+	kref_put(&n->kref, iommu_reg_notify_free);
 }
 
 /* The status page at @pgoff, allocated (zeroed) on first use. */
-static struct page *ireg_notify_page(struct ireg_notify *n, pgoff_t pgoff)
+static struct page *iommu_reg_notify_page(struct iommu_reg_notify_state *n,
+					  pgoff_t pgoff)
 {
 	struct page *page, *old;
 
@@ -114,30 +116,33 @@ static struct page *ireg_notify_page(struct ireg_notify *n, pgoff_t pgoff)
 	return page;
 }
 
-static struct iommu_reg_status *ireg_notify_header(struct ireg_notify *n)
+static struct iommu_reg_status *
+iommu_reg_notify_header(struct iommu_reg_notify_state *n)
 {
 	return page_address(n->header);
 }
 
 /* The generation of @slot; its page exists once the slot is allocated. */
-static atomic_t *ireg_notify_gen(struct ireg_notify *n, u32 slot)
+static atomic_t *iommu_reg_notify_gen(struct iommu_reg_notify_state *n,
+				      u32 slot)
 {
-	struct page *page = xa_load(&n->pages, 1 + slot / IREG_SLOTS_PER_PAGE);
+	struct page *page =
+		xa_load(&n->pages, 1 + slot / IOMMU_REG_SLOTS_PER_PAGE);
 	u32 *gens = page_address(page);
 
-	return (atomic_t *)&gens[slot % IREG_SLOTS_PER_PAGE];
+	return (atomic_t *)&gens[slot % IOMMU_REG_SLOTS_PER_PAGE];
 }
 
 /**
- * ireg_notify_create - allocate a container's notify object
+ * iommu_reg_notify_create - allocate a container's notify object
  * @nr_slots: generation slots, the container's region limit
  *
  * Return: the object with one reference, or an ERR_PTR.
  */
-struct ireg_notify *ireg_notify_create(u32 nr_slots)
+struct iommu_reg_notify_state *iommu_reg_notify_create(u32 nr_slots)
 {
 	struct iommu_reg_status *status;
-	struct ireg_notify *n;
+	struct iommu_reg_notify_state *n;
 
 	n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
 	if (!n)
@@ -152,38 +157,38 @@ struct ireg_notify *ireg_notify_create(u32 nr_slots)
 	ida_init(&n->slots);
 	n->nr_slots = nr_slots;
 
-	n->header = ireg_notify_page(n, 0);
+	n->header = iommu_reg_notify_page(n, 0);
 	if (!n->header) {
-		ireg_notify_put(n);
+		iommu_reg_notify_put(n);
 		return ERR_PTR(-ENOMEM);
 	}
-	status = ireg_notify_header(n);
+	status = iommu_reg_notify_header(n);
 	status->magic = IOMMU_REG_STATUS_MAGIC;
 	status->version = 1;
 	status->slot_offset = PAGE_SIZE;
 	status->nr_slots = nr_slots;
-	n->nr_pages = 1 + DIV_ROUND_UP(nr_slots, IREG_SLOTS_PER_PAGE);
+	n->nr_pages = 1 + DIV_ROUND_UP(nr_slots, IOMMU_REG_SLOTS_PER_PAGE);
 	return n;
 }
 
 /**
- * ireg_notify_shutdown - the container is going away
+ * iommu_reg_notify_shutdown - the container is going away
  * @n: its notify object; the container's reference is dropped
  *
  * Readers drain what is queued, then read end-of-file; poll() reports
  * POLLHUP.  The status area stays mapped and readable.
  */
-void ireg_notify_shutdown(struct ireg_notify *n)
+void iommu_reg_notify_shutdown(struct iommu_reg_notify_state *n)
 {
 	spin_lock(&n->lock);
 	n->dead = true;
 	spin_unlock(&n->lock);
 	wake_up_all(&n->wait);
-	ireg_notify_put(n);
+	iommu_reg_notify_put(n);
 }
 
 /**
- * ireg_notify_slot_alloc - give a new region a slot and a generation
+ * iommu_reg_notify_slot_alloc - give a new region a slot and a generation
  * @n: notify object
  * @r: the region, not yet published; receives slot and generation
  *
@@ -193,14 +198,15 @@ void ireg_notify_shutdown(struct ireg_notify *n)
  *
  * Return: 0, -ENOSPC (no slot), -ENOMEM or -EAGAIN.
  */
-int ireg_notify_slot_alloc(struct ireg_notify *n, struct ireg_region *r)
+int iommu_reg_notify_slot_alloc(struct iommu_reg_notify_state *n,
+				struct iommu_reg_region *r)
 {
 	int slot;
 
 	slot = ida_alloc_max(&n->slots, n->nr_slots - 1, GFP_KERNEL_ACCOUNT);
 	if (slot < 0)
 		return slot == -ENOSPC ? -ENOSPC : -ENOMEM;
-	if (!ireg_notify_page(n, 1 + slot / IREG_SLOTS_PER_PAGE)) {
+	if (!iommu_reg_notify_page(n, 1 + slot / IOMMU_REG_SLOTS_PER_PAGE)) {
 		ida_free(&n->slots, slot);
 		return -ENOMEM;
 	}
@@ -212,30 +218,31 @@ int ireg_notify_slot_alloc(struct ireg_notify *n, struct ireg_region *r)
 		return -EAGAIN;
 	}
 	r->slot = slot;
-	r->generation = atomic_inc_return(ireg_notify_gen(n, slot));
+	r->generation = atomic_inc_return(iommu_reg_notify_gen(n, slot));
 	r->has_slot = true;
 	spin_unlock(&n->lock);
 	return 0;
 }
 
 /**
- * ireg_notify_slot_free - retire a dead region's slot
+ * iommu_reg_notify_slot_free - retire a dead region's slot
  * @n: notify object
  * @r: the region, whose notifier is already removed
  *
  * The slot's generation moves on, so a registration cached in user space
  * never matches it again.
  */
-void ireg_notify_slot_free(struct ireg_notify *n, struct ireg_region *r)
+void iommu_reg_notify_slot_free(struct iommu_reg_notify_state *n,
+				struct iommu_reg_region *r)
 {
 	if (!r->has_slot)
 		return;
-	atomic_inc(ireg_notify_gen(n, r->slot));
+	atomic_inc(iommu_reg_notify_gen(n, r->slot));
 	ida_free(&n->slots, r->slot);
 	r->has_slot = false;
 }
 
-static u32 ireg_notify_reason(enum mmu_notifier_event event)
+static u32 iommu_reg_notify_reason(enum mmu_notifier_event event)
 {
 	switch (event) {
 	case MMU_NOTIFY_UNMAP:
@@ -250,7 +257,7 @@ static u32 ireg_notify_reason(enum mmu_notifier_event event)
 }
 
 /**
- * ireg_notify_invalidate - a region's range changed
+ * iommu_reg_notify_invalidate - a region's range changed
  * @n: notify object
  * @r: the region
  * @event: what the MM is doing
@@ -261,10 +268,11 @@ static u32 ireg_notify_reason(enum mmu_notifier_event event)
  * valid to stale is reported: mremap(), for one, invalidates the old
  * range twice, and a stale region has nothing more to say.
  */
-void ireg_notify_invalidate(struct ireg_notify *n, struct ireg_region *r,
-			    enum mmu_notifier_event event)
+void iommu_reg_notify_invalidate(struct iommu_reg_notify_state *n,
+				 struct iommu_reg_region *r,
+				 enum mmu_notifier_event event)
 {
-	struct iommu_reg_status *status = ireg_notify_header(n);
+	struct iommu_reg_status *status = iommu_reg_notify_header(n);
 	struct iommu_reg_event *ev;
 	u32 gen;
 
@@ -279,9 +287,9 @@ void ireg_notify_invalidate(struct ireg_notify *n, struct ireg_region *r,
 		spin_unlock(&n->lock);
 		return;
 	}
-	gen = atomic_inc_return(ireg_notify_gen(n, r->slot));
+	gen = atomic_inc_return(iommu_reg_notify_gen(n, r->slot));
 	atomic64_inc((atomic64_t *)&status->invalidations);
-	ireg_stat_add(IOMMU_REG_STAT_INVALIDATIONS, 1);
+	iommu_reg_stat_add(IOMMU_REG_STAT_INVALIDATIONS, 1);
 
 	if (!n->queue || n->count == n->queue_len) {
 		if (n->queue) {
@@ -291,13 +299,14 @@ void ireg_notify_invalidate(struct ireg_notify *n, struct ireg_region *r,
 		spin_unlock(&n->lock);
 		if (n->queue)
 			wake_up(&n->wait);
-		ireg_nl_event(IOMMU_REG_CMD_EVENT_INVALIDATE, r,
-			      ireg_notify_reason(event), gen, GFP_ATOMIC);
+		iommu_reg_nl_event(IOMMU_REG_CMD_EVENT_INVALIDATE, r,
+				   iommu_reg_notify_reason(event), gen,
+				   GFP_ATOMIC);
 		return;
 	}
 	ev = &n->queue[(n->head + n->count) % n->queue_len];
 	ev->type = IOMMU_REG_EVENT_INVALIDATE;
-	ev->reason = ireg_notify_reason(event);
+	ev->reason = iommu_reg_notify_reason(event);
 	ev->handle = r->handle;
 	ev->generation = gen;
 	ev->vaddr = r->node.start;
@@ -305,13 +314,13 @@ void ireg_notify_invalidate(struct ireg_notify *n, struct ireg_region *r,
 	n->count++;
 	spin_unlock(&n->lock);
 	wake_up(&n->wait);
-	ireg_nl_event(IOMMU_REG_CMD_EVENT_INVALIDATE, r,
-		      ireg_notify_reason(event), gen, GFP_ATOMIC);
+	iommu_reg_nl_event(IOMMU_REG_CMD_EVENT_INVALIDATE, r,
+			   iommu_reg_notify_reason(event), gen, GFP_ATOMIC);
 }
 
 /* A check of @r is over; the caller holds n->lock.  Return: wake waiters. */
-static bool ireg_notify_check_done(struct ireg_notify *n,
-				   struct ireg_region *r)
+static bool iommu_reg_notify_check_done(struct iommu_reg_notify_state *n,
+					struct iommu_reg_region *r)
 {
 	r->check_pending = false;
 	if (!r->check_queued)
@@ -321,19 +330,19 @@ static bool ireg_notify_check_done(struct ireg_notify *n,
 }
 
 /**
- * ireg_notify_check_work - re-validate a region's suspect range
- * @work: ireg_region.check_work
+ * iommu_reg_notify_check_work - re-validate a region's suspect range
+ * @work: iommu_reg_region.check_work
  *
  * Runs until no suspect range is left: the notifier may record a new one
  * (and queue the work again) while a check runs.  A range that no longer
  * maps the pinned pages makes the region stale, with the reason of the
  * first event that made it suspect.
  */
-void ireg_notify_check_work(struct work_struct *work)
+void iommu_reg_notify_check_work(struct work_struct *work)
 {
-	struct ireg_region *r = container_of(work, struct ireg_region,
-					     check_work);
-	struct ireg_notify *n = r->notify;
+	struct iommu_reg_region *r =
+		container_of(work, struct iommu_reg_region, check_work);
+	struct iommu_reg_notify_state *n = r->notify;
 	enum mmu_notifier_event event;
 	unsigned long start, last;
 	bool wake;
@@ -341,7 +350,7 @@ void ireg_notify_check_work(struct work_struct *work)
 	for (;;) {
 		spin_lock(&n->lock);
 		if (!r->check_pending || r->stale) {
-			wake = ireg_notify_check_done(n, r);
+			wake = iommu_reg_notify_check_done(n, r);
 			spin_unlock(&n->lock);
 			if (wake)
 				wake_up_all(&n->check_wait);
@@ -353,22 +362,22 @@ void ireg_notify_check_work(struct work_struct *work)
 		r->check_pending = false;
 		spin_unlock(&n->lock);
 
-		if (!ireg_region_check(r, start, last))
-			ireg_notify_invalidate(n, r, event);
+		if (!iommu_reg_region_check(r, start, last))
+			iommu_reg_notify_invalidate(n, r, event);
 	}
 }
 
-struct ireg_notify_flush {
+struct iommu_reg_notify_flush {
 	struct callback_head cb;
-	struct ireg_notify *n;
+	struct iommu_reg_notify_state *n;
 };
 
 /* task_work: wait for the container's checks before returning to user. */
-static void ireg_notify_flush_fn(struct callback_head *cb)
+static void iommu_reg_notify_flush_fn(struct callback_head *cb)
 {
-	struct ireg_notify_flush *f = container_of(cb, struct ireg_notify_flush,
-						   cb);
-	struct ireg_notify *n = f->n;
+	struct iommu_reg_notify_flush *f =
+		container_of(cb, struct iommu_reg_notify_flush, cb);
+	struct iommu_reg_notify_state *n = f->n;
 
 	spin_lock(&n->lock);
 	if (n->check_task == current)
@@ -376,7 +385,7 @@ static void ireg_notify_flush_fn(struct callback_head *cb)
 	spin_unlock(&n->lock);
 	/* Bounded by the checks queued; a fatal signal ends it early. */
 	wait_event_killable(n->check_wait, !READ_ONCE(n->checks));
-	ireg_notify_put(n);
+	iommu_reg_notify_put(n);
 	kfree(f);
 	/*
 	 * The reference taken when this was queued: the task may have
@@ -391,9 +400,9 @@ static void ireg_notify_flush_fn(struct callback_head *cb)
  * run where sleeping is not allowed: the allocation does not sleep, and
  * if it fails the check is merely asynchronous.
  */
-static void ireg_notify_flush_on_return(struct ireg_notify *n)
+static void iommu_reg_notify_flush_on_return(struct iommu_reg_notify_state *n)
 {
-	struct ireg_notify_flush *f;
+	struct iommu_reg_notify_flush *f;
 
 	f = kmalloc(sizeof(*f), GFP_NOWAIT | __GFP_NOWARN);
 	if (f) {
@@ -401,10 +410,10 @@ static void ireg_notify_flush_on_return(struct ireg_notify *n)
 		__module_get(THIS_MODULE);
 		kref_get(&n->kref);
 		f->n = n;
-		init_task_work(&f->cb, ireg_notify_flush_fn);
+		init_task_work(&f->cb, iommu_reg_notify_flush_fn);
 		if (!task_work_add(current, &f->cb, TWA_RESUME))
 			return;
-		ireg_notify_put(n);
+		iommu_reg_notify_put(n);
 		kfree(f);
 		module_put(THIS_MODULE);
 	}
@@ -415,7 +424,7 @@ static void ireg_notify_flush_on_return(struct ireg_notify *n)
 }
 
 /**
- * ireg_notify_suspect - a region's range may have changed
+ * iommu_reg_notify_suspect - a region's range may have changed
  * @n: notify object
  * @r: the region
  * @range: the invalidation, about to happen
@@ -428,16 +437,17 @@ static void ireg_notify_flush_on_return(struct ireg_notify *n)
  * published cannot be checked (its pins are not complete): it is made
  * stale at once, and its registration retries.
  */
-void ireg_notify_suspect(struct ireg_notify *n, struct ireg_region *r,
-			 const struct mmu_notifier_range *range,
-			 unsigned long cur_seq)
+void iommu_reg_notify_suspect(struct iommu_reg_notify_state *n,
+			      struct iommu_reg_region *r,
+			      const struct mmu_notifier_range *range,
+			      unsigned long cur_seq)
 {
 	unsigned long start = max(range->start, r->node.start);
 	unsigned long last = min(range->end - 1, r->node.last);
 	bool flush = false;
 
 	spin_lock(&n->lock);
-	/* Under the lock ireg_region_check_pass() reads it with. */
+	/* Under the lock iommu_reg_region_check_pass() reads it with. */
 	mmu_interval_set_seq(&r->mni, cur_seq);
 	if (r->stale || r->dying) {
 		spin_unlock(&n->lock);
@@ -445,7 +455,7 @@ void ireg_notify_suspect(struct ireg_notify *n, struct ireg_region *r,
 	}
 	if (!r->has_slot) {
 		spin_unlock(&n->lock);
-		ireg_notify_invalidate(n, r, range->event);
+		iommu_reg_notify_invalidate(n, r, range->event);
 		return;
 	}
 	if (r->check_pending) {
@@ -470,18 +480,19 @@ void ireg_notify_suspect(struct ireg_notify *n, struct ireg_region *r,
 	}
 	spin_unlock(&n->lock);
 	if (flush)
-		ireg_notify_flush_on_return(n);
+		iommu_reg_notify_flush_on_return(n);
 }
 
 /**
- * ireg_notify_region_stop - no more checks of a region being destroyed
+ * iommu_reg_notify_region_stop - no more checks of a region being destroyed
  * @n: notify object
  * @r: the region; its notifier is still inserted
  *
  * After this, the notifier queues no check of @r and none runs, so the
  * region can be freed once the notifier is removed.
  */
-void ireg_notify_region_stop(struct ireg_notify *n, struct ireg_region *r)
+void iommu_reg_notify_region_stop(struct iommu_reg_notify_state *n,
+				  struct iommu_reg_region *r)
 {
 	bool wake;
 
@@ -490,24 +501,25 @@ void ireg_notify_region_stop(struct ireg_notify *n, struct ireg_region *r)
 	spin_unlock(&n->lock);
 	cancel_work_sync(&r->check_work);
 	spin_lock(&n->lock);
-	wake = ireg_notify_check_done(n, r);
+	wake = iommu_reg_notify_check_done(n, r);
 	spin_unlock(&n->lock);
 	if (wake)
 		wake_up_all(&n->check_wait);
 }
 
-static bool ireg_notify_readable(struct ireg_notify *n)
+static bool iommu_reg_notify_readable(struct iommu_reg_notify_state *n)
 {
 	return n->overflow || n->count;
 }
 
-static ssize_t ireg_notify_read(struct file *file, char __user *buf,
-				size_t count, loff_t *ppos)
+static ssize_t iommu_reg_notify_read(struct file *file, char __user *buf,
+				     size_t count, loff_t *ppos)
 {
-	struct ireg_notify *n = file->private_data;
-	struct iommu_reg_status *status = ireg_notify_header(n);
-	struct iommu_reg_event batch[IREG_READ_BATCH];
-	size_t want = min_t(size_t, count / sizeof(batch[0]), IREG_READ_BATCH);
+	struct iommu_reg_notify_state *n = file->private_data;
+	struct iommu_reg_status *status = iommu_reg_notify_header(n);
+	struct iommu_reg_event batch[IOMMU_REG_READ_BATCH];
+	size_t want =
+		min_t(size_t, count / sizeof(batch[0]), IOMMU_REG_READ_BATCH);
 	bool resync = false;
 	size_t i = 0, taken;
 	int ret;
@@ -520,7 +532,7 @@ static ssize_t ireg_notify_read(struct file *file, char __user *buf,
 		return ret;
 
 	spin_lock(&n->lock);
-	while (!ireg_notify_readable(n)) {
+	while (!iommu_reg_notify_readable(n)) {
 		bool dead = n->dead;
 
 		spin_unlock(&n->lock);
@@ -532,8 +544,9 @@ static ssize_t ireg_notify_read(struct file *file, char __user *buf,
 			ret = -EAGAIN;
 			goto out_unlock;
 		}
-		ret = wait_event_interruptible(n->wait, ireg_notify_readable(n) ||
-					       READ_ONCE(n->dead));
+		ret = wait_event_interruptible(n->wait,
+					       iommu_reg_notify_readable(n) ||
+						       READ_ONCE(n->dead));
 		if (ret)
 			goto out_unlock;
 		spin_lock(&n->lock);
@@ -569,14 +582,14 @@ out_unlock:
 	return ret;
 }
 
-static __poll_t ireg_notify_poll(struct file *file, poll_table *wait)
+static __poll_t iommu_reg_notify_poll(struct file *file, poll_table *wait)
 {
-	struct ireg_notify *n = file->private_data;
+	struct iommu_reg_notify_state *n = file->private_data;
 	__poll_t mask = 0;
 
 	poll_wait(file, &n->wait, wait);
 	spin_lock(&n->lock);
-	if (ireg_notify_readable(n))
+	if (iommu_reg_notify_readable(n))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (n->dead)
 		mask |= EPOLLHUP;
@@ -584,14 +597,14 @@ static __poll_t ireg_notify_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
-static vm_fault_t ireg_notify_fault(struct vm_fault *vmf)
+static vm_fault_t iommu_reg_notify_fault(struct vm_fault *vmf)
 {
-	struct ireg_notify *n = vmf->vma->vm_private_data;
+	struct iommu_reg_notify_state *n = vmf->vma->vm_private_data;
 	struct page *page;
 
 	if (vmf->pgoff >= n->nr_pages)
 		return VM_FAULT_SIGBUS;
-	page = ireg_notify_page(n, vmf->pgoff);
+	page = iommu_reg_notify_page(n, vmf->pgoff);
 	if (!page)
 		return VM_FAULT_OOM;
 	get_page(page);
@@ -599,13 +612,13 @@ static vm_fault_t ireg_notify_fault(struct vm_fault *vmf)
 	return 0;
 }
 
-static const struct vm_operations_struct ireg_notify_vm_ops = {
-	.fault = ireg_notify_fault,
+static const struct vm_operations_struct iommu_reg_notify_vm_ops = {
+	.fault = iommu_reg_notify_fault,
 };
 
-static int ireg_notify_mmap(struct file *file, struct vm_area_struct *vma)
+static int iommu_reg_notify_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct ireg_notify *n = file->private_data;
+	struct iommu_reg_notify_state *n = file->private_data;
 
 	if (vma->vm_flags & VM_WRITE)
 		return -EACCES;
@@ -614,43 +627,43 @@ static int ireg_notify_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 
 	/* Read-only for good: mprotect() cannot add write access later. */
-	ireg_vm_flags_clear(vma, VM_MAYWRITE);
-	ireg_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_ops = &ireg_notify_vm_ops;
+	iommu_reg_vm_flags_clear(vma, VM_MAYWRITE);
+	iommu_reg_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &iommu_reg_notify_vm_ops;
 	vma->vm_private_data = n;
 	return 0;
 }
 
-static int ireg_notify_release(struct inode *inode, struct file *file)
+static int iommu_reg_notify_release(struct inode *inode, struct file *file)
 {
-	struct ireg_notify *n = file->private_data;
+	struct iommu_reg_notify_state *n = file->private_data;
 
 	spin_lock(&n->lock);
 	n->fd_open = false;
 	spin_unlock(&n->lock);
-	ireg_notify_put(n);
+	iommu_reg_notify_put(n);
 	return 0;
 }
 
-static const struct file_operations ireg_notify_fops = {
+static const struct file_operations iommu_reg_notify_fops = {
 	.owner		= THIS_MODULE,
-	.read		= ireg_notify_read,
-	.poll		= ireg_notify_poll,
-	.mmap		= ireg_notify_mmap,
-	.release	= ireg_notify_release,
+	.read		= iommu_reg_notify_read,
+	.poll		= iommu_reg_notify_poll,
+	.mmap		= iommu_reg_notify_mmap,
+	.release	= iommu_reg_notify_release,
 	.llseek		= noop_llseek,
 };
 
-int ireg_notify_open(struct ireg_ucmd *ucmd)
+int iommu_reg_notify_open(struct iommu_reg_ucmd *ucmd)
 {
 	struct iommu_reg_notify *cmd = ucmd->cmd;
-	struct ireg_notify *n = ucmd->container->notify;
+	struct iommu_reg_notify_state *n = ucmd->container->notify;
 	struct iommu_reg_event *queue;
-	u32 len = cmd->queue_len ?: IREG_NOTIFY_QUEUE_DEFAULT;
+	u32 len = cmd->queue_len ?: IOMMU_REG_NOTIFY_QUEUE_DEFAULT;
 	struct file *file;
-	int fd, ret;
+	int ret;
 
-	if (cmd->flags || len > IREG_NOTIFY_QUEUE_MAX)
+	if (cmd->flags || len > IOMMU_REG_NOTIFY_QUEUE_MAX)
 		return -EINVAL;
 
 	queue = kvcalloc(len, sizeof(*queue), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
@@ -675,36 +688,22 @@ int ireg_notify_open(struct ireg_ucmd *ucmd)
 
 	/* The file owns this reference; its release drops it. */
 	kref_get(&n->kref);
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		ret = fd;
-		goto err_unclaim;
-	}
-	file = anon_inode_getfile("[iommu-reg-notify]", &ireg_notify_fops, n,
-				  O_RDONLY);
+	file = anon_inode_getfile("[iommu-reg-notify]", &iommu_reg_notify_fops,
+				  n, O_RDONLY);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
-		put_unused_fd(fd);
 		goto err_unclaim;
 	}
 
 	cmd->queue_len = len;
-	cmd->fd = fd;
 	cmd->status_size = (u64)n->nr_pages << PAGE_SHIFT;
-	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret) {
-		/* Never handed out: its release undoes the claim. */
-		fput(file);
-		put_unused_fd(fd);
-		return ret;
-	}
-	fd_install(fd, file);
-	return 0;
+	/* Never handed out, the file's release undoes the claim. */
+	return iommu_reg_ucmd_respond_fd(ucmd, sizeof(*cmd), &cmd->fd, file);
 
 err_unclaim:
 	spin_lock(&n->lock);
 	n->fd_open = false;
 	spin_unlock(&n->lock);
-	ireg_notify_put(n);
+	iommu_reg_notify_put(n);
 	return ret;
 }

@@ -15,11 +15,11 @@
  * lives, so a process cannot escape the limit by registering and exiting.
  * CAP_IPC_LOCK lifts the limit, not the charge.
  *
- * A region is created in two phases: ireg_region_alloc() pins and accounts
- * it with no lock held (that is the slow part), then ireg_region_insert()
+ * A region is created in two phases: iommu_reg_region_alloc() pins and accounts
+ * it with no lock held (that is the slow part), then iommu_reg_region_insert()
  * publishes it under the container lock, unless an identical region
  * appeared meanwhile, in which case the new one is destroyed and the
- * existing one gains a reference.  ireg_region_destroy() cannot fail.
+ * existing one gains a reference.  iommu_reg_region_destroy() cannot fail.
  *
  * Regions are found by handle (an xarray) and by virtual range (an
  * interval tree), so neither lookup is a linear scan.  Every region
@@ -44,13 +44,33 @@
 #include "ireg_config.h"
 #include "iommu_reg.h"
 
-static unsigned long ireg_region_last(const struct ireg_region *r)
+/*
+ * The next region after @prev (NULL: the first) overlapping [@vaddr,
+ * @last] that the caller may use: pinned from its own mm, and not stale.
+ */
+static struct iommu_reg_region *
+iommu_reg_region_next(struct iommu_reg_container *c,
+		      struct iommu_reg_region *prev, unsigned long vaddr,
+		      unsigned long last)
 {
-	return r->node.last;
+	struct interval_tree_node *node;
+
+	lockdep_assert_held(&c->lock);
+
+	node = prev ? interval_tree_iter_next(&prev->node, vaddr, last) :
+		      interval_tree_iter_first(&c->region_tree, vaddr, last);
+	for (; node; node = interval_tree_iter_next(node, vaddr, last)) {
+		struct iommu_reg_region *r =
+			container_of(node, struct iommu_reg_region, node);
+
+		if (r->mm == current->mm && !READ_ONCE(r->stale))
+			return r;
+	}
+	return NULL;
 }
 
 /**
- * ireg_region_find_exact - find a region for exactly this range and flags
+ * iommu_reg_region_find_exact - a region for exactly this range and flags
  * @c: container, locked
  * @vaddr: first byte
  * @last: last byte (inclusive)
@@ -58,29 +78,21 @@ static unsigned long ireg_region_last(const struct ireg_region *r)
  *
  * Return: the region or NULL.
  */
-struct ireg_region *ireg_region_find_exact(struct ireg_container *c,
-					   unsigned long vaddr,
-					   unsigned long last, u32 flags)
+struct iommu_reg_region *
+iommu_reg_region_find_exact(struct iommu_reg_container *c, unsigned long vaddr,
+			    unsigned long last, u32 flags)
 {
-	struct interval_tree_node *node;
+	struct iommu_reg_region *r = NULL;
 
-	lockdep_assert_held(&c->lock);
-
-	for (node = interval_tree_iter_first(&c->region_tree, vaddr, last);
-	     node; node = interval_tree_iter_next(node, vaddr, last)) {
-		struct ireg_region *r = container_of(node, struct ireg_region,
-						     node);
-
-		if (r->node.start == vaddr && ireg_region_last(r) == last &&
-		    r->flags == flags && r->mm == current->mm &&
-		    !READ_ONCE(r->stale))
+	while ((r = iommu_reg_region_next(c, r, vaddr, last)))
+		if (r->node.start == vaddr && r->node.last == last &&
+		    r->flags == flags)
 			return r;
-	}
 	return NULL;
 }
 
 /**
- * ireg_region_find_covering - find a region of the caller containing a range
+ * iommu_reg_region_find_covering - a region of the caller containing a range
  * @c: container, locked
  * @vaddr: first byte
  * @last: last byte (inclusive)
@@ -88,48 +100,47 @@ struct ireg_region *ireg_region_find_exact(struct ireg_container *c,
  *
  * Return: the region or NULL.
  */
-struct ireg_region *ireg_region_find_covering(struct ireg_container *c,
-					      unsigned long vaddr,
-					      unsigned long last,
-					      bool writable)
+struct iommu_reg_region *
+iommu_reg_region_find_covering(struct iommu_reg_container *c,
+			       unsigned long vaddr, unsigned long last,
+			       bool writable)
 {
-	struct interval_tree_node *node;
+	struct iommu_reg_region *r = NULL;
 
-	lockdep_assert_held(&c->lock);
-
-	for (node = interval_tree_iter_first(&c->region_tree, vaddr, last);
-	     node; node = interval_tree_iter_next(node, vaddr, last)) {
-		struct ireg_region *r = container_of(node, struct ireg_region,
-						     node);
-
-		if (r->node.start <= vaddr && ireg_region_last(r) >= last &&
-		    r->mm == current->mm && !READ_ONCE(r->stale) &&
+	while ((r = iommu_reg_region_next(c, r, vaddr, last)))
+		if (r->node.start <= vaddr && r->node.last >= last &&
 		    (!writable || !(r->flags & IOMMU_REG_REGION_READONLY)))
 			return r;
-	}
 	return NULL;
 }
 
-struct ireg_region *ireg_region_get(struct ireg_container *c, u32 handle)
+struct iommu_reg_region *iommu_reg_region_get(struct iommu_reg_container *c,
+					      u32 handle)
 {
 	lockdep_assert_held(&c->lock);
 	return xa_load(&c->regions, handle);
 }
 
 /**
- * ireg_region_again - find a region again after the lock was dropped
+ * iommu_reg_region_put_again - take back a reference its caller never saw
  * @c: container, locked
- * @handle: the handle it had
- * @r: the region as it was; never dereferenced here
+ * @handle: the handle the region had
+ * @r: the region as it was when the lock was dropped; not dereferenced
+ *	unless @handle still names it
+ * @to_free: receives the region when it must be destroyed after unlocking
  *
- * Another thread may have unregistered it meanwhile.
- *
- * Return: @r if @handle still names it, else NULL.
+ * For a command whose output could not be copied out after unlocking:
+ * another thread may have unregistered the region meanwhile, so it is
+ * found again by handle first.  Should that thread have dropped the other
+ * references and left IOMMU_REG_MAP mappings, the reference stays, as
+ * EBUSY would have it, until the container goes.
  */
-struct ireg_region *ireg_region_again(struct ireg_container *c, u32 handle,
-				      struct ireg_region *r)
+void iommu_reg_region_put_again(struct iommu_reg_container *c, u32 handle,
+				struct iommu_reg_region *r,
+				struct list_head *to_free)
 {
-	return ireg_region_get(c, handle) == r ? r : NULL;
+	if (iommu_reg_region_get(c, handle) == r)
+		iommu_reg_region_put(c, r, false, to_free);
 }
 
 /*
@@ -151,13 +162,14 @@ struct ireg_region *ireg_region_again(struct ireg_container *c, u32 handle,
  *    back, do not.  The notifier runs before the change (and maybe where
  *    it must not sleep), so it cannot tell which: it only records the
  *    invalidated part of the region as suspect and has notify.c
- *    re-validate it once the change is done (ireg_region_check()).
+ *    re-validate it once the change is done (iommu_reg_region_check()).
  */
-static bool ireg_region_invalidate(struct mmu_interval_notifier *mni,
-				   const struct mmu_notifier_range *range,
-				   unsigned long cur_seq)
+static bool iommu_reg_region_invalidate(struct mmu_interval_notifier *mni,
+					const struct mmu_notifier_range *range,
+					unsigned long cur_seq)
 {
-	struct ireg_region *r = container_of(mni, struct ireg_region, mni);
+	struct iommu_reg_region *r =
+		container_of(mni, struct iommu_reg_region, mni);
 
 	switch (range->event) {
 	case MMU_NOTIFY_PROTECTION_VMA:
@@ -167,16 +179,16 @@ static bool ireg_region_invalidate(struct mmu_interval_notifier *mni,
 	case MMU_NOTIFY_UNMAP:
 	case MMU_NOTIFY_RELEASE:
 		mmu_interval_set_seq(mni, cur_seq);
-		ireg_notify_invalidate(r->notify, r, range->event);
+		iommu_reg_notify_invalidate(r->notify, r, range->event);
 		return true;
 	default:
-		ireg_notify_suspect(r->notify, r, range, cur_seq);
+		iommu_reg_notify_suspect(r->notify, r, range, cur_seq);
 		return true;
 	}
 }
 
-static const struct mmu_interval_notifier_ops ireg_region_mni_ops = {
-	.invalidate = ireg_region_invalidate,
+static const struct mmu_interval_notifier_ops iommu_reg_region_mni_ops = {
+	.invalidate = iommu_reg_region_invalidate,
 };
 
 /*
@@ -187,10 +199,10 @@ static const struct mmu_interval_notifier_ops ireg_region_mni_ops = {
  * but needs CONFIG_HMM_MIRROR, which only drivers select and the debug
  * kernel lacks.  Return: pages found, or a negative errno.
  */
-static long ireg_region_lookup(struct mm_struct *mm, unsigned long start,
-			       unsigned long npages, struct page **pages)
+static long iommu_reg_region_lookup(struct mm_struct *mm, unsigned long start,
+				    unsigned long npages, struct page **pages)
 {
-#ifdef IREG_HAVE_GUP_REMOTE_VMAS
+#ifdef IOMMU_REG_HAVE_GUP_REMOTE_VMAS
 	return get_user_pages_remote(mm, start, npages, FOLL_NOFAULT, pages,
 				     NULL, NULL);
 #else
@@ -207,11 +219,13 @@ static long ireg_region_lookup(struct mm_struct *mm, unsigned long start,
  * (not present, another page, a VMA without struct pages or without read
  * access), -EAGAIN when an invalidation raced with the lookup.
  */
-static int ireg_region_check_pass(struct ireg_region *r, unsigned long start,
-				  unsigned long npages, struct page **pages)
+static int iommu_reg_region_check_pass(struct iommu_reg_region *r,
+				       unsigned long start,
+				       unsigned long npages,
+				       struct page **pages)
 {
 	unsigned long first = (start - r->node.start) >> PAGE_SHIFT;
-	struct ireg_notify *n = r->notify;
+	struct iommu_reg_notify_state *n = r->notify;
 	unsigned long seq;
 	bool retry, same;
 	long got, i;
@@ -219,7 +233,7 @@ static int ireg_region_check_pass(struct ireg_region *r, unsigned long start,
 	/* Waits for an invalidation of the range in progress to end. */
 	seq = mmu_interval_read_begin(&r->mni);
 	mmap_read_lock(r->mm);
-	got = ireg_region_lookup(r->mm, start, npages, pages);
+	got = iommu_reg_region_lookup(r->mm, start, npages, pages);
 	mmap_read_unlock(r->mm);
 
 	same = got == npages;
@@ -239,7 +253,7 @@ static int ireg_region_check_pass(struct ireg_region *r, unsigned long start,
 }
 
 /**
- * ireg_region_check - do the page tables still map the pinned pages?
+ * iommu_reg_region_check - do the page tables still map the pinned pages?
  * @r: a published region, not yet being destroyed
  * @start: first byte of the part to check, inside the region
  * @last: its last byte
@@ -253,8 +267,8 @@ static int ireg_region_check_pass(struct ireg_region *r, unsigned long start,
  * Return: true when every page of [@start, @last] maps the very page the
  * region pinned there.
  */
-bool ireg_region_check(struct ireg_region *r, unsigned long start,
-		       unsigned long last)
+bool iommu_reg_region_check(struct iommu_reg_region *r, unsigned long start,
+			    unsigned long last)
 {
 	const unsigned long batch = PAGE_SIZE / sizeof(struct page *);
 	struct page **pages;
@@ -271,7 +285,7 @@ bool ireg_region_check(struct ireg_region *r, unsigned long start,
 		unsigned long npages = min((last - start) / PAGE_SIZE + 1,
 					   batch);
 
-		ret = ireg_region_check_pass(r, start, npages, pages);
+		ret = iommu_reg_region_check_pass(r, start, npages, pages);
 		if (ret == -EAGAIN) {
 			cond_resched();
 			continue;
@@ -290,7 +304,8 @@ out_put:
 	return same;
 }
 
-static void ireg_region_unpin(struct ireg_region *r, unsigned long npinned)
+static void iommu_reg_region_unpin(struct iommu_reg_region *r,
+				   unsigned long npinned)
 {
 	unpin_user_pages_dirty_lock(r->pages, npinned,
 				    !(r->flags & IOMMU_REG_REGION_READONLY));
@@ -300,7 +315,8 @@ static void ireg_region_unpin(struct ireg_region *r, unsigned long npinned)
  * Charge @npages to @user against the caller's RLIMIT_MEMLOCK, before
  * anything is pinned: a caller over its limit pins nothing.
  */
-static int ireg_region_charge(struct user_struct *user, unsigned long npages)
+static int iommu_reg_region_charge(struct user_struct *user,
+				   unsigned long npages)
 {
 	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	unsigned long cur, new;
@@ -318,14 +334,14 @@ static int ireg_region_charge(struct user_struct *user, unsigned long npages)
 	return 0;
 }
 
-static void ireg_region_uncharge(struct ireg_region *r)
+static void iommu_reg_region_uncharge(struct iommu_reg_region *r)
 {
 	atomic_long_sub(r->npages, &r->user->locked_vm);
 	atomic64_sub(r->npages, &r->mm->pinned_vm);
 }
 
 /**
- * ireg_region_alloc - pin and account a user range (no lock held)
+ * iommu_reg_region_alloc - pin and account a user range (no lock held)
  * @c: the container it is for
  * @vaddr: page-aligned start in the caller's address space
  * @size: page-aligned length, not zero, not wrapping
@@ -338,14 +354,14 @@ static void ireg_region_uncharge(struct ireg_region *r)
  *
  * Return: the new region, not yet visible, or an ERR_PTR.
  */
-struct ireg_region *ireg_region_alloc(struct ireg_container *c,
-				      unsigned long vaddr, unsigned long size,
-				      u32 flags)
+struct iommu_reg_region *iommu_reg_region_alloc(struct iommu_reg_container *c,
+						unsigned long vaddr,
+						unsigned long size, u32 flags)
 {
 	unsigned int gup_flags = FOLL_LONGTERM;
 	unsigned long npages = size >> PAGE_SHIFT;
 	unsigned long pinned = 0;
-	struct ireg_region *r;
+	struct iommu_reg_region *r;
 	long ret;
 
 	if (!(flags & IOMMU_REG_REGION_READONLY))
@@ -362,7 +378,7 @@ struct ireg_region *ireg_region_alloc(struct ireg_container *c,
 	if (!r)
 		return ERR_PTR(-ENOMEM);
 	r->user = get_uid(current_user());
-	ret = ireg_region_charge(r->user, npages);
+	ret = iommu_reg_region_charge(r->user, npages);
 	if (ret)
 		goto err_free;
 	r->pages = kvmalloc_array(npages, sizeof(*r->pages),
@@ -380,16 +396,16 @@ struct ireg_region *ireg_region_alloc(struct ireg_container *c,
 	r->container = c;
 	INIT_LIST_HEAD(&r->free_node);
 	INIT_LIST_HEAD(&r->mappings);
-	INIT_WORK(&r->check_work, ireg_notify_check_work);
+	INIT_WORK(&r->check_work, iommu_reg_notify_check_work);
 
 	/*
 	 * Watch the range before pinning it: a change while the pages are
 	 * being pinned marks the region stale before it is published, and
-	 * ireg_notify_slot_alloc() then refuses it.  No window is left in
+	 * iommu_reg_notify_slot_alloc() then refuses it.  No window is left in
 	 * which the range could change unseen.
 	 */
 	ret = mmu_interval_notifier_insert(&r->mni, current->mm, vaddr, size,
-					   &ireg_region_mni_ops);
+					   &iommu_reg_region_mni_ops);
 	if (ret)
 		goto err_free_pages;
 	r->has_notifier = true;
@@ -419,7 +435,7 @@ struct ireg_region *ireg_region_alloc(struct ireg_container *c,
 	return r;
 
 err_unpin:
-	ireg_region_unpin(r, pinned);
+	iommu_reg_region_unpin(r, pinned);
 	mmu_interval_notifier_remove(&r->mni);
 err_free_pages:
 	kvfree(r->pages);
@@ -432,36 +448,37 @@ err_free:
 }
 
 /**
- * ireg_region_destroy - unpin, unaccount and free a region (no lock held)
+ * iommu_reg_region_destroy - unpin, unaccount and free a region (no lock held)
  * @r: a region no longer reachable from any container structure
  *
  * A region that a device may still reach is never unpinned: one with
  * mappings left is leaked whole, and one whose IOMMU unmap came up short
  * keeps its pins and its charge, with a warning, as type1 does.
  */
-void ireg_region_destroy(struct ireg_region *r)
+void iommu_reg_region_destroy(struct iommu_reg_region *r)
 {
 	if (WARN_ON(!list_empty(&r->mappings)))
 		return;
 	/* Published regions (they have a handle) leave the admin view. */
 	if (r->handle) {
-		ireg_stat_add(IOMMU_REG_STAT_REGIONS, -1);
-		ireg_stat_add(IOMMU_REG_STAT_PINNED_PAGES, -(s64)r->npages);
-		ireg_nl_event(IOMMU_REG_CMD_EVENT_UNREGISTER, r, 0, 0,
-			      GFP_KERNEL);
+		iommu_reg_stat_add(IOMMU_REG_STAT_REGIONS, -1);
+		iommu_reg_stat_add(IOMMU_REG_STAT_PINNED_PAGES,
+				   -(s64)r->npages);
+		iommu_reg_nl_event(IOMMU_REG_CMD_EVENT_UNREGISTER, r, 0, 0,
+				   GFP_KERNEL);
 	}
 	/*
 	 * No check may run once the region is freed: stop them first, then
 	 * remove the notifier (which waits for a running invalidation).
 	 */
 	if (r->has_notifier) {
-		ireg_notify_region_stop(r->notify, r);
+		iommu_reg_notify_region_stop(r->notify, r);
 		mmu_interval_notifier_remove(&r->mni);
 	}
-	ireg_notify_slot_free(r->notify, r);
+	iommu_reg_notify_slot_free(r->notify, r);
 	if (!WARN_ON(r->unmap_failed)) {
-		ireg_region_unpin(r, r->npages);
-		ireg_region_uncharge(r);
+		iommu_reg_region_unpin(r, r->npages);
+		iommu_reg_region_uncharge(r);
 	}
 	mmdrop(r->mm);
 	free_uid(r->user);
@@ -470,9 +487,9 @@ void ireg_region_destroy(struct ireg_region *r)
 }
 
 /**
- * ireg_region_insert - publish a new region, or reuse an identical one
+ * iommu_reg_region_insert - publish a new region, or reuse an identical one
  * @c: container, locked
- * @r: from ireg_region_alloc(); consumed
+ * @r: from iommu_reg_region_alloc(); consumed
  * @out: the region to use, with a reference for the caller
  * @dup: receives @r when the caller must destroy it after unlocking
  *
@@ -483,17 +500,19 @@ void ireg_region_destroy(struct ireg_region *r)
  * Return: 0 or a negative errno (ENOSPC past max_regions, ENOMEM); on
  * error @r is handed back through *@dup as well.
  */
-int ireg_region_insert(struct ireg_container *c, struct ireg_region *r,
-		       struct ireg_region **out, struct ireg_region **dup)
+int iommu_reg_region_insert(struct iommu_reg_container *c,
+			    struct iommu_reg_region *r,
+			    struct iommu_reg_region **out,
+			    struct iommu_reg_region **dup)
 {
-	struct ireg_region *old;
+	struct iommu_reg_region *old;
 	int ret;
 
 	lockdep_assert_held(&c->lock);
 
 	*dup = NULL;
-	old = ireg_region_find_exact(c, r->node.start, r->node.last,
-				     r->flags);
+	old = iommu_reg_region_find_exact(c, r->node.start, r->node.last,
+					  r->flags);
 	if (old && old->refs == UINT_MAX) {
 		*dup = r;
 		return -EOVERFLOW;
@@ -505,7 +524,7 @@ int ireg_region_insert(struct ireg_container *c, struct ireg_region *r,
 		return 0;
 	}
 
-	if (c->nr_regions >= ireg_region_limit(c)) {
+	if (c->nr_regions >= iommu_reg_region_limit(c)) {
 		*dup = r;
 		return -ENOSPC;
 	}
@@ -517,7 +536,7 @@ int ireg_region_insert(struct ireg_container *c, struct ireg_region *r,
 		*dup = r;
 		return ret == -EBUSY ? -ENOSPC : ret;
 	}
-	ret = ireg_notify_slot_alloc(c->notify, r);
+	ret = iommu_reg_notify_slot_alloc(c->notify, r);
 	if (ret) {
 		xa_erase(&c->regions, r->handle);
 		r->handle = 0;
@@ -528,21 +547,22 @@ int ireg_region_insert(struct ireg_container *c, struct ireg_region *r,
 	interval_tree_insert(&r->node, &c->region_tree);
 	c->nr_regions++;
 	c->pinned_pages += r->npages;
-	ireg_stat_add(IOMMU_REG_STAT_REGIONS, 1);
-	ireg_stat_add(IOMMU_REG_STAT_PINNED_PAGES, r->npages);
-	ireg_nl_event(IOMMU_REG_CMD_EVENT_REGISTER, r, 0, 0, GFP_KERNEL);
+	iommu_reg_stat_add(IOMMU_REG_STAT_REGIONS, 1);
+	iommu_reg_stat_add(IOMMU_REG_STAT_PINNED_PAGES, r->npages);
+	iommu_reg_nl_event(IOMMU_REG_CMD_EVENT_REGISTER, r, 0, 0, GFP_KERNEL);
 	*out = r;
 	return 0;
 }
 
 /**
- * ireg_region_unlink - make a region unreachable
+ * iommu_reg_region_unlink - make a region unreachable
  * @c: container, locked
  * @r: region with no references and no mappings left
  *
- * The caller destroys it with ireg_region_destroy() after unlocking.
+ * The caller destroys it with iommu_reg_region_destroy() after unlocking.
  */
-void ireg_region_unlink(struct ireg_container *c, struct ireg_region *r)
+void iommu_reg_region_unlink(struct iommu_reg_container *c,
+			     struct iommu_reg_region *r)
 {
 	lockdep_assert_held(&c->lock);
 
@@ -553,26 +573,26 @@ void ireg_region_unlink(struct ireg_container *c, struct ireg_region *r)
 }
 
 /**
- * ireg_region_limit - regions a container may hold now
+ * iommu_reg_region_limit - regions a container may hold now
  * @c: container
  *
  * Return: the max_regions module parameter, capped by the status area's
  * slots (sized from max_regions when the container was created).
  */
-unsigned int ireg_region_limit(struct ireg_container *c)
+unsigned int iommu_reg_region_limit(struct iommu_reg_container *c)
 {
-	return min(READ_ONCE(ireg_max_regions), c->notify->nr_slots);
+	return min(READ_ONCE(iommu_reg_max_regions), c->notify->nr_slots);
 }
 
 /**
- * ireg_region_validate - check a user range for pinning
+ * iommu_reg_region_validate - check a user range for pinning
  * @vaddr: start
  * @size: length
  *
  * Return: 0, -EINVAL (zero or misaligned) or -EOVERFLOW (wraps, or does
  * not fit an unsigned long).
  */
-int ireg_region_validate(u64 vaddr, u64 size)
+int iommu_reg_region_validate(u64 vaddr, u64 size)
 {
 	if (!size || !PAGE_ALIGNED(vaddr) || !PAGE_ALIGNED(size))
 		return -EINVAL;
@@ -582,13 +602,13 @@ int ireg_region_validate(u64 vaddr, u64 size)
 }
 
 /**
- * ireg_region_get_or_create - the register-once path
+ * iommu_reg_region_get_or_create - the register-once path
  * @c: container, unlocked
  * @vaddr: page-aligned start
  * @size: page-aligned length
  * @flags: IOMMU_REG_REGION_* flags
  * @to_free: receives a duplicate pinned meanwhile, for
- *	ireg_region_destroy_list() after the caller unlocks
+ *	iommu_reg_region_destroy_list() after the caller unlocks
  *
  * An existing identical region (also one held only by type1 mappings)
  * gains a reference without pinning anything; otherwise the range is
@@ -598,21 +618,21 @@ int ireg_region_validate(u64 vaddr, u64 size)
  * lock held, so that no other thread can drop it before the caller is
  * done with it; or an ERR_PTR, with the lock not held.
  */
-struct ireg_region *ireg_region_get_or_create(struct ireg_container *c,
-					      u64 vaddr, u64 size, u32 flags,
-					      struct list_head *to_free)
+struct iommu_reg_region *
+iommu_reg_region_get_or_create(struct iommu_reg_container *c, u64 vaddr,
+			       u64 size, u32 flags, struct list_head *to_free)
 {
-	struct ireg_region *r, *out, *dup;
+	struct iommu_reg_region *r, *out, *dup;
 	int tries = 3;
 	int ret;
 
-	ret = ireg_region_validate(vaddr, size);
+	ret = iommu_reg_region_validate(vaddr, size);
 	if (ret)
 		return ERR_PTR(ret);
 
 retry:
 	mutex_lock(&c->lock);
-	r = ireg_region_find_exact(c, vaddr, vaddr + size - 1, flags);
+	r = iommu_reg_region_find_exact(c, vaddr, vaddr + size - 1, flags);
 	if (r) {
 		/* 2^32 registrations of one range: refuse, never wrap. */
 		if (r->refs == UINT_MAX) {
@@ -622,18 +642,18 @@ retry:
 		r->refs++;
 		return r;
 	}
-	if (c->nr_regions >= ireg_region_limit(c)) {
+	if (c->nr_regions >= iommu_reg_region_limit(c)) {
 		mutex_unlock(&c->lock);
 		return ERR_PTR(-ENOSPC);
 	}
 	mutex_unlock(&c->lock);
 
-	r = ireg_region_alloc(c, vaddr, size, flags);
+	r = iommu_reg_region_alloc(c, vaddr, size, flags);
 	if (IS_ERR(r))
 		return r;
 
 	mutex_lock(&c->lock);
-	ret = ireg_region_insert(c, r, &out, &dup);
+	ret = iommu_reg_region_insert(c, r, &out, &dup);
 	if (dup)
 		list_add(&dup->free_node, to_free);
 	if (!ret)
@@ -644,7 +664,7 @@ retry:
 	 * migrate pages out of CMA): pin what it maps now.
 	 */
 	if (ret == -EAGAIN && --tries) {
-		ireg_region_destroy_list(to_free);
+		iommu_reg_region_destroy_list(to_free);
 		INIT_LIST_HEAD(to_free);
 		goto retry;
 	}
@@ -652,37 +672,37 @@ retry:
 }
 
 /**
- * ireg_region_release_if_unused - unlink a region nothing holds any more
+ * iommu_reg_region_release_if_unused - unlink a region nothing holds any more
  * @c: container, locked
  * @r: the region
- * @to_free: list that receives it for ireg_region_destroy_list()
+ * @to_free: list that receives it for iommu_reg_region_destroy_list()
  *
  * A region lives while it has registration references or mappings (type1
  * MAP_DMA mappings hold their region without a registration reference).
  */
-void ireg_region_release_if_unused(struct ireg_container *c,
-				   struct ireg_region *r,
-				   struct list_head *to_free)
+void iommu_reg_region_release_if_unused(struct iommu_reg_container *c,
+					struct iommu_reg_region *r,
+					struct list_head *to_free)
 {
 	lockdep_assert_held(&c->lock);
 
 	if (r->refs || !list_empty(&r->mappings))
 		return;
-	ireg_region_unlink(c, r);
+	iommu_reg_region_unlink(c, r);
 	list_add(&r->free_node, to_free);
 }
 
 /* Destroy regions collected under the lock, after dropping it. */
-void ireg_region_destroy_list(struct list_head *to_free)
+void iommu_reg_region_destroy_list(struct list_head *to_free)
 {
-	struct ireg_region *r, *tmp;
+	struct iommu_reg_region *r, *tmp;
 
 	list_for_each_entry_safe(r, tmp, to_free, free_node)
-		ireg_region_destroy(r);
+		iommu_reg_region_destroy(r);
 }
 
 /**
- * ireg_region_put - drop a registration reference
+ * iommu_reg_region_put - drop a registration reference
  * @c: container, locked
  * @r: the region
  * @unmap: also unmap mappings made with IOMMU_REG_MAP
@@ -696,8 +716,9 @@ void ireg_region_destroy_list(struct list_head *to_free)
  * reference, mappings made with IOMMU_REG_MAP remain and @unmap is false.
  * Nothing changes on error.
  */
-int ireg_region_put(struct ireg_container *c, struct ireg_region *r,
-		    bool unmap, struct list_head *to_free)
+int iommu_reg_region_put(struct iommu_reg_container *c,
+			 struct iommu_reg_region *r, bool unmap,
+			 struct list_head *to_free)
 {
 	lockdep_assert_held(&c->lock);
 
@@ -711,27 +732,27 @@ int ireg_region_put(struct ireg_container *c, struct ireg_region *r,
 		return -EBUSY;
 
 	r->refs = 0;
-	ireg_mapping_unmap_region(c, r, unmap);
-	ireg_region_release_if_unused(c, r, to_free);
+	iommu_reg_mapping_unmap_region(c, r, unmap);
+	iommu_reg_region_release_if_unused(c, r, to_free);
 	return 0;
 }
 
-int ireg_region_prereg(struct ireg_ucmd *ucmd)
+int iommu_reg_region_prereg(struct iommu_reg_ucmd *ucmd)
 {
 	struct iommu_reg_prereg *cmd = ucmd->cmd;
-	struct ireg_container *c = ucmd->container;
-	struct ireg_region *r;
+	struct iommu_reg_container *c = ucmd->container;
+	struct iommu_reg_region *r;
 	LIST_HEAD(to_free);
 	u32 handle;
 	int ret;
 
-	if (cmd->flags & ~IREG_REGION_FLAGS)
+	if (cmd->flags & ~IOMMU_REG_REGION_FLAGS)
 		return -EINVAL;
 
-	r = ireg_region_get_or_create(c, cmd->vaddr, cmd->size, cmd->flags,
-				      &to_free);
+	r = iommu_reg_region_get_or_create(c, cmd->vaddr, cmd->size, cmd->flags,
+					   &to_free);
 	if (IS_ERR(r)) {
-		ireg_region_destroy_list(&to_free);
+		iommu_reg_region_destroy_list(&to_free);
 		return PTR_ERR(r);
 	}
 	/* Still under the lock get_or_create() returned with. */
@@ -741,46 +762,39 @@ int ireg_region_prereg(struct ireg_ucmd *ucmd)
 	cmd->slot = r->slot;
 	cmd->generation = r->generation;
 	mutex_unlock(&c->lock);
-	ireg_region_destroy_list(&to_free);
+	iommu_reg_region_destroy_list(&to_free);
 
-	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	ret = iommu_reg_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret) {
-		/*
-		 * The caller never learnt of it: take the reference back,
-		 * finding the region again by handle, since another thread
-		 * may have unregistered it meanwhile.  (Should that thread
-		 * have dropped the others and left IOMMU_REG_MAP mappings,
-		 * the reference stays, as EBUSY would have it.)
-		 */
+		/* The caller never learnt of it: take the reference back. */
 		mutex_lock(&c->lock);
-		r = ireg_region_again(c, handle, r);
-		if (r)
-			ireg_region_put(c, r, false, &to_free);
+		iommu_reg_region_put_again(c, handle, r, &to_free);
 		mutex_unlock(&c->lock);
-		ireg_region_destroy_list(&to_free);
+		iommu_reg_region_destroy_list(&to_free);
 	}
 	return ret;
 }
 
-int ireg_region_unreg(struct ireg_ucmd *ucmd)
+int iommu_reg_region_unreg(struct iommu_reg_ucmd *ucmd)
 {
 	struct iommu_reg_unreg *cmd = ucmd->cmd;
-	struct ireg_container *c = ucmd->container;
-	struct ireg_region *r;
+	struct iommu_reg_container *c = ucmd->container;
+	struct iommu_reg_region *r;
 	LIST_HEAD(to_free);
 	int ret;
 
-	if (cmd->flags & ~IREG_UNREG_FLAGS || cmd->__reserved)
+	if (cmd->flags & ~IOMMU_REG_UNREG_FLAGS || cmd->__reserved)
 		return -EINVAL;
 
 	mutex_lock(&c->lock);
-	r = ireg_region_get(c, cmd->handle);
+	r = iommu_reg_region_get(c, cmd->handle);
 	if (r)
-		ret = ireg_region_put(c, r, cmd->flags & IOMMU_REG_UNREG_UNMAP,
-				      &to_free);
+		ret = iommu_reg_region_put(c, r,
+					   cmd->flags & IOMMU_REG_UNREG_UNMAP,
+					   &to_free);
 	else
 		ret = -ENOENT;
 	mutex_unlock(&c->lock);
-	ireg_region_destroy_list(&to_free);
+	iommu_reg_region_destroy_list(&to_free);
 	return ret;
 }

@@ -11,41 +11,42 @@
 
 #include "iommu_reg.h"
 
-static DEFINE_PER_CPU(s64, ireg_stats[IREG_STAT_NR]);
+static DEFINE_PER_CPU(s64, iommu_reg_stats[IOMMU_REG_STAT_NR]);
 
-void ireg_stat_add(enum iommu_reg_stat stat, s64 delta)
+void iommu_reg_stat_add(enum iommu_reg_stat stat, s64 delta)
 {
-	this_cpu_add(ireg_stats[stat], delta);
+	this_cpu_add(iommu_reg_stats[stat], delta);
 }
+
+/* The errnos failed ioctls are counted by; any other is FAIL_OTHER. */
+static const struct {
+	int err;
+	enum iommu_reg_stat stat;
+} iommu_reg_fail_stats[] = {
+	{ -ENOMEM, IOMMU_REG_STAT_FAIL_NOMEM },
+	{ -EFAULT, IOMMU_REG_STAT_FAIL_FAULT },
+	{ -ENOSPC, IOMMU_REG_STAT_FAIL_NOSPC },
+	{ -EINVAL, IOMMU_REG_STAT_FAIL_INVAL },
+};
 
 /* Count a failed ioctl by the reason it gave. */
-void ireg_stat_fail(int err)
+void iommu_reg_stat_fail(int err)
 {
-	switch (err) {
-	case -ENOMEM:
-		ireg_stat_add(IOMMU_REG_STAT_FAIL_NOMEM, 1);
-		break;
-	case -EFAULT:
-		ireg_stat_add(IOMMU_REG_STAT_FAIL_FAULT, 1);
-		break;
-	case -ENOSPC:
-		ireg_stat_add(IOMMU_REG_STAT_FAIL_NOSPC, 1);
-		break;
-	case -EINVAL:
-		ireg_stat_add(IOMMU_REG_STAT_FAIL_INVAL, 1);
-		break;
-	default:
-		ireg_stat_add(IOMMU_REG_STAT_FAIL_OTHER, 1);
-		break;
-	}
+	enum iommu_reg_stat stat = IOMMU_REG_STAT_FAIL_OTHER;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(iommu_reg_fail_stats); i++)
+		if (iommu_reg_fail_stats[i].err == err)
+			stat = iommu_reg_fail_stats[i].stat;
+	iommu_reg_stat_add(stat, 1);
 }
 
-u64 ireg_stat_read(enum iommu_reg_stat stat)
+u64 iommu_reg_stat_read(enum iommu_reg_stat stat)
 {
 	s64 sum = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += per_cpu(ireg_stats[stat], cpu);
+		sum += per_cpu(iommu_reg_stats[stat], cpu);
 	return sum < 0 ? 0 : sum;
 }

@@ -17,8 +17,8 @@
  * iommu_ops.remove_dev_pasid; later still the per-device features are
  * gone.
  *
- * Locking: ireg_container.lock covers the bond list.  The SVA API takes
- * the IOMMU group's mutex inside it (container lock, then group mutex).
+ * Locking: iommu_reg_container.lock covers the bond list.  The SVA API
+ * takes the IOMMU group's mutex under it (the order is in iommu_reg.h).
  */
 #include <linux/err.h>
 #include <linux/iommu.h>
@@ -32,7 +32,7 @@
 #include "iommu_reg.h"
 
 /* What IOMMU_REG_SVA_BIND needs. */
-#define IREG_SVA_REQUIRED	(IOMMU_REG_SVA_CAP_PASID |		\
+#define IOMMU_REG_SVA_REQUIRED	(IOMMU_REG_SVA_CAP_PASID |		\
 				 IOMMU_REG_SVA_CAP_PRI |		\
 				 IOMMU_REG_SVA_CAP_ATS |		\
 				 IOMMU_REG_SVA_CAP_IOMMU_SVA |		\
@@ -40,15 +40,15 @@
 				 IOMMU_REG_SVA_CAP_SVA)
 
 /* The ACS bits the kernel's PASID enable asks of the path (Linux 6.2+). */
-#define IREG_SVA_ACS_FLAGS	(PCI_ACS_RR | PCI_ACS_UF)
+#define IOMMU_REG_SVA_ACS_FLAGS	(PCI_ACS_RR | PCI_ACS_UF)
 
 /* The first published size of struct iommu_reg_sva_device. */
-#define IREG_SVA_DEVICE_SIZE_V1	offsetofend(struct iommu_reg_sva_device, \
-					    __reserved)
+#define IOMMU_REG_SVA_DEVICE_SIZE_V1 \
+	offsetofend(struct iommu_reg_sva_device, __reserved)
 
 /**
- * struct ireg_sva_bond - a device bound to an mm
- * @node: entry in ireg_container.sva_bonds
+ * struct iommu_reg_sva_bond - a device bound to an mm
+ * @node: entry in iommu_reg_container.sva_bonds
  * @pdev: the device (referenced)
  * @group: its IOMMU group; the bond goes before the group leaves
  * @mm: the bound address space, grabbed (mmgrab) so the struct outlives
@@ -57,7 +57,7 @@
  * @handle: what the SVA API returned
  * @pasid: the PASID
  */
-struct ireg_sva_bond {
+struct iommu_reg_sva_bond {
 	struct list_head node;
 	struct pci_dev *pdev;
 	struct iommu_group *group;
@@ -66,24 +66,24 @@ struct ireg_sva_bond {
 	u32 pasid;
 };
 
-static const struct iommu_ops *ireg_dev_iommu_ops(struct device *dev)
+static const struct iommu_ops *iommu_reg_dev_iommu_ops(struct device *dev)
 {
 	if (!dev->iommu || !dev->iommu->iommu_dev)
 		return NULL;
 	return dev->iommu->iommu_dev->ops;
 }
 
-static bool ireg_iommu_has_sva(struct device *dev)
+static bool iommu_reg_iommu_has_sva(struct device *dev)
 {
-	const struct iommu_ops *ops = ireg_dev_iommu_ops(dev);
+	const struct iommu_ops *ops = iommu_reg_dev_iommu_ops(dev);
 
 	if (!ops)
 		return false;
-#if defined(IREG_HAVE_IOMMU_OPS_SVA_BIND)
+#if defined(IOMMU_REG_HAVE_IOMMU_OPS_SVA_BIND)
 	return ops->sva_bind;
-#elif defined(IREG_HAVE_IOMMU_OPS_REMOVE_DEV_PASID)
+#elif defined(IOMMU_REG_HAVE_IOMMU_OPS_REMOVE_DEV_PASID)
 	return ops->remove_dev_pasid;
-#elif defined(IREG_HAVE_IOMMU_OPS_DOMAIN_ALLOC_SVA)
+#elif defined(IOMMU_REG_HAVE_IOMMU_OPS_DOMAIN_ALLOC_SVA)
 	return ops->domain_alloc_sva;
 #else
 	return false;
@@ -91,9 +91,9 @@ static bool ireg_iommu_has_sva(struct device *dev)
 }
 
 /* The path carries End-End TLP prefixes. */
-static bool ireg_eetlp_prefix_path(struct pci_dev *pdev)
+static bool iommu_reg_eetlp_prefix_path(struct pci_dev *pdev)
 {
-#ifdef IREG_HAVE_PCI_EETLP_PREFIX_MAX
+#ifdef IOMMU_REG_HAVE_PCI_EETLP_PREFIX_MAX
 	return pdev->eetlp_prefix_max;
 #else
 	return pdev->eetlp_prefix_path;
@@ -105,7 +105,7 @@ static bool ireg_eetlp_prefix_path(struct pci_dev *pdev)
  * device-specific quirks: the report says what the capability registers
  * say.
  */
-static bool ireg_acs_flags_enabled(struct pci_dev *pdev, u16 flags)
+static bool iommu_reg_acs_flags_enabled(struct pci_dev *pdev, u16 flags)
 {
 	u16 cap, ctrl;
 
@@ -117,7 +117,7 @@ static bool ireg_acs_flags_enabled(struct pci_dev *pdev, u16 flags)
 	return (ctrl & flags) == flags;
 }
 
-static bool ireg_acs_enabled(struct pci_dev *pdev, u16 flags)
+static bool iommu_reg_acs_enabled(struct pci_dev *pdev, u16 flags)
 {
 	if (!pci_is_pcie(pdev))
 		return false;
@@ -128,23 +128,23 @@ static bool ireg_acs_enabled(struct pci_dev *pdev, u16 flags)
 		return false;
 	case PCI_EXP_TYPE_DOWNSTREAM:
 	case PCI_EXP_TYPE_ROOT_PORT:
-		return ireg_acs_flags_enabled(pdev, flags);
+		return iommu_reg_acs_flags_enabled(pdev, flags);
 	case PCI_EXP_TYPE_ENDPOINT:
 	case PCI_EXP_TYPE_UPSTREAM:
 	case PCI_EXP_TYPE_LEG_END:
 	case PCI_EXP_TYPE_RC_END:
 		if (pdev->multifunction)
-			return ireg_acs_flags_enabled(pdev, flags);
+			return iommu_reg_acs_flags_enabled(pdev, flags);
 		break;
 	}
 	return true;
 }
 
 /* pci_acs_path_enabled(pdev, NULL, flags), likewise. */
-static bool ireg_acs_path_enabled(struct pci_dev *pdev, u16 flags)
+static bool iommu_reg_acs_path_enabled(struct pci_dev *pdev, u16 flags)
 {
 	for (;;) {
-		if (!ireg_acs_enabled(pdev, flags))
+		if (!iommu_reg_acs_enabled(pdev, flags))
 			return false;
 		if (pci_is_root_bus(pdev->bus))
 			return true;
@@ -152,17 +152,17 @@ static bool ireg_acs_path_enabled(struct pci_dev *pdev, u16 flags)
 	}
 }
 
-#ifdef IREG_HAVE_IOMMU_DEV_FEAT_IOPF
-#define IREG_FEAT_IOPF	IOMMU_DEV_FEAT_IOPF
-#define IREG_FEAT_SVA	IOMMU_DEV_FEAT_SVA
+#ifdef IOMMU_REG_HAVE_IOMMU_DEV_FEAT_IOPF
+#define IOMMU_REG_FEAT_IOPF	IOMMU_DEV_FEAT_IOPF
+#define IOMMU_REG_FEAT_SVA	IOMMU_DEV_FEAT_SVA
 #else
-#define IREG_FEAT_IOPF	0
-#define IREG_FEAT_SVA	1
+#define IOMMU_REG_FEAT_IOPF	0
+#define IOMMU_REG_FEAT_SVA	1
 #endif
 
-static int ireg_feature_enable(struct device *dev, int feat)
+static int iommu_reg_feature_enable(struct device *dev, int feat)
 {
-#ifdef IREG_HAVE_IOMMU_DEV_FEAT_IOPF
+#ifdef IOMMU_REG_HAVE_IOMMU_DEV_FEAT_IOPF
 	return iommu_dev_enable_feature(dev, feat);
 #else
 	/*
@@ -173,19 +173,19 @@ static int ireg_feature_enable(struct device *dev, int feat)
 	 * needs SVA domains in the driver and PASID on the device.  Whether
 	 * the IOMMU instance itself can do SVA only the bind can tell.
 	 */
-	const struct iommu_ops *ops = ireg_dev_iommu_ops(dev);
+	const struct iommu_ops *ops = iommu_reg_dev_iommu_ops(dev);
 	struct pci_dev *pdev = to_pci_dev(dev);
 
-	if (feat == IREG_FEAT_IOPF)
+	if (feat == IOMMU_REG_FEAT_IOPF)
 		return ops && ops->page_response && pci_pri_supported(pdev) ?
 		       0 : -ENODEV;
-	return ireg_iommu_has_sva(dev) && pdev->pasid_cap ? 0 : -ENODEV;
+	return iommu_reg_iommu_has_sva(dev) && pdev->pasid_cap ? 0 : -ENODEV;
 #endif
 }
 
-static void ireg_feature_disable(struct device *dev, int feat)
+static void iommu_reg_feature_disable(struct device *dev, int feat)
 {
-#ifdef IREG_HAVE_IOMMU_DEV_FEAT_IOPF
+#ifdef IOMMU_REG_HAVE_IOMMU_DEV_FEAT_IOPF
 	int ret = iommu_dev_disable_feature(dev, feat);
 
 	WARN_ON_ONCE(ret);
@@ -197,30 +197,30 @@ static void ireg_feature_disable(struct device *dev, int feat)
  * each result; SVA is tried even when IOPF failed, so the report shows
  * both answers.  Return 0 with both enabled, else nothing stays enabled.
  */
-static int ireg_features_enable(struct device *dev, int *iopf_err,
-				int *sva_err)
+static int iommu_reg_features_enable(struct device *dev, int *iopf_err,
+				     int *sva_err)
 {
-	*iopf_err = ireg_feature_enable(dev, IREG_FEAT_IOPF);
-	*sva_err = ireg_feature_enable(dev, IREG_FEAT_SVA);
+	*iopf_err = iommu_reg_feature_enable(dev, IOMMU_REG_FEAT_IOPF);
+	*sva_err = iommu_reg_feature_enable(dev, IOMMU_REG_FEAT_SVA);
 	if (!*iopf_err && !*sva_err)
 		return 0;
 	if (!*sva_err)
-		ireg_feature_disable(dev, IREG_FEAT_SVA);
+		iommu_reg_feature_disable(dev, IOMMU_REG_FEAT_SVA);
 	if (!*iopf_err)
-		ireg_feature_disable(dev, IREG_FEAT_IOPF);
+		iommu_reg_feature_disable(dev, IOMMU_REG_FEAT_IOPF);
 	return -EOPNOTSUPP;
 }
 
-static void ireg_features_disable(struct device *dev)
+static void iommu_reg_features_disable(struct device *dev)
 {
-	ireg_feature_disable(dev, IREG_FEAT_SVA);
-	ireg_feature_disable(dev, IREG_FEAT_IOPF);
+	iommu_reg_feature_disable(dev, IOMMU_REG_FEAT_SVA);
+	iommu_reg_feature_disable(dev, IOMMU_REG_FEAT_IOPF);
 }
 
-static struct ireg_sva_bond *ireg_sva_find(struct ireg_container *c,
-					   struct pci_dev *pdev)
+static struct iommu_reg_sva_bond *
+iommu_reg_sva_find(struct iommu_reg_container *c, struct pci_dev *pdev)
 {
-	struct ireg_sva_bond *bond;
+	struct iommu_reg_sva_bond *bond;
 
 	lockdep_assert_held(&c->lock);
 	list_for_each_entry(bond, &c->sva_bonds, node)
@@ -234,10 +234,11 @@ static struct ireg_sva_bond *ireg_sva_find(struct ireg_container *c,
  * and disabled again; a bound device has them enabled already, so it
  * reports them from its bond instead.
  */
-static void ireg_sva_probe(struct ireg_container *c, struct pci_dev *pdev,
-			   struct iommu_reg_sva_device *rec)
+static void iommu_reg_sva_probe(struct iommu_reg_container *c,
+				struct pci_dev *pdev,
+				struct iommu_reg_sva_device *rec)
 {
-	struct ireg_sva_bond *bond = ireg_sva_find(c, pdev);
+	struct iommu_reg_sva_bond *bond = iommu_reg_sva_find(c, pdev);
 	int pasid_max, features, iopf_err, sva_err;
 
 	memset(rec, 0, sizeof(*rec));
@@ -257,18 +258,18 @@ static void ireg_sva_probe(struct ireg_container *c, struct pci_dev *pdev,
 		rec->caps |= IOMMU_REG_SVA_CAP_PRI;
 	if (pci_ats_supported(pdev))
 		rec->caps |= IOMMU_REG_SVA_CAP_ATS;
-	if (ireg_acs_path_enabled(pdev, IREG_SVA_ACS_FLAGS))
+	if (iommu_reg_acs_path_enabled(pdev, IOMMU_REG_SVA_ACS_FLAGS))
 		rec->caps |= IOMMU_REG_SVA_CAP_ACS_PATH;
-	if (ireg_eetlp_prefix_path(pdev) || pdev->pasid_no_tlp)
+	if (iommu_reg_eetlp_prefix_path(pdev) || pdev->pasid_no_tlp)
 		rec->caps |= IOMMU_REG_SVA_CAP_TLP_PREFIX;
-	if (ireg_iommu_has_sva(&pdev->dev))
+	if (iommu_reg_iommu_has_sva(&pdev->dev))
 		rec->caps |= IOMMU_REG_SVA_CAP_IOMMU_SVA;
 
 	if (bond) {
 		rec->caps |= IOMMU_REG_SVA_CAP_IOPF | IOMMU_REG_SVA_CAP_SVA |
 			     IOMMU_REG_SVA_CAP_BOUND;
 		rec->pasid = bond->pasid;
-	} else if (!ireg_container_dev_open(c, &pdev->dev)) {
+	} else if (!iommu_reg_container_dev_open(c, &pdev->dev)) {
 		/*
 		 * A device the caller has not opened through VFIO is not
 		 * theirs to reconfigure: its features are not toggled.
@@ -276,8 +277,8 @@ static void ireg_sva_probe(struct ireg_container *c, struct pci_dev *pdev,
 		rec->iopf_errno = EBUSY;
 		rec->sva_errno = EBUSY;
 	} else {
-		if (!ireg_features_enable(&pdev->dev, &iopf_err, &sva_err))
-			ireg_features_disable(&pdev->dev);
+		if (!iommu_reg_features_enable(&pdev->dev, &iopf_err, &sva_err))
+			iommu_reg_features_disable(&pdev->dev);
 		rec->iopf_errno = -iopf_err;
 		rec->sva_errno = -sva_err;
 		if (!iopf_err)
@@ -285,13 +286,13 @@ static void ireg_sva_probe(struct ireg_container *c, struct pci_dev *pdev,
 		if (!sva_err)
 			rec->caps |= IOMMU_REG_SVA_CAP_SVA;
 	}
-	rec->missing = IREG_SVA_REQUIRED & ~rec->caps;
+	rec->missing = IOMMU_REG_SVA_REQUIRED & ~rec->caps;
 }
 
-int ireg_sva_info(struct ireg_ucmd *ucmd)
+int iommu_reg_sva_info_ioctl(struct iommu_reg_ucmd *ucmd)
 {
 	struct iommu_reg_sva_info *cmd = ucmd->cmd;
-	struct ireg_container *c = ucmd->container;
+	struct iommu_reg_container *c = ucmd->container;
 	struct iommu_reg_sva_device *recs = NULL;
 	struct iommu_group *group;
 	struct pci_dev **pdevs;
@@ -304,8 +305,9 @@ int ireg_sva_info(struct ireg_ucmd *ucmd)
 	if (!(cmd->flags & IOMMU_REG_SVA_INFO_DEVICE) &&
 	    (cmd->pci_domain || cmd->pci_rid))
 		return -EINVAL;
-	if (cmd->num_devices && (cmd->entry_size < IREG_SVA_DEVICE_SIZE_V1 ||
-				 cmd->entry_size > PAGE_SIZE))
+	if (cmd->num_devices &&
+	    (cmd->entry_size < IOMMU_REG_SVA_DEVICE_SIZE_V1 ||
+	     cmd->entry_size > PAGE_SIZE))
 		return -EINVAL;
 	copy = min_t(size_t, cmd->entry_size, sizeof(*recs));
 
@@ -320,8 +322,8 @@ int ireg_sva_info(struct ireg_ucmd *ucmd)
 			ret = -ENOMEM;
 			goto out_unlock;
 		}
-		pdevs[0] = ireg_container_find_pdev(c, cmd->pci_domain,
-						    cmd->pci_rid, &group);
+		pdevs[0] = iommu_reg_container_find_pdev(c, cmd->pci_domain,
+							 cmd->pci_rid, &group);
 		n = 1;
 		if (!pdevs[0]) {
 			kfree(pdevs);
@@ -329,7 +331,7 @@ int ireg_sva_info(struct ireg_ucmd *ucmd)
 			goto out_unlock;
 		}
 	} else {
-		n = ireg_container_pdevs(c, &pdevs);
+		n = iommu_reg_container_pdevs(c, &pdevs);
 		if (n < 0) {
 			ret = n;
 			goto out_unlock;
@@ -343,8 +345,8 @@ int ireg_sva_info(struct ireg_ucmd *ucmd)
 			ret = -ENOMEM;
 	}
 	for (i = 0; !ret && i < nrec; i++)
-		ireg_sva_probe(c, pdevs[i], &recs[i]);
-	ireg_pdevs_put(pdevs, n);
+		iommu_reg_sva_probe(c, pdevs[i], &recs[i]);
+	iommu_reg_pdevs_put(pdevs, n);
 	cmd->num_devices = n;
 out_unlock:
 	mutex_unlock(&c->lock);
@@ -360,34 +362,34 @@ out_unlock:
 	kfree(recs);
 	if (ret)
 		return ret;
-	return ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	return iommu_reg_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
-static struct iommu_sva *ireg_sva_bind_mm(struct device *dev,
-					  struct mm_struct *mm)
+static struct iommu_sva *iommu_reg_sva_bind_mm(struct device *dev,
+					       struct mm_struct *mm)
 {
-#ifdef IREG_HAVE_SVA_BIND_DRVDATA
+#ifdef IOMMU_REG_HAVE_SVA_BIND_DRVDATA
 	return iommu_sva_bind_device(dev, mm, NULL);
 #else
 	return iommu_sva_bind_device(dev, mm);
 #endif
 }
 
-static void ireg_sva_bond_destroy(struct ireg_sva_bond *bond)
+static void iommu_reg_sva_bond_destroy(struct iommu_reg_sva_bond *bond)
 {
 	iommu_sva_unbind_device(bond->handle);
-	ireg_features_disable(&bond->pdev->dev);
+	iommu_reg_features_disable(&bond->pdev->dev);
 	mmdrop(bond->mm);
 	pci_dev_put(bond->pdev);
 	kfree(bond);
 }
 
-int ireg_sva_bind(struct ireg_ucmd *ucmd)
+int iommu_reg_sva_bind_ioctl(struct iommu_reg_ucmd *ucmd)
 {
 	struct iommu_reg_sva_bind *cmd = ucmd->cmd;
-	struct ireg_container *c = ucmd->container;
+	struct iommu_reg_container *c = ucmd->container;
 	struct iommu_reg_sva_device rec;
-	struct ireg_sva_bond *bond;
+	struct iommu_reg_sva_bond *bond;
 	struct iommu_group *group;
 	struct iommu_sva *handle;
 	struct pci_dev *pdev;
@@ -401,34 +403,30 @@ int ireg_sva_bind(struct ireg_ucmd *ucmd)
 		return -ENOMEM;
 
 	mutex_lock(&c->lock);
-	pdev = ireg_container_find_pdev(c, cmd->pci_domain, cmd->pci_rid,
-					&group);
-	if (!pdev) {
-		ret = -ENOENT;
+	/* A bound device is open: VFIO's close undoes its bond. */
+	pdev = iommu_reg_container_open_pdev(c, cmd->pci_domain, cmd->pci_rid,
+					     &group);
+	if (IS_ERR(pdev)) {
+		ret = PTR_ERR(pdev);
 		goto err_unlock;
 	}
-	if (ireg_sva_find(c, pdev)) {
+	if (iommu_reg_sva_find(c, pdev)) {
 		ret = -EEXIST;
-		goto err_put_pdev;
-	}
-	/* Only a device the caller opened through VFIO is reconfigured. */
-	if (!ireg_container_dev_open(c, &pdev->dev)) {
-		ret = -ENODEV;
 		goto err_put_pdev;
 	}
 
 	/* The report's answer: the same facts decide here. */
-	ireg_sva_probe(c, pdev, &rec);
+	iommu_reg_sva_probe(c, pdev, &rec);
 	if (rec.missing) {
 		ret = -EOPNOTSUPP;
 		goto err_put_pdev;
 	}
 
-	ret = ireg_features_enable(&pdev->dev, &iopf_err, &sva_err);
+	ret = iommu_reg_features_enable(&pdev->dev, &iopf_err, &sva_err);
 	if (ret)
 		goto err_put_pdev;
 
-	handle = ireg_sva_bind_mm(&pdev->dev, current->mm);
+	handle = iommu_reg_sva_bind_mm(&pdev->dev, current->mm);
 	if (IS_ERR(handle)) {
 		ret = PTR_ERR(handle);
 		goto err_disable;
@@ -449,15 +447,15 @@ int ireg_sva_bind(struct ireg_ucmd *ucmd)
 	mutex_unlock(&c->lock);
 
 	/* Written after unlocking; undone if the caller cannot learn of it. */
-	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
+	ret = iommu_reg_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret) {
-		struct ireg_sva_bond *b;
+		struct iommu_reg_sva_bond *b;
 
 		mutex_lock(&c->lock);
 		list_for_each_entry(b, &c->sva_bonds, node) {
 			if (b == bond) {
 				list_del(&bond->node);
-				ireg_sva_bond_destroy(bond);
+				iommu_reg_sva_bond_destroy(bond);
 				break;
 			}
 		}
@@ -468,7 +466,7 @@ int ireg_sva_bind(struct ireg_ucmd *ucmd)
 err_unbind:
 	iommu_sva_unbind_device(handle);
 err_disable:
-	ireg_features_disable(&pdev->dev);
+	iommu_reg_features_disable(&pdev->dev);
 err_put_pdev:
 	pci_dev_put(pdev);
 err_unlock:
@@ -477,11 +475,11 @@ err_unlock:
 	return ret;
 }
 
-int ireg_sva_unbind(struct ireg_ucmd *ucmd)
+int iommu_reg_sva_unbind_ioctl(struct iommu_reg_ucmd *ucmd)
 {
 	struct iommu_reg_sva_unbind *cmd = ucmd->cmd;
-	struct ireg_container *c = ucmd->container;
-	struct ireg_sva_bond *bond = NULL;
+	struct iommu_reg_container *c = ucmd->container;
+	struct iommu_reg_sva_bond *bond = NULL;
 	struct iommu_group *group;
 	struct pci_dev *pdev;
 
@@ -489,43 +487,43 @@ int ireg_sva_unbind(struct ireg_ucmd *ucmd)
 		return -EINVAL;
 
 	mutex_lock(&c->lock);
-	pdev = ireg_container_find_pdev(c, cmd->pci_domain, cmd->pci_rid,
-					&group);
+	pdev = iommu_reg_container_find_pdev(c, cmd->pci_domain, cmd->pci_rid,
+					     &group);
 	if (pdev) {
-		bond = ireg_sva_find(c, pdev);
+		bond = iommu_reg_sva_find(c, pdev);
 		pci_dev_put(pdev);
 	}
 	if (bond) {
 		list_del(&bond->node);
-		ireg_sva_bond_destroy(bond);
+		iommu_reg_sva_bond_destroy(bond);
 	}
 	mutex_unlock(&c->lock);
 	return bond ? 0 : -ENOENT;
 }
 
 /**
- * ireg_sva_release_group - undo the bonds of a group's devices
+ * iommu_reg_sva_release_group - undo the bonds of a group's devices
  * @c: the container
  * @group: the group leaving the container, or NULL for every bond
  *
  * Called with the container lock held for a group, without it (and no
  * group left, so nothing to undo normally) at release.
  */
-void ireg_sva_release_group(struct ireg_container *c,
-			    struct iommu_group *group)
+void iommu_reg_sva_release_group(struct iommu_reg_container *c,
+				 struct iommu_group *group)
 {
-	struct ireg_sva_bond *bond, *next;
+	struct iommu_reg_sva_bond *bond, *next;
 
 	list_for_each_entry_safe(bond, next, &c->sva_bonds, node) {
 		if (group && bond->group != group)
 			continue;
 		list_del(&bond->node);
-		ireg_sva_bond_destroy(bond);
+		iommu_reg_sva_bond_destroy(bond);
 	}
 }
 
 /**
- * ireg_sva_release_dev - undo the bond of a device VFIO is closing
+ * iommu_reg_sva_release_dev - undo the bond of a device VFIO is closing
  * @c: the container, locked
  * @dev: the device
  *
@@ -533,15 +531,16 @@ void ireg_sva_release_group(struct ireg_container *c,
  * open; once VFIO closes the device (and vfio-pci resets it), the bond
  * must not outlive that.
  */
-void ireg_sva_release_dev(struct ireg_container *c, struct device *dev)
+void iommu_reg_sva_release_dev(struct iommu_reg_container *c,
+			       struct device *dev)
 {
-	struct ireg_sva_bond *bond, *next;
+	struct iommu_reg_sva_bond *bond, *next;
 
 	lockdep_assert_held(&c->lock);
 	list_for_each_entry_safe(bond, next, &c->sva_bonds, node) {
 		if (&bond->pdev->dev != dev)
 			continue;
 		list_del(&bond->node);
-		ireg_sva_bond_destroy(bond);
+		iommu_reg_sva_bond_destroy(bond);
 	}
 }

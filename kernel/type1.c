@@ -20,8 +20,31 @@
 
 #include "iommu_reg.h"
 
-static int ireg_type1_add_caps(struct ireg_container *c,
-			       struct vfio_info_cap *caps)
+/* How every VFIO argument struct starts. */
+struct iommu_reg_type1_head {
+	u32 argsz;
+	u32 flags;
+};
+
+/*
+ * Read the fixed part of a type1 argument, @minsz bytes, into @dst and
+ * check its head as type1 does: EFAULT when it cannot be read, EINVAL
+ * when argsz is short of it or a flag is not in @valid_flags.
+ */
+static int iommu_reg_type1_copy_in(void *dst, const void __user *arg,
+				   size_t minsz, u32 valid_flags)
+{
+	const struct iommu_reg_type1_head *head = dst;
+
+	if (copy_from_user(dst, arg, minsz))
+		return -EFAULT;
+	if (head->argsz < minsz || head->flags & ~valid_flags)
+		return -EINVAL;
+	return 0;
+}
+
+static int iommu_reg_type1_add_caps(struct iommu_reg_container *c,
+				    struct vfio_info_cap *caps)
 {
 	struct vfio_iommu_type1_info_cap_iova_range *iova_cap;
 	struct vfio_iommu_type1_info_dma_avail *avail;
@@ -50,12 +73,13 @@ static int ireg_type1_add_caps(struct ireg_container *c,
 	avail = container_of(header, struct vfio_iommu_type1_info_dma_avail,
 			     header);
 	/* max_regions may have been lowered below what the container holds. */
-	avail->avail = ireg_region_limit(c) - min(c->nr_regions,
-						  ireg_region_limit(c));
+	avail->avail = iommu_reg_region_limit(c) -
+		       min(c->nr_regions, iommu_reg_region_limit(c));
 	return 0;
 }
 
-static long ireg_type1_get_info(struct ireg_container *c, void __user *arg)
+static long iommu_reg_type1_get_info(struct iommu_reg_container *c,
+				     void __user *arg)
 {
 	const size_t minsz = offsetofend(struct vfio_iommu_type1_info,
 					 iova_pgsizes);
@@ -65,17 +89,17 @@ static long ireg_type1_get_info(struct ireg_container *c, void __user *arg)
 	u32 argsz;
 	int ret;
 
-	if (copy_from_user(&info, arg, minsz))
-		return -EFAULT;
-	if (info.argsz < minsz)
-		return -EINVAL;
+	/* Its flags are output only: whatever they hold is ignored. */
+	ret = iommu_reg_type1_copy_in(&info, arg, minsz, ~0U);
+	if (ret)
+		return ret;
 	/* Never write past what the caller gave, whatever we report back. */
 	argsz = info.argsz;
 
 	mutex_lock(&c->lock);
 	info.flags = VFIO_IOMMU_INFO_PGSIZES;
 	info.iova_pgsizes = c->domain->pgsize_bitmap;
-	ret = ireg_type1_add_caps(c, &caps);
+	ret = iommu_reg_type1_add_caps(c, &caps);
 	mutex_unlock(&c->lock);
 	if (ret)
 		goto out_free;
@@ -104,22 +128,22 @@ out_free:
 	return ret;
 }
 
-static long ireg_type1_map_dma(struct ireg_container *c, void __user *arg)
+static long iommu_reg_type1_map_dma(struct iommu_reg_container *c,
+				    void __user *arg)
 {
 	const size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
 	const u32 mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 	struct vfio_iommu_type1_dma_map map;
-	struct ireg_mapping *m;
-	struct ireg_region *r;
+	struct iommu_reg_mapping *m;
+	struct iommu_reg_region *r;
 	LIST_HEAD(to_free);
-	u32 prot = 0;
+	u32 prot = 0, rflags;
 	u64 iova;
 	int ret;
 
-	if (copy_from_user(&map, arg, minsz))
-		return -EFAULT;
-	if (map.argsz < minsz || map.flags & ~mask)
-		return -EINVAL;
+	ret = iommu_reg_type1_copy_in(&map, arg, minsz, mask);
+	if (ret)
+		return ret;
 	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
 		prot |= IOMMU_REG_PROT_READ;
 	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
@@ -134,40 +158,41 @@ static long ireg_type1_map_dma(struct ireg_container *c, void __user *arg)
 
 	mutex_lock(&c->lock);
 	/* Cheap checks first: nothing is pinned for a map that must fail. */
-	ret = ireg_iova_claim(c, map.iova, map.size);
+	ret = iommu_reg_iova_claim(c, map.iova, map.size);
 	if (ret)
 		goto out_unlock;
-	r = ireg_region_find_covering(c, map.vaddr, map.vaddr + map.size - 1,
-				      prot & IOMMU_REG_PROT_WRITE);
+	r = iommu_reg_region_find_covering(c, map.vaddr,
+					   map.vaddr + map.size - 1,
+					   prot & IOMMU_REG_PROT_WRITE);
 	if (r && r->refs < UINT_MAX) {
 		r->refs++;
 	} else {
 		mutex_unlock(&c->lock);
 		/* Returns with the lock held again, so r cannot go. */
-		r = ireg_region_get_or_create(c, map.vaddr, map.size,
-					      prot & IOMMU_REG_PROT_WRITE ?
-					      0 : IOMMU_REG_REGION_READONLY,
-					      &to_free);
+		rflags = prot & IOMMU_REG_PROT_WRITE ?
+			 0 : IOMMU_REG_REGION_READONLY;
+		r = iommu_reg_region_get_or_create(c, map.vaddr, map.size,
+						   rflags, &to_free);
 		if (IS_ERR(r)) {
-			ireg_region_destroy_list(&to_free);
+			iommu_reg_region_destroy_list(&to_free);
 			return PTR_ERR(r);
 		}
 	}
 
 	iova = map.iova;
-	m = ireg_mapping_create(c, r, map.vaddr - r->node.start, map.size, prot,
-				IOMMU_REG_MAP_IOVA_FIXED, IREG_MAPPING_TYPE1,
-				&iova);
+	m = iommu_reg_mapping_create(c, r, map.vaddr - r->node.start, map.size,
+				     prot, IOMMU_REG_MAP_IOVA_FIXED,
+				     IOMMU_REG_MAPPING_TYPE1, &iova);
 	ret = PTR_ERR_OR_ZERO(m);
 	/*
 	 * Drop the reference taken above; on success the type1 mapping now
 	 * holds the region, on failure an implicit region goes away.
 	 */
 	r->refs--;
-	ireg_region_release_if_unused(c, r, &to_free);
+	iommu_reg_region_release_if_unused(c, r, &to_free);
 out_unlock:
 	mutex_unlock(&c->lock);
-	ireg_region_destroy_list(&to_free);
+	iommu_reg_region_destroy_list(&to_free);
 	if (ret == -ERANGE)
 		ret = -EINVAL;
 	return ret;
@@ -178,8 +203,9 @@ out_unlock:
  * type1 refuses every GET_DIRTY_BITMAP unmap with EINVAL, but only after
  * reading the struct vfio_bitmap that follows: EFAULT when it cannot.
  */
-static long ireg_type1_unmap_dirty(const struct vfio_iommu_type1_dma_unmap *unmap,
-				   void __user *arg, size_t minsz)
+static long
+iommu_reg_type1_unmap_dirty(const struct vfio_iommu_type1_dma_unmap *unmap,
+			    void __user *arg, size_t minsz)
 {
 	struct vfio_bitmap bitmap;
 
@@ -191,7 +217,8 @@ static long ireg_type1_unmap_dirty(const struct vfio_iommu_type1_dma_unmap *unma
 	return -EINVAL;
 }
 
-static long ireg_type1_unmap_dma(struct ireg_container *c, void __user *arg)
+static long iommu_reg_type1_unmap_dma(struct iommu_reg_container *c,
+				      void __user *arg)
 {
 	const size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
 					 size);
@@ -202,12 +229,11 @@ static long ireg_type1_unmap_dma(struct ireg_container *c, void __user *arg)
 	u64 last, unmapped;
 	int ret;
 
-	if (copy_from_user(&unmap, arg, minsz))
-		return -EFAULT;
-	if (unmap.argsz < minsz || unmap.flags & ~mask)
-		return -EINVAL;
+	ret = iommu_reg_type1_copy_in(&unmap, arg, minsz, mask);
+	if (ret)
+		return ret;
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
-		return ireg_type1_unmap_dirty(&unmap, arg, minsz);
+		return iommu_reg_type1_unmap_dirty(&unmap, arg, minsz);
 
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
 		if (unmap.iova || unmap.size)
@@ -222,11 +248,11 @@ static long ireg_type1_unmap_dma(struct ireg_container *c, void __user *arg)
 	}
 
 	mutex_lock(&c->lock);
-	ret = ireg_mapping_unmap_range(c, unmap.iova, last,
-				       c->vfio_type == VFIO_TYPE1_IOMMU,
-				       &unmapped, &to_free);
+	ret = iommu_reg_mapping_unmap_range(c, unmap.iova, last,
+					    c->vfio_type == VFIO_TYPE1_IOMMU,
+					    &unmapped, &to_free);
 	mutex_unlock(&c->lock);
-	ireg_region_destroy_list(&to_free);
+	iommu_reg_region_destroy_list(&to_free);
 	if (ret)
 		return ret;
 
@@ -237,25 +263,25 @@ static long ireg_type1_unmap_dma(struct ireg_container *c, void __user *arg)
 }
 
 /**
- * ireg_type1_ioctl - handle the type1 container ioctls
+ * iommu_reg_type1_ioctl - handle the type1 container ioctls
  * @c: the container
  * @cmd: ioctl number
  * @arg: user argument
  *
  * Return: the ioctl's result, or -ENOTTY when @cmd is not a type1 ioctl.
  */
-long ireg_type1_ioctl(struct ireg_container *c, unsigned int cmd,
-		      unsigned long arg)
+long iommu_reg_type1_ioctl(struct iommu_reg_container *c, unsigned int cmd,
+			   unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case VFIO_IOMMU_GET_INFO:
-		return ireg_type1_get_info(c, uarg);
+		return iommu_reg_type1_get_info(c, uarg);
 	case VFIO_IOMMU_MAP_DMA:
-		return ireg_type1_map_dma(c, uarg);
+		return iommu_reg_type1_map_dma(c, uarg);
 	case VFIO_IOMMU_UNMAP_DMA:
-		return ireg_type1_unmap_dma(c, uarg);
+		return iommu_reg_type1_unmap_dma(c, uarg);
 	default:
 		return -ENOTTY;
 	}

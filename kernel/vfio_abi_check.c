@@ -12,15 +12,15 @@
 #include <linux/kernel.h>
 #include <linux/stddef.h>
 
-#define vfio_iommu_driver_ops		ireg_decl_vfio_iommu_driver_ops
-#define vfio_group_type			ireg_decl_vfio_group_type
-#define vfio_iommu_notify_type		ireg_decl_vfio_iommu_notify_type
-#define VFIO_IOMMU			IREG_DECL_VFIO_IOMMU
-#define VFIO_EMULATED_IOMMU		IREG_DECL_VFIO_EMULATED_IOMMU
-#define VFIO_NO_IOMMU			IREG_DECL_VFIO_NO_IOMMU
-#define VFIO_IOMMU_CONTAINER_CLOSE	IREG_DECL_VFIO_IOMMU_CONTAINER_CLOSE
-#define vfio_register_iommu_driver	ireg_decl_vfio_register_iommu_driver
-#define vfio_unregister_iommu_driver	ireg_decl_vfio_unregister_iommu_driver
+#define vfio_iommu_driver_ops		iommu_reg_decl_vfio_iommu_driver_ops
+#define vfio_group_type			iommu_reg_decl_vfio_group_type
+#define vfio_iommu_notify_type		iommu_reg_decl_vfio_iommu_notify_type
+#define VFIO_IOMMU			IOMMU_REG_DECL_VFIO_IOMMU
+#define VFIO_EMULATED_IOMMU		IOMMU_REG_DECL_VFIO_EMULATED_IOMMU
+#define VFIO_NO_IOMMU			IOMMU_REG_DECL_VFIO_NO_IOMMU
+#define VFIO_IOMMU_CONTAINER_CLOSE	IOMMU_REG_DECL_VFIO_IOMMU_CONTAINER_CLOSE
+#define vfio_register_iommu_driver	iommu_reg_decl_vfio_register_iommu_driver
+#define vfio_unregister_iommu_driver	iommu_reg_decl_vfio_unregister_iommu_driver
 #include "vfio_compat.h"
 #undef vfio_iommu_driver_ops
 #undef vfio_group_type
@@ -34,7 +34,7 @@
 
 #include <vfio.h>	/* the kernel's drivers/vfio/vfio.h, via -I */
 
-#define DECL	struct ireg_decl_vfio_iommu_driver_ops
+#define DECL	struct iommu_reg_decl_vfio_iommu_driver_ops
 #define KERN	struct vfio_iommu_driver_ops
 
 static_assert(sizeof(DECL) == sizeof(KERN));
@@ -53,7 +53,7 @@ static_assert(offsetof(DECL, register_device) == offsetof(KERN, register_device)
 static_assert(offsetof(DECL, unregister_device) == offsetof(KERN, unregister_device));
 static_assert(offsetof(DECL, dma_rw) == offsetof(KERN, dma_rw));
 static_assert(offsetof(DECL, group_iommu_domain) == offsetof(KERN, group_iommu_domain));
-#ifdef IREG_HAVE_VFIO_OPS_NOTIFY
+#ifdef IOMMU_REG_HAVE_VFIO_OPS_NOTIFY
 static_assert(offsetof(DECL, notify) == offsetof(KERN, notify));
 #endif
 static_assert(sizeof_field(DECL, name) == sizeof_field(KERN, name));
@@ -69,7 +69,7 @@ static_assert(sizeof_field(DECL, register_device) == sizeof_field(KERN, register
 static_assert(sizeof_field(DECL, unregister_device) == sizeof_field(KERN, unregister_device));
 static_assert(sizeof_field(DECL, dma_rw) == sizeof_field(KERN, dma_rw));
 static_assert(sizeof_field(DECL, group_iommu_domain) == sizeof_field(KERN, group_iommu_domain));
-#ifdef IREG_HAVE_VFIO_OPS_NOTIFY
+#ifdef IOMMU_REG_HAVE_VFIO_OPS_NOTIFY
 static_assert(sizeof_field(DECL, notify) == sizeof_field(KERN, notify));
 #endif
 
@@ -96,12 +96,13 @@ static_assert(__same_type(typeof_member(DECL, group_iommu_domain),
 			  typeof_member(KERN, group_iommu_domain)));
 
 /* The enumerators VFIO passes to us. */
-static_assert(sizeof(enum ireg_decl_vfio_group_type) ==
+static_assert(sizeof(enum iommu_reg_decl_vfio_group_type) ==
 	      sizeof(enum vfio_group_type));
-static_assert((int)IREG_DECL_VFIO_IOMMU == (int)VFIO_IOMMU);
-static_assert((int)IREG_DECL_VFIO_EMULATED_IOMMU == (int)VFIO_EMULATED_IOMMU);
-static_assert((int)IREG_DECL_VFIO_NO_IOMMU == (int)VFIO_NO_IOMMU);
-#ifdef IREG_HAVE_VFIO_OPS_NOTIFY
-static_assert((int)IREG_DECL_VFIO_IOMMU_CONTAINER_CLOSE ==
+static_assert((int)IOMMU_REG_DECL_VFIO_IOMMU == (int)VFIO_IOMMU);
+static_assert((int)IOMMU_REG_DECL_VFIO_EMULATED_IOMMU ==
+	      (int)VFIO_EMULATED_IOMMU);
+static_assert((int)IOMMU_REG_DECL_VFIO_NO_IOMMU == (int)VFIO_NO_IOMMU);
+#ifdef IOMMU_REG_HAVE_VFIO_OPS_NOTIFY
+static_assert((int)IOMMU_REG_DECL_VFIO_IOMMU_CONTAINER_CLOSE ==
 	      (int)VFIO_IOMMU_CONTAINER_CLOSE);
 #endif

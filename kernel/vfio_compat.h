@@ -14,8 +14,8 @@
  * notify() and its event went away in 6.3, and from 6.2 the interface
  * exists only with CONFIG_VFIO_CONTAINER.
  */
-#ifndef IREG_VFIO_COMPAT_H
-#define IREG_VFIO_COMPAT_H
+#ifndef IOMMU_REG_VFIO_COMPAT_H
+#define IOMMU_REG_VFIO_COMPAT_H
 
 #include <linux/types.h>
 
@@ -25,7 +25,7 @@
  * No backend interface: the kernel lacks CONFIG_VFIO_CONTAINER, or
  * IREG_KSRC is not its source (see probes/build.log by ireg_config.h).
  */
-#ifndef IREG_HAVE_VFIO_IOMMU_DRIVER_OPS
+#ifndef IOMMU_REG_HAVE_VFIO_IOMMU_DRIVER_OPS
 #error "target kernel's drivers/vfio/vfio.h has no struct vfio_iommu_driver_ops"
 #endif
 
@@ -41,7 +41,7 @@ enum vfio_group_type {
 	VFIO_NO_IOMMU,
 };
 
-#ifdef IREG_HAVE_VFIO_OPS_NOTIFY
+#ifdef IOMMU_REG_HAVE_VFIO_OPS_NOTIFY
 enum vfio_iommu_notify_type {
 	VFIO_IOMMU_CONTAINER_CLOSE = 0,
 };
@@ -66,7 +66,7 @@ struct vfio_iommu_driver_ops {
 		      size_t count, bool write);
 	struct iommu_domain *(*group_iommu_domain)(void *iommu_data,
 						   struct iommu_group *group);
-#ifdef IREG_HAVE_VFIO_OPS_NOTIFY
+#ifdef IOMMU_REG_HAVE_VFIO_OPS_NOTIFY
 	void (*notify)(void *iommu_data, enum vfio_iommu_notify_type event);
 #endif
 };
@@ -74,4 +74,4 @@ struct vfio_iommu_driver_ops {
 int vfio_register_iommu_driver(const struct vfio_iommu_driver_ops *ops);
 void vfio_unregister_iommu_driver(const struct vfio_iommu_driver_ops *ops);
 
-#endif /* IREG_VFIO_COMPAT_H */
+#endif /* IOMMU_REG_VFIO_COMPAT_H */

@@ -33,7 +33,7 @@
  *
  * The fd's VMAs must be found for the zap.  Every anon-inode file shares
  * one inode and so one address_space; each fd therefore gets its own
- * address_space (ireg_wcbar.mapping), installed as file->f_mapping before
+ * address_space (iommu_reg_wcbar.mapping), installed as file->f_mapping before
  * the fd is published, so that VMAs are linked into it (the way DRM gives
  * its files a private mapping); its host is the anon inode, whose flags
  * the mmap path reads.
@@ -49,14 +49,13 @@
  * revokes its fds, as the group leaving the container and the container's
  * release do.
  *
- * Locking: ireg_wcbar_lock covers every container's wcbars list and the
- * revocation step (zap, PAT, device reference); it nests inside
- * ireg_container.lock (group detach, device close) and is never taken by
- * a fault or by mmap().  Each object's @lock covers its @revoked; the
- * fault handler inserts a page under it, so a revocation that sets
- * @revoked under it and zaps after leaves no page behind.  Order:
- * ireg_container.lock, ireg_wcbar_lock, ireg_wcbar.lock; mmap_lock,
- * ireg_wcbar.lock.  No user memory is touched under any of them.
+ * Locking (the order is written in iommu_reg.h): iommu_reg_wcbar_lock
+ * covers every container's wcbars list and the revocation step (zap, PAT,
+ * device reference); it is taken under iommu_reg_container.lock (group
+ * detach, device close) and never by a fault or by mmap().  Each object's
+ * @lock covers its @revoked; the fault handler inserts a page under it, so
+ * a revocation that sets @revoked under it and zaps after leaves no page
+ * behind.  No user memory is touched under any of them.
  */
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
@@ -68,15 +67,15 @@
 #include <linux/security.h>
 #include <linux/slab.h>
 
-#include "ireg_compat.h"
+#include "iommu_reg_compat.h"
 #include "ireg_config.h"
 #include "iommu_reg.h"
 
-static DEFINE_MUTEX(ireg_wcbar_lock);
+static DEFINE_MUTEX(iommu_reg_wcbar_lock);
 
 /**
- * struct ireg_wcbar - a write-combining window of a BAR, behind an fd
- * @node: entry in ireg_container.wcbars while not revoked
+ * struct iommu_reg_wcbar - a write-combining window of a BAR, behind an fd
+ * @node: entry in iommu_reg_container.wcbars while not revoked
  * @mapping: the fd's own address_space, for its VMAs
  * @lock: protects @revoked; faults insert pages under it
  * @pdev: the device (referenced until revoked)
@@ -85,7 +84,7 @@ static DEFINE_MUTEX(ireg_wcbar_lock);
  * @size: bytes of the window; immutable
  * @revoked: the window is gone; faults raise SIGBUS
  */
-struct ireg_wcbar {
+struct iommu_reg_wcbar {
 	struct list_head node;
 	struct address_space mapping;
 	struct mutex lock;	/* protects @revoked */
@@ -97,16 +96,16 @@ struct ireg_wcbar {
 };
 
 /*
- * Revoke one object; ireg_wcbar_lock held.  Once @revoked is set no fault
+ * Revoke one object; iommu_reg_wcbar_lock held.  Once @revoked is set no fault
  * inserts a page, so the zap leaves none; only then may the range lose
  * its write-combining reservation and the device its reference.
  */
-static void ireg_wcbar_revoke_one(struct ireg_wcbar *w)
+static void iommu_reg_wcbar_revoke_one(struct iommu_reg_wcbar *w)
 {
 	struct pci_dev *pdev;
 	bool was_revoked;
 
-	lockdep_assert_held(&ireg_wcbar_lock);
+	lockdep_assert_held(&iommu_reg_wcbar_lock);
 	mutex_lock(&w->lock);
 	was_revoked = w->revoked;
 	w->revoked = true;
@@ -128,7 +127,7 @@ static void ireg_wcbar_revoke_one(struct ireg_wcbar *w)
  * has none: its PF's SR-IOV control decides).  A config read that fails,
  * or all ones from a device in reset, counts as not decoding.
  */
-static bool ireg_wcbar_decodes(struct pci_dev *pdev)
+static bool iommu_reg_wcbar_decodes(struct pci_dev *pdev)
 {
 	u16 cmd;
 
@@ -143,17 +142,17 @@ static bool ireg_wcbar_decodes(struct pci_dev *pdev)
 	return cmd & PCI_COMMAND_MEMORY;
 }
 
-static vm_fault_t ireg_wcbar_fault(struct vm_fault *vmf)
+static vm_fault_t iommu_reg_wcbar_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct ireg_wcbar *w = vma->vm_private_data;
+	struct iommu_reg_wcbar *w = vma->vm_private_data;
 	unsigned long pgoff = vma->vm_pgoff +
 			      ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 
 	mutex_lock(&w->lock);
 	if (!w->revoked && pgoff < w->size >> PAGE_SHIFT &&
-	    ireg_wcbar_decodes(w->pdev))
+	    iommu_reg_wcbar_decodes(w->pdev))
 		ret = vmf_insert_pfn_prot(vma, vmf->address,
 					  (w->phys >> PAGE_SHIFT) + pgoff,
 					  vma->vm_page_prot);
@@ -161,13 +160,13 @@ static vm_fault_t ireg_wcbar_fault(struct vm_fault *vmf)
 	return ret;
 }
 
-static const struct vm_operations_struct ireg_wcbar_vm_ops = {
-	.fault = ireg_wcbar_fault,
+static const struct vm_operations_struct iommu_reg_wcbar_vm_ops = {
+	.fault = iommu_reg_wcbar_fault,
 };
 
-static int ireg_wcbar_mmap(struct file *file, struct vm_area_struct *vma)
+static int iommu_reg_wcbar_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct ireg_wcbar *w = file->private_data;
+	struct iommu_reg_wcbar *w = file->private_data;
 	unsigned long pages = vma_pages(vma);
 	int ret = 0;
 
@@ -186,36 +185,37 @@ static int ireg_wcbar_mmap(struct file *file, struct vm_area_struct *vma)
 
 	/* A VMA made now and revoked before its first fault only SIGBUSes. */
 	vma->vm_private_data = w;
-	vma->vm_ops = &ireg_wcbar_vm_ops;
+	vma->vm_ops = &iommu_reg_wcbar_vm_ops;
 	vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
-	ireg_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
-			  VM_DONTDUMP);
+	iommu_reg_vm_flags_set(vma,
+			       VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	return 0;
 }
 
-static int ireg_wcbar_release(struct inode *inode, struct file *file)
+static int iommu_reg_wcbar_release(struct inode *inode, struct file *file)
 {
-	struct ireg_wcbar *w = file->private_data;
+	struct iommu_reg_wcbar *w = file->private_data;
 
 	/* Every VMA holds the file: none is left to zap. */
-	mutex_lock(&ireg_wcbar_lock);
-	ireg_wcbar_revoke_one(w);
-	mutex_unlock(&ireg_wcbar_lock);
+	mutex_lock(&iommu_reg_wcbar_lock);
+	iommu_reg_wcbar_revoke_one(w);
+	mutex_unlock(&iommu_reg_wcbar_lock);
 	mutex_destroy(&w->lock);
 	kfree(w);
 	return 0;
 }
 
-static const struct file_operations ireg_wcbar_fops = {
+static const struct file_operations iommu_reg_wcbar_fops = {
 	.owner		= THIS_MODULE,
-	.mmap		= ireg_wcbar_mmap,
-	.release	= ireg_wcbar_release,
+	.mmap		= iommu_reg_wcbar_mmap,
+	.release	= iommu_reg_wcbar_release,
 	.llseek		= noop_llseek,
 };
 
 /* Validate the window against the BAR; fills @cmd's outputs. */
-static int ireg_wcbar_window(struct pci_dev *pdev,
-			     struct iommu_reg_wc_bar *cmd, phys_addr_t *phys)
+static int iommu_reg_wcbar_window(struct pci_dev *pdev,
+				  struct iommu_reg_wc_bar *cmd,
+				  phys_addr_t *phys)
 {
 	resource_size_t start = pci_resource_start(pdev, cmd->bar);
 	resource_size_t len = pci_resource_len(pdev, cmd->bar);
@@ -242,16 +242,16 @@ static int ireg_wcbar_window(struct pci_dev *pdev,
 	return 0;
 }
 
-int ireg_wcbar_open(struct ireg_ucmd *ucmd)
+int iommu_reg_wcbar_open(struct iommu_reg_ucmd *ucmd)
 {
 	struct iommu_reg_wc_bar *cmd = ucmd->cmd;
-	struct ireg_container *c = ucmd->container;
+	struct iommu_reg_container *c = ucmd->container;
 	struct iommu_group *group;
-	struct ireg_wcbar *w;
+	struct iommu_reg_wcbar *w;
 	struct pci_dev *pdev;
 	struct file *file;
 	phys_addr_t phys;
-	int ret, fd;
+	int ret;
 
 	/* What /proc/bus/pci and sysfs resourceN_wc ask: see the top. */
 	if (!capable(CAP_SYS_RAWIO))
@@ -272,18 +272,14 @@ int ireg_wcbar_open(struct ireg_ucmd *ucmd)
 	mutex_init(&w->lock);
 
 	mutex_lock(&c->lock);
-	pdev = ireg_container_find_pdev(c, cmd->pci_domain, cmd->pci_rid,
-					&group);
-	if (!pdev) {
-		ret = -ENOENT;
+	/* Memory decoding and the device's state belong to an open device. */
+	pdev = iommu_reg_container_open_pdev(c, cmd->pci_domain, cmd->pci_rid,
+					     &group);
+	if (IS_ERR(pdev)) {
+		ret = PTR_ERR(pdev);
 		goto err_unlock;
 	}
-	/* Memory decoding and the device's state belong to an open device. */
-	if (!ireg_container_dev_open(c, &pdev->dev)) {
-		ret = -ENODEV;
-		goto err_put_pdev;
-	}
-	ret = ireg_wcbar_window(pdev, cmd, &phys);
+	ret = iommu_reg_wcbar_window(pdev, cmd, &phys);
 	if (ret)
 		goto err_put_pdev;
 
@@ -293,16 +289,11 @@ int ireg_wcbar_open(struct ireg_ucmd *ucmd)
 		goto err_put_pdev;
 	}
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		ret = fd;
-		goto err_free_memtype;
-	}
-	file = anon_inode_getfile("[iommu_reg-wcbar]", &ireg_wcbar_fops, w,
+	file = anon_inode_getfile("[iommu_reg-wcbar]", &iommu_reg_wcbar_fops, w,
 				  O_RDWR);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
-		goto err_put_fd;
+		goto err_free_memtype;
 	}
 	/* The mm reads the host inode's flags through f_mapping. */
 	w->mapping.host = file_inode(file);
@@ -317,24 +308,14 @@ int ireg_wcbar_open(struct ireg_ucmd *ucmd)
 	w->group = group;
 	w->phys = phys;
 	w->size = cmd->length;
-	mutex_lock(&ireg_wcbar_lock);
+	mutex_lock(&iommu_reg_wcbar_lock);
 	list_add_tail(&w->node, &c->wcbars);
-	mutex_unlock(&ireg_wcbar_lock);
+	mutex_unlock(&iommu_reg_wcbar_lock);
 	mutex_unlock(&c->lock);
 
 	/* User memory is written with no lock held. */
-	cmd->fd = fd;
-	ret = ireg_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret) {
-		put_unused_fd(fd);
-		fput(file);
-		return ret;
-	}
-	fd_install(fd, file);
-	return 0;
+	return iommu_reg_ucmd_respond_fd(ucmd, sizeof(*cmd), &cmd->fd, file);
 
-err_put_fd:
-	put_unused_fd(fd);
 err_free_memtype:
 	arch_io_free_memtype_wc(phys, cmd->length);
 err_put_pdev:
@@ -347,48 +328,50 @@ err_unlock:
 }
 
 /* Revoke the fds of @group (NULL: any) or of @dev (NULL: any). */
-static void ireg_wcbar_revoke(struct ireg_container *c,
-			      struct iommu_group *group, struct device *dev)
+static void iommu_reg_wcbar_revoke(struct iommu_reg_container *c,
+				   struct iommu_group *group,
+				   struct device *dev)
 {
-	struct ireg_wcbar *w, *next;
+	struct iommu_reg_wcbar *w, *next;
 
 	/* Holding the lock keeps each file's release from freeing @w. */
-	mutex_lock(&ireg_wcbar_lock);
+	mutex_lock(&iommu_reg_wcbar_lock);
 	list_for_each_entry_safe(w, next, &c->wcbars, node) {
 		if (group && w->group != group)
 			continue;
 		if (dev && &w->pdev->dev != dev)
 			continue;
-		ireg_wcbar_revoke_one(w);
+		iommu_reg_wcbar_revoke_one(w);
 	}
-	mutex_unlock(&ireg_wcbar_lock);
+	mutex_unlock(&iommu_reg_wcbar_lock);
 }
 
 /**
- * ireg_wcbar_revoke_group - revoke the BAR fds of a group's devices
+ * iommu_reg_wcbar_revoke_group - revoke the BAR fds of a group's devices
  * @c: the container
  * @group: the group leaving the container, or NULL for every fd
  *
  * After this no user mapping of those fds reaches the device: present
  * pages are zapped, later faults raise SIGBUS.
  */
-void ireg_wcbar_revoke_group(struct ireg_container *c,
-			     struct iommu_group *group)
+void iommu_reg_wcbar_revoke_group(struct iommu_reg_container *c,
+				  struct iommu_group *group)
 {
-	ireg_wcbar_revoke(c, group, NULL);
+	iommu_reg_wcbar_revoke(c, group, NULL);
 }
 
 /**
- * ireg_wcbar_revoke_dev - revoke the BAR fds of a device VFIO closed
+ * iommu_reg_wcbar_revoke_dev - revoke the BAR fds of a device VFIO closed
  * @c: the container, locked
  * @dev: the device (struct vfio_device.dev)
  *
  * Called from the unregister_device callback, with VFIO's device set and
- * group locks held; takes ireg_wcbar_lock, the objects' locks and the
+ * group locks held; takes iommu_reg_wcbar_lock, the objects' locks and the
  * fds' i_mmap locks only.
  */
-void ireg_wcbar_revoke_dev(struct ireg_container *c, struct device *dev)
+void iommu_reg_wcbar_revoke_dev(struct iommu_reg_container *c,
+				struct device *dev)
 {
 	lockdep_assert_held(&c->lock);
-	ireg_wcbar_revoke(c, NULL, dev);
+	iommu_reg_wcbar_revoke(c, NULL, dev);
 }

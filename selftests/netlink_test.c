@@ -993,9 +993,7 @@ static bool asleep_in_dump(pid_t tid)
 	close(fd);
 	if (n > 0)
 		wchan[n] = '\0';
-	/* The module's netlink functions, by their old and new prefix. */
-	return !strncmp(wchan, "ireg_nl_", 8) ||
-	       !strncmp(wchan, "iommu_reg_nl_", 13);
+	return !strncmp(wchan, "iommu_reg_nl_", 13);
 }
 
 enum busy_probe {
@@ -1130,13 +1128,14 @@ TEST_F(netlink, dump_waiting_on_container_holds_up_no_other_dump)
 /*
  * A region whose message outgrows any dump message (each mapping is some
  * 44 bytes; a dump message is at most 32 KiB): the dump must not end as if
- * the region did not exist.  It is sent with the mappings that fit and
- * IOMMU_REG_A_NR_MAPPINGS giving the total.
+ * the region did not exist.  It goes on in further messages, each naming
+ * the region with IOMMU_REG_A_NR_MAPPINGS giving the total.
  */
 #define ST_NL_MANY_MAPPINGS	1024
 
 struct one_region {
 	int regions;
+	uint32_t handle;
 	int mappings;
 	uint64_t nr_mappings;
 };
@@ -1149,7 +1148,10 @@ static void one_region_cb(struct nlmsghdr *nlh, void *arg)
 
 	if (!attr(nlh, IOMMU_REG_A_HANDLE))
 		return;
-	o->regions++;
+	/* A region's further messages name it again. */
+	if (!o->regions || ATTR_U32(nlh, IOMMU_REG_A_HANDLE) != o->handle)
+		o->regions++;
+	o->handle = ATTR_U32(nlh, IOMMU_REG_A_HANDLE);
 	a = attr(nlh, IOMMU_REG_A_NR_MAPPINGS);
 	if (a)
 		memcpy(&o->nr_mappings, NLA_DATA(a), sizeof(o->nr_mappings));
@@ -1195,6 +1197,98 @@ TEST_F(netlink, region_with_many_mappings)
 	EXPECT_LT(0, o.mappings);
 	EXPECT_GE(ST_NL_MANY_MAPPINGS, o.mappings);
 	munmap(p, size);
+}
+
+/*
+ * A region whose mappings fill several dump messages: the dump goes on
+ * inside the region's mapping list, each message naming the region again,
+ * so that every mapping is listed exactly once, none cut off.
+ */
+#define NL_SPLIT_MAPPINGS	2048
+
+struct split_region {
+	uint32_t handle;
+	int msgs, other, unknown;
+	uint64_t iova[NL_SPLIT_MAPPINGS];
+	int seen[NL_SPLIT_MAPPINGS];
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void split_region_cb(struct nlmsghdr *nlh, void *arg)
+{
+	struct split_region *s = arg;
+	struct nlattr *m = attr(nlh, IOMMU_REG_A_MAPPINGS), *one, *a;
+	uint64_t iova, *hit;
+	int len, olen;
+
+	if (!attr(nlh, IOMMU_REG_A_HANDLE))
+		return;
+	if (ATTR_U32(nlh, IOMMU_REG_A_HANDLE) != s->handle) {
+		s->other++;
+		return;
+	}
+	s->msgs++;
+	if (!m)
+		return;
+	len = m->nla_len - NLA_HDRLEN;
+	NLA_FOR_EACH(one, (struct nlattr *)NLA_DATA(m), len) {
+		olen = one->nla_len - NLA_HDRLEN;
+		iova = UINT64_MAX;
+		NLA_FOR_EACH(a, (struct nlattr *)NLA_DATA(one), olen)
+			if (a->nla_type == IOMMU_REG_A_IOVA)
+				memcpy(&iova, NLA_DATA(a), sizeof(iova));
+		hit = bsearch(&iova, s->iova, NL_SPLIT_MAPPINGS,
+			      sizeof(iova), cmp_u64);
+		if (hit)
+			s->seen[hit - s->iova]++;
+		else
+			s->unknown++;
+	}
+}
+
+TEST_F(netlink, region_dump_lists_every_mapping_once)
+{
+	size_t size = NL_SPLIT_MAPPINGS * 4096UL;
+	struct split_region *s;
+	int i, once = 0, ret;
+	char *p;
+
+	if (self->container < 0)
+		SKIP(return, "no edu device");
+	s = calloc(1, sizeof(*s));
+	ASSERT_NE(NULL, s);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, _test_prereg(self->container, p, size, 0, &s->handle,
+				  NULL));
+	for (i = 0; i < NL_SPLIT_MAPPINGS; i++)
+		ASSERT_EQ(0, _test_map(self->container, s->handle, i * 4096UL,
+				       4096, ST_PROT_RW, 0, &s->iova[i]))
+			TH_LOG("MAP %d: %s", i, strerror(errno));
+	qsort(s->iova, NL_SPLIT_MAPPINGS, sizeof(s->iova[0]), cmp_u64);
+
+	ASSERT_NE(0, send_dump(&self->nl, IOMMU_REG_CMD_REGION_GET,
+			       IOMMU_REG_A_PID, getpid()));
+	ret = nl_recv(&self->nl, split_region_cb, s);
+	for (i = 0; i < NL_SPLIT_MAPPINGS; i++)
+		once += s->seen[i] == 1;
+	TH_LOG("dump: %d (%s), %d message(s), %d of %d mappings listed once, %d unknown",
+	       ret, ret ? strerror(self->nl.err) : "done", s->msgs, once,
+	       NL_SPLIT_MAPPINGS, s->unknown);
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(0, s->other);
+	EXPECT_LT(1, s->msgs);
+	EXPECT_EQ(0, s->unknown);
+	EXPECT_EQ(NL_SPLIT_MAPPINGS, once);
+	munmap(p, size);
+	free(s);
 }
 
 TEST_HARNESS_MAIN
