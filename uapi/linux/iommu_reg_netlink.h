@@ -32,8 +32,9 @@
  * of mappings (IOMMU_REG_A_NR_MAPPINGS) and each mapping
  * (IOMMU_REG_A_MAPPINGS, nested IOMMU_REG_A_MAPPING with iova, length,
  * prot).  A region with more mappings than one message holds (some
- * hundreds, depending on the reader's buffer) lists the first ones that
- * fit: fewer entries than IOMMU_REG_A_NR_MAPPINGS says.
+ * hundreds, depending on the reader's buffer) goes on in the next
+ * messages, each naming the region again (container id and handle) with
+ * the total count and the next mappings; every mapping is listed once.
  * IOMMU_REG_A_CONTAINER_ID or IOMMU_REG_A_PID in the request restricts the
  * dump; the pid is as seen from the initial pid namespace.
  *
