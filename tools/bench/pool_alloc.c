@@ -121,12 +121,10 @@ static NOINLINE int loop_mbig(void *arg, unsigned long n)
 static NOINLINE int loop_iova(void *arg, unsigned long n)
 {
 	struct pools *p = arg;
-	struct ireg_pool *bufs = p->bufs;
-	char *mem = p->mem;
 	unsigned long i;
 
 	for (i = 0; i < n; i++)
-		isink = ireg_pool_iova(bufs, mem + (i & 0xffffff));
+		isink = ireg_pool_iova(p->bufs, p->mem + (i & 0xffffff));
 	return 0;
 }
 
