@@ -65,13 +65,6 @@ int __ireg_cache_create_backend(const struct cache_backend *backend,
 				const struct ireg_cache_attr *attr,
 				struct ireg_cache **cachep);
 
-/*
- * The old names, which lib/tests/cache_test.c and cache_bench.c still
- * use: to go once they use the ones above.
- */
-#define ireg_cache_backend		cache_backend
-#define ireg_cache_create_backend	__ireg_cache_create_backend
-
 int __ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

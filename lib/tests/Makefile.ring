@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 #
-# SPSC descriptor rings: host tests and benchmark.  Included by
-# lib/Makefile; paths are relative to lib/.
+# SPSC descriptor rings: host tests.  Included by lib/Makefile; paths are
+# relative to lib/.  The benchmark is tools/bench/ring_spsc.
 #
 #   RING_TESTS       host tests (kselftest_harness), TAP on stdout
 #   ring-check       build and run them
@@ -9,21 +9,17 @@
 #                    or read without release/acquire is a data race on
 #                    the slots, which TSan reports on any CPU (x86's TSO
 #                    would hide it from the plain stress)
-#   ring-bench       build and run the benchmark (not a test)
 
 RING_TESTS	:= tests/ring_test tests/ring_xproc_test
-RING_BENCH	:= tests/ring_bench
 RING_DEPS	:= libiommureg.a include/iommureg/ring.h tests/harness.h \
 		   ../tools/include/spin.h ../tools/include/xorshift.h \
 		   ../tools/include/clock.h $(KSFT_DIR)/kselftest_harness.h
 RING_TSAN_ITEMS	?= 1000000
 
-BENCHES		+= $(RING_BENCH)
-
 # lib/Makefile's rule for src/*.o does not know this header.
 src/ring.o: include/iommureg/ring.h
 
-$(RING_TESTS) $(RING_BENCH): tests/%: tests/%.c $(RING_DEPS)
+$(RING_TESTS): tests/%: tests/%.c $(RING_DEPS)
 	$(CC) $(TEST_CFLAGS) -o $@ $< libiommureg.a $(LDFLAGS) -lpthread
 
 # Instrumented build of the test with the library's ring.c compiled in.
@@ -40,10 +36,7 @@ ring-tsan: tests/ring_test-tsan
 	IREG_RING_ITEMS=$(RING_TSAN_ITEMS) TSAN_OPTIONS=halt_on_error=1 \
 		./tests/ring_test-tsan
 
-ring-bench: $(RING_BENCH)
-	./$(RING_BENCH)
-
 ring-clean:
-	rm -f $(RING_TESTS) $(RING_BENCH) tests/ring_test-tsan
+	rm -f $(RING_TESTS) tests/ring_test-tsan
 
-.PHONY: ring-check ring-tsan ring-bench ring-clean
+.PHONY: ring-check ring-tsan ring-clean

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * regbench: per-I/O cost of making a buffer DMA-able, iommu_reg against
- * VFIO type1, measured side by side in one run.  Used by reg_bench and by
- * "iommu-reg bench".
+ * VFIO type1, measured side by side in one run: the per_io rows of
+ * dma_map_vs_type1.
  *
  * Two devices are needed because a group lives in one container: one
  * container uses iommu_reg, the other type1.  For each buffer size:
@@ -13,23 +13,19 @@
  *                     memory per I/O (IOMMU work only)
  *   ireg register     IOMMU_REG_REGISTER + IOMMU_REG_UNREG: a first-time
  *                     registration each time (pin, account, map)
- *   ireg reg hit      IOMMU_REG_REGISTER of a range already registered:
+ *   ireg reg hit      IOMMU_REG_PREREG of a range already registered:
  *                     the kernel's register-once path, one ioctl
  *
- * Each figure is the median over several rounds of the mean time per
- * operation in a round; the spread is (max - min) / median.  Under QEMU
+ * Each figure is the median over REGBENCH_ROUNDS rounds of the mean time
+ * per operation in a round, after one untimed round; a round is as many
+ * operations as take about round_ns (tools/bench/bench.h).  Under QEMU
  * TCG absolute times are distorted: only ratios measured in the same run
- * mean anything.  Buffers are 4 KiB pages (MADV_NOHUGEPAGE), the case
- * where per-page work dominates.
+ * mean anything.  Buffers are 4 KiB pages (MADV_NOHUGEPAGE), populated
+ * before any timing, the case where per-page work dominates.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -37,71 +33,51 @@
 #include <linux/iommu_reg.h>
 
 #include "regbench.h"
+#include "bench.h"
+#include "../include/vfio_util.h"
 
-#define ROUNDS	REGBENCH_ROUNDS
-
-static int open_container(const char *bdf, unsigned long type, int *groupp)
+int regbench_type1_map(int container, void *vaddr, uint64_t iova,
+		       size_t size)
 {
-	char path[PATH_MAX], link[256];
-	int container, group;
-	const char *base;
-	ssize_t n;
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = size,
+	};
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -1;
-	link[n] = '\0';
-	base = strrchr(link, '/');
-	snprintf(path, sizeof(path), "/dev/vfio/%s", base ? base + 1 : link);
-	container = open("/dev/vfio/vfio", O_RDWR);
-	group = open(path, O_RDWR);
-	if (container < 0 || group < 0 ||
-	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, type))
-		return -1;
-	*groupp = group;
-	return container;
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
 }
 
-static double now_ns(void)
+int regbench_type1_unmap(int container, uint64_t iova, size_t size)
 {
-	struct timespec ts;
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = size,
+	};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
+	return ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? -errno : 0;
 }
 
-static int cmp_double(const void *a, const void *b)
+static int unreg(struct regbench *b, uint32_t handle)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	struct iommu_reg_unreg unreg = {
+		.argsz = sizeof(unreg),
+		.handle = handle,
+	};
 
-	return x < y ? -1 : x > y;
+	return ioctl(b->ours, IOMMU_REG_UNREG, &unreg) ? -errno : 0;
 }
 
 typedef int (*op_fn)(struct regbench *b);
 
 static int op_type1(struct regbench *b)
 {
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)b->buf,
-		.iova = 1ULL << 32,
-		.size = b->size,
-	};
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = map.iova,
-		.size = b->size,
-	};
+	int ret = regbench_type1_map(b->type1, b->buf, 1ULL << 32, b->size);
 
-	if (ioctl(b->type1, VFIO_IOMMU_MAP_DMA, &map))
-		return -errno;
-	if (ioctl(b->type1, VFIO_IOMMU_UNMAP_DMA, &unmap))
-		return -errno;
-	return 0;
+	return ret ? ret : regbench_type1_unmap(b->type1, 1ULL << 32, b->size);
 }
 
 static int op_ireg_map(struct regbench *b)
@@ -131,14 +107,10 @@ static int op_ireg_register(struct regbench *b)
 		.size = b->size,
 		.prot = IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE,
 	};
-	struct iommu_reg_unreg unreg = { .argsz = sizeof(unreg) };
 
 	if (ioctl(b->ours, IOMMU_REG_REGISTER, &reg))
 		return -errno;
-	unreg.handle = reg.handle;
-	if (ioctl(b->ours, IOMMU_REG_UNREG, &unreg))
-		return -errno;
-	return 0;
+	return unreg(b, reg.handle);
 }
 
 /* A repeat registration of the pre-registered range: register-once. */
@@ -149,55 +121,69 @@ static int op_ireg_hit(struct regbench *b)
 		.vaddr = (uintptr_t)b->buf,
 		.size = b->size,
 	};
-	struct iommu_reg_unreg unreg = { .argsz = sizeof(unreg) };
 
 	if (ioctl(b->ours, IOMMU_REG_PREREG, &reg))
 		return -errno;
 	if (reg.refs < 2)
 		return -EPROTO;	/* not a hit: something is wrong */
-	unreg.handle = reg.handle;
-	if (ioctl(b->ours, IOMMU_REG_UNREG, &unreg))
-		return -errno;
+	return unreg(b, reg.handle);
+}
+
+struct op_run {
+	struct regbench *b;
+	op_fn fn;
+};
+
+static int op_loop(void *arg, unsigned long n)
+{
+	struct op_run *run = arg;
+	unsigned long i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = run->fn(run->b);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
-static int measure(struct regbench *b, op_fn fn, unsigned int iters,
-		   struct regbench_result *res)
+static int measure(struct regbench *b, op_fn fn, struct regbench_result *res)
 {
-	double t[ROUNDS];
-	unsigned int r, i;
-	int ret;
+	struct bench_plan plan = {
+		.rounds = REGBENCH_ROUNDS, .warmup = 1,
+		.round_ns = b->round_ns ? b->round_ns : REGBENCH_ROUND_NS,
+	};
+	struct op_run run = { .b = b, .fn = fn };
+	double t[REGBENCH_ROUNDS];
+	long ret;
 
-	ret = fn(b);		/* warm up */
-	if (ret)
+	ret = bench_time(&plan, op_loop, &run, t);
+	if (ret < 0)
 		return ret;
-	for (r = 0; r < ROUNDS; r++) {
-		double t0 = now_ns();
-
-		for (i = 0; i < iters; i++) {
-			ret = fn(b);
-			if (ret)
-				return ret;
-		}
-		t[r] = (now_ns() - t0) / iters;
-	}
-	qsort(t, ROUNDS, sizeof(t[0]), cmp_double);
-	res->median = t[ROUNDS / 2];
-	res->spread = (t[ROUNDS - 1] - t[0]) / res->median;
+	stats_summary(t, REGBENCH_ROUNDS, &res->median, &res->spread);
+	res->spread /= 100;
 	return 0;
 }
 
 int regbench_open(struct regbench *b, const char *ours_bdf,
 		  const char *type1_bdf)
 {
+	int err;
+
 	memset(b, 0, sizeof(*b));
-	b->ours = open_container(ours_bdf, VFIO_IOMMU_REG, &b->ours_group);
+	b->ours = vfio_container_open(ours_bdf, VFIO_IOMMU_REG,
+				      &b->ours_group);
 	if (b->ours < 0)
-		return -errno ? -errno : -ENODEV;
-	b->type1 = open_container(type1_bdf, VFIO_TYPE1v2_IOMMU,
-				  &b->type1_group);
-	if (b->type1 < 0)
-		return -errno ? -errno : -ENODEV;
+		return -errno;
+	b->type1 = vfio_container_open(type1_bdf, VFIO_TYPE1v2_IOMMU,
+				       &b->type1_group);
+	if (b->type1 < 0) {
+		err = errno;
+		close(b->ours);
+		close(b->ours_group);
+		return -err;
+	}
 	return 0;
 }
 
@@ -212,19 +198,10 @@ void regbench_close(struct regbench *b)
 int regbench_size(struct regbench *b, size_t size, struct regbench_row *row)
 {
 	struct iommu_reg_prereg pre = { .argsz = sizeof(pre) };
-	struct iommu_reg_unreg unreg = { .argsz = sizeof(unreg) };
-	unsigned int iters;
 	int ret;
 
 	b->size = size;
 	row->size = size;
-	/* About 64 MiB of work per round, at least 4 iterations. */
-	iters = (64U << 20) / size;
-	if (iters < 4)
-		iters = 4;
-	if (iters > 512)
-		iters = 512;
-
 	b->buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (b->buf == MAP_FAILED)
@@ -240,15 +217,14 @@ int regbench_size(struct regbench *b, size_t size, struct regbench_row *row)
 	}
 	b->handle = pre.handle;
 
-	ret = measure(b, op_type1, iters, &row->type1);
+	ret = measure(b, op_type1, &row->type1);
 	if (!ret)
-		ret = measure(b, op_ireg_map, iters, &row->map);
+		ret = measure(b, op_ireg_map, &row->map);
 	if (!ret)
-		ret = measure(b, op_ireg_hit, iters * 4, &row->hit);
-	unreg.handle = b->handle;
-	ioctl(b->ours, IOMMU_REG_UNREG, &unreg);
+		ret = measure(b, op_ireg_hit, &row->hit);
+	unreg(b, b->handle);
 	if (!ret)
-		ret = measure(b, op_ireg_register, iters, &row->reg);
+		ret = measure(b, op_ireg_register, &row->reg);
 out_unmap:
 	munmap(b->buf, size);
 	return ret;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ring_bench: cost of the SPSC descriptor rings.
+ * ring_spsc: cost of the SPSC descriptor rings, beside Concurrency Kit's
+ * ck_ring, natively on the host.
  *
- *	ring_bench [-n ITEMS] [-r RUNS] [-c CAPACITY] [-b BATCH] [-C] [-1]
+ *	ring_spsc [-n ITEMS | -t MS] [-r RUNS] [-w WARMUP] [-c CAPACITY]
+ *		  [-b BATCH] [-1]
  *
  *   one core, single     enqueue one, dequeue one, same thread
  *   one core, batched    enqueue BATCH, dequeue BATCH, same thread
@@ -13,12 +15,14 @@
  *   eventfd round trip   the same with both sides sleeping on eventfds
  *                        (wakeup protocol and two context switches)
  *
- * Each figure is the median over RUNS runs of the mean time per element
- * (per round trip for the last two); the spread is (max - min) / median.
- * Not part of the test run.  -C prints CSV rows
- * (experiment,parameter,series,median,spread_pct,unit) for make bench;
- * -1 runs only the one-core figures (instruction counts under callgrind,
- * where spinning threads would crawl).
+ * Each figure is the median over RUNS (5) runs of the mean time per
+ * element (per round trip for the last two), after WARMUP (1) untimed
+ * runs (tools/bench/bench.h).  A run is about MS (200) milliseconds, or
+ * ITEMS descriptors (ITEMS / 100 round trips, ITEMS / 2000 sleeping
+ * ones).  One-core figures are timed in CPU time, the others on the
+ * monotonic clock.  -1 runs only the one-core figures (instruction counts
+ * under callgrind, -n ITEMS -r 1 -w 0, where spinning threads would
+ * crawl).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,39 +31,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <ck_ring.h>
 
 #include "iommureg/ring.h"
+#include "../include/spin.h"
+#include "bench.h"
 
-#define MAX_RUNS	32
 #define MAX_BATCH	256
+/* A round trip costs a hundred descriptors, a sleeping one 2000. */
+#define RT_DIV		100
+#define RT_SLEEP_DIV	2000
 
-static uint64_t nr_items = 20000000;
-static unsigned int nr_runs = 5;
+static uint64_t nr_items;
 static uint32_t capacity = 512;
 static unsigned int batch = 32;
 static bool pinning = true;
-static bool csv, one_core_only;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
-}
+static bool one_core_only;
 
 static void pin(unsigned int cpu)
 {
@@ -70,7 +59,7 @@ static void pin(unsigned int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set)) {
-		fprintf(stderr, "ring_bench: cannot pin to CPU %u: %s; running unpinned\n",
+		fprintf(stderr, "ring_spsc: cannot pin to CPU %u: %s; running unpinned\n",
 			cpu, strerror(errno));
 		pinning = false;
 	}
@@ -102,7 +91,7 @@ static void chan_new(struct bench_chan *b)
 	if (!b->mem || ireg_ring_init(b->mem, size, &params) ||
 	    ireg_ring_attach(&b->prod_end, b->mem, size, IREG_RING_PRODUCER) ||
 	    ireg_ring_attach(&b->cons_end, b->mem, size, IREG_RING_CONSUMER)) {
-		fprintf(stderr, "ring_bench: cannot set up a ring of %u\n",
+		fprintf(stderr, "ring_spsc: cannot set up a ring of %u\n",
 			capacity);
 		exit(1);
 	}
@@ -120,31 +109,33 @@ static __attribute__((noinline)) double one_core_single(void)
 {
 	struct ireg_ring_desc d = { 0 }, out = { 0 };
 	struct bench_chan b;
-	uint64_t i, sum = 0, t0;
+	uint64_t i, sum = 0;
+	double t0;
 
 	chan_new(&b);
-	t0 = now_ns();
+	t0 = clock_cpu_ns();
 	for (i = 0; i < nr_items; i++) {
 		d.offset = i;
 		ireg_ring_enqueue(&b.prod_end.prod, &d);
 		ireg_ring_dequeue(&b.cons_end.cons, &out);
 		sum += out.offset;
 	}
-	t0 = now_ns() - t0;
+	t0 = clock_cpu_ns() - t0;
 	sink = sum;
 	chan_free(&b);
-	return (double)t0 / nr_items;
+	return t0 / nr_items;
 }
 
 static __attribute__((noinline)) double one_core_batched(void)
 {
 	struct ireg_ring_desc in[MAX_BATCH] = { 0 }, out[MAX_BATCH];
 	struct bench_chan b;
-	uint64_t i, sum = 0, t0;
+	uint64_t i, sum = 0;
+	double t0;
 	unsigned int j, n;
 
 	chan_new(&b);
-	t0 = now_ns();
+	t0 = clock_cpu_ns();
 	for (i = 0; i < nr_items; i += n) {
 		for (j = 0; j < batch; j++)
 			in[j].offset = i + j;
@@ -153,10 +144,10 @@ static __attribute__((noinline)) double one_core_batched(void)
 		for (j = 0; j < n; j++)
 			sum += out[j].offset;
 	}
-	t0 = now_ns() - t0;
+	t0 = clock_cpu_ns() - t0;
 	sink = sum;
 	chan_free(&b);
-	return (double)t0 / nr_items;
+	return t0 / nr_items;
 }
 
 struct two {
@@ -205,7 +196,8 @@ static double two_cores(unsigned int b)
 {
 	struct ireg_ring_desc in[MAX_BATCH] = { 0 };
 	struct two t = { .batch = b };
-	uint64_t sent = 0, t0;
+	uint64_t sent = 0;
+	double t0;
 	pthread_t tc;
 	unsigned int n, j;
 
@@ -213,7 +205,7 @@ static double two_cores(unsigned int b)
 	pin(0);
 	pthread_create(&tc, NULL, two_consumer, &t);
 	start_line(&t);
-	t0 = now_ns();
+	t0 = clock_now_ns();
 	while (sent < nr_items) {
 		if (b) {
 			for (j = 0; j < b; j++)
@@ -228,10 +220,10 @@ static double two_cores(unsigned int b)
 		sent += n;
 	}
 	pthread_join(tc, NULL);
-	t0 = now_ns() - t0;
+	t0 = clock_now_ns() - t0;
 	unpin();
 	chan_free(&t.b);
-	return (double)t0 / nr_items;
+	return t0 / nr_items;
 }
 
 /*
@@ -262,21 +254,22 @@ static void ck_new(struct ck *c, unsigned int b)
 static __attribute__((noinline)) double ck_one_core(void)
 {
 	struct ireg_ring_desc d = { 0 }, out = { 0 };
-	uint64_t i, sum = 0, t0;
+	uint64_t i, sum = 0;
+	double t0;
 	struct ck c;
 
 	ck_new(&c, 0);
-	t0 = now_ns();
+	t0 = clock_cpu_ns();
 	for (i = 0; i < nr_items; i++) {
 		d.offset = i;
 		ck_ring_enqueue_spsc_desc(&c.ring, c.buf, &d);
 		ck_ring_dequeue_spsc_desc(&c.ring, c.buf, &out);
 		sum += out.offset;
 	}
-	t0 = now_ns() - t0;
+	t0 = clock_cpu_ns() - t0;
 	sink = sum;
 	free(c.buf);
-	return (double)t0 / nr_items;
+	return t0 / nr_items;
 }
 
 static void *ck_consumer(void *arg)
@@ -304,7 +297,8 @@ static void *ck_consumer(void *arg)
 static double ck_two_cores(unsigned int b)
 {
 	struct ireg_ring_desc d = { 0 };
-	uint64_t sent = 0, t0;
+	uint64_t sent = 0;
+	double t0;
 	pthread_t tc;
 	unsigned int j;
 	struct ck c;
@@ -315,7 +309,7 @@ static double ck_two_cores(unsigned int b)
 	__atomic_add_fetch(&c.ready, 1, __ATOMIC_ACQ_REL);
 	while (__atomic_load_n(&c.ready, __ATOMIC_ACQUIRE) < 2)
 		cpu_relax();
-	t0 = now_ns();
+	t0 = clock_now_ns();
 	while (sent < nr_items) {
 		unsigned int n = b ? b : 1;
 
@@ -329,10 +323,10 @@ static double ck_two_cores(unsigned int b)
 			cpu_relax();
 	}
 	pthread_join(tc, NULL);
-	t0 = now_ns() - t0;
+	t0 = clock_now_ns() - t0;
 	unpin();
 	free(c.buf);
-	return (double)t0 / nr_items;
+	return t0 / nr_items;
 }
 
 static double ck_two_single(void)
@@ -372,8 +366,8 @@ static void *echo(void *arg)
 
 static double round_trip(bool sleep)
 {
-	/* A sleeping trip costs a hundred spinning ones. */
-	uint64_t i, trips = nr_items / (sleep ? 2000 : 100), t0;
+	uint64_t i, trips = nr_items / (sleep ? RT_SLEEP_DIV : RT_DIV);
+	double t0;
 	struct two t = { .efd_prod = -1, .efd_cons = -1, .trips = trips };
 	struct ireg_ring_desc d = { 0 };
 	pthread_t tc;
@@ -386,7 +380,7 @@ static double round_trip(bool sleep)
 	pin(0);
 	pthread_create(&tc, NULL, echo, &t);
 	start_line(&t);
-	t0 = now_ns();
+	t0 = clock_now_ns();
 	for (i = 0; i < trips; i++) {
 		d.offset = i;
 		ireg_ring_enqueue(&t.b.prod_end.prod, &d);
@@ -401,43 +395,14 @@ static double round_trip(bool sleep)
 		}
 	}
 	pthread_join(tc, NULL);
-	t0 = now_ns() - t0;
+	t0 = clock_now_ns() - t0;
 	unpin();
 	if (sleep) {
 		close(t.efd_prod);
 		close(t.efd_cons);
 	}
 	chan_free(&t.b);
-	return (double)t0 / trips;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double report(const char *what, const char *param, const char *series,
-		     const char *unit, double (*fn)(void))
-{
-	double v[MAX_RUNS], med;
-	unsigned int i;
-
-	for (i = 0; i < nr_runs; i++)
-		v[i] = fn();
-	qsort(v, nr_runs, sizeof(v[0]), cmp_double);
-	med = nr_runs % 2 ? v[nr_runs / 2] :
-			    (v[nr_runs / 2 - 1] + v[nr_runs / 2]) / 2;
-	if (csv)
-		printf("ring,%s,%s,%.4g,%.1f,%s\n", param, series, med,
-		       med > 0 ? 100 * (v[nr_runs - 1] - v[0]) / med : 0,
-		       unit);
-	else
-		printf("%-28s %10.2f %s   spread %5.1f%%\n", what, med, unit,
-		       med > 0 ? 100 * (v[nr_runs - 1] - v[0]) / med : 0);
-	fflush(stdout);
-	return med;
+	return t0 / trips;
 }
 
 static double two_single(void)
@@ -460,75 +425,103 @@ static double rt_sleep(void)
 	return round_trip(true);
 }
 
+/*
+ * The figures, in this order: "ring,PARAM[_BATCH],SERIES".  A "1_core"
+ * figure runs under -1; a "batch" one is for BATCH at a time; a round
+ * trip (div: a run has nr_items / div trips) is in ns/trip.
+ */
+enum { OURS_1, CK_1, OURS_1B, OURS_2, CK_2, OURS_2B, CK_2B, RT };
+static const struct figure {
+	const char *param, *series;
+	double (*fn)(void);	/* a run: ns per element */
+	unsigned int div;
+} figures[] = {
+	[OURS_1] = { "1_core_single", "ireg_ring", one_core_single },
+	[CK_1] = { "1_core_single", "ck_ring", ck_one_core },
+	[OURS_1B] = { "1_core_batch", "ireg_ring", one_core_batched },
+	[OURS_2] = { "2_cores_single", "ireg_ring", two_single },
+	[CK_2] = { "2_cores_single", "ck_ring", ck_two_single },
+	[OURS_2B] = { "2_cores_batch", "ireg_ring", two_batched },
+	[CK_2B] = { "2_cores_batch", "ck_ring", ck_two_batched },
+	[RT] = { "round_trip", "spinning", rt_spin, RT_DIV },
+	{ "round_trip", "eventfd", rt_sleep, RT_SLEEP_DIV },
+};
+
+#define NR_FIGURES	(sizeof(figures) / sizeof(figures[0]))
+
+/* nr_items for runs of about @round_ns, by doubling a trial run. */
+static uint64_t size_runs(const struct figure *fig, double round_ns)
+{
+	unsigned int div = fig->div ? fig->div : 1;
+	double ns;
+
+	for (nr_items = 1024 * div;; nr_items *= 2) {
+		ns = fig->fn() * (nr_items / div);
+		if (ns >= round_ns / 8 || nr_items >= 1ULL << 36)
+			break;
+	}
+	ns = nr_items * round_ns / ns;
+	return ns < 100 * div ? 100 * div : (uint64_t)ns;
+}
+
+static int ring_opt(int opt, const char *arg)
+{
+	if (opt == 'c')
+		capacity = strtoul(arg, NULL, 0);
+	else if (opt == 'b')
+		batch = strtoul(arg, NULL, 0);
+	else if (opt == '1')
+		one_core_only = true;
+	else
+		return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	char label[64];
-	int opt;
+	struct bench_opts o = { .round_ms = 200, .rounds = 5, .warmup = 1 };
+	double v[BENCH_MAX_ROUNDS], med[NR_FIGURES];
+	char method[96];
+	unsigned int f, r;
 
-	while ((opt = getopt(argc, argv, "n:r:c:b:C1")) != -1) {
-		switch (opt) {
-		case 'n':
-			nr_items = strtoull(optarg, NULL, 0);
-			break;
-		case 'r':
-			nr_runs = strtoul(optarg, NULL, 0);
-			break;
-		case 'c':
-			capacity = strtoul(optarg, NULL, 0);
-			break;
-		case 'b':
-			batch = strtoul(optarg, NULL, 0);
-			break;
-		case 'C':
-			csv = true;
-			break;
-		case '1':
-			one_core_only = true;
-			break;
-		default:
-			fprintf(stderr, "usage: %s [-n ITEMS] [-r RUNS] [-c CAPACITY] [-b BATCH] [-C] [-1]\n",
-				argv[0]);
-			return 2;
-		}
-	}
-	if (!nr_runs || nr_runs > MAX_RUNS || !batch || batch > MAX_BATCH ||
-	    batch > capacity || !ireg_ring_area_size(capacity) || nr_items < 100) {
-		fprintf(stderr, "ring_bench: 1 <= RUNS <= %u, 1 <= BATCH <= min(%u, CAPACITY), CAPACITY a power of two, ITEMS >= 100\n",
-			MAX_RUNS, MAX_BATCH);
+	if (bench_getopt(argc, argv, "c:b:1", ring_opt,
+			 "[-n ITEMS | -t MS] [-r RUNS] [-w WARMUP] [-c CAPACITY] [-b BATCH] [-1]",
+			 &o) < 0)
+		return 2;
+	if (!batch || batch > MAX_BATCH || batch > capacity ||
+	    !ireg_ring_area_size(capacity) || (o.n && o.n < 100)) {
+		fprintf(stderr, "ring_spsc: 1 <= BATCH <= min(%u, CAPACITY), CAPACITY a power of two, ITEMS >= 100\n",
+			MAX_BATCH);
 		return 2;
 	}
-	double ours1, ck1, ours2, ck2, ours3, ck3;
-
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		pinning = false;
-	char series[64];
 
-	printf("%s%" PRIu64 " descriptors per run, median of %u runs, capacity %u, batch %u%s\n",
-	       csv ? "# ring_bench: " : "", nr_items, nr_runs, capacity, batch,
+	printf("# ring_spsc: %s, capacity %u, batch %u%s\n",
+	       bench_method(&o, method, sizeof(method)), capacity, batch,
 	       pinning ? "" : ", unpinned (fewer than 2 CPUs)");
-	ours1 = report("one core, single", "1_core_single", "ireg_ring",
-		       "ns/desc", one_core_single);
-	ck1 = report("ck_ring one core, single", "1_core_single", "ck_ring",
-		     "ns/desc", ck_one_core);
-	snprintf(label, sizeof(label), "one core, batch %u", batch);
-	snprintf(series, sizeof(series), "1_core_batch_%u", batch);
-	report(label, series, "ireg_ring", "ns/desc", one_core_batched);
-	if (one_core_only)
-		return 0;
-	ours2 = report("two cores, single", "2_cores_single", "ireg_ring",
-		       "ns/desc", two_single);
-	ck2 = report("ck_ring two cores, single", "2_cores_single", "ck_ring",
-		     "ns/desc", ck_two_single);
-	snprintf(label, sizeof(label), "two cores, batch %u", batch);
-	snprintf(series, sizeof(series), "2_cores_batch_%u", batch);
-	ours3 = report(label, series, "ireg_ring", "ns/desc", two_batched);
-	snprintf(label, sizeof(label), "ck_ring two cores, %u in loop", batch);
-	ck3 = report(label, series, "ck_ring", "ns/desc", ck_two_batched);
-	printf("# ring vs ck_ring: %.2fx one core single, %.2fx two cores single, %.2fx two cores batched\n",
-	       ck1 / ours1, ck2 / ours2, ck3 / ours3);
-	report("round trip, spinning", "round_trip", "spinning", "ns/trip",
-	       rt_spin);
-	report("round trip, eventfd", "round_trip", "eventfd", "ns/trip",
-	       rt_sleep);
+	for (f = 0; f < NR_FIGURES; f++) {
+		const struct figure *fig = &figures[f];
+		char param[64];
+
+		if (one_core_only && strncmp(fig->param, "1_core", 6))
+			break;
+		if (f == RT)
+			printf("# ring vs ck_ring: %.2fx one core single, %.2fx two cores single, %.2fx two cores batched\n",
+			       med[CK_1] / med[OURS_1], med[CK_2] / med[OURS_2],
+			       med[CK_2B] / med[OURS_2B]);
+		if (strstr(fig->param, "batch"))
+			snprintf(param, sizeof(param), "%s_%u", fig->param,
+				 batch);
+		else
+			snprintf(param, sizeof(param), "%s", fig->param);
+		nr_items = o.n ? o.n : size_runs(fig, o.round_ms * 1e6);
+		for (r = 0; r < o.warmup; r++)
+			fig->fn();
+		for (r = 0; r < o.rounds; r++)
+			v[r] = fig->fn();
+		med[f] = bench_row_v("ring", param, fig->series, v, o.rounds,
+				     fig->div ? "ns/trip" : "ns/desc");
+	}
 	return 0;
 }
