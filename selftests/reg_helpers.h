@@ -26,6 +26,8 @@
 #include <sys/wait.h>
 #include <linux/mman.h>
 #include "test_env.h"
+#include "../tools/include/audit.h"
+#include "../tools/include/modparam.h"
 
 #define ST_PAGE_SIZE		4096UL
 #define ST_SZ_2M		(2UL << 20)
@@ -605,42 +607,15 @@ static inline long long st_foll_pins(void)
 
 #define ST_PARAM_DIR	"/sys/module/iommu_reg/parameters/"
 
-/* A module parameter as an unsigned number, or -1 with errno. */
+/* A module parameter of iommu_reg (tools/include/modparam.h). */
 static inline long long st_param_get(const char *name)
 {
-	char path[128], val[32] = "";
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), ST_PARAM_DIR "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, val, sizeof(val) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	if (val[0] == 'Y')
-		return 1;
-	if (val[0] == 'N')
-		return 0;
-	return strtoll(val, NULL, 10);
+	return modparam_get("iommu_reg", name);
 }
 
 static inline int st_param_set(const char *name, long long value)
 {
-	char path[128], val[32];
-	int fd, len;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), ST_PARAM_DIR "%s", name);
-	len = snprintf(val, sizeof(val), "%lld", value);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, len);
-	close(fd);
-	return n == len ? 0 : -1;
+	return modparam_set("iommu_reg", name, value);
 }
 
 /*
@@ -683,43 +658,6 @@ static inline int st_module_load(const char *params)
 	ret = syscall(__NR_finit_module, fd, params, 0);
 	close(fd);
 	return ret;
-}
-
-#define ST_AUDIT_PATH	"/sys/kernel/debug/iommu_reg/audit"
-
-/* Leaf IOMMU pages removed so far (audit_unmap=1), by size. */
-struct st_audit {
-	uint64_t pages_4k;
-	uint64_t pages_2m;
-	uint64_t pages_1g;
-};
-
-static inline int st_audit_read(struct st_audit *audit)
-{
-	char size[8], line[128];
-	unsigned long long n;
-	int found = 0;
-	FILE *f = fopen(ST_AUDIT_PATH, "r");
-
-	memset(audit, 0, sizeof(*audit));
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%7s %llu", size, &n) != 2)
-			continue;
-		if (!strcmp(size, "4K"))
-			audit->pages_4k = n, found |= 1;
-		else if (!strcmp(size, "2M"))
-			audit->pages_2m = n, found |= 2;
-		else if (!strcmp(size, "1G"))
-			audit->pages_1g = n, found |= 4;
-	}
-	fclose(f);
-	if (found != 7) {
-		errno = EPROTO;
-		return -1;
-	}
-	return 0;
 }
 
 /* CapEff of this process, or ~0 when unreadable. */

@@ -1432,13 +1432,13 @@ TEST_F_TIMEOUT(mem, register, 600)
 TEST_F_TIMEOUT(mem, audit_unmap, 600)
 {
 	uint64_t size = variant->size, iova, unmapped, off;
-	struct st_audit before, after;
+	struct audit before, after;
 	uint64_t want_4k = 0, want_2m = 0, want_1g = 0, pfn;
 	uint32_t handle;
 
 	self->audit_saved = st_param_get("audit_unmap");
-	if (self->audit_saved < 0 || access(ST_AUDIT_PATH, R_OK))
-		SKIP(return, "no audit_unmap parameter or " ST_AUDIT_PATH);
+	if (self->audit_saved < 0 || access(AUDIT_PATH, R_OK))
+		SKIP(return, "no audit_unmap parameter or " AUDIT_PATH);
 	ASSERT_EQ(0, st_param_set("audit_unmap", 1));
 
 	if (size >= ST_SZ_1G && st_phys_contiguous(self->buf.addr, size) &&
@@ -1471,9 +1471,9 @@ TEST_F_TIMEOUT(mem, audit_unmap, 600)
 
 	test_prereg(self->buf.addr, size, 0, &handle, NULL);
 	test_map(handle, 0, size, ST_PROT_RW, 0, &iova);
-	ASSERT_EQ(0, st_audit_read(&before));
+	ASSERT_EQ(0, audit_read(&before));
 	test_unmap(iova, size, 0, &unmapped);
-	ASSERT_EQ(0, st_audit_read(&after));
+	ASSERT_EQ(0, audit_read(&after));
 	EXPECT_EQ(size, unmapped);
 	EXPECT_EQ(want_4k, after.pages_4k - before.pages_4k);
 	EXPECT_EQ(want_2m, after.pages_2m - before.pages_2m);
@@ -1483,9 +1483,9 @@ TEST_F_TIMEOUT(mem, audit_unmap, 600)
 	if (size == ST_SZ_2M) {
 		test_map(handle, PAGE_SIZE, size - PAGE_SIZE, ST_PROT_RW, 0,
 			 &iova);
-		ASSERT_EQ(0, st_audit_read(&before));
+		ASSERT_EQ(0, audit_read(&before));
 		test_unmap(iova, size - PAGE_SIZE, 0, NULL);
-		ASSERT_EQ(0, st_audit_read(&after));
+		ASSERT_EQ(0, audit_read(&after));
 		EXPECT_EQ(size / PAGE_SIZE - 1,
 			  after.pages_4k - before.pages_4k);
 		EXPECT_EQ(0, after.pages_2m - before.pages_2m);
