@@ -6,6 +6,7 @@
  *	iommu-reg region show [pid PID] [container ID]
  *	iommu-reg region add BDF [size SIZE] [mem 4k|thp|hugetlb] [readonly]
  *			     [hold] [invalidate-after SECONDS]
+ *	iommu-reg region del { container ID handle H | pid PID [...] }
  *
  * show dumps the netlink family's regions; without CAP_SYS_ADMIN the
  * kernel shows only the caller's own processes' regions.
@@ -16,8 +17,18 @@
  * invalidate-after unmaps the buffer after a while, to show the kernel
  * invalidating the registration.  Whether the device really reaches the
  * buffer is the edu self-check's to prove (tools/testing/edu-check).
+ *
+ * del is the counterpart of add ... hold, nothing more.  A registration
+ * belongs to the process that made it and the kernel has no command to
+ * unregister someone else's; so del finds the region(s) in the dump,
+ * checks that their owner is a holder of this tool (the same executable,
+ * by device and inode of /proc/PID/exe, started with the word hold,
+ * which only region add takes), asks it to let go with SIGTERM and waits
+ * until the dump no longer has them.  A region of any other program is
+ * refused.  The pids are the initial pid namespace's, as the dump's.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -25,7 +36,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "iommureg.h"
 #include "tool.h"
@@ -279,11 +292,257 @@ static int region_show(struct tool *t)
 	return nl_show(t, IOMMU_REG_CMD_REGION_GET, region_print, true);
 }
 
+/* ---- del ---- */
+
+#define DEL_MAX		64	/* regions one del handles */
+#define DEL_WAIT_MS	5000	/* for the holder to let go */
+#define DEL_POLL_MS	100
+
+struct del_region {
+	uint32_t container, pid, handle;
+	char comm[16];
+};
+
+struct del_req {
+	unsigned long long container, pid, handle;	/* 0: any */
+	struct del_region r[DEL_MAX];
+	unsigned int n;		/* matched, possibly more than DEL_MAX */
+};
+
+static int del_collect(struct nlattr **tb,
+		       uint8_t cmd __attribute__((unused)), void *arg)
+{
+	struct del_req *req = arg;
+	struct del_region *r;
+
+	if (!tb[IOMMU_REG_A_CONTAINER_ID] || !tb[IOMMU_REG_A_PID] ||
+	    !tb[IOMMU_REG_A_HANDLE])
+		return 0;
+	if (req->handle && nla_get_u32(tb[IOMMU_REG_A_HANDLE]) != req->handle)
+		return 0;
+	if (req->n++ >= DEL_MAX)
+		return 0;
+	r = &req->r[req->n - 1];
+	r->container = nla_get_u32(tb[IOMMU_REG_A_CONTAINER_ID]);
+	r->pid = nla_get_u32(tb[IOMMU_REG_A_PID]);
+	r->handle = nla_get_u32(tb[IOMMU_REG_A_HANDLE]);
+	snprintf(r->comm, sizeof(r->comm), "%s", tb[IOMMU_REG_A_COMM] ?
+		 nla_get_string(tb[IOMMU_REG_A_COMM]) : "?");
+	return 0;
+}
+
+/* The regions the request names, in @req; an exit code. */
+static int del_dump(struct nl_conn *nl, struct del_req *req)
+{
+	req->n = 0;
+	return nl_conn_request(nl, IOMMU_REG_CMD_REGION_GET, true,
+			       req->container, req->pid, del_collect, req);
+}
+
+/* Whether /proc/PID/cmdline has the word @word after the program's. */
+static int cmdline_has(uint32_t pid, const char *word)
+{
+	char path[32], buf[4096], *p;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len < 0)
+		return -errno;
+	buf[len] = '\0';
+	for (p = buf + strlen(buf) + 1; p < buf + len; p += strlen(p) + 1)
+		if (!strcmp(p, word))
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether @pid is a holder of this tool: 1, 0, or -errno when /proc
+ * does not tell (EACCES: another user's process).
+ */
+static int holder_check(uint32_t pid)
+{
+	struct stat self, st;
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	if (stat("/proc/self/exe", &self) || stat(path, &st))
+		return -errno;
+	if (self.st_dev != st.st_dev || self.st_ino != st.st_ino)
+		return 0;
+	return cmdline_has(pid, "hold");
+}
+
+static int del_parse(struct tool *t, struct del_req *req)
+{
+	const char *w;
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	while ((w = arg_next(t))) {
+		if (!strcmp(w, "pid"))
+			ret = arg_number(t, w, 1, UINT32_MAX, &req->pid);
+		else if (!strcmp(w, "container"))
+			ret = arg_number(t, w, 1, UINT32_MAX, &req->container);
+		else if (!strcmp(w, "handle"))
+			ret = arg_number(t, w, 1, UINT32_MAX, &req->handle);
+		else
+			return cmd_usage_error(t, "unknown argument '%s'", w);
+		if (ret)
+			return ret;
+	}
+	if (!req->pid && !(req->container && req->handle))
+		return cmd_usage_error(t,
+			"which region? 'container ID handle H' or 'pid PID'");
+	return EXIT_OK;
+}
+
+/* "pid 3 container 1 handle 2": what was asked, for messages. */
+static void del_what(const struct del_req *req, char *buf, size_t size)
+{
+	const char *const names[] = { "pid", "container", "handle" };
+	const unsigned long long vals[] = {
+		req->pid, req->container, req->handle
+	};
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(vals) && len < size; i++)
+		if (vals[i])
+			len += snprintf(buf + len, size - len, "%s%s %llu",
+					len ? " " : "", names[i], vals[i]);
+}
+
+/* Every region of @req has an owner that is one of our holders. */
+static int del_check(const struct del_req *req)
+{
+	const struct del_region *r;
+	int ret;
+
+	for (r = req->r; r < req->r + req->n; r++) {
+		ret = holder_check(r->pid);
+		if (ret == -EACCES || ret == -EPERM) {
+			print_err(EPERM, "region %u of container %u: cannot inspect its owner pid %u (%s)",
+				  r->handle, r->container, r->pid, r->comm);
+			return EXIT_ERROR;
+		}
+		if (ret == -ENOENT)	/* exited: the region goes with it */
+			continue;
+		if (ret < 0) {
+			print_err(-ret, "pid %u", r->pid);
+			return EXIT_ERROR;
+		}
+		if (!ret) {
+			print_err(0, "region %u of container %u is owned by pid %u (%s): only its owner can unregister it; the kernel has no forced unregistration",
+				  r->handle, r->container, r->pid, r->comm);
+			return EXIT_ERROR;
+		}
+	}
+	return EXIT_OK;
+}
+
+/* Whether the dump @now still has a region of @req. */
+static bool del_left(const struct del_req *req, const struct del_req *now)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < now->n && i < DEL_MAX; i++)
+		for (j = 0; j < req->n; j++)
+			if (now->r[i].container == req->r[j].container &&
+			    now->r[i].handle == req->r[j].handle &&
+			    now->r[i].pid == req->r[j].pid)
+				return true;
+	return now->n > DEL_MAX;
+}
+
+static int region_del(struct tool *t)
+{
+	struct del_req req, now;
+	const struct del_region *r;
+	struct nl_conn nl;
+	struct timespec poll = { .tv_nsec = DEL_POLL_MS * 1000000L };
+	char what[80];
+	int ret, waited;
+
+	ret = del_parse(t, &req);
+	if (ret)
+		return ret;
+	del_what(&req, what, sizeof(what));
+	ret = nl_conn_open(&nl);
+	if (ret)
+		return ret;
+	ret = del_dump(&nl, &req);
+	if (ret)
+		goto out;
+	ret = EXIT_ERROR;
+	if (!req.n) {
+		print_err(ENOENT, "no such region (%s)", what);
+		goto out;
+	}
+	if (req.n > DEL_MAX) {
+		print_err(E2BIG, "%u regions (%s), more than %d at once",
+			  req.n, what, DEL_MAX);
+		goto out;
+	}
+	ret = del_check(&req);
+	if (ret)
+		goto out;
+
+	/* A holder holds one region; asking one twice does no harm. */
+	for (r = req.r; r < req.r + req.n; r++) {
+		if (kill(r->pid, SIGTERM) && errno != ESRCH) {
+			print_err(errno, "asking holder pid %u to release region %u",
+				  r->pid, r->handle);
+			goto out;
+		}
+	}
+
+	now = req;
+	for (waited = 0; ; waited += DEL_POLL_MS) {
+		ret = del_dump(&nl, &now);
+		if (ret)
+			goto out;
+		if (!del_left(&req, &now))
+			break;
+		if (waited >= DEL_WAIT_MS) {
+			print_err(ETIMEDOUT, "the holder did not release the region (%s) within %d s",
+				  what, DEL_WAIT_MS / 1000);
+			ret = EXIT_ERROR;
+			goto out;
+		}
+		nanosleep(&poll, NULL);
+	}
+
+	print_open_array(NULL);
+	for (r = req.r; r < req.r + req.n; r++) {
+		print_open_obj(NULL);
+		print_uint("container", "container %llu", r->container);
+		print_uint("pid", "pid %llu", r->pid);
+		print_str("comm", "comm %s", r->comm);
+		print_uint("handle", "handle %llu", r->handle);
+		print_bool("deleted", "deleted %s", true);
+		print_close();
+		print_nl();
+	}
+	print_close();
+	ret = EXIT_OK;
+out:
+	nl_conn_close(&nl);
+	return ret;
+}
+
 const struct cmd region_cmds[] = {
 	CMD_VERB("show", region_show, "[pid PID] [container ID]",
 		 "regions with their mappings"),
 	CMD_VERB("add", region_add,
 		 "BDF [size S] [mem M] [readonly] [hold] [invalidate-after S]",
 		 "register a buffer with a device (held until a signal with hold)"),
+	CMD_VERB("del", region_del, "container ID handle H | pid PID",
+		 "ask a holder of region add ... hold to release its region"),
 	{ NULL }
 };

@@ -762,7 +762,9 @@ def unbind_still_bound(top):
 
 NETLINK_COMMANDS = (["stats"], ["stats", "show"], ["region"],
                     ["region", "show"], ["container", "show"], ["monitor"],
-                    ["list"], ["list", "containers"])
+                    ["list"], ["list", "containers"],
+                    ["region", "del", "pid", "1"],
+                    ["region", "del", "container", "1", "handle", "1"])
 
 
 @test
@@ -811,6 +813,29 @@ def region_add_usage(top):
                "-1"), EXIT_USAGE, "bad invalidate-after '-1'")
     expect(run(fs, "region", "add", "0000:00:01.0", "bogus"), EXIT_USAGE,
            "unknown argument 'bogus'")
+
+
+@test
+def region_del_usage(top):
+    """del names its regions by container and handle, or by pid."""
+    fs = devices_tree(top)
+    which = "which region? 'container ID handle H' or 'pid PID'"
+    for args in ([], ["container", "1"], ["handle", "1"]):
+        expect(run(fs, "region", "del", *args), EXIT_USAGE, which)
+    for word in ("pid", "container", "handle"):
+        expect(run(fs, "region", "del", word), EXIT_USAGE,
+               "'%s' needs a number" % word)
+        for bad in ("x", "0", "-1", "4294967296"):
+            expect(run(fs, "region", "del", word, bad), EXIT_USAGE,
+                   "bad %s '%s'" % (word, bad))
+    expect(run(fs, "region", "del", "pid", "1", "bogus"), EXIT_USAGE,
+           "unknown argument 'bogus'")
+    out = expect(run(fs, "region", "del", "help"), EXIT_OK)
+    check("container ID handle H | pid PID" in out, out)
+    out = expect(run(fs, "region", "help"), EXIT_OK)
+    check("  del container ID handle H | pid PID" in out, out)
+    out = expect(run(fs, "help"), EXIT_OK)
+    check("registered buffers (show, add, del)" in out, out)
 
 
 @test

@@ -27,11 +27,31 @@ same() {
 	fi
 }
 
+# held FILE: wait until the region add writing FILE has registered; its
+# handle.
+held() {
+	i=0
+	while [ $i -lt 50 ] && ! grep -q handle "$1" 2>/dev/null; do
+		sleep 0.1; i=$((i + 1))
+	done
+	sed -n 's/.*"handle":\([0-9]*\).*/\1/p' "$1"
+}
+# gone PID: PID's regions are not in region show.
+# shellcheck disable=SC2317 # called through check
+gone() { "$TOOL" -j region show pid "$1" | grep -qx '\[\]'; }
+# kept PID: PID has a region.
+kept() { "$TOOL" -j region show pid "$1" | grep -q '"handle"'; }
+# until_kept PID: wait until PID has registered.
+until_kept() {
+	i=0
+	while [ $i -lt 50 ] && ! kept "$1"; do sleep 0.1; i=$((i + 1)); done
+}
+
 # shellcheck disable=SC2086 # one BDF a word
 set -- $IREG_EDU_BDFS
 BDF=$1
 echo "TAP version 13"
-echo "1..21"
+echo "1..32"
 
 # stats: text and JSON with every counter; the alias prints the same.
 "$TOOL" stats show >"$TMP/stats" 2>&1
@@ -55,11 +75,7 @@ done
 # SIGTERM.  The alias list shows the same.
 "$TOOL" -j region add "$BDF" size 128K mem 4k hold >"$TMP/held" 2>"$TMP/held.err" &
 PID=$!
-i=0
-while [ $i -lt 50 ] && ! grep -q handle "$TMP/held" 2>/dev/null; do
-	sleep 0.1; i=$((i + 1))
-done
-HANDLE=$(sed -n 's/.*"handle":\([0-9]*\).*/\1/p' "$TMP/held")
+HANDLE=$(held "$TMP/held")
 "$TOOL" -j region show pid "$PID" >"$TMP/list"
 check "region show has the held region (pid, handle, size)" \
 	grep -q "\"pid\":$PID,\"comm\":\"iommu-reg\",\"handle\":$HANDLE,\"vaddr\":\"0x[0-9a-f]*\",\"size\":131072" "$TMP/list"
@@ -79,6 +95,68 @@ kill -TERM "$PID"; wait "$PID"
 check "held registration released on SIGTERM" test $? -eq 0
 "$TOOL" -j region show pid "$PID" >"$TMP/list2"
 check "region show is empty after release" grep -qx '\[\]' "$TMP/list2"
+
+# region del asks a holder (region add ... hold) to let go, by container
+# and handle or by pid, and waits until the region is gone.
+"$TOOL" -j region add "$BDF" size 64K mem 4k hold >"$TMP/h1" 2>/dev/null &
+PID=$!
+HANDLE=$(held "$TMP/h1")
+CID=$("$TOOL" -j region show pid "$PID" | sed -n 's/.*"container":\([0-9]*\).*/\1/p')
+"$TOOL" region del container "$CID" handle "$HANDLE" >"$TMP/del" 2>&1
+check "region del container handle of a held region exits 0" test $? -eq 0
+check "region del reports the region deleted" \
+	grep -q "container $CID pid $PID comm iommu-reg handle $HANDLE deleted yes" "$TMP/del"
+check "region show no longer has it after region del" gone "$PID"
+wait "$PID"
+check "the holder exited 0 after region del" test $? -eq 0
+"$TOOL" -j region add "$BDF" size 64K mem 4k hold >"$TMP/h2" 2>/dev/null &
+PID=$!
+HANDLE=$(held "$TMP/h2")
+"$TOOL" -j region del pid "$PID" >"$TMP/del" 2>&1
+check "region del pid of a holder deletes its region" \
+	grep -q "\"pid\":$PID,\"comm\":\"iommu-reg\",\"handle\":$HANDLE,\"deleted\":true" "$TMP/del"
+check "region show no longer has it after region del pid" gone "$PID"
+wait "$PID"
+
+# del refuses what it cannot or may not do, with a reason; exit 1.
+refused() {
+	name=$1 pid=$2 why=$3; shift 3
+	"$TOOL" region del "$@" >/dev/null 2>"$TMP/err"
+	rc=$?
+	if [ $rc -eq 1 ] && grep -qF "$why" "$TMP/err" &&
+	   { [ "$pid" = - ] || kept "$pid"; }; then
+		ok "$name"
+	else
+		nok "$name" "rc $rc" "$(cat "$TMP/err")"
+	fi
+}
+refused "region del of an unknown handle: no region" - \
+	"iommu-reg: no such region (container $CID handle 4294967295): No such file or directory" \
+	container "$CID" handle 4294967295
+"$TOOL" -j region add "$BDF" size 64K mem 4k invalidate-after 60 >"$TMP/n1" 2>/dev/null &
+PID=$!
+until_kept "$PID"
+refused "region del of a region add without hold: refused, region kept" "$PID" \
+	"is owned by pid $PID (iommu-reg): only its owner can unregister it; the kernel has no forced unregistration" \
+	pid "$PID"
+kill -TERM "$PID"; wait "$PID"
+cp "$(command -v "$TOOL")" "$TMP/other"
+"$TMP/other" -j region add "$BDF" size 64K mem 4k hold >"$TMP/n2" 2>/dev/null &
+PID=$!
+held "$TMP/n2" >/dev/null
+refused "region del of another program's region: refused, region kept" "$PID" \
+	"is owned by pid $PID (other): only its owner can unregister it" \
+	pid "$PID"
+kill -TERM "$PID"; wait "$PID"
+"$TOOL" -j region add "$BDF" size 64K mem 4k hold >"$TMP/n3" 2>/dev/null &
+PID=$!
+held "$TMP/n3" >/dev/null
+kill -STOP "$PID"
+refused "region del of a stopped holder: timed out, region kept" "$PID" \
+	"the holder did not release the region (pid $PID) within 5 s: Connection timed out" \
+	pid "$PID"
+kill -CONT "$PID"; wait "$PID"
+check "the stopped holder let go once continued" gone "$PID"
 
 # monitor sees register, invalidate and unregister of another process.
 "$TOOL" -j monitor count 3 >"$TMP/events" 2>&1 &
