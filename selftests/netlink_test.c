@@ -1252,9 +1252,39 @@ static void split_region_cb(struct nlmsghdr *nlh, void *arg)
 	}
 }
 
-TEST_F(netlink, region_dump_lists_every_mapping_once)
+/*
+ * One region of NL_SPLIT_MAPPINGS 4 KiB mappings: more than one netlink
+ * message holds.  Returns its buffer; s->iova is sorted.
+ */
+static char *split_region_make(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(netlink) *self,
+			       struct split_region *s)
 {
 	size_t size = NL_SPLIT_MAPPINGS * 4096UL;
+	char *p;
+	int i;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (_test_prereg(self->container, p, size, 0, &s->handle, NULL)) {
+		TH_LOG("PREREG: %s", strerror(errno));
+		return NULL;
+	}
+	for (i = 0; i < NL_SPLIT_MAPPINGS; i++) {
+		if (_test_map(self->container, s->handle, i * 4096UL, 4096,
+			      ST_PROT_RW, 0, &s->iova[i])) {
+			TH_LOG("MAP %d: %s", i, strerror(errno));
+			return NULL;
+		}
+	}
+	qsort(s->iova, NL_SPLIT_MAPPINGS, sizeof(s->iova[0]), cmp_u64);
+	return p;
+}
+
+TEST_F(netlink, region_dump_lists_every_mapping_once)
+{
 	struct split_region *s;
 	int i, once = 0, ret;
 	char *p;
@@ -1263,16 +1293,8 @@ TEST_F(netlink, region_dump_lists_every_mapping_once)
 		SKIP(return, "no edu device");
 	s = calloc(1, sizeof(*s));
 	ASSERT_NE(NULL, s);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, _test_prereg(self->container, p, size, 0, &s->handle,
-				  NULL));
-	for (i = 0; i < NL_SPLIT_MAPPINGS; i++)
-		ASSERT_EQ(0, _test_map(self->container, s->handle, i * 4096UL,
-				       4096, ST_PROT_RW, 0, &s->iova[i]))
-			TH_LOG("MAP %d: %s", i, strerror(errno));
-	qsort(s->iova, NL_SPLIT_MAPPINGS, sizeof(s->iova[0]), cmp_u64);
+	p = split_region_make(_metadata, self, s);
+	ASSERT_NE(NULL, p);
 
 	ASSERT_NE(0, send_dump(&self->nl, IOMMU_REG_CMD_REGION_GET,
 			       IOMMU_REG_A_PID, getpid()));
@@ -1287,7 +1309,58 @@ TEST_F(netlink, region_dump_lists_every_mapping_once)
 	EXPECT_LT(1, s->msgs);
 	EXPECT_EQ(0, s->unknown);
 	EXPECT_EQ(NL_SPLIT_MAPPINGS, once);
-	munmap(p, size);
+	munmap(p, NL_SPLIT_MAPPINGS * 4096UL);
+	free(s);
+}
+
+/* Occurrences of @needle in @hay. */
+static int count_str(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle))) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+/*
+ * The admin tool prints that region as one object with every mapping,
+ * although it comes in several messages (iommu-reg -j region show).
+ */
+TEST_F(netlink, tool_shows_split_region_as_one)
+{
+	static const char tool[] = "/usr/bin/iommu-reg";
+	char cmd[128], *out;
+	struct split_region *s;
+	size_t len = 0, cap = 1 << 20;
+	FILE *f;
+	char *p;
+
+	if (self->container < 0)
+		SKIP(return, "no edu device");
+	if (access(tool, X_OK))
+		SKIP(return, "no %s in this VM run", tool);
+	s = calloc(1, sizeof(*s));
+	out = malloc(cap);
+	ASSERT_NE(NULL, s);
+	ASSERT_NE(NULL, out);
+	p = split_region_make(_metadata, self, s);
+	ASSERT_NE(NULL, p);
+
+	snprintf(cmd, sizeof(cmd), "%s -j region show pid %d", tool, getpid());
+	f = popen(cmd, "r");
+	ASSERT_NE(NULL, f);
+	while (len < cap - 1 && !feof(f))
+		len += fread(out + len, 1, cap - 1 - len, f);
+	out[len] = '\0';
+	EXPECT_EQ(0, pclose(f));
+	/* One region object, holding every mapping once. */
+	EXPECT_EQ(1, count_str(out, "\"handle\""));
+	EXPECT_EQ(NL_SPLIT_MAPPINGS, count_str(out, "\"iova\""));
+	munmap(p, NL_SPLIT_MAPPINGS * 4096UL);
+	free(out);
 	free(s);
 }
 

@@ -70,7 +70,8 @@ static int container_print(struct nlattr **tb,
 
 static int container_show(struct tool *t)
 {
-	return nl_show(t, IOMMU_REG_CMD_CONTAINER_GET, container_print, false);
+	return nl_show(t, IOMMU_REG_CMD_CONTAINER_GET, container_print, NULL,
+		       NULL, false);
 }
 
 const struct cmd container_cmds[] = {

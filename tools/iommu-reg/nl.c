@@ -289,7 +289,8 @@ void print_owner(struct nlattr **tb, bool region)
 		print_fields(tb, region_fields, ARRAY_SIZE(region_fields));
 }
 
-int nl_show(struct tool *t, uint8_t cmd, nl_conn_cb cb, bool by_container)
+int nl_show(struct tool *t, uint8_t cmd, nl_conn_cb cb, void *arg,
+	    void (*end)(void *arg), bool by_container)
 {
 	unsigned long long pid = 0, container = 0;
 	struct nl_conn nl;
@@ -310,7 +311,9 @@ int nl_show(struct tool *t, uint8_t cmd, nl_conn_cb cb, bool by_container)
 	if (ret)
 		return ret;
 	print_open_array(NULL);
-	ret = nl_conn_request(&nl, cmd, true, container, pid, cb, NULL);
+	ret = nl_conn_request(&nl, cmd, true, container, pid, cb, arg);
+	if (end)
+		end(arg);
 	print_close();
 	nl_conn_close(&nl);
 	return ret;

@@ -45,10 +45,12 @@ int nl_conn_listen(struct nl_conn *nl, nl_conn_cb cb, void *arg);
 
 /*
  * A show verb: parse the filters "pid PID" and (@by_container) "container
- * ID", dump @cmd with them and call @cb for each object, inside one JSON
- * array; an exit code.
+ * ID", dump @cmd with them and call @cb(..., @arg) for each message, then
+ * @end(@arg) when not NULL (an object that spans messages closes there),
+ * inside one JSON array; an exit code.
  */
-int nl_show(struct tool *t, uint8_t cmd, nl_conn_cb cb, bool by_container);
+int nl_show(struct tool *t, uint8_t cmd, nl_conn_cb cb, void *arg,
+	    void (*end)(void *arg), bool by_container);
 
 /*
  * An attribute as a value of the output: @key in JSON, @label (or @key)

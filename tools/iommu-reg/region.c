@@ -54,17 +54,70 @@ static const struct nl_field mapping_fields[] = {
 	NL_FIELD(IOMMU_REG_A_LENGTH, "length", 0),
 };
 
-static int region_print(struct nlattr **tb,
-			uint8_t cmd __attribute__((unused)),
-			void *arg __attribute__((unused)))
+/*
+ * A region with more mappings than one netlink message holds comes in
+ * several messages, each naming it again (container id and handle): they
+ * print as one object, whose mapping list stays open until another region
+ * or the end of the dump.
+ */
+struct region_show_state {
+	bool open;
+	uint32_t container;
+	uint32_t handle;
+};
+
+static void region_print_end(void *arg)
+{
+	struct region_show_state *st = arg;
+
+	if (!st->open)
+		return;
+	print_close();
+	print_nl();
+	print_close();
+	st->open = false;
+}
+
+static void region_print_mappings(struct nlattr *mappings)
 {
 	struct nlattr *m, *mt[IOMMU_REG_A_MAX + 1];
-	uint32_t flags;
 	int rem;
+
+	nla_for_each_nested(m, mappings, rem) {
+		if (nla_parse_nested(mt, IOMMU_REG_A_MAX, m, NULL) ||
+		    !mt[IOMMU_REG_A_IOVA] || !mt[IOMMU_REG_A_LENGTH])
+			continue;
+		print_br();
+		print_open_obj(NULL);
+		print_fields(mt, mapping_fields, ARRAY_SIZE(mapping_fields));
+		print_str("prot", "prot %s",
+			  !mt[IOMMU_REG_A_PROT] ? "?" :
+			  nla_get_u32(mt[IOMMU_REG_A_PROT]) ==
+			  (IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE) ?
+			  "rw" : nla_get_u32(mt[IOMMU_REG_A_PROT]) ==
+			  IOMMU_REG_PROT_READ ? "r" : "w");
+		print_close();
+	}
+}
+
+static int region_print(struct nlattr **tb,
+			uint8_t cmd __attribute__((unused)), void *arg)
+{
+	struct region_show_state *st = arg;
+	uint32_t flags, container, handle;
 
 	if (!tb[IOMMU_REG_A_CONTAINER_ID] || !tb[IOMMU_REG_A_HANDLE] ||
 	    !tb[IOMMU_REG_A_VADDR] || !tb[IOMMU_REG_A_SIZE])
 		return 0;
+	container = nla_get_u32(tb[IOMMU_REG_A_CONTAINER_ID]);
+	handle = nla_get_u32(tb[IOMMU_REG_A_HANDLE]);
+	if (st->open && st->container == container && st->handle == handle) {
+		/* The same region, continued: only more mappings. */
+		if (tb[IOMMU_REG_A_MAPPINGS])
+			region_print_mappings(tb[IOMMU_REG_A_MAPPINGS]);
+		return 0;
+	}
+	region_print_end(st);
 	flags = tb[IOMMU_REG_A_FLAGS] ? nla_get_u32(tb[IOMMU_REG_A_FLAGS]) : 0;
 	print_open_obj(NULL);
 	print_owner(tb, true);
@@ -78,27 +131,11 @@ static int region_print(struct nlattr **tb,
 					    .flags = NL_FIELD_ZERO,
 					    .label = "pinned" });
 	print_open_array("mappings");
-	if (tb[IOMMU_REG_A_MAPPINGS]) {
-		nla_for_each_nested(m, tb[IOMMU_REG_A_MAPPINGS], rem) {
-			if (nla_parse_nested(mt, IOMMU_REG_A_MAX, m, NULL) ||
-			    !mt[IOMMU_REG_A_IOVA] || !mt[IOMMU_REG_A_LENGTH])
-				continue;
-			print_br();
-			print_open_obj(NULL);
-			print_fields(mt, mapping_fields,
-				     ARRAY_SIZE(mapping_fields));
-			print_str("prot", "prot %s",
-				  !mt[IOMMU_REG_A_PROT] ? "?" :
-				  nla_get_u32(mt[IOMMU_REG_A_PROT]) ==
-				  (IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE) ?
-				  "rw" : nla_get_u32(mt[IOMMU_REG_A_PROT]) ==
-				  IOMMU_REG_PROT_READ ? "r" : "w");
-			print_close();
-		}
-	}
-	print_close();
-	print_nl();
-	print_close();
+	if (tb[IOMMU_REG_A_MAPPINGS])
+		region_print_mappings(tb[IOMMU_REG_A_MAPPINGS]);
+	*st = (struct region_show_state){ .open = true,
+					  .container = container,
+					  .handle = handle };
 	return 0;
 }
 
@@ -289,7 +326,10 @@ out_close:
 
 static int region_show(struct tool *t)
 {
-	return nl_show(t, IOMMU_REG_CMD_REGION_GET, region_print, true);
+	struct region_show_state st = { 0 };
+
+	return nl_show(t, IOMMU_REG_CMD_REGION_GET, region_print, &st,
+		       region_print_end, true);
 }
 
 /* ---- del ---- */
