@@ -34,6 +34,7 @@
 #include <sys/mman.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
+#include "clock.h"
 
 #define EDU_BAR0_SIZE		(1U << 20)
 #define EDU_REG_ID		0x00
@@ -157,21 +158,13 @@ err_unmap:
 	return -1;
 }
 
-static inline uint64_t edu_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
-
 /* Wait until no transfer runs; 0, or -1 with ETIMEDOUT. */
 static inline int edu_dma_wait(const struct edu_dev *edu, int timeout_ms)
 {
-	uint64_t end = edu_now_us() + timeout_ms * 1000ULL;
+	uint64_t end = clock_now_us() + timeout_ms * 1000ULL;
 
 	while (edu_read64(edu, EDU_REG_DMA_CMD) & EDU_CMD_RUN) {
-		if (edu_now_us() > end) {
+		if (clock_now_us() > end) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
