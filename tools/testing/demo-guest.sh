@@ -40,7 +40,10 @@ sleep 1
 iommu-reg container show
 iommu-reg region show
 iommu-reg stats show
-kill -TERM "$holder" "$holder2"
+
+step "iommu-reg region del: the holders let their registrations go"
+iommu-reg region del pid "$holder"
+iommu-reg region del pid "$holder2"
 wait "$holder" "$holder2"
 
 step "memory unmapped under a registration: the kernel says so, live"
