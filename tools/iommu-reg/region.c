@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -341,6 +342,7 @@ static int region_show(struct tool *t)
 struct del_region {
 	uint32_t container, pid, handle;
 	char comm[16];
+	int pidfd;		/* the holder checked, -1: it has exited */
 };
 
 struct del_req {
@@ -366,6 +368,7 @@ static int del_collect(struct nlattr **tb,
 	r->container = nla_get_u32(tb[IOMMU_REG_A_CONTAINER_ID]);
 	r->pid = nla_get_u32(tb[IOMMU_REG_A_PID]);
 	r->handle = nla_get_u32(tb[IOMMU_REG_A_HANDLE]);
+	r->pidfd = -1;
 	snprintf(r->comm, sizeof(r->comm), "%s", tb[IOMMU_REG_A_COMM] ?
 		 nla_get_string(tb[IOMMU_REG_A_COMM]) : "?");
 	return 0;
@@ -458,21 +461,71 @@ static void del_what(const struct del_req *req, char *buf, size_t size)
 					len ? " " : "", names[i], vals[i]);
 }
 
-/* Every region of @req has an owner that is one of our holders. */
-static int del_check(const struct del_req *req)
+static int pidfd_open_pid(uint32_t pid)
 {
-	const struct del_region *r;
+	return syscall(SYS_pidfd_open, (pid_t)pid, 0);
+}
+
+static int pidfd_signal(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+/*
+ * The dump's pids are the initial pid namespace's (uapi); in another one
+ * /proc would name other processes.  True when this is the initial one
+ * (/proc/self/status has a single NSpid).
+ */
+static bool pidns_initial(void)
+{
+	char line[256];
+	bool initial = true;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "NSpid:", 6)) {
+			initial = !strchr(line + 6 + strspn(line + 6, " \t"),
+					  '\t');
+			break;
+		}
+	}
+	fclose(f);
+	return initial;
+}
+
+/*
+ * Every region of @req has an owner that is one of our holders.  Each
+ * holder is pinned with a pidfd before /proc is read and found still
+ * alive after, so the signal goes to the process that was checked even
+ * if its pid is reused meanwhile.
+ */
+static int del_check(struct del_req *req)
+{
+	struct del_region *r;
 	int ret;
 
 	for (r = req->r; r < req->r + req->n; r++) {
+		r->pidfd = pidfd_open_pid(r->pid);
+		if (r->pidfd < 0 && errno == ESRCH)
+			continue;	/* exited: the region goes with it */
+		if (r->pidfd < 0) {
+			print_err(errno, "pid %u", r->pid);
+			return EXIT_ERROR;
+		}
 		ret = holder_check(r->pid);
+		if (pidfd_signal(r->pidfd, 0) && errno == ESRCH) {
+			/* Exited; /proc may have shown a successor. */
+			close(r->pidfd);
+			r->pidfd = -1;
+			continue;
+		}
 		if (ret == -EACCES || ret == -EPERM) {
 			print_err(EPERM, "region %u of container %u: cannot inspect its owner pid %u (%s)",
 				  r->handle, r->container, r->pid, r->comm);
 			return EXIT_ERROR;
 		}
-		if (ret == -ENOENT)	/* exited: the region goes with it */
-			continue;
 		if (ret < 0) {
 			print_err(-ret, "pid %u", r->pid);
 			return EXIT_ERROR;
@@ -484,6 +537,17 @@ static int del_check(const struct del_req *req)
 		}
 	}
 	return EXIT_OK;
+}
+
+static void del_close(struct del_req *req)
+{
+	unsigned int i;
+
+	for (i = 0; i < req->n && i < DEL_MAX; i++) {
+		if (req->r[i].pidfd >= 0)
+			close(req->r[i].pidfd);
+		req->r[i].pidfd = -1;
+	}
 }
 
 /* Whether the dump @now still has a region of @req. */
@@ -513,6 +577,10 @@ static int region_del(struct tool *t)
 	if (ret)
 		return ret;
 	del_what(&req, what, sizeof(what));
+	if (!pidns_initial()) {
+		print_err(EOPNOTSUPP, "region del runs in the initial pid namespace only: the kernel reports owners by their pids there");
+		return EXIT_ERROR;
+	}
 	ret = nl_conn_open(&nl);
 	if (ret)
 		return ret;
@@ -535,7 +603,8 @@ static int region_del(struct tool *t)
 
 	/* A holder holds one region; asking one twice does no harm. */
 	for (r = req.r; r < req.r + req.n; r++) {
-		if (kill(r->pid, SIGTERM) && errno != ESRCH) {
+		if (r->pidfd >= 0 && pidfd_signal(r->pidfd, SIGTERM) &&
+		    errno != ESRCH) {
 			print_err(errno, "asking holder pid %u to release region %u",
 				  r->pid, r->handle);
 			goto out;
@@ -572,6 +641,7 @@ static int region_del(struct tool *t)
 	print_close();
 	ret = EXIT_OK;
 out:
+	del_close(&req);
 	nl_conn_close(&nl);
 	return ret;
 }

@@ -51,7 +51,7 @@ until_kept() {
 set -- $IREG_EDU_BDFS
 BDF=$1
 echo "TAP version 13"
-echo "1..32"
+echo "1..33"
 
 # stats: text and JSON with every counter; the alias prints the same.
 "$TOOL" stats show >"$TMP/stats" 2>&1
@@ -157,6 +157,19 @@ refused "region del of a stopped holder: timed out, region kept" "$PID" \
 	pid "$PID"
 kill -CONT "$PID"; wait "$PID"
 check "the stopped holder let go once continued" gone "$PID"
+# The dump's pids are the initial pid namespace's: del refuses elsewhere.
+"$TOOL" -j region add "$BDF" size 64K mem 4k hold >"$TMP/n4" 2>/dev/null &
+PID=$!
+held "$TMP/n4" >/dev/null
+unshare -p -f "$TOOL" region del pid "$PID" >/dev/null 2>"$TMP/err"
+rc=$?
+if [ $rc -eq 1 ] && kept "$PID" &&
+   grep -qF "region del runs in the initial pid namespace only" "$TMP/err"; then
+	ok "region del in another pid namespace: refused, region kept"
+else
+	nok "region del in another pid namespace: refused, region kept" "rc $rc" "$(cat "$TMP/err")"
+fi
+kill -TERM "$PID"; wait "$PID"
 
 # monitor sees register, invalidate and unregister of another process.
 "$TOOL" -j monitor count 3 >"$TMP/events" 2>&1 &
