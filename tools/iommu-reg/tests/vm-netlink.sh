@@ -158,18 +158,24 @@ refused "region del of a stopped holder: timed out, region kept" "$PID" \
 kill -CONT "$PID"; wait "$PID"
 check "the stopped holder let go once continued" gone "$PID"
 # The dump's pids are the initial pid namespace's: del refuses elsewhere.
-"$TOOL" -j region add "$BDF" size 64K mem 4k hold >"$TMP/n4" 2>/dev/null &
-PID=$!
-held "$TMP/n4" >/dev/null
-unshare -p -f "$TOOL" region del pid "$PID" >/dev/null 2>"$TMP/err"
-rc=$?
-if [ $rc -eq 1 ] && kept "$PID" &&
-   grep -qF "region del runs in the initial pid namespace only" "$TMP/err"; then
-	ok "region del in another pid namespace: refused, region kept"
+# (The debug kernel is built without pid namespaces: unshare says EINVAL.)
+NAME="region del in another pid namespace: refused, region kept"
+if ! unshare -p -f true 2>/dev/null; then
+	ok "$NAME # SKIP no pid namespaces in this kernel (CONFIG_PID_NS)"
 else
-	nok "region del in another pid namespace: refused, region kept" "rc $rc" "$(cat "$TMP/err")"
+	"$TOOL" -j region add "$BDF" size 64K mem 4k hold >"$TMP/n4" 2>/dev/null &
+	PID=$!
+	held "$TMP/n4" >/dev/null
+	unshare -p -f "$TOOL" region del pid "$PID" >/dev/null 2>"$TMP/err"
+	rc=$?
+	if [ $rc -eq 1 ] && kept "$PID" &&
+	   grep -qF "region del runs in the initial pid namespace only" "$TMP/err"; then
+		ok "$NAME"
+	else
+		nok "$NAME" "rc $rc" "$(cat "$TMP/err")"
+	fi
+	kill -TERM "$PID"; wait "$PID"
 fi
-kill -TERM "$PID"; wait "$PID"
 
 # monitor sees register, invalidate and unregister of another process.
 "$TOOL" -j monitor count 3 >"$TMP/events" 2>&1 &
