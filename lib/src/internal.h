@@ -8,9 +8,11 @@
 #ifndef LIBIOMMUREG_INTERNAL_H
 #define LIBIOMMUREG_INTERNAL_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <linux/iommu_reg.h>
 
 /* A VFIO group in the context's container (ctx.c). */
@@ -64,6 +66,60 @@ struct cache_backend {
 int __ireg_cache_create_backend(const struct cache_backend *backend,
 				const struct ireg_cache_attr *attr,
 				struct ireg_cache **cachep);
+
+/*
+ * Options, attribute and output structs of the API start with a size_t
+ * @size member: the caller sets it to sizeof the struct it was compiled
+ * with (as SPDK's opts_size), so that a struct can grow without breaking
+ * programs built against an older header.
+ *
+ * __ireg_opts_in() copies a caller's input struct @user (NULL: all
+ * defaults) into the library's @dst of @dst_size bytes, zeroing what an
+ * older caller's struct lacks.  -EINVAL when @user's size cannot even
+ * hold the size member; -E2BIG when it is larger than the library's
+ * struct and the bytes beyond are not all zero (a newer caller asking
+ * for something this library does not know), as copy_struct_from_user().
+ */
+static inline int __ireg_opts_in(void *dst, size_t dst_size, const void *user)
+{
+	const unsigned char *u = user;
+	size_t usize, i;
+
+	memset(dst, 0, dst_size);
+	if (!user) {
+		memcpy(dst, &dst_size, sizeof(dst_size));
+		return 0;
+	}
+	memcpy(&usize, user, sizeof(usize));
+	if (usize < sizeof(usize))
+		return -EINVAL;
+	for (i = dst_size; i < usize; i++)
+		if (u[i])
+			return -E2BIG;
+	memcpy(dst, user, usize < dst_size ? usize : dst_size);
+	return 0;
+}
+
+/*
+ * __ireg_opts_out() fills a caller's output struct @user from the
+ * library's @src of @src_size bytes: as many bytes as both know, the
+ * caller's size member kept, the rest of a larger caller struct zeroed.
+ * -EINVAL when @user's size cannot hold the size member.
+ */
+static inline int __ireg_opts_out(void *user, const void *src, size_t src_size)
+{
+	unsigned char *u = user;
+	size_t usize;
+
+	memcpy(&usize, user, sizeof(usize));
+	if (usize < sizeof(usize))
+		return -EINVAL;
+	if (usize > src_size)
+		memset(u + src_size, 0, usize - src_size);
+	memcpy(u + sizeof(usize), (const unsigned char *)src + sizeof(usize),
+	       (usize < src_size ? usize : src_size) - sizeof(usize));
+	return 0;
+}
 
 int __ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
