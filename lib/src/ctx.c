@@ -164,11 +164,23 @@ static int notify_setup(struct ireg_ctx *ctx)
 {
 	struct iommu_reg_notify cmd = { .argsz = sizeof(cmd) };
 	void *status;
-	int err;
+	int err, fl;
 
 	if (ioctl(ctx->container_fd, IOMMU_REG_NOTIFY, &cmd))
 		return __ireg_fail(ctx, errno, "IOMMU_REG_NOTIFY: %s",
 				   strerror(errno));
+	/*
+	 * Non-blocking: ireg_cache_process_events() drains it until EAGAIN,
+	 * which a blocking fd would never give (the kernel opens it blocking
+	 * and close-on-exec).
+	 */
+	fl = fcntl(cmd.fd, F_GETFL);
+	if (fl < 0 || fcntl(cmd.fd, F_SETFL, fl | O_NONBLOCK)) {
+		err = errno;
+		close(cmd.fd);
+		return __ireg_fail(ctx, err, "notify fd: O_NONBLOCK: %s",
+				   strerror(err));
+	}
 	status = mmap(NULL, cmd.status_size, PROT_READ, MAP_SHARED, cmd.fd, 0);
 	if (status == MAP_FAILED) {
 		err = errno;

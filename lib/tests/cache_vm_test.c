@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "iommureg.h"
 #include "../../tools/include/clock.h"
@@ -243,6 +244,31 @@ TEST_F(cache, process_events_drops_stale)
 	ireg_cache_stats(self->cache, &st);
 	EXPECT_EQ(2, st.entries);
 	EXPECT_EQ(2, st.stale);
+	EXPECT_EQ(2, test_regions(self->ctx));
+	munmap(p + 2 * PAGE, 2 * PAGE);
+}
+
+/*
+ * The drain returns once the notify fd is empty, without the caller
+ * making the fd non-blocking: with nothing pending, and after the
+ * records are read.  The alarm turns a blocked read into a failure.
+ */
+TEST_F(cache, process_events_returns_when_empty)
+{
+	int fd = ireg_ctx_notify_fd(self->ctx);
+	char *p = anon(4 * PAGE, 6);
+
+	ASSERT_NE(NULL, p);
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	alarm(20);
+	EXPECT_EQ(0, ireg_cache_process_events(self->cache));
+	cache_pages(_metadata, self->cache, p, 4);
+	ASSERT_EQ(0, munmap(p, 2 * PAGE));
+	EXPECT_EQ(2, ireg_cache_process_events(self->cache));
+	EXPECT_EQ(0, ireg_cache_process_events(self->cache));
+	alarm(0);
 	EXPECT_EQ(2, test_regions(self->ctx));
 	munmap(p + 2 * PAGE, 2 * PAGE);
 }
