@@ -3,13 +3,29 @@
  * libiommureg: register-once, zero-copy DMA buffers through the iommu_reg
  * VFIO IOMMU backend.
  *
- * Conventions: functions that can fail return 0 (or a non-negative value)
- * on success and a negative errno on failure, as liburing does; errno is
- * not used.  A human-readable reason for the last failure on a context is
- * kept in ireg_ctx_errmsg().
+ * The error rule, for every function of the library:
+ *  - A function that returns int (or another integer) returns 0 or a
+ *    non-negative value on success and a negative errno on failure, as
+ *    liburing does.  It never sets errno itself: its result is the
+ *    errno (a failure it finds in its arguments leaves errno as it was;
+ *    a system call it makes may change errno on the way, so do not read
+ *    errno after it).
+ *  - A function that returns a pointer to memory it allocates
+ *    (ireg_pool_alloc(), ireg_pool_buf_alloc()) returns NULL on failure
+ *    and sets errno, as malloc() does.  Only these set errno.
+ *  - A failure also leaves the reason in words in the calling thread's
+ *    last-error message, ireg_errmsg(): thread-local, so threads sharing
+ *    a context cannot overwrite each other's; a success leaves it as it
+ *    was, so read it only right after a failure.  The fast paths whose
+ *    failure is an expected outcome with one cause (a ring full or
+ *    empty, a pool out of buffers, a free of what is not the pool's) say
+ *    it by errno alone and do not touch the message.
+ *  - Bad input fails with a clear errno (EINVAL, ERANGE, E2BIG...) and
+ *    changes nothing.
  *
  * Thread safety: a context is not safe for concurrent calls to the
  * functions in this header unless a function says otherwise.
+ * ireg_errmsg() is safe from any thread (each sees its own message).
  */
 #ifndef LIBIOMMUREG_H
 #define LIBIOMMUREG_H
@@ -31,6 +47,9 @@ struct ireg_ctx;
 int ireg_ctx_open(struct ireg_ctx **ctxp, unsigned int flags);
 void ireg_ctx_close(struct ireg_ctx *ctx);
 int ireg_ctx_container_fd(const struct ireg_ctx *ctx);
+/* The calling thread's last failure in words ("" before any). */
+const char *ireg_errmsg(void);
+/* The same; @ctx is not used and may be NULL (kept from version 1). */
 const char *ireg_ctx_errmsg(const struct ireg_ctx *ctx);
 
 int ireg_device_open(struct ireg_ctx *ctx, const char *bdf);

@@ -267,11 +267,12 @@ int __ireg_cache_create_backend(const struct cache_backend *backend,
 
 	*cachep = NULL;
 	if (attr && attr->prot & ~(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE))
-		return -EINVAL;
+		return __ireg_failf(EINVAL, "cache: unknown prot 0x%x",
+				    attr->prot);
 
 	cache = aligned_alloc(128, sizeof(*cache));
 	if (!cache)
-		return -ENOMEM;
+		return __ireg_failf(ENOMEM, "cache: out of memory");
 	memset(cache, 0, sizeof(*cache));
 	cache->backend = *backend;
 	cache->max_entries = attr && attr->max_entries ? attr->max_entries :
@@ -478,9 +479,10 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 	int ret;
 
 	if (!len)
-		return -EINVAL;
+		return __ireg_failf(EINVAL, "cache: %p: length 0", ptr);
 	if (end < start)
-		return -EOVERFLOW;
+		return __ireg_failf(EOVERFLOW, "cache: %p+%zu wraps around",
+				    ptr, len);
 
 	e = cache_lookup(cache, start, end);
 	if (e) {
@@ -505,7 +507,7 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 	size = (size + 127) & ~(size_t)127;
 	e = aligned_alloc(128, size);
 	if (!e) {
-		ret = -ENOMEM;
+		ret = __ireg_failf(ENOMEM, "cache: out of memory");
 		goto out_unlock;
 	}
 	memset(e, 0, size);
@@ -560,7 +562,8 @@ int ireg_cache_process_events(struct ireg_cache *cache)
 	while (fd >= 0 && (n = read(fd, ev, sizeof(ev))) > 0)
 		count += n / sizeof(ev[0]);
 	if (n < 0 && errno != EAGAIN)
-		return -errno;
+		return __ireg_failf(errno, "notify fd: read: %s",
+				    strerror(errno));
 
 	/* ...the status area says what. */
 	pthread_mutex_lock(&cache->miss_lock);

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +23,57 @@
 #include "iommureg.h"
 #include "internal.h"
 
+/*
+ * The last failure's message, per thread: a context is shared by threads
+ * whose failures must not overwrite each other's words (and most
+ * failures have no context at all).
+ */
+static __thread char errmsg[512];
+
+int __ireg_vfail(int err, bool more, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t used = 0;
+
+	if (more) {
+		used = strlen(errmsg);
+		if (used + 2 >= sizeof(errmsg))	/* full: keep what is there */
+			goto out;
+		if (used)
+			errmsg[used++] = '\n';
+	}
+	vsnprintf(errmsg + used, sizeof(errmsg) - used, fmt, ap);
+out:
+	errno = saved;
+	return -err;
+}
+
+int __ireg_failf(int err, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = __ireg_vfail(err, false, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
 int __ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
 {
 	va_list ap;
+	int ret;
 
-	if (ctx) {
-		va_start(ap, fmt);
-		vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
-		va_end(ap);
-	}
-	return -err;
+	(void)ctx;
+	va_start(ap, fmt);
+	ret = __ireg_vfail(err, false, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+const char *ireg_errmsg(void)
+{
+	return errmsg;
 }
 
 /* BDF -> the kernel's PCI domain and requester id. */
@@ -90,29 +132,33 @@ int ireg_ctx_open(struct ireg_ctx **ctxp, unsigned int flags)
 
 	*ctxp = NULL;
 	if (flags & ~IREG_CTX_NO_BACKEND_CHECK)
-		return -EINVAL;
+		return __ireg_failf(EINVAL, "ireg_ctx_open: unknown flags 0x%x",
+				    flags & ~IREG_CTX_NO_BACKEND_CHECK);
 
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
-		return -ENOMEM;
+		return __ireg_failf(ENOMEM, "ireg_ctx_open: out of memory");
 	ctx->notify_fd = -1;
 
 	ctx->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (ctx->container_fd < 0) {
 		ret = errno;
 		free(ctx);
-		return -ret;
+		return __ireg_failf(ret, "/dev/vfio/vfio: %s%s", strerror(ret),
+				    ret == ENOENT ? " (modprobe vfio)" : "");
 	}
 
 	if (ioctl(ctx->container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
 		ireg_ctx_close(ctx);
-		return -EPROTO;
+		return __ireg_failf(EPROTO, "/dev/vfio/vfio: not VFIO API %d",
+				    VFIO_API_VERSION);
 	}
 
 	if (!(flags & IREG_CTX_NO_BACKEND_CHECK) &&
 	    ioctl(ctx->container_fd, VFIO_CHECK_EXTENSION, VFIO_IOMMU_REG) != 1) {
 		ireg_ctx_close(ctx);
-		return -ENODEV;
+		return __ireg_failf(ENODEV,
+				    "VFIO has no iommu_reg backend (modprobe iommu_reg)");
 	}
 
 	*ctxp = ctx;
@@ -146,9 +192,11 @@ int ireg_ctx_container_fd(const struct ireg_ctx *ctx)
 	return ctx->container_fd;
 }
 
+/* Before ireg_errmsg(): @ctx is not used, and may be NULL. */
 const char *ireg_ctx_errmsg(const struct ireg_ctx *ctx)
 {
-	return ctx->errmsg;
+	(void)ctx;
+	return errmsg;
 }
 
 int ireg_ctx_notify_fd(const struct ireg_ctx *ctx)
@@ -264,7 +312,7 @@ static int group_attach(struct ireg_ctx *ctx, int group)
 
 	groups = realloc(ctx->groups, (ctx->nr_groups + 1) * sizeof(*groups));
 	if (!groups) {
-		ret = -ENOMEM;
+		ret = __ireg_fail(ctx, ENOMEM, "group %d: out of memory", group);
 		goto err_unset;
 	}
 	ctx->groups = groups;
@@ -305,7 +353,7 @@ int ireg_device_open(struct ireg_ctx *ctx, const char *bdf)
 			  (ctx->nr_devices + 1) * sizeof(*devices));
 	if (!devices) {
 		close(fd);
-		return -ENOMEM;
+		return __ireg_fail(ctx, ENOMEM, "%s: out of memory", bdf);
 	}
 	ctx->devices = devices;
 	ctx->devices[ctx->nr_devices].fd = fd;

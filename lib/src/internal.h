@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -38,7 +39,6 @@ struct ireg_ctx {
 	unsigned int nr_groups;
 	struct ctx_device *devices;
 	unsigned int nr_devices;
-	char errmsg[256];
 };
 
 struct ireg_region;
@@ -121,8 +121,19 @@ static inline int __ireg_opts_out(void *user, const void *src, size_t src_size)
 	return 0;
 }
 
+/*
+ * The error rule (see <iommureg.h>): return -@err, the message from @fmt
+ * in the calling thread's last-error message (ireg_errmsg()), errno
+ * unchanged.  __ireg_fail() takes a context for older callers and does
+ * not use it.  __ireg_vfail() with @more adds a line to the message
+ * (what a rollback could not undo) instead of replacing it.
+ */
 int __ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+int __ireg_failf(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int __ireg_vfail(int err, bool more, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* BDF -> PCI domain and bus << 8 | devfn; @norm (24 bytes) may be NULL. */
 int __ireg_bdf_rid(struct ireg_ctx *ctx, const char *bdf, char *norm,

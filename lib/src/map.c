@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 
 #include "iommureg/map.h"
+#include "internal.h"
 
 #define SZ_4K			4096UL
 #define MAP_L2_ENTRIES		(1U << IREG_MAP_L2_BITS)
@@ -41,7 +42,7 @@ int ireg_map_create(struct ireg_map **mapp)
 	map = mmap(NULL, sizeof(*map), PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED)
-		return -errno;
+		return __ireg_failf(errno, "map: mmap: %s", strerror(errno));
 	map->priv = calloc(1, sizeof(*map->priv));
 	if (!map->priv) {
 		err = ENOMEM;
@@ -57,7 +58,7 @@ err_free_priv:
 	free(map->priv);
 err_unmap:
 	munmap(map, sizeof(*map));
-	return -err;
+	return __ireg_failf(err, "map: %s", strerror(err));
 }
 
 void ireg_map_destroy(struct ireg_map *map)
@@ -78,11 +79,16 @@ static int map_check_range(const void *addr, size_t size)
 	uint64_t va = (uintptr_t)addr;
 
 	if (!size || ((va | size) & (IREG_MAP_CHUNK_SIZE - 1)))
-		return -EINVAL;
+		return __ireg_failf(EINVAL,
+				    "map: %p+%zu: empty or not in 2 MiB chunks",
+				    addr, size);
 	if (va + size < va)
-		return -EOVERFLOW;
+		return __ireg_failf(EOVERFLOW, "map: %p+%zu wraps around",
+				    addr, size);
 	if (va + size > 1ULL << IREG_MAP_VA_BITS)
-		return -ERANGE;
+		return __ireg_failf(ERANGE,
+				    "map: %p+%zu beyond the %d-bit address space",
+				    addr, size, IREG_MAP_VA_BITS);
 	return 0;
 }
 
@@ -104,7 +110,7 @@ static int map_fill(struct ireg_map *map, uint64_t va, uint64_t size,
 			continue;
 		l2 = aligned_alloc(SZ_4K, MAP_L2_ENTRIES * sizeof(*l2));
 		if (!l2)
-			return -ENOMEM;
+			return __ireg_failf(ENOMEM, "map: out of memory");
 		memset(l2, 0xff, MAP_L2_ENTRIES * sizeof(*l2));
 		/* Readers see the initialised array or NULL. */
 		__atomic_store_n(&map->l1[i], l2, __ATOMIC_RELEASE);
@@ -131,9 +137,11 @@ int ireg_map_set(struct ireg_map *map, const void *addr, size_t size,
 		return ret;
 	/* Page-aligned IOVAs keep every delta distinct from the miss value. */
 	if (iova & (SZ_4K - 1))
-		return -EINVAL;
+		return __ireg_failf(EINVAL, "map: IOVA 0x%llx not page aligned",
+				    (unsigned long long)iova);
 	if (iova + size - 1 < iova)
-		return -EOVERFLOW;
+		return __ireg_failf(EOVERFLOW, "map: IOVA 0x%llx+%zu wraps around",
+				    (unsigned long long)iova, size);
 	pthread_mutex_lock(&map->priv->lock);
 	ret = map_fill(map, va, size, iova - va, true);
 	pthread_mutex_unlock(&map->priv->lock);

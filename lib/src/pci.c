@@ -20,9 +20,9 @@
  *
  * Errors: -ENOENT means vfio-pci is not loaded and nothing else; an
  * ENOENT from a sysfs write means the device went away and is returned
- * as -ENODEV.  Messages go to a struct msgbuf: the first failure, then
- * one more line for each step a rollback could not undo; the caller gets
- * the errno of the first.
+ * as -ENODEV.  Messages go to the thread's last-error message through
+ * a struct msgbuf: the first failure, then one more line for each step a
+ * rollback could not undo; the caller gets the errno of the first.
  *
  * Unbinding from vfio-pci blocks in the kernel while a process holds the
  * device open.
@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "iommureg/pci.h"
+#include "internal.h"
 #include "pci_internal.h"
 
 #define __printf(a, b)		__attribute__((format(printf, a, b)))
@@ -81,37 +82,24 @@ static void roots_init(void)
 
 /* ---- messages ---- */
 
+/* One public call's message: its first line replaces the thread's. */
 struct msgbuf {
-	char *buf;
-	size_t size;		/* 0: the caller wants no message */
+	bool quiet;		/* an internal probe: no message */
+	bool started;
 };
-
-static void msg_init(struct msgbuf *mb, char *buf, size_t size)
-{
-	mb->buf = buf;
-	mb->size = buf ? size : 0;
-	if (mb->size)
-		buf[0] = '\0';
-}
 
 /* Add a line to @mb (the first, or one more); return -@errnum. */
 static __printf(3, 4) int msg_fail(struct msgbuf *mb, int errnum,
 				   const char *fmt, ...)
 {
-	size_t used;
 	va_list ap;
 
-	if (!mb->size)
+	if (mb->quiet)
 		return -errnum;
-	used = strlen(mb->buf);
-	if (used) {
-		if (used + 2 >= mb->size)	/* full: keep what is there */
-			return -errnum;
-		mb->buf[used++] = '\n';
-	}
 	va_start(ap, fmt);
-	vsnprintf(mb->buf + used, mb->size - used, fmt, ap);
+	__ireg_vfail(errnum, mb->started, fmt, ap);
 	va_end(ap);
+	mb->started = true;
 	return -errnum;
 }
 
@@ -134,7 +122,7 @@ static int hex_field(const char **s, int min, int max, unsigned int *val)
 	return n >= min && !isxdigit((unsigned char)**s) ? 0 : -EINVAL;
 }
 
-int ireg_pci_bdf_parse(const char *str, char *bdf, size_t size)
+static int bdf_parse(const char *str, char *bdf, size_t size)
 {
 	unsigned int domain = 0, bus, dev, fn;
 	char buf[IREG_PCI_BDF_SIZE];
@@ -164,10 +152,30 @@ int ireg_pci_bdf_parse(const char *str, char *bdf, size_t size)
 static int bdf_norm(const char *str, char bdf[IREG_PCI_BDF_SIZE],
 		    struct msgbuf *mb)
 {
-	if (ireg_pci_bdf_parse(str, bdf, IREG_PCI_BDF_SIZE))
+	if (!str || bdf_parse(str, bdf, IREG_PCI_BDF_SIZE))
 		return msg_fail(mb, EINVAL,
-				"invalid BDF '%s' (want dddd:bb:dd.f)", str);
+				"invalid BDF '%s' (want dddd:bb:dd.f)",
+				str ? str : "(null)");
 	roots_init();
+	return 0;
+}
+
+int ireg_pci_bdf_parse(const char *str, char *bdf, size_t size)
+{
+	struct msgbuf mb = { 0 };
+	int ret;
+
+	if (!str || !bdf)
+		return msg_fail(&mb, EINVAL, "ireg_pci_bdf_parse: NULL %s",
+				str ? "buffer" : "string");
+	ret = bdf_parse(str, bdf, size);
+	if (ret == -ERANGE)
+		return msg_fail(&mb, ERANGE,
+				"%s: a buffer of %zu bytes is too small (%d)",
+				str, size, IREG_PCI_BDF_SIZE);
+	if (ret)
+		return msg_fail(&mb, EINVAL,
+				"invalid BDF '%s' (want dddd:bb:dd.f)", str);
 	return 0;
 }
 
@@ -342,7 +350,7 @@ static int dev_exists(const char *bdf, struct msgbuf *mb)
 static int driver_of(const char *bdf, char *drv, size_t size)
 {
 	char path[PATH_MAX];
-	struct msgbuf none = { 0 };
+	struct msgbuf none = { .quiet = true };
 	int ret;
 
 	ret = dev_path(path, bdf, "driver");
@@ -371,30 +379,47 @@ static int group_of(const char *bdf)
 	return ret ? ret : (int)group;
 }
 
-/* bdf_norm() for the functions that give no message. */
-static int bdf_norm_quiet(const char *str, char bdf[IREG_PCI_BDF_SIZE])
-{
-	struct msgbuf none = { 0 };
-
-	return bdf_norm(str, bdf, &none);
-}
-
 int ireg_pci_driver(const char *bdf, char *driver, size_t size)
 {
 	char norm[IREG_PCI_BDF_SIZE];
-	int ret = bdf_norm_quiet(bdf, norm);
+	struct msgbuf mb = { 0 };
+	int ret = bdf_norm(bdf, norm, &mb);
 
-	if (!ret && !size)
-		ret = -ERANGE;
-	return ret ? ret : driver_of(norm, driver, size);
+	if (ret)
+		return ret;
+	if (!driver || !size)
+		return msg_fail(&mb, ERANGE, "%s: no buffer for the driver name",
+				norm);
+	ret = driver_of(norm, driver, size);
+	if (ret == -ENODEV)
+		return msg_fail(&mb, ENODEV, "%s: no such PCI device", norm);
+	if (ret == -ERANGE)
+		return msg_fail(&mb, ERANGE,
+				"%s: driver name longer than %zu bytes", norm,
+				size - 1);
+	if (ret)
+		return msg_fail(&mb, -ret, "%s: driver: %s", norm,
+				strerror(-ret));
+	return 0;
 }
 
 int ireg_pci_iommu_group(const char *bdf)
 {
 	char norm[IREG_PCI_BDF_SIZE];
-	int ret = bdf_norm_quiet(bdf, norm);
+	struct msgbuf mb = { 0 };
+	int ret = bdf_norm(bdf, norm, &mb);
 
-	return ret ? ret : group_of(norm);
+	if (ret)
+		return ret;
+	ret = group_of(norm);
+	if (ret == -ENODEV)
+		return msg_fail(&mb, ENODEV,
+				"%s: no such PCI device, or not behind an IOMMU",
+				norm);
+	if (ret < 0)
+		return msg_fail(&mb, -ret, "%s: iommu_group: %s", norm,
+				strerror(-ret));
+	return ret;
 }
 
 /* ---- vfio-pci ---- */
@@ -611,27 +636,24 @@ err_undo:
 	return ret;
 }
 
-int ireg_pci_bind_check(const char *bdf, char *err, size_t errlen)
+int ireg_pci_bind_check(const char *bdf)
 {
 	char norm[IREG_PCI_BDF_SIZE], drv[IREG_PCI_DRIVER_SIZE];
-	struct msgbuf mb;
+	struct msgbuf mb = { 0 };
 	int group, ret;
 
-	msg_init(&mb, err, errlen);
 	ret = bdf_norm(bdf, norm, &mb);
 	if (ret)
 		return ret;
 	return bind_check(norm, drv, &group, &mb);
 }
 
-int ireg_pci_bind_vfio(const char *bdf, char *orig_driver, size_t size,
-		       char *err, size_t errlen)
+int ireg_pci_bind_vfio(const char *bdf, char *orig_driver, size_t size)
 {
 	char norm[IREG_PCI_BDF_SIZE];
-	struct msgbuf mb;
+	struct msgbuf mb = { 0 };
 	int ret;
 
-	msg_init(&mb, err, errlen);
 	if (orig_driver && size)
 		orig_driver[0] = '\0';
 	ret = bdf_norm(bdf, norm, &mb);
@@ -647,17 +669,17 @@ static bool driver_name_ok(const char *drv)
 	       strcmp(drv, ".") && strcmp(drv, "..");
 }
 
-int ireg_pci_restore(const char *bdf, const char *orig_driver, char *err,
-		     size_t errlen)
+int ireg_pci_restore(const char *bdf, const char *orig_driver)
 {
 	char norm[IREG_PCI_BDF_SIZE];
-	struct msgbuf mb;
+	struct msgbuf mb = { 0 };
 	int ret;
 
-	msg_init(&mb, err, errlen);
 	ret = bdf_norm(bdf, norm, &mb);
 	if (ret)
 		return ret;
+	if (!orig_driver)
+		return msg_fail(&mb, EINVAL, "%s: no driver name", norm);
 	if (!driver_name_ok(orig_driver))
 		return msg_fail(&mb, EINVAL, "invalid driver name '%s'",
 				orig_driver);

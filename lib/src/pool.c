@@ -265,16 +265,23 @@ int ireg_pool_create_mem(void *addr, size_t size, uint64_t iova,
 	ret = __ireg_pool_check_params(NULL, params, true);
 	if (ret)
 		return ret;
-	if (params->flags & ~IREG_POOL_MT || !addr ||
-	    (uintptr_t)addr & (HEAP_UNIT - 1) ||
-	    (uintptr_t)addr + size < (uintptr_t)addr)
-		return -EINVAL;
+	if (params->flags & ~IREG_POOL_MT)
+		return __ireg_failf(EINVAL,
+				    "pool over memory: flags 0x%x (only IREG_POOL_MT)",
+				    params->flags);
+	if (!addr || (uintptr_t)addr & (HEAP_UNIT - 1))
+		return __ireg_failf(EINVAL,
+				    "pool over memory: %p not %lu-byte aligned",
+				    addr, HEAP_UNIT);
+	if ((uintptr_t)addr + size < (uintptr_t)addr)
+		return __ireg_failf(EINVAL, "pool over memory: %p+%zu wraps",
+				    addr, size);
 	ret = __ireg_pool_layout(NULL, params, 0, 0, size, &lay);
 	if (ret)
 		return ret;
 	ret = pool_alloc_struct(&pool);
 	if (ret)
-		return ret;
+		return __ireg_failf(-ret, "pool: out of memory");
 	pool->flags = params->flags;
 	pool->base = addr;
 	pool->size = size;
@@ -286,6 +293,12 @@ int ireg_pool_create_mem(void *addr, size_t size, uint64_t iova,
 	else
 		pool->iova_delta = IREG_IOVA_INVALID - (uintptr_t)addr;
 	ret = __ireg_pool_init_allocator(pool, params->buf_align);
+	if (ret == -EINVAL)
+		__ireg_failf(EINVAL,
+			     "pool over memory: %p not aligned to buf_align %zu",
+			     addr, params->buf_align);
+	else if (ret)
+		__ireg_failf(-ret, "pool: allocator state: %s", strerror(-ret));
 	if (!ret)
 		ret = pool_enter_map(NULL, pool, params->map);
 	if (ret) {

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include "iommureg/ring.h"
+#include "internal.h"
 
 _Static_assert(sizeof(struct ireg_ring_desc) == 16, "descriptor is 16 bytes");
 _Static_assert(sizeof(struct ireg_ring_area) == IREG_RING_SPACING,
@@ -92,14 +93,18 @@ int ireg_ring_init(void *mem, size_t size,
 	unsigned int id;
 	size_t need;
 
-	if (!mem || ((uintptr_t)mem & (IREG_RING_LINE - 1)) ||
-	    !params_valid(params))
-		return -EINVAL;
+	if (!mem || ((uintptr_t)mem & (IREG_RING_LINE - 1)))
+		return __ireg_failf(EINVAL, "ring: area %p not %d-byte aligned",
+				    mem, IREG_RING_LINE);
+	if (!params_valid(params))
+		return __ireg_failf(EINVAL, "ring: invalid parameters");
 	need = ireg_ring_area_size(params->capacity);
 	if (!need)
-		return -EINVAL;
+		return __ireg_failf(EINVAL, "ring: capacity %u invalid",
+				    params->capacity);
 	if (size < need)
-		return -ENOSPC;
+		return __ireg_failf(ENOSPC, "ring: area of %zu bytes, needs %zu",
+				    size, need);
 
 	/* Clears an old magic first: nobody attaches a half-built area. */
 	memset(mem, 0, need);
@@ -196,9 +201,12 @@ int ireg_ring_attach(struct ireg_ring_chan *chan, void *mem, size_t size,
 
 	if (!chan || !mem || ((uintptr_t)mem & (IREG_RING_LINE - 1)) ||
 	    (role != IREG_RING_PRODUCER && role != IREG_RING_CONSUMER))
-		return -EINVAL;
+		return __ireg_failf(EINVAL,
+				    "ring attach: no channel, area %p not aligned, or role %u",
+				    mem, role);
 	if (size < sizeof(hdr))
-		return -ENOSPC;
+		return __ireg_failf(ENOSPC, "ring attach: %zu bytes: no ring area",
+				    size);
 	/* Pairs with the release in ireg_ring_init(). */
 	hdr.magic = __atomic_load_n(&((struct ireg_ring_area *)mem)->magic,
 				    __ATOMIC_ACQUIRE);
@@ -206,9 +214,14 @@ int ireg_ring_attach(struct ireg_ring_chan *chan, void *mem, size_t size,
 	       (char *)mem + sizeof(hdr.magic), sizeof(hdr) - sizeof(hdr.magic));
 	ret = area_check(&hdr);
 	if (ret)
-		return ret;
+		return __ireg_failf(-ret, "ring attach: %s",
+				    ret == -EBADMSG ? "no ring magic" :
+				    ret == -EPROTO ? "another ring version" :
+				    "corrupt ring header");
 	if (size < hdr.area_size)
-		return -ENOSPC;
+		return __ireg_failf(ENOSPC,
+				    "ring attach: %zu bytes, the ring needs %llu",
+				    size, (unsigned long long)hdr.area_size);
 
 	out = role == IREG_RING_PRODUCER ? IREG_RING_ACTIVE : IREG_RING_FREE;
 	in = role == IREG_RING_PRODUCER ? IREG_RING_FREE : IREG_RING_ACTIVE;
@@ -219,7 +232,7 @@ int ireg_ring_attach(struct ireg_ring_chan *chan, void *mem, size_t size,
 				  hdr.capacity);
 	if (ret) {
 		memset(chan, 0, sizeof(*chan));
-		return ret;
+		return __ireg_failf(-ret, "ring attach: corrupt ring indexes");
 	}
 	chan->role = role;
 	return 0;
@@ -242,21 +255,25 @@ int ireg_ring_memfd_create(const char *name,
 	int fd, ret;
 
 	if (!params_valid(params))
-		return -EINVAL;
+		return __ireg_failf(EINVAL, "ring memfd: invalid parameters");
 	size = ireg_ring_area_size(params->capacity);
 	if (!size || (uint64_t)size > (uint64_t)INT64_MAX)
-		return -EINVAL;
+		return __ireg_failf(EINVAL, "ring memfd: capacity %u invalid",
+				    params->capacity);
 	fd = memfd_create(name ? name : "iommureg-ring",
 			  MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
-		return -errno;
+		return __ireg_failf(errno, "ring memfd: memfd_create: %s",
+				    strerror(errno));
 	if (ftruncate(fd, (off_t)size)) {
-		ret = -errno;
+		ret = __ireg_failf(errno, "ring memfd: ftruncate: %s",
+				   strerror(errno));
 		goto err_close;
 	}
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED) {
-		ret = -errno;
+		ret = __ireg_failf(errno, "ring memfd: mmap: %s",
+				   strerror(errno));
 		goto err_close;
 	}
 	ret = ireg_ring_init(mem, size, params);
@@ -269,7 +286,8 @@ int ireg_ring_memfd_create(const char *name,
 	 * good: nobody can lift the seals.
 	 */
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)) {
-		ret = -errno;
+		ret = __ireg_failf(errno, "ring memfd: sealing: %s",
+				   strerror(errno));
 		goto err_close;
 	}
 	return fd;
@@ -288,23 +306,32 @@ int ireg_ring_memfd_attach(struct ireg_ring_chan *chan, int fd,
 	int seals, ret;
 
 	if (!chan || (role != IREG_RING_PRODUCER && role != IREG_RING_CONSUMER))
-		return -EINVAL;
+		return __ireg_failf(EINVAL,
+				    "ring memfd attach: no channel or role %u",
+				    role);
 	if (fstat(fd, &st))
-		return -errno;
+		return __ireg_failf(errno, "ring memfd attach: fd %d: %s", fd,
+				    strerror(errno));
 	/* Refuse an area the sender could still truncate under us. */
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0 && errno != EINVAL)
-		return -errno;
+		return __ireg_failf(errno, "ring memfd attach: seals: %s",
+				    strerror(errno));
 	if (seals < 0 || !(seals & F_SEAL_SHRINK))
-		return -EPERM;
+		return __ireg_failf(EPERM,
+				    "ring memfd attach: fd %d not sealed against shrinking",
+				    fd);
 	if (st.st_size < (off_t)sizeof(struct ireg_ring_area))
-		return -ENOSPC;
+		return __ireg_failf(ENOSPC,
+				    "ring memfd attach: %lld bytes: no ring area",
+				    (long long)st.st_size);
 	if ((uint64_t)st.st_size > SIZE_MAX)
-		return -EFBIG;
+		return __ireg_failf(EFBIG, "ring memfd attach: too large");
 	size = st.st_size;
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED)
-		return -errno;
+		return __ireg_failf(errno, "ring memfd attach: mmap: %s",
+				    strerror(errno));
 	ret = ireg_ring_attach(chan, mem, size, role);
 	if (ret) {
 		munmap(mem, size);
@@ -323,7 +350,8 @@ int ireg_ring_wait(int efd)
 	n = read(efd, &count, sizeof(count));
 	if (n == sizeof(count))
 		return 0;
-	return n < 0 ? -errno : -EIO;
+	return __ireg_failf(n < 0 ? errno : EIO, "ring wait: eventfd %d: %s",
+			    efd, n < 0 ? strerror(errno) : "short read");
 }
 
 int ireg_ring_notify(int efd)
@@ -340,7 +368,8 @@ int ireg_ring_notify(int efd)
 	 */
 	if (n < 0 && errno == EAGAIN)
 		return 0;
-	return n < 0 ? -errno : -EIO;
+	return __ireg_failf(n < 0 ? errno : EIO, "ring notify: eventfd %d: %s",
+			    efd, n < 0 ? strerror(errno) : "short write");
 }
 
 /*

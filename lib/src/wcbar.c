@@ -65,9 +65,11 @@ int ireg_wc_bar_unmap(struct ireg_wc_bar *wc)
 	int ret = 0;
 
 	if (wc->addr && munmap(wc->addr, wc->length))
-		ret = -errno;
+		ret = __ireg_failf(errno, "munmap of the WC BAR: %s",
+				   strerror(errno));
 	if (wc->fd >= 0 && close(wc->fd) && !ret)
-		ret = -errno;
+		ret = __ireg_failf(errno, "close of the WC BAR fd: %s",
+				   strerror(errno));
 	wc->addr = NULL;
 	wc->fd = -1;
 	return ret;

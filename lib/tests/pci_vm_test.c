@@ -39,6 +39,17 @@
 #define WAIT_MS		2000
 #define UNKNOWN_BDF	"0000:ff:1f.7"
 
+/*
+ * @call's result, and in @err the thread's message it left (the error
+ * rule: set on failure only), "" on success.
+ */
+static int pci_msg(int ret, char *err, size_t size)
+{
+	snprintf(err, size, "%s", ret < 0 ? ireg_errmsg() : "");
+	return ret;
+}
+#define PCI_MSG(call, err)	pci_msg(call, err, sizeof(err))
+
 static char edu[MAX_EDU][IREG_PCI_BDF_SIZE];
 static int edu_groups[MAX_EDU];
 static int nr_edu;
@@ -170,12 +181,11 @@ static void as_nobody(const char *bdf, bool bind, struct outcome *out)
 			_exit(1);
 		}
 		if (bind)
-			shared->ret = ireg_pci_bind_vfio(bdf, NULL, 0,
-							 shared->err,
-							 sizeof(shared->err));
+			shared->ret = PCI_MSG(ireg_pci_bind_vfio(bdf, NULL, 0),
+					      shared->err);
 		else
-			shared->ret = ireg_pci_restore(bdf, "", shared->err,
-						       sizeof(shared->err));
+			shared->ret = PCI_MSG(ireg_pci_restore(bdf, ""),
+					      shared->err);
 		_exit(0);
 	}
 	if (pid > 0)
@@ -208,7 +218,7 @@ FIXTURE_TEARDOWN(edu)
 	int i, ret;
 
 	for (i = 0; i < nr_edu; i++) {
-		ret = ireg_pci_bind_vfio(edu[i], NULL, 0, err, sizeof(err));
+		ret = PCI_MSG(ireg_pci_bind_vfio(edu[i], NULL, 0), err);
 		EXPECT_LE(0, ret) TH_LOG("rebinding %s: %s", edu[i], err);
 	}
 }
@@ -260,19 +270,18 @@ TEST_F(edu, bdf_short_and_upper_case)
 
 TEST_F(edu, bind_when_bound_is_noop)
 {
-	EXPECT_EQ(1, ireg_pci_bind_check(self->bdf, self->err,
-					 sizeof(self->err)));
-	EXPECT_EQ(1, ireg_pci_bind_vfio(self->bdf, self->orig,
-					sizeof(self->orig), self->err,
-					sizeof(self->err)));
+	EXPECT_EQ(1, PCI_MSG(ireg_pci_bind_check(self->bdf), self->err));
+	EXPECT_EQ(1, PCI_MSG(ireg_pci_bind_vfio(self->bdf, self->orig,
+						sizeof(self->orig)),
+			     self->err));
 	EXPECT_STREQ("vfio-pci", self->orig);
 	EXPECT_STREQ("", self->err);
 	EXPECT_STREQ("vfio-pci", sysfs_driver(self->bdf));
 	EXPECT_STREQ("vfio-pci", driver_override(self->bdf));
 	EXPECT_TRUE(vfio_node_becomes(self->group, true));
 	/* Giving it back to vfio-pci leaves it there. */
-	EXPECT_EQ(0, ireg_pci_restore(self->bdf, "vfio-pci", self->err,
-				      sizeof(self->err)));
+	EXPECT_EQ(0, PCI_MSG(ireg_pci_restore(self->bdf, "vfio-pci"),
+			     self->err));
 	EXPECT_STREQ("vfio-pci", sysfs_driver(self->bdf));
 }
 
@@ -280,8 +289,7 @@ TEST_F(edu, restore_none_leaves_unbound)
 {
 	char drv[IREG_PCI_DRIVER_SIZE] = "x";
 
-	ASSERT_EQ(0, ireg_pci_restore(self->bdf, "", self->err,
-				      sizeof(self->err)))
+	ASSERT_EQ(0, PCI_MSG(ireg_pci_restore(self->bdf, ""), self->err))
 		TH_LOG("%s", self->err);
 	EXPECT_STREQ("", self->err);
 	EXPECT_STREQ("", sysfs_driver(self->bdf));
@@ -292,21 +300,18 @@ TEST_F(edu, restore_none_leaves_unbound)
 	/* The group is the device's, not the driver's. */
 	EXPECT_EQ(self->group, ireg_pci_iommu_group(self->bdf));
 	/* Again: nothing left to do, not an error. */
-	EXPECT_EQ(0, ireg_pci_restore(self->bdf, "", self->err,
-				      sizeof(self->err)));
+	EXPECT_EQ(0, PCI_MSG(ireg_pci_restore(self->bdf, ""), self->err));
 	EXPECT_STREQ("", sysfs_driver(self->bdf));
 }
 
 TEST_F(edu, bind_from_unbound)
 {
-	ASSERT_EQ(0, ireg_pci_restore(self->bdf, "", self->err,
-				      sizeof(self->err)));
-	EXPECT_EQ(0, ireg_pci_bind_check(self->bdf, self->err,
-					 sizeof(self->err)));
+	ASSERT_EQ(0, PCI_MSG(ireg_pci_restore(self->bdf, ""), self->err));
+	EXPECT_EQ(0, PCI_MSG(ireg_pci_bind_check(self->bdf), self->err));
 	strcpy(self->orig, "x");
-	ASSERT_EQ(0, ireg_pci_bind_vfio(self->bdf, self->orig,
-					sizeof(self->orig), self->err,
-					sizeof(self->err)))
+	ASSERT_EQ(0, PCI_MSG(ireg_pci_bind_vfio(self->bdf, self->orig,
+						sizeof(self->orig)),
+			     self->err))
 		TH_LOG("%s", self->err);
 	EXPECT_STREQ("", self->orig);
 	EXPECT_STREQ("", self->err);
@@ -318,10 +323,9 @@ TEST_F(edu, bind_from_unbound)
 /* Restoring "vfio-pci" to an unbound device binds it. */
 TEST_F(edu, restore_vfio_pci_rebinds)
 {
-	ASSERT_EQ(0, ireg_pci_restore(self->bdf, "", self->err,
-				      sizeof(self->err)));
-	ASSERT_EQ(0, ireg_pci_restore(self->bdf, "vfio-pci", self->err,
-				      sizeof(self->err)))
+	ASSERT_EQ(0, PCI_MSG(ireg_pci_restore(self->bdf, ""), self->err));
+	ASSERT_EQ(0, PCI_MSG(ireg_pci_restore(self->bdf, "vfio-pci"),
+			     self->err))
 		TH_LOG("%s", self->err);
 	EXPECT_STREQ("vfio-pci", sysfs_driver(self->bdf));
 	EXPECT_TRUE(vfio_node_becomes(self->group, true));
@@ -330,8 +334,9 @@ TEST_F(edu, restore_vfio_pci_rebinds)
 /* A driver that is not loaded: unbound from vfio-pci, then -EIO. */
 TEST_F(edu, restore_driver_not_loaded)
 {
-	EXPECT_EQ(-EIO, ireg_pci_restore(self->bdf, "ireg-no-such-driver",
-					 self->err, sizeof(self->err)));
+	EXPECT_EQ(-EIO, PCI_MSG(ireg_pci_restore(self->bdf,
+						 "ireg-no-such-driver"),
+				self->err));
 	EXPECT_TRUE(contains(self->err,
 			     "could not bind driver ireg-no-such-driver (not loaded)"))
 		TH_LOG("message: %s", self->err);
@@ -345,14 +350,14 @@ TEST_F(edu, unknown_bdf)
 	ASSERT_NE(0, access("/sys/bus/pci/devices/" UNKNOWN_BDF, F_OK));
 	EXPECT_EQ(-ENODEV, ireg_pci_driver(UNKNOWN_BDF, drv, sizeof(drv)));
 	EXPECT_EQ(-ENODEV, ireg_pci_iommu_group(UNKNOWN_BDF));
-	EXPECT_EQ(-ENODEV, ireg_pci_bind_check(UNKNOWN_BDF, self->err,
-					       sizeof(self->err)));
+	EXPECT_EQ(-ENODEV, PCI_MSG(ireg_pci_bind_check(UNKNOWN_BDF),
+				   self->err));
 	EXPECT_STREQ(UNKNOWN_BDF ": no such PCI device", self->err);
-	EXPECT_EQ(-ENODEV, ireg_pci_bind_vfio(UNKNOWN_BDF, NULL, 0, self->err,
-					      sizeof(self->err)));
+	EXPECT_EQ(-ENODEV, PCI_MSG(ireg_pci_bind_vfio(UNKNOWN_BDF, NULL, 0),
+				   self->err));
 	EXPECT_STREQ(UNKNOWN_BDF ": no such PCI device", self->err);
-	EXPECT_EQ(-ENODEV, ireg_pci_restore(UNKNOWN_BDF, "", self->err,
-					    sizeof(self->err)));
+	EXPECT_EQ(-ENODEV, PCI_MSG(ireg_pci_restore(UNKNOWN_BDF, ""),
+				   self->err));
 	EXPECT_STREQ(UNKNOWN_BDF ": no such PCI device", self->err);
 }
 
@@ -367,18 +372,17 @@ TEST_F(edu, invalid_arguments)
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-EINVAL, ireg_pci_driver(bad[i], drv, sizeof(drv)));
 		EXPECT_EQ(-EINVAL, ireg_pci_iommu_group(bad[i]));
-		EXPECT_EQ(-EINVAL, ireg_pci_bind_vfio(bad[i], NULL, 0,
-						      self->err,
-						      sizeof(self->err)));
+		EXPECT_EQ(-EINVAL, PCI_MSG(ireg_pci_bind_vfio(bad[i], NULL, 0),
+					   self->err));
 		EXPECT_TRUE(contains(self->err, "invalid BDF"));
 	}
 	/* A driver name is one path component. */
-	EXPECT_EQ(-EINVAL, ireg_pci_restore(self->bdf, "../vfio-pci",
-					    self->err, sizeof(self->err)));
+	EXPECT_EQ(-EINVAL, PCI_MSG(ireg_pci_restore(self->bdf, "../vfio-pci"),
+				   self->err));
 	EXPECT_STREQ("invalid driver name '../vfio-pci'", self->err);
 	EXPECT_STREQ("vfio-pci", sysfs_driver(self->bdf));
 	/* No message buffer is fine. */
-	EXPECT_EQ(-EINVAL, ireg_pci_restore(self->bdf, "..", NULL, 0));
+	EXPECT_EQ(-EINVAL, ireg_pci_restore(self->bdf, ".."));
 }
 
 /*
@@ -408,8 +412,7 @@ TEST_F(edu, not_root)
 	EXPECT_STREQ("vfio-pci", sysfs_driver(self->bdf));
 
 	/* Putting it on vfio-pci. */
-	ASSERT_EQ(0, ireg_pci_restore(self->bdf, "", self->err,
-				      sizeof(self->err)));
+	ASSERT_EQ(0, PCI_MSG(ireg_pci_restore(self->bdf, ""), self->err));
 	as_nobody_refused(_metadata, self->bdf, true, "/driver_override");
 	EXPECT_STREQ("", sysfs_driver(self->bdf));
 	EXPECT_STREQ("(null)", driver_override(self->bdf));
@@ -453,12 +456,11 @@ TEST_F(edu, bind_without_vfio_pci_module)
 
 	/* Unloading unbound every edu device; the override stays. */
 	EXPECT_STREQ("", sysfs_driver(self->bdf));
-	ret = ireg_pci_bind_check(self->bdf, self->err, sizeof(self->err));
+	ret = PCI_MSG(ireg_pci_bind_check(self->bdf), self->err);
 	EXPECT_EQ(-ENOENT, ret);
 	EXPECT_STREQ("vfio-pci: driver not loaded (run 'modprobe vfio-pci')",
 		     self->err);
-	ret = ireg_pci_bind_vfio(self->bdf, NULL, 0, self->err,
-				 sizeof(self->err));
+	ret = PCI_MSG(ireg_pci_bind_vfio(self->bdf, NULL, 0), self->err);
 	EXPECT_EQ(-ENOENT, ret);
 	EXPECT_STREQ("vfio-pci: driver not loaded (run 'modprobe vfio-pci')",
 		     self->err);

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "iommureg.h"
 #include "pci_internal.h"
 #include "tool.h"
 #include "pci.h"
@@ -348,7 +349,7 @@ static void bind_print(const struct pci_dev *dev, const char *prev,
 
 static int dev_bind(struct tool *t)
 {
-	char orig[IREG_PCI_DRIVER_SIZE], node[PATH_MAX], msg[1024];
+	char orig[IREG_PCI_DRIVER_SIZE], node[PATH_MAX];
 	const char *bdf;
 	struct pci_dev dev;
 	int bound, ret;
@@ -359,9 +360,9 @@ static int dev_bind(struct tool *t)
 	bdf = dev.bdf;
 
 	/* Refusals come before the state file: nothing to clean up. */
-	bound = ireg_pci_bind_check(bdf, msg, sizeof(msg));
+	bound = ireg_pci_bind_check(bdf);
 	if (bound < 0) {
-		lib_err(bdf, msg, -bound);
+		lib_err(bdf, ireg_errmsg(), -bound);
 		/* vfio-pci not loaded, no IOMMU group */
 		return bound == -ENOENT || bound == -ENODEV ?
 		       EXIT_UNSUPPORTED : EXIT_ERROR;
@@ -375,9 +376,9 @@ static int dev_bind(struct tool *t)
 			return EXIT_ERROR;
 	}
 
-	ret = ireg_pci_bind_vfio(bdf, NULL, 0, msg, sizeof(msg));
+	ret = ireg_pci_bind_vfio(bdf, NULL, 0);
 	if (ret < 0) {
-		lib_err(bdf, msg, -ret);
+		lib_err(bdf, ireg_errmsg(), -ret);
 		/*
 		 * The library rolled back, unless vfio-pci kept the device
 		 * (no /dev/vfio/<group>): then unbind needs the state file.
@@ -395,7 +396,7 @@ static int dev_bind(struct tool *t)
 
 static int dev_unbind(struct tool *t)
 {
-	char saved[IREG_PCI_DRIVER_SIZE], msg[1024];
+	char saved[IREG_PCI_DRIVER_SIZE];
 	const char *bdf;
 	struct pci_dev dev;
 	int ret;
@@ -409,9 +410,9 @@ static int dev_unbind(struct tool *t)
 		return EXIT_ERROR;
 
 	/* On failure keep the state file: unbind can be run again. */
-	ret = ireg_pci_restore(bdf, saved, msg, sizeof(msg));
+	ret = ireg_pci_restore(bdf, saved);
 	if (ret) {
-		lib_err(bdf, msg, -ret);
+		lib_err(bdf, ireg_errmsg(), -ret);
 		return EXIT_ERROR;
 	}
 	state_remove(t, bdf);

@@ -4,11 +4,11 @@
  * it to vfio-pci and back to the driver it had.  Included by
  * <iommureg.h>; no context is involved.
  *
- * Conventions: 0 (or a non-negative value) on success, a negative errno
- * on failure; errno is not used.  Functions that change the system take
- * a caller buffer @err of @errlen bytes (NULL/0 for none) and put a
- * human-readable reason there: one line per problem, the failure first,
- * then anything a rollback could not undo.  The buffer is "" on success.
+ * Conventions: the library's error rule (<iommureg.h>): 0 (or a
+ * non-negative value) on success, a negative errno on failure, errno left
+ * alone, and the reason in words in the thread's ireg_errmsg(): one line
+ * per problem, the failure first, then anything a rollback could not
+ * undo.
  *
  * A BDF is a PCI function's sysfs name, "dddd:bb:dd.f"; every function
  * also accepts the short form "bb:dd.f" (domain 0000) and upper case.
@@ -39,11 +39,9 @@ int ireg_pci_bdf_parse(const char *str, char *bdf, size_t size);
 int ireg_pci_driver(const char *bdf, char *driver, size_t size);
 int ireg_pci_iommu_group(const char *bdf);
 
-int ireg_pci_bind_check(const char *bdf, char *err, size_t errlen);
-int ireg_pci_bind_vfio(const char *bdf, char *orig_driver, size_t size,
-		       char *err, size_t errlen);
-int ireg_pci_restore(const char *bdf, const char *orig_driver,
-		     char *err, size_t errlen);
+int ireg_pci_bind_check(const char *bdf);
+int ireg_pci_bind_vfio(const char *bdf, char *orig_driver, size_t size);
+int ireg_pci_restore(const char *bdf, const char *orig_driver);
 
 #ifdef __cplusplus
 }
