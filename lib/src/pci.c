@@ -57,9 +57,13 @@ static const char *sysfs_root = "/sys";
 static const char *dev_root = "/dev";
 static pthread_once_t roots_once = PTHREAD_ONCE_INIT;
 
+/*
+ * secure_getenv(): in a set-user-ID or file-capability program (AT_SECURE)
+ * the environment must not redirect a bind to a tree its caller made.
+ */
 static const char *env_root(const char *name, const char *dflt)
 {
-	const char *val = getenv(name);
+	const char *val = secure_getenv(name);
 	char *copy;
 
 	if (!val || !val[0])

@@ -15,7 +15,8 @@
  *
  * $IREG_SYSFS_ROOT and $IREG_DEV_ROOT, when set and not empty, replace
  * /sys and /dev (for tests on a fake tree); they are read once, at the
- * first call of any of these functions.
+ * first call of any of these functions, with secure_getenv(): a
+ * set-user-ID or file-capability program ignores them.
  *
  * Thread safety: the functions keep no state besides those two roots and
  * may be called from any thread; two changes of the same device at once
