@@ -132,12 +132,12 @@ int ireg_ctx_open(struct ireg_ctx **ctxp, unsigned int flags)
 
 	*ctxp = NULL;
 	if (flags & ~IREG_CTX_NO_BACKEND_CHECK)
-		return __ireg_failf(EINVAL, "ireg_ctx_open: unknown flags 0x%x",
+		return __ireg_failf(EINVAL, "%s: unknown flags 0x%x", __func__,
 				    flags & ~IREG_CTX_NO_BACKEND_CHECK);
 
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
-		return __ireg_failf(ENOMEM, "ireg_ctx_open: out of memory");
+		return __ireg_failf(ENOMEM, "%s: out of memory", __func__);
 	ctx->notify_fd = -1;
 
 	ctx->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);

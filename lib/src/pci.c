@@ -170,7 +170,7 @@ int ireg_pci_bdf_parse(const char *str, char *bdf, size_t size)
 	int ret;
 
 	if (!str || !bdf)
-		return msg_fail(&mb, EINVAL, "ireg_pci_bdf_parse: NULL %s",
+		return msg_fail(&mb, EINVAL, "%s: NULL %s", __func__,
 				str ? "buffer" : "string");
 	ret = bdf_parse(str, bdf, size);
 	if (ret == -ERANGE)

@@ -208,7 +208,7 @@ TEST(threads_on_one_ctx_read_their_own_message)
 
 	ASSERT_NE(NULL, ctx);
 	run_threads(_metadata, ctx, ctx_failures,
-		    sizeof(ctx_failures) / sizeof(ctx_failures[0]));
+		    ARRAY_SIZE(ctx_failures));
 	fake_ctx_free(ctx);
 }
 
@@ -216,13 +216,14 @@ TEST(threads_on_one_ctx_read_their_own_message)
 TEST(threads_without_ctx_read_their_own_message)
 {
 	run_threads(_metadata, NULL, ctxless_failures,
-		    sizeof(ctxless_failures) / sizeof(ctxless_failures[0]));
+		    ARRAY_SIZE(ctxless_failures));
 }
 
 /* ireg_ctx_errmsg() is ireg_errmsg(), whatever the context. */
 TEST(ctx_errmsg_is_the_thread_message)
 {
 	struct ireg_ctx *ctx = fake_ctx(_metadata);
+	char bdf[IREG_PCI_BDF_SIZE];
 
 	ASSERT_NE(NULL, ctx);
 	EXPECT_EQ(-ENOTTY, fail_info(ctx));
@@ -230,7 +231,7 @@ TEST(ctx_errmsg_is_the_thread_message)
 	EXPECT_EQ(ireg_errmsg(), ireg_ctx_errmsg(NULL));
 	EXPECT_NE(NULL, strstr(ireg_errmsg(), "IOMMU_REG_INFO"));
 	/* A success leaves the message of the last failure. */
-	EXPECT_EQ(0, ireg_pci_bdf_parse("00:01.0", (char[24]){ 0 }, 24));
+	EXPECT_EQ(0, ireg_pci_bdf_parse("00:01.0", bdf, sizeof(bdf)));
 	EXPECT_NE(NULL, strstr(ireg_errmsg(), "IOMMU_REG_INFO"));
 	fake_ctx_free(ctx);
 }
@@ -256,8 +257,7 @@ TEST(failures_leave_errno_alone)
 						 IREG_IOVA_INVALID, &p, &pool));
 	EXPECT_EQ(12345, errno);
 	EXPECT_NE(NULL, strstr(ireg_errmsg(), "buffer pools"));
-	for (i = 0; i < sizeof(ctxless_failures) /
-			sizeof(ctxless_failures[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(ctxless_failures); i++) {
 		errno = 12345;
 		EXPECT_EQ(ctxless_failures[i].err,
 			  ctxless_failures[i].fail(NULL));
