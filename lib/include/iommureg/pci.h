@@ -18,9 +18,10 @@
  * first call of any of these functions, with secure_getenv(): a
  * set-user-ID or file-capability program ignores them.
  *
- * Thread safety: the functions keep no state besides those two roots and
- * may be called from any thread; two changes of the same device at once
- * (from any process) race in sysfs, as they would from a shell.
+ * Thread safety: the functions keep no state besides those two roots
+ * (and the calling thread's own message) and may be called from any
+ * thread; two changes of the same device at once (from any process)
+ * race in sysfs, as they would from a shell.
  */
 #ifndef LIBIOMMUREG_PCI_H
 #define LIBIOMMUREG_PCI_H
