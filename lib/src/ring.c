@@ -29,10 +29,15 @@
 #include <sys/stat.h>
 
 #include "iommureg/ring.h"
+#include "internal.h"
 
 _Static_assert(sizeof(struct ireg_ring_desc) == 16, "descriptor is 16 bytes");
 _Static_assert(sizeof(struct ireg_ring_area) == IREG_RING_SPACING,
 	       "header is one spacing");
+_Static_assert(offsetof(struct ireg_ring_cons, prod_cache) ==
+	       offsetof(struct ireg_ring_cons, cons) + 4 &&
+	       offsetof(struct ireg_ring_cons, cons) % 8 == 0,
+	       "a dequeue stores cons and prod_cache with one 8-byte store");
 _Static_assert(offsetof(struct ireg_ring_ctrl, cons) == IREG_RING_SPACING &&
 	       offsetof(struct ireg_ring_ctrl, cons_wants_signal) ==
 	       2 * IREG_RING_SPACING &&
@@ -73,28 +78,40 @@ size_t ireg_ring_area_size(uint32_t capacity)
 	return size;
 }
 
-static bool params_valid(const struct ireg_ring_params *params)
+/*
+ * The caller's params, any size of struct (internal.h's size rule), into
+ * @out; NULL is the defaults.  0 or -errno.
+ */
+static int params_get(struct ireg_ring_params *out,
+		      const struct ireg_ring_params *params)
 {
-	unsigned int i;
+	int ret = __ireg_opts_in(out, sizeof(*out), params);
 
-	if (!params || params->flags || !capacity_valid(params->capacity))
-		return false;
-	for (i = 0; i < sizeof(params->reserved) / sizeof(params->reserved[0]); i++)
-		if (params->reserved[i])
-			return false;
-	return true;
+	if (ret)
+		return ret;
+	/* Ours now: passed on (memfd_create to init) as our own size. */
+	out->size = sizeof(*out);
+	if (!params)
+		out->capacity = IREG_RING_DEFAULT_CAPACITY;
+	if (out->flags || !capacity_valid(out->capacity))
+		return -EINVAL;
+	return 0;
 }
 
 int ireg_ring_init(void *mem, size_t size,
-		   const struct ireg_ring_params *params)
+		   const struct ireg_ring_params *user)
 {
 	struct ireg_ring_area *area = mem;
+	struct ireg_ring_params p, *params = &p;
 	unsigned int id;
 	size_t need;
+	int ret;
 
-	if (!mem || ((uintptr_t)mem & (IREG_RING_LINE - 1)) ||
-	    !params_valid(params))
+	if (!mem || ((uintptr_t)mem & (IREG_RING_LINE - 1)))
 		return -EINVAL;
+	ret = params_get(&p, user);
+	if (ret)
+		return ret;
 	need = ireg_ring_area_size(params->capacity);
 	if (!need)
 		return -EINVAL;
@@ -235,15 +252,17 @@ void ireg_ring_detach(struct ireg_ring_chan *chan)
 }
 
 int ireg_ring_memfd_create(const char *name,
-			   const struct ireg_ring_params *params)
+			   const struct ireg_ring_params *user)
 {
+	struct ireg_ring_params params;
 	size_t size;
 	void *mem;
 	int fd, ret;
 
-	if (!params_valid(params))
-		return -EINVAL;
-	size = ireg_ring_area_size(params->capacity);
+	ret = params_get(&params, user);
+	if (ret)
+		return ret;
+	size = ireg_ring_area_size(params.capacity);
 	if (!size || (uint64_t)size > (uint64_t)INT64_MAX)
 		return -EINVAL;
 	fd = memfd_create(name ? name : "iommureg-ring",
@@ -259,7 +278,7 @@ int ireg_ring_memfd_create(const char *name,
 		ret = -errno;
 		goto err_close;
 	}
-	ret = ireg_ring_init(mem, size, params);
+	ret = ireg_ring_init(mem, size, &params);
 	munmap(mem, size);
 	if (ret)
 		goto err_close;
