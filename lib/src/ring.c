@@ -34,10 +34,6 @@
 _Static_assert(sizeof(struct ireg_ring_desc) == 16, "descriptor is 16 bytes");
 _Static_assert(sizeof(struct ireg_ring_area) == IREG_RING_SPACING,
 	       "header is one spacing");
-_Static_assert(offsetof(struct ireg_ring_cons, prod_cache) ==
-	       offsetof(struct ireg_ring_cons, cons) + 4 &&
-	       offsetof(struct ireg_ring_cons, cons) % 8 == 0,
-	       "a dequeue stores cons and prod_cache with one 8-byte store");
 _Static_assert(offsetof(struct ireg_ring_ctrl, cons) == IREG_RING_SPACING &&
 	       offsetof(struct ireg_ring_ctrl, cons_wants_signal) ==
 	       2 * IREG_RING_SPACING &&

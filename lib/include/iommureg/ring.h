@@ -41,7 +41,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -258,17 +257,16 @@ struct ireg_ring_prod {
  * struct ireg_ring_cons - private handle of a ring's consumer
  * @ctrl: the ring's control block, in the area
  * @slots: the ring's slots, in the area
- * @cons: the consumer's index; ctrl->cons is the published copy ([own])
- * @prod_cache: ctrl->prod when last observed ([cache]); right after
- *	@cons, so that a dequeue that refreshed it stores both at once
  * @mask: capacity - 1, fixed at attach, never re-read from the area
+ * @cons: the consumer's index; ctrl->cons is the published copy ([own])
+ * @prod_cache: ctrl->prod when last observed ([cache])
  */
 struct ireg_ring_cons {
 	struct ireg_ring_ctrl *ctrl;
 	struct ireg_ring_desc *slots;
+	uint32_t mask;
 	uint32_t cons;
 	uint32_t prod_cache;
-	uint32_t mask;
 } __attribute__((aligned(IREG_RING_LINE)));
 
 /**
@@ -383,19 +381,6 @@ __ireg_ring_ctrl(const struct ireg_ring_desc *slots)
 	return (struct ireg_ring_ctrl *)slots - 1;
 }
 
-/* @lo into @p[0] and @hi into @p[1] with one 8-byte store. */
-static inline void __ireg_ring_store_pair(uint32_t *p, uint32_t lo,
-					  uint32_t hi)
-{
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	uint64_t v = (uint64_t)lo << 32 | hi;
-#else
-	uint64_t v = (uint64_t)hi << 32 | lo;
-#endif
-
-	memcpy(p, &v, sizeof(v));
-}
-
 /*
  * Enqueue one descriptor.  0, or -EAGAIN when the ring is full.  No
  * system call, no allocation, no fence on x86.
@@ -473,13 +458,10 @@ static inline int ireg_ring_dequeue(struct ireg_ring_cons *c,
 		/* Empty, or more than capacity (a corrupt peer): nothing. */
 		if (prod - cons - 1 > mask)
 			return -EAGAIN;
-		*desc = slots[cons & mask];
-		/* The new index and the new cache in one store. */
-		__ireg_ring_store_pair(&c->cons, cons + 1, prod);
-	} else {
-		*desc = slots[cons & mask];
-		c->cons = cons + 1;
+		c->prod_cache = prod;
 	}
+	*desc = slots[cons & mask];
+	c->cons = cons + 1;
 	/* [publish] the slot load above is done before the slot is free. */
 	__atomic_store_n(&ctrl->cons, cons + 1, __ATOMIC_RELEASE);
 	return 0;
