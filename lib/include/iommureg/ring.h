@@ -357,21 +357,24 @@ static inline uint32_t __ireg_ring_space(uint32_t mask, uint32_t prod,
  * per descriptor.
  */
 
-/* Copy @n descriptors, four at a time while there are four. */
+/*
+ * Copy @n descriptors, four at a time while there are four.  Pointers,
+ * not a u32 index: no index to widen and scale per descriptor.
+ */
 static inline void __ireg_ring_copy(struct ireg_ring_desc *dst,
 				    const struct ireg_ring_desc *src,
-				    unsigned int n)
+				    size_t n)
 {
-	unsigned int i = 0;
+	const struct ireg_ring_desc *end = src + n;
 
-	for (; i + 4 <= n; i += 4) {
-		dst[i] = src[i];
-		dst[i + 1] = src[i + 1];
-		dst[i + 2] = src[i + 2];
-		dst[i + 3] = src[i + 3];
+	for (; end - src >= 4; src += 4, dst += 4) {
+		dst[0] = src[0];
+		dst[1] = src[1];
+		dst[2] = src[2];
+		dst[3] = src[3];
 	}
-	for (; i < n; i++)
-		dst[i] = src[i];
+	for (; src < end; src++, dst++)
+		*dst = *src;
 }
 
 /* A ring's control block: its slots follow it in the area. */
