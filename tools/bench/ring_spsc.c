@@ -127,7 +127,10 @@ static void *zalloc(size_t size)
 static volatile uint64_t sink;
 
 /* The compiler must assume @p's memory is read here. */
-#define escape(p)	__asm__ __volatile__("" : : "r"(p) : "memory")
+static inline void escape(const void *p)
+{
+	__asm__ __volatile__("" : : "r"(p) : "memory");
+}
 
 /*
  * The three rings behind one set of calls, each inlined into the loops
