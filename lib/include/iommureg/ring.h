@@ -381,7 +381,8 @@ static inline void __ireg_ring_copy(struct ireg_ring_desc *dst,
 static inline struct ireg_ring_ctrl *
 __ireg_ring_ctrl(const struct ireg_ring_desc *slots)
 {
-	return (struct ireg_ring_ctrl *)slots - 1;
+	/* Through uintptr_t: const and alignment are the area's, not slots'. */
+	return (struct ireg_ring_ctrl *)(uintptr_t)slots - 1;
 }
 
 /*
