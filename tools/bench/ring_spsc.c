@@ -5,7 +5,7 @@
  * three in the same run, natively on the host.
  *
  *	ring_spsc [-n ITEMS | -t MS] [-r RUNS] [-w WARMUP] [-c CAPACITY]
- *		  [-b BATCH] [-1]
+ *		  [-b BATCH] [-1 | -2]
  *
  *   1_core_single     enqueue one, dequeue one, same thread
  *   1_core_batch_B    enqueue BATCH, dequeue them, same thread
@@ -48,7 +48,10 @@
  *
  * -1 runs only the one-core figures (instruction counts under callgrind,
  * -n ITEMS -r 1 -w 0, where spinning threads would crawl): the loops
- * are the functions one_single_<ring> and one_batch_<ring>.
+ * are the functions one_single_<ring> and one_batch_<ring>.  -2 runs
+ * only the two-core figures.  The two-core figures need both CPUs to
+ * themselves: when the load average is above a tenth of a CPU, a comment
+ * says so.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -83,7 +86,7 @@ static uint64_t nr_items;
 static uint32_t capacity = 512;
 static unsigned int batch = 32;
 static bool pinning = true;
-static bool one_core_only;
+static bool one_core_only, two_cores_only;
 
 static void pin(unsigned int cpu)
 {
@@ -619,6 +622,20 @@ static double tsc_per_ns(void)
 #endif
 }
 
+/* The two-core figures are wall time with both threads spinning. */
+static void say_load(void)
+{
+	double load;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (!f)
+		return;
+	if (fscanf(f, "%lf", &load) == 1 && load > 0.1)
+		printf("# ring_spsc: load average %.2f: other jobs share the CPUs, the two-core figures measure them too\n",
+		       load);
+	fclose(f);
+}
+
 static int ring_opt(int opt, const char *arg)
 {
 	if (opt == 'c')
@@ -627,6 +644,8 @@ static int ring_opt(int opt, const char *arg)
 		batch = strtoul(arg, NULL, 0);
 	else if (opt == '1')
 		one_core_only = true;
+	else if (opt == '2')
+		two_cores_only = true;
 	else
 		return -1;
 	return 0;
@@ -640,8 +659,8 @@ int main(int argc, char **argv)
 	char method[96], param[64];
 	unsigned int g, s, r;
 
-	if (bench_getopt(argc, argv, "c:b:1", ring_opt,
-			 "[-n ITEMS | -t MS] [-r RUNS] [-w WARMUP] [-c CAPACITY] [-b BATCH] [-1]",
+	if (bench_getopt(argc, argv, "c:b:12", ring_opt,
+			 "[-n ITEMS | -t MS] [-r RUNS] [-w WARMUP] [-c CAPACITY] [-b BATCH] [-1 | -2]",
 			 &o) < 0)
 		return 2;
 	if (!batch || batch > MAX_BATCH || batch > capacity ||
@@ -660,6 +679,8 @@ int main(int argc, char **argv)
 #ifndef HAVE_RTE_RING
 	printf("# ring_spsc: built without DPDK (libdpdk-dev, tools/testing/install-deps): no rte_ring rows\n");
 #endif
+	if (!one_core_only)
+		say_load();
 	if (ghz)
 		printf("# ring_spsc: TSC %.3f GHz (against CLOCK_MONOTONIC); ring_cycles rows are ns x that\n",
 		       ghz);
@@ -668,6 +689,8 @@ int main(int argc, char **argv)
 
 		if (one_core_only && !gr->one_core)
 			break;
+		if (two_cores_only && (gr->one_core || gr->div))
+			continue;
 		if (gr->batched)
 			snprintf(param, sizeof(param), "%s_%u", gr->param,
 				 batch);
