@@ -30,9 +30,11 @@
  * Trust: a peer can write anything into the area.  The ring never reads
  * the header after ireg_ring_attach() and masks every index with the mask
  * it fixed then, so a corrupt peer can make this side see nonsense
- * descriptors but never touch memory outside the area.  Check offset and
- * length against the data region before using a descriptor from a peer
- * you do not trust.
+ * descriptors but never touch memory outside the area.  A peer index
+ * more than capacity away from ours makes the ring look full to a
+ * producer and empty to a consumer, whose cached copy never takes it.
+ * Check offset and length against the data region before using a
+ * descriptor from a peer you do not trust.
  */
 #ifndef LIBIOMMUREG_RING_H
 #define LIBIOMMUREG_RING_H
