@@ -164,7 +164,10 @@ int main(int argc, char **argv)
 		.nr_bufs = NR_BUFS,
 		.flags = IREG_POOL_SHARED,
 	};
-	struct ireg_ring_params rp = { .capacity = NR_BUFS };
+	struct ireg_ring_params rp = {
+		.size = sizeof(rp),
+		.capacity = NR_BUFS,
+	};
 	struct ireg_ring_chan chan __attribute__((aligned(64)));
 	struct edu_dev edu;
 	unsigned int requests = argc > 2 ? atoi(argv[2]) : 64;

@@ -74,30 +74,46 @@ size_t ireg_ring_area_size(uint32_t capacity)
 	return size;
 }
 
-static bool params_valid(const struct ireg_ring_params *params)
+/*
+ * The caller's params, any size of struct (internal.h's size rule), into
+ * @out; NULL is the defaults.  0 or -errno.
+ */
+static int params_get(struct ireg_ring_params *out,
+		      const struct ireg_ring_params *params)
 {
-	unsigned int i;
+	int ret = __ireg_opts_in(out, sizeof(*out), params);
 
-	if (!params || params->flags || !capacity_valid(params->capacity))
-		return false;
-	for (i = 0; i < sizeof(params->reserved) / sizeof(params->reserved[0]); i++)
-		if (params->reserved[i])
-			return false;
-	return true;
+	if (ret)
+		return __ireg_failf(-ret, "ring: params size %zu %s", params->size,
+				    ret == -E2BIG ? "has unknown non-zero fields" :
+				    "too small");
+	/* Ours now: passed on (memfd_create to init) as our own size. */
+	out->size = sizeof(*out);
+	if (!params)
+		out->capacity = IREG_RING_DEFAULT_CAPACITY;
+	if (out->flags)
+		return __ireg_failf(EINVAL, "ring: unknown flags %#x", out->flags);
+	if (!capacity_valid(out->capacity))
+		return __ireg_failf(EINVAL, "ring: capacity %u invalid",
+				    out->capacity);
+	return 0;
 }
 
 int ireg_ring_init(void *mem, size_t size,
-		   const struct ireg_ring_params *params)
+		   const struct ireg_ring_params *user)
 {
 	struct ireg_ring_area *area = mem;
+	struct ireg_ring_params p, *params = &p;
 	unsigned int id;
 	size_t need;
+	int ret;
 
 	if (!mem || ((uintptr_t)mem & (IREG_RING_LINE - 1)))
 		return __ireg_failf(EINVAL, "ring: area %p not %d-byte aligned",
 				    mem, IREG_RING_LINE);
-	if (!params_valid(params))
-		return __ireg_failf(EINVAL, "ring: invalid parameters");
+	ret = params_get(&p, user);
+	if (ret)
+		return ret;
 	need = ireg_ring_area_size(params->capacity);
 	if (!need)
 		return __ireg_failf(EINVAL, "ring: capacity %u invalid",
@@ -248,18 +264,20 @@ void ireg_ring_detach(struct ireg_ring_chan *chan)
 }
 
 int ireg_ring_memfd_create(const char *name,
-			   const struct ireg_ring_params *params)
+			   const struct ireg_ring_params *user)
 {
+	struct ireg_ring_params params;
 	size_t size;
 	void *mem;
 	int fd, ret;
 
-	if (!params_valid(params))
-		return __ireg_failf(EINVAL, "ring memfd: invalid parameters");
-	size = ireg_ring_area_size(params->capacity);
+	ret = params_get(&params, user);
+	if (ret)
+		return ret;
+	size = ireg_ring_area_size(params.capacity);
 	if (!size || (uint64_t)size > (uint64_t)INT64_MAX)
 		return __ireg_failf(EINVAL, "ring memfd: capacity %u invalid",
-				    params->capacity);
+				    params.capacity);
 	fd = memfd_create(name ? name : "iommureg-ring",
 			  MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
@@ -276,7 +294,7 @@ int ireg_ring_memfd_create(const char *name,
 				   strerror(errno));
 		goto err_close;
 	}
-	ret = ireg_ring_init(mem, size, params);
+	ret = ireg_ring_init(mem, size, &params);
 	munmap(mem, size);
 	if (ret)
 		goto err_close;

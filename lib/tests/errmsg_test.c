@@ -103,7 +103,7 @@ static int fail_map_set(struct ireg_ctx *ctx)
 static int fail_ring_init(struct ireg_ctx *ctx)
 {
 	static char area[4096] __attribute__((aligned(64)));
-	struct ireg_ring_params p = { .capacity = 1024 };
+	struct ireg_ring_params p = { .size = sizeof(p), .capacity = 1024 };
 
 	return ireg_ring_init(area, sizeof(area), &p);
 }

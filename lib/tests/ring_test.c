@@ -163,6 +163,7 @@ static void area_free(struct area *a)
 static int area_new(struct area *a, uint32_t capacity, uint32_t initial)
 {
 	struct ireg_ring_params params = {
+		.size = sizeof(params),
 		.capacity = capacity,
 		.initial_index = initial,
 	};
@@ -230,14 +231,18 @@ TEST_F(ring, area_size)
 
 TEST_F(ring, init_errors)
 {
-	struct ireg_ring_params params = { .capacity = 8 };
+	struct ireg_ring_params params = {
+		.size = sizeof(params),
+		.capacity = 8,
+	};
 	size_t need = ireg_ring_area_size(8);
 	char *mem = aligned_alloc(4096, 8192);
 	struct ireg_ring_chan chan;
 
 	ASSERT_TRUE(mem);
 	EXPECT_EQ(-EINVAL, ireg_ring_init(NULL, need, &params));
-	EXPECT_EQ(-EINVAL, ireg_ring_init(mem, need, NULL));
+	/* NULL params: the default capacity, which 8192 bytes cannot hold. */
+	EXPECT_EQ(-ENOSPC, ireg_ring_init(mem, need, NULL));
 	EXPECT_EQ(-EINVAL, ireg_ring_init(mem + 8, need, &params));
 	EXPECT_EQ(-EINVAL, ireg_ring_init(mem + 32, need, &params));
 	params.capacity = 0;
@@ -252,9 +257,6 @@ TEST_F(ring, init_errors)
 	params.flags = 1;
 	EXPECT_EQ(-EINVAL, ireg_ring_init(mem, 8192, &params));
 	params.flags = 0;
-	params.reserved[4] = 1;
-	EXPECT_EQ(-EINVAL, ireg_ring_init(mem, 8192, &params));
-	params.reserved[4] = 0;
 	EXPECT_EQ(-ENOSPC, ireg_ring_init(mem, 0, &params));
 	EXPECT_EQ(-ENOSPC, ireg_ring_init(mem, need - 1, &params));
 	/* A larger capacity needs more than the memory has. */
@@ -267,6 +269,93 @@ TEST_F(ring, init_errors)
 	EXPECT_EQ(0, ireg_ring_init(mem + 64, 8192 - 64, &params));
 	EXPECT_EQ(0,
 		  ireg_ring_attach(&chan, mem + 64, need, IREG_RING_CONSUMER));
+	free(mem);
+}
+
+/*
+ * struct ireg_ring_params grows by its size member (internal.h's rule):
+ * an older caller's shorter struct is the rest 0, a newer caller's longer
+ * one is refused with -E2BIG unless the bytes this library does not know
+ * are 0, a size that cannot hold the size member is -EINVAL, NULL is the
+ * default capacity.  Both entry points that take params follow it.
+ */
+TEST_F(ring, params_size)
+{
+	size_t big = ireg_ring_area_size(IREG_RING_DEFAULT_CAPACITY);
+	struct {
+		struct ireg_ring_params p;
+		uint64_t tail[2];
+	} longer = {
+		.p = {
+			.size = sizeof(longer),
+			.capacity = 8,
+			.initial_index = 5,
+		},
+	};
+	struct ireg_ring_params shorter = {
+		/* An older caller's struct: size and capacity only. */
+		.size = offsetof(struct ireg_ring_params, flags),
+		.capacity = 16,
+		.initial_index = 7,	/* beyond its size: not read */
+	};
+	struct ireg_ring_chan chan;
+	struct ireg_ring_area *area;
+	char *mem = aligned_alloc(4096, (big + 4095) & ~4095UL);
+	int fd;
+
+	ASSERT_TRUE(mem);
+	area = (struct ireg_ring_area *)mem;
+
+	EXPECT_EQ(0, ireg_ring_init(mem, big, &shorter));
+	EXPECT_EQ(16U, area->capacity);
+	ASSERT_EQ(0, ireg_ring_attach(&chan, mem, big, IREG_RING_PRODUCER));
+	EXPECT_EQ(0U, chan.prod.prod);	/* initial_index not taken */
+	EXPECT_EQ(16U, ireg_ring_space(&chan.prod));
+
+	/* Longer, its tail 0: fine, and what this library knows is read. */
+	EXPECT_EQ(0, ireg_ring_init(mem, big, &longer.p));
+	EXPECT_EQ(8U, area->capacity);
+	ASSERT_EQ(0, ireg_ring_attach(&chan, mem, big, IREG_RING_PRODUCER));
+	EXPECT_EQ(5U, chan.prod.prod);
+
+	/* Longer, a byte of its tail set: -E2BIG, the area untouched. */
+	longer.tail[1] = 1ULL << 56;
+	memset(mem, 0xa5, big);
+	EXPECT_EQ(-E2BIG, ireg_ring_init(mem, big, &longer.p));
+	EXPECT_EQ(0xa5, (unsigned char)mem[0]);
+	fd = ireg_ring_memfd_create("params", &longer.p);
+	EXPECT_EQ(-E2BIG, fd);
+	if (fd >= 0)
+		close(fd);
+	longer.tail[1] = 0;
+
+	/* Too short to hold the size member: -EINVAL. */
+	shorter.size = 0;
+	EXPECT_EQ(-EINVAL, ireg_ring_init(mem, big, &shorter));
+	shorter.size = sizeof(size_t) - 1;
+	EXPECT_EQ(-EINVAL, ireg_ring_init(mem, big, &shorter));
+	fd = ireg_ring_memfd_create("params", &shorter);
+	EXPECT_EQ(-EINVAL, fd);
+	if (fd >= 0)
+		close(fd);
+
+	/* NULL: IREG_RING_DEFAULT_CAPACITY. */
+	EXPECT_EQ(0, ireg_ring_init(mem, big, NULL));
+	EXPECT_EQ(IREG_RING_DEFAULT_CAPACITY, area->capacity);
+	fd = ireg_ring_memfd_create("params", NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ireg_ring_memfd_attach(&chan, fd, IREG_RING_CONSUMER));
+	EXPECT_EQ(IREG_RING_DEFAULT_CAPACITY, ireg_ring_space(&chan.prod));
+	ireg_ring_detach(&chan);
+	close(fd);
+
+	/* A longer struct with a zero tail through memfd_create too. */
+	fd = ireg_ring_memfd_create("params", &longer.p);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ireg_ring_memfd_attach(&chan, fd, IREG_RING_PRODUCER));
+	EXPECT_EQ(8U, ireg_ring_space(&chan.prod));
+	ireg_ring_detach(&chan);
+	close(fd);
 	free(mem);
 }
 
@@ -411,7 +500,10 @@ TEST_F(ring, attach_errors)
 		  ireg_ring_attach(&chan, (char *)a.mem + 8, a.size, IREG_RING_PRODUCER));
 	for (i = 0; i < sizeof(corruptions) / sizeof(corruptions[0]); i++) {
 		for (role = IREG_RING_PRODUCER; role <= IREG_RING_CONSUMER; role++) {
-			struct ireg_ring_params params = { .capacity = 8 };
+			struct ireg_ring_params params = {
+				.size = sizeof(params),
+				.capacity = 8,
+			};
 			int ret;
 
 			size = a.size;
@@ -760,6 +852,48 @@ TEST_F(ring, cached_index)
 	EXPECT_EQ(10, prod->cons_cache);
 	EXPECT_EQ(3, ireg_ring_enqueue_batch(prod, b, 3));
 	EXPECT_EQ(16, prod->cons_cache);
+	pair_free(&p);
+}
+
+/*
+ * A producer index more than capacity ahead of the consumer's (a corrupt
+ * or hostile peer) is "nothing to dequeue": no call hands out more than
+ * the capacity, nor anything, until the index is sane again, and the
+ * cached copy never takes the bad value (a batch dequeue copies up to
+ * prod_cache - cons descriptors).  Then the ring goes on where it was.
+ */
+TEST_F(ring, corrupt_prod)
+{
+	struct ireg_ring_desc d, b[64], in[2] = { seq_desc(1), seq_desc(2) };
+	struct ireg_ring_cons *cons;
+	struct ireg_ring_ctrl *ctrl;
+	struct pair p;
+	uint32_t good;
+
+	ASSERT_TRUE(pair_new(&p, 8, 0xfffffffcU) == 0);
+	cons = &p.cons_end.cons;
+	ctrl = p.prod_end.prod.ctrl;
+	ASSERT_EQ(2, ireg_ring_enqueue_batch(&p.prod_end.prod, in, 2));
+	good = ctrl->prod;
+	ctrl->prod = good + 1000;
+	EXPECT_EQ(0, ireg_ring_dequeue_batch(cons, b, 64));
+	EXPECT_EQ(-EAGAIN, ireg_ring_dequeue(cons, &d));
+	EXPECT_EQ(0, ireg_ring_avail(cons));
+	EXPECT_TRUE(ireg_ring_cons_prepare_wait(cons));
+	ireg_ring_cons_cancel_wait(cons);
+	EXPECT_EQ(0xfffffffcU, cons->prod_cache);
+	/* Just past the capacity: still nothing. */
+	ctrl->prod = cons->cons + 9;
+	EXPECT_EQ(0, ireg_ring_dequeue_batch(cons, b, 64));
+	EXPECT_EQ(-EAGAIN, ireg_ring_dequeue(cons, &d));
+	/* Sane again: the two descriptors, in order, across the wrap. */
+	ctrl->prod = good;
+	EXPECT_EQ(2, ireg_ring_avail(cons));
+	EXPECT_EQ(0, ireg_ring_dequeue(cons, &d));
+	EXPECT_EQ(in[0].offset, d.offset);
+	EXPECT_EQ(1, ireg_ring_dequeue_batch(cons, b, 64));
+	EXPECT_EQ(in[1].offset, b[0].offset);
+	EXPECT_EQ(-EAGAIN, ireg_ring_dequeue(cons, &d));
 	pair_free(&p);
 }
 

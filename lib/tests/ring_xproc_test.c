@@ -133,17 +133,25 @@ FIXTURE_TEARDOWN(ring_xproc)
 
 TEST_F(ring_xproc, memfd_create)
 {
-	struct ireg_ring_params params = { .capacity = 64 };
+	struct ireg_ring_params params = {
+		.size = sizeof(params),
+		.capacity = 64,
+	};
 	struct stat st;
 	int fd, seals;
 
 	params.capacity = 63;
 	EXPECT_EQ(-EINVAL, ireg_ring_memfd_create("x", &params));
 	params.capacity = 64;
-	params.reserved[0] = 1;
+	params.flags = 1;
 	EXPECT_EQ(-EINVAL, ireg_ring_memfd_create("x", &params));
-	params.reserved[0] = 0;
-	EXPECT_EQ(-EINVAL, ireg_ring_memfd_create("x", NULL));
+	params.flags = 0;
+	/* NULL: the default capacity (ring_test's params_size). */
+	fd = ireg_ring_memfd_create("x", NULL);
+	ASSERT_TRUE(fd >= 0);
+	EXPECT_TRUE(fstat(fd, &st) == 0);
+	EXPECT_EQ(ireg_ring_area_size(IREG_RING_DEFAULT_CAPACITY), st.st_size);
+	close(fd);
 	fd = ireg_ring_memfd_create(NULL, &params);
 	ASSERT_TRUE(fd >= 0);
 	EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
@@ -161,7 +169,10 @@ TEST_F(ring_xproc, memfd_create)
 
 TEST_F(ring_xproc, memfd_attach)
 {
-	struct ireg_ring_params params = { .capacity = 16 };
+	struct ireg_ring_params params = {
+		.size = sizeof(params),
+		.capacity = 16,
+	};
 	size_t size = ireg_ring_area_size(16);
 	struct ireg_ring_chan chan;
 	int fd, plain, zeros, tiny, efd;
@@ -374,7 +385,10 @@ static void xproc_producer(struct __test_metadata *_metadata,
  */
 static int xproc_setup(struct xproc *x, uint32_t capacity)
 {
-	struct ireg_ring_params params = { .capacity = capacity };
+	struct ireg_ring_params params = {
+		.size = sizeof(params),
+		.capacity = capacity,
+	};
 
 	x->ring_fd = ireg_ring_memfd_create("ring-xproc", &params);
 	x->data_fd = data_memfd();

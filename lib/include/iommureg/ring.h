@@ -30,9 +30,11 @@
  * Trust: a peer can write anything into the area.  The ring never reads
  * the header after ireg_ring_attach() and masks every index with the mask
  * it fixed then, so a corrupt peer can make this side see nonsense
- * descriptors but never touch memory outside the area.  Check offset and
- * length against the data region before using a descriptor from a peer
- * you do not trust.
+ * descriptors but never touch memory outside the area.  A peer index
+ * more than capacity away from ours makes the ring look full to a
+ * producer and empty to a consumer, whose cached copy never takes it.
+ * Check offset and length against the data region before using a
+ * descriptor from a peer you do not trust.
  */
 #ifndef LIBIOMMUREG_RING_H
 #define LIBIOMMUREG_RING_H
@@ -142,6 +144,7 @@ extern "C" {
 #define IREG_RING_MAGIC		0x474e5269U	/* "iRNG" in memory, little-endian */
 #define IREG_RING_VERSION	1U
 #define IREG_RING_MAX_CAPACITY	(1U << 30)
+#define IREG_RING_DEFAULT_CAPACITY 256U	/* params NULL */
 /*
  * Cache line size the layout is aligned to, and the distance between two
  * fields written by different sides: two lines, because Intel's adjacent
@@ -292,17 +295,22 @@ struct ireg_ring_chan {
 
 /**
  * struct ireg_ring_params - what ireg_ring_init() builds
+ * @size: sizeof(struct ireg_ring_params), set by the caller: a library
+ *	that knows a longer struct treats what an older caller's lacks as
+ *	0; one that knows a shorter struct refuses a longer caller's with
+ *	-E2BIG unless the bytes it does not know are 0
  * @capacity: slots per ring, a power of two, 1 to IREG_RING_MAX_CAPACITY
  * @flags: 0
  * @initial_index: the value all four indices start at, so that tests
  *	reach the u32 wraparound without 2^32 operations; 0 otherwise
- * @reserved: 0
+ *
+ * A NULL params is capacity IREG_RING_DEFAULT_CAPACITY, the rest 0.
  */
 struct ireg_ring_params {
+	size_t size;
 	uint32_t capacity;
 	uint32_t flags;
 	uint32_t initial_index;
-	uint32_t reserved[5];
 };
 
 /* Area: create, attach, detach (src/ring.c). */
@@ -333,6 +341,52 @@ static inline uint32_t __ireg_ring_space(uint32_t mask, uint32_t prod,
 	return used > mask ? 0 : mask + 1 - used;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define __ireg_ring_likely(x)	__builtin_expect(!!(x), 1)
+#define __ireg_ring_unlikely(x)	__builtin_expect(!!(x), 0)
+#else
+#define __ireg_ring_likely(x)	(x)
+#define __ireg_ring_unlikely(x)	(x)
+#endif
+
+/*
+ * The fast paths below load every handle field they need into locals
+ * first: the release store at the end is a compiler barrier, and a slot
+ * store may alias a u32 of the handle as far as the compiler knows, so a
+ * field read after either would be read again from memory.  Slots are
+ * copied as whole 16-byte descriptors, a batch in at most two runs of
+ * consecutive slots (before and after the end of the array) with no mask
+ * per descriptor.
+ */
+
+/*
+ * Copy @n descriptors, four at a time while there are four.  Pointers,
+ * not a u32 index: no index to widen and scale per descriptor.
+ */
+static inline void __ireg_ring_copy(struct ireg_ring_desc *dst,
+				    const struct ireg_ring_desc *src,
+				    size_t n)
+{
+	const struct ireg_ring_desc *end = src + n;
+
+	for (; end - src >= 4; src += 4, dst += 4) {
+		dst[0] = src[0];
+		dst[1] = src[1];
+		dst[2] = src[2];
+		dst[3] = src[3];
+	}
+	for (; src < end; src++, dst++)
+		*dst = *src;
+}
+
+/* A ring's control block: its slots follow it in the area. */
+static inline struct ireg_ring_ctrl *
+__ireg_ring_ctrl(const struct ireg_ring_desc *slots)
+{
+	/* Through uintptr_t: const and alignment are the area's, not slots'. */
+	return (struct ireg_ring_ctrl *)(uintptr_t)slots - 1;
+}
+
 /*
  * Enqueue one descriptor.  0, or -EAGAIN when the ring is full.  No
  * system call, no allocation, no fence on x86.
@@ -340,19 +394,20 @@ static inline uint32_t __ireg_ring_space(uint32_t mask, uint32_t prod,
 static inline int ireg_ring_enqueue(struct ireg_ring_prod *p,
 				    const struct ireg_ring_desc *desc)
 {
-	uint32_t prod = p->prod;
+	struct ireg_ring_desc *slots = p->slots;
+	struct ireg_ring_ctrl *ctrl = __ireg_ring_ctrl(slots);
+	uint32_t mask = p->mask, prod = p->prod;
 
-	if (prod - p->cons_cache > p->mask) {
+	if (__ireg_ring_unlikely(prod - p->cons_cache > mask)) {
 		/* [cache] looks full: [observe] the consumer's index. */
-		p->cons_cache = __atomic_load_n(&p->ctrl->cons,
-						__ATOMIC_ACQUIRE);
-		if (prod - p->cons_cache > p->mask)
+		p->cons_cache = __atomic_load_n(&ctrl->cons, __ATOMIC_ACQUIRE);
+		if (prod - p->cons_cache > mask)
 			return -EAGAIN;
 	}
-	p->slots[prod & p->mask] = *desc;
+	slots[prod & mask] = *desc;
 	p->prod = prod + 1;
 	/* [publish] the slot store above happens before this. */
-	__atomic_store_n(&p->ctrl->prod, prod + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&ctrl->prod, prod + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -364,25 +419,31 @@ static inline unsigned int
 ireg_ring_enqueue_batch(struct ireg_ring_prod *p,
 			const struct ireg_ring_desc *descs, unsigned int n)
 {
-	uint32_t prod = p->prod;
-	uint32_t space = __ireg_ring_space(p->mask, prod, p->cons_cache);
-	unsigned int i;
+	struct ireg_ring_desc *slots = p->slots;
+	struct ireg_ring_ctrl *ctrl = __ireg_ring_ctrl(slots);
+	uint32_t mask = p->mask, prod = p->prod, idx, first;
+	uint32_t space = __ireg_ring_space(mask, prod, p->cons_cache);
 
-	if (space < n) {
+	if (__ireg_ring_unlikely(space < n)) {
 		/* [cache] too short for the batch: [observe]. */
-		p->cons_cache = __atomic_load_n(&p->ctrl->cons,
-						__ATOMIC_ACQUIRE);
-		space = __ireg_ring_space(p->mask, prod, p->cons_cache);
+		p->cons_cache = __atomic_load_n(&ctrl->cons, __ATOMIC_ACQUIRE);
+		space = __ireg_ring_space(mask, prod, p->cons_cache);
 		if (space < n)
 			n = space;
+		if (!n)
+			return 0;
 	}
-	if (!n)
-		return 0;
-	for (i = 0; i < n; i++)
-		p->slots[(prod + i) & p->mask] = descs[i];
+	idx = prod & mask;
+	first = mask + 1 - idx;
+	if (__ireg_ring_likely(n <= first)) {
+		__ireg_ring_copy(slots + idx, descs, n);
+	} else {
+		__ireg_ring_copy(slots + idx, descs, first);
+		__ireg_ring_copy(slots, descs + first, n - first);
+	}
 	p->prod = prod + n;
 	/* [publish] all n slot stores happen before this. */
-	__atomic_store_n(&p->ctrl->prod, prod + n, __ATOMIC_RELEASE);
+	__atomic_store_n(&ctrl->prod, prod + n, __ATOMIC_RELEASE);
 	return n;
 }
 
@@ -393,19 +454,22 @@ ireg_ring_enqueue_batch(struct ireg_ring_prod *p,
 static inline int ireg_ring_dequeue(struct ireg_ring_cons *c,
 				    struct ireg_ring_desc *desc)
 {
-	uint32_t cons = c->cons;
+	const struct ireg_ring_desc *slots = c->slots;
+	struct ireg_ring_ctrl *ctrl = __ireg_ring_ctrl(slots);
+	uint32_t mask = c->mask, cons = c->cons, prod;
 
-	if (cons == c->prod_cache) {
+	if (__ireg_ring_unlikely(cons == c->prod_cache)) {
 		/* [cache] looks empty: [observe] the producer's index. */
-		c->prod_cache = __atomic_load_n(&c->ctrl->prod,
-						__ATOMIC_ACQUIRE);
-		if (cons == c->prod_cache)
+		prod = __atomic_load_n(&ctrl->prod, __ATOMIC_ACQUIRE);
+		/* Empty, or more than capacity (a corrupt peer): nothing. */
+		if (prod - cons - 1 > mask)
 			return -EAGAIN;
+		c->prod_cache = prod;
 	}
-	*desc = c->slots[cons & c->mask];
+	*desc = slots[cons & mask];
 	c->cons = cons + 1;
 	/* [publish] the slot load above is done before the slot is free. */
-	__atomic_store_n(&c->ctrl->cons, cons + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&ctrl->cons, cons + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -417,36 +481,56 @@ static inline unsigned int
 ireg_ring_dequeue_batch(struct ireg_ring_cons *c,
 			struct ireg_ring_desc *descs, unsigned int n)
 {
-	uint32_t cons = c->cons;
+	const struct ireg_ring_desc *slots = c->slots;
+	struct ireg_ring_ctrl *ctrl = __ireg_ring_ctrl(slots);
+	uint32_t mask = c->mask, cons = c->cons, idx, first, prod;
 	uint32_t avail = c->prod_cache - cons;
-	unsigned int i;
 
-	if (avail < n) {
+	if (__ireg_ring_unlikely(avail < n)) {
 		/* [cache] too short for the batch: [observe]. */
-		c->prod_cache = __atomic_load_n(&c->ctrl->prod,
-						__ATOMIC_ACQUIRE);
-		avail = c->prod_cache - cons;
+		prod = __atomic_load_n(&ctrl->prod, __ATOMIC_ACQUIRE);
+		avail = prod - cons;
+		/*
+		 * More than capacity: a corrupt producer index.  Nothing,
+		 * and the cache keeps its last sane value: prod_cache - cons
+		 * never exceeds the capacity, so neither does a copy below.
+		 */
+		if (avail > mask + 1)
+			return 0;
+		c->prod_cache = prod;
 		if (avail < n)
 			n = avail;
+		if (!n)
+			return 0;
 	}
-	if (!n)
-		return 0;
-	for (i = 0; i < n; i++)
-		descs[i] = c->slots[(cons + i) & c->mask];
+	idx = cons & mask;
+	first = mask + 1 - idx;
+	if (__ireg_ring_likely(n <= first)) {
+		__ireg_ring_copy(descs, slots + idx, n);
+	} else {
+		__ireg_ring_copy(descs, slots + idx, first);
+		__ireg_ring_copy(descs + first, slots, n - first);
+	}
 	c->cons = cons + n;
 	/* [publish] all n slot loads are done before the slots are free. */
-	__atomic_store_n(&c->ctrl->cons, cons + n, __ATOMIC_RELEASE);
+	__atomic_store_n(&ctrl->cons, cons + n, __ATOMIC_RELEASE);
 	return n;
 }
 
-/* Descriptors ready to dequeue, 0 to capacity; always [observe]s. */
+/*
+ * Descriptors ready to dequeue, 0 to capacity; always [observe]s.  0
+ * also when the producer's index is more than capacity ahead (corrupt):
+ * the dequeues find nothing either.
+ */
 static inline unsigned int ireg_ring_avail(struct ireg_ring_cons *c)
 {
-	uint32_t avail;
+	uint32_t prod = __atomic_load_n(&c->ctrl->prod, __ATOMIC_ACQUIRE);
+	uint32_t avail = prod - c->cons;
 
-	c->prod_cache = __atomic_load_n(&c->ctrl->prod, __ATOMIC_ACQUIRE);
-	avail = c->prod_cache - c->cons;
-	return avail > c->mask ? c->mask + 1 : avail;
+	if (avail > c->mask + 1)
+		return 0;
+	c->prod_cache = prod;
+	return avail;
 }
 
 /* Free slots, 0 to capacity; always [observe]s. */
@@ -511,13 +595,15 @@ static inline void ireg_ring_cons_cancel_wait(struct ireg_ring_cons *c)
  */
 static inline bool ireg_ring_cons_prepare_wait(struct ireg_ring_cons *c)
 {
-	c->prod_cache = __ireg_ring_ask_signal(&c->ctrl->cons_wants_signal,
+	uint32_t prod = __ireg_ring_ask_signal(&c->ctrl->cons_wants_signal,
 					       &c->ctrl->prod);
-	if (c->prod_cache != c->cons) {
-		ireg_ring_cons_cancel_wait(c);
-		return false;
-	}
-	return true;
+
+	/* Empty, or corrupt (see ireg_ring_avail()): sleep. */
+	if (prod - c->cons - 1 > c->mask)
+		return true;
+	c->prod_cache = prod;
+	ireg_ring_cons_cancel_wait(c);
+	return false;
 }
 
 /*
