@@ -45,6 +45,22 @@ static void cache_pages(struct __test_metadata *_metadata,
 	}
 }
 
+/* The pages this process has pinned (VmPin), in bytes; -1 if unknown. */
+static long vm_pinned(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
 FIXTURE(cache) {
 	struct ireg_ctx *ctx;
 	struct ireg_cache *cache;
@@ -61,7 +77,9 @@ FIXTURE_VARIANT_ADD(cache, default) {
 
 FIXTURE_SETUP(cache)
 {
-	struct ireg_cache_attr attr = { .max_entries = variant->max_entries };
+	struct ireg_cache_attr attr = {
+		.size = sizeof(attr), .max_entries = variant->max_entries
+	};
 
 	test_edu_open(_metadata, &self->ctx, &self->edu);
 	ASSERT_EQ(0, ireg_cache_create(self->ctx, &attr, &self->cache));
@@ -75,7 +93,7 @@ FIXTURE_TEARDOWN(cache)
 
 TEST_F(cache, hit_after_miss)
 {
-	struct ireg_cache_stats st;
+	struct ireg_cache_stats st = { .size = sizeof(st) };
 	struct ireg_mr *a, *b, *c;
 	char *p = anon(4 * PAGE, 1);
 
@@ -177,7 +195,7 @@ TEST_F(cache, dma_through_cached_iova)
 TEST_F(cache, replaced_memory_is_registered_again)
 {
 	const uint32_t len = 2000;
-	struct ireg_cache_stats st;
+	struct ireg_cache_stats st = { .size = sizeof(st) };
 	struct ireg_mr *old, *new;
 	char *p = anon(2 * PAGE, 3);
 
@@ -231,7 +249,7 @@ TEST_F(cache, stale_in_use_is_freed_on_release)
 
 TEST_F(cache, process_events_drops_stale)
 {
-	struct ireg_cache_stats st;
+	struct ireg_cache_stats st = { .size = sizeof(st) };
 	char *p = anon(4 * PAGE, 5);
 
 	ASSERT_NE(NULL, p);
@@ -250,8 +268,10 @@ TEST_F(cache, process_events_drops_stale)
 /* Limits: unused entries go oldest first; entries in use never go. */
 TEST_F(cache, limits_evict_unused)
 {
-	struct ireg_cache_attr attr = { .max_entries = 4 };
-	struct ireg_cache_stats st;
+	struct ireg_cache_attr attr = {
+		.size = sizeof(attr), .max_entries = 4
+	};
+	struct ireg_cache_stats st = { .size = sizeof(st) };
 	struct ireg_mr *mr[8];
 	struct ireg_cache *small;
 	char *p = anon(8 * PAGE, 6);
@@ -293,8 +313,10 @@ TEST_F(cache, limits_evict_unused)
 
 TEST_F(cache, byte_limit)
 {
-	struct ireg_cache_attr attr = { .max_bytes = 16 * PAGE };
-	struct ireg_cache_stats st;
+	struct ireg_cache_attr attr = {
+		.size = sizeof(attr), .max_bytes = 16 * PAGE
+	};
+	struct ireg_cache_stats st = { .size = sizeof(st) };
 	struct ireg_cache *small;
 	struct ireg_mr *mr;
 	char *p = anon(40 * PAGE, 7);
@@ -315,9 +337,151 @@ TEST_F(cache, byte_limit)
 	munmap(p, 40 * PAGE);
 }
 
+/*
+ * Overlapping requests are pinned and charged once: a miss registers the
+ * union of the request and the cached registrations it overlaps, which
+ * leave the cache (unregistered when unused, or when given back).  The
+ * kernel charges overlapping regions twice (design.rst): this merge is
+ * what keeps RLIMIT_MEMLOCK.  VmPin shows the kernel's count.
+ */
+TEST_F(cache, overlapping_registrations_pin_once)
+{
+	const uint32_t len = 1000;
+	struct ireg_cache_stats st = { .size = sizeof(st) };
+	struct ireg_mr *a, *b, *c;
+	char *p = anon(8 * PAGE, 0);
+	long pin0 = vm_pinned();
+	uint64_t misses;
+	int i;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_LE(0, pin0);
+	/* Pages [0, 2), given back, then [1, 3): one region [0, 3). */
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p, 2 * PAGE, &a));
+	ireg_cache_unreg(self->cache, a);
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p + PAGE, 2 * PAGE, &b));
+	EXPECT_EQ(1, test_regions(self->ctx));
+	EXPECT_EQ(3 * PAGE, vm_pinned() - pin0);
+	EXPECT_EQ((uintptr_t)p, b->region.addr);
+	EXPECT_EQ(3 * PAGE, b->region.size);
+
+	/* Every sub-range hits it; the device reaches all of it. */
+	ireg_cache_stats(self->cache, &st);
+	misses = st.misses;
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, ireg_cache_reg(self->cache, p + i * PAGE, PAGE,
+					    &c));
+		EXPECT_EQ(b, c);
+		ireg_cache_unreg(self->cache, c);
+	}
+	ireg_cache_stats(self->cache, &st);
+	EXPECT_EQ(misses, st.misses);
+	memset(p, 0x5a, len);
+	ASSERT_EQ(0, edu_dma(&self->edu, ireg_mr_iova(b, p), len,
+			     EDU_RAM_TO_DEV, EDU_DMA_TIMEOUT_MS));
+	ASSERT_EQ(0, edu_dma(&self->edu, ireg_mr_iova(b, p + 2 * PAGE), len,
+			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
+	EXPECT_EQ(0x5a, p[2 * PAGE]);
+	EXPECT_EQ(0x5a, p[2 * PAGE + len - 1]);
+
+	/* [2, 5) while [0, 3) is held: that one stays until given back. */
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p + 2 * PAGE, 3 * PAGE, &c));
+	EXPECT_EQ((uintptr_t)p, c->region.addr);
+	EXPECT_EQ(5 * PAGE, c->region.size);
+	EXPECT_EQ(2, test_regions(self->ctx));
+	EXPECT_EQ(8 * PAGE, vm_pinned() - pin0);
+	EXPECT_TRUE(ireg_region_valid(&b->region));
+	ireg_cache_unreg(self->cache, b);
+	EXPECT_EQ(1, test_regions(self->ctx));
+	EXPECT_EQ(5 * PAGE, vm_pinned() - pin0);
+	ireg_cache_unreg(self->cache, c);
+
+	/* Invalidation still works on the merged region. */
+	ASSERT_EQ(0, munmap(p + 4 * PAGE, PAGE));
+	ASSERT_EQ(p + 4 * PAGE, mmap(p + 4 * PAGE, PAGE, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+				     -1, 0));
+	ASSERT_EQ(0, ireg_cache_reg(self->cache, p, PAGE, &a));
+	ireg_cache_stats(self->cache, &st);
+	EXPECT_EQ(1, st.stale);
+	EXPECT_EQ(1, st.entries);
+	EXPECT_EQ(PAGE, a->region.size);
+	EXPECT_EQ(1, test_regions(self->ctx));
+	EXPECT_EQ(PAGE, vm_pinned() - pin0);
+	ireg_cache_unreg(self->cache, a);
+	EXPECT_EQ(0, ireg_cache_flush(self->cache));
+	EXPECT_EQ(0, vm_pinned() - pin0);
+	munmap(p, 8 * PAGE);
+}
+
+/*
+ * Threads registering overlapping ranges at once: once everything is
+ * given back, what stays pinned is at most the union, never the sum.
+ */
+struct overlapper {
+	struct ireg_cache *cache;
+	char *base;
+	unsigned int seed;
+	int err;
+};
+
+#define OVERLAP_PAGES	32
+
+static void *overlap_loop(void *arg)
+{
+	struct overlapper *o = arg;
+	struct ireg_mr *mr;
+	int i;
+
+	for (i = 0; i < 2000 && !o->err; i++) {
+		size_t off = rand_r(&o->seed) % (OVERLAP_PAGES * PAGE - 1);
+		size_t len = 1 + rand_r(&o->seed) % (8 * PAGE);
+
+		if (off + len > OVERLAP_PAGES * PAGE)
+			len = OVERLAP_PAGES * PAGE - off;
+		o->err = ireg_cache_reg(o->cache, o->base + off, len, &mr);
+		if (o->err)
+			break;
+		if (mr->region.addr > (uintptr_t)o->base + off ||
+		    mr->region.addr + mr->region.size <
+		    (uintptr_t)o->base + off + len)
+			o->err = -EPROTO;
+		ireg_cache_unreg(o->cache, mr);
+	}
+	return NULL;
+}
+
+TEST_F(cache, threads_overlapping_pin_union)
+{
+	struct overlapper o[4];
+	struct ireg_cache_stats st = { .size = sizeof(st) };
+	pthread_t t[4];
+	char *p = anon(OVERLAP_PAGES * PAGE, 1);
+	long pin0 = vm_pinned();
+	int i;
+
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < 4; i++) {
+		o[i] = (struct overlapper){ .cache = self->cache, .base = p,
+					    .seed = i + 1 };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, overlap_loop, &o[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, o[i].err);
+	}
+	ireg_cache_stats(self->cache, &st);
+	TH_LOG("%" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64 " entries",
+	       st.hits, st.misses, st.entries);
+	EXPECT_GE(OVERLAP_PAGES * PAGE, st.bytes);
+	EXPECT_GE(OVERLAP_PAGES * PAGE, vm_pinned() - pin0);
+	EXPECT_EQ(st.entries, test_regions(self->ctx));
+	munmap(p, OVERLAP_PAGES * PAGE);
+}
+
 TEST_F(cache, bad_input)
 {
-	struct ireg_cache_stats st;
+	struct ireg_cache_stats st = { .size = sizeof(st) };
 	struct ireg_mr *mr;
 	char *p = anon(PAGE, 8);
 
@@ -369,7 +533,7 @@ static void *hit_loop(void *arg)
 TEST_F(cache, threads_hit_concurrently)
 {
 	struct hitter h[4] = {};
-	struct ireg_cache_stats st;
+	struct ireg_cache_stats st = { .size = sizeof(st) };
 	pthread_t t[4];
 	char *p = anon(5 * PAGE, 1);
 	int i;
