@@ -16,6 +16,7 @@
 #include "iommureg.h"
 #include "../../tools/include/clock.h"
 #include "../../tools/include/seccomp_util.h"
+#include "../../tools/include/vfio_util.h"
 #include "kselftest_harness.h"
 #include "edu_test.h"
 
@@ -557,6 +558,126 @@ TEST_F(cache, threads_hit_concurrently)
 	EXPECT_EQ(800000, st.hits);
 	EXPECT_EQ(5, st.entries);
 	munmap(p, 5 * PAGE);
+}
+
+/* The regions iommu_reg holds for a container fd, or -errno. */
+static int container_regions(int container)
+{
+	struct iommu_reg_info info = { .argsz = sizeof(info) };
+
+	if (ioctl(container, IOMMU_REG_INFO, &info))
+		return -errno;
+	return info.num_regions;
+}
+
+/*
+ * A framework that keeps its own VFIO setup: it opens the container,
+ * attaches the group, selects iommu_reg, opens the device.  The library
+ * adopts the container for the cache and invalidation notices, and leaves
+ * the caller's fd working when it lets go.
+ */
+TEST(adopt_caller_container)
+{
+	const char *bdf = test_edu_bdf(0);
+	struct ireg_cache_stats st = { .size = sizeof(st) };
+	struct edu_dev edu = { .group = -1 };
+	const uint32_t len = 3000;
+	int container, group, dev, i;
+	struct ireg_cache *cache;
+	struct ireg_ctx *ctx;
+	struct ireg_mr *mr;
+	char *p;
+
+	if (!bdf)
+		SKIP(return, "no edu device in IREG_EDU_BDFS");
+	group = vfio_group_open(bdf);
+	ASSERT_LE(0, group);
+	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, container);
+	ASSERT_EQ(0, ioctl(group, VFIO_GROUP_SET_CONTAINER, &container));
+
+	/* Bad input, and no backend yet: refused, nothing kept. */
+	EXPECT_EQ(-EINVAL, ireg_ctx_adopt(&ctx, container, 1U << 7));
+	EXPECT_EQ(-EBADF, ireg_ctx_adopt(&ctx, -1, 0));
+	EXPECT_EQ(-ENOTTY, ireg_ctx_adopt(&ctx, group, 0));
+	EXPECT_EQ(-ENODEV, ireg_ctx_adopt(&ctx, container, 0));
+	EXPECT_EQ(NULL, ctx);
+
+	/* The caller selects the backend itself and opens its device. */
+	ASSERT_EQ(0, ioctl(container, VFIO_SET_IOMMU, VFIO_IOMMU_REG));
+	dev = vfio_device_open(group, bdf);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, edu_init(&edu, dev));
+
+	ASSERT_EQ(0, ireg_ctx_adopt(&ctx, container, 0));
+	ASSERT_NE(container, ireg_ctx_container_fd(ctx));	/* a dup */
+	ASSERT_LE(0, ireg_ctx_notify_fd(ctx));
+	/* One notify fd per container: a second adopter is told. */
+	{
+		struct ireg_ctx *again;
+
+		EXPECT_EQ(-EBUSY, ireg_ctx_adopt(&again, container, 0));
+	}
+	ASSERT_EQ(0, ireg_cache_create(ctx, NULL, &cache));
+	p = anon(2 * PAGE, 0);
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < (int)len; i++)
+		p[i] = (char)(i * 7);
+	ASSERT_EQ(0, ireg_cache_reg(cache, p, 2 * PAGE, &mr));
+	ASSERT_EQ(0, edu_dma(&edu, ireg_mr_iova(mr, p), len, EDU_RAM_TO_DEV,
+			     EDU_DMA_TIMEOUT_MS));
+	ASSERT_EQ(0, edu_dma(&edu, ireg_mr_iova(mr, p + PAGE), len,
+			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
+	EXPECT_EQ(0, memcmp(p, p + PAGE, len));
+	ireg_cache_unreg(cache, mr);
+
+	/* Invalidation: munmap, and the cache hears of it. */
+	ASSERT_EQ(0, fcntl(ireg_ctx_notify_fd(ctx), F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(0, munmap(p, 2 * PAGE));
+	EXPECT_EQ(1, ireg_cache_process_events(cache));
+	ASSERT_EQ(0, ireg_cache_stats(cache, &st));
+	EXPECT_EQ(1, st.stale);
+	EXPECT_EQ(0, st.entries);
+	ireg_cache_destroy(cache);
+	ireg_ctx_close(ctx);
+
+	/* The caller's fd still works, and can be adopted again (borrowed). */
+	EXPECT_EQ(0, container_regions(container));
+	ASSERT_EQ(0, ireg_ctx_adopt(&ctx, container, IREG_CTX_ADOPT_BORROW));
+	EXPECT_EQ(container, ireg_ctx_container_fd(ctx));
+	ireg_ctx_close(ctx);
+	EXPECT_LE(0, fcntl(container, F_GETFD));
+	EXPECT_EQ(0, container_regions(container));
+
+	munmap((void *)edu.bar, EDU_BAR0_SIZE);
+	close(dev);
+	close(group);
+	close(container);
+}
+
+/* The library selects the backend when asked to. */
+TEST(adopt_sets_backend)
+{
+	const char *bdf = test_edu_bdf(0);
+	int container, group;
+	struct ireg_ctx *ctx;
+
+	if (!bdf)
+		SKIP(return, "no edu device in IREG_EDU_BDFS");
+	group = vfio_group_open(bdf);
+	ASSERT_LE(0, group);
+	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, container);
+	/* No group yet: VFIO cannot select a backend. */
+	EXPECT_EQ(-EINVAL, ireg_ctx_adopt(&ctx, container,
+					  IREG_CTX_ADOPT_SET_IOMMU));
+	ASSERT_EQ(0, ioctl(group, VFIO_GROUP_SET_CONTAINER, &container));
+	ASSERT_EQ(0, ireg_ctx_adopt(&ctx, container, IREG_CTX_ADOPT_SET_IOMMU));
+	EXPECT_EQ(0, container_regions(container));
+	ireg_ctx_close(ctx);
+	EXPECT_EQ(0, container_regions(container));
+	close(group);
+	close(container);
 }
 
 TEST_HARNESS_MAIN
