@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "iommureg.h"
+#include "../../tools/include/caps.h"
 #include "../../tools/include/clock.h"
 #include "../../tools/include/seccomp_util.h"
 #include "../../tools/include/vfio_util.h"
@@ -568,6 +570,63 @@ static int container_regions(int container)
 	if (ioctl(container, IOMMU_REG_INFO, &info))
 		return -errno;
 	return info.num_regions;
+}
+
+/*
+ * The same under RLIMIT_MEMLOCK, in a child without CAP_IPC_LOCK (which
+ * lifts the limit): 10 pages, then 10 overlapping them by half, under a
+ * limit of 16.  Registered apart they need 20 pages; merged, 15.
+ */
+static int memlock_child(const char *bdf)
+{
+	struct rlimit rl = { .rlim_cur = 16 * PAGE, .rlim_max = 16 * PAGE };
+	struct ireg_cache *cache;
+	struct ireg_region r;
+	struct ireg_mr *a, *b;
+	struct ireg_ctx *ctx;
+	char *p = anon(16 * PAGE, 1);
+	int ret;
+
+	if (!p || caps_drop(CAP_IPC_LOCK) || setrlimit(RLIMIT_MEMLOCK, &rl))
+		return 10;
+	if (ireg_ctx_open(&ctx, 0) || ireg_device_open(ctx, bdf) < 0)
+		return 11;
+	/* 16 pages fit: nothing else is charged to this user. */
+	if (ireg_region_register(ctx, p, 16 * PAGE, IOMMU_REG_PROT_READ |
+				 IOMMU_REG_PROT_WRITE, 0, &r))
+		return 12;
+	ireg_region_unregister(ctx, &r);
+	if (ireg_cache_create(ctx, NULL, &cache) ||
+	    ireg_cache_reg(cache, p, 10 * PAGE, &a))
+		return 13;
+	ireg_cache_unreg(cache, a);
+	ret = ireg_cache_reg(cache, p + 5 * PAGE, 10 * PAGE, &b);
+	if (ret)
+		return ret == -ENOMEM ? 14 : 15;
+	if (b->region.addr != (uintptr_t)p || b->region.size != 15 * PAGE)
+		return 16;
+	ireg_cache_unreg(cache, b);
+	ireg_cache_destroy(cache);
+	ireg_ctx_close(ctx);
+	return 0;
+}
+
+TEST(overlap_fits_memlock_limit)
+{
+	const char *bdf = test_edu_bdf(0);
+	int status;
+	pid_t pid;
+
+	if (!bdf)
+		SKIP(return, "no edu device in IREG_EDU_BDFS");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(memlock_child(bdf));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	/* 14: -ENOMEM, the overlap charged twice; 16: not merged. */
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 /*
