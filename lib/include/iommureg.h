@@ -31,7 +31,7 @@ struct ireg_ctx;
 int ireg_ctx_open(struct ireg_ctx **ctxp, unsigned int flags);
 
 /* Flags for ireg_ctx_adopt(). */
-#define IREG_CTX_ADOPT_BORROW		(1U << 0)	/* use the fd, no dup() */
+#define IREG_CTX_ADOPT_BORROW		(1U << 0)	/* the fd itself, no dup */
 #define IREG_CTX_ADOPT_SET_IOMMU	(1U << 1)	/* select iommu_reg */
 
 int ireg_ctx_adopt(struct ireg_ctx **ctxp, int container_fd,

@@ -296,6 +296,60 @@ TEST(overlapping_registrations_merge)
 	EXPECT_EQ(0, be.active);
 }
 
+/*
+ * A union past max_merge_bytes is not formed: the request is registered
+ * alone.  A union the backend refuses falls back to the request alone.
+ */
+TEST(merge_bound_and_fallback)
+{
+	static char arena[8 * PAGE] __attribute__((aligned(4096)));
+	static struct backend be;
+	struct cache_backend ops = {
+		.priv = &be,
+		.reg = be_reg,
+		.unreg = be_unreg,
+		.invalidations = &be.invalidations,
+		.notify_fd = -1,
+	};
+	struct ireg_cache_attr attr = {
+		.size = sizeof(attr),
+		.max_merge_bytes = 2 * PAGE,
+	};
+	struct ireg_cache_stats st = { .size = sizeof(st) };
+	struct ireg_cache *cache;
+	struct ireg_mr *a, *b;
+
+	pthread_mutex_init(&be.lock, NULL);
+	ASSERT_EQ(0, __ireg_cache_create_backend(&ops, &attr, &cache));
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena, 2 * PAGE, &a));
+	ireg_cache_unreg(cache, a);
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + PAGE, 2 * PAGE, &b));
+	EXPECT_EQ((uintptr_t)arena + PAGE, b->region.addr);
+	EXPECT_EQ(2 * PAGE, b->region.size);
+	EXPECT_EQ(2, be.active);
+	ireg_cache_unreg(cache, b);
+	ASSERT_EQ(0, ireg_cache_stats(cache, &st));
+	EXPECT_EQ(0, st.merged);
+	EXPECT_EQ(2, st.entries);
+	ireg_cache_destroy(cache);
+
+	/* No bound; the union's registration fails once. */
+	ASSERT_EQ(0, __ireg_cache_create_backend(&ops, NULL, &cache));
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + 4 * PAGE, 2 * PAGE, &a));
+	ireg_cache_unreg(cache, a);
+	be.fail_next = EFAULT;
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + 5 * PAGE, 2 * PAGE, &b));
+	EXPECT_EQ((uintptr_t)arena + 5 * PAGE, b->region.addr);
+	EXPECT_EQ(2 * PAGE, b->region.size);
+	EXPECT_EQ(1, be.active);	/* the old one left anyway */
+	ireg_cache_unreg(cache, b);
+	ASSERT_EQ(0, ireg_cache_stats(cache, &st));
+	EXPECT_EQ(1, st.merged);
+	EXPECT_EQ(1, st.entries);
+	ireg_cache_destroy(cache);
+	EXPECT_EQ(0, be.active);
+}
+
 /* The user area and its callbacks: built once per registration. */
 struct user_cb {
 	struct backend *be;

@@ -77,7 +77,8 @@ struct ireg_mr {
  *	IREG_CACHE_USER_MAX, rounded up to 64 (0: none)
  * @init: called once a registration is made, before any lookup returns it
  *	(its user area zeroed); a negative errno fails the ireg_cache_reg()
- * @fini: called before a registration is unregistered
+ * @fini: called before a registration is unregistered (not after a
+ *	failed @init)
  * @cb_arg: passed to @init and @fini
  *
  * @init and @fini run with the cache's miss lock held: they must not call
