@@ -482,6 +482,81 @@ TEST_F(cache, threads_overlapping_pin_union)
 	munmap(p, OVERLAP_PAGES * PAGE);
 }
 
+/*
+ * A provider's descriptor in the user area, built once by init from the
+ * kernel's registration: the device DMAs through the IOVA it holds.
+ */
+struct vm_desc {
+	uint64_t iova;
+	uint64_t addr;
+	int inits;
+};
+
+static int vm_desc_init(struct ireg_mr *mr, void *arg)
+{
+	struct vm_desc *d = ireg_mr_user(mr);
+
+	d->iova = mr->region.iova;
+	d->addr = mr->region.addr;
+	d->inits++;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void vm_desc_fini(struct ireg_mr *mr, void *arg)
+{
+	struct vm_desc *d = ireg_mr_user(mr);
+
+	/* Still registered: the kernel holds it. */
+	if (ireg_region_valid(&mr->region) && d->iova == mr->region.iova)
+		(*(int *)arg) += 100;
+}
+
+TEST_F(cache, user_area_descriptor)
+{
+	int count = 0;
+	struct ireg_cache_attr attr = {
+		.size = sizeof(attr),
+		.user_size = sizeof(struct vm_desc),
+		.init = vm_desc_init,
+		.fini = vm_desc_fini,
+		.cb_arg = &count,
+	};
+	const uint32_t len = 2000;
+	struct ireg_cache *c;
+	struct ireg_mr *mr;
+	struct vm_desc *d;
+	char *p = anon(2 * PAGE, 0);
+	int i;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, ireg_cache_create(self->ctx, &attr, &c));
+	for (i = 0; i < (int)len; i++)
+		p[i] = (char)(i * 11);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, ireg_cache_reg(c, p + i * 100, len + PAGE, &mr));
+		d = ireg_mr_user(mr);
+		ASSERT_NE(NULL, d);
+		EXPECT_EQ(1, d->inits);
+		EXPECT_EQ((uintptr_t)p, d->addr);
+		ireg_cache_unreg(c, mr);
+	}
+	EXPECT_EQ(1, count);
+	ASSERT_EQ(0, ireg_cache_reg(c, p, 2 * PAGE, &mr));
+	d = ireg_mr_user(mr);
+	ASSERT_EQ(0, edu_dma(&self->edu, d->iova, len, EDU_RAM_TO_DEV,
+			     EDU_DMA_TIMEOUT_MS));
+	ASSERT_EQ(0, edu_dma(&self->edu, d->iova + PAGE, len, EDU_DEV_TO_RAM,
+			     EDU_DMA_TIMEOUT_MS));
+	EXPECT_EQ(0, memcmp(p, p + PAGE, len));
+	ireg_cache_unreg(c, mr);
+	ireg_cache_destroy(c);
+	/* One init, one fini, while still registered. */
+	EXPECT_EQ(101, count);
+	EXPECT_EQ(0, test_regions(self->ctx));
+	munmap(p, 2 * PAGE);
+}
+
 TEST_F(cache, bad_input)
 {
 	struct ireg_cache_stats st = { .size = sizeof(st) };
