@@ -602,9 +602,12 @@ static int cache_entry_new(struct ireg_cache *cache, uintptr_t first,
 	int ret;
 
 	*init_failed = false;
+	/*
+	 * Own cache lines: hits on neighbours must not share one, nor the
+	 * caller's writes to the user area the links lookups read.
+	 */
 	user = sizeof(*e) + nr_chunks * sizeof(e->links[0]);
-	user = (user + CACHE_USER_ALIGN - 1) & ~(CACHE_USER_ALIGN - 1);
-	/* Own cache lines: hits on neighbours must not share one. */
+	user = (user + 127) & ~(size_t)127;
 	size = user + cache->user_size;
 	size = (size + 127) & ~(size_t)127;
 	e = aligned_alloc(128, size);

@@ -690,18 +690,25 @@ static void *work(void *arg)
 {
 	struct worker *w = arg;
 
-	while (!*w->stop && !w->err) {
+	while (!__atomic_load_n(w->stop, __ATOMIC_RELAXED) && !w->err) {
 		uintptr_t off = rand_r(&w->seed) % ARENA_PAGES * PAGE;
+		size_t len = 100;
 		struct ireg_mr *mr;
 
 		switch (w->role) {
 		case 0:		/* hit or miss, check, give back */
-			w->err = ireg_cache_reg(w->cache, w->arena + off, 100,
+			/* About half: up to 3 pages, overlapping, merging. */
+			if (w->seed & 1)
+				len = 1 + rand_r(&w->seed) % (3 * PAGE);
+			if (off + len > ARENA_PAGES * PAGE)
+				len = ARENA_PAGES * PAGE - off;
+			w->err = ireg_cache_reg(w->cache, w->arena + off, len,
 						&mr);
 			if (w->err)
 				break;
 			if (mr->region.addr > (uintptr_t)w->arena + off ||
-			    !mr->region.size)
+			    mr->region.addr + mr->region.size <
+			    (uintptr_t)w->arena + off + len)
 				w->err = -EPROTO;
 			ireg_cache_unreg(w->cache, mr);
 			break;
@@ -736,7 +743,7 @@ TEST(threads)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, work, &w[i]));
 	}
 	usleep(1000000);
-	stop = true;
+	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 	for (i = 0; i < 6; i++) {
 		pthread_join(t[i], NULL);
 		EXPECT_EQ(0, w[i].err);
