@@ -45,6 +45,13 @@ struct ireg_ctx;
 #define IREG_CTX_NO_BACKEND_CHECK	(1U << 0)
 
 int ireg_ctx_open(struct ireg_ctx **ctxp, unsigned int flags);
+
+/* Flags for ireg_ctx_adopt(). */
+#define IREG_CTX_ADOPT_BORROW		(1U << 0)	/* the fd itself, no dup */
+#define IREG_CTX_ADOPT_SET_IOMMU	(1U << 1)	/* select iommu_reg */
+
+int ireg_ctx_adopt(struct ireg_ctx **ctxp, int container_fd,
+		   unsigned int flags);
 void ireg_ctx_close(struct ireg_ctx *ctx);
 int ireg_ctx_container_fd(const struct ireg_ctx *ctx);
 /* The calling thread's last failure in words ("" before any). */

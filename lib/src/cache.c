@@ -40,6 +40,19 @@
  * Misses, eviction and sweeping are serialised by miss_lock, which also
  * guards the list of all entries (the CLOCK ring) and the totals.  Lock
  * order: miss_lock, then the write lock.
+ *
+ * Merging (as UCX's rcache): the kernel pins and charges each region on
+ * its own, so two overlapping registrations would pin the shared pages
+ * twice and charge RLIMIT_MEMLOCK twice.  A miss therefore registers the
+ * union of the (page-aligned) request and every valid linked entry it
+ * overlaps, grown until it overlaps no other; those entries are unlinked
+ * first (an unused one is unregistered at once, so the union fits under
+ * the limit the parts fitted under; one in use stays registered until its
+ * last ireg_cache_unreg()).  Entries that only touch are left alone: they
+ * share no page.  Linked entries never overlap, unless a union would pass
+ * max_merge_bytes: then the request is registered alone.  Hits never
+ * change.  If registering the union fails (part of an old entry's memory
+ * went away meanwhile), the request alone is tried.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -58,6 +71,7 @@
 #define CACHE_NR_BUCKETS	(1U << CACHE_BUCKET_BITS)
 #define CACHE_NR_READERS	128U
 #define CACHE_PAGE_SIZE		4096UL
+#define CACHE_USER_ALIGN	64UL
 
 struct cache_entry;
 
@@ -78,6 +92,8 @@ struct cache_entry {
 	struct cache_entry *next;
 	size_t nr_links;
 	bool linked;			/* under miss_lock */
+	bool merging;			/* on a merge list, under miss_lock */
+	struct cache_entry *merge_next;
 	/* Written by hits. */
 	uint32_t refs __attribute__((aligned(128)));	/* atomic */
 	uint8_t referenced;		/* CLOCK bit, set by hits (relaxed) */
@@ -137,7 +153,12 @@ struct ireg_cache {
 	struct cache_backend backend;
 	size_t max_entries;
 	size_t max_bytes;
+	size_t max_merge_bytes;
 	uint32_t prot;
+	size_t user_size;		/* rounded up to CACHE_USER_ALIGN */
+	int (*init)(struct ireg_mr *mr, void *arg);
+	void (*fini)(struct ireg_mr *mr, void *arg);
+	void *cb_arg;
 	struct cache_reader readers[CACHE_NR_READERS];
 	uint32_t writer __attribute__((aligned(128)));	/* a writer is active */
 	pthread_rwlock_t overflow;	/* threads without a reader, writers */
@@ -151,6 +172,7 @@ struct ireg_cache {
 	uint64_t misses;
 	uint64_t evictions;
 	uint64_t stale;
+	uint64_t merged;
 	uint64_t swept_at;	/* status->invalidations at the last sweep */
 };
 
@@ -263,24 +285,38 @@ int __ireg_cache_create_backend(const struct cache_backend *backend,
 				const struct ireg_cache_attr *attr,
 				struct ireg_cache **cachep)
 {
+	struct ireg_cache_attr a;
 	struct ireg_cache *cache;
+	int ret;
 
 	*cachep = NULL;
-	if (attr && attr->prot & ~(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE))
-		return __ireg_failf(EINVAL, "cache: unknown prot 0x%x",
-				    attr->prot);
+	ret = __ireg_opts_in(&a, sizeof(a), attr);
+	if (ret)
+		return __ireg_failf(-ret, "cache: attr size %zu %s", attr->size,
+				    ret == -E2BIG ?
+				    "has unknown non-zero fields" : "too small");
+	if (a.prot & ~(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE))
+		return __ireg_failf(EINVAL, "cache: unknown prot 0x%x", a.prot);
+	if (a.user_size > IREG_CACHE_USER_MAX)
+		return __ireg_failf(EINVAL, "cache: user area of %zu bytes, at most %d",
+				    a.user_size, IREG_CACHE_USER_MAX);
 
 	cache = aligned_alloc(128, sizeof(*cache));
 	if (!cache)
 		return __ireg_failf(ENOMEM, "cache: out of memory");
 	memset(cache, 0, sizeof(*cache));
 	cache->backend = *backend;
-	cache->max_entries = attr && attr->max_entries ? attr->max_entries :
-			     4096;
-	cache->max_bytes = attr && attr->max_bytes ? attr->max_bytes :
-			   1UL << 30;
-	cache->prot = attr && attr->prot ? attr->prot :
+	cache->max_entries = a.max_entries ? a.max_entries : 4096;
+	cache->max_bytes = a.max_bytes ? a.max_bytes : 1UL << 30;
+	cache->max_merge_bytes = a.max_merge_bytes ? a.max_merge_bytes :
+				 SIZE_MAX;
+	cache->prot = a.prot ? a.prot :
 		      IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE;
+	cache->user_size = (a.user_size + CACHE_USER_ALIGN - 1) &
+			   ~(CACHE_USER_ALIGN - 1);
+	cache->init = a.init;
+	cache->fini = a.fini;
+	cache->cb_arg = a.cb_arg;
 	cache->swept_at = __atomic_load_n(backend->invalidations,
 					  __ATOMIC_ACQUIRE);
 	pthread_rwlock_init(&cache->overflow, NULL);
@@ -368,6 +404,8 @@ static void cache_link(struct ireg_cache *cache,
 static void cache_entry_free(struct ireg_cache *cache,
 			     struct cache_entry *e)
 {
+	if (cache->fini)
+		cache->fini(&e->mr, cache->cb_arg);
 	cache->backend.unreg(cache->backend.priv, &e->mr.region);
 	free(e);
 }
@@ -468,14 +506,150 @@ static void cache_evict(struct ireg_cache *cache, bool all)
 	}
 }
 
+/*
+ * Put @e on the merge list *@list if it is valid and overlaps [*@first,
+ * *@last], growing the range by it; miss_lock held.
+ */
+static void merge_take(struct cache_entry *e, struct cache_entry **list,
+		       uintptr_t *first, uintptr_t *last)
+{
+	const struct ireg_region *r = &e->mr.region;
+
+	if (e->merging || r->addr > *last || r->addr + r->size - 1 < *first ||
+	    !ireg_region_valid(r))
+		return;
+	e->merging = true;
+	e->merge_next = *list;
+	*list = e;
+	if (r->addr < *first)
+		*first = r->addr;
+	if (r->addr + r->size - 1 > *last)
+		*last = r->addr + r->size - 1;
+}
+
+/*
+ * The linked entries a miss for [*@first, *@last] merges (see the top of
+ * the file), the range grown to their union; NULL, and the range as it
+ * was, when there are none or the union would pass max_merge_bytes.
+ * miss_lock held, so the buckets and the ring hold still.  The buckets
+ * of the range are probed when that is cheaper than walking every entry.
+ */
+static struct cache_entry *cache_overlaps(struct ireg_cache *cache,
+					  uintptr_t *first, uintptr_t *last)
+{
+	static const unsigned int shifts[CACHE_NR_SHIFTS] = {
+		CACHE_PAGE_SHIFT, CACHE_SMALL_SHIFT, CACHE_LARGE_SHIFT,
+	};
+	uintptr_t f = *first, l = *last, f0 = f, l0 = l, chunk;
+	struct cache_entry *list = NULL, *e;
+	struct bucket_link *link;
+	unsigned int k;
+	size_t n, probes;
+
+	do {
+		f = *first;
+		l = *last;
+		for (probes = 0, k = 0; k < CACHE_NR_SHIFTS; k++)
+			probes += (l >> shifts[k]) - (f >> shifts[k]) + 1;
+		if (probes > cache->nr_entries) {
+			for (e = cache->hand, n = cache->nr_entries; n--;
+			     e = e->next)
+				merge_take(e, &list, first, last);
+			continue;
+		}
+		for (k = 0; k < CACHE_NR_SHIFTS; k++)
+			for (chunk = f >> shifts[k]; chunk <= l >> shifts[k];
+			     chunk++)
+				for (link = cache->buckets[bucket_of(chunk,
+								     shifts[k])];
+				     link; link = link->next)
+					merge_take(link->entry, &list, first,
+						   last);
+	} while (*first != f || *last != l);
+
+	if (list && *last - *first >= cache->max_merge_bytes) {
+		for (e = list; e; e = e->merge_next)
+			e->merging = false;
+		*first = f0;
+		*last = l0;
+		return NULL;
+	}
+	return list;
+}
+
+/* Unlink the entries of a merge list; miss_lock held. */
+static void cache_merge(struct ireg_cache *cache, struct cache_entry *list)
+{
+	struct cache_entry *next;
+
+	for (; list; list = next) {
+		next = list->merge_next;
+		list->merging = false;
+		cache->merged++;
+		cache_unlink(cache, list, false);
+	}
+}
+
+/*
+ * A new entry registering [first, last], its user area zeroed and given
+ * to the init callback; miss_lock held.  *@init_failed tells a failure of
+ * the callback from one of the registration.
+ */
+static int cache_entry_new(struct ireg_cache *cache, uintptr_t first,
+			   uintptr_t last, struct cache_entry **ep,
+			   bool *init_failed)
+{
+	unsigned int shift = entry_shift(last - first + 1);
+	uintptr_t nr_chunks = (last >> shift) - (first >> shift) + 1;
+	struct cache_entry *e;
+	size_t size, user;
+	int ret;
+
+	*init_failed = false;
+	/*
+	 * Own cache lines: hits on neighbours must not share one, nor the
+	 * caller's writes to the user area the links lookups read.
+	 */
+	user = sizeof(*e) + nr_chunks * sizeof(e->links[0]);
+	user = (user + 127) & ~(size_t)127;
+	size = user + cache->user_size;
+	size = (size + 127) & ~(size_t)127;
+	e = aligned_alloc(128, size);
+	if (!e)
+		return __ireg_failf(ENOMEM, "cache: out of memory");
+	memset(e, 0, size);
+	e->nr_links = nr_chunks;
+	if (cache->user_size)
+		e->mr.user = (char *)e + user;
+	ret = cache->backend.reg(cache->backend.priv, (void *)first,
+				 last - first + 1, cache->prot, &e->mr.region);
+	if (ret) {
+		free(e);
+		return ret;
+	}
+	if (cache->init) {
+		ret = cache->init(&e->mr, cache->cb_arg);
+		if (ret) {
+			*init_failed = true;
+			cache->backend.unreg(cache->backend.priv,
+					     &e->mr.region);
+			free(e);
+			ret = ret > 0 ? ret : -ret;
+			return __ireg_failf(ret, "cache: the init callback failed: %s",
+					    strerror(ret));
+		}
+	}
+	*ep = e;
+	return 0;
+}
+
 int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 		   struct ireg_mr **mrp)
 {
 	uintptr_t start = (uintptr_t)ptr, end = start + len;
-	uintptr_t first, last, nr_chunks;
-	struct cache_entry *e;
-	unsigned int shift;
-	size_t size;
+	struct cache_entry *e, *merged;
+	uintptr_t first, last;
+	bool init_failed;
 	int ret;
 
 	if (!len)
@@ -500,24 +674,16 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 
 	first = start & ~(CACHE_PAGE_SIZE - 1);
 	last = (end - 1) | (CACHE_PAGE_SIZE - 1);
-	shift = entry_shift(last - first + 1);
-	nr_chunks = (last >> shift) - (first >> shift) + 1;
-	/* Own cache lines: hits on neighbours must not share one. */
-	size = sizeof(*e) + nr_chunks * sizeof(e->links[0]);
-	size = (size + 127) & ~(size_t)127;
-	e = aligned_alloc(128, size);
-	if (!e) {
-		ret = __ireg_failf(ENOMEM, "cache: out of memory");
+	/* Out of the lookup first: the unused ones unpin before the union. */
+	merged = cache_overlaps(cache, &first, &last);
+	cache_merge(cache, merged);
+	ret = cache_entry_new(cache, first, last, &e, &init_failed);
+	if (ret && merged && !init_failed)
+		ret = cache_entry_new(cache, start & ~(CACHE_PAGE_SIZE - 1),
+				      (end - 1) | (CACHE_PAGE_SIZE - 1), &e,
+				      &init_failed);
+	if (ret)
 		goto out_unlock;
-	}
-	memset(e, 0, size);
-	e->nr_links = nr_chunks;
-	ret = cache->backend.reg(cache->backend.priv, (void *)first,
-				 last - first + 1, cache->prot, &e->mr.region);
-	if (ret) {
-		free(e);
-		goto out_unlock;
-	}
 	e->refs = 2;		/* the cache's and the caller's */
 	cache->misses++;
 	cache_link(cache, e);
@@ -572,22 +738,24 @@ int ireg_cache_process_events(struct ireg_cache *cache)
 	return count;
 }
 
-void ireg_cache_stats(struct ireg_cache *cache, struct ireg_cache_stats *stats)
+int ireg_cache_stats(struct ireg_cache *cache, struct ireg_cache_stats *stats)
 {
+	struct ireg_cache_stats st = { .size = sizeof(st) };
 	unsigned int i;
 
-	memset(stats, 0, sizeof(*stats));
 	for (i = 0; i < CACHE_NR_READERS; i++)
-		stats->hits += __atomic_load_n(&cache->readers[i].hits,
-					       __ATOMIC_RELAXED);
-	stats->hits += __atomic_load_n(&cache->overflow_hits, __ATOMIC_RELAXED);
+		st.hits += __atomic_load_n(&cache->readers[i].hits,
+					   __ATOMIC_RELAXED);
+	st.hits += __atomic_load_n(&cache->overflow_hits, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&cache->miss_lock);
-	stats->misses = cache->misses;
-	stats->evictions = cache->evictions;
-	stats->stale = cache->stale;
-	stats->entries = cache->nr_entries;
-	stats->bytes = cache->bytes;
+	st.misses = cache->misses;
+	st.evictions = cache->evictions;
+	st.stale = cache->stale;
+	st.entries = cache->nr_entries;
+	st.bytes = cache->bytes;
+	st.merged = cache->merged;
 	pthread_mutex_unlock(&cache->miss_lock);
+	return __ireg_opts_out(stats, &st, sizeof(st));
 }
 
 /*

@@ -180,7 +180,7 @@ void ireg_ctx_close(struct ireg_ctx *ctx)
 	/* Groups last: closing a group detaches it from the container. */
 	for (i = 0; i < ctx->nr_groups; i++)
 		close(ctx->groups[i].fd);
-	if (ctx->container_fd >= 0)
+	if (ctx->container_fd >= 0 && !ctx->container_borrowed)
 		close(ctx->container_fd);
 	free(ctx->devices);
 	free(ctx->groups);
@@ -242,6 +242,73 @@ static int notify_setup(struct ireg_ctx *ctx)
 	ctx->gens = (const uint32_t *)((const char *)status +
 				       ctx->status->slot_offset);
 	return 0;
+}
+
+/*
+ * A context over a container the caller set up itself (opened, groups
+ * attached, iommu_reg selected): the library only maps the status area
+ * and opens the notify fd, which ireg_ctx_close() closes, with its dup()
+ * of the container (none with IREG_CTX_ADOPT_BORROW).
+ */
+int ireg_ctx_adopt(struct ireg_ctx **ctxp, int container_fd,
+		   unsigned int flags)
+{
+	struct iommu_reg_info info = { .argsz = sizeof(info) };
+	struct ireg_ctx *ctx;
+	int ret;
+
+	*ctxp = NULL;
+	if (flags & ~(IREG_CTX_ADOPT_BORROW | IREG_CTX_ADOPT_SET_IOMMU))
+		return -EINVAL;
+	if (container_fd < 0)
+		return -EBADF;
+
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->notify_fd = -1;
+	if (flags & IREG_CTX_ADOPT_BORROW) {
+		ctx->container_fd = container_fd;
+		ctx->container_borrowed = 1;
+	} else {
+		ctx->container_fd = fcntl(container_fd, F_DUPFD_CLOEXEC, 0);
+		if (ctx->container_fd < 0) {
+			ret = -errno;
+			free(ctx);
+			return ret;
+		}
+	}
+
+	/* A VFIO container at all (ENOTTY: some other file)? */
+	ret = ioctl(ctx->container_fd, VFIO_GET_API_VERSION);
+	if (ret != VFIO_API_VERSION) {
+		ret = ret < 0 ? -errno : -EPROTO;
+		goto err;
+	}
+	/* IOMMU_REG_INFO answers only once iommu_reg is its backend. */
+	if (ioctl(ctx->container_fd, IOMMU_REG_INFO, &info)) {
+		if (!(flags & IREG_CTX_ADOPT_SET_IOMMU)) {
+			/* No backend, or another one (type1). */
+			ret = -ENODEV;
+			goto err;
+		}
+		/* EINVAL: no group attached yet, or another backend set. */
+		if (ioctl(ctx->container_fd, VFIO_SET_IOMMU, VFIO_IOMMU_REG)) {
+			ret = -errno;
+			goto err;
+		}
+	}
+	ctx->backend_set = 1;
+	/* EBUSY: the caller holds the container's one notify fd. */
+	ret = notify_setup(ctx);
+	if (ret)
+		goto err;
+	*ctxp = ctx;
+	return 0;
+
+err:
+	ireg_ctx_close(ctx);
+	return ret;
 }
 
 static int group_of(struct ireg_ctx *ctx, const char *bdf, int *group)

@@ -30,6 +30,7 @@ struct ctx_device {
 
 struct ireg_ctx {
 	int container_fd;
+	int container_borrowed;		/* ireg_ctx_adopt(): not ours to close */
 	int backend_set;
 	int notify_fd;
 	const struct iommu_reg_status *status;

@@ -19,6 +19,7 @@
  *  - at the end every backend registration has been unregistered.
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 /* The in-process backend. */
 struct fake_reg {
 	bool active;
+	bool superseded;	/* a later registration overlapped it */
 	uintptr_t addr;
 	size_t size;
 	uint32_t slot;
@@ -51,6 +53,7 @@ struct backend {
 	unsigned long reg_calls;
 	unsigned long unreg_calls;
 	unsigned long active;
+	size_t bytes;		/* pinned by the active registrations */
 	int fail_next;		/* errno for the next reg, 0 for none */
 };
 
@@ -58,7 +61,7 @@ static int be_reg(void *priv, void *addr, size_t size, uint32_t prot,
 		  struct ireg_region *region)
 {
 	struct backend *be = priv;
-	unsigned int h;
+	unsigned int h, i;
 	int err;
 
 	pthread_mutex_lock(&be->lock);
@@ -73,6 +76,16 @@ static int be_reg(void *priv, void *addr, size_t size, uint32_t prot,
 		pthread_mutex_unlock(&be->lock);
 		return -err;
 	}
+	/*
+	 * The cache's merge policy: a miss registers the union of the
+	 * request and every cached registration it overlaps, which all leave
+	 * the cache; none of them serves a lookup again.
+	 */
+	for (i = 1; i < MAX_REGS; i++)
+		if (be->regs[i].active &&
+		    be->regs[i].addr < (uintptr_t)addr + size &&
+		    (uintptr_t)addr < be->regs[i].addr + be->regs[i].size)
+			be->regs[i].superseded = true;
 	be->regs[h] = (struct fake_reg){
 		.active = true,
 		.addr = (uintptr_t)addr,
@@ -84,6 +97,7 @@ static int be_reg(void *priv, void *addr, size_t size, uint32_t prot,
 	be->regs[h].generation = __atomic_add_fetch(&be->gens[h % NR_SLOTS], 1,
 						    __ATOMIC_RELEASE);
 	be->active++;
+	be->bytes += size;
 	region->addr = (uintptr_t)addr;
 	region->size = size;
 	region->iova = be->regs[h].iova;
@@ -109,6 +123,7 @@ static int be_unreg(void *priv, const struct ireg_region *region)
 		r->active = false;
 		__atomic_add_fetch(&be->gens[r->slot], 1, __ATOMIC_RELEASE);
 		be->active--;
+		be->bytes -= r->size;
 	}
 	pthread_mutex_unlock(&be->lock);
 	return ret;
@@ -135,7 +150,7 @@ static void be_invalidate(struct backend *be, uintptr_t addr, size_t size)
 	pthread_mutex_unlock(&be->lock);
 }
 
-/* A valid backend registration containing [start, end)? */
+/* A valid backend registration, not merged away, containing [start, end)? */
 static bool be_covers(struct backend *be, uintptr_t start, uintptr_t end)
 {
 	bool found = false;
@@ -145,7 +160,7 @@ static bool be_covers(struct backend *be, uintptr_t start, uintptr_t end)
 	for (h = 1; h < MAX_REGS && !found; h++) {
 		struct fake_reg *r = &be->regs[h];
 
-		found = r->active && r->addr <= start &&
+		found = r->active && !r->superseded && r->addr <= start &&
 			end <= r->addr + r->size &&
 			be->gens[r->slot] == r->generation;
 	}
@@ -162,7 +177,9 @@ static struct ireg_cache *make_cache(struct backend *be, size_t max_entries)
 		.invalidations = &be->invalidations,
 		.notify_fd = -1,
 	};
-	struct ireg_cache_attr attr = { .max_entries = max_entries };
+	struct ireg_cache_attr attr = {
+		.size = sizeof(attr), .max_entries = max_entries
+	};
 	struct ireg_cache *cache;
 
 	pthread_mutex_init(&be->lock, NULL);
@@ -199,7 +216,7 @@ TEST(backend_error_leaves_nothing)
 	static char arena[4 * PAGE] __attribute__((aligned(4096)));
 	static struct backend be;
 	struct ireg_cache *cache = make_cache(&be, 0);
-	struct ireg_cache_stats st;
+	struct ireg_cache_stats st = { .size = sizeof(st) };
 	struct ireg_mr *mr;
 
 	ASSERT_NE(NULL, cache);
@@ -211,6 +228,353 @@ TEST(backend_error_leaves_nothing)
 	/* And the next try registers. */
 	ASSERT_EQ(0, ireg_cache_reg(cache, arena, PAGE, &mr));
 	ireg_cache_unreg(cache, mr);
+	ireg_cache_destroy(cache);
+	EXPECT_EQ(0, be.active);
+}
+
+/*
+ * Overlapping requests share one registration: a miss registers the union
+ * of the request and the cached registrations it overlaps, and those leave
+ * the cache (unregistered at once when unused, else when given back), so
+ * no page stays pinned and charged twice.
+ */
+TEST(overlapping_registrations_merge)
+{
+	static char arena[16 * PAGE] __attribute__((aligned(4096)));
+	static struct backend be;
+	struct ireg_cache *cache = make_cache(&be, 0);
+	struct ireg_mr *a, *b, *c, *d;
+	unsigned long calls;
+	int i;
+
+	ASSERT_NE(NULL, cache);
+	/* Pages [0, 2), given back, then [1, 3): one registration, [0, 3). */
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena, 2 * PAGE, &a));
+	ireg_cache_unreg(cache, a);
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + PAGE, 2 * PAGE, &b));
+	EXPECT_EQ(1, be.active);
+	EXPECT_EQ(3 * PAGE, be.bytes);
+	EXPECT_EQ((uintptr_t)arena, b->region.addr);
+	EXPECT_EQ(3 * PAGE, b->region.size);
+
+	/* Every sub-range hits it. */
+	calls = be.reg_calls;
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, ireg_cache_reg(cache, arena + i * PAGE, PAGE, &c));
+		EXPECT_EQ(b, c);
+		ireg_cache_unreg(cache, c);
+	}
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena, 3 * PAGE, &c));
+	EXPECT_EQ(b, c);
+	ireg_cache_unreg(cache, c);
+	EXPECT_EQ(calls, be.reg_calls);
+
+	/* [2, 5) while [0, 3) is held: the held one stays until given back. */
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + 2 * PAGE, 3 * PAGE, &d));
+	EXPECT_EQ((uintptr_t)arena, d->region.addr);
+	EXPECT_EQ(5 * PAGE, d->region.size);
+	EXPECT_EQ(2, be.active);
+	EXPECT_TRUE(ireg_region_valid(&b->region));
+	ireg_cache_unreg(cache, b);
+	EXPECT_EQ(1, be.active);
+	EXPECT_EQ(5 * PAGE, be.bytes);
+	ireg_cache_unreg(cache, d);
+
+	/* Adjacent is not overlapping: a registration of its own. */
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + 5 * PAGE, PAGE, &a));
+	ireg_cache_unreg(cache, a);
+	EXPECT_EQ(2, be.active);
+	EXPECT_EQ(6 * PAGE, be.bytes);
+	/* One request overlapping both merges all three: [0, 6). */
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + 4 * PAGE + 100, PAGE, &a));
+	EXPECT_EQ((uintptr_t)arena, a->region.addr);
+	EXPECT_EQ(6 * PAGE, a->region.size);
+	EXPECT_EQ(1, be.active);
+	EXPECT_EQ(6 * PAGE, be.bytes);
+	ireg_cache_unreg(cache, a);
+	ireg_cache_destroy(cache);
+	EXPECT_EQ(0, be.active);
+}
+
+/*
+ * A union past max_merge_bytes is not formed: the request is registered
+ * alone.  A union the backend refuses falls back to the request alone.
+ */
+TEST(merge_bound_and_fallback)
+{
+	static char arena[8 * PAGE] __attribute__((aligned(4096)));
+	static struct backend be;
+	struct cache_backend ops = {
+		.priv = &be,
+		.reg = be_reg,
+		.unreg = be_unreg,
+		.invalidations = &be.invalidations,
+		.notify_fd = -1,
+	};
+	struct ireg_cache_attr attr = {
+		.size = sizeof(attr),
+		.max_merge_bytes = 2 * PAGE,
+	};
+	struct ireg_cache_stats st = { .size = sizeof(st) };
+	struct ireg_cache *cache;
+	struct ireg_mr *a, *b;
+
+	pthread_mutex_init(&be.lock, NULL);
+	ASSERT_EQ(0, __ireg_cache_create_backend(&ops, &attr, &cache));
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena, 2 * PAGE, &a));
+	ireg_cache_unreg(cache, a);
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + PAGE, 2 * PAGE, &b));
+	EXPECT_EQ((uintptr_t)arena + PAGE, b->region.addr);
+	EXPECT_EQ(2 * PAGE, b->region.size);
+	EXPECT_EQ(2, be.active);
+	ireg_cache_unreg(cache, b);
+	ASSERT_EQ(0, ireg_cache_stats(cache, &st));
+	EXPECT_EQ(0, st.merged);
+	EXPECT_EQ(2, st.entries);
+	ireg_cache_destroy(cache);
+
+	/* No bound; the union's registration fails once. */
+	ASSERT_EQ(0, __ireg_cache_create_backend(&ops, NULL, &cache));
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + 4 * PAGE, 2 * PAGE, &a));
+	ireg_cache_unreg(cache, a);
+	be.fail_next = EFAULT;
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + 5 * PAGE, 2 * PAGE, &b));
+	EXPECT_EQ((uintptr_t)arena + 5 * PAGE, b->region.addr);
+	EXPECT_EQ(2 * PAGE, b->region.size);
+	EXPECT_EQ(1, be.active);	/* the old one left anyway */
+	ireg_cache_unreg(cache, b);
+	ASSERT_EQ(0, ireg_cache_stats(cache, &st));
+	EXPECT_EQ(1, st.merged);
+	EXPECT_EQ(1, st.entries);
+	ireg_cache_destroy(cache);
+	EXPECT_EQ(0, be.active);
+}
+
+/* The user area and its callbacks: built once per registration. */
+struct user_cb {
+	struct backend *be;
+	int inits;
+	int finis;
+	int fail;		/* errno init returns, 0 for success */
+	int bad;		/* a callback saw something wrong */
+};
+
+struct user_desc {
+	uint64_t key;
+	unsigned char zero[56];
+};
+
+static int user_init(struct ireg_mr *mr, void *arg)
+{
+	struct user_cb *cb = arg;
+	struct user_desc *d = ireg_mr_user(mr);
+	unsigned int i;
+
+	cb->inits++;
+	if (cb->fail)
+		return -cb->fail;
+	/* Zeroed, aligned, registered already. */
+	for (i = 0; i < sizeof(*d); i++)
+		if (((unsigned char *)d)[i])
+			cb->bad++;
+	if ((uintptr_t)d % 64 || !cb->be->regs[mr->region.handle].active)
+		cb->bad++;
+	d->key = mr->region.iova ^ 0xabcd;
+	return 0;
+}
+
+static void user_fini(struct ireg_mr *mr, void *arg)
+{
+	struct user_cb *cb = arg;
+	struct user_desc *d = ireg_mr_user(mr);
+
+	cb->finis++;
+	/* Still registered, the descriptor as init left it. */
+	if (!cb->be->regs[mr->region.handle].active ||
+	    d->key != (mr->region.iova ^ 0xabcd))
+		cb->bad++;
+}
+
+static struct ireg_cache *make_user_cache(struct backend *be,
+					  struct user_cb *cb, size_t user_size)
+{
+	struct cache_backend ops = {
+		.priv = be,
+		.reg = be_reg,
+		.unreg = be_unreg,
+		.invalidations = &be->invalidations,
+		.notify_fd = -1,
+	};
+	struct ireg_cache_attr attr = {
+		.size = sizeof(attr),
+		.user_size = user_size,
+		.init = user_init,
+		.fini = user_fini,
+		.cb_arg = cb,
+	};
+	struct ireg_cache *cache;
+
+	pthread_mutex_init(&be->lock, NULL);
+	be->next_iova = 1UL << 32;
+	cb->be = be;
+	if (__ireg_cache_create_backend(&ops, &attr, &cache))
+		return NULL;
+	return cache;
+}
+
+TEST(user_area)
+{
+	static char arena[8 * PAGE] __attribute__((aligned(4096)));
+	static struct backend be;
+	struct user_cb cb = {};
+	struct ireg_cache *cache = make_user_cache(&be, &cb, 100);
+	struct ireg_mr *a, *b, *c;
+	struct user_desc *d;
+
+	ASSERT_NE(NULL, cache);
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena, PAGE, &a));
+	d = ireg_mr_user(a);
+	ASSERT_NE(NULL, d);
+	EXPECT_EQ(1, cb.inits);
+	EXPECT_EQ(a->region.iova ^ 0xabcd, d->key);
+	/* The area is 128 bytes (100 rounded up): all of it is ours. */
+	memset(d->zero, 0x11, sizeof(d->zero));
+	memset((char *)d + 64, 0x22, 64);
+	ireg_cache_unreg(cache, a);
+
+	/* A hit: the same area, as left, init not called again. */
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + 100, 10, &b));
+	EXPECT_EQ(a, b);
+	EXPECT_EQ(d, ireg_mr_user(b));
+	EXPECT_EQ(0x11, d->zero[55]);
+	EXPECT_EQ(0x22, ((unsigned char *)d)[127]);
+	EXPECT_EQ(1, cb.inits);
+
+	/* A merge: a new registration, a new area; the old one's fini. */
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena, 2 * PAGE, &c));
+	EXPECT_NE(b, c);
+	EXPECT_EQ(2, cb.inits);
+	EXPECT_EQ(0, cb.finis);		/* b is still held */
+	EXPECT_EQ(c->region.iova ^ 0xabcd,
+		  ((struct user_desc *)ireg_mr_user(c))->key);
+	ireg_cache_unreg(cache, b);
+	EXPECT_EQ(1, cb.finis);
+	ireg_cache_unreg(cache, c);
+
+	/* An init failure fails the lookup and leaves nothing. */
+	cb.fail = EIO;
+	EXPECT_EQ(-EIO, ireg_cache_reg(cache, arena + 4 * PAGE, PAGE, &a));
+	EXPECT_EQ(1, be.active);
+	EXPECT_EQ(3, cb.inits);
+	cb.fail = 0;
+
+	ireg_cache_destroy(cache);
+	EXPECT_EQ(0, be.active);
+	EXPECT_EQ(2, cb.finis);
+	EXPECT_EQ(0, cb.bad);
+}
+
+/* No user area: NULL.  Larger than IREG_CACHE_USER_MAX: refused. */
+TEST(user_area_sizes)
+{
+	static char arena[PAGE] __attribute__((aligned(4096)));
+	static struct backend be;
+	struct user_cb cb = {};
+	struct ireg_cache *cache = make_cache(&be, 0);
+	struct ireg_mr *mr;
+
+	ASSERT_NE(NULL, cache);
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena, PAGE, &mr));
+	EXPECT_EQ(NULL, ireg_mr_user(mr));
+	ireg_cache_unreg(cache, mr);
+	ireg_cache_destroy(cache);
+
+	EXPECT_EQ(NULL, make_user_cache(&be, &cb, IREG_CACHE_USER_MAX + 1));
+	cache = make_user_cache(&be, &cb, IREG_CACHE_USER_MAX);
+	ASSERT_NE(NULL, cache);
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena, PAGE, &mr));
+	/* All of it ours (the key at its start left for fini). */
+	memset((char *)ireg_mr_user(mr) + 8, 0x33, IREG_CACHE_USER_MAX - 8);
+	ireg_cache_unreg(cache, mr);
+	ireg_cache_destroy(cache);
+	EXPECT_EQ(0, cb.bad);
+}
+
+/*
+ * The size rule of struct ireg_cache_attr and struct ireg_cache_stats:
+ * an older caller's shorter struct works, a larger one is fine with a
+ * zero tail and -E2BIG with anything else there, a size that cannot hold
+ * the size member is -EINVAL.
+ */
+TEST(attr_and_stats_size)
+{
+	static struct backend be;
+	struct cache_backend ops = {
+		.priv = &be,
+		.reg = be_reg,
+		.unreg = be_unreg,
+		.invalidations = &be.invalidations,
+		.notify_fd = -1,
+	};
+	struct {
+		struct ireg_cache_attr attr;
+		uint64_t tail[4];
+	} big = { .attr.size = sizeof(big), .attr.max_entries = 1 };
+	struct {
+		struct ireg_cache_stats st;
+		uint64_t tail[2];
+	} bigst;
+	struct ireg_cache_attr attr;
+	struct ireg_cache_stats st;
+	struct ireg_cache *cache;
+	struct ireg_mr *mr;
+	static char arena[4 * PAGE] __attribute__((aligned(4096)));
+
+	pthread_mutex_init(&be.lock, NULL);
+	/* Version 1 of the struct: up to prot; garbage after it unread. */
+	memset(&attr, 0xff, sizeof(attr));
+	attr.size = offsetof(struct ireg_cache_attr, prot) + sizeof(attr.prot);
+	attr.max_entries = 1;
+	attr.max_bytes = 0;
+	attr.prot = 0;
+	ASSERT_EQ(0, __ireg_cache_create_backend(&ops, &attr, &cache));
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena, PAGE, &mr));
+	EXPECT_EQ(NULL, ireg_mr_user(mr));
+	ireg_cache_unreg(cache, mr);
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena + 2 * PAGE, PAGE, &mr));
+	ireg_cache_unreg(cache, mr);
+
+	/* Stats into an older, shorter struct: nothing written past it. */
+	memset(&st, 0xee, sizeof(st));
+	st.size = offsetof(struct ireg_cache_stats, merged);
+	EXPECT_EQ(0, ireg_cache_stats(cache, &st));
+	EXPECT_EQ(2, st.misses);
+	EXPECT_EQ(1, st.entries);	/* max_entries 1 was read */
+	EXPECT_EQ(0xeeeeeeeeeeeeeeeeULL, st.merged);
+	/* A larger one: the tail zeroed. */
+	memset(&bigst, 0xee, sizeof(bigst));
+	bigst.st.size = sizeof(bigst);
+	EXPECT_EQ(0, ireg_cache_stats(cache, &bigst.st));
+	EXPECT_EQ(2, bigst.st.misses);
+	EXPECT_EQ(0, bigst.tail[0]);
+	EXPECT_EQ(0, bigst.tail[1]);
+	st.size = 0;
+	EXPECT_EQ(-EINVAL, ireg_cache_stats(cache, &st));
+	ireg_cache_destroy(cache);
+
+	/* A larger attr: a zero tail is fine, anything else -E2BIG. */
+	ASSERT_EQ(0, __ireg_cache_create_backend(&ops, &big.attr, &cache));
+	ireg_cache_destroy(cache);
+	big.tail[3] = 1;
+	EXPECT_EQ(-E2BIG, __ireg_cache_create_backend(&ops, &big.attr,
+						      &cache));
+	EXPECT_EQ(NULL, cache);
+	attr.size = 0;
+	EXPECT_EQ(-EINVAL, __ireg_cache_create_backend(&ops, &attr, &cache));
+	attr.size = sizeof(size_t) - 1;
+	EXPECT_EQ(-EINVAL, __ireg_cache_create_backend(&ops, &attr, &cache));
+	/* NULL: every default. */
+	ASSERT_EQ(0, __ireg_cache_create_backend(&ops, NULL, &cache));
 	ireg_cache_destroy(cache);
 	EXPECT_EQ(0, be.active);
 }
@@ -293,7 +657,7 @@ TEST(random_operations_match_model)
 
 		/* Limits: only held entries may exceed max_entries. */
 		if (!(i % 64)) {
-			struct ireg_cache_stats st;
+			struct ireg_cache_stats st = { .size = sizeof(st) };
 
 			ireg_cache_stats(cache, &st);
 			ASSERT_GE(max_entries + nr_held, st.entries);
@@ -326,18 +690,25 @@ static void *work(void *arg)
 {
 	struct worker *w = arg;
 
-	while (!*w->stop && !w->err) {
+	while (!__atomic_load_n(w->stop, __ATOMIC_RELAXED) && !w->err) {
 		uintptr_t off = rand_r(&w->seed) % ARENA_PAGES * PAGE;
+		size_t len = 100;
 		struct ireg_mr *mr;
 
 		switch (w->role) {
 		case 0:		/* hit or miss, check, give back */
-			w->err = ireg_cache_reg(w->cache, w->arena + off, 100,
+			/* About half: up to 3 pages, overlapping, merging. */
+			if (w->seed & 1)
+				len = 1 + rand_r(&w->seed) % (3 * PAGE);
+			if (off + len > ARENA_PAGES * PAGE)
+				len = ARENA_PAGES * PAGE - off;
+			w->err = ireg_cache_reg(w->cache, w->arena + off, len,
 						&mr);
 			if (w->err)
 				break;
 			if (mr->region.addr > (uintptr_t)w->arena + off ||
-			    !mr->region.size)
+			    mr->region.addr + mr->region.size <
+			    (uintptr_t)w->arena + off + len)
 				w->err = -EPROTO;
 			ireg_cache_unreg(w->cache, mr);
 			break;
@@ -372,7 +743,7 @@ TEST(threads)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, work, &w[i]));
 	}
 	usleep(1000000);
-	stop = true;
+	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
 	for (i = 0; i < 6; i++) {
 		pthread_join(t[i], NULL);
 		EXPECT_EQ(0, w[i].err);
