@@ -5,6 +5,8 @@
 #   make              build everything
 #   make check        host unit tests + kselftests in the QEMU VM
 #   make check-clients  unmodified DPDK in the VM, type1 then ours
+#   make check-arm64  library, tests and tool cross-built for arm64, the
+#                     library's host tests under qemu-user
 #   make demo         build, boot the VM, show what the project does
 #   make vm-shell     boot the VM with everything loaded, interactive
 #   make bench        benchmarks (VM + host), CSV, table, plots in build/bench/
@@ -27,7 +29,7 @@
 # apt-get as root, through sudo only when not root).  Once per top-level
 # make; IREG_NO_DEPS=1 skips it.
 DEPS_GOALS	:= check check-debug check-matrix check-clients demo demo-debug \
-		   bench bench-vm vm-shell
+		   bench bench-vm vm-shell check-cross check-arm64
 ifneq ($(filter $(DEPS_GOALS),$(MAKECMDGOALS)),)
 ifeq ($(IREG_NO_DEPS)$(MAKELEVEL),0)
 DEPS_OUT	:= $(shell tools/testing/install-deps >&2)
@@ -207,6 +209,17 @@ demo: all
 	KDIR=$(KDIR) KVER=$(KVER) tools/testing/demo
 endif
 
+# The library, its tests and the tool cross-built for another architecture
+# (ARCH=arm64, the only one set up) in build/cross-<arch>/, a copy, and the
+# library's host tests run there under qemu-user; results in
+# build/check-<arch>/results.  No module, no VM.  .ci/run runs it.
+check-cross: $(KSRC_STAMP)
+	ARCH=$(or $(ARCH),arm64) KSFT_DIR=$(KSRC)/tools/testing/selftests \
+		tools/testing/cross-check
+
+check-arm64:
+	$(MAKE) check-cross ARCH=arm64
+
 # Benchmarks: the VM ones (one boot) beside type1, the host ones beside
 # malloc and ck_ring, callgrind instruction counts; CSV, table and plots
 # in build/bench/.  Not part of make check.  bench-vm is the old name.
@@ -255,7 +268,7 @@ clean:
 	$(MAKE) -C tools/bench clean
 	rm -rf $(BUILD)
 
-.PHONY: check-clients check-matrix all ksrc kdir-check ksrc-check probes module lib tool selftests bench-progs test-progs bench bench-vm \
+.PHONY: check-cross check-arm64 check-clients check-matrix all ksrc kdir-check ksrc-check probes module lib tool selftests bench-progs test-progs bench bench-vm \
 	kernelrelease check check-debug demo-debug debug-kernel debug-module \
 	demo vm-shell checkpatch sparse install install-module install-lib \
 	install-tool deps clean

@@ -33,7 +33,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <linux/iommu_reg.h>
+/* The kernel's uapi, installed with the library (not in <linux/>). */
+#include "iommureg/uapi/iommu_reg.h"
+#include "iommureg/version.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -113,6 +113,10 @@ static int pool_enter_map(struct ireg_ctx *ctx, struct ireg_pool *pool,
 		return 0;
 	ret = ireg_map_set(map, (void *)start, end - start,
 			   ireg_pool_iova(pool, (void *)start));
+	if (ret == -ERANGE)
+		return __ireg_fail(ctx, ERANGE,
+				   "pool: memory at %p reaches above 2^48 (5-level paging), which the translation map does not cover",
+				   pool->base);
 	if (ret)
 		return __ireg_fail(ctx, -ret, "pool: entering the map: %s",
 				   strerror(-ret));

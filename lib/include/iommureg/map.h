@@ -3,7 +3,8 @@
  * The translation map: pointer -> IOVA for any registered memory.
  * Included by <iommureg/pool.h> and <iommureg.h>; stands alone too.
  *
- * Thread safety: ireg_map_translate() and ireg_map_translate_len(): any
+ * Thread safety: ireg_map_translate(), ireg_map_translate_len() and
+ * ireg_map_translate_contig(): any
  * thread, any time, lock-free, also while the map is updated.
  * ireg_map_set() and ireg_map_clear() may be called from any thread (a
  * mutex serialises them).  ireg_map_destroy() must not race with anything
@@ -37,6 +38,14 @@ struct ireg_map_priv;
  * lookup there is a miss (IREG_IOVA_INVALID), to be resolved by the
  * registration cache or the owner of the memory.
  *
+ * 48-bit virtual addresses only.  With 5-level paging (LA57) Linux hands
+ * out addresses above 2^47 only to an mmap() hint that asks for them;
+ * covering those would cost a third level (one more dependent load per
+ * translation) or a 1 GiB top level, so the map refuses them instead:
+ * ireg_map_set() and ireg_map_clear() return -ERANGE for a range that
+ * reaches above 2^48, translations there miss, and a pool there cannot
+ * enter a map.
+ *
  * Second-level arrays are allocated on first use and kept until
  * ireg_map_destroy(), so a reader never follows a freed pointer; entries
  * are written with release stores and read with acquire loads.
@@ -67,7 +76,8 @@ int ireg_map_clear(struct ireg_map *map, const void *addr, size_t size);
 
 /*
  * IOVA of @ptr, or IREG_IOVA_INVALID when its 2 MiB chunk is not in the
- * map (or @ptr lies above 2^48).  Two dependent loads and an add.
+ * map (or @ptr lies above 2^48: a 57-bit address of 5-level paging, which
+ * ireg_map_set() refuses with -ERANGE).  Two dependent loads and an add.
  */
 static inline uint64_t ireg_map_translate(const struct ireg_map *map,
 					  const void *ptr)
@@ -112,6 +122,38 @@ static inline uint64_t ireg_map_translate_len(const struct ireg_map *map,
 		if (ireg_map_translate(map, (const void *)(uintptr_t)chunk) !=
 		    iova + (chunk - va))
 			return IREG_IOVA_INVALID;
+	return iova;
+}
+
+/*
+ * IOVA of @ptr, as ireg_map_translate(), and in *@len how many bytes from
+ * @ptr on, at most the *@len asked for, are contiguous in IOVA space: the
+ * distance to the end of the run of chunks that are in the map with the
+ * same IOVA - virtual address delta, capped at the request (SPDK's
+ * spdk_mem_map_translate() size argument).  A miss returns
+ * IREG_IOVA_INVALID and sets *@len to 0; *@len 0 asks for the IOVA only.
+ * Two loads, then two per further chunk the request reaches into.
+ */
+static inline uint64_t ireg_map_translate_contig(const struct ireg_map *map,
+						 const void *ptr, size_t *len)
+{
+	uint64_t va = (uintptr_t)ptr;
+	uint64_t iova = ireg_map_translate(map, ptr);
+	uint64_t have, chunk;
+
+	if (iova == IREG_IOVA_INVALID) {
+		*len = 0;
+		return IREG_IOVA_INVALID;
+	}
+	chunk = (va | (IREG_MAP_CHUNK_SIZE - 1)) + 1;
+	/* Above 2^48 every chunk misses, so this ends before chunk wraps. */
+	for (have = chunk - va; have < *len; have += IREG_MAP_CHUNK_SIZE,
+	     chunk += IREG_MAP_CHUNK_SIZE)
+		if (ireg_map_translate(map, (const void *)(uintptr_t)chunk) !=
+		    iova + (chunk - va))
+			break;
+	if (have < *len)
+		*len = have;
 	return iova;
 }
 

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <linux/iommu_reg.h>
+#include "uapi/iommu_reg.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,1 @@
+../../../../uapi/linux/iommu_reg.h
