@@ -14,7 +14,382 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "pool_priv.h"
+
+/*
+ * The shared stack's bulk paths: take up to @want buffers (indexes into
+ * @out) in one compare-and-swap, give a chain back in one.  A pop walks
+ * @want links from the head it read; a link it reads may be stale (a
+ * buffer another thread took meanwhile: IREG_POOL_BUSY or CACHED, or
+ * another index), but then the head has changed and the compare-and-swap
+ * fails, as in ireg_pool_buf_alloc().  A walk that meets a value that is
+ * no index before the end of the list retries at once.
+ */
+static unsigned int stack_pop(struct ireg_pool *pool, uint32_t *out,
+			      unsigned int want)
+{
+	uint64_t head, next;
+	unsigned int n;
+	uint32_t idx;
+
+	head = __atomic_load_n(&pool->free_head, __ATOMIC_ACQUIRE);
+	do {
+		idx = (uint32_t)head;
+		for (n = 0; n < want && idx < pool->nr_bufs; n++) {
+			out[n] = idx;
+			idx = __atomic_load_n(&pool->buf_link[idx],
+					      __ATOMIC_RELAXED);
+		}
+		if (!n)
+			return 0;
+		if (n < want && idx != IREG_POOL_NIL) {
+			head = __atomic_load_n(&pool->free_head,
+					       __ATOMIC_ACQUIRE);
+			continue;
+		}
+		next = ((head & ~0xffffffffULL) + (1ULL << 32)) | idx;
+		if (__atomic_compare_exchange_n(&pool->free_head, &head, next,
+						true, __ATOMIC_ACQUIRE,
+						__ATOMIC_ACQUIRE))
+			return n;
+	} while (1);
+}
+
+/* Push the @n > 0 buffers @idx[] as one chain. */
+static void stack_push(struct ireg_pool *pool, const uint32_t *idx,
+		       unsigned int n)
+{
+	uint32_t last = idx[n - 1];
+	uint64_t head, next;
+	unsigned int i;
+
+	for (i = 0; i + 1 < n; i++)
+		__atomic_store_n(&pool->buf_link[idx[i]], idx[i + 1],
+				 __ATOMIC_RELAXED);
+	head = __atomic_load_n(&pool->free_head, __ATOMIC_RELAXED);
+	do {
+		__atomic_store_n(&pool->buf_link[last], (uint32_t)head,
+				 __ATOMIC_RELAXED);
+		next = ((head & ~0xffffffffULL) + (1ULL << 32)) | idx[0];
+	} while (!__atomic_compare_exchange_n(&pool->free_head, &head, next,
+					      true, __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+}
+
+/*
+ * Per-thread caches.  A pool created with a cache_size takes one of
+ * IREG_POOL_CACHE_SLOTS slots; each thread finds its cache of the pool in
+ * its ireg_pool_tcache[slot] (one TLS load, then the cache), made on the
+ * thread's first refill or flush.  cache_lock guards the slots, every
+ * pool's list of caches and the threads' pointers to them as pool
+ * destroy and thread exit change them: pool destroy frees every cache of
+ * the pool and clears its owner's pointer (nothing may use the pool
+ * meanwhile); a thread at exit gives its caches' buffers back to their
+ * pools' shared stacks and frees them (the pthread key's destructor,
+ * which runs for every thread that made a cache; not for the main thread
+ * at exit(), when nothing is left to give back to).
+ */
+__thread struct ireg_pool_cache *ireg_pool_tcache[IREG_POOL_CACHE_SLOTS];
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t cache_slots;		/* slots in use */
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static int cache_key_err;
+
+/* Unlink @c from its pool's list; cache_lock held. */
+static void cache_unlink(struct ireg_pool_cache *c)
+{
+	struct ireg_pool_cache **pp = &c->pool->priv->caches;
+
+	while (*pp != c)
+		pp = &(*pp)->next;
+	*pp = c->next;
+}
+
+static void cache_thread_exit(void *arg)
+{
+	struct ireg_pool_cache *c;
+	unsigned int s;
+
+	(void)arg;
+	pthread_mutex_lock(&cache_lock);
+	for (s = 0; s < IREG_POOL_CACHE_SLOTS; s++) {
+		c = ireg_pool_tcache[s];
+		if (!c)
+			continue;
+		if (c->len)
+			stack_push(c->pool, c->idx, c->len);
+		cache_unlink(c);
+		ireg_pool_tcache[s] = NULL;
+		free(c);
+	}
+	pthread_mutex_unlock(&cache_lock);
+}
+
+static void cache_key_init(void)
+{
+	cache_key_err = pthread_key_create(&cache_key, cache_thread_exit);
+}
+
+int __ireg_pool_cache_init(struct ireg_pool *pool, uint32_t cache_size)
+{
+	unsigned int s;
+
+	pool->cache_slot = IREG_POOL_CACHE_SLOTS;
+	pool->cache_size = 0;
+	if (!cache_size)
+		return 0;
+	if (cache_size > IREG_POOL_CACHE_MAX ||
+	    pool->kind != IREG_POOL_KIND_BUFS || !(pool->flags & IREG_POOL_MT))
+		return -EINVAL;
+	pthread_once(&cache_once, cache_key_init);
+	if (cache_key_err)
+		return -cache_key_err;
+	pthread_mutex_lock(&cache_lock);
+	if (~cache_slots) {
+		s = __builtin_ctzll(~cache_slots);
+		cache_slots |= 1ULL << s;
+		pool->cache_slot = s;
+		pool->cache_size = cache_size;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return 0;
+}
+
+void __ireg_pool_cache_fini(struct ireg_pool *pool)
+{
+	struct ireg_pool_cache *c, *next;
+
+	if (pool->cache_slot >= IREG_POOL_CACHE_SLOTS)
+		return;
+	pthread_mutex_lock(&cache_lock);
+	for (c = pool->priv->caches; c; c = next) {
+		next = c->next;
+		*c->slotp = NULL;
+		free(c);
+	}
+	pool->priv->caches = NULL;
+	cache_slots &= ~(1ULL << pool->cache_slot);
+	pool->cache_slot = IREG_POOL_CACHE_SLOTS;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+/* This thread's cache of @pool, made if it has none; NULL: no memory. */
+static struct ireg_pool_cache *cache_get(struct ireg_pool *pool)
+{
+	struct ireg_pool_cache **slotp = &ireg_pool_tcache[pool->cache_slot];
+	struct ireg_pool_cache *c = *slotp;
+
+	if (c)
+		return c;
+	c = malloc(sizeof(*c) + 2 * pool->cache_size * sizeof(uint32_t));
+	if (!c)
+		return NULL;
+	if (pthread_setspecific(cache_key, (void *)1)) {
+		free(c);
+		return NULL;
+	}
+	c->len = 0;
+	c->cap = 2 * pool->cache_size;
+	c->pool = pool;
+	c->slotp = slotp;
+	pthread_mutex_lock(&cache_lock);
+	c->next = pool->priv->caches;
+	pool->priv->caches = c;
+	*slotp = c;
+	pthread_mutex_unlock(&cache_lock);
+	return c;
+}
+
+static void mark(struct ireg_pool *pool, const uint32_t *idx, unsigned int n,
+		 uint32_t val)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		__atomic_store_n(&pool->buf_link[idx[i]], val,
+				 __ATOMIC_RELAXED);
+}
+
+static inline void *buf_ptr(const struct ireg_pool *pool, uint32_t idx)
+{
+	return pool->base + (size_t)idx * pool->buf_stride;
+}
+
+void *ireg_pool_cache_refill(struct ireg_pool *pool)
+{
+	struct ireg_pool_cache *c = cache_get(pool);
+	unsigned int n;
+	uint32_t idx;
+
+	if (!c) {
+		/* No cache, no memory for one: straight from the stack. */
+		if (!stack_pop(pool, &idx, 1))
+			goto empty;
+	} else {
+		n = c->len;
+		if (!n) {
+			n = stack_pop(pool, c->idx, pool->cache_size);
+			if (!n)
+				goto empty;
+			mark(pool, c->idx, n - 1, IREG_POOL_CACHED);
+		}
+		idx = c->idx[--n];
+		c->len = n;
+	}
+	__atomic_store_n(&pool->buf_link[idx], IREG_POOL_BUSY,
+			 __ATOMIC_RELAXED);
+	return buf_ptr(pool, idx);
+empty:
+	errno = ENOMEM;
+	return NULL;
+}
+
+void ireg_pool_cache_flush(struct ireg_pool *pool, void *buf)
+{
+	struct ireg_pool_cache *c = cache_get(pool);
+	uint32_t idx = (uint32_t)ireg_pool_buf_index(pool, buf);
+
+	if (!c) {
+		stack_push(pool, &idx, 1);
+		return;
+	}
+	if (c->len == c->cap) {
+		/* The older half goes: the newer is warmer in this CPU. */
+		c->len -= pool->cache_size;
+		stack_push(pool, c->idx, pool->cache_size);
+		memmove(c->idx, c->idx + pool->cache_size,
+			c->len * sizeof(uint32_t));
+	}
+	__atomic_store_n(&pool->buf_link[idx], IREG_POOL_CACHED,
+			 __ATOMIC_RELAXED);
+	c->idx[c->len++] = idx;
+}
+
+/*
+ * @n buffers from the shared stack, all or none: chunks of up to 256 in
+ * one compare-and-swap each; what a short count took goes back.
+ */
+static int shared_take(struct ireg_pool *pool, void **bufs, unsigned int n)
+{
+	uint32_t idx[256];
+	unsigned int done = 0, got, i, want;
+
+	while (done < n) {
+		want = n - done < 256 ? n - done : 256;
+		got = stack_pop(pool, idx, want);
+		for (i = 0; i < got; i++) {
+			__atomic_store_n(&pool->buf_link[idx[i]],
+					 IREG_POOL_BUSY, __ATOMIC_RELAXED);
+			bufs[done + i] = buf_ptr(pool, idx[i]);
+		}
+		done += got;
+		if (got < want)
+			break;
+	}
+	if (done == n)
+		return 0;
+	ireg_pool_free_bulk(pool, bufs, done);
+	return -ENOMEM;
+}
+
+int ireg_pool_alloc_bulk(struct ireg_pool *pool, void **bufs, unsigned int n)
+{
+	struct ireg_pool_cache *c;
+	unsigned int i, want;
+	uint32_t idx;
+
+	if (pool->priv->attached)
+		return -EPERM;
+	if (pool->kind != IREG_POOL_KIND_BUFS)
+		return -EINVAL;
+	if (!n)
+		return 0;
+	if (n > pool->nr_bufs)
+		return -ENOMEM;
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
+		c = ireg_pool_tcache[pool->cache_slot];
+		if (!c || c->len < n) {
+			c = cache_get(pool);
+			if (!c || n > c->cap)
+				return shared_take(pool, bufs, n);
+			want = n - c->len + pool->cache_size;
+			if (want > c->cap - c->len)
+				want = c->cap - c->len;
+			i = stack_pop(pool, c->idx + c->len, want);
+			mark(pool, c->idx + c->len, i, IREG_POOL_CACHED);
+			c->len += i;
+			/* Short: what came stays in the cache, free. */
+			if (c->len < n)
+				return -ENOMEM;
+		}
+		for (i = 0; i < n; i++) {
+			idx = c->idx[--c->len];
+			__atomic_store_n(&pool->buf_link[idx], IREG_POOL_BUSY,
+					 __ATOMIC_RELAXED);
+			bufs[i] = buf_ptr(pool, idx);
+		}
+		return 0;
+	}
+	if (!(pool->flags & IREG_POOL_MT)) {
+		uint32_t head = (uint32_t)pool->free_head;
+
+		for (i = 0; i < n && head != IREG_POOL_NIL; i++)
+			head = pool->buf_link[head];
+		if (i < n)
+			return -ENOMEM;
+		for (i = 0; i < n; i++) {
+			idx = (uint32_t)pool->free_head;
+			pool->free_head = (pool->free_head & ~0xffffffffULL) |
+					  pool->buf_link[idx];
+			pool->buf_link[idx] = IREG_POOL_BUSY;
+			bufs[i] = buf_ptr(pool, idx);
+		}
+		return 0;
+	}
+	return shared_take(pool, bufs, n);
+}
+
+void ireg_pool_free_bulk(struct ireg_pool *pool, void *const *bufs,
+			 unsigned int n)
+{
+	struct ireg_pool_cache *c;
+	uint32_t idx[256];
+	unsigned int i, k;
+
+	if (!n)
+		return;
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
+		c = ireg_pool_tcache[pool->cache_slot];
+		if (!c)
+			c = cache_get(pool);
+		if (c && c->len + n <= c->cap) {
+			for (i = 0; i < n; i++) {
+				k = (uint32_t)ireg_pool_buf_index(pool,
+								  bufs[i]);
+				__atomic_store_n(&pool->buf_link[k],
+						 IREG_POOL_CACHED,
+						 __ATOMIC_RELAXED);
+				c->idx[c->len++] = k;
+			}
+			return;
+		}
+	} else if (!(pool->flags & IREG_POOL_MT)) {
+		for (i = 0; i < n; i++)
+			ireg_pool_buf_free(pool, bufs[i]);
+		return;
+	}
+	while (n) {
+		k = n < 256 ? n : 256;
+		for (i = 0; i < k; i++)
+			idx[i] = (uint32_t)ireg_pool_buf_index(pool, bufs[i]);
+		stack_push(pool, idx, k);
+		bufs += k;
+		n -= k;
+	}
+}
 
 /* The heap of an IREG_POOL_MT pool is under its mutex; others, the caller's. */
 static void heap_lock(struct ireg_pool *pool)
@@ -118,8 +493,10 @@ void ireg_pool_buf_free_debug(struct ireg_pool *pool, void *buf)
 static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 {
 	uint32_t idx = (uint32_t)pool->free_head;
-	uint64_t nr_free = 0, nr_busy = 0, i;
+	uint64_t nr_free = 0, nr_busy = 0, nr_cached = 0, i;
+	const struct ireg_pool_cache *c;
 	uint8_t *seen;
+	uint32_t j;
 	int ret = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -135,6 +512,19 @@ static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 		nr_free++;
 		idx = pool->buf_link[idx];
 	}
+	/* Then the caches: each buffer once, marked as cached. */
+	for (c = pool->priv->caches; c; c = c->next) {
+		for (j = 0; j < c->len; j++) {
+			idx = c->idx[j];
+			if (idx >= pool->nr_bufs || seen[idx] ||
+			    pool->buf_link[idx] != IREG_POOL_CACHED) {
+				ret = -EUCLEAN;
+				goto out;
+			}
+			seen[idx] = 1;
+			nr_cached++;
+		}
+	}
 	for (i = 0; i < pool->nr_bufs; i++) {
 		if (seen[i])
 			continue;
@@ -144,6 +534,8 @@ static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 		}
 		nr_busy++;
 	}
+	nr_free += nr_cached;
+	st->nr_cached = nr_cached;
 	st->nr_free = nr_free;
 	st->nr_used = nr_busy;
 	st->free_bytes = nr_free * pool->buf_stride;
@@ -156,14 +548,24 @@ out:
 
 int ireg_pool_stats(struct ireg_pool *pool, struct ireg_pool_stats *stats)
 {
+	struct ireg_pool_stats st;
 	int ret;
 
+	if (stats->size < sizeof(stats->size))
+		return -EINVAL;
 	if (pool->priv->attached)
 		return -EOPNOTSUPP;
-	if (pool->kind == IREG_POOL_KIND_BUFS)
-		return buf_check(pool, stats);
-	heap_lock(pool);
-	ret = __ireg_heap_check(&pool->priv->heap, stats);
-	heap_unlock(pool);
-	return ret;
+	if (pool->kind == IREG_POOL_KIND_BUFS) {
+		pthread_mutex_lock(&cache_lock);
+		ret = buf_check(pool, &st);
+		pthread_mutex_unlock(&cache_lock);
+	} else {
+		heap_lock(pool);
+		ret = __ireg_heap_check(&pool->priv->heap, &st);
+		heap_unlock(pool);
+	}
+	if (ret)
+		return ret;
+	st.size = sizeof(st);
+	return __ireg_opts_out(stats, &st, sizeof(st));
 }

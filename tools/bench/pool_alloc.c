@@ -164,8 +164,8 @@ int main(int argc, char **argv)
 		.round_ms = 200, .rounds = 7, .warmup = 1, .clock = clock_cpu_ns,
 	};
 	struct pools p = { .size = 64UL << 20 };
-	struct ireg_pool_params bp = { .buf_size = BUF };
-	struct ireg_pool_params hp = { .size = p.size };
+	struct ireg_pool_params bp = { .size = sizeof(bp), .buf_size = BUF };
+	struct ireg_pool_params hp = { .size = sizeof(hp), .mem_size = p.size };
 	double v[BENCH_MAX_ROUNDS], med[NR_FIGURES];
 	char method[96];
 	void *heap_mem;

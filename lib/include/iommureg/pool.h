@@ -101,8 +101,10 @@ enum ireg_pool_kind {
 
 /**
  * struct ireg_pool_params - what ireg_pool_create() makes
- * @size: heap: bytes the allocator manages at least; buffer pool: 0 to
- *	size the pool from @nr_bufs, or the bytes to fill with buffers
+ * @size: sizeof(struct ireg_pool_params), set by the caller (an older
+ *	caller's shorter struct works: what it lacks is 0)
+ * @mem_size: heap: bytes the allocator manages at least; buffer pool: 0
+ *	to size the pool from @nr_bufs, or the bytes to fill with buffers
  * @buf_size: 0 for a heap; the buffer size of a buffer pool
  * @buf_align: buffer alignment, a power of two (0: 64); buffers are
  *	@buf_size rounded up to it, back to back from the pool's base
@@ -111,23 +113,44 @@ enum ireg_pool_kind {
  * @prot: IOMMU_REG_PROT_* of the registration (0: read and write)
  * @map: if not NULL, the pool enters itself into this translation map
  *	(the 2 MiB chunks it covers entirely) and leaves it when destroyed
+ * @cache_size: IREG_POOL_MT buffer pool: buffers each thread keeps in a
+ *	cache of its own (0: none; at most IREG_POOL_CACHE_MAX), as
+ *	rte_mempool's per-lcore cache.  A thread's cache holds up to twice
+ *	this; alloc refills it with @cache_size buffers from the shared
+ *	stack in one compare-and-swap, free flushes @cache_size back in one.
+ *	Buffers in caches are free but only their thread can take them:
+ *	size the pool for that (nr_bufs >= threads * 2 * cache_size + what
+ *	is in flight).  Caches are emptied into the pool when their thread
+ *	exits and when the pool is destroyed.
  *
- * Zero-initialise it and set what you need.
+ * Zero-initialise it, set @size to sizeof(struct ireg_pool_params), and
+ * set what you need.
  */
 struct ireg_pool_params {
 	size_t size;
+	size_t mem_size;
 	size_t buf_size;
 	size_t buf_align;
 	uint32_t nr_bufs;
 	uint32_t flags;
 	uint32_t prot;
 	struct ireg_map *map;
+	uint32_t cache_size;
 };
+
+/*
+ * Per-thread caches (struct ireg_pool_params.cache_size): at most
+ * IREG_POOL_CACHE_SLOTS pools with caches at once in a process (a pool
+ * created beyond that works without one: ireg_pool_info() says so).
+ */
+#define IREG_POOL_CACHE_MAX	512
+#define IREG_POOL_CACHE_SLOTS	64
 
 /* Per-buffer link values that are not buffer indexes. */
 #define IREG_POOL_NIL		0xffffffffU	/* end of free list */
 #define IREG_POOL_BUSY		0xfffffffeU	/* allocated */
-#define IREG_POOL_MAX_BUFS	0xfffffffdU
+#define IREG_POOL_CACHED	0xfffffffdU	/* free in a thread's cache */
+#define IREG_POOL_MAX_BUFS	0xfffffffdU	/* indexes are below */
 
 struct ireg_pool_priv;
 
@@ -149,6 +172,9 @@ struct ireg_pool_priv;
  *	IREG_POOL_BUSY while allocated (private memory, never shared)
  * @region: the kernel registration (@region.genp NULL if none)
  * @priv: the rest of the state
+ * @cache_slot: index of this pool's per-thread cache in
+ *	ireg_pool_tcache[], or IREG_POOL_CACHE_SLOTS: no caches
+ * @cache_size: buffers a refill or a flush moves (0: no caches)
  * @free_head: the free list: index of the first free buffer (or
  *	IREG_POOL_NIL) in the low 32 bits, a change count in the high 32
  *	bits against ABA in IREG_POOL_MT mode.  On its own cache line: it
@@ -174,13 +200,42 @@ struct ireg_pool {
 	uint32_t *buf_link;
 	struct ireg_region region;
 	struct ireg_pool_priv *priv;
+	uint32_t cache_slot;
+	uint32_t cache_size;
 	uint64_t free_head __attribute__((aligned(64)));
 };
 
 /**
+ * struct ireg_pool_cache - one thread's cache of one pool's buffers
+ * @len: buffers held, in @idx[0..len)
+ * @cap: 2 * the pool's cache_size: a free into a full cache first moves
+ *	cache_size buffers back to the pool's shared stack
+ * @pool: the pool
+ * @slotp: the owning thread's ireg_pool_tcache[] entry pointing here
+ * @next: the pool's list of caches (under the library's cache lock)
+ * @idx: buffer indexes, each marked IREG_POOL_CACHED in buf_link
+ *
+ * Only the owning thread touches @len and @idx, except at pool destroy
+ * and thread exit (see ireg_pool_params.cache_size).
+ */
+struct ireg_pool_cache {
+	uint32_t len;
+	uint32_t cap;
+	struct ireg_pool *pool;
+	struct ireg_pool_cache **slotp;
+	struct ireg_pool_cache *next;
+	uint32_t idx[];
+};
+
+/* This thread's caches, by ireg_pool.cache_slot; NULL: none yet. */
+extern __thread struct ireg_pool_cache *
+	ireg_pool_tcache[IREG_POOL_CACHE_SLOTS];
+
+/**
  * struct ireg_pool_info - what a pool is made of
+ * @size: sizeof(struct ireg_pool_info), set by the caller
  * @base: first byte
- * @size: bytes mapped
+ * @mem_size: bytes mapped
  * @data_size: bytes the allocator manages, from @base
  * @iova: IOVA of @base (IREG_IOVA_INVALID: not registered)
  * @backing: enum ireg_pool_backing
@@ -199,10 +254,13 @@ struct ireg_pool {
  * @registered: the pool holds a kernel registration
  * @attached: the pool is a view from ireg_pool_attach(): it translates
  *	but does not allocate
+ * @cache_size: per-thread cache size in effect (0: none, also when
+ *	all IREG_POOL_CACHE_SLOTS were taken at creation)
  */
 struct ireg_pool_info {
-	void *base;
 	size_t size;
+	void *base;
+	size_t mem_size;
 	size_t data_size;
 	uint64_t iova;
 	uint32_t backing;
@@ -217,22 +275,31 @@ struct ireg_pool_info {
 	uint32_t handle;
 	bool registered;
 	bool attached;
+	uint32_t cache_size;
 };
 
 /**
  * struct ireg_pool_stats - allocator state, from a full walk
+ * @size: sizeof(struct ireg_pool_stats), set by the caller
  * @free_bytes: bytes free
  * @used_bytes: bytes allocated (whole blocks / buffers)
- * @largest_free: largest allocation that would succeed now
- * @nr_free: free buffers, or free blocks of the heap
+ * @largest_free: largest allocation that would succeed now (for a
+ *	buffer pool: the buffer size if any buffer is free, cached or not)
+ * @nr_free: free buffers (those in threads' caches included), or free
+ *	blocks of the heap (those in its small-block lists included)
  * @nr_used: live allocations
+ * @nr_cached: of @nr_free, the buffers in threads' caches (buffer pool)
+ *	or the blocks in the heap's small-block lists: free, but only
+ *	their thread (buffers) or a request of their size (heap) takes them
  */
 struct ireg_pool_stats {
+	size_t size;
 	size_t free_bytes;
 	size_t used_bytes;
 	size_t largest_free;
 	uint64_t nr_free;
 	uint64_t nr_used;
+	uint64_t nr_cached;
 };
 
 int ireg_pool_create(struct ireg_ctx *ctx,
@@ -244,10 +311,15 @@ int ireg_pool_create_mem(void *addr, size_t size, uint64_t iova,
 int ireg_pool_attach(struct ireg_ctx *ctx, int fd, struct ireg_map *map,
 		     unsigned int flags, struct ireg_pool **poolp);
 void ireg_pool_destroy(struct ireg_pool *pool);
-void ireg_pool_info(const struct ireg_pool *pool,
-		    struct ireg_pool_info *info);
+int ireg_pool_info(const struct ireg_pool *pool, struct ireg_pool_info *info);
 void *ireg_pool_alloc(struct ireg_pool *pool, size_t size, size_t align);
 int ireg_pool_free(struct ireg_pool *pool, void *ptr);
+int ireg_pool_alloc_bulk(struct ireg_pool *pool, void **bufs, unsigned int n);
+void ireg_pool_free_bulk(struct ireg_pool *pool, void *const *bufs,
+			 unsigned int n);
+/* The out-of-line halves of the inline cached paths below. */
+void *ireg_pool_cache_refill(struct ireg_pool *pool);
+void ireg_pool_cache_flush(struct ireg_pool *pool, void *buf);
 int ireg_pool_stats(struct ireg_pool *pool, struct ireg_pool_stats *stats);
 
 /* IOVA of @ptr, a byte of @pool: one add. */
@@ -311,6 +383,12 @@ static inline uint64_t ireg_pool_buf_index(const struct ireg_pool *pool,
  * errno ENOMEM when every buffer is in use (also for a heap or an
  * attached view, which have no free buffers).
  *
+ * With a per-thread cache (ireg_pool_params.cache_size): a pop from this
+ * thread's cache, no atomic operation; an empty cache is refilled from
+ * the shared stack below in one compare-and-swap
+ * (ireg_pool_cache_refill()), which also takes the last buffers when
+ * fewer than a refill are left.
+ *
  * Without IREG_POOL_MT: plain loads and stores, the caller serialises.
  * With it: a lock-free pop.  The head carries a change count, so a pop
  * that read a stale head fails its compare-and-swap; only a thread that
@@ -320,10 +398,16 @@ static inline uint64_t ireg_pool_buf_index(const struct ireg_pool *pool,
  */
 static inline void *ireg_pool_buf_alloc(struct ireg_pool *pool)
 {
+	struct ireg_pool_cache *c;
 	uint64_t head, next;
 	uint32_t idx;
 
-	if (!(pool->flags & IREG_POOL_MT)) {
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
+		c = ireg_pool_tcache[pool->cache_slot];
+		if (__builtin_expect(!c || !c->len, 0))
+			return ireg_pool_cache_refill(pool);
+		idx = c->idx[--c->len];
+	} else if (!(pool->flags & IREG_POOL_MT)) {
 		head = pool->free_head;
 		idx = (uint32_t)head;
 		if (idx == IREG_POOL_NIL)
@@ -356,7 +440,10 @@ empty:
 void ireg_pool_buf_free_debug(struct ireg_pool *pool, void *buf);
 
 /*
- * Give a buffer back: O(1), no system call, no check.  Contract: @buf is
+ * Give a buffer back: O(1), no system call, no check.  With a per-thread
+ * cache: a push onto this thread's cache; a full one first moves half
+ * its buffers to the shared stack in one compare-and-swap
+ * (ireg_pool_cache_flush()).  Contract: @buf is
  * exactly what ireg_pool_buf_alloc() (or ireg_pool_alloc()) returned for
  * this buffer pool and has not been freed since; anything else corrupts
  * the free list.  ireg_pool_free() is the checked form (foreign pointer,
@@ -374,8 +461,20 @@ static inline void ireg_pool_buf_free(struct ireg_pool *pool, void *buf)
 	ireg_pool_buf_free_debug(pool, buf);
 #else
 	uint32_t idx = (uint32_t)ireg_pool_buf_index(pool, buf);
+	struct ireg_pool_cache *c;
 	uint64_t head, next;
 
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
+		c = ireg_pool_tcache[pool->cache_slot];
+		if (__builtin_expect(!c || c->len == c->cap, 0)) {
+			ireg_pool_cache_flush(pool, buf);
+			return;
+		}
+		__atomic_store_n(&pool->buf_link[idx], IREG_POOL_CACHED,
+				 __ATOMIC_RELAXED);
+		c->idx[c->len++] = idx;
+		return;
+	}
 	if (!(pool->flags & IREG_POOL_MT)) {
 		head = pool->free_head;
 		pool->buf_link[idx] = (uint32_t)head;
