@@ -77,6 +77,21 @@ static void stack_push(struct ireg_pool *pool, const uint32_t *idx,
 					      __ATOMIC_RELAXED));
 }
 
+/* Push @n buffers onto the shared stack, 256 in each compare-and-swap. */
+static void shared_give(struct ireg_pool *pool, void *const *bufs,
+			unsigned int n)
+{
+	uint32_t idx[256];
+	unsigned int i, k;
+
+	for (; n; bufs += k, n -= k) {
+		k = n < 256 ? n : 256;
+		for (i = 0; i < k; i++)
+			idx[i] = (uint32_t)ireg_pool_buf_index(pool, bufs[i]);
+		stack_push(pool, idx, k);
+	}
+}
+
 /*
  * Per-thread caches.  A pool created with a cache_size takes one of
  * IREG_POOL_CACHE_SLOTS slots; each thread finds its cache of the pool in
@@ -91,6 +106,11 @@ static void stack_push(struct ireg_pool *pool, const uint32_t *idx,
  * at exit(), when nothing is left to give back to).
  */
 __thread struct ireg_pool_cache *ireg_pool_tcache[IREG_POOL_CACHE_SLOTS];
+
+static void shared_put(struct ireg_pool *pool, void *const *bufs,
+		       unsigned int n);
+static int mags_init(struct ireg_pool *pool, uint32_t size);
+static void mags_fini(struct ireg_pool *pool);
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t cache_slots;		/* slots in use */
@@ -119,8 +139,7 @@ static void cache_thread_exit(void *arg)
 		c = ireg_pool_tcache[s];
 		if (!c)
 			continue;
-		if (c->len)
-			stack_push(c->pool, c->idx, c->len);
+		shared_put(c->pool, c->bufs, c->len);
 		cache_unlink(c);
 		ireg_pool_tcache[s] = NULL;
 		free(c);
@@ -155,6 +174,8 @@ int __ireg_pool_cache_init(struct ireg_pool *pool, uint32_t cache_size)
 		pool->cache_size = cache_size;
 	}
 	pthread_mutex_unlock(&cache_lock);
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS)
+		return mags_init(pool, cache_size);
 	return 0;
 }
 
@@ -162,6 +183,7 @@ void __ireg_pool_cache_fini(struct ireg_pool *pool)
 {
 	struct ireg_pool_cache *c, *next;
 
+	mags_fini(pool);
 	if (pool->cache_slot >= IREG_POOL_CACHE_SLOTS)
 		return;
 	pthread_mutex_lock(&cache_lock);
@@ -184,7 +206,7 @@ static struct ireg_pool_cache *cache_get(struct ireg_pool *pool)
 
 	if (c)
 		return c;
-	c = malloc(sizeof(*c) + 2 * pool->cache_size * sizeof(uint32_t));
+	c = malloc(sizeof(*c) + 2 * pool->cache_size * sizeof(void *));
 	if (!c)
 		return NULL;
 	if (pthread_setspecific(cache_key, (void *)1)) {
@@ -203,69 +225,242 @@ static struct ireg_pool_cache *cache_get(struct ireg_pool *pool)
 	return c;
 }
 
-static void mark(struct ireg_pool *pool, const uint32_t *idx, unsigned int n,
-		 uint32_t val)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		__atomic_store_n(&pool->buf_link[idx[i]], val,
-				 __ATOMIC_RELAXED);
-}
-
 static inline void *buf_ptr(const struct ireg_pool *pool, uint32_t idx)
 {
 	return pool->base + (size_t)idx * pool->buf_stride;
 }
 
-void *ireg_pool_cache_refill(struct ireg_pool *pool)
+/*
+ * Up to @want (<= IREG_POOL_CACHE_MAX * 2) buffers from the shared stack
+ * into @bufs, marked IREG_POOL_BUSY (off the stack): how many came.
+ */
+static unsigned int stack_take(struct ireg_pool *pool, void **bufs,
+			       unsigned int want)
+{
+	uint32_t idx[2 * IREG_POOL_CACHE_MAX];
+	unsigned int i, n = stack_pop(pool, idx, want);
+
+	for (i = 0; i < n; i++) {
+		__atomic_store_n(&pool->buf_link[idx[i]], IREG_POOL_BUSY,
+				 __ATOMIC_RELAXED);
+		bufs[i] = buf_ptr(pool, idx[i]);
+	}
+	return n;
+}
+
+/*
+ * Magazines: with per-thread caches, buffers move between a thread and
+ * the pool cache_size at a time, as an array (a magazine) on a second
+ * lock-free stack, not as a chain of the stack above: a refill pops one
+ * magazine and copies its pointers, where a chain would be a walk of
+ * dependent loads, each a cache miss when another CPU freed the buffers
+ * (rx on one core, tx on another).  The magazines are private memory, as
+ * the links: nr_bufs / cache_size + 1 of them, on the "full" stack with
+ * buffers or on the "empty" one; the stacks are indexes with a change
+ * count against ABA, as the buffer stack.  A buffer in a magazine is
+ * POOL_IN_MAG in buf_link, so that the checked free and the stats know it
+ * free: stores to independent places, no chain to walk.
+ * What is not a whole magazine (the rest of a cache at thread exit, a
+ * refill when no magazine is full) goes by the buffer stack.
+ */
+/* buf_link of a buffer in a magazine: free, in the pool, not an index. */
+#define POOL_IN_MAG	IREG_POOL_MAX_BUFS
+
+struct pool_mag {
+	uint32_t next;
+	uint32_t unused;
+	void *bufs[];
+};
+
+struct pool_mags {
+	uint64_t full __attribute__((aligned(64)));
+	uint64_t empty __attribute__((aligned(64)));
+	uint32_t nr;
+	uint32_t size;
+	size_t stride;
+	char *mem;
+};
+
+static inline struct pool_mag *mag_at(const struct pool_mags *m, uint32_t i)
+{
+	return (struct pool_mag *)(m->mem + (size_t)i * m->stride);
+}
+
+static void mark(struct ireg_pool *pool, void *const *bufs, unsigned int n,
+		 uint32_t val)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		__atomic_store_n(&pool->buf_link[ireg_pool_buf_index(pool,
+								     bufs[i])],
+				 val, __ATOMIC_RELAXED);
+}
+
+static uint32_t mag_pop(struct pool_mags *m, uint64_t *headp)
+{
+	uint64_t head, next;
+	uint32_t i;
+
+	head = __atomic_load_n(headp, __ATOMIC_ACQUIRE);
+	do {
+		i = (uint32_t)head;
+		if (i >= m->nr)
+			return IREG_POOL_NIL;
+		next = ((head & ~0xffffffffULL) + (1ULL << 32)) |
+		       __atomic_load_n(&mag_at(m, i)->next, __ATOMIC_RELAXED);
+	} while (!__atomic_compare_exchange_n(headp, &head, next, true,
+					      __ATOMIC_ACQUIRE,
+					      __ATOMIC_ACQUIRE));
+	return i;
+}
+
+static void mag_push(struct pool_mags *m, uint64_t *headp, uint32_t i)
+{
+	uint64_t head, next;
+
+	head = __atomic_load_n(headp, __ATOMIC_RELAXED);
+	do {
+		__atomic_store_n(&mag_at(m, i)->next, (uint32_t)head,
+				 __ATOMIC_RELAXED);
+		next = ((head & ~0xffffffffULL) + (1ULL << 32)) | i;
+	} while (!__atomic_compare_exchange_n(headp, &head, next, true,
+					      __ATOMIC_RELEASE,
+					      __ATOMIC_RELAXED));
+}
+
+/* Up to @want buffers from the pool into @bufs: how many came. */
+static unsigned int shared_get(struct ireg_pool *pool, void **bufs,
+			       unsigned int want)
+{
+	struct pool_mags *m = pool->priv->mags;
+	unsigned int got = 0;
+	uint32_t i;
+
+	while (m && want - got >= m->size) {
+		i = mag_pop(m, &m->full);
+		if (i == IREG_POOL_NIL)
+			break;
+		memcpy(bufs + got, mag_at(m, i)->bufs, m->size * sizeof(void *));
+		mag_push(m, &m->empty, i);
+		mark(pool, bufs + got, m->size, IREG_POOL_BUSY);
+		got += m->size;
+	}
+	if (got < want)
+		got += stack_take(pool, bufs + got, want - got);
+	return got;
+}
+
+/* Give @n buffers back to the pool: whole magazines, then the rest. */
+static void shared_put(struct ireg_pool *pool, void *const *bufs,
+		       unsigned int n)
+{
+	struct pool_mags *m = pool->priv->mags;
+	uint32_t i;
+
+	while (m && n >= m->size) {
+		i = mag_pop(m, &m->empty);
+		if (i == IREG_POOL_NIL)
+			break;
+		mark(pool, bufs, m->size, POOL_IN_MAG);
+		memcpy(mag_at(m, i)->bufs, bufs, m->size * sizeof(void *));
+		mag_push(m, &m->full, i);
+		bufs += m->size;
+		n -= m->size;
+	}
+	if (n)
+		shared_give(pool, bufs, n);
+}
+
+/* Magazines for a cached pool, filled from the buffer stack (no race). */
+static int mags_init(struct ireg_pool *pool, uint32_t size)
+{
+	struct pool_mags *m;
+	uint32_t i;
+
+	m = aligned_alloc(64, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	memset(m, 0, sizeof(*m));
+	m->nr = pool->nr_bufs / size + 1;
+	m->size = size;
+	m->stride = sizeof(struct pool_mag) + size * sizeof(void *);
+	m->mem = calloc(m->nr, m->stride);
+	if (!m->mem) {
+		free(m);
+		return -ENOMEM;
+	}
+	m->full = IREG_POOL_NIL;
+	m->empty = IREG_POOL_NIL;
+	for (i = 0; i < m->nr; i++)
+		mag_push(m, &m->empty, i);
+	pool->priv->mags = m;
+	for (i = 0; i < pool->nr_bufs / size; i++) {
+		uint32_t k = mag_pop(m, &m->empty);
+
+		if (stack_take(pool, mag_at(m, k)->bufs, size) != size)
+			return -EUCLEAN;	/* cannot be: all are free */
+		mark(pool, mag_at(m, k)->bufs, size, POOL_IN_MAG);
+		mag_push(m, &m->full, k);
+	}
+	return 0;
+}
+
+static void mags_fini(struct ireg_pool *pool)
+{
+	struct pool_mags *m = pool->priv->mags;
+
+	if (!m)
+		return;
+	free(m->mem);
+	free(m);
+	pool->priv->mags = NULL;
+}
+
+void *ireg_pool_buf_alloc_slow(struct ireg_pool *pool)
 {
 	struct ireg_pool_cache *c = cache_get(pool);
 	unsigned int n;
-	uint32_t idx;
+
+	void *buf;
 
 	if (!c) {
 		/* No cache, no memory for one: straight from the stack. */
-		if (!stack_pop(pool, &idx, 1))
+		if (!stack_take(pool, &buf, 1))
 			goto empty;
-	} else {
-		n = c->len;
-		if (!n) {
-			n = stack_pop(pool, c->idx, pool->cache_size);
-			if (!n)
-				goto empty;
-			mark(pool, c->idx, n - 1, IREG_POOL_CACHED);
-		}
-		idx = c->idx[--n];
-		c->len = n;
+		return buf;
 	}
-	__atomic_store_n(&pool->buf_link[idx], IREG_POOL_BUSY,
-			 __ATOMIC_RELAXED);
-	return buf_ptr(pool, idx);
+	n = c->len;
+	if (!n) {
+		n = shared_get(pool, c->bufs, pool->cache_size);
+		if (!n)
+			goto empty;
+	}
+	c->len = n - 1;
+	return c->bufs[n - 1];
 empty:
 	errno = ENOMEM;
 	return NULL;
 }
 
-void ireg_pool_cache_flush(struct ireg_pool *pool, void *buf)
+void ireg_pool_buf_free_slow(struct ireg_pool *pool, void *buf)
 {
 	struct ireg_pool_cache *c = cache_get(pool);
-	uint32_t idx = (uint32_t)ireg_pool_buf_index(pool, buf);
+	uint32_t idx;
 
 	if (!c) {
+		idx = (uint32_t)ireg_pool_buf_index(pool, buf);
 		stack_push(pool, &idx, 1);
 		return;
 	}
 	if (c->len == c->cap) {
 		/* The older half goes: the newer is warmer in this CPU. */
+		shared_put(pool, c->bufs, pool->cache_size);
 		c->len -= pool->cache_size;
-		stack_push(pool, c->idx, pool->cache_size);
-		memmove(c->idx, c->idx + pool->cache_size,
-			c->len * sizeof(uint32_t));
+		memmove(c->bufs, c->bufs + pool->cache_size,
+			c->len * sizeof(void *));
 	}
-	__atomic_store_n(&pool->buf_link[idx], IREG_POOL_CACHED,
-			 __ATOMIC_RELAXED);
-	c->idx[c->len++] = idx;
+	c->bufs[c->len++] = buf;
 }
 
 /*
@@ -274,33 +469,54 @@ void ireg_pool_cache_flush(struct ireg_pool *pool, void *buf)
  */
 static int shared_take(struct ireg_pool *pool, void **bufs, unsigned int n)
 {
-	uint32_t idx[256];
-	unsigned int done = 0, got, i, want;
+	unsigned int done = 0, got, want;
 
 	while (done < n) {
 		want = n - done < 256 ? n - done : 256;
-		got = stack_pop(pool, idx, want);
-		for (i = 0; i < got; i++) {
-			__atomic_store_n(&pool->buf_link[idx[i]],
-					 IREG_POOL_BUSY, __ATOMIC_RELAXED);
-			bufs[done + i] = buf_ptr(pool, idx[i]);
-		}
+		got = shared_get(pool, bufs + done, want);
 		done += got;
 		if (got < want)
 			break;
 	}
 	if (done == n)
 		return 0;
-	ireg_pool_free_bulk(pool, bufs, done);
+	shared_put(pool, bufs, done);
 	return -ENOMEM;
 }
 
-int ireg_pool_alloc_bulk(struct ireg_pool *pool, void **bufs, unsigned int n)
+int ireg_pool_alloc_bulk_slow(struct ireg_pool *pool, void **bufs,
+			      unsigned int n)
 {
 	struct ireg_pool_cache *c;
-	unsigned int i, want;
-	uint32_t idx;
+	uint32_t head, idx;
+	unsigned int i;
 
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
+		c = ireg_pool_tcache[pool->cache_slot];
+		if (c && c->len >= n) {
+			c->len -= n;
+			memcpy(bufs, c->bufs + c->len, n * sizeof(void *));
+			return 0;
+		}
+		if (!n)
+			return 0;
+		if (n > pool->nr_bufs)
+			return -ENOMEM;
+		c = cache_get(pool);
+		if (!c || n > c->cap)
+			return shared_take(pool, bufs, n);
+		/* Enough for this call and a cache_size more, if there. */
+		i = n - c->len + pool->cache_size;
+		if (i > c->cap - c->len)
+			i = c->cap - c->len;
+		c->len += shared_get(pool, c->bufs + c->len, i);
+		/* Short: what came stays in the cache, free. */
+		if (c->len < n)
+			return -ENOMEM;
+		c->len -= n;
+		memcpy(bufs, c->bufs + c->len, n * sizeof(void *));
+		return 0;
+	}
 	if (pool->priv->attached)
 		return -EPERM;
 	if (pool->kind != IREG_POOL_KIND_BUFS)
@@ -309,86 +525,61 @@ int ireg_pool_alloc_bulk(struct ireg_pool *pool, void **bufs, unsigned int n)
 		return 0;
 	if (n > pool->nr_bufs)
 		return -ENOMEM;
-	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
-		c = ireg_pool_tcache[pool->cache_slot];
-		if (!c || c->len < n) {
-			c = cache_get(pool);
-			if (!c || n > c->cap)
-				return shared_take(pool, bufs, n);
-			want = n - c->len + pool->cache_size;
-			if (want > c->cap - c->len)
-				want = c->cap - c->len;
-			i = stack_pop(pool, c->idx + c->len, want);
-			mark(pool, c->idx + c->len, i, IREG_POOL_CACHED);
-			c->len += i;
-			/* Short: what came stays in the cache, free. */
-			if (c->len < n)
-				return -ENOMEM;
-		}
-		for (i = 0; i < n; i++) {
-			idx = c->idx[--c->len];
-			__atomic_store_n(&pool->buf_link[idx], IREG_POOL_BUSY,
-					 __ATOMIC_RELAXED);
-			bufs[i] = buf_ptr(pool, idx);
-		}
-		return 0;
+	if (pool->flags & IREG_POOL_MT)
+		return shared_take(pool, bufs, n);
+	/* Single-threaded: count first, then take. */
+	head = (uint32_t)pool->free_head;
+	for (i = 0; i < n && head != IREG_POOL_NIL; i++)
+		head = pool->buf_link[head];
+	if (i < n)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		idx = (uint32_t)pool->free_head;
+		pool->free_head = (pool->free_head & ~0xffffffffULL) |
+				  pool->buf_link[idx];
+		pool->buf_link[idx] = IREG_POOL_BUSY;
+		bufs[i] = buf_ptr(pool, idx);
 	}
-	if (!(pool->flags & IREG_POOL_MT)) {
-		uint32_t head = (uint32_t)pool->free_head;
-
-		for (i = 0; i < n && head != IREG_POOL_NIL; i++)
-			head = pool->buf_link[head];
-		if (i < n)
-			return -ENOMEM;
-		for (i = 0; i < n; i++) {
-			idx = (uint32_t)pool->free_head;
-			pool->free_head = (pool->free_head & ~0xffffffffULL) |
-					  pool->buf_link[idx];
-			pool->buf_link[idx] = IREG_POOL_BUSY;
-			bufs[i] = buf_ptr(pool, idx);
-		}
-		return 0;
-	}
-	return shared_take(pool, bufs, n);
+	return 0;
 }
 
-void ireg_pool_free_bulk(struct ireg_pool *pool, void *const *bufs,
-			 unsigned int n)
+void ireg_pool_free_bulk_slow(struct ireg_pool *pool, void *const *bufs,
+			      unsigned int n)
 {
 	struct ireg_pool_cache *c;
-	uint32_t idx[256];
-	unsigned int i, k;
+	unsigned int i;
 
-	if (!n)
-		return;
 	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
 		c = ireg_pool_tcache[pool->cache_slot];
-		if (!c)
-			c = cache_get(pool);
 		if (c && c->len + n <= c->cap) {
-			for (i = 0; i < n; i++) {
-				k = (uint32_t)ireg_pool_buf_index(pool,
-								  bufs[i]);
-				__atomic_store_n(&pool->buf_link[k],
-						 IREG_POOL_CACHED,
-						 __ATOMIC_RELAXED);
-				c->idx[c->len++] = k;
-			}
+			memcpy(c->bufs + c->len, bufs, n * sizeof(void *));
+			c->len += n;
 			return;
 		}
-	} else if (!(pool->flags & IREG_POOL_MT)) {
+		if (!c)
+			c = cache_get(pool);
+		if (c && n <= pool->cache_size) {
+			if (c->len + n > c->cap) {
+				/* The older half goes, as a single free. */
+				shared_put(pool, c->bufs, pool->cache_size);
+				c->len -= pool->cache_size;
+				memmove(c->bufs, c->bufs + pool->cache_size,
+					c->len * sizeof(void *));
+			}
+			memcpy(c->bufs + c->len, bufs, n * sizeof(void *));
+			c->len += n;
+			return;
+		}
+		/* More than a flush moves: straight back to the pool. */
+		shared_put(pool, bufs, n);
+		return;
+	}
+	if (!(pool->flags & IREG_POOL_MT)) {
 		for (i = 0; i < n; i++)
 			ireg_pool_buf_free(pool, bufs[i]);
 		return;
 	}
-	while (n) {
-		k = n < 256 ? n : 256;
-		for (i = 0; i < k; i++)
-			idx[i] = (uint32_t)ireg_pool_buf_index(pool, bufs[i]);
-		stack_push(pool, idx, k);
-		bufs += k;
-		n -= k;
-	}
+	shared_give(pool, bufs, n);
 }
 
 /* The heap of an IREG_POOL_MT pool is under its mutex; others, the caller's. */
@@ -438,18 +629,39 @@ void *ireg_pool_alloc(struct ireg_pool *pool, size_t size, size_t align)
 	return pool->base + ((size_t)unit << HEAP_UNIT_SHIFT);
 }
 
-/* The checked buffer free: refuse, changing nothing, what is not ours. */
+/*
+ * The checked buffer free: refuse, changing nothing, what is not ours.
+ *
+ * With per-thread caches a buffer in a cache is IREG_POOL_BUSY as an
+ * allocated one (the cached paths write no per-buffer state), so a double
+ * free is seen when the buffer is back in the pool (stack or magazine) or
+ * in this thread's cache (searched), not while it sits in another
+ * thread's, and two threads freeing the same buffer at once are not told
+ * apart.
+ */
 static int buf_free_checked(struct ireg_pool *pool, void *buf)
 {
 	uint64_t off = (uintptr_t)buf - (uintptr_t)pool->base;
+	const struct ireg_pool_cache *c;
 	uint64_t idx;
-	uint32_t busy = IREG_POOL_BUSY;
+	uint32_t busy = IREG_POOL_BUSY, i;
 
 	if (off >= pool->data_size)
 		return -EFAULT;
 	idx = ireg_pool_buf_index(pool, buf);
 	if (idx >= pool->nr_bufs || idx * pool->buf_stride != off)
 		return -EINVAL;
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
+		if (__atomic_load_n(&pool->buf_link[idx], __ATOMIC_RELAXED) !=
+		    IREG_POOL_BUSY)
+			return -EALREADY;
+		c = ireg_pool_tcache[pool->cache_slot];
+		for (i = 0; c && i < c->len; i++)
+			if (c->bufs[i] == buf)
+				return -EALREADY;
+		ireg_pool_buf_free(pool, buf);
+		return 0;
+	}
 	/* Claim the buffer first: of two frees, one wins, one sees NIL. */
 	if (!__atomic_compare_exchange_n(&pool->buf_link[idx], &busy,
 					 IREG_POOL_NIL, false,
@@ -489,14 +701,36 @@ void ireg_pool_buf_free_debug(struct ireg_pool *pool, void *buf)
 	}
 }
 
-/* Walk the free list: no cycle, no index twice, busy + free == all. */
+/* Mark @n buffers of a magazine or cache seen: each once, off the stack. */
+static int buf_seen(const struct ireg_pool *pool, void *const *bufs,
+		    unsigned int n, uint32_t state, uint8_t *seen)
+{
+	uint64_t i, off;
+	unsigned int j;
+
+	for (j = 0; j < n; j++) {
+		off = (uintptr_t)bufs[j] - (uintptr_t)pool->base;
+		i = ireg_pool_buf_index(pool, bufs[j]);
+		if (i >= pool->nr_bufs || i * pool->buf_stride != off ||
+		    seen[i] || pool->buf_link[i] != state)
+			return -EUCLEAN;
+		seen[i] = 1;
+	}
+	return 0;
+}
+
+/*
+ * Walk the free list, the full magazines and the caches: no cycle, no
+ * buffer twice, busy + free == all.
+ */
 static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 {
 	uint32_t idx = (uint32_t)pool->free_head;
+	const struct pool_mags *m = pool->priv->mags;
 	uint64_t nr_free = 0, nr_busy = 0, nr_cached = 0, i;
 	const struct ireg_pool_cache *c;
 	uint8_t *seen;
-	uint32_t j;
+	uint32_t j, k;
 	int ret = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -512,18 +746,27 @@ static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 		nr_free++;
 		idx = pool->buf_link[idx];
 	}
-	/* Then the caches: each buffer once, marked as cached. */
-	for (c = pool->priv->caches; c; c = c->next) {
-		for (j = 0; j < c->len; j++) {
-			idx = c->idx[j];
-			if (idx >= pool->nr_bufs || seen[idx] ||
-			    pool->buf_link[idx] != IREG_POOL_CACHED) {
+	/* The full magazines: each buffer once, off the stack; free. */
+	if (m) {
+		for (k = (uint32_t)m->full, j = 0; k != IREG_POOL_NIL; j++) {
+			if (k >= m->nr || j >= m->nr) {
 				ret = -EUCLEAN;
 				goto out;
 			}
-			seen[idx] = 1;
-			nr_cached++;
+			ret = buf_seen(pool, mag_at(m, k)->bufs, m->size,
+				       POOL_IN_MAG, seen);
+			if (ret)
+				goto out;
+			nr_free += m->size;
+			k = mag_at(m, k)->next;
 		}
+	}
+	/* Then the caches: each buffer once, off the stack. */
+	for (c = pool->priv->caches; c; c = c->next) {
+		ret = buf_seen(pool, c->bufs, c->len, IREG_POOL_BUSY, seen);
+		if (ret)
+			goto out;
+		nr_cached += c->len;
 	}
 	for (i = 0; i < pool->nr_bufs; i++) {
 		if (seen[i])

@@ -16,6 +16,8 @@
 #include "iommureg.h"
 #include "heap.h"
 
+struct pool_mags;
+
 #define SZ_4K			4096UL
 #define SZ_2M			(2UL << 20)
 #define SZ_1G			(1UL << 30)
@@ -40,6 +42,7 @@
  * @lock: serialises the heap of an IREG_POOL_MT pool
  * @caches: the threads' caches of this pool (src/pool_alloc.c's
  *	cache lock)
+ * @mags: the magazines between caches and pool (src/pool_alloc.c)
  */
 struct ireg_pool_priv {
 	struct ireg_ctx *ctx;
@@ -56,6 +59,7 @@ struct ireg_pool_priv {
 	struct heap heap;
 	pthread_mutex_t lock;
 	struct ireg_pool_cache *caches;
+	struct pool_mags *mags;
 };
 
 /*

@@ -149,8 +149,7 @@ struct ireg_pool_params {
 /* Per-buffer link values that are not buffer indexes. */
 #define IREG_POOL_NIL		0xffffffffU	/* end of free list */
 #define IREG_POOL_BUSY		0xfffffffeU	/* allocated */
-#define IREG_POOL_CACHED	0xfffffffdU	/* free in a thread's cache */
-#define IREG_POOL_MAX_BUFS	0xfffffffdU	/* indexes are below */
+#define IREG_POOL_MAX_BUFS	0xfffffffdU
 
 struct ireg_pool_priv;
 
@@ -213,7 +212,8 @@ struct ireg_pool {
  * @pool: the pool
  * @slotp: the owning thread's ireg_pool_tcache[] entry pointing here
  * @next: the pool's list of caches (under the library's cache lock)
- * @idx: buffer indexes, each marked IREG_POOL_CACHED in buf_link
+ * @bufs: the buffers, each IREG_POOL_BUSY in buf_link (not on the
+ *	shared stack) as an allocated one
  *
  * Only the owning thread touches @len and @idx, except at pool destroy
  * and thread exit (see ireg_pool_params.cache_size).
@@ -224,7 +224,7 @@ struct ireg_pool_cache {
 	struct ireg_pool *pool;
 	struct ireg_pool_cache **slotp;
 	struct ireg_pool_cache *next;
-	uint32_t idx[];
+	void *bufs[];
 };
 
 /* This thread's caches, by ireg_pool.cache_slot; NULL: none yet. */
@@ -314,12 +314,16 @@ void ireg_pool_destroy(struct ireg_pool *pool);
 int ireg_pool_info(const struct ireg_pool *pool, struct ireg_pool_info *info);
 void *ireg_pool_alloc(struct ireg_pool *pool, size_t size, size_t align);
 int ireg_pool_free(struct ireg_pool *pool, void *ptr);
-int ireg_pool_alloc_bulk(struct ireg_pool *pool, void **bufs, unsigned int n);
-void ireg_pool_free_bulk(struct ireg_pool *pool, void *const *bufs,
-			 unsigned int n);
-/* The out-of-line halves of the inline cached paths below. */
-void *ireg_pool_cache_refill(struct ireg_pool *pool);
-void ireg_pool_cache_flush(struct ireg_pool *pool, void *buf);
+/*
+ * The out-of-line halves of the inline allocation calls below (what is
+ * not a hit in this thread's cache); call those, not these.
+ */
+void *ireg_pool_buf_alloc_slow(struct ireg_pool *pool);
+void ireg_pool_buf_free_slow(struct ireg_pool *pool, void *buf);
+int ireg_pool_alloc_bulk_slow(struct ireg_pool *pool, void **bufs,
+			      unsigned int n);
+void ireg_pool_free_bulk_slow(struct ireg_pool *pool, void *const *bufs,
+			      unsigned int n);
 int ireg_pool_stats(struct ireg_pool *pool, struct ireg_pool_stats *stats);
 
 /* IOVA of @ptr, a byte of @pool: one add. */
@@ -386,7 +390,7 @@ static inline uint64_t ireg_pool_buf_index(const struct ireg_pool *pool,
  * With a per-thread cache (ireg_pool_params.cache_size): a pop from this
  * thread's cache, no atomic operation; an empty cache is refilled from
  * the shared stack below in one compare-and-swap
- * (ireg_pool_cache_refill()), which also takes the last buffers when
+ * (ireg_pool_buf_alloc_slow()), which also takes the last buffers when
  * fewer than a refill are left.
  *
  * Without IREG_POOL_MT: plain loads and stores, the caller serialises.
@@ -405,9 +409,10 @@ static inline void *ireg_pool_buf_alloc(struct ireg_pool *pool)
 	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
 		c = ireg_pool_tcache[pool->cache_slot];
 		if (__builtin_expect(!c || !c->len, 0))
-			return ireg_pool_cache_refill(pool);
-		idx = c->idx[--c->len];
-	} else if (!(pool->flags & IREG_POOL_MT)) {
+			return ireg_pool_buf_alloc_slow(pool);
+		return c->bufs[--c->len];
+	}
+	if (!(pool->flags & IREG_POOL_MT)) {
 		head = pool->free_head;
 		idx = (uint32_t)head;
 		if (idx == IREG_POOL_NIL)
@@ -443,7 +448,7 @@ void ireg_pool_buf_free_debug(struct ireg_pool *pool, void *buf);
  * Give a buffer back: O(1), no system call, no check.  With a per-thread
  * cache: a push onto this thread's cache; a full one first moves half
  * its buffers to the shared stack in one compare-and-swap
- * (ireg_pool_cache_flush()).  Contract: @buf is
+ * (ireg_pool_buf_free_slow()).  Contract: @buf is
  * exactly what ireg_pool_buf_alloc() (or ireg_pool_alloc()) returned for
  * this buffer pool and has not been freed since; anything else corrupts
  * the free list.  ireg_pool_free() is the checked form (foreign pointer,
@@ -460,21 +465,20 @@ static inline void ireg_pool_buf_free(struct ireg_pool *pool, void *buf)
 #ifdef IREG_POOL_DEBUG
 	ireg_pool_buf_free_debug(pool, buf);
 #else
-	uint32_t idx = (uint32_t)ireg_pool_buf_index(pool, buf);
 	struct ireg_pool_cache *c;
 	uint64_t head, next;
+	uint32_t idx;
 
 	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
 		c = ireg_pool_tcache[pool->cache_slot];
 		if (__builtin_expect(!c || c->len == c->cap, 0)) {
-			ireg_pool_cache_flush(pool, buf);
+			ireg_pool_buf_free_slow(pool, buf);
 			return;
 		}
-		__atomic_store_n(&pool->buf_link[idx], IREG_POOL_CACHED,
-				 __ATOMIC_RELAXED);
-		c->idx[c->len++] = idx;
+		c->bufs[c->len++] = buf;
 		return;
 	}
+	idx = (uint32_t)ireg_pool_buf_index(pool, buf);
 	if (!(pool->flags & IREG_POOL_MT)) {
 		head = pool->free_head;
 		pool->buf_link[idx] = (uint32_t)head;
@@ -490,6 +494,64 @@ static inline void ireg_pool_buf_free(struct ireg_pool *pool, void *buf)
 					      true, __ATOMIC_RELEASE,
 					      __ATOMIC_RELAXED));
 #endif
+}
+
+/*
+ * Take @n buffers of a buffer pool into @bufs, all or none (as
+ * rte_mempool_get_bulk()): 0, or -ENOMEM and nothing taken (@bufs[] may
+ * have been written).  n == 0 is 0.  Every buffer is as one from
+ * ireg_pool_buf_alloc(): IOVA by one add, freed by any free call.  With
+ * a per-thread cache holding @n: a copy of @n pointers, no atomic
+ * operation; otherwise the cache is refilled (a magazine of cache_size
+ * at a time) or, without caches, the buffers come off the shared stack,
+ * up to 256 in each compare-and-swap.  -EINVAL on a heap, -EPERM on an
+ * attached view.
+ */
+static inline int ireg_pool_alloc_bulk(struct ireg_pool *pool, void **bufs,
+				       unsigned int n)
+{
+	struct ireg_pool_cache *c;
+
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
+		c = ireg_pool_tcache[pool->cache_slot];
+		if (__builtin_expect(c && c->len >= n, 1)) {
+			c->len -= n;
+			__builtin_memcpy(bufs, c->bufs + c->len,
+					 n * sizeof(void *));
+			return 0;
+		}
+	}
+	return ireg_pool_alloc_bulk_slow(pool, bufs, n);
+}
+
+/*
+ * Give back @n buffers, as ireg_pool_buf_free() each (same contract, no
+ * check; each checked with -DIREG_POOL_DEBUG): a copy into this thread's cache when it has room, else half the
+ * cache goes back to the pool first (one magazine, one compare-and-swap)
+ * or, without caches, one chain per 256 buffers.
+ */
+static inline void ireg_pool_free_bulk(struct ireg_pool *pool,
+				       void *const *bufs, unsigned int n)
+{
+	struct ireg_pool_cache *c;
+
+#ifdef IREG_POOL_DEBUG
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		ireg_pool_buf_free_debug(pool, bufs[i]);
+	return;
+#endif
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
+		c = ireg_pool_tcache[pool->cache_slot];
+		if (__builtin_expect(c && c->len + n <= c->cap, 1)) {
+			__builtin_memcpy(c->bufs + c->len, bufs,
+					 n * sizeof(void *));
+			c->len += n;
+			return;
+		}
+	}
+	ireg_pool_free_bulk_slow(pool, bufs, n);
 }
 
 #ifdef __cplusplus
