@@ -803,7 +803,9 @@ int ireg_pool_stats(struct ireg_pool *pool, struct ireg_pool_stats *stats)
 		ret = buf_check(pool, &st);
 		pthread_mutex_unlock(&cache_lock);
 	} else {
+		/* Merged first: the figures of a fully coalesced heap. */
 		heap_lock(pool);
+		__ireg_heap_drain(&pool->priv->heap);
 		ret = __ireg_heap_check(&pool->priv->heap, &st);
 		heap_unlock(pool);
 	}

@@ -1141,6 +1141,58 @@ static void random_request(size_t *size, size_t *align)
 	*align = rnd() % 4 ? 0 : 1UL << (rnd() % 13);
 }
 
+/*
+ * The quick lists: a freed small block comes back to the next request of
+ * its order (LIFO, no split or merge), a double free of one is refused,
+ * and a request only the merged heap can meet still succeeds: the lists
+ * are merged back first.  Stats see a fully coalesced heap.
+ */
+TEST_F_TIMEOUT(pool, heap_quick, POOL_TIMEOUT)
+{
+	const size_t size = 1 << 20;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
+	char *mem = area_alloc(size), *blk[64], *p;
+	struct ireg_pool *pool;
+	unsigned int i;
+
+	ASSERT_TRUE(mem);
+	pool = heap_over(mem, size, 0);
+	ASSERT_TRUE(pool);
+	p = ireg_pool_alloc(pool, 3000, 64);
+	ASSERT_TRUE(p);
+	ASSERT_EQ(0, ireg_pool_free(pool, p));
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, p));
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, p + 64));	/* inside */
+	ASSERT_TRUE(ireg_pool_alloc(pool, 3000, 64) == p);
+	ASSERT_EQ(0, ireg_pool_free(pool, p));
+
+	/* More small frees than a list holds: the rest merge at once. */
+	for (i = 0; i < 64; i++) {
+		blk[i] = ireg_pool_alloc(pool, 64, 0);
+		ASSERT_TRUE(blk[i]);
+	}
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, ireg_pool_free(pool, blk[i]));
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(-EALREADY, ireg_pool_free(pool, blk[i]));
+	/* The whole heap: the quick blocks merge back to make it. */
+	p = ireg_pool_alloc(pool, size, 0);
+	ASSERT_TRUE(p == mem);
+	ASSERT_EQ(0, ireg_pool_free(pool, p));
+	for (i = 0; i < 64; i++) {
+		blk[i] = ireg_pool_alloc(pool, 64, 0);
+		ASSERT_TRUE(blk[i]);
+	}
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, ireg_pool_free(pool, blk[i]));
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(1, st.nr_free);
+	ASSERT_EQ(0, st.nr_cached);
+	ASSERT_EQ(size, st.largest_free);
+	ASSERT_EQ(size, st.free_bytes);
+	ireg_pool_destroy(pool);
+}
+
 /* Random sizes and alignments against a shadow owner per 64-byte unit. */
 TEST_F_TIMEOUT(pool, heap_random, POOL_TIMEOUT)
 {

@@ -286,11 +286,12 @@ struct ireg_pool_info {
  * @largest_free: largest allocation that would succeed now (for a
  *	buffer pool: the buffer size if any buffer is free, cached or not)
  * @nr_free: free buffers (those in threads' caches included), or free
- *	blocks of the heap (those in its small-block lists included)
+ *	blocks of the heap
  * @nr_used: live allocations
- * @nr_cached: of @nr_free, the buffers in threads' caches (buffer pool)
- *	or the blocks in the heap's small-block lists: free, but only
- *	their thread (buffers) or a request of their size (heap) takes them
+ * @nr_cached: of @nr_free, the buffers in threads' caches: free, but only
+ *	their thread takes them (0 for a heap: ireg_pool_stats() first
+ *	merges the heap's small-block lists, so its figures are those of a
+ *	fully coalesced heap)
  */
 struct ireg_pool_stats {
 	size_t size;
