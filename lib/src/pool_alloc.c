@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * Allocating from a pool and giving back: the heap's paths (under the
- * pool's mutex with IREG_POOL_MT), the checked free of a buffer pool (the
- * unchecked O(1) paths are inline in <iommureg/pool.h>), and the full
- * walks behind ireg_pool_stats().
+ * Allocating from a pool and giving back: the buffer pool's bulk paths,
+ * per-thread caches and the magazines behind them (the cache hits are
+ * inline in <iommureg/pool.h>, the misses here), the heap's paths (under
+ * the pool's mutex with IREG_POOL_MT), the checked free of a buffer pool,
+ * and the full walks behind ireg_pool_stats().
  *
  * An attached view (ireg_pool_attach()) translates but does not allocate:
  * every path here refuses it.
@@ -21,10 +22,10 @@
  * The shared stack's bulk paths: take up to @want buffers (indexes into
  * @out) in one compare-and-swap, give a chain back in one.  A pop walks
  * @want links from the head it read; a link it reads may be stale (a
- * buffer another thread took meanwhile: IREG_POOL_BUSY or CACHED, or
- * another index), but then the head has changed and the compare-and-swap
- * fails, as in ireg_pool_buf_alloc().  A walk that meets a value that is
- * no index before the end of the list retries at once.
+ * buffer another thread took meanwhile: IREG_POOL_BUSY, a magazine's
+ * mark, or another index), but then the head has changed and the
+ * compare-and-swap fails, as in ireg_pool_buf_alloc().  A walk that meets
+ * a value that is no index before the end of the list retries at once.
  */
 static unsigned int stack_pop(struct ireg_pool *pool, uint32_t *out,
 			      unsigned int want)

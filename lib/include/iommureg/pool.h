@@ -33,13 +33,17 @@
  *   ireg_pool_offset_iova(), ireg_pool_contains(), ireg_pool_valid(),
  *   ireg_pool_buf_index() and ireg_pool_info() only read what is
  *   constant: any thread, any time.
- * - ireg_pool_buf_alloc(), ireg_pool_buf_free(), ireg_pool_alloc() and
- *   ireg_pool_free(): without IREG_POOL_MT one thread at a time per pool
- *   (the caller serialises); with IREG_POOL_MT any number of threads at
- *   once: the buffer pool is then a lock-free stack (one compare-and-swap
- *   per call), the heap takes a mutex.  In particular an IREG_POOL_MT
- *   buffer pool may be allocated from by one thread and freed to by
- *   another, as with a pair of SPSC rings.
+ * - ireg_pool_buf_alloc(), ireg_pool_buf_free(), ireg_pool_alloc_bulk(),
+ *   ireg_pool_free_bulk(), ireg_pool_alloc() and ireg_pool_free():
+ *   without IREG_POOL_MT one thread at a time per pool (the caller
+ *   serialises); with IREG_POOL_MT any number of threads at once: the
+ *   buffer pool is then a lock-free stack (one compare-and-swap per call,
+ *   or per 256 buffers of a bulk call), the heap takes a mutex.  In
+ *   particular an IREG_POOL_MT buffer pool may be allocated from by one
+ *   thread and freed to by another, as with a pair of SPSC rings.  With
+ *   per-thread caches (ireg_pool_params.cache_size) most calls touch only
+ *   the calling thread's cache; buffers reach other threads through the
+ *   pool, cache_size at a time.
  * - ireg_pool_stats() walks the allocator: no concurrent alloc or free.
  */
 #ifndef LIBIOMMUREG_POOL_H
