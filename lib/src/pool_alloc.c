@@ -184,7 +184,6 @@ void __ireg_pool_cache_fini(struct ireg_pool *pool)
 {
 	struct ireg_pool_cache *c, *next;
 
-	mags_fini(pool);
 	if (pool->cache_slot >= IREG_POOL_CACHE_SLOTS)
 		return;
 	pthread_mutex_lock(&cache_lock);
@@ -197,6 +196,8 @@ void __ireg_pool_cache_fini(struct ireg_pool *pool)
 	cache_slots &= ~(1ULL << pool->cache_slot);
 	pool->cache_slot = IREG_POOL_CACHE_SLOTS;
 	pthread_mutex_unlock(&cache_lock);
+	/* No exiting thread can give back to them now. */
+	mags_fini(pool);
 }
 
 /* This thread's cache of @pool, made if it has none; NULL: no memory. */
@@ -269,17 +270,18 @@ static unsigned int stack_take(struct ireg_pool *pool, void **bufs,
 
 struct pool_mag {
 	uint32_t next;
-	uint32_t unused;
-	void *bufs[];
+	uint32_t idx[];
 };
 
+/* The two heads on lines of their own, away from what only is read. */
 struct pool_mags {
-	uint64_t full __attribute__((aligned(64)));
-	uint64_t empty __attribute__((aligned(64)));
 	uint32_t nr;
 	uint32_t size;
 	size_t stride;
 	char *mem;
+	uint64_t full __attribute__((aligned(64)));
+	uint64_t empty __attribute__((aligned(64)));
+	char end[0] __attribute__((aligned(64)));
 };
 
 static inline struct pool_mag *mag_at(const struct pool_mags *m, uint32_t i)
@@ -287,15 +289,35 @@ static inline struct pool_mag *mag_at(const struct pool_mags *m, uint32_t i)
 	return (struct pool_mag *)(m->mem + (size_t)i * m->stride);
 }
 
-static void mark(struct ireg_pool *pool, void *const *bufs, unsigned int n,
-		 uint32_t val)
+/*
+ * A magazine holds buffer indexes (half the bytes of pointers to move
+ * between CPUs); loading one marks its buffers in the pool, unloading
+ * marks them taken, as the index is at hand either way.
+ */
+static void mag_load(struct ireg_pool *pool, uint32_t *idx,
+		     void *const *bufs, unsigned int n)
+{
+	unsigned int i;
+	uint32_t k;
+
+	for (i = 0; i < n; i++) {
+		k = (uint32_t)ireg_pool_buf_index(pool, bufs[i]);
+		__atomic_store_n(&pool->buf_link[k], POOL_IN_MAG,
+				 __ATOMIC_RELAXED);
+		idx[i] = k;
+	}
+}
+
+static void mag_unload(struct ireg_pool *pool, const uint32_t *idx,
+		       void **bufs, unsigned int n)
 {
 	unsigned int i;
 
-	for (i = 0; i < n; i++)
-		__atomic_store_n(&pool->buf_link[ireg_pool_buf_index(pool,
-								     bufs[i])],
-				 val, __ATOMIC_RELAXED);
+	for (i = 0; i < n; i++) {
+		__atomic_store_n(&pool->buf_link[idx[i]], IREG_POOL_BUSY,
+				 __ATOMIC_RELAXED);
+		bufs[i] = buf_ptr(pool, idx[i]);
+	}
 }
 
 static uint32_t mag_pop(struct pool_mags *m, uint64_t *headp)
@@ -342,9 +364,8 @@ static unsigned int shared_get(struct ireg_pool *pool, void **bufs,
 		i = mag_pop(m, &m->full);
 		if (i == IREG_POOL_NIL)
 			break;
-		memcpy(bufs + got, mag_at(m, i)->bufs, m->size * sizeof(void *));
+		mag_unload(pool, mag_at(m, i)->idx, bufs + got, m->size);
 		mag_push(m, &m->empty, i);
-		mark(pool, bufs + got, m->size, IREG_POOL_BUSY);
 		got += m->size;
 	}
 	if (got < want)
@@ -363,8 +384,7 @@ static void shared_put(struct ireg_pool *pool, void *const *bufs,
 		i = mag_pop(m, &m->empty);
 		if (i == IREG_POOL_NIL)
 			break;
-		mark(pool, bufs, m->size, POOL_IN_MAG);
-		memcpy(mag_at(m, i)->bufs, bufs, m->size * sizeof(void *));
+		mag_load(pool, mag_at(m, i)->idx, bufs, m->size);
 		mag_push(m, &m->full, i);
 		bufs += m->size;
 		n -= m->size;
@@ -377,7 +397,7 @@ static void shared_put(struct ireg_pool *pool, void *const *bufs,
 static int mags_init(struct ireg_pool *pool, uint32_t size)
 {
 	struct pool_mags *m;
-	uint32_t i;
+	uint32_t i, j;
 
 	m = aligned_alloc(64, sizeof(*m));
 	if (!m)
@@ -385,7 +405,7 @@ static int mags_init(struct ireg_pool *pool, uint32_t size)
 	memset(m, 0, sizeof(*m));
 	m->nr = pool->nr_bufs / size + 1;
 	m->size = size;
-	m->stride = sizeof(struct pool_mag) + size * sizeof(void *);
+	m->stride = sizeof(struct pool_mag) + size * sizeof(uint32_t);
 	m->mem = calloc(m->nr, m->stride);
 	if (!m->mem) {
 		free(m);
@@ -399,9 +419,10 @@ static int mags_init(struct ireg_pool *pool, uint32_t size)
 	for (i = 0; i < pool->nr_bufs / size; i++) {
 		uint32_t k = mag_pop(m, &m->empty);
 
-		if (stack_take(pool, mag_at(m, k)->bufs, size) != size)
+		if (stack_pop(pool, mag_at(m, k)->idx, size) != size)
 			return -EUCLEAN;	/* cannot be: all are free */
-		mark(pool, mag_at(m, k)->bufs, size, POOL_IN_MAG);
+		for (j = 0; j < size; j++)
+			pool->buf_link[mag_at(m, k)->idx[j]] = POOL_IN_MAG;
 		mag_push(m, &m->full, k);
 	}
 	return 0;
@@ -704,14 +725,20 @@ void ireg_pool_buf_free_debug(struct ireg_pool *pool, void *buf)
 
 /* Mark @n buffers of a magazine or cache seen: each once, off the stack. */
 static int buf_seen(const struct ireg_pool *pool, void *const *bufs,
-		    unsigned int n, uint32_t state, uint8_t *seen)
+		    const uint32_t *idx, unsigned int n, uint32_t state,
+		    uint8_t *seen)
 {
 	uint64_t i, off;
 	unsigned int j;
 
 	for (j = 0; j < n; j++) {
-		off = (uintptr_t)bufs[j] - (uintptr_t)pool->base;
-		i = ireg_pool_buf_index(pool, bufs[j]);
+		if (idx) {
+			i = idx[j];
+			off = i * pool->buf_stride;
+		} else {
+			off = (uintptr_t)bufs[j] - (uintptr_t)pool->base;
+			i = ireg_pool_buf_index(pool, bufs[j]);
+		}
 		if (i >= pool->nr_bufs || i * pool->buf_stride != off ||
 		    seen[i] || pool->buf_link[i] != state)
 			return -EUCLEAN;
@@ -754,7 +781,7 @@ static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 				ret = -EUCLEAN;
 				goto out;
 			}
-			ret = buf_seen(pool, mag_at(m, k)->bufs, m->size,
+			ret = buf_seen(pool, NULL, mag_at(m, k)->idx, m->size,
 				       POOL_IN_MAG, seen);
 			if (ret)
 				goto out;
@@ -764,7 +791,8 @@ static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 	}
 	/* Then the caches: each buffer once, off the stack. */
 	for (c = pool->priv->caches; c; c = c->next) {
-		ret = buf_seen(pool, c->bufs, c->len, IREG_POOL_BUSY, seen);
+		ret = buf_seen(pool, c->bufs, NULL, c->len, IREG_POOL_BUSY,
+			       seen);
 		if (ret)
 			goto out;
 		nr_cached += c->len;

@@ -4,6 +4,7 @@
  * host, in one run, on the same two EAL lcores.
  *
  *	pool_mempool [-n OPS | -t MS] [-r ROUNDS] [-w WARMUP] [-c CACHE]
+ *		     [-p PATTERN]
  *
  * Four allocators: an IREG_POOL_MT buffer pool with per-thread caches of
  * CACHE (256) buffers and without, and a real rte_mempool (the default
@@ -27,7 +28,8 @@
  * alike; each figure is the median of its ROUNDS (7) rounds of about MS
  * (200) ms after WARMUP (1) untimed, with its spread (bench.h), and a
  * ratio line sets ours against rte_mempool's.  One-thread rows are timed
- * in CPU time, the others on the monotonic clock.
+ * in CPU time, the others on the monotonic clock.  -p runs only the
+ * patterns whose name (e.g. prod_cons_bulk32) contains PATTERN.
  *
  * The EAL runs without hugepages, PCI or shared config (--no-huge
  * --no-pci --no-shconf --no-telemetry -l 0-1): rte_mempool_create() gets
@@ -276,9 +278,14 @@ static int run_round(void *arg, unsigned long n)
 }
 
 static unsigned int cache_size = 256;
+static const char *only;
 
 static int own_opt(int opt, const char *arg)
 {
+	if (opt == 'p') {
+		only = arg;
+		return 0;
+	}
 	if (opt != 'c')
 		return -1;
 	cache_size = strtoul(arg, NULL, 0);
@@ -349,8 +356,8 @@ int main(int argc, char **argv)
 	char method[96], what[64];
 	int ret;
 
-	if (bench_getopt(argc, argv, "c:", own_opt,
-			 "[-n OPS | -t MS] [-r ROUNDS] [-w WARMUP] [-c CACHE]",
+	if (bench_getopt(argc, argv, "c:p:", own_opt,
+			 "[-n OPS | -t MS] [-r ROUNDS] [-w WARMUP] [-c CACHE] [-p PATTERN]",
 			 &o) < 0)
 		return 2;
 	if (setup())
@@ -362,6 +369,9 @@ int main(int argc, char **argv)
 	for (p = 0; p < NR_PATTERNS; p++) {
 		const struct pattern *pat = &patterns[p];
 
+		snprintf(what, sizeof(what), "%s_%s", pat->param, pat->shape);
+		if (only && !strstr(what, only))
+			continue;
 		for (i = 0; i < NR_IMPL; i++) {
 			runs[i] = (struct run){ .pat = pat, .impl = i };
 			plan = bench_plan_of(&o, o.n);
@@ -386,8 +396,6 @@ int main(int argc, char **argv)
 			}
 		}
 		for (i = 0; i < NR_IMPL; i++) {
-			snprintf(what, sizeof(what), "%s_%s", pat->param,
-				 pat->shape);
 			med[i] = bench_row_v("mempool", what, impl_name[i], v[i],
 					     o.rounds, "ns");
 		}
