@@ -22,10 +22,10 @@
  * The shared stack's bulk paths: take up to @want buffers (indexes into
  * @out) in one compare-and-swap, give a chain back in one.  A pop walks
  * @want links from the head it read; a link it reads may be stale (a
- * buffer another thread took meanwhile: IREG_POOL_BUSY, a magazine's
- * mark, or another index), but then the head has changed and the
- * compare-and-swap fails, as in ireg_pool_buf_alloc().  A walk that meets
- * a value that is no index before the end of the list retries at once.
+ * buffer another thread took meanwhile: IREG_POOL_BUSY, or another
+ * index), but then the head has changed and the compare-and-swap fails,
+ * as in ireg_pool_buf_alloc().  A walk that meets a value that is no
+ * index before the end of the list retries at once.
  */
 static unsigned int stack_pop(struct ireg_pool *pool, uint32_t *out,
 			      unsigned int want)
@@ -260,17 +260,19 @@ static unsigned int stack_take(struct ireg_pool *pool, void **bufs,
  * the links: nr_bufs / cache_size + 1 of them, on the "full" stack with
  * buffers or on the "empty" one; the stacks are indexes with a change
  * count against ABA, as the buffer stack.  A buffer in a magazine is
- * POOL_IN_MAG in buf_link, so that the checked free and the stats know it
- * free: stores to independent places, no chain to walk.
- * What is not a whole magazine (the rest of a cache at thread exit, a
- * refill when no magazine is full) goes by the buffer stack.
+ * IREG_POOL_BUSY in buf_link, as one in a cache or one allocated: a
+ * refill or a flush is a copy of pointers and two compare-and-swaps,
+ * nothing written per buffer (marks in a per-buffer array cost about
+ * twice the time across two CPUs: the buffers' marks are scattered over
+ * as many cache lines).  What is not a whole magazine (the rest of a
+ * cache at thread exit, a refill when no magazine is full) goes by the
+ * buffer stack.
  */
-/* buf_link of a buffer in a magazine: free, in the pool, not an index. */
-#define POOL_IN_MAG	IREG_POOL_MAX_BUFS
 
 struct pool_mag {
 	uint32_t next;
-	uint32_t idx[];
+	uint32_t unused;
+	void *bufs[];
 };
 
 /* The two heads on lines of their own, away from what only is read. */
@@ -287,37 +289,6 @@ struct pool_mags {
 static inline struct pool_mag *mag_at(const struct pool_mags *m, uint32_t i)
 {
 	return (struct pool_mag *)(m->mem + (size_t)i * m->stride);
-}
-
-/*
- * A magazine holds buffer indexes (half the bytes of pointers to move
- * between CPUs); loading one marks its buffers in the pool, unloading
- * marks them taken, as the index is at hand either way.
- */
-static void mag_load(struct ireg_pool *pool, uint32_t *idx,
-		     void *const *bufs, unsigned int n)
-{
-	unsigned int i;
-	uint32_t k;
-
-	for (i = 0; i < n; i++) {
-		k = (uint32_t)ireg_pool_buf_index(pool, bufs[i]);
-		__atomic_store_n(&pool->buf_link[k], POOL_IN_MAG,
-				 __ATOMIC_RELAXED);
-		idx[i] = k;
-	}
-}
-
-static void mag_unload(struct ireg_pool *pool, const uint32_t *idx,
-		       void **bufs, unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		__atomic_store_n(&pool->buf_link[idx[i]], IREG_POOL_BUSY,
-				 __ATOMIC_RELAXED);
-		bufs[i] = buf_ptr(pool, idx[i]);
-	}
 }
 
 static uint32_t mag_pop(struct pool_mags *m, uint64_t *headp)
@@ -364,7 +335,7 @@ static unsigned int shared_get(struct ireg_pool *pool, void **bufs,
 		i = mag_pop(m, &m->full);
 		if (i == IREG_POOL_NIL)
 			break;
-		mag_unload(pool, mag_at(m, i)->idx, bufs + got, m->size);
+		memcpy(bufs + got, mag_at(m, i)->bufs, m->size * sizeof(void *));
 		mag_push(m, &m->empty, i);
 		got += m->size;
 	}
@@ -384,7 +355,7 @@ static void shared_put(struct ireg_pool *pool, void *const *bufs,
 		i = mag_pop(m, &m->empty);
 		if (i == IREG_POOL_NIL)
 			break;
-		mag_load(pool, mag_at(m, i)->idx, bufs, m->size);
+		memcpy(mag_at(m, i)->bufs, bufs, m->size * sizeof(void *));
 		mag_push(m, &m->full, i);
 		bufs += m->size;
 		n -= m->size;
@@ -397,7 +368,7 @@ static void shared_put(struct ireg_pool *pool, void *const *bufs,
 static int mags_init(struct ireg_pool *pool, uint32_t size)
 {
 	struct pool_mags *m;
-	uint32_t i, j;
+	uint32_t i;
 
 	m = aligned_alloc(64, sizeof(*m));
 	if (!m)
@@ -405,7 +376,7 @@ static int mags_init(struct ireg_pool *pool, uint32_t size)
 	memset(m, 0, sizeof(*m));
 	m->nr = pool->nr_bufs / size + 1;
 	m->size = size;
-	m->stride = sizeof(struct pool_mag) + size * sizeof(uint32_t);
+	m->stride = sizeof(struct pool_mag) + size * sizeof(void *);
 	m->mem = calloc(m->nr, m->stride);
 	if (!m->mem) {
 		free(m);
@@ -419,10 +390,8 @@ static int mags_init(struct ireg_pool *pool, uint32_t size)
 	for (i = 0; i < pool->nr_bufs / size; i++) {
 		uint32_t k = mag_pop(m, &m->empty);
 
-		if (stack_pop(pool, mag_at(m, k)->idx, size) != size)
+		if (stack_take(pool, mag_at(m, k)->bufs, size) != size)
 			return -EUCLEAN;	/* cannot be: all are free */
-		for (j = 0; j < size; j++)
-			pool->buf_link[mag_at(m, k)->idx[j]] = POOL_IN_MAG;
 		mag_push(m, &m->full, k);
 	}
 	return 0;
@@ -476,11 +445,9 @@ void ireg_pool_buf_free_slow(struct ireg_pool *pool, void *buf)
 		return;
 	}
 	if (c->len == c->cap) {
-		/* The older half goes: the newer is warmer in this CPU. */
-		shared_put(pool, c->bufs, pool->cache_size);
+		/* Half goes back, as one magazine: no copy within the cache. */
 		c->len -= pool->cache_size;
-		memmove(c->bufs, c->bufs + pool->cache_size,
-			c->len * sizeof(void *));
+		shared_put(pool, c->bufs + c->len, pool->cache_size);
 	}
 	c->bufs[c->len++] = buf;
 }
@@ -582,11 +549,10 @@ void ireg_pool_free_bulk_slow(struct ireg_pool *pool, void *const *bufs,
 			c = cache_get(pool);
 		if (c && n <= pool->cache_size) {
 			if (c->len + n > c->cap) {
-				/* The older half goes, as a single free. */
-				shared_put(pool, c->bufs, pool->cache_size);
+				/* Half goes back, as one magazine. */
 				c->len -= pool->cache_size;
-				memmove(c->bufs, c->bufs + pool->cache_size,
-					c->len * sizeof(void *));
+				shared_put(pool, c->bufs + c->len,
+					   pool->cache_size);
 			}
 			memcpy(c->bufs + c->len, bufs, n * sizeof(void *));
 			c->len += n;
@@ -654,12 +620,12 @@ void *ireg_pool_alloc(struct ireg_pool *pool, size_t size, size_t align)
 /*
  * The checked buffer free: refuse, changing nothing, what is not ours.
  *
- * With per-thread caches a buffer in a cache is IREG_POOL_BUSY as an
- * allocated one (the cached paths write no per-buffer state), so a double
- * free is seen when the buffer is back in the pool (stack or magazine) or
- * in this thread's cache (searched), not while it sits in another
- * thread's, and two threads freeing the same buffer at once are not told
- * apart.
+ * With per-thread caches a buffer in a cache or a magazine is
+ * IREG_POOL_BUSY as an allocated one (those paths write no per-buffer
+ * state), so a double free is seen when the buffer is on the buffer stack
+ * or in this thread's cache (searched), not while it sits in another
+ * thread's cache or in a magazine, and two threads freeing the same
+ * buffer at once are not told apart.
  */
 static int buf_free_checked(struct ireg_pool *pool, void *buf)
 {
@@ -723,24 +689,18 @@ void ireg_pool_buf_free_debug(struct ireg_pool *pool, void *buf)
 	}
 }
 
-/* Mark @n buffers of a magazine or cache seen: each once, off the stack. */
+/* Mark @n buffers of a magazine or a cache seen: each once, off the stack. */
 static int buf_seen(const struct ireg_pool *pool, void *const *bufs,
-		    const uint32_t *idx, unsigned int n, uint32_t state,
-		    uint8_t *seen)
+		    unsigned int n, uint8_t *seen)
 {
 	uint64_t i, off;
 	unsigned int j;
 
 	for (j = 0; j < n; j++) {
-		if (idx) {
-			i = idx[j];
-			off = i * pool->buf_stride;
-		} else {
-			off = (uintptr_t)bufs[j] - (uintptr_t)pool->base;
-			i = ireg_pool_buf_index(pool, bufs[j]);
-		}
+		off = (uintptr_t)bufs[j] - (uintptr_t)pool->base;
+		i = ireg_pool_buf_index(pool, bufs[j]);
 		if (i >= pool->nr_bufs || i * pool->buf_stride != off ||
-		    seen[i] || pool->buf_link[i] != state)
+		    seen[i] || pool->buf_link[i] != IREG_POOL_BUSY)
 			return -EUCLEAN;
 		seen[i] = 1;
 	}
@@ -781,8 +741,7 @@ static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 				ret = -EUCLEAN;
 				goto out;
 			}
-			ret = buf_seen(pool, NULL, mag_at(m, k)->idx, m->size,
-				       POOL_IN_MAG, seen);
+			ret = buf_seen(pool, mag_at(m, k)->bufs, m->size, seen);
 			if (ret)
 				goto out;
 			nr_free += m->size;
@@ -791,8 +750,7 @@ static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 	}
 	/* Then the caches: each buffer once, off the stack. */
 	for (c = pool->priv->caches; c; c = c->next) {
-		ret = buf_seen(pool, c->bufs, NULL, c->len, IREG_POOL_BUSY,
-			       seen);
+		ret = buf_seen(pool, c->bufs, c->len, seen);
 		if (ret)
 			goto out;
 		nr_cached += c->len;

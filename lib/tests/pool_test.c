@@ -613,10 +613,15 @@ TEST_F_TIMEOUT(pool, bufs_bulk, POOL_TIMEOUT)
 		ASSERT_EQ(nr - 5, st.nr_used);
 		/* The 5 are still there, for one bulk call. */
 		ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, bufs + nr - 5, 5));
-		/* Bulk-allocated buffers pass the checked free, once. */
+		/*
+		 * Bulk-allocated buffers pass the checked free, once.  With
+		 * caches a second free is caught only while the buffer is in
+		 * this thread's cache or on the buffer stack, not in a
+		 * magazine (bufs_cache_double_free).
+		 */
 		for (i = 0; i < nr; i++)
 			ASSERT_EQ(0, ireg_pool_free(pool, bufs[i]));
-		for (i = 0; i < nr; i++)
+		for (i = 0; i < nr && !modes[m].cache; i++)
 			ASSERT_EQ(-EALREADY, ireg_pool_free(pool, bufs[i]));
 		ASSERT_EQ(0, ireg_pool_stats(pool, &st));
 		ASSERT_EQ(nr, st.nr_free);

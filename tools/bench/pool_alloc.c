@@ -15,8 +15,10 @@
  * WARMUP (1) untimed ones (tools/bench/bench.h).  Each measured loop is
  * its own function (loop_*), so callgrind's inclusive counts give
  * instructions per operation (-n OPS -r 1 -w 0): loop_buf and loop_malloc
- * run OPS operations, loop_heap, loop_mbig and loop_m3000 OPS / 10,
- * loop_iova and loop_map 4 * OPS.
+ * run OPS operations, loop_heap, loop_mbig, loop_m3000, loop_hbig and
+ * loop_mhuge OPS / 10, loop_iova and loop_map 4 * OPS.  The 3000-byte
+ * heap figures hit the heap's quick list of their order; the 128 KiB ones
+ * are above the quick lists: a buddy split and merge on every pair.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +73,17 @@ static inline void buf_put(void *pool, void *b)
 static inline void *heap_get(void *pool)
 {
 	return ireg_pool_alloc(pool, 3000, 64);
+}
+
+/* Above the heap's quick lists (64 KiB): the buddy split and merge. */
+static inline void *hbig_get(void *pool)
+{
+	return ireg_pool_alloc(pool, 128 << 10, 64);
+}
+
+static inline void *mhuge_get(void *pool)
+{
+	return aligned_alloc(64, 128 << 10);
 }
 
 static inline void heap_put(void *pool, void *b)
@@ -129,6 +142,18 @@ static NOINLINE int loop_m3000(void *arg, unsigned long n)
 	return 0;
 }
 
+static NOINLINE int loop_hbig(void *arg, unsigned long n)
+{
+	alloc_free(((struct pools *)arg)->heap, n, hbig_get, heap_put);
+	return 0;
+}
+
+static NOINLINE int loop_mhuge(void *arg, unsigned long n)
+{
+	alloc_free(NULL, n, mhuge_get, libc_put);
+	return 0;
+}
+
 static NOINLINE int loop_iova(void *arg, unsigned long n)
 {
 	struct pools *p = arg;
@@ -163,6 +188,8 @@ static const struct figure {
 	{ "pool", "3000B_heap", "ireg_pool_alloc_free", loop_heap, 1, 10 },
 	{ "pool", "3000B_heap", "aligned_alloc_free", loop_mbig, 1, 10 },
 	{ "pool", "3000B_heap", "malloc_free", loop_m3000, 1, 10 },
+	{ "pool", "128KiB_heap", "ireg_pool_alloc_free", loop_hbig, 1, 10 },
+	{ "pool", "128KiB_heap", "aligned_alloc_free", loop_mhuge, 1, 10 },
 	{ "translate", "ireg_pool_iova", "ireg_pool_iova", loop_iova, 4, 1 },
 	{ "translate", "ireg_map_translate", "ireg_map_translate", loop_map,
 	  4, 1 },
@@ -211,8 +238,9 @@ int main(int argc, char **argv)
 		med[f] = bench_row_v(fig->exp, fig->param, fig->series, v,
 				     o.rounds, "ns");
 	}
-	printf("# malloc/pool ratio: %.1fx (buffers); heap: aligned_alloc/pool %.1fx, malloc/pool %.1fx\n",
-	       med[1] / med[0], med[3] / med[2], med[4] / med[2]);
+	printf("# malloc/pool ratio: %.1fx (buffers); heap 3000 B: aligned_alloc/pool %.1fx, malloc/pool %.1fx; heap 128 KiB: aligned_alloc/pool %.1fx\n",
+	       med[1] / med[0], med[3] / med[2], med[4] / med[2],
+	       med[6] / med[5]);
 	ireg_pool_destroy(p.bufs);
 	ireg_pool_destroy(p.heap);
 	ireg_map_destroy(p.map);

@@ -57,6 +57,7 @@
 #define BUF_SIZE	2048
 #define BULK		32
 #define RING_SLOTS	1024
+#define MIN_OPS		(1UL << 16)	/* buffers a round, at least */
 #define NOINLINE	__attribute__((noinline))
 #define INLINE		static inline __attribute__((always_inline))
 
@@ -376,9 +377,21 @@ int main(int argc, char **argv)
 			runs[i] = (struct run){ .pat = pat, .impl = i };
 			plan = bench_plan_of(&o, o.n);
 			plan.clock = pat->two ? clock_now_ns : clock_cpu_ns;
+			/*
+			 * Warm first (caches, magazines, the worker's first
+			 * wake-up), and never fewer than MIN_OPS a round: a
+			 * trial that met a slow wake-up of the worker would
+			 * size the rounds to a few buffers, and time the
+			 * launch instead of the allocator.
+			 */
+			ret = run_round(&runs[i], MIN_OPS);
+			if (ret)
+				goto fail;
 			ops[i] = bench_size(&plan, run_round, &runs[i]);
 			if (ops[i] < 0)
 				goto fail;
+			if (!o.n && ops[i] < MIN_OPS)
+				ops[i] = MIN_OPS;
 			ops[i] = (ops[i] + BULK - 1) / BULK * BULK;
 			for (r = 0; r < o.warmup; r++) {
 				ret = run_round(&runs[i], ops[i]);
