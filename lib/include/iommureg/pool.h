@@ -120,8 +120,9 @@ enum ireg_pool_kind {
  * @cache_size: IREG_POOL_MT buffer pool: buffers each thread keeps in a
  *	cache of its own (0: none; at most IREG_POOL_CACHE_MAX), as
  *	rte_mempool's per-lcore cache.  A thread's cache holds up to twice
- *	this; alloc refills it with @cache_size buffers from the shared
- *	stack in one compare-and-swap, free flushes @cache_size back in one.
+ *	this; alloc refills it with @cache_size buffers from the pool in
+ *	one compare-and-swap (a magazine), free gives @cache_size back in
+ *	one.
  *	Buffers in caches are free but only their thread can take them:
  *	size the pool for that (nr_bufs >= threads * 2 * cache_size + what
  *	is in flight).  Caches are emptied into the pool when their thread
@@ -210,16 +211,16 @@ struct ireg_pool {
 
 /**
  * struct ireg_pool_cache - one thread's cache of one pool's buffers
- * @len: buffers held, in @idx[0..len)
- * @cap: 2 * the pool's cache_size: a free into a full cache first moves
- *	cache_size buffers back to the pool's shared stack
+ * @len: buffers held, in @bufs[0..len)
+ * @cap: 2 * the pool's cache_size: a free into a full cache first gives
+ *	cache_size buffers back to the pool (one magazine)
  * @pool: the pool
  * @slotp: the owning thread's ireg_pool_tcache[] entry pointing here
  * @next: the pool's list of caches (under the library's cache lock)
  * @bufs: the buffers, each IREG_POOL_BUSY in buf_link (not on the
  *	shared stack) as an allocated one
  *
- * Only the owning thread touches @len and @idx, except at pool destroy
+ * Only the owning thread touches @len and @bufs, except at pool destroy
  * and thread exit (see ireg_pool_params.cache_size).
  */
 struct ireg_pool_cache {
@@ -394,9 +395,9 @@ static inline uint64_t ireg_pool_buf_index(const struct ireg_pool *pool,
  *
  * With a per-thread cache (ireg_pool_params.cache_size): a pop from this
  * thread's cache, no atomic operation; an empty cache is refilled from
- * the shared stack below in one compare-and-swap
- * (ireg_pool_buf_alloc_slow()), which also takes the last buffers when
- * fewer than a refill are left.
+ * the pool with a magazine of cache_size buffers in one compare-and-swap
+ * (ireg_pool_buf_alloc_slow()), or from the stack below, which also gives
+ * the last buffers when fewer than a magazine are left.
  *
  * Without IREG_POOL_MT: plain loads and stores, the caller serialises.
  * With it: a lock-free pop.  The head carries a change count, so a pop
@@ -451,8 +452,8 @@ void ireg_pool_buf_free_debug(struct ireg_pool *pool, void *buf);
 
 /*
  * Give a buffer back: O(1), no system call, no check.  With a per-thread
- * cache: a push onto this thread's cache; a full one first moves half
- * its buffers to the shared stack in one compare-and-swap
+ * cache: a push onto this thread's cache; a full one first gives half
+ * its buffers back to the pool as one magazine, in one compare-and-swap
  * (ireg_pool_buf_free_slow()).  Contract: @buf is
  * exactly what ireg_pool_buf_alloc() (or ireg_pool_alloc()) returned for
  * this buffer pool and has not been freed since; anything else corrupts
@@ -531,22 +532,22 @@ static inline int ireg_pool_alloc_bulk(struct ireg_pool *pool, void **bufs,
 
 /*
  * Give back @n buffers, as ireg_pool_buf_free() each (same contract, no
- * check; each checked with -DIREG_POOL_DEBUG): a copy into this thread's cache when it has room, else half the
- * cache goes back to the pool first (one magazine, one compare-and-swap)
- * or, without caches, one chain per 256 buffers.
+ * check; each checked with -DIREG_POOL_DEBUG): a copy into this thread's
+ * cache when it has room, else half the cache goes back to the pool
+ * first (one magazine, one compare-and-swap) or, without caches, one
+ * chain per 256 buffers.
  */
 static inline void ireg_pool_free_bulk(struct ireg_pool *pool,
 				       void *const *bufs, unsigned int n)
 {
-	struct ireg_pool_cache *c;
-
 #ifdef IREG_POOL_DEBUG
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
 		ireg_pool_buf_free_debug(pool, bufs[i]);
-	return;
-#endif
+#else
+	struct ireg_pool_cache *c;
+
 	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
 		c = ireg_pool_tcache[pool->cache_slot];
 		if (__builtin_expect(c && c->len + n <= c->cap, 1)) {
@@ -557,6 +558,7 @@ static inline void ireg_pool_free_bulk(struct ireg_pool *pool,
 		}
 	}
 	ireg_pool_free_bulk_slow(pool, bufs, n);
+#endif
 }
 
 #ifdef __cplusplus
