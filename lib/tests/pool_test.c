@@ -1774,6 +1774,69 @@ TEST_F_TIMEOUT(pool, pool_shared_attach, POOL_TIMEOUT)
 	ireg_pool_destroy(pool);
 }
 
+/*
+ * A shared pool whose creator allocates through per-thread caches and
+ * bulk calls: another process attaches it and reaches the same buffers
+ * by offset; the view refuses to allocate, in bulk too.
+ */
+TEST_F_TIMEOUT(pool, pool_shared_cached, POOL_TIMEOUT)
+{
+	struct ireg_pool_params p = {
+		.size = sizeof(p), .buf_size = 2048, .nr_bufs = 64,
+		.flags = IREG_POOL_SHARED | IREG_POOL_4K | IREG_POOL_MT,
+		.cache_size = 8,
+	};
+	struct ireg_pool_stats st = { .size = sizeof(st) };
+	struct ireg_pool_info info = { .size = sizeof(info) };
+	uint64_t off[16];
+	struct ireg_pool *pool, *view;
+	void *bufs[16];
+	unsigned int i;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, ireg_pool_create(NULL, &p, &pool));
+	ASSERT_EQ(0, ireg_pool_info(pool, &info));
+	ASSERT_EQ(8, info.cache_size);
+	ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, bufs, 16));
+	for (i = 0; i < 16; i++) {
+		off[i] = ireg_pool_offset(pool, bufs[i]);
+		snprintf(bufs[i], 2048, "buffer %u", i);
+	}
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (!pid) {
+		char want[32];
+
+		if (ireg_pool_attach(NULL, info.fd, NULL, 0, &view))
+			_exit(10);
+		if (ireg_pool_alloc_bulk(view, bufs, 2) != -EPERM)
+			_exit(11);
+		for (i = 0; i < 16; i++) {
+			snprintf(want, sizeof(want), "buffer %u", i);
+			if (strcmp(ireg_pool_ptr(view, off[i]), want))
+				_exit(12);
+			snprintf(ireg_pool_ptr(view, off[i]), 2048,
+				 "child %u", i);
+		}
+		ireg_pool_destroy(view);
+		_exit(0);
+	}
+	ASSERT_TRUE(waitpid(pid, &status, 0) == pid);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (i = 0; i < 16; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "child %u", i);
+		ASSERT_TRUE(!strcmp(bufs[i], want));
+	}
+	ireg_pool_free_bulk(pool, bufs, 16);
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(64, st.nr_free);
+	ASSERT_EQ(0, st.nr_used);
+	ireg_pool_destroy(pool);
+}
+
 TEST_F_TIMEOUT(pool, pool_shared_thp, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = {
