@@ -34,7 +34,8 @@
  * The EAL runs without hugepages, PCI or shared config (--no-huge
  * --no-pci --no-shconf --no-telemetry -l 0-1): rte_mempool_create() gets
  * its memzone from plain memory, and lcore 1 is the EAL's worker thread,
- * so rte_mempool's per-lcore cache works on both.
+ * so rte_mempool's per-lcore cache works on both.  No root-only resource
+ * is needed: it runs as any user.
  */
 #include <errno.h>
 #include <stdio.h>
