@@ -24,11 +24,12 @@
 int main(int argc, char **argv)
 {
 	struct ireg_pool_params params = {
+		.size = sizeof(params),
 		.buf_size = 2048,
 		.nr_bufs = 4096,	/* 8 MiB */
 	};
 	struct edu_dev edu;
-	struct ireg_pool_info info;
+	struct ireg_pool_info info = { .size = sizeof(info) };
 	struct ireg_pool *pool;
 	struct ireg_map *map;
 	struct ireg_ctx *ctx;
@@ -59,7 +60,7 @@ int main(int argc, char **argv)
 	}
 	ireg_pool_info(pool, &info);
 	printf("pool: %u buffers of %zu bytes, %zu MiB in %zu KiB pages at %p, IOVA 0x%" PRIx64 "\n",
-	       info.nr_bufs, info.buf_stride, info.size >> 20,
+	       info.nr_bufs, info.buf_stride, info.mem_size >> 20,
 	       info.page_size >> 10, info.base, info.iova);
 
 	/* The hot path: no system call, no lock. */

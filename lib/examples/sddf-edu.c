@@ -166,6 +166,7 @@ static int driver(struct ireg_pool *pool, struct ireg_ring_chan *chan,
 int main(int argc, char **argv)
 {
 	struct ireg_pool_params params = {
+		.size = sizeof(params),
 		.buf_size = BUF_SIZE,
 		.nr_bufs = NR_BUFS,
 		.flags = IREG_POOL_SHARED,
@@ -178,7 +179,7 @@ int main(int argc, char **argv)
 	struct edu_dev edu;
 	unsigned int requests = argc > 2 ? atoi(argv[2]) : 64;
 	int to_driver, to_client, chan_fd, ret, status;
-	struct ireg_pool_info info;
+	struct ireg_pool_info info = { .size = sizeof(info) };
 	struct ireg_pool *pool;
 	struct ireg_ctx *ctx;
 	pid_t pid;

@@ -290,11 +290,9 @@ int __ireg_cache_create_backend(const struct cache_backend *backend,
 	int ret;
 
 	*cachep = NULL;
-	ret = __ireg_opts_in(&a, sizeof(a), attr);
+	ret = __ireg_opts_in(&a, sizeof(a), attr, "cache attr");
 	if (ret)
-		return __ireg_failf(-ret, "cache: attr size %zu %s", attr->size,
-				    ret == -E2BIG ?
-				    "has unknown non-zero fields" : "too small");
+		return ret;
 	if (a.prot & ~(IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE))
 		return __ireg_failf(EINVAL, "cache: unknown prot 0x%x", a.prot);
 	if (a.user_size > IREG_CACHE_USER_MAX)
@@ -755,7 +753,7 @@ int ireg_cache_stats(struct ireg_cache *cache, struct ireg_cache_stats *stats)
 	st.bytes = cache->bytes;
 	st.merged = cache->merged;
 	pthread_mutex_unlock(&cache->miss_lock);
-	return __ireg_opts_out(stats, &st, sizeof(st));
+	return __ireg_opts_out(stats, &st, sizeof(st), "cache stats");
 }
 
 /*

@@ -89,6 +89,22 @@ static long hbm_first(const struct hbm *b)
 	return (long)i;
 }
 
+/* Free-set changes that keep @nonempty true. */
+static void free_set(struct heap *h, unsigned int k, size_t i)
+{
+	hbm_set(&h->free[k], i);
+	h->nonempty |= 1ULL << k;
+}
+
+static void free_clear(struct heap *h, unsigned int k, size_t i)
+{
+	struct hbm *b = &h->free[k];
+
+	hbm_clear(b, i);
+	if (!b->word[b->levels - 1][0])
+		h->nonempty &= ~(1ULL << k);
+}
+
 void __ireg_heap_fini(struct heap *h)
 {
 	unsigned int k;
@@ -131,7 +147,7 @@ int __ireg_heap_init(struct heap *h, uintptr_t base, size_t bytes)
 			k = h->max_order;
 		while (u + (1UL << k) > units)
 			k--;
-		hbm_set(&h->free[k], u >> k);
+		free_set(h, k, u >> k);
 	}
 	return 0;
 }
@@ -144,10 +160,31 @@ static unsigned int heap_order(size_t bytes)
 	return units <= 1 ? 0 : 64 - __builtin_clzll(units - 1);
 }
 
+static void heap_merge_free(struct heap *h, size_t u, unsigned int k);
+
+/* Merge every block on the quick lists back into the buddy system. */
+bool __ireg_heap_drain(struct heap *h)
+{
+	bool any = false;
+	unsigned int k;
+	size_t u;
+
+	for (k = 0; k < HEAP_QUICK_ORDERS; k++) {
+		while (h->nr_quick[k]) {
+			u = h->quick[k][--h->nr_quick[k]];
+			h->alloc_order[u] = 0;
+			heap_merge_free(h, u, k);
+			any = true;
+		}
+	}
+	return any;
+}
+
 /* Unit index of a new block, or -errno. */
 long __ireg_heap_alloc(struct heap *h, size_t size, size_t align)
 {
 	unsigned int want, k;
+	uint64_t fit;
 	long i = -1;
 
 	if (!size || (align & (align - 1)))
@@ -162,20 +199,28 @@ long __ireg_heap_alloc(struct heap *h, size_t size, size_t align)
 	if (want > h->max_order)
 		return -ENOMEM;
 
-	for (k = want; k <= h->max_order; k++) {
-		i = hbm_first(&h->free[k]);
-		if (i >= 0)
-			break;
+	if (want < HEAP_QUICK_ORDERS && h->nr_quick[want]) {
+		i = h->quick[want][--h->nr_quick[want]];
+		goto found;
 	}
-	if (i < 0)
-		return -ENOMEM;
-	hbm_clear(&h->free[k], i);
+	fit = h->nonempty >> want << want;
+	if (!fit) {
+		if (!__ireg_heap_drain(h))
+			return -ENOMEM;
+		fit = h->nonempty >> want << want;
+		if (!fit)
+			return -ENOMEM;
+	}
+	k = __builtin_ctzll(fit);
+	i = hbm_first(&h->free[k]);
+	free_clear(h, k, i);
 	while (k > want) {
 		k--;
 		i *= 2;
-		hbm_set(&h->free[k], i + 1);
+		free_set(h, k, i + 1);
 	}
 	i <<= want;
+found:
 	h->alloc_order[i] = want + 1;
 	h->used_units += 1UL << want;
 	h->nr_used++;
@@ -190,28 +235,49 @@ static bool heap_unit_free(const struct heap *h, size_t u)
 	for (k = 0; k <= h->max_order; k++)
 		if (hbm_test(&h->free[k], u >> k))
 			return true;
+	for (k = 0; k < HEAP_QUICK_ORDERS; k++)
+		if (h->alloc_order[u & ~((1UL << k) - 1)] ==
+		    (HEAP_QUICK_FLAG | (k + 1)))
+			return true;
 	return false;
+}
+
+/* Give the block of order @k at unit @u to the buddy system, merged. */
+static void heap_merge_free(struct heap *h, size_t u, unsigned int k)
+{
+	size_t i;
+
+	for (i = u >> k; k < h->max_order; i /= 2, k++) {
+		if (!hbm_test(&h->free[k], i ^ 1))
+			break;
+		free_clear(h, k, i ^ 1);
+	}
+	free_set(h, k, i);
 }
 
 int __ireg_heap_free(struct heap *h, size_t off)
 {
-	size_t u = off >> HEAP_UNIT_SHIFT, i;
+	size_t u = off >> HEAP_UNIT_SHIFT;
 	unsigned int k;
 
 	if (off & (HEAP_UNIT - 1))
 		return -EINVAL;
+	if (u >= h->units)
+		return -EINVAL;
+	if (h->alloc_order[u] & HEAP_QUICK_FLAG)
+		return -EALREADY;
 	if (!h->alloc_order[u])
 		return heap_unit_free(h, u) ? -EALREADY : -EINVAL;
 	k = h->alloc_order[u] - 1;
-	h->alloc_order[u] = 0;
 	h->used_units -= 1UL << k;
 	h->nr_used--;
-	for (i = u >> k; k < h->max_order; i /= 2, k++) {
-		if (!hbm_test(&h->free[k], i ^ 1))
-			break;
-		hbm_clear(&h->free[k], i ^ 1);
+	if (k < HEAP_QUICK_ORDERS && h->nr_quick[k] < HEAP_QUICK_LEN) {
+		h->alloc_order[u] = HEAP_QUICK_FLAG | (k + 1);
+		h->quick[k][h->nr_quick[k]++] = u;
+		return 0;
 	}
-	hbm_set(&h->free[k], i);
+	h->alloc_order[u] = 0;
+	heap_merge_free(h, u, k);
 	return 0;
 }
 
@@ -237,13 +303,17 @@ static bool hbm_consistent(const struct hbm *b, size_t *popcount)
 
 /*
  * Walk [0, units): every unit must be covered by exactly one block,
- * allocated or free; no two free buddies (they would have merged).
+ * allocated, free or on a quick list; no two free buddies in the bitmaps
+ * (they would have merged); the quick lists hold exactly the blocks
+ * marked so, each once.
  */
 int __ireg_heap_check(const struct heap *h,
 		      struct ireg_pool_stats *st)
 {
 	size_t u = 0, v, bits = 0, n, free_blocks = 0, used = 0, nr_used = 0;
-	unsigned int k, found;
+	size_t nr_quick = 0, listed = 0;
+	unsigned int k, found, j;
+	uint8_t ao;
 
 	memset(st, 0, sizeof(*st));
 	for (k = 0; k <= h->max_order; k++) {
@@ -253,17 +323,36 @@ int __ireg_heap_check(const struct heap *h,
 		if (n)
 			st->largest_free = HEAP_UNIT << k;
 	}
+	for (k = 0; k < HEAP_QUICK_ORDERS; k++) {
+		if (h->nr_quick[k] > HEAP_QUICK_LEN)
+			return -EUCLEAN;
+		for (j = 0; j < h->nr_quick[k]; j++) {
+			v = h->quick[k][j];
+			if (v >= h->units ||
+			    h->alloc_order[v] != (HEAP_QUICK_FLAG | (k + 1)))
+				return -EUCLEAN;
+			if (HEAP_UNIT << k > st->largest_free)
+				st->largest_free = HEAP_UNIT << k;
+		}
+		listed += h->nr_quick[k];
+	}
 	while (u < h->units) {
 		if (h->alloc_order[u]) {
-			k = h->alloc_order[u] - 1;
+			ao = h->alloc_order[u];
+			k = (ao & ~HEAP_QUICK_FLAG) - 1;
 			if (k > h->max_order || u & ((1UL << k) - 1) ||
-			    u + (1UL << k) > h->units)
+			    u + (1UL << k) > h->units ||
+			    (ao & HEAP_QUICK_FLAG && k >= HEAP_QUICK_ORDERS))
 				return -EUCLEAN;
 			for (v = u + 1; v < u + (1UL << k); v++)
 				if (h->alloc_order[v])
 					return -EUCLEAN;
-			used += 1UL << k;
-			nr_used++;
+			if (ao & HEAP_QUICK_FLAG) {
+				nr_quick++;
+			} else {
+				used += 1UL << k;
+				nr_used++;
+			}
 		} else {
 			found = 0;
 			for (v = 0; v <= h->max_order; v++) {
@@ -288,11 +377,12 @@ int __ireg_heap_check(const struct heap *h,
 	}
 	/* A free bit the walk did not reach overlaps another block. */
 	if (bits != free_blocks || used != h->used_units ||
-	    nr_used != h->nr_used)
+	    nr_used != h->nr_used || nr_quick != listed)
 		return -EUCLEAN;
 	st->used_bytes = used << HEAP_UNIT_SHIFT;
 	st->free_bytes = (h->units - used) << HEAP_UNIT_SHIFT;
-	st->nr_free = free_blocks;
+	st->nr_free = free_blocks + nr_quick;
 	st->nr_used = nr_used;
+	st->nr_cached = nr_quick;
 	return 0;
 }

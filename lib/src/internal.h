@@ -88,6 +88,11 @@ int __ireg_cache_create_backend(const struct cache_backend *backend,
 				const struct ireg_cache_attr *attr,
 				struct ireg_cache **cachep);
 
+int __ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int __ireg_failf(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /*
  * Options, attribute and output structs of the API start with a size_t
  * @size member: the caller sets it to sizeof the struct it was compiled
@@ -100,8 +105,10 @@ int __ireg_cache_create_backend(const struct cache_backend *backend,
  * hold the size member; -E2BIG when it is larger than the library's
  * struct and the bytes beyond are not all zero (a newer caller asking
  * for something this library does not know), as copy_struct_from_user().
+ * Failures leave the thread's message, "@what: ...".
  */
-static inline int __ireg_opts_in(void *dst, size_t dst_size, const void *user)
+static inline int __ireg_opts_in(void *dst, size_t dst_size, const void *user,
+				 const char *what)
 {
 	const unsigned char *u = user;
 	size_t usize, i;
@@ -113,10 +120,13 @@ static inline int __ireg_opts_in(void *dst, size_t dst_size, const void *user)
 	}
 	memcpy(&usize, user, sizeof(usize));
 	if (usize < sizeof(usize))
-		return -EINVAL;
+		return __ireg_failf(EINVAL, "%s: size %zu too small", what,
+				    usize);
 	for (i = dst_size; i < usize; i++)
 		if (u[i])
-			return -E2BIG;
+			return __ireg_failf(E2BIG,
+					    "%s: size %zu, byte %zu set: a field this library (%zu bytes) does not know",
+					    what, usize, i, dst_size);
 	memcpy(dst, user, usize < dst_size ? usize : dst_size);
 	return 0;
 }
@@ -127,14 +137,16 @@ static inline int __ireg_opts_in(void *dst, size_t dst_size, const void *user)
  * caller's size member kept, the rest of a larger caller struct zeroed.
  * -EINVAL when @user's size cannot hold the size member.
  */
-static inline int __ireg_opts_out(void *user, const void *src, size_t src_size)
+static inline int __ireg_opts_out(void *user, const void *src, size_t src_size,
+				  const char *what)
 {
 	unsigned char *u = user;
 	size_t usize;
 
 	memcpy(&usize, user, sizeof(usize));
 	if (usize < sizeof(usize))
-		return -EINVAL;
+		return __ireg_failf(EINVAL, "%s: size %zu too small", what,
+				    usize);
 	if (usize > src_size)
 		memset(u + src_size, 0, usize - src_size);
 	memcpy(u + sizeof(usize), (const unsigned char *)src + sizeof(usize),
@@ -149,10 +161,7 @@ static inline int __ireg_opts_out(void *user, const void *src, size_t src_size)
  * not use it.  __ireg_vfail() with @more adds a line to the message
  * (what a rollback could not undo) instead of replacing it.
  */
-int __ireg_fail(struct ireg_ctx *ctx, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-int __ireg_failf(int err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+
 int __ireg_vfail(int err, bool more, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 

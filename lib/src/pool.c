@@ -73,6 +73,7 @@ static int pool_alloc_struct(struct ireg_pool **poolp)
 		return -err;
 	}
 	pool->priv->fd = -1;
+	pool->cache_slot = IREG_POOL_CACHE_SLOTS;
 	pool->iova = IREG_IOVA_INVALID;
 	pool->free_head = IREG_POOL_NIL;
 	*poolp = pool;
@@ -154,6 +155,7 @@ static void pool_teardown(struct ireg_pool *pool)
 {
 	struct ireg_pool_priv *priv = pool->priv;
 
+	__ireg_pool_cache_fini(pool);
 	if (priv->map)
 		ireg_map_clear(priv->map, (void *)priv->map_start,
 			       priv->map_end - priv->map_start);
@@ -186,16 +188,17 @@ static int pool_finish(struct ireg_ctx *ctx, struct ireg_pool *pool,
 }
 
 int ireg_pool_create(struct ireg_ctx *ctx,
-		     const struct ireg_pool_params *params,
+		     const struct ireg_pool_params *user,
 		     struct ireg_pool **poolp)
 {
 	static const uint32_t fallback[] = {
 		IREG_POOL_BACKING_HUGETLB, IREG_POOL_BACKING_THP,
 		IREG_POOL_BACKING_4K,
 	};
-	bool shared = params->flags & IREG_POOL_SHARED;
-	size_t hdr = shared ? POOL_HDR_SIZE : 0;
-	uint32_t want = __ireg_flag_backing(params->flags);
+	struct ireg_pool_params p, *params = &p;
+	bool shared;
+	size_t hdr;
+	uint32_t want;
 	char why[3][160] = { "", "", "" };
 	struct pool_layout lay;
 	struct ireg_pool *pool;
@@ -203,6 +206,12 @@ int ireg_pool_create(struct ireg_ctx *ctx,
 	int ret;
 
 	*poolp = NULL;
+	ret = __ireg_opts_in(&p, sizeof(p), user, "pool params");
+	if (ret)
+		return ret;
+	shared = params->flags & IREG_POOL_SHARED;
+	hdr = shared ? POOL_HDR_SIZE : 0;
+	want = __ireg_flag_backing(params->flags);
 	ret = __ireg_pool_check_params(ctx, params, false);
 	if (ret)
 		return ret;
@@ -241,6 +250,13 @@ int ireg_pool_create(struct ireg_ctx *ctx,
 			    strerror(-ret));
 		goto err_teardown;
 	}
+	ret = __ireg_pool_cache_init(pool, params->cache_size);
+	if (ret) {
+		__ireg_fail(ctx, -ret,
+			    "pool: cache_size %u: up to %u, for IREG_POOL_MT buffer pools",
+			    params->cache_size, IREG_POOL_CACHE_MAX);
+		goto err_teardown;
+	}
 	ret = pool_finish(ctx, pool, params->prot, params->map);
 	if (ret)
 		goto err_teardown;
@@ -258,14 +274,18 @@ err_free:
 }
 
 int ireg_pool_create_mem(void *addr, size_t size, uint64_t iova,
-			 const struct ireg_pool_params *params,
+			 const struct ireg_pool_params *user,
 			 struct ireg_pool **poolp)
 {
+	struct ireg_pool_params p, *params = &p;
 	struct pool_layout lay;
 	struct ireg_pool *pool;
 	int ret;
 
 	*poolp = NULL;
+	ret = __ireg_opts_in(&p, sizeof(p), user, "pool params");
+	if (ret)
+		return ret;
 	ret = __ireg_pool_check_params(NULL, params, true);
 	if (ret)
 		return ret;
@@ -303,6 +323,8 @@ int ireg_pool_create_mem(void *addr, size_t size, uint64_t iova,
 			     addr, params->buf_align);
 	else if (ret)
 		__ireg_failf(-ret, "pool: allocator state: %s", strerror(-ret));
+	if (!ret)
+		ret = __ireg_pool_cache_init(pool, params->cache_size);
 	if (!ret)
 		ret = pool_enter_map(NULL, pool, params->map);
 	if (ret) {
@@ -411,13 +433,15 @@ void ireg_pool_destroy(struct ireg_pool *pool)
 		pool_teardown(pool);
 }
 
-void ireg_pool_info(const struct ireg_pool *pool, struct ireg_pool_info *info)
+int ireg_pool_info(const struct ireg_pool *pool, struct ireg_pool_info *info)
 {
 	const struct ireg_pool_priv *priv = pool->priv;
+	struct ireg_pool_info in;
 
-	*info = (struct ireg_pool_info){
+	in = (struct ireg_pool_info){
+		.size = sizeof(in),
 		.base = pool->base,
-		.size = pool->size,
+		.mem_size = pool->size,
 		.data_size = pool->data_size,
 		.iova = pool->iova,
 		.backing = priv->backing,
@@ -432,5 +456,7 @@ void ireg_pool_info(const struct ireg_pool *pool, struct ireg_pool_info *info)
 		.handle = pool->region.handle,
 		.registered = pool->region.genp != NULL,
 		.attached = priv->attached,
+		.cache_size = pool->cache_size,
 	};
+	return __ireg_opts_out(info, &in, sizeof(in), "pool info");
 }

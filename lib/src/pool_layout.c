@@ -51,8 +51,8 @@ int __ireg_pool_check_params(struct ireg_ctx *ctx,
 		if (p->buf_align || p->nr_bufs)
 			return __ireg_fail(ctx, EINVAL,
 					 "pool: buf_align and nr_bufs are for buffer pools (buf_size > 0)");
-		if (!p->size && !sized)
-			return __ireg_fail(ctx, EINVAL, "pool: size is 0");
+		if (!p->mem_size && !sized)
+			return __ireg_fail(ctx, EINVAL, "pool: mem_size is 0");
 		return 0;
 	}
 	if (p->buf_align && !is_pow2(p->buf_align))
@@ -61,9 +61,9 @@ int __ireg_pool_check_params(struct ireg_ctx *ctx,
 				   p->buf_align);
 	if (p->buf_size > SIZE_MAX / 2 || p->buf_align > SIZE_MAX / 2)
 		return __ireg_fail(ctx, EOVERFLOW, "pool: buffer size too large");
-	if (!p->nr_bufs && !p->size && !sized)
+	if (!p->nr_bufs && !p->mem_size && !sized)
 		return __ireg_fail(ctx, EINVAL,
-				   "pool: neither size nor nr_bufs given");
+				   "pool: neither mem_size nor nr_bufs given");
 	if (p->nr_bufs > IREG_POOL_MAX_BUFS)
 		return __ireg_fail(ctx, EINVAL, "pool: more than %u buffers",
 				   IREG_POOL_MAX_BUFS);
@@ -85,7 +85,7 @@ int __ireg_pool_layout(struct ireg_ctx *ctx,
 	memset(lay, 0, sizeof(*lay));
 	if (!p->buf_size) {
 		lay->kind = IREG_POOL_KIND_HEAP;
-		need = p->size;
+		need = p->mem_size;
 	} else {
 		lay->kind = IREG_POOL_KIND_BUFS;
 		lay->buf_size = p->buf_size;
@@ -96,10 +96,10 @@ int __ireg_pool_layout(struct ireg_ctx *ctx,
 						   "pool: %u buffers of %zu bytes overflow",
 						   p->nr_bufs, lay->buf_stride);
 			need = lay->buf_stride * p->nr_bufs;
-			if (p->size > need)
-				need = p->size;
+			if (p->mem_size > need)
+				need = p->mem_size;
 		} else {
-			need = p->size;
+			need = p->mem_size;
 		}
 	}
 	if (page_size) {

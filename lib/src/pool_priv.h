@@ -16,6 +16,8 @@
 #include "iommureg.h"
 #include "heap.h"
 
+struct pool_mags;
+
 #define SZ_4K			4096UL
 #define SZ_2M			(2UL << 20)
 #define SZ_1G			(1UL << 30)
@@ -38,6 +40,9 @@
  * @attached: a view from ireg_pool_attach()
  * @heap: the heap of a KIND_HEAP pool
  * @lock: serialises the heap of an IREG_POOL_MT pool
+ * @caches: the threads' caches of this pool (src/pool_alloc.c's
+ *	cache lock)
+ * @mags: the magazines between caches and pool (src/pool_alloc.c)
  */
 struct ireg_pool_priv {
 	struct ireg_ctx *ctx;
@@ -53,6 +58,8 @@ struct ireg_pool_priv {
 	bool attached;
 	struct heap heap;
 	pthread_mutex_t lock;
+	struct ireg_pool_cache *caches;
+	struct pool_mags *mags;
 };
 
 /*
@@ -88,6 +95,10 @@ int __ireg_pool_layout(struct ireg_ctx *ctx, const struct ireg_pool_params *p,
 void __ireg_pool_set_geometry(struct ireg_pool *pool,
 			      const struct pool_layout *lay);
 int __ireg_pool_init_allocator(struct ireg_pool *pool, size_t buf_align);
+
+/* src/pool_alloc.c: per-thread caches, set up at creation, gone at destroy */
+int __ireg_pool_cache_init(struct ireg_pool *pool, uint32_t cache_size);
+void __ireg_pool_cache_fini(struct ireg_pool *pool);
 
 /* src/pool_backing.c */
 uint32_t __ireg_flag_backing(uint32_t flags);

@@ -81,12 +81,10 @@ size_t ireg_ring_area_size(uint32_t capacity)
 static int params_get(struct ireg_ring_params *out,
 		      const struct ireg_ring_params *params)
 {
-	int ret = __ireg_opts_in(out, sizeof(*out), params);
+	int ret = __ireg_opts_in(out, sizeof(*out), params, "ring params");
 
 	if (ret)
-		return __ireg_failf(-ret, "ring: params size %zu %s", params->size,
-				    ret == -E2BIG ? "has unknown non-zero fields" :
-				    "too small");
+		return ret;
 	/* Ours now: passed on (memfd_create to init) as our own size. */
 	out->size = sizeof(*out);
 	if (!params)

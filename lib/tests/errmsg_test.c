@@ -77,7 +77,7 @@ static const struct failure ctx_failures[] = {
 /* Failures with no context at all. */
 static int fail_pool_mem(struct ireg_ctx *ctx)
 {
-	struct ireg_pool_params p = { .buf_size = 64 };
+	struct ireg_pool_params p = { .size = sizeof(p), .buf_size = 64 };
 	struct ireg_pool *pool;
 
 	return ireg_pool_create_mem((void *)1, 4096, IREG_IOVA_INVALID, &p,
@@ -239,7 +239,8 @@ TEST(ctx_errmsg_is_the_thread_message)
 /* Argument failures of int functions leave errno as it was. */
 TEST(failures_leave_errno_alone)
 {
-	struct ireg_pool_params p = { .buf_size = 64, .flags = 1U << 30 };
+	struct ireg_pool_params p = { .size = sizeof(p), .buf_size = 64,
+					 .flags = 1U << 30 };
 	char buf[8192] __attribute__((aligned(64)));
 	struct ireg_pool *pool;
 	unsigned int i;
@@ -264,7 +265,7 @@ TEST(failures_leave_errno_alone)
 		EXPECT_EQ(12345, errno) TH_LOG("%s", ctxless_failures[i].name);
 	}
 	/* A pool that works, and a free of what is not its own. */
-	p = (struct ireg_pool_params){ .buf_size = 64 };
+	p = (struct ireg_pool_params){ .size = sizeof(p), .buf_size = 64 };
 	ASSERT_EQ(0, ireg_pool_create_mem(buf, sizeof(buf), IREG_IOVA_INVALID,
 					  &p, &pool));
 	errno = 12345;

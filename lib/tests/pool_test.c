@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,8 +82,9 @@ static struct ireg_pool *bufs_over(void *mem, size_t size, size_t buf_size,
 				   size_t align, uint32_t flags)
 {
 	struct ireg_pool_params p = {
+		.size = sizeof(p),
 		.buf_size = buf_size, .buf_align = align, .flags = flags,
-		.size = size,
+		.mem_size = size,
 	};
 	struct ireg_pool *pool;
 	int ret = ireg_pool_create_mem(mem, size, FAKE_IOVA, &p, &pool);
@@ -105,44 +107,51 @@ static struct ireg_pool *heap_over(void *mem, size_t size, uint32_t flags)
 
 TEST_F_TIMEOUT(pool, bufs_params, POOL_TIMEOUT)
 {
-	struct ireg_pool_params p = { 0 };
+	struct ireg_pool_params p = { .size = sizeof(p) };
 	struct ireg_pool *pool = (void *)1;
 	void *mem = area_alloc(SZ_2M);
 
 	ASSERT_TRUE(mem);
-	p = (struct ireg_pool_params){ .buf_size = 100, .buf_align = 3,
+	p = (struct ireg_pool_params){ .size = sizeof(p),
+		.buf_size = 100, .buf_align = 3,
 				       .nr_bufs = 4 };
 	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
 	ASSERT_TRUE(pool == NULL);
 	/* Neither size nor count: only caller's memory gives a size. */
-	p = (struct ireg_pool_params){ .buf_size = 100 };
+	p = (struct ireg_pool_params){ .size = sizeof(p), .buf_size = 100 };
 	ASSERT_EQ(-EINVAL, ireg_pool_create(NULL, &p, &pool));
 	ASSERT_EQ(0, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
 	ASSERT_EQ(SZ_2M / 128, pool->nr_bufs);
 	ireg_pool_destroy(pool);
-	p = (struct ireg_pool_params){ 0 };
+	p = (struct ireg_pool_params){ .size = sizeof(p) };
 	ASSERT_EQ(-EINVAL, ireg_pool_create(NULL, &p, &pool));
-	p = (struct ireg_pool_params){ .size = 4096, .buf_align = 64 };
+	p = (struct ireg_pool_params){ .size = sizeof(p),
+		.mem_size = 4096, .buf_align = 64 };
 	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
-	p = (struct ireg_pool_params){ .size = 4096, .flags = 1U << 30 };
+	p = (struct ireg_pool_params){ .size = sizeof(p),
+		.mem_size = 4096, .flags = 1U << 30 };
 	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
-	p = (struct ireg_pool_params){ .size = 4096,
+	p = (struct ireg_pool_params){ .size = sizeof(p), .mem_size = 4096,
 				       .flags = IREG_POOL_SHARED };
 	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
-	p = (struct ireg_pool_params){ .size = 4096, .prot = 4 };
+	p = (struct ireg_pool_params){ .size = sizeof(p),
+		.mem_size = 4096, .prot = 4 };
 	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
-	p = (struct ireg_pool_params){ .buf_size = 4096, .nr_bufs = 1000 };
+	p = (struct ireg_pool_params){ .size = sizeof(p),
+		.buf_size = 4096, .nr_bufs = 1000 };
 	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, SZ_2M, 0, &p, &pool));
-	p = (struct ireg_pool_params){ .size = 4096 };
+	p = (struct ireg_pool_params){ .size = sizeof(p), .mem_size = 4096 };
 	ASSERT_EQ(-EINVAL,
 		  ireg_pool_create_mem((char *)mem + 8, SZ_2M, 0, &p, &pool));
 	p = (struct ireg_pool_params){
-		.size = 4096,
+		.size = sizeof(struct ireg_pool_params),
+		.mem_size = 4096,
 		.flags = IREG_POOL_HUGETLB | IREG_POOL_THP,
 	};
 	ASSERT_EQ(-EINVAL, ireg_pool_create(NULL, &p, &pool));
 	/* Buffers aligned beyond the area's own alignment cannot be. */
-	p = (struct ireg_pool_params){ .buf_size = 4096, .buf_align = 4 * SZ_2M,
+	p = (struct ireg_pool_params){ .size = sizeof(p),
+		.buf_size = 4096, .buf_align = 4 * SZ_2M,
 				       .nr_bufs = 1 };
 	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, 4 * SZ_2M, 0, &p, &pool));
 }
@@ -151,7 +160,7 @@ TEST_F_TIMEOUT(pool, bufs_exhaust, POOL_TIMEOUT)
 {
 	const size_t size = SZ_2M, bsz = 2048;
 	const unsigned int nr = size / bsz;
-	struct ireg_pool_stats st;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
 	struct ireg_pool *pool;
 	char *mem = area_alloc(size), *b, **got;
 	unsigned int i, round;
@@ -204,7 +213,7 @@ TEST_F_TIMEOUT(pool, bufs_exhaust, POOL_TIMEOUT)
 TEST_F_TIMEOUT(pool, bufs_random, POOL_TIMEOUT)
 {
 	const size_t bsz = 1000, size = 1 << 20;
-	struct ireg_pool_stats st;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
 	struct ireg_pool *pool;
 	char *mem = area_alloc(size), *b;
 	unsigned int nr, live = 0, i, op, idx;
@@ -265,7 +274,7 @@ TEST_F_TIMEOUT(pool, bufs_random, POOL_TIMEOUT)
 TEST_F_TIMEOUT(pool, bufs_bad_free, POOL_TIMEOUT)
 {
 	const size_t size = SZ_2M;
-	struct ireg_pool_stats st;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
 	struct ireg_pool *pool;
 	char *mem = area_alloc(2 * size), *a, *b;
 	int foreign;
@@ -340,7 +349,7 @@ TEST_F_TIMEOUT(pool, bufs_strides, POOL_TIMEOUT)
 	const size_t size = 4 << 20;
 	char *mem = area_alloc(size);
 	unsigned int s, a, i, nr;
-	struct ireg_pool_stats st;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
 	struct ireg_pool *pool;
 	char **bufs;
 	size_t stride;
@@ -428,7 +437,7 @@ TEST_F_TIMEOUT(pool, bufs_mt, POOL_TIMEOUT)
 	const unsigned int nthreads = 4;
 	struct mt_arg args[4];
 	pthread_t th[4];
-	struct ireg_pool_stats st;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
 	struct ireg_pool *pool;
 	char *mem = area_alloc(SZ_2M);
 	unsigned int i;
@@ -485,7 +494,7 @@ static void *spsc_consumer(void *p)
 TEST_F_TIMEOUT(pool, bufs_spsc, POOL_TIMEOUT)
 {
 	static struct spsc q;
-	struct ireg_pool_stats st;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
 	char *mem = area_alloc(SZ_2M);
 	unsigned long n, empty = 0;
 	pthread_t th;
@@ -516,6 +525,497 @@ TEST_F_TIMEOUT(pool, bufs_spsc, POOL_TIMEOUT)
 }
 
 /* ---------------------------------------------------------------- */
+/* Bulk calls and per-thread caches                                  */
+/* ---------------------------------------------------------------- */
+
+/* A buffer pool over @mem of @nr buffers of @bsz, with @cache_size. */
+static struct ireg_pool *cached_over(void *mem, unsigned int nr, size_t bsz,
+				     uint32_t flags, uint32_t cache_size)
+{
+	struct ireg_pool_params p = {
+		.size = sizeof(p), .buf_size = bsz, .nr_bufs = nr,
+		.flags = flags, .cache_size = cache_size,
+	};
+	struct ireg_pool *pool;
+	int ret = ireg_pool_create_mem(mem, (size_t)nr * bsz, FAKE_IOVA, &p,
+				       &pool);
+
+	if (ret) {
+		ksft_print_msg("ireg_pool_create_mem: %s\n", strerror(-ret));
+		return NULL;
+	}
+	return pool;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = *(uintptr_t *)a, y = *(uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Bulk alloc and free in each mode (single-threaded, IREG_POOL_MT, with
+ * a cache): all or nothing, n == 0, n beyond the pool, translation of
+ * what came, and the checked free and stats agreeing with it.
+ */
+TEST_F_TIMEOUT(pool, bufs_bulk, POOL_TIMEOUT)
+{
+	static const struct { uint32_t flags, cache; } modes[] = {
+		{ 0, 0 }, { IREG_POOL_MT, 0 }, { IREG_POOL_MT, 16 },
+		{ IREG_POOL_MT, 512 },
+	};
+	const unsigned int nr = 200, bsz = 256;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
+	char *mem = area_alloc(SZ_2M);
+	void *bufs[256], *one;
+	struct ireg_pool *pool;
+	unsigned int m, i, k;
+
+	ASSERT_TRUE(mem);
+	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		pool = cached_over(mem, nr, bsz, modes[m].flags, modes[m].cache);
+		ASSERT_TRUE(pool);
+		ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, bufs, 0));
+		ASSERT_EQ(-ENOMEM, ireg_pool_alloc_bulk(pool, bufs, nr + 1));
+		ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+		ASSERT_EQ(nr, st.nr_free);
+		ASSERT_EQ(0, st.nr_used);
+		/* All of it, in chunks of 32 and a rest. */
+		for (i = 0; i < nr; i += k) {
+			k = nr - i < 32 ? nr - i : 32;
+			ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, bufs + i, k));
+		}
+		ASSERT_EQ(-ENOMEM, ireg_pool_alloc_bulk(pool, &one, 1));
+		errno = 0;
+		ASSERT_TRUE(ireg_pool_buf_alloc(pool) == NULL);
+		ASSERT_EQ(ENOMEM, errno);
+		qsort(bufs, nr, sizeof(bufs[0]), cmp_ptr);
+		for (i = 0; i < nr; i++) {
+			ASSERT_TRUE(bufs[i] == mem + (size_t)i * bsz);
+			ASSERT_EQ(FAKE_IOVA + (size_t)i * bsz,
+				  ireg_pool_iova(pool, bufs[i]));
+		}
+		ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+		ASSERT_EQ(nr, st.nr_used);
+		ASSERT_EQ(0, st.nr_free);
+		ireg_pool_free_bulk(pool, bufs, nr);
+		ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+		ASSERT_EQ(nr, st.nr_free);
+		ASSERT_EQ(0, st.nr_used);
+
+		/* Short: 10 asked, 5 left: nothing handed out. */
+		ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, bufs, nr - 5));
+		ASSERT_EQ(-ENOMEM, ireg_pool_alloc_bulk(pool, bufs + nr - 5,
+							10));
+		ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+		ASSERT_EQ(5, st.nr_free);
+		ASSERT_EQ(nr - 5, st.nr_used);
+		/* The 5 are still there, for one bulk call. */
+		ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, bufs + nr - 5, 5));
+		/*
+		 * Bulk-allocated buffers pass the checked free, once.  With
+		 * caches a second free is caught only while the buffer is in
+		 * this thread's cache or on the buffer stack, not in a
+		 * magazine (bufs_cache_double_free).
+		 */
+		for (i = 0; i < nr; i++)
+			ASSERT_EQ(0, ireg_pool_free(pool, bufs[i]));
+		for (i = 0; i < nr && !modes[m].cache; i++)
+			ASSERT_EQ(-EALREADY, ireg_pool_free(pool, bufs[i]));
+		ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+		ASSERT_EQ(nr, st.nr_free);
+		ireg_pool_destroy(pool);
+	}
+	/* A heap has no buffers; an attached view is refused elsewhere. */
+	pool = heap_over(mem, SZ_2M, 0);
+	ASSERT_TRUE(pool);
+	ASSERT_EQ(-EINVAL, ireg_pool_alloc_bulk(pool, bufs, 1));
+	ireg_pool_destroy(pool);
+}
+
+TEST_F_TIMEOUT(pool, bufs_cache_params, POOL_TIMEOUT)
+{
+	struct ireg_pool_info info = { .size = sizeof(info) };
+	struct ireg_pool *pools[IREG_POOL_CACHE_SLOTS + 1], *pool;
+	char *mem = area_alloc(SZ_2M);
+	unsigned int i;
+	void *b;
+
+	ASSERT_TRUE(mem);
+	ASSERT_TRUE(cached_over(mem, 64, 64, IREG_POOL_MT,
+				IREG_POOL_CACHE_MAX + 1) == NULL);
+	ASSERT_TRUE(cached_over(mem, 64, 64, 0, 8) == NULL);	/* no MT */
+	pool = cached_over(mem, 64, 64, IREG_POOL_MT, IREG_POOL_CACHE_MAX);
+	ASSERT_TRUE(pool);
+	ASSERT_EQ(0, ireg_pool_info(pool, &info));
+	ASSERT_EQ(IREG_POOL_CACHE_MAX, info.cache_size);
+	ireg_pool_destroy(pool);
+	/* More pools than slots: the last works without a cache. */
+	for (i = 0; i <= IREG_POOL_CACHE_SLOTS; i++) {
+		pools[i] = cached_over(mem + i * 4096, 64, 64, IREG_POOL_MT, 8);
+		ASSERT_TRUE(pools[i]);
+		ASSERT_EQ(0, ireg_pool_info(pools[i], &info));
+		ASSERT_EQ(i < IREG_POOL_CACHE_SLOTS ? 8 : 0, info.cache_size);
+		b = ireg_pool_buf_alloc(pools[i]);
+		ASSERT_TRUE(ireg_pool_contains(pools[i], b, 64));
+		ASSERT_EQ(0, ireg_pool_free(pools[i], b));
+	}
+	for (i = 0; i <= IREG_POOL_CACHE_SLOTS; i++)
+		ireg_pool_destroy(pools[i]);
+}
+
+/* With a cache, the checked free still catches a double free. */
+TEST_F_TIMEOUT(pool, bufs_cache_double_free, POOL_TIMEOUT)
+{
+	char *mem = area_alloc(SZ_2M);
+	struct ireg_pool *pool;
+	void *a, *b;
+
+	ASSERT_TRUE(mem);
+	pool = cached_over(mem, 64, 64, IREG_POOL_MT, 8);
+	ASSERT_TRUE(pool);
+	a = ireg_pool_buf_alloc(pool);
+	b = ireg_pool_buf_alloc(pool);
+	ASSERT_TRUE(a && b && a != b);
+	ASSERT_EQ(0, ireg_pool_free(pool, a));
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, a));	/* in the cache */
+	ireg_pool_buf_free(pool, b);
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, b));
+	ASSERT_EQ(-EINVAL, ireg_pool_free(pool, (char *)a + 1));
+	ireg_pool_destroy(pool);
+}
+
+/*
+ * Threads with caches: single and bulk calls mixed, each thread stamps
+ * what it holds (a buffer handed out twice shows); when they have
+ * exited, every buffer is back and no cache holds any.
+ */
+struct cache_arg {
+	struct ireg_pool *pool;
+	unsigned int id;
+	unsigned long iters;
+	bool ok;
+};
+
+static void *cache_mt_thread(void *p)
+{
+	struct cache_arg *arg = p;
+	uint64_t *hp[64], s = seed + arg->id * 7919 + 1;
+	unsigned int n = 0, k, i;
+	unsigned long it;
+	uint64_t *b;
+
+	arg->ok = true;
+	for (it = 0; it < arg->iters; it++) {
+		k = 1 + xorshift64s(&s) % 8;
+		if (n + k <= 64 && (n == 0 || xorshift64s(&s) % 2)) {
+			if (k == 1) {
+				b = ireg_pool_buf_alloc(arg->pool);
+				if (!b)
+					continue;
+				hp[n] = b;
+			} else if (ireg_pool_alloc_bulk(arg->pool,
+							(void **)hp + n, k)) {
+				continue;	/* others hold them */
+			}
+			for (i = n; i < n + k; i++) {
+				hp[i][0] = ((uint64_t)arg->id << 32) | it;
+				hp[i][1] = ~hp[i][0];
+			}
+			n += k;
+		} else {
+			if (k > n)
+				k = n;
+			for (i = n - k; i < n; i++)
+				if ((hp[i][0] >> 32) != arg->id ||
+				    hp[i][1] != ~hp[i][0])
+					arg->ok = false;
+			if (k == 1)
+				ireg_pool_buf_free(arg->pool, hp[n - 1]);
+			else
+				ireg_pool_free_bulk(arg->pool,
+						    (void **)hp + n - k, k);
+			n -= k;
+		}
+	}
+	ireg_pool_free_bulk(arg->pool, (void **)hp, n);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(pool, bufs_cache_mt, POOL_TIMEOUT)
+{
+	struct ireg_pool_stats st = { .size = sizeof(st) };
+	const unsigned int nthreads = 4, nr = 256;
+	struct cache_arg args[4];
+	struct ireg_pool *pool;
+	char *mem = area_alloc(SZ_2M);
+	void *all[256];
+	pthread_t th[4];
+	unsigned int i;
+
+	ASSERT_TRUE(mem);
+	/* Caches and holdings exceed the pool: the empty paths run too. */
+	pool = cached_over(mem, nr, 64, IREG_POOL_MT, 16);
+	ASSERT_TRUE(pool);
+	for (i = 0; i < nthreads; i++) {
+		args[i] = (struct cache_arg){ .pool = pool, .id = i,
+					      .iters = 500000 };
+		ASSERT_TRUE(!pthread_create(&th[i], NULL, cache_mt_thread,
+					    &args[i]));
+	}
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(th[i], NULL);
+		ASSERT_TRUE(args[i].ok);
+	}
+	/* The threads' caches went back at their exit. */
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(nr, st.nr_free);
+	ASSERT_EQ(0, st.nr_cached);
+	ASSERT_EQ(0, st.nr_used);
+	ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, all, nr));
+	ireg_pool_free_bulk(pool, all, nr);
+	ireg_pool_destroy(pool);
+}
+
+/* One thread allocates, another frees, both with caches (NIC rx/tx). */
+struct cache_pc {
+	struct ireg_pool *pool;
+	void *slot[SPSC_SLOTS];
+	unsigned long head, tail;
+	unsigned int bulk;
+	bool ok;
+};
+
+static void *cache_pc_consumer(void *p)
+{
+	struct cache_pc *q = p;
+	unsigned long n, t;
+	uint64_t *b[8];
+	unsigned int i;
+
+	for (n = 0; n < SPSC_ITEMS; n += q->bulk) {
+		while (__atomic_load_n(&q->head, __ATOMIC_ACQUIRE) -
+		       q->tail < q->bulk)
+			;
+		for (i = 0; i < q->bulk; i++) {
+			t = q->tail + i;
+			b[i] = q->slot[t % SPSC_SLOTS];
+			if (b[i][0] != t)
+				q->ok = false;
+		}
+		__atomic_store_n(&q->tail, q->tail + q->bulk, __ATOMIC_RELEASE);
+		if (q->bulk == 1)
+			ireg_pool_buf_free(q->pool, b[0]);
+		else
+			ireg_pool_free_bulk(q->pool, (void **)b, q->bulk);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(pool, bufs_cache_spsc, POOL_TIMEOUT)
+{
+	static struct cache_pc q;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
+	char *mem = area_alloc(SZ_2M);
+	unsigned long n, empty = 0;
+	unsigned int bulk, i;
+	uint64_t *b[8];
+	pthread_t th;
+
+	ASSERT_TRUE(mem);
+	for (bulk = 1; bulk <= 8; bulk *= 8) {
+		memset(&q, 0, sizeof(q));
+		q.ok = true;
+		q.bulk = bulk;
+		q.pool = cached_over(mem, 4 * 64, 128, IREG_POOL_MT, 32);
+		ASSERT_TRUE(q.pool);
+		ASSERT_TRUE(!pthread_create(&th, NULL, cache_pc_consumer, &q));
+		for (n = 0; n < SPSC_ITEMS; n += bulk) {
+			if (bulk == 1) {
+				while (!(b[0] = ireg_pool_buf_alloc(q.pool)))
+					empty++;
+			} else {
+				while (ireg_pool_alloc_bulk(q.pool, (void **)b,
+							    bulk))
+					empty++;
+			}
+			while (q.head + bulk -
+			       __atomic_load_n(&q.tail, __ATOMIC_ACQUIRE) >
+			       SPSC_SLOTS)
+				;
+			for (i = 0; i < bulk; i++) {
+				b[i][0] = q.head + i;
+				q.slot[(q.head + i) % SPSC_SLOTS] = b[i];
+			}
+			__atomic_store_n(&q.head, q.head + bulk,
+					 __ATOMIC_RELEASE);
+		}
+		pthread_join(th, NULL);
+		ksft_print_msg("bulk %u: %lu items, pool empty %lu times\n",
+			       bulk, SPSC_ITEMS, empty);
+		ASSERT_TRUE(q.ok);
+		/* The consumer's cache is back; the producer's is counted. */
+		ASSERT_EQ(0, ireg_pool_stats(q.pool, &st));
+		ASSERT_EQ(4 * 64, st.nr_free);
+		ASSERT_EQ(0, st.nr_used);
+		ireg_pool_destroy(q.pool);
+	}
+}
+
+/*
+ * A thread's cache: counted as free while the thread lives, given back
+ * to the shared stack at its exit, and cut off by pool destroy: a thread
+ * that outlives the pool must not see the old cache in a new pool that
+ * takes the same slot, and its exit must not touch the freed one.
+ */
+struct cache_life {
+	struct ireg_pool *pool;
+	pthread_barrier_t bar;
+	bool ok;
+};
+
+static void *cache_life_thread(void *p)
+{
+	struct cache_life *l = p;
+	void *b[20];
+	unsigned int i;
+
+	/* 20 taken (two refills of 16), 20 freed: 32 in the cache. */
+	for (i = 0; i < 20; i++)
+		b[i] = ireg_pool_buf_alloc(l->pool);
+	for (i = 0; i < 20; i++)
+		ireg_pool_buf_free(l->pool, b[i]);
+	pthread_barrier_wait(&l->bar);	/* main looks */
+	pthread_barrier_wait(&l->bar);	/* main destroyed, made a new one */
+	l->ok = true;
+	for (i = 0; i < 20; i++) {
+		b[i] = ireg_pool_buf_alloc(l->pool);
+		if (!b[i] || !ireg_pool_contains(l->pool, b[i], 64))
+			l->ok = false;
+	}
+	ireg_pool_free_bulk(l->pool, b, 20);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(pool, bufs_cache_life, POOL_TIMEOUT)
+{
+	struct ireg_pool_stats st = { .size = sizeof(st) };
+	static struct cache_life l;
+	char *mem = area_alloc(SZ_2M);
+	struct ireg_pool *old;
+	void *all[64];
+	pthread_t th;
+
+	ASSERT_TRUE(mem);
+	l.pool = cached_over(mem, 64, 64, IREG_POOL_MT, 16);
+	ASSERT_TRUE(l.pool);
+	ASSERT_EQ(0, pthread_barrier_init(&l.bar, NULL, 2));
+	ASSERT_EQ(0, pthread_create(&th, NULL, cache_life_thread, &l));
+	pthread_barrier_wait(&l.bar);
+	ASSERT_EQ(0, ireg_pool_stats(l.pool, &st));
+	ASSERT_EQ(64, st.nr_free);
+	ASSERT_EQ(32, st.nr_cached);
+	ASSERT_EQ(0, st.nr_used);
+	/* What its cache holds, this thread cannot take. */
+	ASSERT_EQ(-ENOMEM, ireg_pool_alloc_bulk(l.pool, all, 64));
+	/* Destroyed with the cache full; a new pool in the same slot. */
+	old = l.pool;
+	ireg_pool_destroy(old);
+	l.pool = cached_over(mem + SZ_2M / 2, 64, 64, IREG_POOL_MT, 16);
+	ASSERT_TRUE(l.pool);
+	pthread_barrier_wait(&l.bar);
+	pthread_join(th, NULL);
+	ASSERT_TRUE(l.ok);
+	/* It exited: its cache of the new pool is back, all 64 for us. */
+	ASSERT_EQ(0, ireg_pool_stats(l.pool, &st));
+	ASSERT_EQ(64, st.nr_free);
+	ASSERT_EQ(0, st.nr_cached);
+	ASSERT_EQ(0, ireg_pool_alloc_bulk(l.pool, all, 64));
+	ireg_pool_destroy(l.pool);
+	pthread_barrier_destroy(&l.bar);
+}
+
+/* ---------------------------------------------------------------- */
+/* The size field of params, info and stats                          */
+/* ---------------------------------------------------------------- */
+
+TEST_F_TIMEOUT(pool, size_field, POOL_TIMEOUT)
+{
+	struct {
+		struct ireg_pool_params p;
+		uint64_t tail;
+	} big = { .p = { .buf_size = 64, .nr_bufs = 8 } };
+	struct {
+		struct ireg_pool_info i;
+		uint64_t tail;
+	} bigi;
+	struct {
+		struct ireg_pool_stats s;
+		uint64_t tail;
+	} bigs;
+	struct ireg_pool_params p = { .buf_size = 64, .nr_bufs = 8,
+				      .flags = IREG_POOL_MT, .cache_size = 4 };
+	struct ireg_pool_info info;
+	struct ireg_pool_stats st;
+	char *mem = area_alloc(SZ_2M);
+	struct ireg_pool *pool;
+
+	ASSERT_TRUE(mem);
+	/* An older caller's params, without cache_size: it is 0. */
+	p.size = offsetof(struct ireg_pool_params, cache_size);
+	ASSERT_EQ(0, ireg_pool_create_mem(mem, 4096, 0, &p, &pool));
+	ASSERT_EQ(0, pool->cache_size);
+	ireg_pool_destroy(pool);
+	p.size = sizeof(p);
+	ASSERT_EQ(0, ireg_pool_create_mem(mem, 4096, 0, &p, &pool));
+	ASSERT_EQ(4, pool->cache_size);
+	ireg_pool_destroy(pool);
+	p.size = 0;
+	ASSERT_EQ(-EINVAL, ireg_pool_create_mem(mem, 4096, 0, &p, &pool));
+	ASSERT_EQ(-EINVAL, ireg_pool_create(NULL, &p, &pool));
+	/* A newer caller's: a zero tail is fine, a set one is not. */
+	big.p.size = sizeof(big);
+	ASSERT_EQ(0, ireg_pool_create_mem(mem, 4096, 0, &big.p, &pool));
+	ireg_pool_destroy(pool);
+	big.tail = 1;
+	ASSERT_EQ(-E2BIG, ireg_pool_create_mem(mem, 4096, 0, &big.p, &pool));
+	ASSERT_EQ(-E2BIG, ireg_pool_create(NULL, &big.p, &pool));
+
+	p.size = sizeof(p);
+	ASSERT_EQ(0, ireg_pool_create_mem(mem, 4096, 0, &p, &pool));
+	/* Info: a short struct gets its part and not a byte more. */
+	memset(&info, 0xa5, sizeof(info));
+	info.size = offsetof(struct ireg_pool_info, cache_size);
+	ASSERT_EQ(0, ireg_pool_info(pool, &info));
+	ASSERT_EQ(offsetof(struct ireg_pool_info, cache_size), info.size);
+	ASSERT_TRUE(info.base == mem);
+	ASSERT_EQ(8, info.nr_bufs);
+	ASSERT_EQ(0xa5a5a5a5, info.cache_size);
+	memset(&bigi, 0xa5, sizeof(bigi));
+	bigi.i.size = sizeof(bigi);
+	ASSERT_EQ(0, ireg_pool_info(pool, &bigi.i));
+	ASSERT_EQ(4, bigi.i.cache_size);
+	ASSERT_EQ(0, bigi.tail);
+	info.size = 0;
+	ASSERT_EQ(-EINVAL, ireg_pool_info(pool, &info));
+	/* Stats likewise. */
+	memset(&st, 0xa5, sizeof(st));
+	st.size = offsetof(struct ireg_pool_stats, nr_cached);
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(8, st.nr_free);
+	ASSERT_EQ(0xa5a5a5a5a5a5a5a5ULL, st.nr_cached);
+	memset(&bigs, 0xa5, sizeof(bigs));
+	bigs.s.size = sizeof(bigs);
+	ASSERT_EQ(0, ireg_pool_stats(pool, &bigs.s));
+	ASSERT_EQ(0, bigs.s.nr_cached);
+	ASSERT_EQ(0, bigs.tail);
+	st.size = 0;
+	ASSERT_EQ(-EINVAL, ireg_pool_stats(pool, &st));
+	ireg_pool_destroy(pool);
+}
+
+/* ---------------------------------------------------------------- */
 /* Heap                                                              */
 /* ---------------------------------------------------------------- */
 
@@ -532,7 +1032,7 @@ static size_t block_bytes(size_t size, size_t align)
 TEST_F_TIMEOUT(pool, heap_align, POOL_TIMEOUT)
 {
 	const size_t size = 8 << 20;
-	struct ireg_pool_stats st;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
 	struct ireg_pool *pool;
 	char *mem = area_alloc(size), *p;
 	size_t align;
@@ -568,7 +1068,7 @@ TEST_F_TIMEOUT(pool, heap_align, POOL_TIMEOUT)
 TEST_F_TIMEOUT(pool, heap_coalesce, POOL_TIMEOUT)
 {
 	const size_t size = 1 << 20, nr = size / 64;
-	struct ireg_pool_stats st;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
 	struct ireg_pool *pool;
 	char *mem = area_alloc(size + 192), **blk;
 	size_t i;
@@ -646,11 +1146,63 @@ static void random_request(size_t *size, size_t *align)
 	*align = rnd() % 4 ? 0 : 1UL << (rnd() % 13);
 }
 
+/*
+ * The quick lists: a freed small block comes back to the next request of
+ * its order (LIFO, no split or merge), a double free of one is refused,
+ * and a request only the merged heap can meet still succeeds: the lists
+ * are merged back first.  Stats see a fully coalesced heap.
+ */
+TEST_F_TIMEOUT(pool, heap_quick, POOL_TIMEOUT)
+{
+	const size_t size = 1 << 20;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
+	char *mem = area_alloc(size), *blk[64], *p;
+	struct ireg_pool *pool;
+	unsigned int i;
+
+	ASSERT_TRUE(mem);
+	pool = heap_over(mem, size, 0);
+	ASSERT_TRUE(pool);
+	p = ireg_pool_alloc(pool, 3000, 64);
+	ASSERT_TRUE(p);
+	ASSERT_EQ(0, ireg_pool_free(pool, p));
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, p));
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, p + 64));	/* inside */
+	ASSERT_TRUE(ireg_pool_alloc(pool, 3000, 64) == p);
+	ASSERT_EQ(0, ireg_pool_free(pool, p));
+
+	/* More small frees than a list holds: the rest merge at once. */
+	for (i = 0; i < 64; i++) {
+		blk[i] = ireg_pool_alloc(pool, 64, 0);
+		ASSERT_TRUE(blk[i]);
+	}
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, ireg_pool_free(pool, blk[i]));
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(-EALREADY, ireg_pool_free(pool, blk[i]));
+	/* The whole heap: the quick blocks merge back to make it. */
+	p = ireg_pool_alloc(pool, size, 0);
+	ASSERT_TRUE(p == mem);
+	ASSERT_EQ(0, ireg_pool_free(pool, p));
+	for (i = 0; i < 64; i++) {
+		blk[i] = ireg_pool_alloc(pool, 64, 0);
+		ASSERT_TRUE(blk[i]);
+	}
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, ireg_pool_free(pool, blk[i]));
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(1, st.nr_free);
+	ASSERT_EQ(0, st.nr_cached);
+	ASSERT_EQ(size, st.largest_free);
+	ASSERT_EQ(size, st.free_bytes);
+	ireg_pool_destroy(pool);
+}
+
 /* Random sizes and alignments against a shadow owner per 64-byte unit. */
 TEST_F_TIMEOUT(pool, heap_random, POOL_TIMEOUT)
 {
 	const size_t size = 16 << 20, units = size / 64;
-	struct ireg_pool_stats st;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
 	struct ireg_pool *pool;
 	char *mem = area_alloc(size), *p;
 	struct live *live, l;
@@ -722,7 +1274,7 @@ TEST_F_TIMEOUT(pool, heap_random, POOL_TIMEOUT)
 TEST_F_TIMEOUT(pool, heap_bad_free, POOL_TIMEOUT)
 {
 	const size_t size = 1 << 20;
-	struct ireg_pool_stats st;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
 	struct ireg_pool *pool;
 	char *mem = area_alloc(2 * size), *a, *b, *c;
 	int foreign;
@@ -797,7 +1349,7 @@ TEST_F_TIMEOUT(pool, heap_mt, POOL_TIMEOUT)
 {
 	struct mt_arg args[3];
 	pthread_t th[3];
-	struct ireg_pool_stats st;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
 	struct ireg_pool *pool;
 	char *mem = area_alloc(SZ_2M);
 	unsigned int i;
@@ -1031,7 +1583,7 @@ TEST_F_TIMEOUT(pool, map_concurrent, POOL_TIMEOUT)
 
 TEST_F_TIMEOUT(pool, pool_map_entry, POOL_TIMEOUT)
 {
-	struct ireg_pool_params p = { .buf_size = 4096 };
+	struct ireg_pool_params p = { .size = sizeof(p), .buf_size = 4096 };
 	struct ireg_pool *pool;
 	struct ireg_map *map;
 	char *mem = area_alloc(8 * SZ_2M);
@@ -1084,8 +1636,8 @@ TEST_F_TIMEOUT(pool, pool_backings, POOL_TIMEOUT)
 	static const char *const names[] = {
 		"user", "4K", "THP", "hugetlb 2M", "hugetlb 1G",
 	};
-	struct ireg_pool_params p = { .size = 3 << 20 };
-	struct ireg_pool_info info;
+	struct ireg_pool_params p = { .size = sizeof(p), .mem_size = 3 << 20 };
+	struct ireg_pool_info info = { .size = sizeof(info) };
 	struct ireg_pool *pool;
 	char *a;
 	int ret;
@@ -1094,14 +1646,14 @@ TEST_F_TIMEOUT(pool, pool_backings, POOL_TIMEOUT)
 	ASSERT_EQ(0, ireg_pool_create(NULL, &p, &pool));
 	ireg_pool_info(pool, &info);
 	ksft_print_msg("auto backing: %s, %zu of %zu bytes on huge pages\n",
-		       names[info.backing], info.huge_bytes, info.size);
+		       names[info.backing], info.huge_bytes, info.mem_size);
 	ASSERT_TRUE(info.backing == IREG_POOL_BACKING_HUGETLB ||
 		    info.backing == IREG_POOL_BACKING_THP ||
 		    info.backing == IREG_POOL_BACKING_4K);
 	if (info.backing != IREG_POOL_BACKING_4K)
 		ASSERT_EQ(0, (uintptr_t)info.base % SZ_2M);
-	ASSERT_EQ(0, info.size % info.page_size);
-	ASSERT_TRUE(info.data_size >= p.size);
+	ASSERT_EQ(0, info.mem_size % info.page_size);
+	ASSERT_TRUE(info.data_size >= p.mem_size);
 	ASSERT_TRUE(!info.registered);
 	ASSERT_EQ(-1, info.fd);
 	ASSERT_EQ(IREG_IOVA_INVALID, info.iova);
@@ -1127,9 +1679,9 @@ TEST_F_TIMEOUT(pool, pool_backings, POOL_TIMEOUT)
 		ireg_pool_info(pool, &info);
 		ASSERT_EQ(IREG_POOL_BACKING_THP, info.backing);
 		ASSERT_EQ(0, (uintptr_t)info.base % SZ_2M);
-		ASSERT_EQ(4 << 20, info.size);
+		ASSERT_EQ(4 << 20, info.mem_size);
 		ksft_print_msg("THP: %zu of %zu bytes on huge pages\n", info.huge_bytes,
-			       info.size);
+			       info.mem_size);
 		ireg_pool_destroy(pool);
 	}
 
@@ -1142,7 +1694,7 @@ TEST_F_TIMEOUT(pool, pool_backings, POOL_TIMEOUT)
 		ASSERT_EQ(0, ret);
 		ireg_pool_info(pool, &info);
 		ASSERT_EQ(IREG_POOL_BACKING_HUGETLB, info.backing);
-		ASSERT_EQ(info.size, info.huge_bytes);
+		ASSERT_EQ(info.mem_size, info.huge_bytes);
 		ireg_pool_destroy(pool);
 	}
 }
@@ -1151,10 +1703,12 @@ TEST_F_TIMEOUT(pool, pool_backings, POOL_TIMEOUT)
 TEST_F_TIMEOUT(pool, pool_shared_attach, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = {
+		.size = sizeof(p),
 		.buf_size = 2048, .nr_bufs = 64,
 		.flags = IREG_POOL_SHARED | IREG_POOL_4K,
 	};
-	struct ireg_pool_info info, vinfo;
+	struct ireg_pool_info info = { .size = sizeof(info) };
+	struct ireg_pool_info vinfo = { .size = sizeof(vinfo) };
 	struct ireg_pool *pool, *view;
 	uint64_t off, saved;
 	char *b, *hdr;
@@ -1165,7 +1719,7 @@ TEST_F_TIMEOUT(pool, pool_shared_attach, POOL_TIMEOUT)
 	ireg_pool_info(pool, &info);
 	ASSERT_TRUE(info.fd >= 0);
 	ASSERT_EQ(64, info.nr_bufs);
-	ASSERT_TRUE(info.data_size + 4096 <= info.size);
+	ASSERT_TRUE(info.data_size + 4096 <= info.mem_size);
 	b = ireg_pool_buf_alloc(pool);
 	b = ireg_pool_buf_alloc(pool);
 	ASSERT_TRUE(b);
@@ -1201,14 +1755,15 @@ TEST_F_TIMEOUT(pool, pool_shared_attach, POOL_TIMEOUT)
 
 	ASSERT_EQ(-EINVAL, ireg_pool_attach(NULL, info.fd, NULL, 1, &view));
 	/* A damaged header is refused. */
-	hdr = (char *)info.base + info.size - 4096;
+	hdr = (char *)info.base + info.mem_size - 4096;
 	memcpy(&saved, hdr + 8, 8);
 	memset(hdr + 8, 0x77, 8);
 	ASSERT_EQ(-EINVAL, ireg_pool_attach(NULL, info.fd, NULL, 0, &view));
 	memcpy(hdr + 8, &saved, 8);
 	ASSERT_EQ(0, ireg_pool_attach(NULL, info.fd, NULL, 0, &view));
 	ASSERT_EQ(-EOPNOTSUPP,
-		  ireg_pool_stats(view, &(struct ireg_pool_stats){ 0 }));
+		  ireg_pool_stats(view, &(struct ireg_pool_stats){
+				.size = sizeof(struct ireg_pool_stats) }));
 	ireg_pool_destroy(view);
 	/* Memory without a pool header. */
 	fd = memfd_create("not-a-pool", MFD_CLOEXEC);
@@ -1219,12 +1774,76 @@ TEST_F_TIMEOUT(pool, pool_shared_attach, POOL_TIMEOUT)
 	ireg_pool_destroy(pool);
 }
 
+/*
+ * A shared pool whose creator allocates through per-thread caches and
+ * bulk calls: another process attaches it and reaches the same buffers
+ * by offset; the view refuses to allocate, in bulk too.
+ */
+TEST_F_TIMEOUT(pool, pool_shared_cached, POOL_TIMEOUT)
+{
+	struct ireg_pool_params p = {
+		.size = sizeof(p), .buf_size = 2048, .nr_bufs = 64,
+		.flags = IREG_POOL_SHARED | IREG_POOL_4K | IREG_POOL_MT,
+		.cache_size = 8,
+	};
+	struct ireg_pool_stats st = { .size = sizeof(st) };
+	struct ireg_pool_info info = { .size = sizeof(info) };
+	uint64_t off[16];
+	struct ireg_pool *pool, *view;
+	void *bufs[16];
+	unsigned int i;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, ireg_pool_create(NULL, &p, &pool));
+	ASSERT_EQ(0, ireg_pool_info(pool, &info));
+	ASSERT_EQ(8, info.cache_size);
+	ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, bufs, 16));
+	for (i = 0; i < 16; i++) {
+		off[i] = ireg_pool_offset(pool, bufs[i]);
+		snprintf(bufs[i], 2048, "buffer %u", i);
+	}
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (!pid) {
+		char want[32];
+
+		if (ireg_pool_attach(NULL, info.fd, NULL, 0, &view))
+			_exit(10);
+		if (ireg_pool_alloc_bulk(view, bufs, 2) != -EPERM)
+			_exit(11);
+		for (i = 0; i < 16; i++) {
+			snprintf(want, sizeof(want), "buffer %u", i);
+			if (strcmp(ireg_pool_ptr(view, off[i]), want))
+				_exit(12);
+			snprintf(ireg_pool_ptr(view, off[i]), 2048,
+				 "child %u", i);
+		}
+		ireg_pool_destroy(view);
+		_exit(0);
+	}
+	ASSERT_TRUE(waitpid(pid, &status, 0) == pid);
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (i = 0; i < 16; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "child %u", i);
+		ASSERT_TRUE(!strcmp(bufs[i], want));
+	}
+	ireg_pool_free_bulk(pool, bufs, 16);
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(64, st.nr_free);
+	ASSERT_EQ(0, st.nr_used);
+	ireg_pool_destroy(pool);
+}
+
 TEST_F_TIMEOUT(pool, pool_shared_thp, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = {
-		.size = 4 << 20, .flags = IREG_POOL_SHARED | IREG_POOL_THP,
+		.size = sizeof(p),
+		.mem_size = 4 << 20, .flags = IREG_POOL_SHARED | IREG_POOL_THP,
 	};
-	struct ireg_pool_info info;
+	struct ireg_pool_info info = { .size = sizeof(info) };
 	struct ireg_pool *pool;
 	int ret = ireg_pool_create(NULL, &p, &pool);
 
@@ -1238,7 +1857,7 @@ TEST_F_TIMEOUT(pool, pool_shared_thp, POOL_TIMEOUT)
 	ASSERT_EQ(IREG_POOL_BACKING_THP, info.backing);
 	ASSERT_TRUE(info.fd >= 0);
 	ksft_print_msg("shared THP: %zu of %zu bytes on huge pages\n", info.huge_bytes,
-		       info.size);
+		       info.mem_size);
 	ireg_pool_destroy(pool);
 }
 

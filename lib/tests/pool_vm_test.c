@@ -134,10 +134,11 @@ static void backing_case(struct __test_metadata *_metadata, uint32_t flag,
 			 uint64_t iova_align)
 {
 	struct ireg_pool_params p = {
+		.size = sizeof(p),
 		.buf_size = buf_size, .nr_bufs = nr_bufs, .flags = flag,
 	};
-	struct ireg_pool_stats st;
-	struct ireg_pool_info info;
+	struct ireg_pool_stats st = { .size = sizeof(st) };
+	struct ireg_pool_info info = { .size = sizeof(info) };
 	struct ireg_pool *pool;
 	struct ireg_map *map;
 	uint32_t regions = test_regions(ctx), i, n = 0;
@@ -159,21 +160,21 @@ static void backing_case(struct __test_metadata *_metadata, uint32_t flag,
 	}
 	ireg_pool_info(pool, &info);
 	ksft_print_msg("%s: %zu bytes at %p, IOVA 0x%" PRIx64 ", %zu bytes on huge pages, %u buffers of %zu\n",
-	     backing_names[info.backing], info.size, info.base, info.iova,
+	     backing_names[info.backing], info.mem_size, info.base, info.iova,
 	     info.huge_bytes, info.nr_bufs, info.buf_stride);
 	ASSERT_EQ(backing, info.backing);
 	ASSERT_TRUE(info.registered && !info.attached);
 	ASSERT_TRUE(ireg_pool_valid(pool));
 	ASSERT_EQ(regions + 1, test_regions(ctx));
 	ASSERT_EQ(nr_bufs, info.nr_bufs);
-	ASSERT_EQ(0, info.size % info.page_size);
+	ASSERT_EQ(0, info.mem_size % info.page_size);
 	/* Huge pages at a congruent IOVA: they can be IOMMU superpages. */
 	ASSERT_EQ(0, (uintptr_t)info.base % iova_align);
 	ASSERT_EQ(0, info.iova % iova_align);
 	switch (backing) {
 	case IREG_POOL_BACKING_HUGETLB:
 	case IREG_POOL_BACKING_HUGETLB_1G:
-		ASSERT_EQ(info.size, info.huge_bytes);
+		ASSERT_EQ(info.mem_size, info.huge_bytes);
 		break;
 	case IREG_POOL_BACKING_THP:
 		ASSERT_TRUE(info.huge_bytes > 0);
@@ -258,8 +259,8 @@ TEST_F_TIMEOUT(pool, backing_auto, POOL_TIMEOUT)
 /* Variable sizes and alignments from a registered heap, DMA between them. */
 TEST_F_TIMEOUT(pool, heap_dma, POOL_TIMEOUT)
 {
-	struct ireg_pool_params p = { .size = 4 << 20 };
-	struct ireg_pool_stats st;
+	struct ireg_pool_params p = { .size = sizeof(p), .mem_size = 4 << 20 };
+	struct ireg_pool_stats st = { .size = sizeof(st) };
 	struct ireg_pool *pool;
 	struct ireg_map *map;
 	char *a, *b, *c;
@@ -366,7 +367,8 @@ static int run_nosys_child(const struct nosys_pools *np, bool make_syscall)
 
 TEST_F_TIMEOUT(pool, no_syscalls, POOL_TIMEOUT)
 {
-	struct ireg_pool_params p = { .buf_size = 2048, .nr_bufs = 64 };
+	struct ireg_pool_params p = { .size = sizeof(p),
+		.buf_size = 2048, .nr_bufs = 64 };
 	struct nosys_pools np;
 	int status;
 
@@ -375,7 +377,8 @@ TEST_F_TIMEOUT(pool, no_syscalls, POOL_TIMEOUT)
 	ASSERT_EQ(0, ireg_pool_create(ctx, &p, &np.bufs));
 	p.flags = IREG_POOL_MT;
 	ASSERT_EQ(0, ireg_pool_create(ctx, &p, &np.bufs_mt));
-	p = (struct ireg_pool_params){ .size = 4 << 20, .map = np.map };
+	p = (struct ireg_pool_params){ .size = sizeof(p),
+		.mem_size = 4 << 20, .map = np.map };
 	ASSERT_EQ(0, ireg_pool_create(ctx, &p, &np.heap));
 	p.flags = IREG_POOL_MT;
 	ASSERT_EQ(0, ireg_pool_create(ctx, &p, &np.heap_mt));
@@ -409,9 +412,10 @@ TEST_F_TIMEOUT(pool, no_syscalls, POOL_TIMEOUT)
 TEST_F_TIMEOUT(pool, shared_cross_process, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = {
+		.size = sizeof(p),
 		.buf_size = 4096, .nr_bufs = 64, .flags = IREG_POOL_SHARED,
 	};
-	struct ireg_pool_info info;
+	struct ireg_pool_info info = { .size = sizeof(info) };
 	struct ireg_pool *pool, *view;
 	uint64_t off, child_iova;
 	int pfd[2], status;
@@ -468,9 +472,11 @@ TEST_F_TIMEOUT(pool, shared_cross_process, POOL_TIMEOUT)
 TEST_F_TIMEOUT(pool, shared_attach_registered, POOL_TIMEOUT)
 {
 	struct ireg_pool_params p = {
-		.size = 4 << 20, .flags = IREG_POOL_SHARED,
+		.size = sizeof(p),
+		.mem_size = 4 << 20, .flags = IREG_POOL_SHARED,
 	};
-	struct ireg_pool_info info, vinfo;
+	struct ireg_pool_info info = { .size = sizeof(info) };
+	struct ireg_pool_info vinfo = { .size = sizeof(vinfo) };
 	struct ireg_pool *pool, *view;
 	struct ireg_map *map;
 	uint32_t regions = test_regions(ctx);

@@ -15,8 +15,13 @@
  * WARMUP (1) untimed ones (tools/bench/bench.h).  Each measured loop is
  * its own function (loop_*), so callgrind's inclusive counts give
  * instructions per operation (-n OPS -r 1 -w 0): loop_buf and loop_malloc
- * run OPS operations, loop_heap and loop_mbig OPS / 10, loop_iova and
- * loop_map 4 * OPS.
+ * run OPS operations, loop_heap, loop_mbig, loop_mtheap, loop_m3000,
+ * loop_hbig and loop_mhuge OPS / 10, loop_iova and loop_map 4 * OPS.
+ * loop_mtheap is the 3000-byte figure on an IREG_POOL_MT heap, which
+ * takes its mutex around each call (glibc's allocator is thread-safe
+ * too).  The 3000-byte
+ * heap figures hit the heap's quick list of their order; the 128 KiB ones
+ * are above the quick lists: a buddy split and merge on every pair.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +34,7 @@
 
 /* What the loops work on. */
 struct pools {
-	struct ireg_pool *bufs, *heap;
+	struct ireg_pool *bufs, *heap, *mtheap;
 	struct ireg_map *map;
 	char *mem;		/* the buffer pool's memory, mapped by map */
 	size_t size;
@@ -73,6 +78,17 @@ static inline void *heap_get(void *pool)
 	return ireg_pool_alloc(pool, 3000, 64);
 }
 
+/* Above the heap's quick lists (64 KiB): the buddy split and merge. */
+static inline void *hbig_get(void *pool)
+{
+	return ireg_pool_alloc(pool, 128 << 10, 64);
+}
+
+static inline void *mhuge_get(void *pool)
+{
+	return aligned_alloc(64, 128 << 10);
+}
+
 static inline void heap_put(void *pool, void *b)
 {
 	ireg_pool_free(pool, b);
@@ -87,6 +103,11 @@ static inline void *malloc_get(void *pool)
 static inline void *mbig_get(void *pool)
 {
 	return aligned_alloc(64, 3008);
+}
+
+static inline void *m3000_get(void *pool)
+{
+	return malloc(3000);
 }
 
 static inline void libc_put(void *pool, void *b)
@@ -112,9 +133,34 @@ static NOINLINE int loop_heap(void *arg, unsigned long n)
 	return 0;
 }
 
+/* The same on an IREG_POOL_MT heap: its mutex, uncontended. */
+static NOINLINE int loop_mtheap(void *arg, unsigned long n)
+{
+	alloc_free(((struct pools *)arg)->mtheap, n, heap_get, heap_put);
+	return 0;
+}
+
 static NOINLINE int loop_mbig(void *arg, unsigned long n)
 {
 	alloc_free(NULL, n, mbig_get, libc_put);
+	return 0;
+}
+
+static NOINLINE int loop_m3000(void *arg, unsigned long n)
+{
+	alloc_free(NULL, n, m3000_get, libc_put);
+	return 0;
+}
+
+static NOINLINE int loop_hbig(void *arg, unsigned long n)
+{
+	alloc_free(((struct pools *)arg)->heap, n, hbig_get, heap_put);
+	return 0;
+}
+
+static NOINLINE int loop_mhuge(void *arg, unsigned long n)
+{
+	alloc_free(NULL, n, mhuge_get, libc_put);
 	return 0;
 }
 
@@ -151,6 +197,10 @@ static const struct figure {
 	{ "pool", "2KiB_buf", "malloc_free", loop_malloc, 1, 1 },
 	{ "pool", "3000B_heap", "ireg_pool_alloc_free", loop_heap, 1, 10 },
 	{ "pool", "3000B_heap", "aligned_alloc_free", loop_mbig, 1, 10 },
+	{ "pool", "3000B_heap", "ireg_pool_alloc_free_mt", loop_mtheap, 1, 10 },
+	{ "pool", "3000B_heap", "malloc_free", loop_m3000, 1, 10 },
+	{ "pool", "128KiB_heap", "ireg_pool_alloc_free", loop_hbig, 1, 10 },
+	{ "pool", "128KiB_heap", "aligned_alloc_free", loop_mhuge, 1, 10 },
 	{ "translate", "ireg_pool_iova", "ireg_pool_iova", loop_iova, 4, 1 },
 	{ "translate", "ireg_map_translate", "ireg_map_translate", loop_map,
 	  4, 1 },
@@ -164,11 +214,13 @@ int main(int argc, char **argv)
 		.round_ms = 200, .rounds = 7, .warmup = 1, .clock = clock_cpu_ns,
 	};
 	struct pools p = { .size = 64UL << 20 };
-	struct ireg_pool_params bp = { .buf_size = BUF };
-	struct ireg_pool_params hp = { .size = p.size };
+	struct ireg_pool_params bp = { .size = sizeof(bp), .buf_size = BUF };
+	struct ireg_pool_params hp = { .size = sizeof(hp), .mem_size = p.size };
 	double v[BENCH_MAX_ROUNDS], med[NR_FIGURES];
 	char method[96];
-	void *heap_mem;
+	struct ireg_pool_params mp = { .size = sizeof(mp), .mem_size = 4 << 20,
+				       .flags = IREG_POOL_MT };
+	void *heap_mem, *mt_mem;
 	unsigned int f;
 
 	if (bench_getopt(argc, argv, "", NULL,
@@ -180,7 +232,9 @@ int main(int argc, char **argv)
 	}
 	p.mem = aligned_alloc(2 << 20, p.size);
 	heap_mem = aligned_alloc(2 << 20, p.size);
-	if (!p.mem || !heap_mem ||
+	mt_mem = aligned_alloc(2 << 20, 4 << 20);
+	if (!p.mem || !heap_mem || !mt_mem ||
+	    ireg_pool_create_mem(mt_mem, 4 << 20, 1ULL << 34, &mp, &p.mtheap) ||
 	    ireg_pool_create_mem(p.mem, p.size, 1ULL << 32, &bp, &p.bufs) ||
 	    ireg_pool_create_mem(heap_mem, p.size, 1ULL << 33, &hp, &p.heap) ||
 	    ireg_map_create(&p.map) ||
@@ -199,10 +253,12 @@ int main(int argc, char **argv)
 		med[f] = bench_row_v(fig->exp, fig->param, fig->series, v,
 				     o.rounds, "ns");
 	}
-	printf("# malloc/pool ratio: %.1fx (buffers), %.1fx (heap)\n",
-	       med[1] / med[0], med[3] / med[2]);
+	printf("# malloc/pool ratio: %.1fx (buffers); heap 3000 B: aligned_alloc/pool %.1fx, malloc/pool %.1fx; heap 128 KiB: aligned_alloc/pool %.1fx\n",
+	       med[1] / med[0], med[3] / med[2], med[5] / med[2],
+	       med[7] / med[6]);
 	ireg_pool_destroy(p.bufs);
 	ireg_pool_destroy(p.heap);
+	ireg_pool_destroy(p.mtheap);
 	ireg_map_destroy(p.map);
 	return 0;
 }

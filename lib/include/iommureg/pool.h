@@ -33,13 +33,17 @@
  *   ireg_pool_offset_iova(), ireg_pool_contains(), ireg_pool_valid(),
  *   ireg_pool_buf_index() and ireg_pool_info() only read what is
  *   constant: any thread, any time.
- * - ireg_pool_buf_alloc(), ireg_pool_buf_free(), ireg_pool_alloc() and
- *   ireg_pool_free(): without IREG_POOL_MT one thread at a time per pool
- *   (the caller serialises); with IREG_POOL_MT any number of threads at
- *   once: the buffer pool is then a lock-free stack (one compare-and-swap
- *   per call), the heap takes a mutex.  In particular an IREG_POOL_MT
- *   buffer pool may be allocated from by one thread and freed to by
- *   another, as with a pair of SPSC rings.
+ * - ireg_pool_buf_alloc(), ireg_pool_buf_free(), ireg_pool_alloc_bulk(),
+ *   ireg_pool_free_bulk(), ireg_pool_alloc() and ireg_pool_free():
+ *   without IREG_POOL_MT one thread at a time per pool (the caller
+ *   serialises); with IREG_POOL_MT any number of threads at once: the
+ *   buffer pool is then a lock-free stack (one compare-and-swap per call,
+ *   or per 256 buffers of a bulk call), the heap takes a mutex.  In
+ *   particular an IREG_POOL_MT buffer pool may be allocated from by one
+ *   thread and freed to by another, as with a pair of SPSC rings.  With
+ *   per-thread caches (ireg_pool_params.cache_size) most calls touch only
+ *   the calling thread's cache; buffers reach other threads through the
+ *   pool, cache_size at a time.
  * - ireg_pool_stats() walks the allocator: no concurrent alloc or free.
  */
 #ifndef LIBIOMMUREG_POOL_H
@@ -101,8 +105,10 @@ enum ireg_pool_kind {
 
 /**
  * struct ireg_pool_params - what ireg_pool_create() makes
- * @size: heap: bytes the allocator manages at least; buffer pool: 0 to
- *	size the pool from @nr_bufs, or the bytes to fill with buffers
+ * @size: sizeof(struct ireg_pool_params), set by the caller (an older
+ *	caller's shorter struct works: what it lacks is 0)
+ * @mem_size: heap: bytes the allocator manages at least; buffer pool: 0
+ *	to size the pool from @nr_bufs, or the bytes to fill with buffers
  * @buf_size: 0 for a heap; the buffer size of a buffer pool
  * @buf_align: buffer alignment, a power of two (0: 64); buffers are
  *	@buf_size rounded up to it, back to back from the pool's base
@@ -111,18 +117,39 @@ enum ireg_pool_kind {
  * @prot: IOMMU_REG_PROT_* of the registration (0: read and write)
  * @map: if not NULL, the pool enters itself into this translation map
  *	(the 2 MiB chunks it covers entirely) and leaves it when destroyed
+ * @cache_size: IREG_POOL_MT buffer pool: buffers each thread keeps in a
+ *	cache of its own (0: none; at most IREG_POOL_CACHE_MAX), as
+ *	rte_mempool's per-lcore cache.  A thread's cache holds up to twice
+ *	this; alloc refills it with @cache_size buffers from the pool in
+ *	one compare-and-swap (a magazine), free gives @cache_size back in
+ *	one.
+ *	Buffers in caches are free but only their thread can take them:
+ *	size the pool for that (nr_bufs >= threads * 2 * cache_size + what
+ *	is in flight).  Caches are emptied into the pool when their thread
+ *	exits and when the pool is destroyed.
  *
- * Zero-initialise it and set what you need.
+ * Zero-initialise it, set @size to sizeof(struct ireg_pool_params), and
+ * set what you need.
  */
 struct ireg_pool_params {
 	size_t size;
+	size_t mem_size;
 	size_t buf_size;
 	size_t buf_align;
 	uint32_t nr_bufs;
 	uint32_t flags;
 	uint32_t prot;
 	struct ireg_map *map;
+	uint32_t cache_size;
 };
+
+/*
+ * Per-thread caches (struct ireg_pool_params.cache_size): at most
+ * IREG_POOL_CACHE_SLOTS pools with caches at once in a process (a pool
+ * created beyond that works without one: ireg_pool_info() says so).
+ */
+#define IREG_POOL_CACHE_MAX	512
+#define IREG_POOL_CACHE_SLOTS	64
 
 /* Per-buffer link values that are not buffer indexes. */
 #define IREG_POOL_NIL		0xffffffffU	/* end of free list */
@@ -149,6 +176,9 @@ struct ireg_pool_priv;
  *	IREG_POOL_BUSY while allocated (private memory, never shared)
  * @region: the kernel registration (@region.genp NULL if none)
  * @priv: the rest of the state
+ * @cache_slot: index of this pool's per-thread cache in
+ *	ireg_pool_tcache[], or IREG_POOL_CACHE_SLOTS: no caches
+ * @cache_size: buffers a refill or a flush moves (0: no caches)
  * @free_head: the free list: index of the first free buffer (or
  *	IREG_POOL_NIL) in the low 32 bits, a change count in the high 32
  *	bits against ABA in IREG_POOL_MT mode.  On its own cache line: it
@@ -174,13 +204,43 @@ struct ireg_pool {
 	uint32_t *buf_link;
 	struct ireg_region region;
 	struct ireg_pool_priv *priv;
+	uint32_t cache_slot;
+	uint32_t cache_size;
 	uint64_t free_head __attribute__((aligned(64)));
 };
 
 /**
+ * struct ireg_pool_cache - one thread's cache of one pool's buffers
+ * @len: buffers held, in @bufs[0..len)
+ * @cap: 2 * the pool's cache_size: a free into a full cache first gives
+ *	cache_size buffers back to the pool (one magazine)
+ * @pool: the pool
+ * @slotp: the owning thread's ireg_pool_tcache[] entry pointing here
+ * @next: the pool's list of caches (under the library's cache lock)
+ * @bufs: the buffers, each IREG_POOL_BUSY in buf_link (not on the
+ *	shared stack) as an allocated one
+ *
+ * Only the owning thread touches @len and @bufs, except at pool destroy
+ * and thread exit (see ireg_pool_params.cache_size).
+ */
+struct ireg_pool_cache {
+	uint32_t len;
+	uint32_t cap;
+	struct ireg_pool *pool;
+	struct ireg_pool_cache **slotp;
+	struct ireg_pool_cache *next;
+	void *bufs[];
+};
+
+/* This thread's caches, by ireg_pool.cache_slot; NULL: none yet. */
+extern __thread struct ireg_pool_cache *
+	ireg_pool_tcache[IREG_POOL_CACHE_SLOTS];
+
+/**
  * struct ireg_pool_info - what a pool is made of
+ * @size: sizeof(struct ireg_pool_info), set by the caller
  * @base: first byte
- * @size: bytes mapped
+ * @mem_size: bytes mapped
  * @data_size: bytes the allocator manages, from @base
  * @iova: IOVA of @base (IREG_IOVA_INVALID: not registered)
  * @backing: enum ireg_pool_backing
@@ -199,10 +259,13 @@ struct ireg_pool {
  * @registered: the pool holds a kernel registration
  * @attached: the pool is a view from ireg_pool_attach(): it translates
  *	but does not allocate
+ * @cache_size: per-thread cache size in effect (0: none, also when
+ *	all IREG_POOL_CACHE_SLOTS were taken at creation)
  */
 struct ireg_pool_info {
-	void *base;
 	size_t size;
+	void *base;
+	size_t mem_size;
 	size_t data_size;
 	uint64_t iova;
 	uint32_t backing;
@@ -217,22 +280,32 @@ struct ireg_pool_info {
 	uint32_t handle;
 	bool registered;
 	bool attached;
+	uint32_t cache_size;
 };
 
 /**
  * struct ireg_pool_stats - allocator state, from a full walk
+ * @size: sizeof(struct ireg_pool_stats), set by the caller
  * @free_bytes: bytes free
  * @used_bytes: bytes allocated (whole blocks / buffers)
- * @largest_free: largest allocation that would succeed now
- * @nr_free: free buffers, or free blocks of the heap
+ * @largest_free: largest allocation that would succeed now (for a
+ *	buffer pool: the buffer size if any buffer is free, cached or not)
+ * @nr_free: free buffers (those in threads' caches included), or free
+ *	blocks of the heap
  * @nr_used: live allocations
+ * @nr_cached: of @nr_free, the buffers in threads' caches: free, but only
+ *	their thread takes them (0 for a heap: ireg_pool_stats() first
+ *	merges the heap's small-block lists, so its figures are those of a
+ *	fully coalesced heap)
  */
 struct ireg_pool_stats {
+	size_t size;
 	size_t free_bytes;
 	size_t used_bytes;
 	size_t largest_free;
 	uint64_t nr_free;
 	uint64_t nr_used;
+	uint64_t nr_cached;
 };
 
 int ireg_pool_create(struct ireg_ctx *ctx,
@@ -244,10 +317,19 @@ int ireg_pool_create_mem(void *addr, size_t size, uint64_t iova,
 int ireg_pool_attach(struct ireg_ctx *ctx, int fd, struct ireg_map *map,
 		     unsigned int flags, struct ireg_pool **poolp);
 void ireg_pool_destroy(struct ireg_pool *pool);
-void ireg_pool_info(const struct ireg_pool *pool,
-		    struct ireg_pool_info *info);
+int ireg_pool_info(const struct ireg_pool *pool, struct ireg_pool_info *info);
 void *ireg_pool_alloc(struct ireg_pool *pool, size_t size, size_t align);
 int ireg_pool_free(struct ireg_pool *pool, void *ptr);
+/*
+ * The out-of-line halves of the inline allocation calls below (what is
+ * not a hit in this thread's cache); call those, not these.
+ */
+void *ireg_pool_buf_alloc_slow(struct ireg_pool *pool);
+void ireg_pool_buf_free_slow(struct ireg_pool *pool, void *buf);
+int ireg_pool_alloc_bulk_slow(struct ireg_pool *pool, void **bufs,
+			      unsigned int n);
+void ireg_pool_free_bulk_slow(struct ireg_pool *pool, void *const *bufs,
+			      unsigned int n);
 int ireg_pool_stats(struct ireg_pool *pool, struct ireg_pool_stats *stats);
 
 /* IOVA of @ptr, a byte of @pool: one add. */
@@ -311,6 +393,12 @@ static inline uint64_t ireg_pool_buf_index(const struct ireg_pool *pool,
  * errno ENOMEM when every buffer is in use (also for a heap or an
  * attached view, which have no free buffers).
  *
+ * With a per-thread cache (ireg_pool_params.cache_size): a pop from this
+ * thread's cache, no atomic operation; an empty cache is refilled from
+ * the pool with a magazine of cache_size buffers in one compare-and-swap
+ * (ireg_pool_buf_alloc_slow()), or from the stack below, which also gives
+ * the last buffers when fewer than a magazine are left.
+ *
  * Without IREG_POOL_MT: plain loads and stores, the caller serialises.
  * With it: a lock-free pop.  The head carries a change count, so a pop
  * that read a stale head fails its compare-and-swap; only a thread that
@@ -320,9 +408,16 @@ static inline uint64_t ireg_pool_buf_index(const struct ireg_pool *pool,
  */
 static inline void *ireg_pool_buf_alloc(struct ireg_pool *pool)
 {
+	struct ireg_pool_cache *c;
 	uint64_t head, next;
 	uint32_t idx;
 
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
+		c = ireg_pool_tcache[pool->cache_slot];
+		if (__builtin_expect(!c || !c->len, 0))
+			return ireg_pool_buf_alloc_slow(pool);
+		return c->bufs[--c->len];
+	}
 	if (!(pool->flags & IREG_POOL_MT)) {
 		head = pool->free_head;
 		idx = (uint32_t)head;
@@ -356,7 +451,10 @@ empty:
 void ireg_pool_buf_free_debug(struct ireg_pool *pool, void *buf);
 
 /*
- * Give a buffer back: O(1), no system call, no check.  Contract: @buf is
+ * Give a buffer back: O(1), no system call, no check.  With a per-thread
+ * cache: a push onto this thread's cache; a full one first gives half
+ * its buffers back to the pool as one magazine, in one compare-and-swap
+ * (ireg_pool_buf_free_slow()).  Contract: @buf is
  * exactly what ireg_pool_buf_alloc() (or ireg_pool_alloc()) returned for
  * this buffer pool and has not been freed since; anything else corrupts
  * the free list.  ireg_pool_free() is the checked form (foreign pointer,
@@ -373,9 +471,20 @@ static inline void ireg_pool_buf_free(struct ireg_pool *pool, void *buf)
 #ifdef IREG_POOL_DEBUG
 	ireg_pool_buf_free_debug(pool, buf);
 #else
-	uint32_t idx = (uint32_t)ireg_pool_buf_index(pool, buf);
+	struct ireg_pool_cache *c;
 	uint64_t head, next;
+	uint32_t idx;
 
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
+		c = ireg_pool_tcache[pool->cache_slot];
+		if (__builtin_expect(!c || c->len == c->cap, 0)) {
+			ireg_pool_buf_free_slow(pool, buf);
+			return;
+		}
+		c->bufs[c->len++] = buf;
+		return;
+	}
+	idx = (uint32_t)ireg_pool_buf_index(pool, buf);
 	if (!(pool->flags & IREG_POOL_MT)) {
 		head = pool->free_head;
 		pool->buf_link[idx] = (uint32_t)head;
@@ -390,6 +499,65 @@ static inline void ireg_pool_buf_free(struct ireg_pool *pool, void *buf)
 	} while (!__atomic_compare_exchange_n(&pool->free_head, &head, next,
 					      true, __ATOMIC_RELEASE,
 					      __ATOMIC_RELAXED));
+#endif
+}
+
+/*
+ * Take @n buffers of a buffer pool into @bufs, all or none (as
+ * rte_mempool_get_bulk()): 0, or -ENOMEM and nothing taken (@bufs[] may
+ * have been written).  n == 0 is 0.  Every buffer is as one from
+ * ireg_pool_buf_alloc(): IOVA by one add, freed by any free call.  With
+ * a per-thread cache holding @n: a copy of @n pointers, no atomic
+ * operation; otherwise the cache is refilled (a magazine of cache_size
+ * at a time) or, without caches, the buffers come off the shared stack,
+ * up to 256 in each compare-and-swap.  -EINVAL on a heap, -EPERM on an
+ * attached view.
+ */
+static inline int ireg_pool_alloc_bulk(struct ireg_pool *pool, void **bufs,
+				       unsigned int n)
+{
+	struct ireg_pool_cache *c;
+
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
+		c = ireg_pool_tcache[pool->cache_slot];
+		if (__builtin_expect(c && c->len >= n, 1)) {
+			c->len -= n;
+			__builtin_memcpy(bufs, c->bufs + c->len,
+					 n * sizeof(void *));
+			return 0;
+		}
+	}
+	return ireg_pool_alloc_bulk_slow(pool, bufs, n);
+}
+
+/*
+ * Give back @n buffers, as ireg_pool_buf_free() each (same contract, no
+ * check; each checked with -DIREG_POOL_DEBUG): a copy into this thread's
+ * cache when it has room, else half the cache goes back to the pool
+ * first (one magazine, one compare-and-swap) or, without caches, one
+ * chain per 256 buffers.
+ */
+static inline void ireg_pool_free_bulk(struct ireg_pool *pool,
+				       void *const *bufs, unsigned int n)
+{
+#ifdef IREG_POOL_DEBUG
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		ireg_pool_buf_free_debug(pool, bufs[i]);
+#else
+	struct ireg_pool_cache *c;
+
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
+		c = ireg_pool_tcache[pool->cache_slot];
+		if (__builtin_expect(c && c->len + n <= c->cap, 1)) {
+			__builtin_memcpy(c->bufs + c->len, bufs,
+					 n * sizeof(void *));
+			c->len += n;
+			return;
+		}
+	}
+	ireg_pool_free_bulk_slow(pool, bufs, n);
 #endif
 }
 
