@@ -25,8 +25,13 @@ extern "C" {
 
 struct ireg_ctx;
 
-/* Flags for ireg_ctx_open(). */
+/*
+ * Flags for ireg_ctx_open().
+ * IREG_CTX_DONTFORK: make every registration's pages MADV_DONTFORK (a
+ *	child process gets no copy of them); see ireg_ctx_open(3)
+ */
 #define IREG_CTX_NO_BACKEND_CHECK	(1U << 0)
+#define IREG_CTX_DONTFORK		(1U << 1)
 
 int ireg_ctx_open(struct ireg_ctx **ctxp, unsigned int flags);
 void ireg_ctx_close(struct ireg_ctx *ctx);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "pool_priv.h"
 
 /* The heap of an IREG_POOL_MT pool is under its mutex; others, the caller's. */
@@ -36,6 +37,11 @@ void *ireg_pool_alloc(struct ireg_pool *pool, size_t size, size_t align)
 
 	if (pool->priv->attached) {
 		errno = EPERM;
+		return NULL;
+	}
+	/* Registered before a fork(): in the child the memory is gone. */
+	if (pool->region.genp && __ireg_forked(pool->priv->fork_gen)) {
+		errno = ECHILD;
 		return NULL;
 	}
 	if (align && !is_pow2(align)) {

@@ -38,6 +38,12 @@
  * @attached: a view from ireg_pool_attach()
  * @heap: the heap of a KIND_HEAP pool
  * @lock: serialises the heap of an IREG_POOL_MT pool
+ * @fork_gen: __ireg_fork_gen when registered: a child after fork()
+ *	neither allocates nor unregisters
+ * @pid: the process that registered it
+ * @pending: on @ctx's list, to be registered at its first device
+ * @prot: IOMMU_REG_PROT_* to register with (pending)
+ * @pending_map: the map to enter at registration (pending)
  */
 struct ireg_pool_priv {
 	struct ireg_ctx *ctx;
@@ -53,6 +59,11 @@ struct ireg_pool_priv {
 	bool attached;
 	struct heap heap;
 	pthread_mutex_t lock;
+	uint64_t fork_gen;
+	int pid;
+	bool pending;
+	uint32_t prot;
+	struct ireg_map *pending_map;
 };
 
 /*

@@ -243,6 +243,7 @@ int ireg_pool_create_mem(void *addr, size_t size, uint64_t iova,
 			 struct ireg_pool **poolp);
 int ireg_pool_attach(struct ireg_ctx *ctx, int fd, struct ireg_map *map,
 		     unsigned int flags, struct ireg_pool **poolp);
+int ireg_pool_register(struct ireg_pool *pool, struct ireg_ctx *ctx);
 void ireg_pool_destroy(struct ireg_pool *pool);
 void ireg_pool_info(const struct ireg_pool *pool,
 		    struct ireg_pool_info *info);
