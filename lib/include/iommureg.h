@@ -10,6 +10,11 @@
  *
  * Thread safety: a context is not safe for concurrent calls to the
  * functions in this header unless a function says otherwise.
+ *
+ * fork(): in a child, a context, cache or pool made before the fork
+ * refuses (-ECHILD) every call that would issue an ioctl or hand out an
+ * IOVA (its registrations map the parent's pages); destroying it there
+ * frees the child's copy and unregisters nothing.  See ireg_ctx_open(3).
  */
 #ifndef LIBIOMMUREG_H
 #define LIBIOMMUREG_H
