@@ -19,7 +19,8 @@
  * child gets no copy of them, so nothing it does can be confused with the
  * parent's pinned pages), and an unregistration gives MADV_DOFORK back to
  * the pages no other registration of the context covers.  The context
- * keeps the ranges it advised: O(registrations) per unregistration.
+ * keeps the ranges it advised: an unregistration costs O(registrations^2)
+ * at worst, O(registrations) when they do not overlap.
  */
 static int dontfork_add(struct ireg_ctx *ctx, uintptr_t addr, size_t size)
 {
@@ -30,10 +31,12 @@ static int dontfork_add(struct ireg_ctx *ctx, uintptr_t addr, size_t size)
 
 	r = realloc(ctx->dontfork, (ctx->nr_dontfork + 1) * sizeof(*r));
 	if (!r)
-		return __ireg_fail(ctx, ENOMEM, "IREG_CTX_DONTFORK: out of memory");
+		return __ireg_fail(ctx, ENOMEM,
+				   "IREG_CTX_DONTFORK: out of memory");
 	ctx->dontfork = r;
 	if (madvise((void *)start, end - start, MADV_DONTFORK))
-		return __ireg_fail(ctx, errno, "IREG_CTX_DONTFORK: madvise %p+%zu: %s",
+		return __ireg_fail(ctx, errno,
+				   "IREG_CTX_DONTFORK: madvise %p+%zu: %s",
 				   (void *)start, (size_t)(end - start),
 				   strerror(errno));
 	r[ctx->nr_dontfork].start = start;
@@ -57,21 +60,23 @@ static void dontfork_del(struct ireg_ctx *ctx, uintptr_t addr, size_t size)
 	if (i == ctx->nr_dontfork)
 		return;
 	ctx->dontfork[i] = ctx->dontfork[--ctx->nr_dontfork];
-	/* Page by page: DOFORK the runs no other range covers. */
+	/*
+	 * Walk [start, end) from boundary to boundary of the other ranges:
+	 * DOFORK the runs none of them covers.
+	 */
 	for (p = start; p < end; p = q) {
 		bool covered = false;
 
-		for (j = 0; j < ctx->nr_dontfork && !covered; j++)
-			covered = ctx->dontfork[j].start <= p &&
-				  p < ctx->dontfork[j].end;
-		for (q = p + page; q < end; q += page) {
-			bool c = false;
+		q = end;
+		for (j = 0; j < ctx->nr_dontfork; j++) {
+			const struct ctx_range *o = &ctx->dontfork[j];
 
-			for (j = 0; j < ctx->nr_dontfork && !c; j++)
-				c = ctx->dontfork[j].start <= q &&
-				    q < ctx->dontfork[j].end;
-			if (c != covered)
-				break;
+			if (o->start <= p && p < o->end)
+				covered = true;
+			if (o->start > p && o->start < q)
+				q = o->start;
+			if (o->end > p && o->end < q)
+				q = o->end;
 		}
 		if (!covered)
 			madvise((void *)p, q - p, MADV_DOFORK);
