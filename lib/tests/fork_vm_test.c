@@ -5,7 +5,8 @@
  *  - a child that inherited a context, cache or pool gets -ECHILD where
  *    the parent would get an IOVA or issue an ioctl; its destroy and
  *    close unregister nothing, and the parent's DMA still lands in the
- *    parent's pages;
+ *    parent's pages; the child can then open a context of its own (on
+ *    the second edu device);
  *  - pool memory is MADV_DONTFORK ("dc" in smaps), the child has none;
  *  - IREG_CTX_DONTFORK advises every registration and gives the advice
  *    back only for pages no other registration covers;
@@ -104,6 +105,38 @@ static int dma_copy(struct edu_dev *edu, uint64_t src, uint64_t dst)
 }
 
 /*
+ * In the child, after closing what it inherited: a context of its own,
+ * on the second edu device (the first one's group is the parent's), and
+ * DMA through its own cache into its own copy of the buffer.
+ */
+static int child_own_ctx(char *p)
+{
+	const char *bdf = test_edu_bdf(1);
+	struct edu_dev edu = { .group = -1 };
+	struct ireg_cache *cache;
+	struct ireg_ctx *ctx;
+	struct ireg_mr *mr;
+	int fd;
+
+	if (!bdf)
+		return 0;	/* one device: nothing to open */
+	if (ireg_ctx_open(&ctx, 0) || ireg_cache_create(ctx, NULL, &cache))
+		return 20;
+	fd = ireg_device_open(ctx, bdf);
+	if (fd < 0 || edu_init(&edu, fd))
+		return 21;
+	memset(p + PAGE, 0, LEN);
+	if (ireg_cache_reg(cache, p, 2 * PAGE, &mr) ||
+	    dma_copy(&edu, ireg_mr_iova(mr, p), ireg_mr_iova(mr, p + PAGE)) ||
+	    memcmp(p, p + PAGE, LEN))
+		return 22;
+	ireg_cache_unreg(cache, mr);
+	ireg_cache_destroy(cache);
+	close_edu(ctx, &edu);
+	return 0;
+}
+
+/*
  * Register through the cache, fork: the child's lookup of the same buffer
  * refuses instead of returning the parent's IOVA, and its destroy and
  * close leave the parent's registration; the device still reaches the
@@ -143,7 +176,7 @@ TEST(cache_child_refuses)
 		ireg_cache_unreg(cache, mr);
 		ireg_cache_destroy(cache);
 		ireg_ctx_close(ctx);
-		_exit(0);
+		_exit(child_own_ctx(p));
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
