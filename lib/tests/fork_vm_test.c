@@ -327,7 +327,7 @@ TEST(before_device)
 {
 	struct ireg_pool_params bp = { .buf_size = 4096, .nr_bufs = 8 };
 	struct ireg_pool_info info;
-	struct ireg_pool *pool, *late;
+	struct ireg_pool *pool, *late, *gone;
 	const char *bdf = test_edu_bdf(0);
 	struct ireg_cache *cache;
 	struct ireg_ctx *ctx;
@@ -343,6 +343,9 @@ TEST(before_device)
 		TH_LOG("%s", ireg_ctx_errmsg(ctx));
 	ASSERT_EQ(0, ireg_pool_create(ctx, &bp, &pool))
 		TH_LOG("%s", ireg_ctx_errmsg(ctx));
+	/* Destroyed while waiting: off the list, never registered. */
+	ASSERT_EQ(0, ireg_pool_create(ctx, &bp, &gone));
+	ireg_pool_destroy(gone);
 	/* Made without a context, registered with one that has no device. */
 	ASSERT_EQ(0, ireg_pool_create(NULL, &bp, &late));
 	ASSERT_EQ(0, ireg_pool_register(late, ctx));
@@ -397,7 +400,7 @@ TEST(pool_register_later)
 {
 	struct ireg_pool_params bp = { .buf_size = 4096, .nr_bufs = 8 };
 	struct ireg_pool_params hp = { .size = 1 << 20 };
-	struct ireg_pool *own, *mem;
+	struct ireg_pool *own, *mem, *theirs;
 	struct ireg_ctx *ctx;
 	struct edu_dev edu;
 	char *area, *a, *b;
@@ -414,6 +417,12 @@ TEST(pool_register_later)
 	ASSERT_EQ(0, ireg_pool_register(mem, ctx))
 		TH_LOG("%s", ireg_ctx_errmsg(ctx));
 	EXPECT_EQ(-EBUSY, ireg_pool_register(mem, ctx));
+	/* Refused: a pool over the caller's memory at the caller's IOVA. */
+	ASSERT_EQ(0, ireg_pool_create_mem(area, 1 << 20, 1ULL << 40, &hp,
+					  &theirs));
+	EXPECT_EQ(-EINVAL, ireg_pool_register(theirs, ctx));
+	EXPECT_EQ(-EINVAL, ireg_pool_register(NULL, ctx));
+	ireg_pool_destroy(theirs);
 	EXPECT_EQ(2, test_regions(ctx));
 	/* The library's memory is advised, the caller's is not. */
 	EXPECT_EQ(1, dontfork_at(own->base));
