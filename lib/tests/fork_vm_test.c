@@ -393,6 +393,50 @@ TEST(before_device)
 }
 
 /*
+ * A pool that cannot be registered at the first device fails
+ * ireg_device_open() with a message naming it; the pools before it are
+ * registered, it stays pending, and the next ireg_device_open() registers
+ * it once it can be.
+ */
+TEST(before_device_failure)
+{
+	struct ireg_pool_params bp = { .buf_size = 4096, .nr_bufs = 8 };
+	struct ireg_pool *good, *bad;
+	const char *bdf = test_edu_bdf(0);
+	struct ireg_pool_info info;
+	struct ireg_ctx *ctx;
+	int fd;
+
+	if (!bdf)
+		SKIP(return, "no edu device in IREG_EDU_BDFS");
+	ASSERT_EQ(0, ireg_ctx_open(&ctx, 0));
+	ASSERT_EQ(0, ireg_pool_create(ctx, &bp, &good));
+	ASSERT_EQ(0, ireg_pool_create(ctx, &bp, &bad));
+	/* Not pinnable for writing: the kernel says EFAULT. */
+	ASSERT_EQ(0, mprotect(bad->base, bad->size, PROT_NONE));
+	EXPECT_EQ(-EFAULT, ireg_device_open(ctx, bdf));
+	EXPECT_NE(NULL, strstr(ireg_ctx_errmsg(ctx),
+			       "made before the first device"))
+		TH_LOG("%s", ireg_ctx_errmsg(ctx));
+	ireg_pool_info(good, &info);
+	EXPECT_TRUE(info.registered);
+	ireg_pool_info(bad, &info);
+	EXPECT_FALSE(info.registered);
+	EXPECT_EQ(1, test_regions(ctx));
+
+	ASSERT_EQ(0, mprotect(bad->base, bad->size, PROT_READ | PROT_WRITE));
+	fd = ireg_device_open(ctx, bdf);
+	ASSERT_LE(0, fd) TH_LOG("%s", ireg_ctx_errmsg(ctx));
+	ireg_pool_info(bad, &info);
+	EXPECT_TRUE(info.registered);
+	EXPECT_EQ(2, test_regions(ctx));
+	ireg_pool_destroy(bad);
+	ireg_pool_destroy(good);
+	EXPECT_EQ(0, test_regions(ctx));
+	ireg_ctx_close(ctx);
+}
+
+/*
  * Pools made without a context (ireg_pool_create(NULL) and over the
  * caller's memory) registered once there is a device.
  */
