@@ -494,6 +494,7 @@ iommu_reg_region_find_covering(struct iommu_reg_container *c,
 			       bool writable);
 struct iommu_reg_region *iommu_reg_region_get(struct iommu_reg_container *c,
 					      u32 handle);
+bool iommu_reg_region_owned(const struct iommu_reg_region *r);
 void iommu_reg_region_put_again(struct iommu_reg_container *c, u32 handle,
 				struct iommu_reg_region *r,
 				struct list_head *to_free);

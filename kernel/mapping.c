@@ -463,6 +463,10 @@ int iommu_reg_mapping_map(struct iommu_reg_ucmd *ucmd)
 		ret = -ENOENT;
 		goto out_unlock;
 	}
+	if (!iommu_reg_region_owned(r)) {
+		ret = -EPERM;
+		goto out_unlock;
+	}
 	ret = iommu_reg_check_range(cmd->offset, cmd->length,
 				    (u64)r->npages << PAGE_SHIFT);
 	if (ret)
@@ -484,6 +488,30 @@ out_unlock:
 	if (ret)
 		iommu_reg_mapping_undo(c, iova, cmd->length, seq);
 	return ret;
+}
+
+/*
+ * May the caller unmap everything in [@start, @last]?  Not a mapping of
+ * a region it does not own (iommu_reg_region_owned()), but type1's:
+ * VFIO_IOMMU_MAP_DMA mappings keep type1's rule, any holder of the fd.
+ */
+static bool iommu_reg_mapping_owned(struct iommu_reg_container *c, u64 start,
+				    u64 last)
+{
+	struct interval_tree_node *node;
+
+	lockdep_assert_held(&c->lock);
+	for (node = interval_tree_iter_first(&c->mapping_tree, start, last);
+	     node; node = interval_tree_iter_next(node, start, last)) {
+		struct iommu_reg_mapping *m =
+			container_of(node, struct iommu_reg_mapping, node);
+
+		if (m->kind != IOMMU_REG_MAPPING_TYPE1 &&
+		    !iommu_reg_region_owned(m->region))
+			return false;
+		cond_resched();
+	}
+	return true;
 }
 
 int iommu_reg_mapping_unmap(struct iommu_reg_ucmd *ucmd)
@@ -511,8 +539,11 @@ int iommu_reg_mapping_unmap(struct iommu_reg_ucmd *ucmd)
 	}
 
 	mutex_lock(&c->lock);
-	ret = iommu_reg_mapping_unmap_range(c, cmd->iova, last, false,
-					    &unmapped, &to_free);
+	if (!iommu_reg_mapping_owned(c, cmd->iova, last))
+		ret = -EPERM;
+	else
+		ret = iommu_reg_mapping_unmap_range(c, cmd->iova, last, false,
+						    &unmapped, &to_free);
 	mutex_unlock(&c->lock);
 	iommu_reg_region_destroy_list(&to_free);
 	if (ret)

@@ -122,6 +122,24 @@ struct iommu_reg_region *iommu_reg_region_get(struct iommu_reg_container *c,
 }
 
 /**
+ * iommu_reg_region_owned - may the caller unregister or map this region?
+ * @r: the region
+ *
+ * Only the process whose address space the region pins, or anyone once
+ * that address space is gone.  A child after fork() inherits the
+ * container fd, but the region maps its parent's pages, not the child's
+ * copies: the child must not unregister the parent's registration nor
+ * map its pages at another IOVA.  (Type1 mappings, VFIO_IOMMU_MAP_DMA's,
+ * keep type1's rule: any holder of the fd.)
+ *
+ * Return: true if the caller may.
+ */
+bool iommu_reg_region_owned(const struct iommu_reg_region *r)
+{
+	return r->mm == current->mm || !atomic_read(&r->mm->mm_users);
+}
+
+/**
  * iommu_reg_region_put_again - take back a reference its caller never saw
  * @c: container, locked
  * @handle: the handle the region had
@@ -788,7 +806,9 @@ int iommu_reg_region_unreg(struct iommu_reg_ucmd *ucmd)
 
 	mutex_lock(&c->lock);
 	r = iommu_reg_region_get(c, cmd->handle);
-	if (r)
+	if (r && !iommu_reg_region_owned(r))
+		ret = -EPERM;
+	else if (r)
 		ret = iommu_reg_region_put(c, r,
 					   cmd->flags & IOMMU_REG_UNREG_UNMAP,
 					   &to_free);

@@ -733,6 +733,90 @@ TEST_F(reg, foreign_handle)
 	close(other);
 }
 
+/*
+ * A child after fork() holds the container fd too, but the parent's
+ * regions map the parent's pages: the child may neither unregister them
+ * nor map or unmap them (EPERM, nothing changes), while it may register
+ * and unregister its own memory.  The parent's region survives and the
+ * device still reaches the parent's page.  A region whose process has
+ * exited is anyone's to unregister.
+ */
+TEST_F(reg, fork_child_cannot_touch_parent_regions)
+{
+	uint64_t iova, map_iova, fixed = FIXED_IOVA;
+	uint32_t handle, child_handle;
+	int pfd[2], status, i;
+	pid_t pid;
+
+	test_register(self->mem, 4 * PAGE_SIZE, 0, ST_PROT_RW, &handle, &iova);
+	test_map(handle, 0, PAGE_SIZE, ST_PROT_RW, 0, &map_iova);
+	test_counts(1, 2, 4);
+	ASSERT_EQ(0, pipe(pfd));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		uint32_t own;
+		int c = self->container;
+
+		close(pfd[0]);
+		if (!_test_unreg(c, handle, 0) || errno != EPERM)
+			_exit(10);
+		if (!_test_unreg(c, handle, IOMMU_REG_UNREG_UNMAP) ||
+		    errno != EPERM)
+			_exit(11);
+		if (!_test_map(c, handle, 0, PAGE_SIZE, ST_PROT_RW,
+			       IOMMU_REG_MAP_IOVA_FIXED, &fixed) ||
+		    errno != EPERM)
+			_exit(12);
+		if (!_test_unmap(c, iova, 4 * PAGE_SIZE, 0, NULL) ||
+		    errno != EPERM)
+			_exit(13);
+		if (!_test_unmap(c, map_iova, PAGE_SIZE, 0, NULL) ||
+		    errno != EPERM)
+			_exit(14);
+		if (!_test_unmap(c, 0, 0, IOMMU_REG_UNMAP_ALL, NULL) ||
+		    errno != EPERM)
+			_exit(15);
+		/* Its own copy of the memory: a region of its own. */
+		if (_test_prereg(c, self->mem, PAGE_SIZE, 0, &own, NULL))
+			_exit(16);
+		if (own == handle || _test_unreg(c, own, 0))
+			_exit(17);
+		/* Left registered for the parent to clean up. */
+		if (_test_prereg(c, self->mem + 8 * PAGE_SIZE, PAGE_SIZE, 0,
+				 &own, NULL))
+			_exit(18);
+		if (write(pfd[1], &own, sizeof(own)) != sizeof(own))
+			_exit(19);
+		_exit(0);
+	}
+	close(pfd[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("child step %d failed", WEXITSTATUS(status));
+	ASSERT_EQ(sizeof(child_handle),
+		  read(pfd[0], &child_handle, sizeof(child_handle)));
+	close(pfd[0]);
+
+	/* Everything of the parent's is still there, and reaches its pages. */
+	test_counts(2, 2, 5);
+	for (i = 0; i < (int)PAGE_SIZE; i++)
+		self->mem[i] = (uint8_t)(i * 7);
+	ASSERT_EQ(0, edu_dma(&self->edu, iova, PAGE_SIZE / 2,
+			     EDU_RAM_TO_DEV, EDU_DMA_TIMEOUT_MS));
+	ASSERT_EQ(0, edu_dma(&self->edu, iova + PAGE_SIZE, PAGE_SIZE / 2,
+			     EDU_DEV_TO_RAM, EDU_DMA_TIMEOUT_MS));
+	EXPECT_EQ(0, memcmp(self->mem, self->mem + PAGE_SIZE, PAGE_SIZE / 2));
+
+	/* The child has exited: its region is anyone's to drop. */
+	test_unreg(child_handle, 0);
+	test_unmap(map_iova, PAGE_SIZE, 0, NULL);
+	test_unreg(handle, 0);
+	test_counts(0, 0, 0);
+}
+
 TEST_F(reg, map_fixed)
 {
 	uint64_t iova = FIXED_IOVA;

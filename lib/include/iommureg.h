@@ -26,6 +26,11 @@
  * Thread safety: a context is not safe for concurrent calls to the
  * functions in this header unless a function says otherwise.
  * ireg_errmsg() is safe from any thread (each sees its own message).
+ *
+ * fork(): in a child, a context, cache or pool made before the fork
+ * refuses (-ECHILD) every call that would issue an ioctl or hand out an
+ * IOVA (its registrations map the parent's pages); destroying it there
+ * frees the child's copy and unregisters nothing.  See ireg_ctx_open(3).
  */
 #ifndef LIBIOMMUREG_H
 #define LIBIOMMUREG_H
@@ -43,8 +48,13 @@ extern "C" {
 
 struct ireg_ctx;
 
-/* Flags for ireg_ctx_open(). */
+/*
+ * Flags for ireg_ctx_open().
+ * IREG_CTX_DONTFORK: make every registration's pages MADV_DONTFORK (a
+ *	child process gets no copy of them); see ireg_ctx_open(3)
+ */
 #define IREG_CTX_NO_BACKEND_CHECK	(1U << 0)
+#define IREG_CTX_DONTFORK		(1U << 1)
 
 int ireg_ctx_open(struct ireg_ctx **ctxp, unsigned int flags);
 

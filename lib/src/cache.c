@@ -151,6 +151,10 @@ static int my_reader(void)
 
 struct ireg_cache {
 	struct cache_backend backend;
+	uint64_t fork_gen;		/* __ireg_fork_gen at creation */
+	struct ireg_ctx *ctx;		/* the library's backend's, or NULL */
+	uint64_t no_invalidations;	/* before ctx has a device: 0 */
+	int pid;			/* the creating process */
 	size_t max_entries;
 	size_t max_bytes;
 	size_t max_merge_bytes;
@@ -268,13 +272,44 @@ int ireg_cache_create(struct ireg_ctx *ctx, const struct ireg_cache_attr *attr,
 		.unreg = ctx_backend_unreg,
 	};
 
+	int ret;
+
 	*cachep = NULL;
-	if (!ctx->gens)
-		return __ireg_fail(ctx, ENODEV,
-				   "no device opened: the backend is not selected");
-	backend.invalidations = (const uint64_t *)&ctx->status->invalidations;
+	ret = __ireg_ctx_check_fork(ctx);
+	if (ret)
+		return ret;
+	/* No device yet: cache_bind() finds the status area later. */
+	backend.invalidations = ctx->gens ?
+		(const uint64_t *)&ctx->status->invalidations : NULL;
 	backend.notify_fd = ctx->notify_fd;
-	return __ireg_cache_create_backend(&backend, attr, cachep);
+	ret = __ireg_cache_create_backend(&backend, attr, cachep);
+	if (!ret)
+		(*cachep)->ctx = ctx;
+	return ret;
+}
+
+/*
+ * A cache made before its context had a device reads the status area's
+ * invalidation counter once there is one; miss_lock held.
+ */
+static void cache_bind(struct ireg_cache *cache)
+{
+	struct ireg_ctx *ctx = cache->ctx;
+
+	if (cache->backend.invalidations != &cache->no_invalidations ||
+	    !ctx || !ctx->gens)
+		return;
+	cache->backend.invalidations =
+		(const uint64_t *)&ctx->status->invalidations;
+	cache->backend.notify_fd = ctx->notify_fd;
+	cache->swept_at = __atomic_load_n(cache->backend.invalidations,
+					  __ATOMIC_ACQUIRE);
+}
+
+/* -ECHILD in a child that inherited the cache over fork(). */
+static int cache_forked(struct ireg_cache *cache)
+{
+	return __ireg_fail_forked(cache->ctx, "the cache", cache->pid);
 }
 
 /*
@@ -304,6 +339,10 @@ int __ireg_cache_create_backend(const struct cache_backend *backend,
 		return __ireg_failf(ENOMEM, "cache: out of memory");
 	memset(cache, 0, sizeof(*cache));
 	cache->backend = *backend;
+	if (!cache->backend.invalidations)
+		cache->backend.invalidations = &cache->no_invalidations;
+	cache->fork_gen = __ireg_fork_watch();
+	cache->pid = getpid();
 	cache->max_entries = a.max_entries ? a.max_entries : 4096;
 	cache->max_bytes = a.max_bytes ? a.max_bytes : 1UL << 30;
 	cache->max_merge_bytes = a.max_merge_bytes ? a.max_merge_bytes :
@@ -315,7 +354,7 @@ int __ireg_cache_create_backend(const struct cache_backend *backend,
 	cache->init = a.init;
 	cache->fini = a.fini;
 	cache->cb_arg = a.cb_arg;
-	cache->swept_at = __atomic_load_n(backend->invalidations,
+	cache->swept_at = __atomic_load_n(cache->backend.invalidations,
 					  __ATOMIC_ACQUIRE);
 	pthread_rwlock_init(&cache->overflow, NULL);
 	pthread_mutex_init(&cache->miss_lock, NULL);
@@ -402,9 +441,15 @@ static void cache_link(struct ireg_cache *cache,
 static void cache_entry_free(struct ireg_cache *cache,
 			     struct cache_entry *e)
 {
-	if (cache->fini)
-		cache->fini(&e->mr, cache->cb_arg);
-	cache->backend.unreg(cache->backend.priv, &e->mr.region);
+	/*
+	 * In a child after fork() the registration is the parent's, and
+	 * so is what the provider's fini would undo: neither runs.
+	 */
+	if (!__ireg_forked(cache->fork_gen)) {
+		if (cache->fini)
+			cache->fini(&e->mr, cache->cb_arg);
+		cache->backend.unreg(cache->backend.priv, &e->mr.region);
+	}
 	free(e);
 }
 
@@ -655,6 +700,9 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 	if (end < start)
 		return __ireg_failf(EOVERFLOW, "cache: %p+%zu wraps around",
 				    ptr, len);
+	/* Before any lookup: a hit would hand out the parent's IOVA. */
+	if (__ireg_forked(cache->fork_gen))
+		return cache_forked(cache);
 
 	e = cache_lookup(cache, start, end);
 	if (e) {
@@ -668,6 +716,7 @@ int ireg_cache_reg(struct ireg_cache *cache, const void *ptr, size_t len,
 	if (e)
 		goto out_found;
 
+	cache_bind(cache);
 	cache_sweep_stale(cache);
 
 	first = start & ~(CACHE_PAGE_SIZE - 1);
@@ -708,7 +757,10 @@ void ireg_cache_unreg(struct ireg_cache *cache, struct ireg_mr *mr)
 
 int ireg_cache_flush(struct ireg_cache *cache)
 {
+	if (__ireg_forked(cache->fork_gen))
+		return cache_forked(cache);
 	pthread_mutex_lock(&cache->miss_lock);
+	cache_bind(cache);
 	cache_sweep_stale(cache);
 	cache_evict(cache, true);
 	pthread_mutex_unlock(&cache->miss_lock);
@@ -718,9 +770,17 @@ int ireg_cache_flush(struct ireg_cache *cache)
 int ireg_cache_process_events(struct ireg_cache *cache)
 {
 	struct iommu_reg_event ev[32];
-	int fd = cache->backend.notify_fd;
 	ssize_t n = 0;
 	int count = 0;
+	int fd;
+
+	/* The notify fd is the parent's open file: reading would steal. */
+	if (__ireg_forked(cache->fork_gen))
+		return cache_forked(cache);
+	pthread_mutex_lock(&cache->miss_lock);
+	cache_bind(cache);
+	fd = cache->backend.notify_fd;
+	pthread_mutex_unlock(&cache->miss_lock);
 
 	/* The records only say that something changed: drain them... */
 	while (fd >= 0 && (n = read(fd, ev, sizeof(ev))) > 0)
@@ -764,6 +824,23 @@ void ireg_cache_destroy(struct ireg_cache *cache)
 {
 	if (!cache)
 		return;
+	if (__ireg_forked(cache->fork_gen)) {
+		/*
+		 * A child's copy: free it, unregister nothing, take no lock
+		 * (a parent thread may have held one, or been a reader, at
+		 * the fork).
+		 */
+		while (cache->hand) {
+			struct cache_entry *e = cache->hand;
+
+			cache->hand = e->next == e ? NULL : e->next;
+			e->prev->next = e->next;
+			e->next->prev = e->prev;
+			free(e);
+		}
+		free(cache);
+		return;
+	}
 	pthread_mutex_lock(&cache->miss_lock);
 	while (cache->hand) {
 		struct cache_entry *e = cache->hand;

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -76,6 +77,50 @@ const char *ireg_errmsg(void)
 	return errmsg;
 }
 
+/*
+ * Fork policy.  A child inherits a copy of every object, but the kernel
+ * registrations behind them map the parent's pages: an IOVA handed out
+ * in the child would make the device read and write the parent's memory,
+ * not the child's copy-on-write copy.  So an object made before a fork()
+ * refuses in the child (-ECHILD) everything that would issue an ioctl or
+ * hand out an IOVA, and its destroy function frees the child's copy of
+ * the user-space state and closes its copies of the fds without
+ * unregistering anything: the registrations are the parent's.  The child
+ * is told apart by a generation the atfork child handler moves on.
+ */
+uint64_t __ireg_fork_gen;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void fork_child(void)
+{
+	__atomic_add_fetch(&__ireg_fork_gen, 1, __ATOMIC_RELAXED);
+}
+
+static void fork_watch_init(void)
+{
+	pthread_atfork(NULL, NULL, fork_child);
+}
+
+uint64_t __ireg_fork_watch(void)
+{
+	pthread_once(&fork_once, fork_watch_init);
+	return __atomic_load_n(&__ireg_fork_gen, __ATOMIC_RELAXED);
+}
+
+int __ireg_fail_forked(struct ireg_ctx *ctx, const char *what, int pid)
+{
+	return __ireg_fail(ctx, ECHILD,
+			   "%s was created by pid %d before fork(): its registrations map that process's pages, not this one's; open a new context",
+			   what, pid);
+}
+
+int __ireg_ctx_check_fork(struct ireg_ctx *ctx)
+{
+	if (!__ireg_forked(ctx->fork_gen))
+		return 0;
+	return __ireg_fail_forked(ctx, "the context", ctx->pid);
+}
+
 /* BDF -> the kernel's PCI domain and requester id. */
 int __ireg_bdf_rid(struct ireg_ctx *ctx, const char *bdf, char *norm,
 		   uint32_t *domain, uint32_t *rid)
@@ -108,6 +153,9 @@ int __ireg_dev_ioctl(struct ireg_ctx *ctx, const char *bdf, unsigned long req,
 	va_list ap;
 	int ret;
 
+	ret = __ireg_ctx_check_fork(ctx);
+	if (ret)
+		return ret;
 	if (domain) {
 		ret = __ireg_bdf_rid(ctx, bdf, NULL, domain, rid);
 		if (ret)
@@ -131,14 +179,18 @@ int ireg_ctx_open(struct ireg_ctx **ctxp, unsigned int flags)
 	int ret;
 
 	*ctxp = NULL;
-	if (flags & ~IREG_CTX_NO_BACKEND_CHECK)
+	if (flags & ~(IREG_CTX_NO_BACKEND_CHECK | IREG_CTX_DONTFORK))
 		return __ireg_failf(EINVAL, "%s: unknown flags 0x%x", __func__,
-				    flags & ~IREG_CTX_NO_BACKEND_CHECK);
+				    flags & ~(IREG_CTX_NO_BACKEND_CHECK |
+					      IREG_CTX_DONTFORK));
 
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return __ireg_failf(ENOMEM, "%s: out of memory", __func__);
 	ctx->notify_fd = -1;
+	ctx->flags = flags;
+	ctx->fork_gen = __ireg_fork_watch();
+	ctx->pid = getpid();
 
 	ctx->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (ctx->container_fd < 0) {
@@ -165,12 +217,22 @@ int ireg_ctx_open(struct ireg_ctx **ctxp, unsigned int flags)
 	return 0;
 }
 
+/*
+ * In a child that inherited the context this only closes the child's
+ * copies of the fds: the parent's groups stay attached, its registrations
+ * stay.
+ */
 void ireg_ctx_close(struct ireg_ctx *ctx)
 {
+	struct pool_pending *pp;
 	unsigned int i;
 
 	if (!ctx)
 		return;
+	while ((pp = ctx->pending)) {
+		ctx->pending = pp->next;
+		free(pp);
+	}
 	for (i = 0; i < ctx->nr_devices; i++)
 		close(ctx->devices[i].fd);
 	if (ctx->status)
@@ -184,6 +246,7 @@ void ireg_ctx_close(struct ireg_ctx *ctx)
 		close(ctx->container_fd);
 	free(ctx->devices);
 	free(ctx->groups);
+	free(ctx->dontfork);
 	free(ctx);
 }
 
@@ -402,12 +465,19 @@ int ireg_device_open(struct ireg_ctx *ctx, const char *bdf)
 	struct ctx_device *devices;
 	int group = -1, group_fd, fd, ret;
 
+	ret = __ireg_ctx_check_fork(ctx);
+	if (ret)
+		return ret;
 	ret = group_of(ctx, bdf, &group);
 	if (ret)
 		return ret;
 	group_fd = group_attach(ctx, group);
 	if (group_fd < 0)
 		return group_fd;
+	/* Pools made before the first device: registered now. */
+	ret = __ireg_pool_register_pending(ctx);
+	if (ret)
+		return ret;
 
 	fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (fd < 0) {
@@ -433,6 +503,10 @@ int ireg_device_open(struct ireg_ctx *ctx, const char *bdf)
 int ireg_ctx_info(struct ireg_ctx *ctx, struct iommu_reg_info *info,
 		  struct iommu_reg_iova_range *ranges, unsigned int nr_ranges)
 {
+	int ret = __ireg_ctx_check_fork(ctx);
+
+	if (ret)
+		return ret;
 	memset(info, 0, sizeof(*info));
 	info->argsz = sizeof(*info);
 	info->num_iova_ranges = nr_ranges;

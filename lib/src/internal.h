@@ -48,9 +48,21 @@ struct ctx_device {
 	char bdf[32];
 };
 
+/* [start, end) of a registration made MADV_DONTFORK (IREG_CTX_DONTFORK). */
+struct ctx_range {
+	uintptr_t start;
+	uintptr_t end;
+};
+
 struct ireg_ctx {
 	int container_fd;
 	int container_borrowed;		/* ireg_ctx_adopt(): not ours to close */
+	unsigned int flags;		/* IREG_CTX_* of ireg_ctx_open() */
+	uint64_t fork_gen;		/* __ireg_fork_gen when created */
+	int pid;			/* the creating process */
+	struct pool_pending *pending;	/* pools to register at attach */
+	struct ctx_range *dontfork;	/* IREG_CTX_DONTFORK: what is advised */
+	size_t nr_dontfork;
 	int backend_set;
 	int notify_fd;
 	const struct iommu_reg_status *status;
@@ -65,6 +77,36 @@ struct ireg_ctx {
 struct ireg_region;
 struct ireg_cache;
 struct ireg_cache_attr;
+struct ireg_pool;
+
+/*
+ * Fork detection.  A pthread_atfork() child handler (installed by
+ * __ireg_fork_watch()) moves __ireg_fork_gen on in every child; an object
+ * records the value when it is created, so "made before a fork, used in
+ * the child" is one load and a compare, no getpid().
+ */
+extern uint64_t __ireg_fork_gen __attribute__((visibility("hidden")));
+
+/* Install the handler once; the current generation. */
+uint64_t __ireg_fork_watch(void);
+
+static inline bool __ireg_forked(uint64_t gen)
+{
+	return __builtin_expect(__atomic_load_n(&__ireg_fork_gen,
+						__ATOMIC_RELAXED) != gen, 0);
+}
+
+/* -ECHILD and the message when @ctx was inherited over fork(), else 0. */
+int __ireg_ctx_check_fork(struct ireg_ctx *ctx);
+int __ireg_fail_forked(struct ireg_ctx *ctx, const char *what, int pid);
+
+
+/* Late registration of pools (pool.c): the ctx's pending list. */
+struct pool_pending {
+	struct ireg_pool *pool;
+	struct pool_pending *next;
+};
+int __ireg_pool_register_pending(struct ireg_ctx *ctx);
 
 /**
  * struct cache_backend - where a cache registers memory

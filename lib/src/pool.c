@@ -150,7 +150,24 @@ static void pool_write_hdr(struct ireg_pool *pool)
 	__atomic_store_n(&hdr->magic, POOL_SHM_MAGIC, __ATOMIC_RELEASE);
 }
 
-/* Undo creation; every step checks whether it happened. */
+/* Off its context's list of pools waiting for a device. */
+static void pool_unpend(struct ireg_pool *pool)
+{
+	struct pool_pending **pp = &pool->priv->ctx->pending, *p;
+
+	for (; (p = *pp); pp = &p->next)
+		if (p->pool == pool) {
+			*pp = p->next;
+			free(p);
+			break;
+		}
+	pool->priv->pending = false;
+}
+
+/*
+ * Undo creation; every step checks whether it happened.  In a child after
+ * fork() the registration is the parent's: it stays.
+ */
 static void pool_teardown(struct ireg_pool *pool)
 {
 	struct ireg_pool_priv *priv = pool->priv;
@@ -159,7 +176,9 @@ static void pool_teardown(struct ireg_pool *pool)
 	if (priv->map)
 		ireg_map_clear(priv->map, (void *)priv->map_start,
 			       priv->map_end - priv->map_start);
-	if (pool->region.genp)
+	if (priv->pending)
+		pool_unpend(pool);
+	if (pool->region.genp && !__ireg_forked(priv->fork_gen))
 		ireg_region_unregister(priv->ctx, &pool->region);
 	if (pool->base && priv->owns_memory)
 		munmap(pool->base, pool->size);
@@ -168,23 +187,145 @@ static void pool_teardown(struct ireg_pool *pool)
 	pool_free_struct(pool);
 }
 
-/* Register (with @ctx), enter @map, finish: the common tail of creation. */
+/*
+ * Register with @ctx, which has a device.  Private memory the library
+ * mapped itself becomes MADV_DONTFORK, as rdma-core's ibv_fork_init()
+ * does: a fork() would otherwise copy every pinned page of it at once
+ * (pinned pages are not shared copy-on-write), for a child that cannot
+ * DMA to its copy anyway; the child gets no pool memory, so using it
+ * faults instead of silently missing the device.
+ */
+static int pool_register(struct ireg_ctx *ctx, struct ireg_pool *pool,
+			 uint32_t prot)
+{
+	struct ireg_pool_priv *priv = pool->priv;
+	int ret;
+
+	ret = ireg_region_register(ctx, pool->base, pool->size,
+				   prot ? prot : IOMMU_REG_PROT_READ |
+						 IOMMU_REG_PROT_WRITE,
+				   0, &pool->region);
+	if (ret)
+		return ret;
+	if (priv->owns_memory && !(pool->flags & IREG_POOL_SHARED) &&
+	    madvise(pool->base, pool->size, MADV_DONTFORK)) {
+		ret = __ireg_fail(ctx, errno, "pool: MADV_DONTFORK: %s",
+				  strerror(errno));
+		ireg_region_unregister(ctx, &pool->region);
+		memset(&pool->region, 0, sizeof(pool->region));
+		return ret;
+	}
+	priv->ctx = ctx;
+	priv->fork_gen = __ireg_fork_watch();
+	priv->pid = getpid();
+	pool_set_iova(pool, pool->region.iova);
+	return 0;
+}
+
+/* @ctx has no device yet: register at its first ireg_device_open(). */
+static int pool_defer(struct ireg_ctx *ctx, struct ireg_pool *pool,
+		      uint32_t prot, struct ireg_map *map)
+{
+	struct pool_pending *p = malloc(sizeof(*p)), **pp;
+
+	if (!p)
+		return __ireg_fail(ctx, ENOMEM, "pool: out of memory");
+	p->pool = pool;
+	p->next = NULL;
+	for (pp = &ctx->pending; *pp; pp = &(*pp)->next)
+		;
+	*pp = p;	/* in creation order */
+	pool->priv->ctx = ctx;
+	pool->priv->pending = true;
+	pool->priv->prot = prot;
+	pool->priv->pending_map = map;
+	return 0;
+}
+
+/*
+ * Register (with @ctx), enter @map, finish: the common tail of creation.
+ * A context without a device yet takes the pool on its pending list.
+ */
 static int pool_finish(struct ireg_ctx *ctx, struct ireg_pool *pool,
 		       uint32_t prot, struct ireg_map *map)
 {
 	int ret;
 
 	if (ctx) {
-		ret = ireg_region_register(ctx, pool->base, pool->size,
-					   prot ? prot : IOMMU_REG_PROT_READ |
-							 IOMMU_REG_PROT_WRITE,
-					   0, &pool->region);
+		ret = __ireg_ctx_check_fork(ctx);
 		if (ret)
 			return ret;
-		pool->priv->ctx = ctx;
-		pool_set_iova(pool, pool->region.iova);
+		if (!ctx->gens)
+			return pool_defer(ctx, pool, prot, map);
+		ret = pool_register(ctx, pool, prot);
+		if (ret)
+			return ret;
 	}
 	return pool_enter_map(ctx, pool, map);
+}
+
+/*
+ * ireg_device_open() on a context whose pools wait: register them, in
+ * creation order.  On failure the message names the pool; it and those
+ * after it stay pending (another ireg_device_open() tries again).
+ */
+int __ireg_pool_register_pending(struct ireg_ctx *ctx)
+{
+	struct pool_pending *p;
+	int ret;
+
+	while ((p = ctx->pending)) {
+		struct ireg_pool *pool = p->pool;
+		struct ireg_pool_priv *priv = pool->priv;
+
+		ret = pool_register(ctx, pool, priv->prot);
+		if (!ret) {
+			ret = pool_enter_map(ctx, pool, priv->pending_map);
+			if (ret) {
+				ireg_region_unregister(ctx, &pool->region);
+				memset(&pool->region, 0, sizeof(pool->region));
+				pool->iova = IREG_IOVA_INVALID;
+			}
+		}
+		if (ret) {
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", ireg_errmsg());
+			return __ireg_fail(ctx, -ret,
+					   "registering the pool at %p (%zu bytes) made before the first device: %s",
+					   pool->base, pool->size, why);
+		}
+		ctx->pending = p->next;
+		free(p);
+		priv->pending = false;
+		if (pool->flags & IREG_POOL_SHARED && !priv->attached)
+			pool_write_hdr(pool);
+	}
+	return 0;
+}
+
+int ireg_pool_register(struct ireg_pool *pool, struct ireg_ctx *ctx)
+{
+	struct ireg_pool_priv *priv;
+	int ret;
+
+	if (!pool || !ctx)
+		return -EINVAL;
+	priv = pool->priv;
+	if (pool->region.genp || priv->pending)
+		return __ireg_fail(ctx, EBUSY,
+				   "ireg_pool_register: the pool is already registered%s",
+				   priv->pending ? " (at the first ireg_device_open())" : "");
+	if (priv->backing == IREG_POOL_BACKING_USER &&
+	    pool->iova != IREG_IOVA_INVALID)
+		return __ireg_fail(ctx, EINVAL,
+				   "ireg_pool_register: the pool was made with the caller's IOVA");
+	ret = pool_finish(ctx, pool, priv->prot, NULL);
+	if (ret || priv->pending)
+		return ret;
+	if (pool->flags & IREG_POOL_SHARED && !priv->attached)
+		pool_write_hdr(pool);
+	return 0;
 }
 
 int ireg_pool_create(struct ireg_ctx *ctx,
@@ -219,6 +360,7 @@ int ireg_pool_create(struct ireg_ctx *ctx,
 	if (ret)
 		return __ireg_fail(ctx, -ret, "pool: out of memory");
 	pool->flags = params->flags;
+	pool->priv->prot = params->prot;
 
 	n = want == IREG_POOL_BACKING_USER ? 3 : 1;
 	for (i = 0; i < n; i++) {
@@ -307,6 +449,7 @@ int ireg_pool_create_mem(void *addr, size_t size, uint64_t iova,
 	if (ret)
 		return __ireg_failf(-ret, "pool: out of memory");
 	pool->flags = params->flags;
+	pool->priv->prot = params->prot;
 	pool->base = addr;
 	pool->size = size;
 	pool->priv->backing = IREG_POOL_BACKING_USER;

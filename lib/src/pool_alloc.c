@@ -592,6 +592,11 @@ void *ireg_pool_alloc(struct ireg_pool *pool, size_t size, size_t align)
 		errno = EPERM;
 		return NULL;
 	}
+	/* Registered before a fork(): in the child the memory is gone. */
+	if (pool->region.genp && __ireg_forked(pool->priv->fork_gen)) {
+		errno = ECHILD;
+		return NULL;
+	}
 	if (align && !is_pow2(align)) {
 		errno = EINVAL;
 		return NULL;

@@ -43,6 +43,12 @@ struct pool_mags;
  * @caches: the threads' caches of this pool (src/pool_alloc.c's
  *	cache lock)
  * @mags: the magazines between caches and pool (src/pool_alloc.c)
+ * @fork_gen: __ireg_fork_gen when registered: a child after fork()
+ *	neither allocates nor unregisters
+ * @pid: the process that registered it
+ * @pending: on @ctx's list, to be registered at its first device
+ * @prot: IOMMU_REG_PROT_* to register with (pending)
+ * @pending_map: the map to enter at registration (pending)
  */
 struct ireg_pool_priv {
 	struct ireg_ctx *ctx;
@@ -60,6 +66,11 @@ struct ireg_pool_priv {
 	pthread_mutex_t lock;
 	struct ireg_pool_cache *caches;
 	struct pool_mags *mags;
+	uint64_t fork_gen;
+	int pid;
+	bool pending;
+	uint32_t prot;
+	struct ireg_map *pending_map;
 };
 
 /*

@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include "iommureg.h"
 #include "../src/internal.h"
@@ -751,6 +753,50 @@ TEST(threads)
 	TH_LOG("%lu lookups in 1 s by 4 threads", w[0].ops + w[1].ops +
 	       w[2].ops + w[3].ops);
 	ireg_cache_destroy(cache);
+	EXPECT_EQ(0, be.active);
+}
+
+/*
+ * fork(): the child's copy of a cache hands out nothing (a hit would be
+ * the parent's IOVA, which reaches the parent's pages) and its destroy
+ * unregisters nothing (the registrations are the parent's).  The parent
+ * is unaffected.
+ */
+TEST(fork_child_refuses)
+{
+	static char arena[4 * PAGE] __attribute__((aligned(4096)));
+	static struct backend be;
+	struct ireg_cache *cache = make_cache(&be, 0);
+	struct ireg_mr *a, *b;
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, cache);
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena, PAGE, &a));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* The hit the parent would get: refused. */
+		if (ireg_cache_reg(cache, arena, PAGE, &b) != -ECHILD)
+			_exit(10);
+		if (ireg_cache_reg(cache, arena + PAGE, PAGE, &b) != -ECHILD)
+			_exit(11);
+		if (ireg_cache_flush(cache) != -ECHILD ||
+		    ireg_cache_process_events(cache) != -ECHILD)
+			_exit(12);
+		ireg_cache_unreg(cache, a);
+		ireg_cache_destroy(cache);
+		_exit(be.unreg_calls || be.reg_calls != 1 ? 13 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena, PAGE, &b));
+	EXPECT_EQ(a, b);
+	ireg_cache_unreg(cache, a);
+	ireg_cache_unreg(cache, b);
+	ireg_cache_destroy(cache);
+	EXPECT_EQ(1, be.unreg_calls);
 	EXPECT_EQ(0, be.active);
 }
 

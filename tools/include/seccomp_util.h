@@ -7,6 +7,7 @@
 #define TOOLS_SECCOMP_UTIL_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <unistd.h>
@@ -62,6 +63,45 @@ static inline int seccomp_install(const int *nrs, unsigned int n, bool allow)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -1;
 	return syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
+struct seccomp_thread {
+	int (*fn)(void *arg);
+	void *arg;
+	int ret;
+};
+
+static inline void *seccomp_thread_main(void *p)
+{
+	struct seccomp_thread *t = p;
+
+	t->ret = t->fn(t->arg);
+	/* Not glibc's thread exit, which makes system calls of its own. */
+	syscall(__NR_exit, 0);
+	return NULL;
+}
+
+/*
+ * Run @fn(@arg) in a thread of its own and return what it returns: for
+ * a no-system-call check on objects of this process (a forked child's
+ * copies of the library's objects refuse to work).  @fn installs the
+ * filter (seccomp_install() filters the calling thread); it must allow
+ * __NR_exit, which ends the thread.  A filtered call kills the process.
+ * -1 with errno if the thread cannot be made.
+ */
+static inline int seccomp_thread_run(int (*fn)(void *), void *arg)
+{
+	struct seccomp_thread t = { .fn = fn, .arg = arg, .ret = -1 };
+	pthread_t th;
+	int err;
+
+	err = pthread_create(&th, NULL, seccomp_thread_main, &t);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	pthread_join(th, NULL);
+	return t.ret;
 }
 
 #endif /* TOOLS_SECCOMP_UTIL_H */

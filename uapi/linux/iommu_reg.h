@@ -273,7 +273,8 @@ struct iommu_reg_map {
  *
  * Argument: struct iommu_reg_map.  Errors: ENOENT (no such handle),
  * EINVAL (flags, prot, zero length, misalignment, beyond the region),
- * EOVERFLOW, EPERM (write on a read-only region), EEXIST (fixed/identity
+ * EOVERFLOW, EPERM (write on a read-only region, or a region another
+ * process registered: see IOMMU_REG_UNREG), EEXIST (fixed/identity
  * IOVA in use), ERANGE (fixed/identity IOVA not usable), ENOSPC (no free
  * IOVA range).
  */
@@ -302,8 +303,10 @@ struct iommu_reg_unmap {
  * Argument: struct iommu_reg_unmap.  Every mapping the range touches must
  * lie wholly inside it; there is no partial unmap.  Errors: EINVAL (flags,
  * zero length, misalignment, a mapping only partly inside), EOVERFLOW,
- * ENOENT (no mapping in the range).  IOMMU_REG_UNMAP_ALL on a container
- * without mappings succeeds with @length 0.
+ * ENOENT (no mapping in the range), EPERM (a mapping of a region another
+ * process registered, see IOMMU_REG_UNREG; nothing is unmapped; type1
+ * mappings are anyone's).  IOMMU_REG_UNMAP_ALL on a container without
+ * mappings succeeds with @length 0.
  */
 #define IOMMU_REG_UNMAP		_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 3)
 
@@ -332,7 +335,10 @@ struct iommu_reg_unreg {
  * it (then when the last of them is unmapped).  Errors: ENOENT (no such
  * handle, including a second unregister), EBUSY (last reference while
  * mappings made by IOMMU_REG_MAP remain, without IOMMU_REG_UNREG_UNMAP;
- * nothing changes), EINVAL.
+ * nothing changes), EINVAL, EPERM (the region pins another process's
+ * memory: only that process may unregister it, or anyone once it exited.
+ * A child after fork() holds the container fd too, but the parent's
+ * registrations map the parent's pages, not the child's copies).
  */
 #define IOMMU_REG_UNREG		_IO(IOMMU_REG_TYPE, IOMMU_REG_BASE + 4)
 

@@ -316,6 +316,12 @@ int ireg_pool_create_mem(void *addr, size_t size, uint64_t iova,
 			 struct ireg_pool **poolp);
 int ireg_pool_attach(struct ireg_ctx *ctx, int fd, struct ireg_map *map,
 		     unsigned int flags, struct ireg_pool **poolp);
+/*
+ * Register a pool made without a context with @ctx; on a context without
+ * a device yet, at its first ireg_device_open() (as ireg_pool_create()
+ * on such a context does by itself).
+ */
+int ireg_pool_register(struct ireg_pool *pool, struct ireg_ctx *ctx);
 void ireg_pool_destroy(struct ireg_pool *pool);
 int ireg_pool_info(const struct ireg_pool *pool, struct ireg_pool_info *info);
 void *ireg_pool_alloc(struct ireg_pool *pool, size_t size, size_t align);
