@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "iommureg.h"
@@ -66,11 +67,38 @@ static int fail_unregister(struct ireg_ctx *ctx)
 	return ireg_region_unregister(ctx, &r);
 }
 
+/*
+ * What the kernel answers an iommu_reg ioctl on /dev/null: ENOTTY (under
+ * qemu-user, which passes on no ioctl it does not know: ENOSYS).
+ */
+#define ERR_NULL_IOCTL	1
+
+static int null_ioctl_err(void)
+{
+	struct iommu_reg_info info = { .argsz = sizeof(info) };
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC), err;
+
+	err = ioctl(fd, IOMMU_REG_INFO, &info) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+static int want(const struct failure *f)
+{
+	static int null_err;
+
+	if (f->err != ERR_NULL_IOCTL)
+		return f->err;
+	if (!null_err)
+		null_err = null_ioctl_err();
+	return null_err;
+}
+
 static const struct failure ctx_failures[] = {
 	{ "register", fail_register, -ENODEV, "no device opened" },
-	{ "info", fail_info, -ENOTTY, "IOMMU_REG_INFO" },
+	{ "info", fail_info, ERR_NULL_IOCTL, "IOMMU_REG_INFO" },
 	{ "device_open", fail_open_bad_bdf, -EINVAL, "not-a-bdf" },
-	{ "unregister", fail_unregister, -ENOTTY, "IOMMU_REG_UNREG 77" },
+	{ "unregister", fail_unregister, ERR_NULL_IOCTL, "IOMMU_REG_UNREG 77" },
 };
 
 #ifndef ERRMSG_V1
@@ -158,7 +186,7 @@ static void *fail_loop(void *arg)
 		/* The others run meanwhile: a shared message is overwritten. */
 		sched_yield();
 		msg = thread_errmsg(w->ctx);
-		if (ret != w->f->err)
+		if (ret != want(w->f))
 			w->wrong_ret++;
 		if (!strstr(msg, w->f->msg)) {
 			w->wrong_msg++;
@@ -181,7 +209,7 @@ static void run_threads(struct __test_metadata *_metadata,
 	ASSERT_GE(8, n);
 	/* Each failure alone first: the expectations are right. */
 	for (i = 0; i < n; i++) {
-		EXPECT_EQ(f[i].err, f[i].fail(ctx)) TH_LOG("%s", f[i].name);
+		EXPECT_EQ(want(&f[i]), f[i].fail(ctx)) TH_LOG("%s", f[i].name);
 		EXPECT_NE(NULL, strstr(thread_errmsg(ctx), f[i].msg))
 			TH_LOG("%s: \"%s\"", f[i].name, thread_errmsg(ctx));
 	}
@@ -226,7 +254,7 @@ TEST(ctx_errmsg_is_the_thread_message)
 	char bdf[IREG_PCI_BDF_SIZE];
 
 	ASSERT_NE(NULL, ctx);
-	EXPECT_EQ(-ENOTTY, fail_info(ctx));
+	EXPECT_EQ(want(&ctx_failures[1]), fail_info(ctx));
 	EXPECT_EQ(ireg_errmsg(), ireg_ctx_errmsg(ctx));
 	EXPECT_EQ(ireg_errmsg(), ireg_ctx_errmsg(NULL));
 	EXPECT_NE(NULL, strstr(ireg_errmsg(), "IOMMU_REG_INFO"));
@@ -260,7 +288,7 @@ TEST(failures_leave_errno_alone)
 	EXPECT_NE(NULL, strstr(ireg_errmsg(), "buffer pools"));
 	for (i = 0; i < ARRAY_SIZE(ctxless_failures); i++) {
 		errno = 12345;
-		EXPECT_EQ(ctxless_failures[i].err,
+		EXPECT_EQ(want(&ctxless_failures[i]),
 			  ctxless_failures[i].fail(NULL));
 		EXPECT_EQ(12345, errno) TH_LOG("%s", ctxless_failures[i].name);
 	}

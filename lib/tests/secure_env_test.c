@@ -144,9 +144,12 @@ FIXTURE_TEARDOWN(env)
 TEST_F(env, honoured_without_at_secure)
 {
 	char out[256];
+	int ret;
 
-	ASSERT_EQ(0, run_probe(self->plain, self->root, out, sizeof(out)))
-		TH_LOG("%s", out);
+	ret = run_probe(self->plain, self->root, out, sizeof(out));
+	if (ret == 126)
+		SKIP(return, "cannot exec a copy of this program (an emulator: qemu-user without binfmt)");
+	ASSERT_EQ(0, ret) TH_LOG("%s", out);
 	EXPECT_STREQ("secure=0 ret=0 driver=" FAKE_DRV "\n", out);
 }
 
@@ -154,9 +157,12 @@ TEST_F(env, honoured_without_at_secure)
 TEST_F(env, ignored_with_at_secure)
 {
 	char out[256];
+	int ret;
 
-	ASSERT_EQ(0, run_probe(self->setuid, self->root, out, sizeof(out)))
-		TH_LOG("%s", out);
+	ret = run_probe(self->setuid, self->root, out, sizeof(out));
+	if (ret == 126)
+		SKIP(return, "cannot exec a copy of this program (an emulator: qemu-user without binfmt)");
+	ASSERT_EQ(0, ret) TH_LOG("%s", out);
 	if (!strncmp(out, "secure=0", 8))
 		SKIP(return, "no AT_SECURE for a set-user-ID copy in /tmp (nosuid?)");
 	EXPECT_EQ(0, strncmp(out, "secure=1 ", 9)) TH_LOG("%s", out);
