@@ -835,8 +835,9 @@ TEST_F(ring, cached_index)
 	for (i = 3; i < 9; i++)
 		EXPECT_EQ(0, ireg_ring_dequeue(cons, &d));
 	EXPECT_EQ(9, cons->prod_cache);
+	/* Exactly one there (10): taken, the copy left behind at 9. */
 	EXPECT_EQ(0, ireg_ring_dequeue(cons, &d));
-	EXPECT_EQ(10, cons->prod_cache);
+	EXPECT_EQ(9, cons->prod_cache);
 	/* Batches reload when the cache cannot cover them. */
 	EXPECT_EQ(4, ireg_ring_enqueue_batch(prod, b, 4));
 	EXPECT_EQ(10, prod->cons_cache);
@@ -852,6 +853,75 @@ TEST_F(ring, cached_index)
 	EXPECT_EQ(10, prod->cons_cache);
 	EXPECT_EQ(3, ireg_ring_enqueue_batch(prod, b, 3));
 	EXPECT_EQ(16, prod->cons_cache);
+	pair_free(&p);
+}
+
+/*
+ * A single dequeue that observes exactly one descriptor leaves the
+ * consumer's copy of prod behind its own index (one store less).  Every
+ * call must read that as "look again", never as prod_cache - cons
+ * (mod 2^32) descriptors: a batch that trusted it would hand out slots
+ * never filled.  Across the u32 wrap, mixed with batches.
+ */
+TEST_F(ring, lagging_cache)
+{
+	struct ireg_ring_desc d, b[8];
+	struct ireg_ring_prod *prod;
+	struct ireg_ring_cons *cons;
+	uint64_t in = 0, out = 0;
+	unsigned int i, n;
+	struct pair p;
+
+	ASSERT_TRUE(pair_new(&p, 4, 0xfffffffdU) == 0);
+	prod = &p.prod_end.prod;
+	cons = &p.cons_end.cons;
+	for (i = 0; i < 8; i++) {
+		d = seq_desc(in++);
+		ASSERT_EQ(0, ireg_ring_enqueue(prod, &d));
+		ASSERT_EQ(0, ireg_ring_dequeue(cons, &d));
+		EXPECT_TRUE(is_seq(&d, out++));
+		/* Behind cons: the one store skipped. */
+		EXPECT_EQ(cons->cons - 1, cons->prod_cache);
+		/* Empty, whatever the copy says. */
+		EXPECT_EQ(-EAGAIN, ireg_ring_dequeue(cons, &d));
+		EXPECT_EQ(0U, ireg_ring_dequeue_batch(cons, b, 8));
+		EXPECT_EQ(0U, ireg_ring_dequeue_batch(cons, b, 1));
+		/* The previous two observed prod: back in step. */
+		EXPECT_EQ(cons->cons, cons->prod_cache);
+		/* Lag again, then a batch must observe, not trust it. */
+		d = seq_desc(in++);
+		ASSERT_EQ(0, ireg_ring_enqueue(prod, &d));
+		ASSERT_EQ(0, ireg_ring_dequeue(cons, &d));
+		EXPECT_TRUE(is_seq(&d, out++));
+		EXPECT_EQ(cons->cons - 1, cons->prod_cache);
+		b[0] = seq_desc(in++);
+		b[1] = seq_desc(in++);
+		ASSERT_EQ(2U, ireg_ring_enqueue_batch(prod, b, 2));
+		memset(b, 0, sizeof(b));
+		n = ireg_ring_dequeue_batch(cons, b, 8);
+		EXPECT_EQ(2U, n);
+		EXPECT_TRUE(is_seq(&b[0], out++));
+		EXPECT_TRUE(is_seq(&b[1], out++));
+		/* Lagging, then the waiting calls. */
+		d = seq_desc(in++);
+		ASSERT_EQ(0, ireg_ring_enqueue(prod, &d));
+		ASSERT_EQ(0, ireg_ring_dequeue(cons, &d));
+		EXPECT_TRUE(is_seq(&d, out++));
+		EXPECT_EQ(0U, ireg_ring_avail(cons));
+		EXPECT_TRUE(ireg_ring_cons_prepare_wait(cons));
+		ireg_ring_cons_cancel_wait(cons);
+		/* Two there: the copy is stored, the second needs no load. */
+		b[0] = seq_desc(in++);
+		b[1] = seq_desc(in++);
+		ASSERT_EQ(2U, ireg_ring_enqueue_batch(prod, b, 2));
+		ASSERT_EQ(0, ireg_ring_dequeue(cons, &d));
+		EXPECT_TRUE(is_seq(&d, out++));
+		EXPECT_EQ(cons->cons + 1, cons->prod_cache);
+		ASSERT_EQ(0, ireg_ring_dequeue(cons, &d));
+		EXPECT_TRUE(is_seq(&d, out++));
+		EXPECT_EQ(4U, ireg_ring_space(prod));
+	}
+	EXPECT_EQ(in, out);
 	pair_free(&p);
 }
 

@@ -80,7 +80,12 @@ extern "C" {
  *             (consumer), or too short for a batch.  While the ring is
  *             neither nearly empty nor nearly full, a side reads the
  *             peer's cache line about once per lap, not once per
- *             descriptor.
+ *             descriptor.  The consumer's copy may fall behind its own
+ *             index: a single dequeue that observes exactly one
+ *             descriptor takes it without storing the copy (one store
+ *             less per descriptor while the consumer keeps up), so
+ *             prod_cache - cons is then "negative", which every check
+ *             reads as empty.
  *
  * Why this is enough.  On x86-64 (TSO) loads are not reordered with
  * other loads, stores not with other stores nor with older loads, so
@@ -261,7 +266,8 @@ struct ireg_ring_prod {
  * @slots: the ring's slots, in the area
  * @mask: capacity - 1, fixed at attach, never re-read from the area
  * @cons: the consumer's index; ctrl->cons is the published copy ([own])
- * @prod_cache: ctrl->prod when last observed ([cache])
+ * @prod_cache: ctrl->prod when last observed, or older ([cache]): may
+ *	be behind @cons
  */
 struct ireg_ring_cons {
 	struct ireg_ring_ctrl *ctrl;
@@ -458,13 +464,19 @@ static inline int ireg_ring_dequeue(struct ireg_ring_cons *c,
 	struct ireg_ring_ctrl *ctrl = __ireg_ring_ctrl(slots);
 	uint32_t mask = c->mask, cons = c->cons, prod;
 
-	if (__ireg_ring_unlikely(cons == c->prod_cache)) {
+	/* Empty, or behind cons (see [cache]): 0 - 1 and -1 - 1 > mask. */
+	if (__ireg_ring_unlikely(c->prod_cache - cons - 1 > mask)) {
 		/* [cache] looks empty: [observe] the producer's index. */
 		prod = __atomic_load_n(&ctrl->prod, __ATOMIC_ACQUIRE);
 		/* Empty, or more than capacity (a corrupt peer): nothing. */
 		if (prod - cons - 1 > mask)
 			return -EAGAIN;
-		c->prod_cache = prod;
+		/*
+		 * Exactly one: the copy would be used up by this dequeue,
+		 * so leave it behind rather than store it ([cache]).
+		 */
+		if (prod - cons != 1)
+			c->prod_cache = prod;
 	}
 	*desc = slots[cons & mask];
 	c->cons = cons + 1;
@@ -486,14 +498,16 @@ ireg_ring_dequeue_batch(struct ireg_ring_cons *c,
 	uint32_t mask = c->mask, cons = c->cons, idx, first, prod;
 	uint32_t avail = c->prod_cache - cons;
 
-	if (__ireg_ring_unlikely(avail < n)) {
+	/* avail > capacity: the copy is behind cons ([cache]). */
+	if (__ireg_ring_unlikely(avail < n || avail > mask + 1)) {
 		/* [cache] too short for the batch: [observe]. */
 		prod = __atomic_load_n(&ctrl->prod, __ATOMIC_ACQUIRE);
 		avail = prod - cons;
 		/*
 		 * More than capacity: a corrupt producer index.  Nothing,
-		 * and the cache keeps its last sane value: prod_cache - cons
-		 * never exceeds the capacity, so neither does a copy below.
+		 * and the cache keeps its last value; a copy below takes
+		 * at most prod - cons <= capacity (slow path) or, on the
+		 * fast path, n <= prod_cache - cons <= capacity.
 		 */
 		if (avail > mask + 1)
 			return 0;
