@@ -15,25 +15,12 @@
 #include <stdint.h>
 #include <string.h>
 #include <linux/iommu_reg.h>
+#include "../include/iommureg/ring.h"	/* ireg_cpu_relax() */
 
-/*
- * One round of a busy-wait loop: tell the CPU we are spinning.  x86:
- * PAUSE (saves power, and spares the sibling hyperthread and the memory
- * order machine on loop exit).  arm64: YIELD, as Linux's own
- * cpu_relax() on arm64 and tools/include/spin.h do: a hint to an SMT
- * sibling, a no-op elsewhere (ISB, which some user-space libraries use
- * for a longer delay, stalls the pipeline and is not a hint).  Any other
- * CPU: a compiler barrier, so that the loop still reloads what it polls.
- */
+/* One round of a busy-wait loop: <iommureg/ring.h>'s ireg_cpu_relax(). */
 static inline void __ireg_cpu_relax(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
+	ireg_cpu_relax();
 }
 
 /* A VFIO group in the context's container (ctx.c). */

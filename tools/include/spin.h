@@ -9,15 +9,11 @@
 
 #include <sched.h>
 
+#include "iommureg/ring.h"	/* ireg_cpu_relax() */
+
 static inline void cpu_relax(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
+	ireg_cpu_relax();
 }
 
 /* One more round of polling: a pause, or every 256th a sched_yield(). */

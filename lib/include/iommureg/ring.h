@@ -337,6 +337,26 @@ int ireg_ring_notify(int efd);
 int ireg_ring_wait_avail(struct ireg_ring_cons *cons, int efd);
 int ireg_ring_wait_space(struct ireg_ring_prod *prod, int efd);
 
+/*
+ * One round of a busy-wait loop over a ring (or anything else polled):
+ * tell the CPU we are spinning, as DPDK's rte_pause().  x86: PAUSE
+ * (saves power, spares the sibling hyperthread and the memory-order
+ * machine on loop exit).  arm64: YIELD, as Linux's own cpu_relax(): a
+ * hint to an SMT sibling (ISB, which some libraries use for a longer
+ * delay, stalls the pipeline and is not a hint).  Any other CPU: a
+ * compiler barrier, so that the loop still reloads what it polls.
+ */
+static inline void ireg_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 /* Free slots when the producer is at @prod and the consumer at @cons. */
 static inline uint32_t __ireg_ring_space(uint32_t mask, uint32_t prod,
 					 uint32_t cons)
