@@ -201,6 +201,7 @@ struct ireg_cache {
 	size_t max_entries;
 	size_t max_bytes;
 	size_t max_merge_bytes;
+	size_t phys_bytes;		/* the machine's memory, as the kernel */
 	uint32_t prot;
 	size_t user_size;		/* rounded up to CACHE_USER_ALIGN */
 	int (*init)(struct ireg_mr *mr, void *arg);
@@ -356,6 +357,18 @@ static int cache_forked(struct ireg_cache *cache)
 	return __ireg_fail_forked(cache->ctx, "the cache", cache->pid);
 }
 
+/* The machine's memory in bytes (SIZE_MAX when unknown). */
+static size_t phys_bytes(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (pages <= 0 || page <= 0 ||
+	    (unsigned long)pages > SIZE_MAX / (unsigned long)page)
+		return SIZE_MAX;
+	return (size_t)pages * (size_t)page;
+}
+
 /*
  * A cache over any registration backend.  The library's own is the kernel
  * (above); the host unit tests use one that runs in the process.
@@ -391,6 +404,7 @@ int __ireg_cache_create_backend(const struct cache_backend *backend,
 	cache->max_bytes = a.max_bytes ? a.max_bytes : 1UL << 30;
 	cache->max_merge_bytes = a.max_merge_bytes ? a.max_merge_bytes :
 				 SIZE_MAX;
+	cache->phys_bytes = phys_bytes();
 	cache->prot = a.prot ? a.prot :
 		      IOMMU_REG_PROT_READ | IOMMU_REG_PROT_WRITE;
 	cache->user_size = (a.user_size + CACHE_USER_ALIGN - 1) &
@@ -694,6 +708,10 @@ static int cache_entry_new(struct ireg_cache *cache, uintptr_t first,
 	int ret, err;
 
 	*fail = ENTRY_FAIL_ALLOC;
+	/* As the kernel: refuse before sizing anything by it. */
+	if (last - first >= cache->phys_bytes)
+		return __ireg_failf(ENOMEM, "cache: %zu bytes: more than the machine has",
+				    (size_t)(last - first + 1));
 	/*
 	 * Own cache lines: hits on neighbours must not share one, nor the
 	 * caller's writes to the user area the links lookups read.
@@ -702,8 +720,7 @@ static int cache_entry_new(struct ireg_cache *cache, uintptr_t first,
 	user = (user + 127) & ~(size_t)127;
 	size = user + cache->user_size;
 	size = (size + 127) & ~(size_t)127;
-	e = nr_chunks < SIZE_MAX / 2 / sizeof(e->links[0]) ?
-	    aligned_alloc(128, size) : NULL;
+	e = aligned_alloc(128, size);
 	if (!e)
 		return __ireg_failf(ENOMEM, "cache: out of memory for an entry of %zu bytes",
 				    (size_t)(last - first + 1));

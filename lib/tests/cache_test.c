@@ -1000,6 +1000,7 @@ TEST(bad_input_changes_nothing)
 	EXPECT_EQ(-EOVERFLOW, ireg_cache_reg(cache, NULL, SIZE_MAX, &b));
 	EXPECT_EQ(-ENOMEM, ireg_cache_reg(cache, (void *)PAGE,
 					  SIZE_MAX - 2 * PAGE, &b));
+	EXPECT_NE(NULL, strstr(ireg_errmsg(), "more than the machine has"));
 	/* The backend refuses the union, then the request alone. */
 	be.max_size = PAGE;
 	EXPECT_EQ(-ENOMEM, ireg_cache_reg(cache, arena, 2 * PAGE, &b));
