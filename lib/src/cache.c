@@ -5,9 +5,9 @@
  * Entries are found through a hash of chunks: an entry is linked into the
  * bucket of every chunk it overlaps.  Entries up to 64 KiB are indexed by
  * 4 KiB chunks, entries under 2 MiB by 64 KiB chunks, larger ones by 2 MiB
- * chunks: an entry under 2 MiB has at most 32 links (a larger one one per
- * 2 MiB it spans), and many small buffers in one block do not make a long
- * chain.  A lookup scans the bucket of its start
+ * chunks: an entry under 2 MiB has at most 32 links (a larger one has a
+ * link per 2 MiB it spans), and many small buffers in one block do not
+ * make a long chain.  A lookup scans the bucket of its start
  * address at each granularity (a probe of an empty bucket is one load).
  *
  * The buckets are read under a "big reader" lock.  Each thread has a

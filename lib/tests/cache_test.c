@@ -1179,22 +1179,19 @@ static struct {
 /* Uses a cache and a pool's per-thread cache of the dlopened library. */
 static void *dl_thread(void *arg)
 {
-	int (*cache_create)(struct ireg_ctx *, const struct ireg_cache_attr *,
-			    struct ireg_cache **) =
+	/* The .so's functions, typed as the header declares them. */
+	__typeof__(ireg_cache_create) *cache_create =
 		dlsym(dl.lib, "ireg_cache_create");
-	int (*cache_reg)(struct ireg_cache *, const void *, size_t,
-			 struct ireg_mr **) = dlsym(dl.lib, "ireg_cache_reg");
-	void (*cache_destroy)(struct ireg_cache *) =
+	__typeof__(ireg_cache_reg) *cache_reg = dlsym(dl.lib, "ireg_cache_reg");
+	__typeof__(ireg_cache_destroy) *cache_destroy =
 		dlsym(dl.lib, "ireg_cache_destroy");
-	int (*pool_create_mem)(void *, size_t, uint64_t,
-			       const struct ireg_pool_params *,
-			       struct ireg_pool **) =
+	__typeof__(ireg_pool_create_mem) *pool_create_mem =
 		dlsym(dl.lib, "ireg_pool_create_mem");
-	int (*alloc_bulk)(struct ireg_pool *, void **, unsigned int) =
+	__typeof__(ireg_pool_alloc_bulk_slow) *alloc_bulk =
 		dlsym(dl.lib, "ireg_pool_alloc_bulk_slow");
-	void (*free_bulk)(struct ireg_pool *, void *const *, unsigned int) =
+	__typeof__(ireg_pool_free_bulk_slow) *free_bulk =
 		dlsym(dl.lib, "ireg_pool_free_bulk_slow");
-	void (*pool_destroy)(struct ireg_pool *) =
+	__typeof__(ireg_pool_destroy) *pool_destroy =
 		dlsym(dl.lib, "ireg_pool_destroy");
 	static uint32_t gens[16];
 	static struct iommu_reg_status status;
