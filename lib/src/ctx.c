@@ -322,13 +322,16 @@ int ireg_ctx_adopt(struct ireg_ctx **ctxp, int container_fd,
 
 	*ctxp = NULL;
 	if (flags & ~(IREG_CTX_ADOPT_BORROW | IREG_CTX_ADOPT_SET_IOMMU))
-		return -EINVAL;
+		return __ireg_failf(EINVAL, "ctx adopt: unknown flags 0x%x",
+				    flags & ~(IREG_CTX_ADOPT_BORROW |
+					      IREG_CTX_ADOPT_SET_IOMMU));
 	if (container_fd < 0)
-		return -EBADF;
+		return __ireg_failf(EBADF, "ctx adopt: container fd %d",
+				    container_fd);
 
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
-		return -ENOMEM;
+		return __ireg_failf(ENOMEM, "ctx adopt: out of memory");
 	ctx->notify_fd = -1;
 	if (flags & IREG_CTX_ADOPT_BORROW) {
 		ctx->container_fd = container_fd;
@@ -336,28 +339,35 @@ int ireg_ctx_adopt(struct ireg_ctx **ctxp, int container_fd,
 	} else {
 		ctx->container_fd = fcntl(container_fd, F_DUPFD_CLOEXEC, 0);
 		if (ctx->container_fd < 0) {
-			ret = -errno;
+			ret = errno;
 			free(ctx);
-			return ret;
+			return __ireg_failf(ret, "ctx adopt: dup of fd %d: %s",
+					    container_fd, strerror(ret));
 		}
 	}
 
 	/* A VFIO container at all (ENOTTY: some other file)? */
 	ret = ioctl(ctx->container_fd, VFIO_GET_API_VERSION);
 	if (ret != VFIO_API_VERSION) {
-		ret = ret < 0 ? -errno : -EPROTO;
+		ret = ret < 0 ?
+		      __ireg_failf(errno, "ctx adopt: fd %d is not a VFIO container: %s",
+				   container_fd, strerror(errno)) :
+		      __ireg_failf(EPROTO, "ctx adopt: VFIO API version %d, not %d",
+				   ret, VFIO_API_VERSION);
 		goto err;
 	}
 	/* IOMMU_REG_INFO answers only once iommu_reg is its backend. */
 	if (ioctl(ctx->container_fd, IOMMU_REG_INFO, &info)) {
 		if (!(flags & IREG_CTX_ADOPT_SET_IOMMU)) {
 			/* No backend, or another one (type1). */
-			ret = -ENODEV;
+			ret = __ireg_failf(ENODEV, "ctx adopt: the container's IOMMU backend is not iommu_reg (none set, or another; IREG_CTX_ADOPT_SET_IOMMU sets it)");
 			goto err;
 		}
 		/* EINVAL: no group attached yet, or another backend set. */
 		if (ioctl(ctx->container_fd, VFIO_SET_IOMMU, VFIO_IOMMU_REG)) {
-			ret = -errno;
+			ret = __ireg_failf(errno, "ctx adopt: VFIO_SET_IOMMU iommu_reg: %s%s",
+					   strerror(errno), errno == EINVAL ?
+					   " (no group attached, or another backend set)" : "");
 			goto err;
 		}
 	}
@@ -399,6 +409,15 @@ static int group_attach(struct ireg_ctx *ctx, int group)
 	for (i = 0; i < ctx->nr_groups; i++)
 		if (ctx->groups[i].id == group)
 			return ctx->groups[i].fd;
+	/*
+	 * Room first: failing after the backend was set and the group left
+	 * again would leave the container without a backend, the context
+	 * believing it has one.
+	 */
+	groups = realloc(ctx->groups, (ctx->nr_groups + 1) * sizeof(*groups));
+	if (!groups)
+		return __ireg_fail(ctx, ENOMEM, "group %d: out of memory", group);
+	ctx->groups = groups;
 
 	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
 	fd = open(path, O_RDWR | O_CLOEXEC);
@@ -440,12 +459,6 @@ static int group_attach(struct ireg_ctx *ctx, int group)
 		}
 	}
 
-	groups = realloc(ctx->groups, (ctx->nr_groups + 1) * sizeof(*groups));
-	if (!groups) {
-		ret = __ireg_fail(ctx, ENOMEM, "group %d: out of memory", group);
-		goto err_unset;
-	}
-	ctx->groups = groups;
 	ctx->groups[ctx->nr_groups].id = group;
 	ctx->groups[ctx->nr_groups].fd = fd;
 	ctx->nr_groups++;

@@ -113,6 +113,8 @@ struct cache_backend {
 	int notify_fd;
 };
 
+/* For the tests: the calling thread's cache reader index (-1: none). */
+int __ireg_cache_my_reader(void);
 int __ireg_cache_create_backend(const struct cache_backend *backend,
 				const struct ireg_cache_attr *attr,
 				struct ireg_cache **cachep);

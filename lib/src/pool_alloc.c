@@ -148,9 +148,24 @@ static void cache_thread_exit(void *arg)
 	pthread_mutex_unlock(&cache_lock);
 }
 
+static bool cache_key_made;
+
 static void cache_key_init(void)
 {
 	cache_key_err = pthread_key_create(&cache_key, cache_thread_exit);
+	cache_key_made = !cache_key_err;
+}
+
+/*
+ * When the library is unloaded (dlclose() of a provider that linked it):
+ * a thread exiting later must not run cache_thread_exit(), which is gone
+ * with the library, as are the pools its caches would give back to.
+ */
+static void __attribute__((destructor)) cache_key_fini(void)
+{
+	if (cache_key_made)
+		pthread_key_delete(cache_key);
+	cache_key_made = false;
 }
 
 int __ireg_pool_cache_init(struct ireg_pool *pool, uint32_t cache_size)
@@ -671,8 +686,10 @@ int ireg_pool_free(struct ireg_pool *pool, void *ptr)
 
 	if (!ptr)
 		return 0;
+	/* A misuse, not a free of what is not the pool's: say so. */
 	if (pool->priv->attached)
-		return -EPERM;
+		return __ireg_failf(EPERM, "pool: %p: a view from ireg_pool_attach() frees nothing",
+				    ptr);
 	if (pool->kind == IREG_POOL_KIND_BUFS)
 		return buf_free_checked(pool, ptr);
 	if (off >= pool->data_size)

@@ -21,6 +21,7 @@
 
 #include "iommureg.h"
 #include "../src/internal.h"
+#include "../src/pool_priv.h"
 #include "kselftest_harness.h"
 
 #define NR_LOOPS	20000
@@ -321,6 +322,79 @@ TEST(pci_failures_have_a_message)
 	EXPECT_NE(NULL, strstr(ireg_errmsg(), "no driver name"));
 	EXPECT_EQ(-EINVAL, ireg_pci_restore("00:01.0", "../x"));
 	EXPECT_NE(NULL, strstr(ireg_errmsg(), "invalid driver name '../x'"));
+}
+
+/* Reset the message to something no tested failure says. */
+#define seed_message() do {						\
+	EXPECT_EQ(-EINVAL, ireg_pci_bdf_parse(NULL, NULL, 0));		\
+	EXPECT_NE(NULL, strstr(ireg_errmsg(), "NULL"));			\
+} while (0)
+
+/*
+ * Every failure of ireg_ctx_adopt() leaves its words; a borrowed fd stays
+ * open.  (On e5770f0: the previous message each time.)
+ */
+TEST(ctx_adopt_failures_have_a_message)
+{
+	struct ireg_ctx *ctx;
+	int fd = open("/dev/null", O_RDWR);
+
+	ASSERT_LE(0, fd);
+	seed_message();
+	EXPECT_EQ(-EINVAL, ireg_ctx_adopt(&ctx, fd, 0x80));
+	EXPECT_NE(NULL, strstr(ireg_errmsg(), "unknown flags 0x80"));
+	seed_message();
+	EXPECT_EQ(-EBADF, ireg_ctx_adopt(&ctx, -1, 0));
+	EXPECT_NE(NULL, strstr(ireg_errmsg(), "container fd -1"));
+	seed_message();
+	EXPECT_EQ(-ENOTTY, ireg_ctx_adopt(&ctx, fd, 0));
+	EXPECT_NE(NULL, strstr(ireg_errmsg(), "not a VFIO container"));
+	seed_message();
+	EXPECT_EQ(-ENOTTY, ireg_ctx_adopt(&ctx, fd, IREG_CTX_ADOPT_BORROW));
+	EXPECT_NE(NULL, strstr(ireg_errmsg(), "not a VFIO container"));
+	EXPECT_LE(0, fcntl(fd, F_GETFD));
+	seed_message();
+	EXPECT_EQ(-EBADF, ireg_ctx_adopt(&ctx, 1000, 0));
+	EXPECT_NE(NULL, strstr(ireg_errmsg(), "dup of fd 1000"));
+	close(fd);
+}
+
+/* A stats struct too small to hold its size: -EINVAL and the words. */
+TEST(cache_stats_size_has_a_message)
+{
+	struct ireg_cache_stats st = { .size = 4 };
+	struct ireg_ctx ctx = { .container_fd = -1, .notify_fd = -1 };
+	struct ireg_cache *cache;
+
+	ASSERT_EQ(0, ireg_cache_create(&ctx, NULL, &cache));
+	seed_message();
+	EXPECT_EQ(-EINVAL, ireg_cache_stats(cache, &st));
+	EXPECT_NE(NULL, strstr(ireg_errmsg(), "cache stats: size 4 too small"));
+	ireg_cache_destroy(cache);
+}
+
+/*
+ * A free in a view refused (EPERM, a misuse) says so; a free of what is
+ * not the pool's is errno alone (see ireg_pool_free(3)).  (On e5770f0:
+ * no message for EPERM.)
+ */
+TEST(pool_free_in_a_view_has_a_message)
+{
+	static char buf[4096] __attribute__((aligned(4096)));
+	struct ireg_pool_params p = { .size = sizeof(p), .buf_size = 64 };
+	struct ireg_pool *pool;
+
+	ASSERT_EQ(0, ireg_pool_create_mem(buf, sizeof(buf), IREG_IOVA_INVALID,
+					  &p, &pool));
+	pool->priv->attached = true;	/* as ireg_pool_attach() makes it */
+	seed_message();
+	EXPECT_EQ(-EPERM, ireg_pool_free(pool, buf));
+	EXPECT_NE(NULL, strstr(ireg_errmsg(), "ireg_pool_attach"));
+	pool->priv->attached = false;
+	seed_message();
+	EXPECT_EQ(-EFAULT, ireg_pool_free(pool, buf + sizeof(buf)));
+	EXPECT_NE(NULL, strstr(ireg_errmsg(), "NULL"));
+	ireg_pool_destroy(pool);
 }
 #endif
 

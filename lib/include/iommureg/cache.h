@@ -12,12 +12,18 @@
  *
  * Unused registrations stay cached (registered and mapped) until the
  * count or byte limit pushes them out, oldest first (CLOCK), or until
- * ireg_cache_flush().
+ * ireg_cache_flush().  The limits count every cached registration, in use
+ * or not; one in use is never pushed out.  An invalidated registration is
+ * never returned again; it is unregistered by the next miss,
+ * ireg_cache_flush() or ireg_cache_process_events() once unused.
  *
  * Overlapping requests are pinned once: a miss registers the union of the
- * (page-aligned) request and every cached registration it overlaps; those
- * leave the cache at once and are unregistered when unused, or at their
- * last ireg_cache_unreg().  Registrations that only touch are not merged.
+ * (page-aligned) request and every cached registration it overlaps; once
+ * the union is registered those leave the cache and are unregistered when
+ * unused, or at their last ireg_cache_unreg().  A union that cannot be
+ * registered (RLIMIT_MEMLOCK even after the unused parts went) leaves the
+ * parts cached and registers the request alone.  Registrations that only
+ * touch are not merged.
  *
  * Each registration can carry a user area (a provider's key or
  * descriptor): ireg_mr_user().
@@ -68,8 +74,9 @@ struct ireg_mr {
 /**
  * struct ireg_cache_attr - cache limits and registration parameters
  * @size: sizeof(struct ireg_cache_attr), set by the caller
- * @max_entries: unused registrations kept (0: 4096)
- * @max_bytes: bytes of unused registrations kept (0: 1 GiB)
+ * @max_entries: registrations cached, in use or not (0: 4096); only
+ *	unused ones are dropped to keep to it
+ * @max_bytes: bytes of registrations cached, in use or not (0: 1 GiB)
  * @prot: IOMMU_REG_PROT_* of every registration (0: read and write)
  * @max_merge_bytes: a union of overlapping registrations larger than this
  *	is not formed, the request is registered alone (0: no limit)
@@ -77,6 +84,7 @@ struct ireg_mr {
  *	IREG_CACHE_USER_MAX, rounded up to 64 (0: none)
  * @init: called once a registration is made, before any lookup returns it
  *	(its user area zeroed); a negative errno fails the ireg_cache_reg()
+ *	with it (a value that is no errno: -EIO)
  * @fini: called before a registration is unregistered (not after a
  *	failed @init)
  * @cb_arg: passed to @init and @fini
