@@ -347,10 +347,12 @@ TEST(ctx_adopt_failures_have_a_message)
 	EXPECT_EQ(-EBADF, ireg_ctx_adopt(&ctx, -1, 0));
 	EXPECT_NE(NULL, strstr(ireg_errmsg(), "container fd -1"));
 	seed_message();
-	EXPECT_EQ(-ENOTTY, ireg_ctx_adopt(&ctx, fd, 0));
+	/* ENOTTY (qemu-user: ENOSYS), whatever /dev/null answers. */
+	EXPECT_EQ(null_ioctl_err(), ireg_ctx_adopt(&ctx, fd, 0));
 	EXPECT_NE(NULL, strstr(ireg_errmsg(), "not a VFIO container"));
 	seed_message();
-	EXPECT_EQ(-ENOTTY, ireg_ctx_adopt(&ctx, fd, IREG_CTX_ADOPT_BORROW));
+	EXPECT_EQ(null_ioctl_err(),
+		  ireg_ctx_adopt(&ctx, fd, IREG_CTX_ADOPT_BORROW));
 	EXPECT_NE(NULL, strstr(ireg_errmsg(), "not a VFIO container"));
 	EXPECT_LE(0, fcntl(fd, F_GETFD));
 	seed_message();
