@@ -111,6 +111,7 @@ __thread struct ireg_pool_cache *ireg_pool_tcache[IREG_POOL_CACHE_SLOTS];
 static void shared_put(struct ireg_pool *pool, void *const *bufs,
 		       unsigned int n);
 static int mags_init(struct ireg_pool *pool, uint32_t size);
+static int batches_init(struct ireg_pool *pool);
 static void mags_fini(struct ireg_pool *pool);
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -160,7 +161,7 @@ int __ireg_pool_cache_init(struct ireg_pool *pool, uint32_t cache_size)
 	pool->cache_slot = IREG_POOL_CACHE_SLOTS;
 	pool->cache_size = 0;
 	if (!cache_size)
-		return 0;
+		return batches_init(pool);
 	if (cache_size > IREG_POOL_CACHE_MAX ||
 	    pool->kind != IREG_POOL_KIND_BUFS || !(pool->flags & IREG_POOL_MT))
 		return -EINVAL;
@@ -177,15 +178,17 @@ int __ireg_pool_cache_init(struct ireg_pool *pool, uint32_t cache_size)
 	pthread_mutex_unlock(&cache_lock);
 	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS)
 		return mags_init(pool, cache_size);
-	return 0;
+	return batches_init(pool);
 }
 
 void __ireg_pool_cache_fini(struct ireg_pool *pool)
 {
 	struct ireg_pool_cache *c, *next;
 
-	if (pool->cache_slot >= IREG_POOL_CACHE_SLOTS)
+	if (pool->cache_slot >= IREG_POOL_CACHE_SLOTS) {
+		mags_fini(pool);	/* the batches, if any */
 		return;
+	}
 	pthread_mutex_lock(&cache_lock);
 	for (c = pool->priv->caches; c; c = next) {
 		next = c->next;
@@ -208,7 +211,9 @@ static struct ireg_pool_cache *cache_get(struct ireg_pool *pool)
 
 	if (c)
 		return c;
-	c = malloc(sizeof(*c) + 2 * pool->cache_size * sizeof(void *));
+	/* Lines of its own: no false sharing with another thread's. */
+	c = aligned_alloc(64, round_up(sizeof(*c) + 2 * pool->cache_size *
+					     sizeof(void *), 64));
 	if (!c)
 		return NULL;
 	if (pthread_setspecific(cache_key, (void *)1)) {
@@ -271,7 +276,7 @@ static unsigned int stack_take(struct ireg_pool *pool, void **bufs,
 
 struct pool_mag {
 	uint32_t next;
-	uint32_t unused;
+	uint32_t count;		/* a batch: buffers in @bufs */
 	void *bufs[];
 };
 
@@ -408,13 +413,198 @@ static void mags_fini(struct ireg_pool *pool)
 	pool->priv->mags = NULL;
 }
 
+/*
+ * Batches: an IREG_POOL_MT buffer pool without caches keeps what bulk
+ * frees give back in arrays of up to BATCH buffer indexes (struct
+ * pool_batch, on the magazines' stacks) so that a bulk alloc copies
+ * indexes out of one instead of walking as many links of the buffer
+ * stack: a walk is a chain of dependent loads, each a cache miss when
+ * another CPU freed the buffers, and costs several times rte_ring's copy.
+ * A buffer in a batch is free and marked so (IREG_POOL_NIL in buf_link),
+ * unlike one in a magazine of a cached pool: the checked free keeps
+ * seeing every double free.  Indexes, not pointers: the free computes
+ * the index for the mark anyway, and the alloc then marks and converts
+ * without a division.  Batches take bulk frees of at least BATCH_MIN
+ * buffers (BATCH at a time), so that at most nr_bufs / BATCH_MIN are ever
+ * full; should the empty ones run out, the rest goes to the buffer stack.
+ * Allocation takes from the batches first, then from the stack; the
+ * single-buffer alloc, when the stack is empty
+ * (ireg_pool_buf_alloc_slow()), moves a batch onto it.
+ */
+#define BATCH		32
+#define BATCH_MIN	16
+
+struct pool_batch {
+	uint32_t next;		/* as struct pool_mag's: the same stacks */
+	uint32_t count;
+	uint32_t idx[BATCH];
+};
+
+static inline struct pool_batch *batch_at(const struct pool_mags *m,
+					  uint32_t i)
+{
+	return (struct pool_batch *)(m->mem + (size_t)i * m->stride);
+}
+
+static int batches_init(struct ireg_pool *pool)
+{
+	struct pool_mags *m;
+	uint32_t i;
+
+	if (pool->kind != IREG_POOL_KIND_BUFS || !(pool->flags & IREG_POOL_MT))
+		return 0;
+	m = aligned_alloc(64, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	memset(m, 0, sizeof(*m));
+	m->nr = pool->nr_bufs / BATCH_MIN + 1;
+	m->size = BATCH;
+	m->stride = round_up(sizeof(struct pool_batch), 64);
+	m->mem = aligned_alloc(64, (size_t)m->nr * m->stride);
+	if (!m->mem) {
+		free(m);
+		return -ENOMEM;
+	}
+	m->full = IREG_POOL_NIL;
+	m->empty = IREG_POOL_NIL;
+	for (i = 0; i < m->nr; i++)
+		mag_push(m, &m->empty, i);
+	pool->priv->mags = m;
+	return 0;
+}
+
+/*
+ * Up to @want buffers out of the batches into @bufs, marked
+ * IREG_POOL_BUSY: how many came.
+ */
+static unsigned int batch_get(struct ireg_pool *pool, void **bufs,
+			      unsigned int want)
+{
+	struct pool_mags *m = pool->priv->mags;
+	uint32_t *link = pool->buf_link;
+	size_t stride = pool->buf_stride;
+	unsigned int got = 0, k, take, j;
+	char *base = pool->base;
+	struct pool_batch *b;
+	uint32_t i, x;
+
+	while (got < want) {
+		i = mag_pop(m, &m->full);
+		if (i == IREG_POOL_NIL)
+			break;
+		b = batch_at(m, i);
+		k = b->count;
+		take = k < want - got ? k : want - got;
+		k -= take;
+		for (j = 0; j < take; j++) {
+			x = b->idx[k + j];
+			__atomic_store_n(&link[x], IREG_POOL_BUSY,
+					 __ATOMIC_RELAXED);
+			bufs[got + j] = base + (size_t)x * stride;
+		}
+		got += take;
+		b->count = k;
+		mag_push(m, k ? &m->full : &m->empty, i);
+	}
+	return got;
+}
+
+/* Give @n buffers back without caches: batches, the rest by the stack. */
+static void batch_put(struct ireg_pool *pool, void *const *bufs,
+		      unsigned int n)
+{
+	struct pool_mags *m = pool->priv->mags;
+	uint32_t *link = pool->buf_link;
+	const char *base = pool->base;
+	uint64_t inv = pool->buf_inv;
+	unsigned int tz = pool->buf_tz, k, j;
+	struct pool_batch *b;
+	uint32_t i, x;
+
+	while (m && n >= BATCH_MIN) {
+		i = mag_pop(m, &m->empty);
+		if (i == IREG_POOL_NIL)
+			break;
+		b = batch_at(m, i);
+		k = n < BATCH ? n : BATCH;
+		/* Marked free before any thread can take them. */
+		for (j = 0; j < k; j++) {
+			x = (uint32_t)((((uint64_t)((const char *)bufs[j] -
+						    base)) >> tz) * inv);
+			b->idx[j] = x;
+			__atomic_store_n(&link[x], IREG_POOL_NIL,
+					 __ATOMIC_RELAXED);
+		}
+		b->count = k;
+		mag_push(m, &m->full, i);
+		bufs += k;
+		n -= k;
+	}
+	if (n)
+		shared_give(pool, bufs, n);
+}
+
+/* @n buffers without caches, all or none: batches, then the stack. */
+static int batch_take(struct ireg_pool *pool, void **bufs, unsigned int n)
+{
+	unsigned int got = 0, k;
+
+	if (pool->priv->mags)
+		got = batch_get(pool, bufs, n);
+	while (got < n) {
+		k = stack_take(pool, bufs + got, n - got < 256 ? n - got : 256);
+		if (!k)
+			break;
+		got += k;
+	}
+	if (got == n)
+		return 0;
+	if (got)
+		batch_put(pool, bufs, got);
+	return -ENOMEM;
+}
+
+/* One buffer when the stack is empty: the rest of a batch goes onto it. */
+static void *batch_get1(struct ireg_pool *pool)
+{
+	struct pool_mags *m = pool->priv->mags;
+	uint32_t idx[BATCH], x;
+	struct pool_batch *b;
+	unsigned int k;
+	uint32_t i;
+
+	if (!m)
+		return NULL;
+	i = mag_pop(m, &m->full);
+	if (i == IREG_POOL_NIL)
+		return NULL;
+	b = batch_at(m, i);
+	k = b->count - 1;
+	x = b->idx[k];
+	memcpy(idx, b->idx, k * sizeof(idx[0]));
+	mag_push(m, &m->empty, i);
+	__atomic_store_n(&pool->buf_link[x], IREG_POOL_BUSY, __ATOMIC_RELAXED);
+	if (k)
+		stack_push(pool, idx, k);
+	return buf_ptr(pool, x);
+}
+
 void *ireg_pool_buf_alloc_slow(struct ireg_pool *pool)
 {
-	struct ireg_pool_cache *c = cache_get(pool);
+	struct ireg_pool_cache *c;
 	unsigned int n;
-
 	void *buf;
 
+	if (pool->cache_slot >= IREG_POOL_CACHE_SLOTS) {
+		/* No caches: the stack was empty, try the batches. */
+		if (pool->priv->attached || pool->kind != IREG_POOL_KIND_BUFS)
+			goto empty;
+		buf = batch_get1(pool);
+		if (buf || stack_take(pool, &buf, 1))
+			return buf;
+		goto empty;
+	}
+	c = cache_get(pool);
 	if (!c) {
 		/* No cache, no memory for one: straight from the stack. */
 		if (!stack_take(pool, &buf, 1))
@@ -515,7 +705,7 @@ int ireg_pool_alloc_bulk_slow(struct ireg_pool *pool, void **bufs,
 	if (n > pool->nr_bufs)
 		return -ENOMEM;
 	if (pool->flags & IREG_POOL_MT)
-		return shared_take(pool, bufs, n);
+		return batch_take(pool, bufs, n);
 	/* Single-threaded: count first, then take. */
 	head = (uint32_t)pool->free_head;
 	for (i = 0; i < n && head != IREG_POOL_NIL; i++)
@@ -567,7 +757,7 @@ void ireg_pool_free_bulk_slow(struct ireg_pool *pool, void *const *bufs,
 			ireg_pool_buf_free(pool, bufs[i]);
 		return;
 	}
-	shared_give(pool, bufs, n);
+	batch_put(pool, bufs, n);
 }
 
 /* The heap of an IREG_POOL_MT pool is under its mutex; others, the caller's. */
@@ -712,18 +902,35 @@ static int buf_seen(const struct ireg_pool *pool, void *const *bufs,
 	return 0;
 }
 
+/* The same for a batch: its buffers are marked free (IREG_POOL_NIL). */
+static int batch_seen(const struct ireg_pool *pool,
+		      const struct pool_batch *b, uint8_t *seen)
+{
+	uint32_t j, i;
+
+	for (j = 0; j < b->count; j++) {
+		i = b->idx[j];
+		if (i >= pool->nr_bufs || seen[i] ||
+		    pool->buf_link[i] != IREG_POOL_NIL)
+			return -EUCLEAN;
+		seen[i] = 1;
+	}
+	return 0;
+}
+
 /*
- * Walk the free list, the full magazines and the caches: no cycle, no
+ * Walk the free list, the full magazines (or batches) and the caches: no cycle, no
  * buffer twice, busy + free == all.
  */
 static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 {
 	uint32_t idx = (uint32_t)pool->free_head;
 	const struct pool_mags *m = pool->priv->mags;
+	bool batches = pool->cache_slot >= IREG_POOL_CACHE_SLOTS;
 	uint64_t nr_free = 0, nr_busy = 0, nr_cached = 0, i;
 	const struct ireg_pool_cache *c;
 	uint8_t *seen;
-	uint32_t j, k;
+	uint32_t j, k, n;
 	int ret = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -739,17 +946,26 @@ static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 		nr_free++;
 		idx = pool->buf_link[idx];
 	}
-	/* The full magazines: each buffer once, off the stack; free. */
+	/* The full magazines or batches: each buffer once; free. */
 	if (m) {
 		for (k = (uint32_t)m->full, j = 0; k != IREG_POOL_NIL; j++) {
 			if (k >= m->nr || j >= m->nr) {
 				ret = -EUCLEAN;
 				goto out;
 			}
-			ret = buf_seen(pool, mag_at(m, k)->bufs, m->size, seen);
+			n = batches ? batch_at(m, k)->count : m->size;
+			if (!n || n > m->size) {
+				ret = -EUCLEAN;
+				goto out;
+			}
+			if (batches)
+				ret = batch_seen(pool, batch_at(m, k), seen);
+			else
+				ret = buf_seen(pool, mag_at(m, k)->bufs, n,
+					       seen);
 			if (ret)
 				goto out;
-			nr_free += m->size;
+			nr_free += n;
 			k = mag_at(m, k)->next;
 		}
 	}

@@ -434,8 +434,8 @@ static inline void *ireg_pool_buf_alloc(struct ireg_pool *pool)
 		head = __atomic_load_n(&pool->free_head, __ATOMIC_ACQUIRE);
 		do {
 			idx = (uint32_t)head;
-			if (idx == IREG_POOL_NIL)
-				goto empty;
+			if (idx == IREG_POOL_NIL)	/* batches? */
+				return ireg_pool_buf_alloc_slow(pool);
 			next = ((head & ~0xffffffffULL) + (1ULL << 32)) |
 			       __atomic_load_n(&pool->buf_link[idx],
 					       __ATOMIC_RELAXED);
