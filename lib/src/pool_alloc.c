@@ -276,7 +276,7 @@ static unsigned int stack_take(struct ireg_pool *pool, void **bufs,
 
 struct pool_mag {
 	uint32_t next;
-	uint32_t count;		/* a batch: buffers in @bufs */
+	uint32_t unused;
 	void *bufs[];
 };
 
@@ -435,7 +435,7 @@ static void mags_fini(struct ireg_pool *pool)
 #define BATCH_MIN	16
 
 struct pool_batch {
-	uint32_t next;		/* as struct pool_mag's: the same stacks */
+	uint32_t next;		/* as pool_mag's: the same stacks */
 	uint32_t count;
 	uint32_t idx[BATCH];
 };
@@ -919,8 +919,8 @@ static int batch_seen(const struct ireg_pool *pool,
 }
 
 /*
- * Walk the free list, the full magazines (or batches) and the caches: no cycle, no
- * buffer twice, busy + free == all.
+ * Walk the free list, the full magazines (or batches) and the caches: no
+ * cycle, no buffer twice, busy + free == all.
  */
 static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 {
