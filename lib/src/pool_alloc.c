@@ -259,14 +259,17 @@ static unsigned int stack_take(struct ireg_pool *pool, void **bufs,
  * Magazines: with per-thread caches, buffers move between a thread and
  * the pool cache_size at a time, as an array (a magazine) on a second
  * lock-free stack, not as a chain of the stack above: a refill pops one
- * magazine and copies its pointers, where a chain would be a walk of
+ * magazine and converts its buffer indexes to pointers (4 bytes a buffer
+ * cross CPUs, not 8; a line of its own for each magazine, so that a
+ * thread filling one never shares a line with one being emptied), where
+ * a chain would be a walk of
  * dependent loads, each a cache miss when another CPU freed the buffers
  * (rx on one core, tx on another).  The magazines are private memory, as
  * the links: nr_bufs / cache_size + 1 of them, on the "full" stack with
  * buffers or on the "empty" one; the stacks are indexes with a change
  * count against ABA, as the buffer stack.  A buffer in a magazine is
  * IREG_POOL_BUSY in buf_link, as one in a cache or one allocated: a
- * refill or a flush is a copy of pointers and two compare-and-swaps,
+ * refill or a flush is a copy of indexes and two compare-and-swaps,
  * nothing written per buffer (marks in a per-buffer array cost about
  * twice the time across two CPUs: the buffers' marks are scattered over
  * as many cache lines).  What is not a whole magazine (the rest of a
@@ -277,7 +280,7 @@ static unsigned int stack_take(struct ireg_pool *pool, void **bufs,
 struct pool_mag {
 	uint32_t next;
 	uint32_t unused;
-	void *bufs[];
+	uint32_t idx[];		/* buffer indexes: half a pointer's bytes */
 };
 
 /* The two heads on lines of their own, away from what only is read. */
@@ -328,6 +331,35 @@ static void mag_push(struct pool_mags *m, uint64_t *headp, uint32_t i)
 					      __ATOMIC_RELAXED));
 }
 
+/*
+ * A magazine's indexes to pointers and back: what crosses CPUs is 4
+ * bytes a buffer, not 8 (producer/consumer moves every magazine from one
+ * CPU's cache to the other's).  The pool's fields in locals: the loops
+ * then vectorise.
+ */
+static void idx_to_bufs(const struct ireg_pool *pool, void **bufs,
+			const uint32_t *idx, unsigned int n)
+{
+	size_t stride = pool->buf_stride;
+	char *base = pool->base;
+	unsigned int j;
+
+	for (j = 0; j < n; j++)
+		bufs[j] = base + (size_t)idx[j] * stride;
+}
+
+static void bufs_to_idx(const struct ireg_pool *pool, uint32_t *idx,
+			void *const *bufs, unsigned int n)
+{
+	const char *base = pool->base;
+	uint64_t inv = pool->buf_inv;
+	unsigned int tz = pool->buf_tz, j;
+
+	for (j = 0; j < n; j++)
+		idx[j] = (uint32_t)((((uint64_t)((const char *)bufs[j] -
+						 base)) >> tz) * inv);
+}
+
 /* Up to @want buffers from the pool into @bufs: how many came. */
 static unsigned int shared_get(struct ireg_pool *pool, void **bufs,
 			       unsigned int want)
@@ -340,7 +372,7 @@ static unsigned int shared_get(struct ireg_pool *pool, void **bufs,
 		i = mag_pop(m, &m->full);
 		if (i == IREG_POOL_NIL)
 			break;
-		memcpy(bufs + got, mag_at(m, i)->bufs, m->size * sizeof(void *));
+		idx_to_bufs(pool, bufs + got, mag_at(m, i)->idx, m->size);
 		mag_push(m, &m->empty, i);
 		got += m->size;
 	}
@@ -360,7 +392,7 @@ static void shared_put(struct ireg_pool *pool, void *const *bufs,
 		i = mag_pop(m, &m->empty);
 		if (i == IREG_POOL_NIL)
 			break;
-		memcpy(mag_at(m, i)->bufs, bufs, m->size * sizeof(void *));
+		bufs_to_idx(pool, mag_at(m, i)->idx, bufs, m->size);
 		mag_push(m, &m->full, i);
 		bufs += m->size;
 		n -= m->size;
@@ -381,8 +413,9 @@ static int mags_init(struct ireg_pool *pool, uint32_t size)
 	memset(m, 0, sizeof(*m));
 	m->nr = pool->nr_bufs / size + 1;
 	m->size = size;
-	m->stride = sizeof(struct pool_mag) + size * sizeof(void *);
-	m->mem = calloc(m->nr, m->stride);
+	m->stride = round_up(sizeof(struct pool_mag) + size * sizeof(uint32_t),
+			     64);
+	m->mem = aligned_alloc(64, (size_t)m->nr * m->stride);
 	if (!m->mem) {
 		free(m);
 		return -ENOMEM;
@@ -395,8 +428,12 @@ static int mags_init(struct ireg_pool *pool, uint32_t size)
 	for (i = 0; i < pool->nr_bufs / size; i++) {
 		uint32_t k = mag_pop(m, &m->empty);
 
-		if (stack_take(pool, mag_at(m, k)->bufs, size) != size)
+		uint32_t *idx = mag_at(m, k)->idx, j;
+
+		if (stack_pop(pool, idx, size) != size)
 			return -EUCLEAN;	/* cannot be: all are free */
+		for (j = 0; j < size; j++)
+			pool->buf_link[idx[j]] = IREG_POOL_BUSY;
 		mag_push(m, &m->full, k);
 	}
 	return 0;
@@ -902,16 +939,18 @@ static int buf_seen(const struct ireg_pool *pool, void *const *bufs,
 	return 0;
 }
 
-/* The same for a batch: its buffers are marked free (IREG_POOL_NIL). */
-static int batch_seen(const struct ireg_pool *pool,
-		      const struct pool_batch *b, uint8_t *seen)
+/*
+ * The same for a magazine or a batch (indexes), whose buffers are marked
+ * @mark: IREG_POOL_BUSY in a magazine, IREG_POOL_NIL (free) in a batch.
+ */
+static int idx_seen(const struct ireg_pool *pool, const uint32_t *idx,
+		    unsigned int n, uint8_t *seen, uint32_t mark)
 {
 	uint32_t j, i;
 
-	for (j = 0; j < b->count; j++) {
-		i = b->idx[j];
-		if (i >= pool->nr_bufs || seen[i] ||
-		    pool->buf_link[i] != IREG_POOL_NIL)
+	for (j = 0; j < n; j++) {
+		i = idx[j];
+		if (i >= pool->nr_bufs || seen[i] || pool->buf_link[i] != mark)
 			return -EUCLEAN;
 		seen[i] = 1;
 	}
@@ -958,11 +997,10 @@ static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 				ret = -EUCLEAN;
 				goto out;
 			}
-			if (batches)
-				ret = batch_seen(pool, batch_at(m, k), seen);
-			else
-				ret = buf_seen(pool, mag_at(m, k)->bufs, n,
-					       seen);
+			ret = idx_seen(pool, batches ? batch_at(m, k)->idx :
+						       mag_at(m, k)->idx, n, seen,
+				       batches ? IREG_POOL_NIL :
+						 IREG_POOL_BUSY);
 			if (ret)
 				goto out;
 			nr_free += n;
