@@ -111,6 +111,7 @@ __thread struct ireg_pool_cache *ireg_pool_tcache[IREG_POOL_CACHE_SLOTS];
 static void shared_put(struct ireg_pool *pool, void *const *bufs,
 		       unsigned int n);
 static int mags_init(struct ireg_pool *pool, uint32_t size);
+static int batches_init(struct ireg_pool *pool);
 static void mags_fini(struct ireg_pool *pool);
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -175,7 +176,7 @@ int __ireg_pool_cache_init(struct ireg_pool *pool, uint32_t cache_size)
 	pool->cache_slot = IREG_POOL_CACHE_SLOTS;
 	pool->cache_size = 0;
 	if (!cache_size)
-		return 0;
+		return batches_init(pool);
 	if (cache_size > IREG_POOL_CACHE_MAX ||
 	    pool->kind != IREG_POOL_KIND_BUFS || !(pool->flags & IREG_POOL_MT))
 		return -EINVAL;
@@ -192,15 +193,17 @@ int __ireg_pool_cache_init(struct ireg_pool *pool, uint32_t cache_size)
 	pthread_mutex_unlock(&cache_lock);
 	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS)
 		return mags_init(pool, cache_size);
-	return 0;
+	return batches_init(pool);
 }
 
 void __ireg_pool_cache_fini(struct ireg_pool *pool)
 {
 	struct ireg_pool_cache *c, *next;
 
-	if (pool->cache_slot >= IREG_POOL_CACHE_SLOTS)
+	if (pool->cache_slot >= IREG_POOL_CACHE_SLOTS) {
+		mags_fini(pool);	/* the batches, if any */
 		return;
+	}
 	pthread_mutex_lock(&cache_lock);
 	for (c = pool->priv->caches; c; c = next) {
 		next = c->next;
@@ -223,7 +226,9 @@ static struct ireg_pool_cache *cache_get(struct ireg_pool *pool)
 
 	if (c)
 		return c;
-	c = malloc(sizeof(*c) + 2 * pool->cache_size * sizeof(void *));
+	/* Lines of its own: no false sharing with another thread's. */
+	c = aligned_alloc(64, round_up(sizeof(*c) + 2 * pool->cache_size *
+					     sizeof(void *), 64));
 	if (!c)
 		return NULL;
 	if (pthread_setspecific(cache_key, (void *)1)) {
@@ -269,14 +274,17 @@ static unsigned int stack_take(struct ireg_pool *pool, void **bufs,
  * Magazines: with per-thread caches, buffers move between a thread and
  * the pool cache_size at a time, as an array (a magazine) on a second
  * lock-free stack, not as a chain of the stack above: a refill pops one
- * magazine and copies its pointers, where a chain would be a walk of
+ * magazine and converts its buffer indexes to pointers (4 bytes a buffer
+ * cross CPUs, not 8; a line of its own for each magazine, so that a
+ * thread filling one never shares a line with one being emptied), where
+ * a chain would be a walk of
  * dependent loads, each a cache miss when another CPU freed the buffers
  * (rx on one core, tx on another).  The magazines are private memory, as
  * the links: nr_bufs / cache_size + 1 of them, on the "full" stack with
  * buffers or on the "empty" one; the stacks are indexes with a change
  * count against ABA, as the buffer stack.  A buffer in a magazine is
  * IREG_POOL_BUSY in buf_link, as one in a cache or one allocated: a
- * refill or a flush is a copy of pointers and two compare-and-swaps,
+ * refill or a flush is a copy of indexes and two compare-and-swaps,
  * nothing written per buffer (marks in a per-buffer array cost about
  * twice the time across two CPUs: the buffers' marks are scattered over
  * as many cache lines).  What is not a whole magazine (the rest of a
@@ -287,7 +295,7 @@ static unsigned int stack_take(struct ireg_pool *pool, void **bufs,
 struct pool_mag {
 	uint32_t next;
 	uint32_t unused;
-	void *bufs[];
+	uint32_t idx[];		/* buffer indexes: half a pointer's bytes */
 };
 
 /* The two heads on lines of their own, away from what only is read. */
@@ -338,6 +346,35 @@ static void mag_push(struct pool_mags *m, uint64_t *headp, uint32_t i)
 					      __ATOMIC_RELAXED));
 }
 
+/*
+ * A magazine's indexes to pointers and back: what crosses CPUs is 4
+ * bytes a buffer, not 8 (producer/consumer moves every magazine from one
+ * CPU's cache to the other's).  The pool's fields in locals: the loops
+ * then vectorise.
+ */
+static void idx_to_bufs(const struct ireg_pool *pool, void **bufs,
+			const uint32_t *idx, unsigned int n)
+{
+	size_t stride = pool->buf_stride;
+	char *base = pool->base;
+	unsigned int j;
+
+	for (j = 0; j < n; j++)
+		bufs[j] = base + (size_t)idx[j] * stride;
+}
+
+static void bufs_to_idx(const struct ireg_pool *pool, uint32_t *idx,
+			void *const *bufs, unsigned int n)
+{
+	const char *base = pool->base;
+	uint64_t inv = pool->buf_inv;
+	unsigned int tz = pool->buf_tz, j;
+
+	for (j = 0; j < n; j++)
+		idx[j] = (uint32_t)((((uint64_t)((const char *)bufs[j] -
+						 base)) >> tz) * inv);
+}
+
 /* Up to @want buffers from the pool into @bufs: how many came. */
 static unsigned int shared_get(struct ireg_pool *pool, void **bufs,
 			       unsigned int want)
@@ -350,7 +387,7 @@ static unsigned int shared_get(struct ireg_pool *pool, void **bufs,
 		i = mag_pop(m, &m->full);
 		if (i == IREG_POOL_NIL)
 			break;
-		memcpy(bufs + got, mag_at(m, i)->bufs, m->size * sizeof(void *));
+		idx_to_bufs(pool, bufs + got, mag_at(m, i)->idx, m->size);
 		mag_push(m, &m->empty, i);
 		got += m->size;
 	}
@@ -370,7 +407,7 @@ static void shared_put(struct ireg_pool *pool, void *const *bufs,
 		i = mag_pop(m, &m->empty);
 		if (i == IREG_POOL_NIL)
 			break;
-		memcpy(mag_at(m, i)->bufs, bufs, m->size * sizeof(void *));
+		bufs_to_idx(pool, mag_at(m, i)->idx, bufs, m->size);
 		mag_push(m, &m->full, i);
 		bufs += m->size;
 		n -= m->size;
@@ -391,8 +428,9 @@ static int mags_init(struct ireg_pool *pool, uint32_t size)
 	memset(m, 0, sizeof(*m));
 	m->nr = pool->nr_bufs / size + 1;
 	m->size = size;
-	m->stride = sizeof(struct pool_mag) + size * sizeof(void *);
-	m->mem = calloc(m->nr, m->stride);
+	m->stride = round_up(sizeof(struct pool_mag) + size * sizeof(uint32_t),
+			     64);
+	m->mem = aligned_alloc(64, (size_t)m->nr * m->stride);
 	if (!m->mem) {
 		free(m);
 		return -ENOMEM;
@@ -405,8 +443,12 @@ static int mags_init(struct ireg_pool *pool, uint32_t size)
 	for (i = 0; i < pool->nr_bufs / size; i++) {
 		uint32_t k = mag_pop(m, &m->empty);
 
-		if (stack_take(pool, mag_at(m, k)->bufs, size) != size)
+		uint32_t *idx = mag_at(m, k)->idx, j;
+
+		if (stack_pop(pool, idx, size) != size)
 			return -EUCLEAN;	/* cannot be: all are free */
+		for (j = 0; j < size; j++)
+			pool->buf_link[idx[j]] = IREG_POOL_BUSY;
 		mag_push(m, &m->full, k);
 	}
 	return 0;
@@ -423,13 +465,198 @@ static void mags_fini(struct ireg_pool *pool)
 	pool->priv->mags = NULL;
 }
 
+/*
+ * Batches: an IREG_POOL_MT buffer pool without caches keeps what bulk
+ * frees give back in arrays of up to BATCH buffer indexes (struct
+ * pool_batch, on the magazines' stacks) so that a bulk alloc copies
+ * indexes out of one instead of walking as many links of the buffer
+ * stack: a walk is a chain of dependent loads, each a cache miss when
+ * another CPU freed the buffers, and costs several times rte_ring's copy.
+ * A buffer in a batch is free and marked so (IREG_POOL_NIL in buf_link),
+ * unlike one in a magazine of a cached pool: the checked free keeps
+ * seeing every double free.  Indexes, not pointers: the free computes
+ * the index for the mark anyway, and the alloc then marks and converts
+ * without a division.  Batches take bulk frees of at least BATCH_MIN
+ * buffers (BATCH at a time), so that at most nr_bufs / BATCH_MIN are ever
+ * full; should the empty ones run out, the rest goes to the buffer stack.
+ * Allocation takes from the batches first, then from the stack; the
+ * single-buffer alloc, when the stack is empty
+ * (ireg_pool_buf_alloc_slow()), moves a batch onto it.
+ */
+#define BATCH		32
+#define BATCH_MIN	16
+
+struct pool_batch {
+	uint32_t next;		/* as pool_mag's: the same stacks */
+	uint32_t count;
+	uint32_t idx[BATCH];
+};
+
+static inline struct pool_batch *batch_at(const struct pool_mags *m,
+					  uint32_t i)
+{
+	return (struct pool_batch *)(m->mem + (size_t)i * m->stride);
+}
+
+static int batches_init(struct ireg_pool *pool)
+{
+	struct pool_mags *m;
+	uint32_t i;
+
+	if (pool->kind != IREG_POOL_KIND_BUFS || !(pool->flags & IREG_POOL_MT))
+		return 0;
+	m = aligned_alloc(64, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	memset(m, 0, sizeof(*m));
+	m->nr = pool->nr_bufs / BATCH_MIN + 1;
+	m->size = BATCH;
+	m->stride = round_up(sizeof(struct pool_batch), 64);
+	m->mem = aligned_alloc(64, (size_t)m->nr * m->stride);
+	if (!m->mem) {
+		free(m);
+		return -ENOMEM;
+	}
+	m->full = IREG_POOL_NIL;
+	m->empty = IREG_POOL_NIL;
+	for (i = 0; i < m->nr; i++)
+		mag_push(m, &m->empty, i);
+	pool->priv->mags = m;
+	return 0;
+}
+
+/*
+ * Up to @want buffers out of the batches into @bufs, marked
+ * IREG_POOL_BUSY: how many came.
+ */
+static unsigned int batch_get(struct ireg_pool *pool, void **bufs,
+			      unsigned int want)
+{
+	struct pool_mags *m = pool->priv->mags;
+	uint32_t *link = pool->buf_link;
+	size_t stride = pool->buf_stride;
+	unsigned int got = 0, k, take, j;
+	char *base = pool->base;
+	struct pool_batch *b;
+	uint32_t i, x;
+
+	while (got < want) {
+		i = mag_pop(m, &m->full);
+		if (i == IREG_POOL_NIL)
+			break;
+		b = batch_at(m, i);
+		k = b->count;
+		take = k < want - got ? k : want - got;
+		k -= take;
+		for (j = 0; j < take; j++) {
+			x = b->idx[k + j];
+			__atomic_store_n(&link[x], IREG_POOL_BUSY,
+					 __ATOMIC_RELAXED);
+			bufs[got + j] = base + (size_t)x * stride;
+		}
+		got += take;
+		b->count = k;
+		mag_push(m, k ? &m->full : &m->empty, i);
+	}
+	return got;
+}
+
+/* Give @n buffers back without caches: batches, the rest by the stack. */
+static void batch_put(struct ireg_pool *pool, void *const *bufs,
+		      unsigned int n)
+{
+	struct pool_mags *m = pool->priv->mags;
+	uint32_t *link = pool->buf_link;
+	const char *base = pool->base;
+	uint64_t inv = pool->buf_inv;
+	unsigned int tz = pool->buf_tz, k, j;
+	struct pool_batch *b;
+	uint32_t i, x;
+
+	while (m && n >= BATCH_MIN) {
+		i = mag_pop(m, &m->empty);
+		if (i == IREG_POOL_NIL)
+			break;
+		b = batch_at(m, i);
+		k = n < BATCH ? n : BATCH;
+		/* Marked free before any thread can take them. */
+		for (j = 0; j < k; j++) {
+			x = (uint32_t)((((uint64_t)((const char *)bufs[j] -
+						    base)) >> tz) * inv);
+			b->idx[j] = x;
+			__atomic_store_n(&link[x], IREG_POOL_NIL,
+					 __ATOMIC_RELAXED);
+		}
+		b->count = k;
+		mag_push(m, &m->full, i);
+		bufs += k;
+		n -= k;
+	}
+	if (n)
+		shared_give(pool, bufs, n);
+}
+
+/* @n buffers without caches, all or none: batches, then the stack. */
+static int batch_take(struct ireg_pool *pool, void **bufs, unsigned int n)
+{
+	unsigned int got = 0, k;
+
+	if (pool->priv->mags)
+		got = batch_get(pool, bufs, n);
+	while (got < n) {
+		k = stack_take(pool, bufs + got, n - got < 256 ? n - got : 256);
+		if (!k)
+			break;
+		got += k;
+	}
+	if (got == n)
+		return 0;
+	if (got)
+		batch_put(pool, bufs, got);
+	return -ENOMEM;
+}
+
+/* One buffer when the stack is empty: the rest of a batch goes onto it. */
+static void *batch_get1(struct ireg_pool *pool)
+{
+	struct pool_mags *m = pool->priv->mags;
+	uint32_t idx[BATCH], x;
+	struct pool_batch *b;
+	unsigned int k;
+	uint32_t i;
+
+	if (!m)
+		return NULL;
+	i = mag_pop(m, &m->full);
+	if (i == IREG_POOL_NIL)
+		return NULL;
+	b = batch_at(m, i);
+	k = b->count - 1;
+	x = b->idx[k];
+	memcpy(idx, b->idx, k * sizeof(idx[0]));
+	mag_push(m, &m->empty, i);
+	__atomic_store_n(&pool->buf_link[x], IREG_POOL_BUSY, __ATOMIC_RELAXED);
+	if (k)
+		stack_push(pool, idx, k);
+	return buf_ptr(pool, x);
+}
+
 void *ireg_pool_buf_alloc_slow(struct ireg_pool *pool)
 {
-	struct ireg_pool_cache *c = cache_get(pool);
+	struct ireg_pool_cache *c;
 	unsigned int n;
-
 	void *buf;
 
+	if (pool->cache_slot >= IREG_POOL_CACHE_SLOTS) {
+		/* No caches: the stack was empty, try the batches. */
+		if (pool->priv->attached || pool->kind != IREG_POOL_KIND_BUFS)
+			goto empty;
+		buf = batch_get1(pool);
+		if (buf || stack_take(pool, &buf, 1))
+			return buf;
+		goto empty;
+	}
+	c = cache_get(pool);
 	if (!c) {
 		/* No cache, no memory for one: straight from the stack. */
 		if (!stack_take(pool, &buf, 1))
@@ -530,7 +757,7 @@ int ireg_pool_alloc_bulk_slow(struct ireg_pool *pool, void **bufs,
 	if (n > pool->nr_bufs)
 		return -ENOMEM;
 	if (pool->flags & IREG_POOL_MT)
-		return shared_take(pool, bufs, n);
+		return batch_take(pool, bufs, n);
 	/* Single-threaded: count first, then take. */
 	head = (uint32_t)pool->free_head;
 	for (i = 0; i < n && head != IREG_POOL_NIL; i++)
@@ -582,7 +809,7 @@ void ireg_pool_free_bulk_slow(struct ireg_pool *pool, void *const *bufs,
 			ireg_pool_buf_free(pool, bufs[i]);
 		return;
 	}
-	shared_give(pool, bufs, n);
+	batch_put(pool, bufs, n);
 }
 
 /* The heap of an IREG_POOL_MT pool is under its mutex; others, the caller's. */
@@ -730,17 +957,36 @@ static int buf_seen(const struct ireg_pool *pool, void *const *bufs,
 }
 
 /*
- * Walk the free list, the full magazines and the caches: no cycle, no
- * buffer twice, busy + free == all.
+ * The same for a magazine or a batch (indexes), whose buffers are marked
+ * @mark: IREG_POOL_BUSY in a magazine, IREG_POOL_NIL (free) in a batch.
+ */
+static int idx_seen(const struct ireg_pool *pool, const uint32_t *idx,
+		    unsigned int n, uint8_t *seen, uint32_t mark)
+{
+	uint32_t j, i;
+
+	for (j = 0; j < n; j++) {
+		i = idx[j];
+		if (i >= pool->nr_bufs || seen[i] || pool->buf_link[i] != mark)
+			return -EUCLEAN;
+		seen[i] = 1;
+	}
+	return 0;
+}
+
+/*
+ * Walk the free list, the full magazines (or batches) and the caches: no
+ * cycle, no buffer twice, busy + free == all.
  */
 static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 {
 	uint32_t idx = (uint32_t)pool->free_head;
 	const struct pool_mags *m = pool->priv->mags;
+	bool batches = pool->cache_slot >= IREG_POOL_CACHE_SLOTS;
 	uint64_t nr_free = 0, nr_busy = 0, nr_cached = 0, i;
 	const struct ireg_pool_cache *c;
 	uint8_t *seen;
-	uint32_t j, k;
+	uint32_t j, k, n;
 	int ret = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -756,17 +1002,25 @@ static int buf_check(const struct ireg_pool *pool, struct ireg_pool_stats *st)
 		nr_free++;
 		idx = pool->buf_link[idx];
 	}
-	/* The full magazines: each buffer once, off the stack; free. */
+	/* The full magazines or batches: each buffer once; free. */
 	if (m) {
 		for (k = (uint32_t)m->full, j = 0; k != IREG_POOL_NIL; j++) {
 			if (k >= m->nr || j >= m->nr) {
 				ret = -EUCLEAN;
 				goto out;
 			}
-			ret = buf_seen(pool, mag_at(m, k)->bufs, m->size, seen);
+			n = batches ? batch_at(m, k)->count : m->size;
+			if (!n || n > m->size) {
+				ret = -EUCLEAN;
+				goto out;
+			}
+			ret = idx_seen(pool, batches ? batch_at(m, k)->idx :
+						       mag_at(m, k)->idx, n, seen,
+				       batches ? IREG_POOL_NIL :
+						 IREG_POOL_BUSY);
 			if (ret)
 				goto out;
-			nr_free += m->size;
+			nr_free += n;
 			k = mag_at(m, k)->next;
 		}
 	}

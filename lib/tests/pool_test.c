@@ -634,6 +634,84 @@ TEST_F_TIMEOUT(pool, bufs_bulk, POOL_TIMEOUT)
 	ireg_pool_destroy(pool);
 }
 
+/*
+ * IREG_POOL_MT without caches: bulk frees of 16 and more go into batches
+ * (src/pool_alloc.c).  Single allocs find them when the buffer stack is
+ * empty, the checked free catches a double free of a buffer in a batch,
+ * stats count them free, bulk allocs split batches, and when more
+ * batches are needed than there are (split ones pile up) the rest goes
+ * by the stack: nothing lost.
+ */
+TEST_F_TIMEOUT(pool, bufs_batches, POOL_TIMEOUT)
+{
+	struct ireg_pool_stats st = { .size = sizeof(st) };
+	const unsigned int nr = 200, bsz = 64;
+	char *mem = area_alloc(SZ_2M);
+	void *bufs[200], *b;
+	struct ireg_pool *pool;
+	unsigned int i, r;
+
+	ASSERT_TRUE(mem);
+	pool = cached_over(mem, nr, bsz, IREG_POOL_MT, 0);
+	ASSERT_TRUE(pool);
+	ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, bufs, nr));
+	/* 40 at a time: a batch of 32 and 8 on the stack each. */
+	for (i = 0; i < nr; i += 40)
+		ireg_pool_free_bulk(pool, bufs + i, 40);
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(nr, st.nr_free);
+	ASSERT_EQ(0, st.nr_cached);
+	ASSERT_EQ(0, st.nr_used);
+	/* One at a time: the stack, then the batches, every buffer once. */
+	for (i = 0; i < nr; i++) {
+		bufs[i] = ireg_pool_buf_alloc(pool);
+		ASSERT_TRUE(bufs[i] != NULL);
+	}
+	errno = 0;
+	ASSERT_TRUE(ireg_pool_buf_alloc(pool) == NULL);
+	ASSERT_EQ(ENOMEM, errno);
+	qsort(bufs, nr, sizeof(bufs[0]), cmp_ptr);
+	for (i = 0; i < nr; i++)
+		ASSERT_TRUE(bufs[i] == mem + (size_t)i * bsz);
+	/* A double free of a buffer in a batch: refused, nothing changed. */
+	ireg_pool_free_bulk(pool, bufs, 32);
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, bufs[0]));
+	ASSERT_EQ(-EALREADY, ireg_pool_free(pool, bufs[31]));
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(32, st.nr_free);
+	ASSERT_EQ(nr - 32, st.nr_used);
+	/* Split batches: 17 taken, 16 given back, one by one, many times. */
+	ireg_pool_free_bulk(pool, bufs + 32, nr - 32);
+	for (r = 0; r < 1000; r++) {
+		ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, bufs, 17));
+		ireg_pool_free_bulk(pool, bufs, 16);
+		ASSERT_EQ(0, ireg_pool_free(pool, bufs[16]));
+	}
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(nr, st.nr_free);
+	/*
+	 * Batches left with one buffer each, 20 of them, more than there
+	 * are (nr / 16 + 1): the frees beyond go by the stack.
+	 */
+	ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, bufs, nr));
+	for (r = 0; r < 20; r++) {
+		ireg_pool_free_bulk(pool, bufs + r, 16);
+		ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, bufs + r + 1, 15));
+		ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+		ASSERT_EQ(r + 1, st.nr_free);
+	}
+	ireg_pool_free_bulk(pool, bufs + 20, nr - 20);
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(nr, st.nr_free);
+	ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, bufs, nr));
+	ASSERT_EQ(-ENOMEM, ireg_pool_alloc_bulk(pool, &b, 1));
+	for (i = 0; i < nr; i++)
+		ASSERT_EQ(0, ireg_pool_free(pool, bufs[i]));
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(nr, st.nr_free);
+	ireg_pool_destroy(pool);
+}
+
 TEST_F_TIMEOUT(pool, bufs_cache_params, POOL_TIMEOUT)
 {
 	struct ireg_pool_info info = { .size = sizeof(info) };
@@ -694,6 +772,7 @@ TEST_F_TIMEOUT(pool, bufs_cache_double_free, POOL_TIMEOUT)
 struct cache_arg {
 	struct ireg_pool *pool;
 	unsigned int id;
+	unsigned int maxk;	/* bulk calls of up to this (0: 8) */
 	unsigned long iters;
 	bool ok;
 };
@@ -708,7 +787,7 @@ static void *cache_mt_thread(void *p)
 
 	arg->ok = true;
 	for (it = 0; it < arg->iters; it++) {
-		k = 1 + xorshift64s(&s) % 8;
+		k = 1 + xorshift64s(&s) % (arg->maxk ? arg->maxk : 8);
 		if (n + k <= 64 && (n == 0 || xorshift64s(&s) % 2)) {
 			if (k == 1) {
 				b = ireg_pool_buf_alloc(arg->pool);
@@ -775,6 +854,36 @@ TEST_F_TIMEOUT(pool, bufs_cache_mt, POOL_TIMEOUT)
 	ASSERT_EQ(0, st.nr_used);
 	ASSERT_EQ(0, ireg_pool_alloc_bulk(pool, all, nr));
 	ireg_pool_free_bulk(pool, all, nr);
+	ireg_pool_destroy(pool);
+}
+
+/* The same without caches, bulk calls of up to 40: batches. */
+TEST_F_TIMEOUT(pool, bufs_batches_mt, POOL_TIMEOUT)
+{
+	struct ireg_pool_stats st = { .size = sizeof(st) };
+	const unsigned int nthreads = 4, nr = 256;
+	struct cache_arg args[4];
+	struct ireg_pool *pool;
+	char *mem = area_alloc(SZ_2M);
+	pthread_t th[4];
+	unsigned int i;
+
+	ASSERT_TRUE(mem);
+	pool = cached_over(mem, nr, 64, IREG_POOL_MT, 0);
+	ASSERT_TRUE(pool);
+	for (i = 0; i < nthreads; i++) {
+		args[i] = (struct cache_arg){ .pool = pool, .id = i,
+					      .maxk = 40, .iters = 200000 };
+		ASSERT_TRUE(!pthread_create(&th[i], NULL, cache_mt_thread,
+					    &args[i]));
+	}
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(th[i], NULL);
+		ASSERT_TRUE(args[i].ok);
+	}
+	ASSERT_EQ(0, ireg_pool_stats(pool, &st));
+	ASSERT_EQ(nr, st.nr_free);
+	ASSERT_EQ(0, st.nr_used);
 	ireg_pool_destroy(pool);
 }
 

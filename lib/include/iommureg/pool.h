@@ -37,8 +37,8 @@
  *   ireg_pool_free_bulk(), ireg_pool_alloc() and ireg_pool_free():
  *   without IREG_POOL_MT one thread at a time per pool (the caller
  *   serialises); with IREG_POOL_MT any number of threads at once: the
- *   buffer pool is then a lock-free stack (one compare-and-swap per call,
- *   or per 256 buffers of a bulk call), the heap takes a mutex.  In
+ *   buffer pool is then a lock-free stack (one compare-and-swap per call;
+ *   bulk calls move batches of up to 32 in one), the heap takes a mutex.  In
  *   particular an IREG_POOL_MT buffer pool may be allocated from by one
  *   thread and freed to by another, as with a pair of SPSC rings.  With
  *   per-thread caches (ireg_pool_params.cache_size) most calls touch only
@@ -410,7 +410,9 @@ static inline uint64_t ireg_pool_buf_index(const struct ireg_pool *pool,
  * that read a stale head fails its compare-and-swap; only a thread that
  * sleeps between its read and its CAS through exactly 2^32 changes of the
  * head could be fooled.  Reading the next link of a buffer another thread
- * has just taken is harmless: that CAS fails too.
+ * has just taken is harmless: that CAS fails too.  An empty stack sends it
+ * to ireg_pool_buf_alloc_slow(), which takes from the batches that bulk
+ * frees leave (ireg_pool_free_bulk()).
  */
 static inline void *ireg_pool_buf_alloc(struct ireg_pool *pool)
 {
@@ -434,8 +436,8 @@ static inline void *ireg_pool_buf_alloc(struct ireg_pool *pool)
 		head = __atomic_load_n(&pool->free_head, __ATOMIC_ACQUIRE);
 		do {
 			idx = (uint32_t)head;
-			if (idx == IREG_POOL_NIL)
-				goto empty;
+			if (idx == IREG_POOL_NIL)	/* batches? */
+				return ireg_pool_buf_alloc_slow(pool);
 			next = ((head & ~0xffffffffULL) + (1ULL << 32)) |
 			       __atomic_load_n(&pool->buf_link[idx],
 					       __ATOMIC_RELAXED);
@@ -515,8 +517,9 @@ static inline void ireg_pool_buf_free(struct ireg_pool *pool, void *buf)
  * ireg_pool_buf_alloc(): IOVA by one add, freed by any free call.  With
  * a per-thread cache holding @n: a copy of @n pointers, no atomic
  * operation; otherwise the cache is refilled (a magazine of cache_size
- * at a time) or, without caches, the buffers come off the shared stack,
- * up to 256 in each compare-and-swap.  -EINVAL on a heap, -EPERM on an
+ * at a time) or, without caches, the buffers come out of the batches
+ * that bulk frees leave (up to 32 in each compare-and-swap), then off
+ * the shared stack.  -EINVAL on a heap, -EPERM on an
  * attached view.
  */
 static inline int ireg_pool_alloc_bulk(struct ireg_pool *pool, void **bufs,
@@ -541,7 +544,7 @@ static inline int ireg_pool_alloc_bulk(struct ireg_pool *pool, void **bufs,
  * check; each checked with -DIREG_POOL_DEBUG): a copy into this thread's
  * cache when it has room, else half the cache goes back to the pool
  * first (one magazine, one compare-and-swap) or, without caches, one
- * chain per 256 buffers.
+ * batch per 32 buffers (n >= 16; fewer go onto the stack).
  */
 static inline void ireg_pool_free_bulk(struct ireg_pool *pool,
 				       void *const *bufs, unsigned int n)
