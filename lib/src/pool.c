@@ -393,12 +393,8 @@ int ireg_pool_create(struct ireg_ctx *ctx,
 		goto err_teardown;
 	}
 	ret = __ireg_pool_cache_init(pool, params->cache_size);
-	if (ret) {
-		__ireg_fail(ctx, -ret,
-			    "pool: cache_size %u: up to %u, for IREG_POOL_MT buffer pools",
-			    params->cache_size, IREG_POOL_CACHE_MAX);
+	if (ret)
 		goto err_teardown;
-	}
 	ret = pool_finish(ctx, pool, params->prot, params->map);
 	if (ret)
 		goto err_teardown;

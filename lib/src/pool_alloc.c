@@ -169,31 +169,45 @@ static void __attribute__((destructor)) cache_key_fini(void)
 	cache_key_made = false;
 }
 
+/* 0 or -errno with the thread's message. */
 int __ireg_pool_cache_init(struct ireg_pool *pool, uint32_t cache_size)
 {
+	const char *what = "batches";
 	unsigned int s;
+	int ret;
 
 	pool->cache_slot = IREG_POOL_CACHE_SLOTS;
 	pool->cache_size = 0;
-	if (!cache_size)
-		return batches_init(pool);
 	if (cache_size > IREG_POOL_CACHE_MAX ||
-	    pool->kind != IREG_POOL_KIND_BUFS || !(pool->flags & IREG_POOL_MT))
-		return -EINVAL;
-	pthread_once(&cache_once, cache_key_init);
-	if (cache_key_err)
-		return -cache_key_err;
-	pthread_mutex_lock(&cache_lock);
-	if (~cache_slots) {
-		s = __builtin_ctzll(~cache_slots);
-		cache_slots |= 1ULL << s;
-		pool->cache_slot = s;
-		pool->cache_size = cache_size;
+	    (cache_size && (pool->kind != IREG_POOL_KIND_BUFS ||
+			    !(pool->flags & IREG_POOL_MT))))
+		return __ireg_failf(EINVAL,
+				    "pool: cache_size %u: up to %u, for IREG_POOL_MT buffer pools",
+				    cache_size, IREG_POOL_CACHE_MAX);
+	if (cache_size) {
+		pthread_once(&cache_once, cache_key_init);
+		if (cache_key_err)
+			return __ireg_failf(cache_key_err,
+					    "pool: the per-thread cache key: %s",
+					    strerror(cache_key_err));
+		pthread_mutex_lock(&cache_lock);
+		if (~cache_slots) {
+			s = __builtin_ctzll(~cache_slots);
+			cache_slots |= 1ULL << s;
+			pool->cache_slot = s;
+			pool->cache_size = cache_size;
+		}
+		pthread_mutex_unlock(&cache_lock);
 	}
-	pthread_mutex_unlock(&cache_lock);
-	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS)
-		return mags_init(pool, cache_size);
-	return batches_init(pool);
+	if (pool->cache_slot < IREG_POOL_CACHE_SLOTS) {
+		what = "magazines";
+		ret = mags_init(pool, cache_size);
+	} else {
+		ret = batches_init(pool);
+	}
+	if (ret)
+		return __ireg_failf(-ret, "pool: %s: %s", what, strerror(-ret));
+	return 0;
 }
 
 void __ireg_pool_cache_fini(struct ireg_pool *pool)
