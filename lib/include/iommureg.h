@@ -24,7 +24,14 @@
  *    changes nothing.
  *
  * Thread safety: a context is not safe for concurrent calls to the
- * functions in this header unless a function says otherwise.
+ * functions in this header unless a function says otherwise:
+ * ireg_ctx_info(), ireg_ctx_container_fd(), the SVA calls and
+ * ireg_wc_bar_map() may race with any call on it but ireg_ctx_close();
+ * ireg_region_register() and ireg_region_unregister() may race with any
+ * call on it but ireg_ctx_close() and ireg_device_open(), and, on a
+ * context opened with IREG_CTX_DONTFORK, with each other.
+ * ireg_region_valid() and ireg_region_iova(): any thread, any time
+ * until ireg_ctx_close().
  * ireg_errmsg() is safe from any thread (each sees its own message).
  *
  * fork(): in a child, a context, cache or pool made before the fork

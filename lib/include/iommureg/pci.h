@@ -15,8 +15,10 @@
  *
  * $IREG_SYSFS_ROOT and $IREG_DEV_ROOT, when set and not empty, replace
  * /sys and /dev (for tests on a fake tree); they are read once, at the
- * first call of any of these functions, with secure_getenv(): a
- * set-user-ID or file-capability program ignores them.
+ * first call with a valid BDF of any of these functions but
+ * ireg_pci_bdf_parse(), with secure_getenv() (so that call must not race
+ * with setenv() in another thread): a set-user-ID or file-capability
+ * program ignores them.
  *
  * Thread safety: the functions keep no state besides those two roots
  * (and the calling thread's own message) and may be called from any

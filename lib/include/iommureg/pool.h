@@ -28,11 +28,17 @@
  * - ireg_pool_create(), ireg_pool_create_mem(), ireg_pool_attach() may be
  *   called from several threads on different pools; the context they
  *   register with must not be used by another thread meanwhile.
- *   ireg_pool_destroy() must not race with anything on the same pool.
+ *   ireg_pool_destroy() must not race with anything on the same pool,
+ *   nor, for a registered or pending pool, with other use of its context.
  * - ireg_pool_iova(), ireg_pool_offset(), ireg_pool_ptr(),
  *   ireg_pool_offset_iova(), ireg_pool_contains(), ireg_pool_valid(),
  *   ireg_pool_buf_index() and ireg_pool_info() only read what is
- *   constant: any thread, any time.
+ *   constant once the pool is registered: any thread, any time, except
+ *   concurrently with the registration (ireg_pool_register(), or for a
+ *   pool made before its context's first device that
+ *   ireg_device_open()), which sets the IOVA (ireg_pool_offset(),
+ *   ireg_pool_ptr(), ireg_pool_contains() and ireg_pool_buf_index() do
+ *   not read it).
  * - ireg_pool_buf_alloc(), ireg_pool_buf_free(), ireg_pool_alloc_bulk(),
  *   ireg_pool_free_bulk(), ireg_pool_alloc() and ireg_pool_free():
  *   without IREG_POOL_MT one thread at a time per pool (the caller
