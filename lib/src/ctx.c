@@ -333,6 +333,8 @@ int ireg_ctx_adopt(struct ireg_ctx **ctxp, int container_fd,
 	if (!ctx)
 		return __ireg_failf(ENOMEM, "ctx adopt: out of memory");
 	ctx->notify_fd = -1;
+	ctx->fork_gen = __ireg_fork_watch();
+	ctx->pid = getpid();
 	if (flags & IREG_CTX_ADOPT_BORROW) {
 		ctx->container_fd = container_fd;
 		ctx->container_borrowed = 1;

@@ -784,6 +784,25 @@ TEST(adopt_caller_container)
 
 		EXPECT_EQ(-EBUSY, ireg_ctx_adopt(&again, container, 0));
 	}
+	/*
+	 * The fork policy holds for an adopted context too, even as the
+	 * process's first library object: a child is refused.  (Before:
+	 * no fork handler was installed, and the child's info succeeded.)
+	 */
+	{
+		struct iommu_reg_info info = { .argsz = sizeof(info) };
+		int status;
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(ireg_ctx_info(ctx, &info, NULL, 0) == -ECHILD &&
+			      strstr(ireg_errmsg(), " pid 0 ") == NULL ? 0 : 1);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+			TH_LOG("the child's ireg_ctx_info() was not refused with ECHILD");
+		EXPECT_EQ(0, ireg_ctx_info(ctx, &info, NULL, 0));
+	}
 	ASSERT_EQ(0, ireg_cache_create(ctx, NULL, &cache));
 	p = anon(2 * PAGE, 0);
 	ASSERT_NE(NULL, p);
