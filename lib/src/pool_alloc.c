@@ -430,8 +430,12 @@ static void shared_put(struct ireg_pool *pool, void *const *bufs,
 		shared_give(pool, bufs, n);
 }
 
-/* Magazines for a cached pool, filled from the buffer stack (no race). */
-static int mags_init(struct ireg_pool *pool, uint32_t size)
+/*
+ * @nr slots of @stride bytes (magazines or batches), each on lines of its
+ * own, all on the empty stack, as the pool's: 0 or -ENOMEM.
+ */
+static int mags_alloc(struct ireg_pool *pool, uint32_t nr, uint32_t size,
+		      size_t stride)
 {
 	struct pool_mags *m;
 	uint32_t i;
@@ -440,10 +444,9 @@ static int mags_init(struct ireg_pool *pool, uint32_t size)
 	if (!m)
 		return -ENOMEM;
 	memset(m, 0, sizeof(*m));
-	m->nr = pool->nr_bufs / size + 1;
+	m->nr = nr;
 	m->size = size;
-	m->stride = round_up(sizeof(struct pool_mag) + size * sizeof(uint32_t),
-			     64);
+	m->stride = round_up(stride, 64);
 	m->mem = aligned_alloc(64, (size_t)m->nr * m->stride);
 	if (!m->mem) {
 		free(m);
@@ -454,6 +457,21 @@ static int mags_init(struct ireg_pool *pool, uint32_t size)
 	for (i = 0; i < m->nr; i++)
 		mag_push(m, &m->empty, i);
 	pool->priv->mags = m;
+	return 0;
+}
+
+/* Magazines for a cached pool, filled from the buffer stack (no race). */
+static int mags_init(struct ireg_pool *pool, uint32_t size)
+{
+	struct pool_mags *m;
+	uint32_t i;
+	int ret;
+
+	ret = mags_alloc(pool, pool->nr_bufs / size + 1, size,
+			 sizeof(struct pool_mag) + size * sizeof(uint32_t));
+	if (ret)
+		return ret;
+	m = pool->priv->mags;
 	for (i = 0; i < pool->nr_bufs / size; i++) {
 		uint32_t k = mag_pop(m, &m->empty);
 
@@ -514,29 +532,10 @@ static inline struct pool_batch *batch_at(const struct pool_mags *m,
 
 static int batches_init(struct ireg_pool *pool)
 {
-	struct pool_mags *m;
-	uint32_t i;
-
 	if (pool->kind != IREG_POOL_KIND_BUFS || !(pool->flags & IREG_POOL_MT))
 		return 0;
-	m = aligned_alloc(64, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	memset(m, 0, sizeof(*m));
-	m->nr = pool->nr_bufs / BATCH_MIN + 1;
-	m->size = BATCH;
-	m->stride = round_up(sizeof(struct pool_batch), 64);
-	m->mem = aligned_alloc(64, (size_t)m->nr * m->stride);
-	if (!m->mem) {
-		free(m);
-		return -ENOMEM;
-	}
-	m->full = IREG_POOL_NIL;
-	m->empty = IREG_POOL_NIL;
-	for (i = 0; i < m->nr; i++)
-		mag_push(m, &m->empty, i);
-	pool->priv->mags = m;
-	return 0;
+	return mags_alloc(pool, pool->nr_bufs / BATCH_MIN + 1, BATCH,
+			  sizeof(struct pool_batch));
 }
 
 /*
