@@ -264,7 +264,7 @@ static int read_lock(struct ireg_cache *cache)
 		/* A writer is at work: step aside until it is done. */
 		__atomic_store_n(&r->active, 0, __ATOMIC_RELEASE);
 		while (__atomic_load_n(&cache->writer, __ATOMIC_RELAXED))
-			__ireg_cpu_relax();
+			ireg_cpu_relax();
 	}
 }
 
@@ -288,7 +288,7 @@ static void write_lock(struct ireg_cache *cache)
 	for (i = 0; i < CACHE_NR_READERS; i++)
 		while (__atomic_load_n(&cache->readers[i].active,
 				       __ATOMIC_ACQUIRE))
-			__ireg_cpu_relax();
+			ireg_cpu_relax();
 }
 
 static void write_unlock(struct ireg_cache *cache)

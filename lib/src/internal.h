@@ -17,12 +17,6 @@
 #include <linux/iommu_reg.h>
 #include "../include/iommureg/ring.h"	/* ireg_cpu_relax() */
 
-/* One round of a busy-wait loop: <iommureg/ring.h>'s ireg_cpu_relax(). */
-static inline void __ireg_cpu_relax(void)
-{
-	ireg_cpu_relax();
-}
-
 /* A VFIO group in the context's container (ctx.c). */
 struct ctx_group {
 	int id;
